@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection wraps a driver collection so that every call gets a timeout,
+// writes take the FerretDB guard, and errors come back translated
+// (minsheng.ErrNotFound, minsheng.ErrDuplicate).
+type Collection struct {
+	c *mongo.Collection
+	s *Store
+}
+
+// Collection returns the named collection.
+func (s *Store) Collection(name string) *Collection {
+	return &Collection{c: s.db.Collection(name), s: s}
+}
+
+// Name returns the collection's name.
+func (c *Collection) Name() string { return c.c.Name() }
+
+// InsertOne inserts doc. Inserts run without the guard: FerretDB enforces
+// unique indexes on insert. A unique violation returns minsheng.ErrDuplicate.
+func (c *Collection) InsertOne(ctx context.Context, doc any) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := c.c.InsertOne(ctx, doc)
+	return translate("insert into "+c.c.Name(), err)
+}
+
+// InsertMany inserts docs in order.
+func (c *Collection) InsertMany(ctx context.Context, docs []any) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := c.c.InsertMany(ctx, docs)
+	return translate("insert many into "+c.c.Name(), err)
+}
+
+// FindOne decodes the first matching document into out; minsheng.ErrNotFound
+// when none matches.
+func (c *Collection) FindOne(ctx context.Context, filter, out any, opts ...options.Lister[options.FindOneOptions]) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	return translate("find one in "+c.c.Name(), c.c.FindOne(ctx, filter, opts...).Decode(out))
+}
+
+// FindAll decodes every matching document into out, a pointer to a slice.
+func (c *Collection) FindAll(ctx context.Context, filter, out any, opts ...options.Lister[options.FindOptions]) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	cur, err := c.c.Find(ctx, filter, opts...)
+	if err != nil {
+		return translate("find in "+c.c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	return translate("decode from "+c.c.Name(), cur.All(ctx, out))
+}
+
+// Each streams matching documents to fn, one decoded value at a time, so a
+// report can sum in Go over a projected cursor without holding the whole
+// collection (DESIGN.md, defect 2). fn's error stops the scan.
+func (c *Collection) Each(ctx context.Context, filter any, decode func(cur *mongo.Cursor) error, opts ...options.Lister[options.FindOptions]) error {
+	cur, err := c.c.Find(ctx, filter, opts...)
+	if err != nil {
+		return translate("find in "+c.c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		if err := decode(cur); err != nil {
+			return err
+		}
+	}
+	return translate("iterate "+c.c.Name(), cur.Err())
+}
+
+// Count returns the number of matching documents.
+func (c *Collection) Count(ctx context.Context, filter any) (int64, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	n, err := c.c.CountDocuments(ctx, filter)
+	return n, translate("count in "+c.c.Name(), err)
+}
+
+// UpdateOne applies update to the first document matching filter and
+// returns how many matched. A conditional filter plus a matched count of 0 is
+// how callers learn that a precondition (version, available funds) failed.
+func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (matched int64, err error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	res, err := c.c.UpdateOne(ctx, filter, update, opts...)
+	if err != nil {
+		return 0, translate("update one in "+c.c.Name(), err)
+	}
+	return res.MatchedCount + res.UpsertedCount, nil
+}
+
+// UpdateMany applies update to every matching document.
+func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matched int64, err error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	res, err := c.c.UpdateMany(ctx, filter, update)
+	if err != nil {
+		return 0, translate("update many in "+c.c.Name(), err)
+	}
+	return res.MatchedCount, nil
+}
+
+// ReplaceOne replaces the first document matching filter.
+func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (matched int64, err error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	res, err := c.c.ReplaceOne(ctx, filter, doc, opts...)
+	if err != nil {
+		return 0, translate("replace in "+c.c.Name(), err)
+	}
+	return res.MatchedCount + res.UpsertedCount, nil
+}
+
+// FindOneAndUpdate applies update and decodes the document (before or after,
+// as opts say) into out; minsheng.ErrNotFound when nothing matched.
+func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	return translate("find and update in "+c.c.Name(), c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(out))
+}
+
+// DeleteOne removes the first matching document and reports whether one was.
+func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	res, err := c.c.DeleteOne(ctx, filter)
+	if err != nil {
+		return false, translate("delete one in "+c.c.Name(), err)
+	}
+	return res.DeletedCount > 0, nil
+}
+
+// DeleteMany removes every matching document and returns how many.
+func (c *Collection) DeleteMany(ctx context.Context, filter any) (int64, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	defer c.s.lock()()
+	res, err := c.c.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, translate("delete many in "+c.c.Name(), err)
+	}
+	return res.DeletedCount, nil
+}
