@@ -1,0 +1,240 @@
+// Package config reads minsheng's settings from the environment and
+// command-line flags into one typed struct. Every setting is declared once in
+// the table below with its default, type and validation; flags override the
+// environment.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting minsheng reads.
+type Config struct {
+	Addr          string        // MINSHENG_ADDR
+	DataDir       string        // MINSHENG_DATA
+	MongoURI      string        // MONGODB_URI; empty: embedded FerretDB
+	MongoDB       string        // MONGODB_DB
+	JWTSecret     string        // MINSHENG_JWT_SECRET; empty: generated in the data dir
+	AdminPassword string        // MINSHENG_ADMIN_PASSWORD; empty: random, printed once
+	AccessTTL     time.Duration // MINSHENG_ACCESS_TTL
+	RefreshTTL    time.Duration // MINSHENG_REFRESH_TTL
+	LogLevel      string        // MINSHENG_LOG_LEVEL
+	S3Endpoint    string        // S3_ENDPOINT; set: photos in S3 instead of the data dir
+	S3AccessKey   string        // S3_ACCESS_KEY
+	S3SecretKey   string        // S3_SECRET_KEY
+	S3Bucket      string        // S3_BUCKET
+	S3Region      string        // S3_REGION
+	S3UseSSL      bool          // S3_USE_SSL
+	PublicURL     string        // MINSHENG_PUBLIC_URL
+	RetentionDays int           // MINSHENG_RETENTION_DAYS
+	CasePrefix    string        // MINSHENG_CASE_PREFIX
+}
+
+// setting is one row of the table: env name, flag name, default, help, and
+// how to store a parsed value into Config.
+type setting struct {
+	env, flag, def, help string
+	secret               bool
+	set                  func(c *Config, v string) error
+}
+
+func str(f func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func dur(f func(c *Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("must be a positive duration such as 15m")
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func boolean(f func(c *Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func positive(f func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("must be a positive whole number")
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+// Settings is the table of every setting, in the order the README lists them.
+var settings = []setting{
+	{env: "MINSHENG_ADDR", flag: "addr", def: ":8080", help: "HTTP listen address", set: str(func(c *Config) *string { return &c.Addr })},
+	{env: "MINSHENG_DATA", flag: "data", def: "./data", help: "data directory: embedded database, photos, generated JWT secret", set: str(func(c *Config) *string { return &c.DataDir })},
+	{env: "MONGODB_URI", flag: "mongodb-uri", def: "", help: "MongoDB connection string; empty starts embedded FerretDB", secret: true, set: str(func(c *Config) *string { return &c.MongoURI })},
+	{env: "MONGODB_DB", flag: "mongodb-db", def: "minsheng", help: "database name", set: str(func(c *Config) *string { return &c.MongoDB })},
+	{env: "MINSHENG_JWT_SECRET", flag: "jwt-secret", def: "", help: "HMAC key for access tokens (32+ bytes); empty: generated once in the data dir", secret: true, set: func(c *Config, v string) error {
+		if v != "" && len(v) < 32 {
+			return fmt.Errorf("must be at least 32 bytes")
+		}
+		c.JWTSecret = v
+		return nil
+	}},
+	{env: "MINSHENG_ADMIN_PASSWORD", flag: "admin-password", def: "", help: "password of the admin account created at first start; empty: random, printed once", secret: true, set: func(c *Config, v string) error {
+		if v != "" && len(v) < 8 {
+			return fmt.Errorf("must be at least 8 characters")
+		}
+		c.AdminPassword = v
+		return nil
+	}},
+	{env: "MINSHENG_ACCESS_TTL", flag: "access-ttl", def: "15m", help: "access token lifetime", set: dur(func(c *Config) *time.Duration { return &c.AccessTTL })},
+	{env: "MINSHENG_REFRESH_TTL", flag: "refresh-ttl", def: "720h", help: "refresh token lifetime", set: dur(func(c *Config) *time.Duration { return &c.RefreshTTL })},
+	{env: "MINSHENG_LOG_LEVEL", flag: "log-level", def: "info", help: "debug, info, warn or error", set: func(c *Config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return fmt.Errorf("must be debug, info, warn or error")
+	}},
+	{env: "S3_ENDPOINT", flag: "s3-endpoint", def: "", help: "S3/MinIO host:port; set: photos go to S3", set: str(func(c *Config) *string { return &c.S3Endpoint })},
+	{env: "S3_ACCESS_KEY", flag: "s3-access-key", def: "", help: "S3 access key", secret: true, set: str(func(c *Config) *string { return &c.S3AccessKey })},
+	{env: "S3_SECRET_KEY", flag: "s3-secret-key", def: "", help: "S3 secret key", secret: true, set: str(func(c *Config) *string { return &c.S3SecretKey })},
+	{env: "S3_BUCKET", flag: "s3-bucket", def: "minsheng", help: "S3 bucket for photos", set: str(func(c *Config) *string { return &c.S3Bucket })},
+	{env: "S3_REGION", flag: "s3-region", def: "us-east-1", help: "S3 region", set: str(func(c *Config) *string { return &c.S3Region })},
+	{env: "S3_USE_SSL", flag: "s3-use-ssl", def: "false", help: "talk to S3 over HTTPS", set: boolean(func(c *Config) *bool { return &c.S3UseSSL })},
+	{env: "MINSHENG_PUBLIC_URL", flag: "public-url", def: "", help: "external base URL, used in links", set: str(func(c *Config) *string { return &c.PublicURL })},
+	{env: "MINSHENG_RETENTION_DAYS", flag: "retention-days", def: "1095", help: "days a closed case keeps residents' personal data", set: positive(func(c *Config) *int { return &c.RetentionDays })},
+	{env: "MINSHENG_CASE_PREFIX", flag: "case-prefix", def: "XC", help: "prefix of case numbers (XC2026-000123)", set: func(c *Config, v string) error {
+		if v == "" || len(v) > 8 || strings.ToUpper(v) != v {
+			return fmt.Errorf("must be 1–8 upper-case letters")
+		}
+		c.CasePrefix = v
+		return nil
+	}},
+}
+
+// Load reads the environment through getenv and then the flags in args.
+// Every invalid value is reported, not only the first.
+func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	vals := make([]*string, len(settings))
+	for i, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		vals[i] = fs.String(s.flag, v, fmt.Sprintf("%s (env %s)", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var problems []string
+	for i, s := range settings {
+		if err := s.set(&c, *vals[i]); err != nil {
+			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, *vals[i], err))
+		}
+	}
+	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
+		problems = append(problems, "S3_ENDPOINT needs S3_ACCESS_KEY, S3_SECRET_KEY and S3_BUCKET")
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// LogValue prints the config with secrets masked, so it can be logged at start.
+func (c Config) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(settings))
+	for _, s := range settings {
+		v := c.get(s.env)
+		if s.secret && v != "" {
+			v = mask(v)
+		}
+		attrs = append(attrs, slog.String(s.env, v))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// mask keeps a URI's scheme and host readable but hides credentials; other
+// secrets become asterisks.
+func mask(v string) string {
+	if i := strings.Index(v, "://"); i >= 0 {
+		rest := v[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			return v[:i+3] + "****@" + rest[at+1:]
+		}
+		return v
+	}
+	return "****"
+}
+
+func (c Config) get(env string) string {
+	switch env {
+	case "MINSHENG_ADDR":
+		return c.Addr
+	case "MINSHENG_DATA":
+		return c.DataDir
+	case "MONGODB_URI":
+		return c.MongoURI
+	case "MONGODB_DB":
+		return c.MongoDB
+	case "MINSHENG_JWT_SECRET":
+		return c.JWTSecret
+	case "MINSHENG_ADMIN_PASSWORD":
+		return c.AdminPassword
+	case "MINSHENG_ACCESS_TTL":
+		return c.AccessTTL.String()
+	case "MINSHENG_REFRESH_TTL":
+		return c.RefreshTTL.String()
+	case "MINSHENG_LOG_LEVEL":
+		return c.LogLevel
+	case "S3_ENDPOINT":
+		return c.S3Endpoint
+	case "S3_ACCESS_KEY":
+		return c.S3AccessKey
+	case "S3_SECRET_KEY":
+		return c.S3SecretKey
+	case "S3_BUCKET":
+		return c.S3Bucket
+	case "S3_REGION":
+		return c.S3Region
+	case "S3_USE_SSL":
+		return strconv.FormatBool(c.S3UseSSL)
+	case "MINSHENG_PUBLIC_URL":
+		return c.PublicURL
+	case "MINSHENG_RETENTION_DAYS":
+		return strconv.Itoa(c.RetentionDays)
+	case "MINSHENG_CASE_PREFIX":
+		return c.CasePrefix
+	}
+	return ""
+}
+
+// Help writes the settings table (env, default, meaning) for `minsheng help`.
+func Help(w io.Writer) {
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "  %-26s %-12s %s\n", s.env, def, s.help)
+	}
+}

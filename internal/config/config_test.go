@@ -1,0 +1,68 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.MongoDB != "minsheng" || c.AccessTTL != 15*time.Minute {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestFlagsOverrideEnv(t *testing.T) {
+	c, err := Load([]string{"-addr", ":9090"}, env(map[string]string{"MINSHENG_ADDR": ":7070", "MINSHENG_DATA": "/srv/ms"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9090" || c.DataDir != "/srv/ms" {
+		t.Errorf("addr=%q data=%q", c.Addr, c.DataDir)
+	}
+}
+
+func TestInvalidValuesAllReported(t *testing.T) {
+	_, err := Load(nil, env(map[string]string{
+		"MINSHENG_ACCESS_TTL": "soon", "MINSHENG_JWT_SECRET": "short", "S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "",
+	}), io.Discard)
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, want := range []string{"MINSHENG_ACCESS_TTL", "MINSHENG_JWT_SECRET", "S3_ENDPOINT needs"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{
+		"MINSHENG_JWT_SECRET": strings.Repeat("k", 40), "MONGODB_URI": "mongodb://user:pw@db:27017/?replicaSet=rs0",
+		"MINSHENG_ADMIN_PASSWORD": "hunter2hunter2",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+	out := b.String()
+	for _, secret := range []string{"kkkk", "pw@", "hunter2"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log line leaks %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "db:27017") {
+		t.Errorf("masked URI lost its host: %s", out)
+	}
+	fmt.Fprint(io.Discard, out)
+}
