@@ -251,12 +251,9 @@ func (s *Service) FindStaff(ctx context.Context, p Principal, subDistrict, commu
 	if community != "" {
 		filter = bson.M{"role": RoleCadre, "community": community}
 	}
-	var out []User
+	out := []User{}
 	if err := s.users.FindAll(ctx, filter, &out); err != nil {
 		return nil, fmt.Errorf("auth: unable to list staff: %w", err)
-	}
-	for i := range out {
-		out[i].Phone = MaskPhone(out[i].Phone)
 	}
 	return out, nil
 }

@@ -1,0 +1,341 @@
+// Package handlers is the HTTP API for the resident site and the console
+// (/api/v1) plus the operational endpoints. Handlers are thin: decode, call
+// one service method, encode. Errors are rendered in one place (errorHandler).
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+)
+
+// Limits on what a client may send.
+const (
+	// BodyLimit admits one photo (10 MB) plus multipart overhead.
+	BodyLimit = 12 << 20
+	// JSONLimit bounds JSON bodies; nothing we accept as JSON is bigger.
+	JSONLimit = 1 << 20
+)
+
+// RouteGroup is a part of the API that registers its own routes; domain
+// APIs (cases, budget) plug in this way so cmd decides what is served.
+type RouteGroup interface {
+	Routes(api fiber.Router, s *Server)
+}
+
+// Pinger answers whether the store is reachable (for /readyz).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config is what the server needs from cmd.
+type Config struct {
+	Auth   *auth.Service
+	Org    *org.Directory
+	Store  Pinger
+	Groups []RouteGroup
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics; nil makes a fresh one.
+	Registry *prometheus.Registry
+}
+
+// Server holds the dependencies the handlers share.
+type Server struct {
+	Auth    *auth.Service
+	Org     *org.Directory
+	store   Pinger
+	logger  *slog.Logger
+	metrics *httpMetrics
+}
+
+// New builds the Fiber app with its middleware and every route.
+func New(cfg Config) *fiber.App {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg)}
+
+	app := fiber.New(fiber.Config{
+		AppName:               "minsheng",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		// Values read from a request are copied, so nothing a handler keeps
+		// is overwritten when fasthttp reuses its buffers (STYLE.md 9).
+		Immutable: true,
+	})
+	app.Use(s.recoverPanic)
+	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	app.Use(s.observe)
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'",
+		ReferrerPolicy:        "same-origin",
+	}))
+	app.Use(compress.New())
+	app.Use(s.authenticate)
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	api := app.Group("/api/v1")
+	api.Post("/auth/login", s.login)
+	api.Post("/auth/refresh", s.refresh)
+	api.Post("/auth/logout", s.logout)
+	api.Post("/auth/otp", s.requestOTP)
+	api.Post("/auth/otp/verify", s.verifyOTP)
+	api.Get("/me", s.me)
+	api.Post("/users", s.createUser)
+	api.Get("/org", s.orgTree)
+	api.Get("/org/communities/:code/staff", s.communityStaff)
+	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
+	for _, g := range cfg.Groups {
+		g.Routes(api, s)
+	}
+	app.Use(func(c *fiber.Ctx) error {
+		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())
+	})
+	return app
+}
+
+// StatusOf maps an error code to its HTTP status: the one place this happens.
+func StatusOf(code string) int {
+	switch code {
+	case minsheng.EINVALID:
+		return fiber.StatusBadRequest
+	case minsheng.EUNAUTHORIZED:
+		return fiber.StatusUnauthorized
+	case minsheng.EFORBIDDEN:
+		return fiber.StatusForbidden
+	case minsheng.ENOTFOUND:
+		return fiber.StatusNotFound
+	case minsheng.ECONFLICT:
+		return fiber.StatusConflict
+	case minsheng.ETOOLARGE:
+		return fiber.StatusRequestEntityTooLarge
+	case minsheng.EUNSUPPORTED:
+		return fiber.StatusUnsupportedMediaType
+	case minsheng.ERATELIMITED:
+		return fiber.StatusTooManyRequests
+	}
+	return fiber.StatusInternalServerError
+}
+
+// fiberCodes maps Fiber's own errors (unknown route, body too large, bad
+// method) onto our codes so they get the same shape.
+func fromFiber(e *fiber.Error) *minsheng.Error {
+	switch e.Code {
+	case fiber.StatusNotFound:
+		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在")
+	case fiber.StatusRequestEntityTooLarge:
+		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容过大")
+	case fiber.StatusMethodNotAllowed:
+		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不支持该请求方法")
+	case fiber.StatusUnsupportedMediaType:
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "不支持的内容类型")
+	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+		return minsheng.Errorf(minsheng.EINVALID, "请求格式不正确")
+	case fiber.StatusRequestTimeout:
+		return minsheng.Errorf(minsheng.EINVALID, "请求超时")
+	}
+	return &minsheng.Error{Code: minsheng.EINTERNAL, Message: "服务器内部错误", Err: e}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+}
+
+// errorHandler renders every error as {"error":{code,message,fields}}.
+// Internal errors are logged with the request id and never explained.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		err = fromFiber(fe)
+	}
+	code := minsheng.ErrorCode(err)
+	rid, _ := c.Locals("requestid").(string)
+	if code == minsheng.EINTERNAL {
+		s.logger.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", rid, "method", c.Method(), "path", c.Path())
+	}
+	if code == minsheng.ERATELIMITED {
+		c.Set(fiber.HeaderRetryAfter, "60")
+	}
+	return c.Status(StatusOf(code)).JSON(errorBody{Error: errorDetail{
+		Code: code, Message: minsheng.ErrorMessage(err), Fields: minsheng.ErrorFields(err), RequestID: rid,
+	}})
+}
+
+// recoverPanic turns a panic into a logged internal error instead of a
+// dropped connection.
+func (s *Server) recoverPanic(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("panic in handler", "panic", fmt.Sprint(r), "path", c.Path(), "stack", string(debug.Stack()))
+			err = &minsheng.Error{Code: minsheng.EINTERNAL, Message: "服务器内部错误", Err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	return c.Next()
+}
+
+// observe writes the structured access log and the request metrics. It
+// renders errors itself so both see the final status.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if status == fiber.StatusNotFound && route == "/" {
+		route = "unmatched"
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(c.Method(), route, status, elapsed)
+	rid, _ := c.Locals("requestid").(string)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", rid), slog.String("method", c.Method()), slog.String("path", c.Path()),
+		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", elapsed),
+		slog.String("ip", c.IP()), slog.Int("bytes", len(c.Response().Body())),
+	}
+	if p, ok := principalOf(c); ok {
+		attrs = append(attrs, slog.String("user_id", p.UserID), slog.String("role", string(p.Role)))
+	}
+	s.logger.LogAttrs(c.UserContext(), level, "http", attrs...)
+	return nil
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "minsheng_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "minsheng_http_request_duration_seconds", Help: "HTTP request latency by route, method and status.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method", "status"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	st := strconv.Itoa(status)
+	m.requests.WithLabelValues(route, method, st).Inc()
+	m.latency.WithLabelValues(route, method, st).Observe(d.Seconds())
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("readyz: store unreachable", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "store": "unreachable"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+const principalKey = "principal"
+
+// authenticate reads a Bearer token when one is sent. A bad token is an
+// error even on routes that allow anonymous use, so a client learns that its
+// session expired instead of silently acting anonymously.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	if h == "" {
+		return c.Next()
+	}
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return minsheng.Errorf(minsheng.EUNAUTHORIZED, "Authorization 头格式应为 Bearer <token>")
+	}
+	p, err := s.Auth.Authenticate(token)
+	if err != nil {
+		return err
+	}
+	c.Locals(principalKey, p)
+	return c.Next()
+}
+
+func principalOf(c *fiber.Ctx) (auth.Principal, bool) {
+	p, ok := c.Locals(principalKey).(auth.Principal)
+	return p, ok
+}
+
+// Principal returns the signed-in caller, or EUNAUTHORIZED.
+func Principal(c *fiber.Ctx) (auth.Principal, error) {
+	p, ok := principalOf(c)
+	if !ok {
+		return auth.Principal{}, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	return p, nil
+}
+
+// OptionalPrincipal returns the caller if signed in (anonymous filing).
+func OptionalPrincipal(c *fiber.Ctx) (auth.Principal, bool) { return principalOf(c) }
+
+// BindJSON decodes a JSON body into v: EUNSUPPORTED for another content
+// type, ETOOLARGE over JSONLimit, EINVALID for malformed JSON or a field of
+// the wrong type (named in fields).
+func BindJSON(c *fiber.Ctx, v any) error {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请求内容须为 application/json")
+	}
+	body := c.Body()
+	if len(body) > JSONLimit {
+		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容不能超过 1 MB")
+	}
+	return decodeStrict(body, v)
+}
+
+// JSON writes v with status 200, or the given status.
+func JSON(c *fiber.Ctx, v any, status ...int) error {
+	if len(status) > 0 {
+		c.Status(status[0])
+	}
+	return c.JSON(v)
+}
