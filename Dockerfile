@@ -1,0 +1,16 @@
+# Production image: a static minsheng binary on a small base.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/minsheng ./cmd/minsheng
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/minsheng /usr/local/bin/minsheng
+ENV MINSHENG_ADDR=:8080 MINSHENG_DATA=/data
+VOLUME ["/data"]
+EXPOSE 8080
+USER nonroot
+ENTRYPOINT ["/usr/local/bin/minsheng"]
+CMD ["serve"]

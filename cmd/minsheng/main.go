@@ -1,0 +1,88 @@
+// Command minsheng runs the 民生 casework platform: `minsheng serve` starts
+// the server; other subcommands manage users and check the ledger. All
+// wiring between packages happens here.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "minsheng:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `minsheng — 民生: sub-district casework tied to budget lines
+
+usage:
+  minsheng serve [flags]                       run the server (flags: minsheng serve -h)
+  minsheng users add --username U --role R [--scope S] [--name N] [--password P]
+                                               create an account (roles: cadre, subdistrict, finance, admin)
+  minsheng health [URL]                        exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200;
+                                               for container health checks, where the image has no curl
+  minsheng help                                this text and the configuration table
+
+Configuration comes from environment variables; flags of the same name override them.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "users":
+		if len(args) < 2 || args[1] != "add" {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return usersAdd(ctx, args[2:], getenv, stdout, stderr)
+	case "health":
+		return health(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		printConfigHelp(stdout)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func health(ctx context.Context, args []string, stdout io.Writer) error {
+	url := "http://127.0.0.1:8080/readyz"
+	if len(args) > 0 {
+		url = args[0]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

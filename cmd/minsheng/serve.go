@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/config"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+)
+
+// deps is everything serve and the other subcommands build from config.
+type deps struct {
+	cfg    config.Config
+	logger *slog.Logger
+	store  *store.Store
+	org    *org.Directory
+	auth   *auth.Service
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// open connects the store, creates indexes, seeds the org structure and
+// builds the services. The caller closes d.store.
+func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, error) {
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{cfg: cfg, logger: logger, store: st}
+	if err := d.init(ctx); err != nil {
+		_ = st.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *deps) init(ctx context.Context) error {
+	indexes := append([]store.Index{}, auth.Indexes...)
+	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
+		return err
+	}
+	dir, err := loadOrg(ctx, d.store)
+	if err != nil {
+		return err
+	}
+	d.org = dir
+	secret, err := auth.LoadSecret(d.cfg.DataDir, d.cfg.JWTSecret)
+	if err != nil {
+		return err
+	}
+	if d.cfg.MongoURI != "" && d.cfg.JWTSecret == "" {
+		d.logger.Warn("MINSHENG_JWT_SECRET is not set: each instance keeps its own key in its data dir, so tokens only work on the instance that issued them; set it when running several instances")
+	}
+	acfg := auth.DefaultConfig(secret, d.logger)
+	acfg.AccessTTL, acfg.RefreshTTL = d.cfg.AccessTTL, d.cfg.RefreshTTL
+	d.auth, err = auth.NewService(d.store, dir, acfg)
+	return err
+}
+
+// orgDoc is the stored org structure: seeded at first start, then read back
+// so the database, not the binary, is what the running system trusts.
+type orgDoc struct {
+	ID       string       `bson:"_id"`
+	District org.District `bson:"district"`
+	SeededAt time.Time    `bson:"seeded_at"`
+}
+
+func loadOrg(ctx context.Context, st *store.Store) (*org.Directory, error) {
+	c := st.Collection("org")
+	seed := org.Xicheng().District()
+	err := c.InsertOne(ctx, orgDoc{ID: seed.Code, District: seed, SeededAt: time.Now().UTC()})
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		return nil, fmt.Errorf("unable to seed org: %w", err)
+	}
+	var doc orgDoc
+	if err := c.FindOne(ctx, bson.M{"_id": seed.Code}, &doc); err != nil {
+		return nil, fmt.Errorf("unable to load org: %w", err)
+	}
+	return org.NewDirectory(doc.District)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogLevel, stdout)
+	logger.Info("minsheng starting", "config", cfg)
+
+	d, err := open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := d.store.Close(cctx); err != nil {
+			logger.Error("store close", "err", err)
+		}
+		logger.Info("store closed")
+	}()
+
+	created, generated, err := d.auth.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("unable to create admin account: %w", err)
+	}
+	if created && generated != "" {
+		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
+	}
+
+	app := handlers.New(handlers.Config{Auth: d.auth, Org: d.org, Store: d.store, Logger: logger})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("unable to listen on %s: %w", cfg.Addr, err)
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "engine", engineName(d.store))
+
+	go sweepLoop(ctx, d, logger)
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+		logger.Error("shutdown", "err", err)
+	}
+	<-served
+	return nil
+}
+
+func engineName(st *store.Store) string {
+	switch {
+	case st.Embedded():
+		return "embedded FerretDB"
+	case st.IsFerretDB():
+		return "FerretDB"
+	}
+	return "MongoDB"
+}
+
+// sweepLoop clears expired rate-limit windows every few minutes.
+func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := d.auth.Limiter().Sweep(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("rate limit sweep", "err", err)
+			}
+		}
+	}
+}
+
+func printConfigHelp(w io.Writer) {
+	fmt.Fprintln(w, "\nconfiguration (environment variable, default, meaning):")
+	config.Help(w)
+}
