@@ -1,0 +1,291 @@
+package budgetlink
+
+// Budget adjustments (预算调整) are ledger entries, never edits: 调增 raises
+// one line, 调减 lowers one, 调剂 moves money from one line to another. An
+// adjustment is first stored with state pending and its per-line deltas;
+// each delta is then applied to its line by one conditional update that
+// records the adjustment's id on the line, so applying twice changes
+// nothing. A crash between the two lines of a transfer leaves the
+// adjustment pending with one line applied; Check finishes it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// Adjustment kinds.
+const (
+	AdjustIncrease = "increase" // 调增
+	AdjustDecrease = "decrease" // 调减
+	AdjustTransfer = "transfer" // 调剂
+)
+
+var adjustLabels = map[string]string{AdjustIncrease: "调增", AdjustDecrease: "调减", AdjustTransfer: "调剂"}
+
+// Adjustment states.
+const (
+	AdjustmentPending = "pending" // recorded, not yet applied to every line
+	AdjustmentApplied = "applied"
+	AdjustmentFailed  = "failed" // refused (not enough available); nothing applied
+)
+
+// Adjustment is one budget adjustment and the deltas it makes to its lines.
+type Adjustment struct {
+	ID           string            `bson:"_id" json:"id"`
+	Kind         string            `bson:"kind" json:"kind"`
+	FiscalYear   int               `bson:"fiscal_year" json:"fiscal_year"`
+	SubDistricts []string          `bson:"sub_districts" json:"sub_districts"`
+	Entries      []AdjustmentEntry `bson:"entries" json:"entries"`
+	AmountFen    int64             `bson:"amount_fen" json:"amount_fen"`
+	Reason       string            `bson:"reason" json:"reason"`
+	State        string            `bson:"state" json:"state"`
+	FailReason   string            `bson:"fail_reason,omitempty" json:"fail_reason,omitempty"`
+	// IdempotencyKey makes a retried request return the first one's result.
+	IdempotencyKey string    `bson:"idempotency_key,omitempty" json:"-"`
+	CreatedBy      string    `bson:"created_by" json:"created_by"`
+	CreatedByName  string    `bson:"created_by_name" json:"created_by_name"`
+	CreatedAt      time.Time `bson:"created_at" json:"created_at"`
+	FinishedAt     time.Time `bson:"finished_at,omitempty" json:"finished_at,omitzero"`
+}
+
+// AdjustmentEntry is the change an adjustment makes to one line. Negative
+// entries come first, so a refusal happens before anything was applied.
+type AdjustmentEntry struct {
+	LineID   string `bson:"line_id" json:"line_id"`
+	DeltaFen int64  `bson:"delta_fen" json:"delta_fen"`
+}
+
+// AdjustmentRequest asks for an adjustment. LineID is the line raised or
+// lowered, or the source of a transfer; ToLineID is a transfer's target.
+type AdjustmentRequest struct {
+	Kind      string `json:"kind"`
+	LineID    string `json:"line_id"`
+	ToLineID  string `json:"to_line_id,omitempty"`
+	AmountFen int64  `json:"amount_fen"`
+	Reason    string `json:"reason"`
+	// IdempotencyKey (the HTTP Idempotency-Key header) makes retries safe.
+	IdempotencyKey string `json:"-"`
+}
+
+// Adjust records and applies a budget adjustment. Only finance and admin
+// adjust budgets. A decrease or the source of a transfer needs the amount
+// available on the line; otherwise nothing is applied, the adjustment is
+// kept as failed and ECONFLICT says how much is available. Repeating a
+// request with the same idempotency key returns the first result.
+// Errors: EFORBIDDEN, EINVALID, ENOTFOUND, ECONFLICT.
+func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRequest) (*Adjustment, error) {
+	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return nil, err
+	}
+	fields := map[string]string{}
+	if _, ok := adjustLabels[req.Kind]; !ok {
+		fields["kind"] = "应为 increase（调增）、decrease（调减）或 transfer（调剂）"
+	}
+	if req.AmountFen <= 0 {
+		fields["amount_fen"] = "须大于零"
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Reason == "" {
+		fields["reason"] = "必填"
+	} else if utf8.RuneCountInString(req.Reason) > 500 {
+		fields["reason"] = "不能超过 500 个字"
+	}
+	if req.LineID == "" {
+		fields["line_id"] = "必填"
+	}
+	if req.Kind == AdjustTransfer {
+		if req.ToLineID == "" {
+			fields["to_line_id"] = "调剂须指定调入的预算项目"
+		} else if req.ToLineID == req.LineID {
+			fields["to_line_id"] = "调入与调出不能是同一预算项目"
+		}
+	} else if req.ToLineID != "" {
+		fields["to_line_id"] = "仅调剂需要调入项目"
+	}
+	if len(fields) > 0 {
+		return nil, minsheng.Invalid("预算调整信息有误", fields)
+	}
+	if req.IdempotencyKey != "" {
+		var prev Adjustment
+		err := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev)
+		if err == nil {
+			return s.finishRepeat(ctx, p, &prev)
+		} else if !errors.Is(err, minsheng.ErrNotFound) {
+			return nil, fmt.Errorf("budgetlink: unable to look up adjustment: %w", err)
+		}
+	}
+
+	from, err := s.FindLineByID(ctx, req.LineID)
+	if err != nil {
+		return nil, err
+	}
+	adj := &Adjustment{
+		ID: newID("ADJ"), Kind: req.Kind, FiscalYear: from.FiscalYear, SubDistricts: []string{from.SubDistrict},
+		AmountFen: req.AmountFen, Reason: req.Reason, State: AdjustmentPending, IdempotencyKey: req.IdempotencyKey,
+		CreatedBy: p.UserID, CreatedByName: p.Name, CreatedAt: s.now(),
+	}
+	switch req.Kind {
+	case AdjustIncrease:
+		adj.Entries = []AdjustmentEntry{{LineID: from.ID, DeltaFen: req.AmountFen}}
+	case AdjustDecrease:
+		adj.Entries = []AdjustmentEntry{{LineID: from.ID, DeltaFen: -req.AmountFen}}
+	case AdjustTransfer:
+		to, err := s.FindLineByID(ctx, req.ToLineID)
+		if err != nil {
+			return nil, err
+		}
+		if to.FiscalYear != from.FiscalYear {
+			return nil, minsheng.Invalid("调剂只能在同一财年的预算项目之间进行", map[string]string{"to_line_id": "财年不同"})
+		}
+		if !slices.Contains(adj.SubDistricts, to.SubDistrict) {
+			adj.SubDistricts = append(adj.SubDistricts, to.SubDistrict)
+		}
+		adj.Entries = []AdjustmentEntry{{LineID: from.ID, DeltaFen: -req.AmountFen}, {LineID: to.ID, DeltaFen: req.AmountFen}}
+	}
+	if err := s.adjustments.InsertOne(ctx, adj); err != nil {
+		if errors.Is(err, minsheng.ErrDuplicate) && req.IdempotencyKey != "" {
+			var prev Adjustment
+			if ferr := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev); ferr == nil {
+				return s.finishRepeat(ctx, p, &prev)
+			}
+		}
+		return nil, fmt.Errorf("budgetlink: unable to record adjustment: %w", err)
+	}
+	if err := s.applyAdjustment(ctx, p, adj); err != nil {
+		return adj, err
+	}
+	return adj, nil
+}
+
+// finishRepeat answers a repeated request: a pending adjustment is applied
+// (idempotently), a failed one is refused again with its reason.
+func (s *Service) finishRepeat(ctx context.Context, p auth.Principal, adj *Adjustment) (*Adjustment, error) {
+	switch adj.State {
+	case AdjustmentPending:
+		err := s.applyAdjustment(ctx, p, adj)
+		return adj, err
+	case AdjustmentFailed:
+		return adj, minsheng.Errorf(minsheng.ECONFLICT, "%s", adj.FailReason)
+	}
+	return adj, nil
+}
+
+// applyAdjustment applies every entry (those already applied are skipped by
+// the line's own record) and then marks the adjustment applied. When the
+// first, negative entry lacks funds, the adjustment is marked failed.
+func (s *Service) applyAdjustment(ctx context.Context, p auth.Principal, adj *Adjustment) error {
+	for i, e := range adj.Entries {
+		if i == 1 && s.faultAfterDebit != nil {
+			if err := s.faultAfterDebit(); err != nil {
+				return err
+			}
+		}
+		if err := s.applyDelta(ctx, p, adj, e); err != nil {
+			if i == 0 && minsheng.ErrorCode(err) == minsheng.ECONFLICT {
+				adj.State, adj.FailReason, adj.FinishedAt = AdjustmentFailed, minsheng.ErrorMessage(err), s.now()
+				if _, uerr := s.adjustments.UpdateOne(ctx, bson.M{"_id": adj.ID, "state": AdjustmentPending},
+					bson.M{"$set": bson.M{"state": AdjustmentFailed, "fail_reason": adj.FailReason, "finished_at": adj.FinishedAt}}); uerr != nil {
+					return fmt.Errorf("budgetlink: unable to mark adjustment %s failed: %w", adj.ID, uerr)
+				}
+			}
+			return err
+		}
+	}
+	adj.State, adj.FinishedAt = AdjustmentApplied, s.now()
+	if _, err := s.adjustments.UpdateOne(ctx, bson.M{"_id": adj.ID, "state": AdjustmentPending},
+		bson.M{"$set": bson.M{"state": AdjustmentApplied, "finished_at": adj.FinishedAt}}); err != nil {
+		return fmt.Errorf("budgetlink: unable to mark adjustment %s applied: %w", adj.ID, err)
+	}
+	return nil
+}
+
+// applyDelta applies one entry as one conditional update: the line must not
+// hold the adjustment yet and, for a decrease, must have the amount
+// available.
+func (s *Service) applyDelta(ctx context.Context, p auth.Principal, adj *Adjustment, e AdjustmentEntry) error {
+	now := s.now()
+	filter := bson.M{"_id": e.LineID, "adjustments.id": bson.M{"$ne": adj.ID}}
+	if e.DeltaFen < 0 {
+		filter["available_fen"] = bson.M{"$gte": -e.DeltaFen}
+	}
+	var before BudgetLine
+	err := s.lines.FindOneAndUpdate(ctx, filter, bson.M{
+		"$inc":  bson.M{"adjusted_fen": e.DeltaFen, "available_fen": e.DeltaFen, "adjustment_count": int64(1), "version": int64(1)},
+		"$push": bson.M{"adjustments": LineDelta{AdjustmentID: adj.ID, Kind: adj.Kind, DeltaFen: e.DeltaFen, At: now}},
+		"$set":  bson.M{"updated_at": now},
+	}, &before, options.FindOneAndUpdate().SetReturnDocument(options.Before))
+	if errors.Is(err, minsheng.ErrNotFound) {
+		cur, rerr := s.FindLineByID(ctx, e.LineID)
+		if rerr != nil {
+			return rerr
+		}
+		if slices.ContainsFunc(cur.Adjustments, func(d LineDelta) bool { return d.AdjustmentID == adj.ID }) {
+			return nil // applied before: a retry or Check got here first
+		}
+		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，%s需要 %s",
+			cur.ProjectName, yuan(cur.AvailableFen), adjustLabels[adj.Kind], yuan(-e.DeltaFen))
+	} else if err != nil {
+		return fmt.Errorf("budgetlink: unable to apply adjustment %s to line %s: %w", adj.ID, e.LineID, err)
+	}
+	after := before.Totals()
+	after.AdjustedFen += e.DeltaFen
+	after.AvailableFen += e.DeltaFen
+	return s.writeAudit(ctx, AuditEntry{
+		ID: adjustmentMovement(adj.ID, e.LineID), Kind: AuditAdjust, LineID: e.LineID, FiscalYear: before.FiscalYear, SubDistrict: before.SubDistrict,
+		AdjustmentID: adj.ID, AmountFen: e.DeltaFen, Before: before.Totals(), After: after,
+		By: p.UserID, ByName: p.Name, At: now, Note: adjustLabels[adj.Kind] + "：" + adj.Reason,
+	})
+}
+
+// adjustmentMovement is the audit id of one adjustment on one line.
+func adjustmentMovement(adjID, lineID string) string { return adjID + "/" + lineID }
+
+// AdjustmentFilter selects adjustments. Zero fields do not filter.
+type AdjustmentFilter struct {
+	FiscalYear  int
+	SubDistrict string
+	LineID      string
+	State       string
+}
+
+// Adjustments lists adjustments, newest first, scoped to p.
+func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f AdjustmentFilter) ([]Adjustment, error) {
+	if err := requireLedgerReader(p); err != nil {
+		return nil, err
+	}
+	if p.Role == auth.RoleSubdistrict && f.SubDistrict == "" {
+		f.SubDistrict = p.SubDistrict
+	}
+	q := bson.M{}
+	if f.SubDistrict != "" {
+		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {
+			return nil, err
+		}
+		q["sub_districts"] = f.SubDistrict
+	}
+	if f.FiscalYear != 0 {
+		q["fiscal_year"] = f.FiscalYear
+	}
+	if f.LineID != "" {
+		q["entries.line_id"] = f.LineID
+	}
+	if f.State != "" {
+		q["state"] = f.State
+	}
+	var out []Adjustment
+	if err := s.adjustments.FindAll(ctx, q, &out, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(1000)); err != nil {
+		return nil, fmt.Errorf("budgetlink: unable to list adjustments: %w", err)
+	}
+	return out, nil
+}

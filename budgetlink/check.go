@@ -1,0 +1,355 @@
+package budgetlink
+
+// Check (`minsheng check`, also run at start) recomputes every line's
+// totals from the entries the line carries, finishes adjustments a crash
+// left half-applied, writes audit entries a crash lost, and repairs the
+// copies of links kept on cases. Every repair is a conditional update, so
+// Check may run beside live traffic.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// Kinds of repair Check reports.
+const (
+	FixLineTotals         = "line_totals"         // totals recomputed from the entries
+	FixAdjustmentFinished = "adjustment_finished" // pending adjustment applied to its remaining lines
+	FixAdjustmentFailed   = "adjustment_failed"   // pending adjustment refused, nothing applied
+	FixAuditWritten       = "audit_written"       // lost audit entry reconstructed
+	FixCaseCopy           = "case_copy"           // case's copy of its link rewritten from the line
+)
+
+// CheckFix is one repair.
+type CheckFix struct {
+	Kind         string `json:"kind"`
+	LineID       string `json:"line_id,omitempty"`
+	CaseID       string `json:"case_id,omitempty"`
+	AdjustmentID string `json:"adjustment_id,omitempty"`
+	Detail       string `json:"detail"`
+}
+
+// CheckReport says what Check looked at, what it repaired and what it found
+// but could not repair on its own.
+type CheckReport struct {
+	Lines        int           `json:"lines"`
+	Reservations int           `json:"reservations"`
+	Adjustments  int           `json:"adjustments_pending"`
+	Cases        int           `json:"cases"`
+	Fixes        []CheckFix    `json:"fixes"`
+	Problems     []string      `json:"problems"`
+	Duration     time.Duration `json:"duration_ns"`
+}
+
+// OK reports whether nothing needed repair and nothing is left wrong.
+func (r *CheckReport) OK() bool { return len(r.Fixes) == 0 && len(r.Problems) == 0 }
+
+func (r *CheckReport) fix(f CheckFix) { r.Fixes = append(r.Fixes, f) }
+
+// checkPrincipal is who Check acts as in audit entries.
+var checkPrincipal = auth.Principal{UserID: "system:check", Name: "数据核查", Role: auth.RoleAdmin}
+
+// liveLink is a live reservation found on a line during Check.
+type liveLink struct {
+	line *BudgetLine
+	r    Reservation
+}
+
+// Check verifies and repairs the ledger; see the file comment. It returns
+// an error only when the store fails; inconsistencies are repaired and
+// reported.
+func (s *Service) Check(ctx context.Context) (CheckReport, error) {
+	start := time.Now()
+	var rep CheckReport
+	if err := s.checkAdjustments(ctx, &rep); err != nil {
+		return rep, err
+	}
+	links := map[string][]liveLink{}
+	err := s.lines.Each(ctx, bson.M{}, func(cur *mongo.Cursor) error {
+		var l BudgetLine
+		if err := cur.Decode(&l); err != nil {
+			return fmt.Errorf("budgetlink: check: unable to decode line: %w", err)
+		}
+		rep.Lines++
+		if err := s.checkLine(ctx, &l, &rep); err != nil {
+			return err
+		}
+		for _, r := range l.Reservations {
+			if r.Live() {
+				rep.Reservations++
+				links[r.CaseID] = append(links[r.CaseID], liveLink{line: &l, r: r})
+			}
+		}
+		return nil
+	}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return rep, err
+	}
+	for caseID, ls := range links {
+		if len(ls) > 1 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("案件 %s 同时在 %d 个预算项目上预留或支出，请人工核对并解除多余的关联", caseID, len(ls)))
+		}
+	}
+	if s.cases != nil {
+		if err := s.checkCaseCopies(ctx, links, &rep); err != nil {
+			return rep, err
+		}
+	}
+	rep.Duration = time.Since(start)
+	if !rep.OK() {
+		s.logger.Warn("budget check repaired the ledger", "fixes", len(rep.Fixes), "problems", len(rep.Problems))
+	}
+	return rep, nil
+}
+
+// checkAdjustments finishes adjustments left pending for longer than
+// staleAfter: a crash between the two lines of a transfer.
+func (s *Service) checkAdjustments(ctx context.Context, rep *CheckReport) error {
+	var pending []Adjustment
+	if err := s.adjustments.FindAll(ctx, bson.M{"state": AdjustmentPending, "created_at": bson.M{"$lte": s.now().Add(-s.staleAfter)}}, &pending,
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}})); err != nil {
+		return fmt.Errorf("budgetlink: check: unable to list pending adjustments: %w", err)
+	}
+	rep.Adjustments = len(pending)
+	for i := range pending {
+		adj := &pending[i]
+		err := s.applyAdjustment(ctx, checkPrincipal, adj)
+		switch {
+		case err == nil:
+			rep.fix(CheckFix{Kind: FixAdjustmentFinished, AdjustmentID: adj.ID, Detail: fmt.Sprintf("%s %s 已补记到全部预算项目", adjustLabels[adj.Kind], yuan(adj.AmountFen))})
+		case adj.State == AdjustmentFailed:
+			rep.fix(CheckFix{Kind: FixAdjustmentFailed, AdjustmentID: adj.ID, Detail: adj.FailReason})
+		case minsheng.ErrorCode(err) == minsheng.EINTERNAL:
+			return err
+		default:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("预算调整 %s 无法完成：%s", adj.ID, minsheng.ErrorMessage(err)))
+		}
+	}
+	return nil
+}
+
+// recomputed is what a line's totals must be, given its entries.
+func recomputed(l *BudgetLine) (t Totals, count int64) {
+	t.ApprovedFen = l.ApprovedFen
+	for _, d := range l.Adjustments {
+		t.AdjustedFen += d.DeltaFen
+		count++
+	}
+	for _, r := range l.Reservations {
+		switch r.State {
+		case StateReserved:
+			t.CommittedFen += r.AmountFen
+		case StateSpent:
+			t.SpentFen += r.SpentFen
+		}
+	}
+	t.AvailableFen = t.ApprovedFen + t.AdjustedFen - t.CommittedFen - t.SpentFen
+	return t, count
+}
+
+func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport) error {
+	for attempt := 0; ; attempt++ {
+		want, count := recomputed(l)
+		if want == l.Totals() && count == l.AdjustmentCount {
+			break
+		}
+		if attempt == maxVersionRetries {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 修改频繁，合计未能修复，请稍后重新核查", l.ID))
+			return nil
+		}
+		matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version}, bson.M{
+			"$set": bson.M{"adjusted_fen": want.AdjustedFen, "committed_fen": want.CommittedFen, "spent_fen": want.SpentFen,
+				"available_fen": want.AvailableFen, "adjustment_count": count, "updated_at": s.now()},
+			"$inc": bson.M{"version": int64(1)},
+		})
+		if err != nil {
+			return fmt.Errorf("budgetlink: check: unable to repair line %s: %w", l.ID, err)
+		}
+		if matched == 0 {
+			cur, err := s.FindLineByID(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			*l = *cur
+			continue
+		}
+		before := l.Totals()
+		detail := fmt.Sprintf("合计已按明细重算：已预留 %s→%s，已支出 %s→%s，调整 %s→%s，可用 %s→%s",
+			yuan(before.CommittedFen), yuan(want.CommittedFen), yuan(before.SpentFen), yuan(want.SpentFen),
+			yuan(before.AdjustedFen), yuan(want.AdjustedFen), yuan(before.AvailableFen), yuan(want.AvailableFen))
+		if want.AvailableFen < 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, yuan(want.AvailableFen)))
+		}
+		rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
+		if err := s.writeAudit(ctx, AuditEntry{
+			ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
+			Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: s.now(), Note: detail,
+		}); err != nil {
+			return err
+		}
+		l.AdjustedFen, l.CommittedFen, l.SpentFen, l.AvailableFen = want.AdjustedFen, want.CommittedFen, want.SpentFen, want.AvailableFen
+		l.AdjustmentCount = count
+		l.Version++
+		break
+	}
+	return s.checkAudit(ctx, l, rep)
+}
+
+// checkAudit writes the audit entry of every movement the line records
+// whose entry a crash lost.
+func (s *Service) checkAudit(ctx context.Context, l *BudgetLine, rep *CheckReport) error {
+	have := map[string]bool{}
+	err := s.audit.Each(ctx, bson.M{"line_id": l.ID}, func(cur *mongo.Cursor) error {
+		var e struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.Decode(&e); err != nil {
+			return fmt.Errorf("budgetlink: check: unable to decode audit id: %w", err)
+		}
+		have[e.ID] = true
+		return nil
+	}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	t := l.Totals()
+	for _, r := range l.Reservations {
+		if r.Movement == "" || have[r.Movement] {
+			continue
+		}
+		caseID := r.CaseID
+		if caseID == "" {
+			caseID = r.ReleasedCaseID
+		}
+		kind, amount := AuditReserve, r.AmountFen
+		switch r.State {
+		case StateSpent:
+			kind, amount = AuditSpend, r.SpentFen
+		case StateReleased:
+			kind, amount = AuditRelease, -r.AmountFen
+		}
+		if err := s.writeAudit(ctx, AuditEntry{
+			ID: r.Movement, Kind: kind, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, CaseID: caseID,
+			AmountFen: amount, Before: t, After: t, By: r.LinkedBy, At: now, Reconstructed: true,
+			Note: "原审计记录因中断缺失，由数据核查按预算项目明细补记",
+		}); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixAuditWritten, LineID: l.ID, CaseID: caseID, Detail: "补记缺失的审计记录 " + r.Movement})
+	}
+	for _, d := range l.Adjustments {
+		id := adjustmentMovement(d.AdjustmentID, l.ID)
+		if have[id] {
+			continue
+		}
+		if err := s.writeAudit(ctx, AuditEntry{
+			ID: id, Kind: AuditAdjust, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, AdjustmentID: d.AdjustmentID,
+			AmountFen: d.DeltaFen, Before: t, After: t, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Reconstructed: true,
+			Note: "原审计记录因中断缺失，由数据核查按预算项目明细补记",
+		}); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixAuditWritten, LineID: l.ID, AdjustmentID: d.AdjustmentID, Detail: "补记缺失的审计记录 " + id})
+	}
+	return nil
+}
+
+// checkCaseCopies makes every case's copy of its link agree with the
+// lines: a live reservation the case does not show (crash after reserving)
+// is copied onto it; a live copy without a live reservation (crash after
+// releasing) is marked released.
+func (s *Service) checkCaseCopies(ctx context.Context, links map[string][]liveLink, rep *CheckReport) error {
+	seen := map[string]bool{}
+	for caseID, ls := range links {
+		seen[caseID] = true
+		want := copyOf(ls[0].line, ls[0].r)
+		got, err := s.cases.budgetCopy(ctx, caseID)
+		if minsheng.ErrorCode(err) == minsheng.ENOTFOUND {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 上预留的案件 %s 不存在", ls[0].line.ID, caseID))
+			continue
+		} else if err != nil {
+			return err
+		}
+		rep.Cases++
+		if sameCopy(got, want) {
+			continue
+		}
+		if err := s.cases.setCopy(ctx, caseID, want, "数据核查：按预算项目修复关联副本"); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixCaseCopy, LineID: want.LineID, CaseID: caseID,
+			Detail: fmt.Sprintf("案件关联副本按预算项目修复：%s %s", stateLabel(want.State), yuan(want.ReservedFen+want.SpentFen))})
+	}
+	return s.cases.eachLinked(ctx, func(caseID string, got *caseCopy) error {
+		if seen[caseID] || got == nil || (got.State != StateReserved && got.State != StateSpent) {
+			return nil
+		}
+		rep.Cases++
+		want := &caseCopy{LineID: got.LineID, ItemCode: got.ItemCode, EstimateFen: got.EstimateFen, State: StateReleased, LinkedAt: got.LinkedAt, LinkedBy: got.LinkedBy}
+		if err := s.cases.setCopy(ctx, caseID, want, "数据核查：预算项目上无此预留，关联副本标为已释放"); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixCaseCopy, LineID: got.LineID, CaseID: caseID, Detail: "预算项目上没有该案件的预留，案件关联副本标为已释放"})
+		return nil
+	})
+}
+
+func stateLabel(state string) string {
+	switch state {
+	case StateReserved:
+		return "已预留"
+	case StateSpent:
+		return "已支出"
+	case StateReleased:
+		return "已释放"
+	}
+	return state
+}
+
+// caseCopy is the copy of a link a case keeps for display (cases.BudgetLink).
+type caseCopy struct {
+	LineID      string
+	ItemCode    string
+	EstimateFen int64
+	ReservedFen int64
+	SpentFen    int64
+	State       string
+	LinkedAt    time.Time
+	LinkedBy    string
+}
+
+func copyOf(l *BudgetLine, r Reservation) *caseCopy {
+	c := &caseCopy{LineID: l.ID, ItemCode: l.ItemCode, EstimateFen: r.AmountFen, State: r.State, LinkedAt: r.LinkedAt, LinkedBy: r.LinkedBy}
+	switch r.State {
+	case StateReserved:
+		c.ReservedFen = r.AmountFen
+	case StateSpent:
+		c.SpentFen = r.SpentFen
+	}
+	return c
+}
+
+func sameCopy(a, b *caseCopy) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.LineID == b.LineID && a.State == b.State && a.EstimateFen == b.EstimateFen &&
+		a.ReservedFen == b.ReservedFen && a.SpentFen == b.SpentFen && a.ItemCode == b.ItemCode
+}
+
+// caseBook is what the ledger needs from the cases service; link.go adapts
+// *cases.Service to it. Errors: ENOTFOUND for an unknown case.
+type caseBook interface {
+	budgetCopy(ctx context.Context, caseID string) (*caseCopy, error)
+	setCopy(ctx context.Context, caseID string, c *caseCopy, note string) error
+	eachLinked(ctx context.Context, fn func(caseID string, c *caseCopy) error) error
+}

@@ -1,0 +1,474 @@
+package budgetlink
+
+// The ledger's money movements on one line: reserve, re-estimate, release
+// and spend. Reserving is one conditional single-document update, so 64
+// requests racing for the last fen of a line can never overspend it; the
+// other movements rewrite the line's reservation entries under the line's
+// version (FerretDB v1 applies neither positional updates nor $pull with a
+// condition, measured: $pull matched and silently removed nothing), so
+// each is one conditional single-document update too, retried on a
+// version race. Every movement writes an audit entry keyed by the
+// movement's id, so writing it twice is harmless and Check can write one
+// that a crash lost.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// Audit kinds: one per money movement.
+const (
+	AuditReserve    = "reserve"    // 预留
+	AuditReestimate = "reestimate" // 重新估算
+	AuditRelease    = "release"    // 释放
+	AuditSpend      = "spend"      // 支出
+	AuditAdjust     = "adjust"     // 预算调整
+	AuditRepair     = "repair"     // 核查修复
+)
+
+// AuditEntry records one money movement on one line: who, when, which line
+// and case, the signed amount and the line's totals before and after.
+type AuditEntry struct {
+	ID           string    `bson:"_id" json:"id"`
+	Kind         string    `bson:"kind" json:"kind"`
+	LineID       string    `bson:"line_id" json:"line_id"`
+	FiscalYear   int       `bson:"fiscal_year" json:"fiscal_year"`
+	SubDistrict  string    `bson:"sub_district" json:"sub_district"`
+	CaseID       string    `bson:"case_id,omitempty" json:"case_id,omitempty"`
+	AdjustmentID string    `bson:"adjustment_id,omitempty" json:"adjustment_id,omitempty"`
+	AmountFen    int64     `bson:"amount_fen" json:"amount_fen"`
+	Before       Totals    `bson:"before" json:"before"`
+	After        Totals    `bson:"after" json:"after"`
+	By           string    `bson:"by" json:"by"`
+	ByName       string    `bson:"by_name" json:"by_name"`
+	At           time.Time `bson:"at" json:"at"`
+	Note         string    `bson:"note,omitempty" json:"note,omitempty"`
+	// Reconstructed marks an entry Check wrote after a crash lost the
+	// original: its totals are the line's at repair time, not the movement's.
+	Reconstructed bool `bson:"reconstructed,omitempty" json:"reconstructed,omitempty"`
+}
+
+// CaseRef is what the ledger needs to know about a case.
+type CaseRef struct {
+	ID          string
+	SubDistrict string
+	// ItemCode is the case's confirmed catalog item; "" when unclassified.
+	ItemCode string
+}
+
+func newID(prefix string) string {
+	return prefix + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
+}
+
+// yuan formats fen for messages: "1234.56 元".
+func yuan(fen int64) string { return catalogYuan(fen) + " 元" }
+
+// requireLinker admits the roles that may move money on a line of a
+// sub-district: its own staff, finance and admin.
+func requireLinker(p auth.Principal, subDistrict string) error {
+	if err := p.RequireRole(auth.RoleSubdistrict, auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return err
+	}
+	return p.RequireAccess(subDistrict, "")
+}
+
+func liveEntry(l *BudgetLine, caseID string) (int, bool) {
+	if caseID == "" {
+		return -1, false
+	}
+	for i, r := range l.Reservations {
+		if r.CaseID == caseID && r.Live() {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// Reserve claims amountFen of a line for a case: one conditional update
+// {_id, available_fen ≥ amount, reservations.case_id ≠ case} that raises
+// committed and lowers available. Reserving the same case for the same
+// amount again returns the existing reservation (idempotent).
+// Errors: EFORBIDDEN; EINVALID (amount ≤ 0, unclassified case); ENOTFOUND;
+// ECONFLICT (other sub-district or item, already reserved for another
+// amount or on another line, or not enough available — the message says
+// how much is available).
+func (s *Service) Reserve(ctx context.Context, p auth.Principal, lineID string, c CaseRef, amountFen int64) (Reservation, error) {
+	l, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return Reservation{}, err
+	}
+	return s.reserve(ctx, p, l, c, amountFen)
+}
+
+func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, c CaseRef, amountFen int64) (Reservation, error) {
+	if amountFen <= 0 {
+		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
+	}
+	if c.ID == "" {
+		return Reservation{}, minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
+	}
+	if c.SubDistrict != l.SubDistrict {
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "案件属于其他街道，不能关联本街道的预算项目「%s」", l.ProjectName)
+	}
+	if c.ItemCode == "" {
+		return Reservation{}, minsheng.Invalid("请先确认案件的支出分类，再关联预算项目", map[string]string{"catalog_item": "未确认"})
+	}
+	if c.ItemCode != l.ItemCode {
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "案件的支出分类（%s）与预算项目「%s」的分类（%s %s）不一致", c.ItemCode, l.ProjectName, l.ItemCode, l.ItemName)
+	}
+	if i, ok := liveEntry(l, c.ID); ok {
+		return sameReservation(l, l.Reservations[i], amountFen)
+	}
+	other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
+	if err != nil {
+		return Reservation{}, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
+	}
+	if other > 0 {
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件已关联其他预算项目，请先解除关联")
+	}
+
+	now := s.now()
+	r := Reservation{
+		CaseID: c.ID, AmountFen: amountFen, State: StateReserved,
+		LinkedAt: now, LinkedBy: p.UserID, Movement: newID("MV"), UpdatedAt: now,
+	}
+	var before BudgetLine
+	err = s.lines.FindOneAndUpdate(ctx,
+		bson.M{"_id": l.ID, "available_fen": bson.M{"$gte": amountFen}, "reservations.case_id": bson.M{"$ne": c.ID}},
+		bson.M{
+			"$inc":  bson.M{"committed_fen": amountFen, "available_fen": -amountFen, "version": int64(1)},
+			"$push": bson.M{"reservations": r},
+			"$set":  bson.M{"updated_at": now},
+		},
+		&before,
+		options.FindOneAndUpdate().SetReturnDocument(options.Before))
+	if errors.Is(err, minsheng.ErrNotFound) {
+		// Either the case got reserved meanwhile (then this call is a
+		// repeat) or the funds ran out: the current line says which.
+		cur, rerr := s.FindLineByID(ctx, l.ID)
+		if rerr != nil {
+			return Reservation{}, rerr
+		}
+		if i, ok := liveEntry(cur, c.ID); ok {
+			return sameReservation(cur, cur.Reservations[i], amountFen)
+		}
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
+			cur.ProjectName, yuan(cur.AvailableFen), yuan(amountFen))
+	} else if err != nil {
+		return Reservation{}, fmt.Errorf("budgetlink: unable to reserve on line %s: %w", l.ID, err)
+	}
+	after := before.Totals()
+	after.CommittedFen += amountFen
+	after.AvailableFen -= amountFen
+	if err := s.writeAudit(ctx, AuditEntry{
+		ID: r.Movement, Kind: AuditReserve, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
+		CaseID: c.ID, AmountFen: amountFen, Before: before.Totals(), After: after, By: p.UserID, ByName: p.Name, At: now,
+	}); err != nil {
+		return Reservation{}, err
+	}
+	return r, nil
+}
+
+func sameReservation(l *BudgetLine, r Reservation, amountFen int64) (Reservation, error) {
+	if r.State == StateReserved && r.AmountFen == amountFen {
+		return r, nil
+	}
+	if r.State == StateSpent {
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件在预算项目「%s」上已支出 %s", l.ProjectName, yuan(r.SpentFen))
+	}
+	return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」预留 %s；如需修改金额，请重新估算", l.ProjectName, yuan(r.AmountFen))
+}
+
+// writeAudit stores an audit entry; an entry already written under the same
+// movement id is success, which makes every movement's audit idempotent.
+func (s *Service) writeAudit(ctx context.Context, e AuditEntry) error {
+	if s.faultBeforeAuditFn != nil {
+		if err := s.faultBeforeAuditFn(); err != nil {
+			return err
+		}
+	}
+	if err := s.audit.InsertOne(ctx, e); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		return fmt.Errorf("budgetlink: unable to write audit entry %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// lineChange is what a movement does to a line: the rewritten reservation
+// entries and the changes to the totals.
+type lineChange struct {
+	reservations []Reservation
+	committed    int64
+	spent        int64
+	available    int64
+	// audit describes the movement; ID, totals and line fields are filled in.
+	audit AuditEntry
+}
+
+// maxVersionRetries bounds the optimistic loop; each retry means another
+// movement on the same line won the race, so this is only reached under a
+// storm of contention on one line.
+const maxVersionRetries = 100
+
+// mutateLine applies fn's change to the line as one update conditional on
+// the version fn saw (and on available staying ≥ 0), retrying when another
+// movement got there first. fn returns nil for "nothing to do".
+func (s *Service) mutateLine(ctx context.Context, lineID string, fn func(l *BudgetLine) (*lineChange, error)) (*BudgetLine, *lineChange, error) {
+	for attempt := 0; attempt < maxVersionRetries; attempt++ {
+		l, err := s.FindLineByID(ctx, lineID)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch, err := fn(l)
+		if err != nil || ch == nil {
+			return l, nil, err
+		}
+		now := s.now()
+		filter := bson.M{"_id": l.ID, "version": l.Version}
+		if ch.available < 0 {
+			filter["available_fen"] = bson.M{"$gte": -ch.available}
+		}
+		matched, err := s.lines.UpdateOne(ctx, filter, bson.M{
+			"$set": bson.M{"reservations": ch.reservations, "updated_at": now},
+			"$inc": bson.M{"committed_fen": ch.committed, "spent_fen": ch.spent, "available_fen": ch.available, "version": int64(1)},
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("budgetlink: unable to update line %s: %w", l.ID, err)
+		}
+		if matched == 0 {
+			continue
+		}
+		after := l.Totals()
+		after.CommittedFen += ch.committed
+		after.SpentFen += ch.spent
+		after.AvailableFen += ch.available
+		a := &ch.audit
+		a.LineID, a.FiscalYear, a.SubDistrict = l.ID, l.FiscalYear, l.SubDistrict
+		a.Before, a.After, a.At = l.Totals(), after, now
+		if err := s.writeAudit(ctx, *a); err != nil {
+			return nil, nil, err
+		}
+		l.Reservations = ch.reservations
+		l.CommittedFen, l.SpentFen, l.AvailableFen = after.CommittedFen, after.SpentFen, after.AvailableFen
+		l.Version++
+		return l, ch, nil
+	}
+	return nil, nil, minsheng.Errorf(minsheng.ECONFLICT, "预算项目正被频繁修改，请稍后重试")
+}
+
+func copyReservations(rs []Reservation) []Reservation { return append([]Reservation(nil), rs...) }
+
+// Reestimate changes a live reservation's amount; a rise needs that much
+// available on the line. Errors: EFORBIDDEN, EINVALID, ENOTFOUND (no
+// reservation for the case), ECONFLICT (already spent, not enough available).
+func (s *Service) Reestimate(ctx context.Context, p auth.Principal, lineID, caseID string, amountFen int64) (Reservation, error) {
+	l, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return Reservation{}, err
+	}
+	return s.reestimate(ctx, p, lineID, caseID, amountFen)
+}
+
+func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, caseID string, amountFen int64) (Reservation, error) {
+	if amountFen <= 0 {
+		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
+	}
+	var out Reservation
+	_, _, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
+		i, ok := liveEntry(l, caseID)
+		if !ok {
+			return nil, minsheng.Errorf(minsheng.ENOTFOUND, "该案件未关联预算项目「%s」", l.ProjectName)
+		}
+		r := l.Reservations[i]
+		if r.State == StateSpent {
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已办结支出，不能重新估算")
+		}
+		if r.AmountFen == amountFen {
+			out = r
+			return nil, nil
+		}
+		d := amountFen - r.AmountFen
+		if d > l.AvailableFen {
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，重新估算需增加 %s",
+				l.ProjectName, yuan(l.AvailableFen), yuan(d))
+		}
+		rs := copyReservations(l.Reservations)
+		r.AmountFen, r.Movement, r.UpdatedAt = amountFen, newID("MV"), s.now()
+		rs[i] = r
+		out = r
+		return &lineChange{reservations: rs, committed: d, available: -d, audit: AuditEntry{
+			ID: r.Movement, Kind: AuditReestimate, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name,
+			Note: fmt.Sprintf("预估金额调整为 %s", yuan(amountFen)),
+		}}, nil
+	})
+	return out, err
+}
+
+// Release frees a case's reservation on a line (unlink, cancellation).
+// Releasing what is not reserved is a no-op returning ok=false.
+// Errors: EFORBIDDEN, ENOTFOUND (line), ECONFLICT (already spent).
+func (s *Service) Release(ctx context.Context, p auth.Principal, lineID, caseID, note string) (ok bool, err error) {
+	l, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return false, err
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return false, err
+	}
+	return s.release(ctx, p, lineID, caseID, note)
+}
+
+func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID, note string) (bool, error) {
+	_, ch, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
+		i, ok := liveEntry(l, caseID)
+		if !ok {
+			return nil, nil
+		}
+		r := l.Reservations[i]
+		if r.State == StateSpent {
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」支出 %s，不能解除关联", l.ProjectName, yuan(r.SpentFen))
+		}
+		rs := copyReservations(l.Reservations)
+		r.ReleasedCaseID, r.CaseID = r.CaseID, ""
+		r.State, r.Movement, r.UpdatedAt = StateReleased, newID("MV"), s.now()
+		rs[i] = r
+		return &lineChange{reservations: rs, committed: -r.AmountFen, available: r.AmountFen, audit: AuditEntry{
+			ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -r.AmountFen, By: p.UserID, ByName: p.Name, Note: note,
+		}}, nil
+	})
+	return ch != nil, err
+}
+
+// Spend turns a case's reservation into spending at the actual cost and
+// releases the rest. An actual cost above the reservation needs the
+// difference available on the line. Spending again at the same cost is a
+// no-op. Errors: EFORBIDDEN, EINVALID (negative cost), ENOTFOUND (no
+// reservation), ECONFLICT (overrun without funds, already spent at another
+// cost).
+func (s *Service) Spend(ctx context.Context, p auth.Principal, lineID, caseID string, actualFen int64) (Reservation, error) {
+	l, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return Reservation{}, err
+	}
+	return s.spend(ctx, p, lineID, caseID, actualFen)
+}
+
+func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID string, actualFen int64) (Reservation, error) {
+	if actualFen < 0 {
+		return Reservation{}, minsheng.Invalid("实际费用不能为负数", map[string]string{"actual_cost_fen": "不能为负数"})
+	}
+	var out Reservation
+	_, _, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
+		i, ok := liveEntry(l, caseID)
+		if !ok {
+			return nil, minsheng.Errorf(minsheng.ENOTFOUND, "该案件未在预算项目「%s」预留资金", l.ProjectName)
+		}
+		r := l.Reservations[i]
+		if r.State == StateSpent {
+			if r.SpentFen == actualFen {
+				out = r
+				return nil, nil
+			}
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已按 %s 支出，不能再按 %s 支出", yuan(r.SpentFen), yuan(actualFen))
+		}
+		if over := actualFen - r.AmountFen; over > l.AvailableFen {
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "实际费用 %s 超出预留 %s，超出的 %s 需由预算项目「%s」的可用额度支付，但可用额度仅 %s；请先申请预算调整",
+				yuan(actualFen), yuan(r.AmountFen), yuan(over), l.ProjectName, yuan(l.AvailableFen))
+		}
+		rs := copyReservations(l.Reservations)
+		reserved := r.AmountFen
+		r.State, r.SpentFen, r.Movement, r.UpdatedAt = StateSpent, actualFen, newID("MV"), s.now()
+		rs[i] = r
+		out = r
+		return &lineChange{reservations: rs, committed: -reserved, spent: actualFen, available: reserved - actualFen, audit: AuditEntry{
+			ID: r.Movement, Kind: AuditSpend, CaseID: caseID, AmountFen: actualFen, By: p.UserID, ByName: p.Name,
+			Note: fmt.Sprintf("预留 %s，实际支出 %s", yuan(reserved), yuan(actualFen)),
+		}}, nil
+	})
+	return out, err
+}
+
+// AuditFilter selects audit entries. Zero fields do not filter.
+type AuditFilter struct {
+	LineID      string
+	CaseID      string
+	SubDistrict string
+	// Cursor is the last id of the previous page; Limit is 1..100 (default 50).
+	Cursor string
+	Limit  int
+}
+
+// Audit lists audit entries, newest first, scoped to p.
+func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([]AuditEntry, string, error) {
+	if err := requireLedgerReader(p); err != nil {
+		return nil, "", err
+	}
+	if p.Role == auth.RoleSubdistrict && f.SubDistrict == "" {
+		f.SubDistrict = p.SubDistrict
+	}
+	q := bson.M{}
+	if f.LineID != "" {
+		l, err := s.FindLineByID(ctx, f.LineID)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := p.RequireAccess(l.SubDistrict, ""); err != nil {
+			return nil, "", err
+		}
+		q["line_id"] = f.LineID
+	}
+	if f.SubDistrict != "" {
+		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {
+			return nil, "", err
+		}
+		q["sub_district"] = f.SubDistrict
+	}
+	if f.CaseID != "" {
+		q["case_id"] = f.CaseID
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 100 {
+		f.Limit = 100
+	}
+	if f.Cursor != "" {
+		var c AuditEntry
+		if err := s.audit.FindOne(ctx, bson.M{"_id": f.Cursor}, &c); err != nil {
+			return nil, "", minsheng.Invalid("分页游标无效", map[string]string{"cursor": "无效"})
+		}
+		q["$or"] = bson.A{
+			bson.M{"at": bson.M{"$lt": c.At}},
+			bson.M{"at": c.At, "_id": bson.M{"$lt": c.ID}},
+		}
+	}
+	var out []AuditEntry
+	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(f.Limit) + 1)
+	if err := s.audit.FindAll(ctx, q, &out, opts); err != nil {
+		return nil, "", fmt.Errorf("budgetlink: unable to list audit entries: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}
