@@ -1,0 +1,354 @@
+// Package cases is the casework domain: a resident's request (诉求) from
+// filing through acceptance, dispatch, on-site assessment, work, completion
+// and the resident's verdict, mirroring Beijing's 12345 flow (受理 → 派单 →
+// 办理 → 反馈 → 回访 → 考评). It owns the case type, the lifecycle rules, the
+// photos attached to a case and the Mongo persistence of all of it.
+//
+// Every verb takes the caller's auth.Principal; who may do what from which
+// state is decided in one table (lifecycle.go), and who may see a phone
+// number in one function (Case.Redact).
+package cases
+
+import (
+	"time"
+
+	"minsheng/internal/auth"
+)
+
+// Area codes of the standard catalog's six areas; a case belongs to one.
+const (
+	AreaGeneral    = "ZH" // 综合保障
+	AreaParty      = "DQ" // 党群工作
+	AreaLivelihood = "MS" // 民生保障
+	AreaCommunity  = "SQ" // 社区建设
+	AreaUrban      = "CG" // 城市管理
+	AreaSafety     = "PA" // 平安建设
+)
+
+// areaNames names the areas for the UI and for messages.
+var areaNames = map[string]string{
+	AreaGeneral:    "综合保障",
+	AreaParty:      "党群工作",
+	AreaLivelihood: "民生保障",
+	AreaCommunity:  "社区建设",
+	AreaUrban:      "城市管理",
+	AreaSafety:     "平安建设",
+}
+
+// AreaName returns the Chinese name of an area code, "" when unknown.
+func AreaName(code string) string { return areaNames[code] }
+
+// Status is where a case stands in its lifecycle.
+type Status string
+
+// Statuses. Open ones (submitted … in_progress) may still be cancelled;
+// rejected, merged, closed and cancelled are final.
+const (
+	StatusSubmitted  Status = "submitted"   // 待受理
+	StatusAccepted   Status = "accepted"    // 已受理
+	StatusRejected   Status = "rejected"    // 不予受理
+	StatusMerged     Status = "merged"      // 已合并
+	StatusAssigned   Status = "assigned"    // 已派单
+	StatusAssessed   Status = "assessed"    // 已评估
+	StatusInProgress Status = "in_progress" // 办理中
+	StatusCompleted  Status = "completed"   // 已办结，待评价
+	StatusClosed     Status = "closed"      // 已关闭
+	StatusCancelled  Status = "cancelled"   // 已取消
+)
+
+// Label is the status's name in the UI.
+func (s Status) Label() string {
+	switch s {
+	case StatusSubmitted:
+		return "待受理"
+	case StatusAccepted:
+		return "已受理"
+	case StatusRejected:
+		return "不予受理"
+	case StatusMerged:
+		return "已合并"
+	case StatusAssigned:
+		return "已派单"
+	case StatusAssessed:
+		return "已评估"
+	case StatusInProgress:
+		return "办理中"
+	case StatusCompleted:
+		return "已办结"
+	case StatusClosed:
+		return "已关闭"
+	case StatusCancelled:
+		return "已取消"
+	}
+	return string(s)
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return s.Label() != string(s) }
+
+// openStatuses are the states in which work is still pending.
+var openStatuses = []Status{StatusSubmitted, StatusAccepted, StatusAssigned, StatusAssessed, StatusInProgress}
+
+// Open reports whether work on a case in this state is still pending.
+func (s Status) Open() bool {
+	for _, o := range openStatuses {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether nothing more can happen to a case in this state.
+func (s Status) Final() bool {
+	return s == StatusRejected || s == StatusMerged || s == StatusClosed || s == StatusCancelled
+}
+
+// PhotoTag says at which stage a photo was taken.
+type PhotoTag string
+
+// Photo tags.
+const (
+	TagBefore   PhotoTag = "before"   // 办理前
+	TagProgress PhotoTag = "progress" // 办理中
+	TagAfter    PhotoTag = "after"    // 办结后
+)
+
+// Valid reports whether t is a known tag.
+func (t PhotoTag) Valid() bool { return t == TagBefore || t == TagProgress || t == TagAfter }
+
+// Verdict is the resident's judgement of the result (回访评价).
+type Verdict string
+
+// Verdicts. Satisfied and basically satisfied close the case;
+// dissatisfied reopens it.
+const (
+	VerdictSatisfied          Verdict = "satisfied"           // 满意
+	VerdictBasicallySatisfied Verdict = "basically_satisfied" // 基本满意
+	VerdictDissatisfied       Verdict = "dissatisfied"        // 不满意
+)
+
+// Label is the verdict's name in the UI.
+func (v Verdict) Label() string {
+	switch v {
+	case VerdictSatisfied:
+		return "满意"
+	case VerdictBasicallySatisfied:
+		return "基本满意"
+	case VerdictDissatisfied:
+		return "不满意"
+	}
+	return string(v)
+}
+
+// Valid reports whether v is a known verdict.
+func (v Verdict) Valid() bool { return v.Label() != string(v) }
+
+// Case is one request from residents.
+type Case struct {
+	ID          string   `bson:"_id" json:"id"`
+	Number      string   `bson:"number" json:"number"` // XC2026-000123
+	Area        string   `bson:"area" json:"area"`     // catalog area code
+	Title       string   `bson:"title" json:"title"`
+	Description string   `bson:"description" json:"description"`
+	Location    Location `bson:"location" json:"location"`
+
+	// FilerID is the resident the case belongs to: the one who filed it or
+	// on whose behalf a cadre did. Empty for anonymous filings.
+	FilerID string `bson:"filer_id,omitempty" json:"filer_id,omitempty"`
+	// FiledBy is who entered it: the resident, a cadre, or "" when anonymous.
+	FiledBy     string    `bson:"filed_by,omitempty" json:"filed_by,omitempty"`
+	FiledByRole auth.Role `bson:"filed_by_role,omitempty" json:"filed_by_role,omitempty"`
+	Anonymous   bool      `bson:"anonymous" json:"anonymous"`
+	// TokenHash is the SHA-256 of an anonymous filer's tracking token; the
+	// token itself is handed out once and never stored.
+	TokenHash      string `bson:"token_hash,omitempty" json:"-"`
+	IdempotencyKey string `bson:"idempotency_key,omitempty" json:"-"`
+
+	ContactName  string `bson:"contact_name,omitempty" json:"contact_name,omitempty"`
+	ContactPhone string `bson:"contact_phone,omitempty" json:"contact_phone,omitempty"`
+	Households   int    `bson:"households" json:"households"`
+	// Cosigners are residents who added their voice (+1), once each.
+	Cosigners   []string `bson:"cosigners" json:"cosigners,omitempty"`
+	CosignCount int      `bson:"-" json:"cosign_count"`
+	Photos      []Photo  `bson:"photos" json:"photos"`
+	// PhotoCount mirrors len(Photos) so the limit is one conditional update.
+	PhotoCount int `bson:"photo_count" json:"-"`
+	// MergedFrom lists cases merged into this one, so a retried merge does
+	// not copy twice.
+	MergedFrom []string `bson:"merged_from,omitempty" json:"merged_from,omitempty"`
+
+	Status      Status  `bson:"status" json:"status"`
+	StatusLabel string  `bson:"-" json:"status_label"`
+	Timeline    []Event `bson:"timeline" json:"timeline"`
+
+	FiledAt         time.Time  `bson:"filed_at" json:"filed_at"`
+	ResponseDueAt   time.Time  `bson:"response_due_at" json:"response_due_at"`
+	RespondedAt     *time.Time `bson:"responded_at,omitempty" json:"responded_at,omitempty"`
+	AcceptedAt      *time.Time `bson:"accepted_at,omitempty" json:"accepted_at,omitempty"`
+	SLADays         int        `bson:"sla_days" json:"sla_days"`
+	CompletionDueAt *time.Time `bson:"completion_due_at,omitempty" json:"completion_due_at,omitempty"`
+	CompletedAt     *time.Time `bson:"completed_at,omitempty" json:"completed_at,omitempty"`
+	// ClosedAt is when the case reached a final state (closed, rejected,
+	// merged, cancelled); retention counts from it.
+	ClosedAt *time.Time `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
+	// DueAt is the deadline that applies now — the response deadline while
+	// submitted, the completion deadline while being worked on, far in the
+	// future otherwise — so "overdue" and "sort by deadline" are one
+	// indexed field.
+	DueAt   time.Time `bson:"due_at" json:"-"`
+	Overdue bool      `bson:"-" json:"overdue"`
+
+	AssignedTo     string      `bson:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+	AssignedName   string      `bson:"assigned_name,omitempty" json:"assigned_name,omitempty"`
+	Assessment     *Assessment `bson:"assessment,omitempty" json:"assessment,omitempty"`
+	ActualCostFen  int64       `bson:"actual_cost_fen" json:"actual_cost_fen"`
+	Verdict        Verdict     `bson:"verdict,omitempty" json:"verdict,omitempty"`
+	VerdictComment string      `bson:"verdict_comment,omitempty" json:"verdict_comment,omitempty"`
+	Reopened       int         `bson:"reopened" json:"reopened"`
+	// Reason is why the case was rejected or cancelled.
+	Reason     string `bson:"reason,omitempty" json:"reason,omitempty"`
+	MergedInto string `bson:"merged_into,omitempty" json:"merged_into,omitempty"`
+
+	// CatalogItem is the standard catalog item the case is classified to;
+	// Budget is the display copy of its link to a budget line, written by
+	// budgetlink (which owns the authoritative reservation).
+	CatalogItem string      `bson:"catalog_item,omitempty" json:"catalog_item,omitempty"`
+	Budget      *BudgetLink `bson:"budget,omitempty" json:"budget,omitempty"`
+
+	// PurgedAt is when personal data was blanked under the retention rule.
+	PurgedAt *time.Time `bson:"purged_at,omitempty" json:"purged_at,omitempty"`
+	// Version increases with every workflow change; a transition states the
+	// version it read, and a stale one is refused.
+	Version int64 `bson:"version" json:"version"`
+}
+
+// Location is where the problem is.
+type Location struct {
+	SubDistrict string   `bson:"sub_district" json:"sub_district"`
+	Community   string   `bson:"community" json:"community"`
+	Address     string   `bson:"address" json:"address"`
+	Lat         *float64 `bson:"lat,omitempty" json:"lat,omitempty"`
+	Lng         *float64 `bson:"lng,omitempty" json:"lng,omitempty"`
+}
+
+// Photo is one stored photo of a case. Only re-encoded copies without EXIF
+// are stored; URL and ThumbURL are filled, short-lived, for callers allowed
+// to see the case.
+type Photo struct {
+	ID             string    `bson:"id" json:"id"`
+	Tag            PhotoTag  `bson:"tag" json:"tag"`
+	Key            string    `bson:"key" json:"-"`
+	ThumbKey       string    `bson:"thumb_key" json:"-"`
+	Width          int       `bson:"width" json:"width"`
+	Height         int       `bson:"height" json:"height"`
+	SHA256         string    `bson:"sha256" json:"-"`
+	UploadedBy     string    `bson:"uploaded_by" json:"uploaded_by,omitempty"`
+	UploadedByRole auth.Role `bson:"uploaded_by_role" json:"uploaded_by_role"`
+	UploadedAt     time.Time `bson:"uploaded_at" json:"uploaded_at"`
+	URL            string    `bson:"-" json:"url,omitempty"`
+	ThumbURL       string    `bson:"-" json:"thumb_url,omitempty"`
+}
+
+// Event is one immutable entry of a case's timeline.
+type Event struct {
+	At    time.Time `bson:"at" json:"at"`
+	Actor string    `bson:"actor,omitempty" json:"actor,omitempty"`
+	// ActorName is kept for staff only; residents appear by role.
+	ActorName string    `bson:"actor_name,omitempty" json:"actor_name,omitempty"`
+	Role      auth.Role `bson:"role,omitempty" json:"role,omitempty"`
+	Action    Action    `bson:"action" json:"action"`
+	From      Status    `bson:"from,omitempty" json:"from,omitempty"`
+	To        Status    `bson:"to,omitempty" json:"to,omitempty"`
+	Note      string    `bson:"note,omitempty" json:"note,omitempty"`
+}
+
+// Assessment is what a cadre found on site (现场评估).
+type Assessment struct {
+	EstimateFen int64  `bson:"estimate_fen" json:"estimate_fen"`
+	Households  int    `bson:"households" json:"households"`
+	Risk        int    `bson:"risk" json:"risk"` // 1 低, 2 中, 3 高
+	Note        string `bson:"note,omitempty" json:"note,omitempty"`
+}
+
+// BudgetLink is the case's copy of its link to a budget line, for display.
+// budgetlink writes it through SetBudgetCopy; the line document holds the
+// authoritative reservation.
+type BudgetLink struct {
+	LineID      string    `bson:"line_id" json:"line_id"`
+	ItemCode    string    `bson:"item_code" json:"item_code"`
+	EstimateFen int64     `bson:"estimate_fen" json:"estimate_fen"`
+	ReservedFen int64     `bson:"reserved_fen" json:"reserved_fen"`
+	SpentFen    int64     `bson:"spent_fen" json:"spent_fen"`
+	State       string    `bson:"state" json:"state"`
+	LinkedAt    time.Time `bson:"linked_at" json:"linked_at"`
+	LinkedBy    string    `bson:"linked_by" json:"linked_by"`
+}
+
+// IsOverdue reports whether the deadline that applies now has passed.
+func (c *Case) IsOverdue(now time.Time) bool {
+	return c.Status.Open() && !c.DueAt.IsZero() && now.After(c.DueAt)
+}
+
+// HasPhoto reports whether the case has a photo with the tag.
+func (c *Case) HasPhoto(tag PhotoTag) bool {
+	for _, ph := range c.Photos {
+		if ph.Tag == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSeeContact reports whether p may see the contact's phone and name in
+// clear (PIPL: the resident and the staff handling the case): the filer,
+// the one who entered it, cadres of the case's community, staff of its
+// sub-district and admins. District finance does not handle cases and
+// sees them masked.
+func (c *Case) CanSeeContact(p auth.Principal) bool {
+	if p.UserID != "" && (p.UserID == c.FilerID || p.UserID == c.FiledBy) {
+		return true
+	}
+	switch p.Role {
+	case auth.RoleCadre, auth.RoleSubdistrict, auth.RoleAdmin:
+		return p.CanAccess(c.Location.SubDistrict, c.Location.Community)
+	}
+	return false
+}
+
+// Redact returns a copy of c fit to show p: the contact masked unless p may
+// see it, and, for residents other than the filer (co-signers, anonymous
+// trackers), no other residents' ids. It is the one place that decides.
+func (c *Case) Redact(p auth.Principal) *Case {
+	v := *c
+	v.Photos = append([]Photo(nil), c.Photos...)
+	v.Timeline = append([]Event(nil), c.Timeline...)
+	v.Cosigners = append([]string(nil), c.Cosigners...)
+	v.CosignCount = len(c.Cosigners)
+	v.StatusLabel = c.Status.Label()
+	if !c.CanSeeContact(p) {
+		v.ContactPhone = auth.MaskPhone(c.ContactPhone)
+		v.ContactName = maskName(c.ContactName)
+	}
+	if !p.IsStaff() && (p.UserID == "" || p.UserID != c.FilerID) {
+		v.FilerID, v.FiledBy, v.Cosigners = "", "", nil
+		for i := range v.Photos {
+			v.Photos[i].UploadedBy = ""
+		}
+		for i := range v.Timeline {
+			if v.Timeline[i].Role == auth.RoleResident {
+				v.Timeline[i].Actor = ""
+			}
+		}
+	}
+	return &v
+}
+
+// maskName keeps the family name: 张三 → 张*.
+func maskName(name string) string {
+	r := []rune(name)
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[0]) + "*"
+}

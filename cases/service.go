@@ -1,0 +1,274 @@
+package cases
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/media"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+)
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultNumberPrefix     = "XC"
+	DefaultSLADays          = 15
+	DefaultResponseWindow   = 24 * time.Hour
+	DefaultSimilarThreshold = 300 // per-mille Dice similarity of bigrams
+	DefaultSimilarWindow    = 90 * 24 * time.Hour
+	DefaultPhotoURLTTL      = 15 * time.Minute
+	// MaxPhotos is how many photos a case may hold.
+	MaxPhotos = 9
+)
+
+// UserLookup finds an account; auth.Service satisfies it. Assign uses it to
+// check that the assignee is a cadre of the case's community.
+type UserLookup interface {
+	FindUserByID(ctx context.Context, id string) (auth.User, error)
+}
+
+// Config tunes the service. Zero fields take the defaults above.
+type Config struct {
+	// NumberPrefix starts every case number: XC2026-000123.
+	NumberPrefix string
+	// DefaultSLADays is the completion deadline, in days from acceptance,
+	// until the catalog supplies one for the case's item (SetCatalogItem).
+	DefaultSLADays int
+	// ResponseWindow is how long after filing a case must be answered
+	// (accepted, rejected or merged): 24 hours, as for 12345.
+	ResponseWindow time.Duration
+	// SimilarThreshold is the per-mille similarity above which Similar
+	// offers an open case to co-sign; SimilarWindow how far back it looks.
+	SimilarThreshold int
+	SimilarWindow    time.Duration
+	// PhotoLimits bound uploads; PhotoURLTTL is how long a photo link lives.
+	PhotoLimits media.Limits
+	PhotoURLTTL time.Duration
+	// TokenSecret derives an anonymous filer's tracking token from the
+	// idempotency key, so a retried filing returns the same token. Set it
+	// in production (a random one is made per process otherwise).
+	TokenSecret []byte
+	// Users checks assignees; nil skips the check (tests, tools).
+	Users UserLookup
+	// Zone is where "the year of filing" is counted: Asia/Shanghai.
+	Zone   *time.Location
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// MoneyEffects is what completing or cancelling a case does to the budget;
+// budgetlink implements it. Both methods must be idempotent: the service
+// calls them before persisting the transition, so a refusal (ECONFLICT for
+// an overrun, say) leaves the case unchanged, and a transition that then
+// fails on a stale version is retried by the user.
+type MoneyEffects interface {
+	OnComplete(ctx context.Context, p auth.Principal, c *Case, actualFen int64) error // may refuse an overrun (ECONFLICT)
+	OnCancel(ctx context.Context, p auth.Principal, c *Case) error
+}
+
+type noMoney struct{}
+
+func (noMoney) OnComplete(context.Context, auth.Principal, *Case, int64) error { return nil }
+func (noMoney) OnCancel(context.Context, auth.Principal, *Case) error          { return nil }
+
+// Service is the casework domain's API.
+type Service struct {
+	cfg    Config
+	cases  *store.Collection
+	st     *store.Store
+	dir    *org.Directory
+	photos media.Storage
+	money  MoneyEffects
+	// sem bounds concurrent photo decoding: each may take a few hundred MB.
+	sem chan struct{}
+}
+
+// NewService returns the service on st; photos keeps the blobs.
+func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg Config) *Service {
+	if cfg.NumberPrefix == "" {
+		cfg.NumberPrefix = DefaultNumberPrefix
+	}
+	if cfg.DefaultSLADays <= 0 {
+		cfg.DefaultSLADays = DefaultSLADays
+	}
+	if cfg.ResponseWindow <= 0 {
+		cfg.ResponseWindow = DefaultResponseWindow
+	}
+	if cfg.SimilarThreshold <= 0 {
+		cfg.SimilarThreshold = DefaultSimilarThreshold
+	}
+	if cfg.SimilarWindow <= 0 {
+		cfg.SimilarWindow = DefaultSimilarWindow
+	}
+	if cfg.PhotoURLTTL <= 0 {
+		cfg.PhotoURLTTL = DefaultPhotoURLTTL
+	}
+	if len(cfg.TokenSecret) == 0 {
+		cfg.TokenSecret = make([]byte, 32)
+		_, _ = rand.Read(cfg.TokenSecret)
+	}
+	if cfg.Zone == nil {
+		// China has kept UTC+8 without daylight saving since 1991, so a
+		// fixed zone avoids depending on the host's tz database.
+		cfg.Zone = time.FixedZone("CST", 8*3600)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		cfg:    cfg,
+		cases:  st.Collection(casesCollection),
+		st:     st,
+		dir:    dir,
+		photos: photos,
+		money:  noMoney{},
+		sem:    make(chan struct{}, 2),
+	}
+}
+
+// SetMoneyEffects wires budgetlink in; nil restores the no-op.
+func (s *Service) SetMoneyEffects(m MoneyEffects) {
+	if m == nil {
+		m = noMoney{}
+	}
+	s.money = m
+}
+
+// now is the service clock, truncated to what BSON dates hold.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// farFuture is DueAt for cases no deadline applies to, so they sort last
+// by deadline and are never overdue.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FindByID returns the case without any scope check or redaction: for
+// budgetlink, the checker and tools, never for a request's response.
+// Unknown ids give ENOTFOUND.
+func (s *Service) FindByID(ctx context.Context, id string) (*Case, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.CosignCount = len(c.Cosigners)
+	c.StatusLabel = c.Status.Label()
+	c.Overdue = c.IsOverdue(s.now())
+	return c, nil
+}
+
+// canView reports whether p may read c: its filer and co-signers, staff
+// whose scope covers it, finance and admin.
+func canView(p auth.Principal, c *Case) bool {
+	if p.Role == auth.RoleResident {
+		if p.UserID == "" {
+			return false
+		}
+		if p.UserID == c.FilerID || p.UserID == c.FiledBy {
+			return true
+		}
+		for _, u := range c.Cosigners {
+			if u == p.UserID {
+				return true
+			}
+		}
+		return false
+	}
+	return p.CanAccess(c.Location.SubDistrict, c.Location.Community)
+}
+
+// Get returns the case as p may see it, with short-lived photo URLs.
+// ENOTFOUND for an unknown id, EFORBIDDEN outside p's scope.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Case, error) {
+	if !p.Role.Valid() {
+		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canView(p, c) {
+		return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看此案件")
+	}
+	return s.view(ctx, p, c)
+}
+
+// TrackByToken lets an anonymous filer follow a case with its number and
+// the token handed out at filing. A wrong number or token both give
+// ENOTFOUND, so the answer reveals nothing about which was wrong.
+func (s *Service) TrackByToken(ctx context.Context, number, token string) (*Case, error) {
+	notFound := minsheng.Errorf(minsheng.ENOTFOUND, "案件编号或查询码不正确")
+	if number == "" || token == "" || len(number) > 40 || len(token) > 128 {
+		return nil, notFound
+	}
+	var c Case
+	if err := s.cases.FindOne(ctx, byNumber(number), &c); err != nil {
+		if errors.Is(err, minsheng.ErrNotFound) {
+			return nil, notFound
+		}
+		return nil, fmt.Errorf("cases: unable to track %s: %w", number, err)
+	}
+	if c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(hashToken(token))) != 1 {
+		return nil, notFound
+	}
+	return s.view(ctx, auth.Principal{}, &c)
+}
+
+// view redacts c for p and signs its photo URLs.
+func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, error) {
+	v := c.Redact(p)
+	v.Overdue = c.IsOverdue(s.now())
+	if s.photos == nil {
+		return v, nil
+	}
+	for i := range v.Photos {
+		ph := &v.Photos[i]
+		var err error
+		if ph.URL, err = s.photos.URL(ctx, ph.Key, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+		if ph.ThumbURL, err = s.photos.URL(ctx, ph.ThumbKey, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// trackingToken is the anonymous filer's secret. With an idempotency key it
+// is derived from it, so a retried filing gets the same token back.
+func (s *Service) trackingToken(idemKey string) string {
+	if idemKey == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+	m := hmac.New(sha256.New, s.cfg.TokenSecret)
+	m.Write([]byte("track|" + idemKey))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// event builds a timeline entry for p. Residents' names are not kept in
+// the timeline: it outlives the retention of personal data.
+func (s *Service) event(p auth.Principal, a Action, from, to Status, note string) Event {
+	e := Event{At: s.now(), Actor: p.UserID, Role: p.Role, Action: a, From: from, To: to, Note: note}
+	if p.IsStaff() {
+		e.ActorName = p.Name
+	}
+	return e
+}

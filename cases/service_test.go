@@ -1,0 +1,484 @@
+package cases_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+func TestGetAndRedact(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.to(t, cases.StatusAssigned)
+	if _, err := e.svc.Cosign(ctx, neighbour, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	masked := auth.MaskPhone(phone)
+	tests := []struct {
+		name      string
+		p         string
+		code      string // Get's error code, "" for success
+		wantPhone string
+	}{
+		{"filer", "resident", "", phone},
+		{"handling cadre", "cadre", "", phone},
+		{"subdistrict staff of the sub-district", "staff", "", phone},
+		{"admin", "admin", "", phone},
+		{"finance sees it masked", "finance", "", masked},
+		{"co-signer sees it masked", "neighbour", "", masked},
+		{"cadre of another community", "cadreNext", minsheng.EFORBIDDEN, masked},
+		{"cadre of another sub-district", "cadreFar", minsheng.EFORBIDDEN, masked},
+		{"subdistrict staff elsewhere", "staffFar", minsheng.EFORBIDDEN, masked},
+		{"unrelated resident", "stranger", minsheng.EFORBIDDEN, masked},
+		{"anonymous", "anonymous", minsheng.EUNAUTHORIZED, masked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := principalBy[tt.p]
+			got, err := e.svc.Get(ctx, p, c.ID)
+			if code := minsheng.ErrorCode(err); code != tt.code {
+				t.Fatalf("Get code = %q (%v), want %q", code, err, tt.code)
+			}
+			if err == nil && got.ContactPhone != tt.wantPhone {
+				t.Errorf("Get phone = %q, want %q", got.ContactPhone, tt.wantPhone)
+			}
+			// Redact decides on its own too, whatever path shows a case.
+			if got, want := c.Redact(p).ContactPhone, tt.wantPhone; got != want {
+				t.Errorf("Redact phone = %q, want %q", got, want)
+			}
+		})
+	}
+	t.Run("others' ids are hidden from a co-signer", func(t *testing.T) {
+		got, err := e.svc.Get(ctx, neighbour, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.FilerID != "" || got.Cosigners != nil || got.CosignCount != 1 || got.ContactName != "张*" {
+			t.Errorf("filer %q cosigners %v count %d name %q", got.FilerID, got.Cosigners, got.CosignCount, got.ContactName)
+		}
+	})
+	t.Run("unknown id", func(t *testing.T) {
+		_, err := e.svc.Get(ctx, staff, "nope")
+		wantCode(t, err, minsheng.ENOTFOUND)
+	})
+}
+
+func TestCosign(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, resident, input())
+	got, err := e.svc.Cosign(ctx, neighbour, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CosignCount != 1 || got.Version != c.Version {
+		t.Errorf("count %d version %d, want 1 and unchanged %d", got.CosignCount, got.Version, c.Version)
+	}
+	closed := e.to(t, cases.StatusClosed)
+	tests := []struct {
+		name string
+		p    string
+		id   string
+		code string
+	}{
+		{"twice", "neighbour", c.ID, minsheng.ECONFLICT},
+		{"own case", "resident", c.ID, minsheng.ECONFLICT},
+		{"closed case", "stranger", closed.ID, minsheng.ECONFLICT},
+		{"staff", "cadre", c.ID, minsheng.EFORBIDDEN},
+		{"anonymous", "anonymous", c.ID, minsheng.EFORBIDDEN},
+		{"unknown case", "stranger", "nope", minsheng.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.Cosign(ctx, principalBy[tt.p], tt.id)
+			wantCode(t, err, tt.code)
+		})
+	}
+	stored, _ := e.svc.FindByID(ctx, c.ID)
+	if got := stored.CosignCount; got != 1 {
+		t.Errorf("co-signers after refusals = %d, want 1", got)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.submit(t, resident, input())
+	in := input()
+	in.Title = "楼道灯坏了"
+	dup := e.submit(t, neighbour, in)
+	if _, err := e.svc.Cosign(ctx, stranger, dup.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddPhoto(ctx, neighbour, dup.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+		t.Fatal(err)
+	}
+	dup, _ = e.svc.FindByID(ctx, dup.ID)
+
+	got, err := e.svc.Merge(ctx, staff, dup.ID, dup.Version, kept.ID, "同一楼道")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != cases.StatusMerged || got.MergedInto != kept.ID || got.ClosedAt == nil {
+		t.Errorf("merged case: %s into %q", got.Status, got.MergedInto)
+	}
+	k, _ := e.svc.FindByID(ctx, kept.ID)
+	if got, want := strings.Join(k.Cosigners, ","), stranger.UserID+","+neighbour.UserID; got != want {
+		t.Errorf("kept co-signers = %s, want %s", got, want)
+	}
+	if len(k.Photos) != 1 || k.Photos[0].Key != dup.Photos[0].Key || k.PhotoCount != 1 {
+		t.Errorf("kept photos = %+v, want the duplicate's", k.Photos)
+	}
+	if last := k.Timeline[len(k.Timeline)-1]; last.Action != cases.ActMergedIn || !strings.Contains(last.Note, dup.Number) {
+		t.Errorf("kept last event = %+v", last)
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		far := input()
+		far.Community = commB
+		farCase := e.submit(t, resident, far)
+		other := e.submit(t, resident, input())
+		tests := []struct {
+			name, p, into, code string
+		}{
+			{"into a case elsewhere", "staff", farCase.ID, minsheng.EFORBIDDEN},
+			{"into a merged case", "staff", dup.ID, minsheng.EINVALID},
+			{"by a cadre", "cadre", kept.ID, minsheng.EFORBIDDEN},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := e.svc.Merge(ctx, principalBy[tt.p], other.ID, other.Version, tt.into, "")
+				wantCode(t, err, tt.code)
+			})
+		}
+		_, err := e.svc.Merge(ctx, staff, dup.ID, got.Version, kept.ID, "")
+		wantCode(t, err, minsheng.ECONFLICT)
+	})
+}
+
+func TestFind(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Six cases an hour apart: four in community A (one by the neighbour),
+	// one in A2, one in sub-district B.
+	var made []*cases.Case
+	file := func(p auth.Principal, comm, title, area string) *cases.Case {
+		in := input()
+		in.Community, in.Title, in.Area = comm, title, area
+		c := e.submit(t, p, in)
+		made = append(made, c)
+		e.clock.Advance(time.Hour)
+		return c
+	}
+	file(resident, commA, "路灯不亮 (2号)", cases.AreaUrban)
+	a2 := file(resident, commA, "垃圾清运不及时", cases.AreaUrban)
+	a3 := file(neighbour, commA, "养老驿站开放时间", cases.AreaLivelihood)
+	file(resident, commA, "路灯[坏了]", cases.AreaUrban)
+	file(resident, commA2, "路面塌陷", cases.AreaUrban)
+	file(resident, commB, "停车自治", cases.AreaCommunity)
+	if _, err := e.svc.Accept(ctx, staff, a2.ID, a2.Version, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Cosign(ctx, resident, a3.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(cs []*cases.Case) string {
+		var s []string
+		for _, c := range cs {
+			for i, m := range made {
+				if m.ID == c.ID {
+					s = append(s, fmt.Sprint(i))
+				}
+			}
+		}
+		return strings.Join(s, ",")
+	}
+	tests := []struct {
+		name string
+		p    string
+		f    cases.Filter
+		want string // indexes into made, in order
+	}{
+		{"resident: own and co-signed, newest first", "resident", cases.Filter{}, "5,4,3,2,1,0"},
+		{"neighbour: own", "neighbour", cases.Filter{}, "2"},
+		{"cadre: community", "cadre", cases.Filter{}, "3,2,1,0"},
+		{"subdistrict: sub-district", "staff", cases.Filter{}, "4,3,2,1,0"},
+		{"subdistrict: one community", "staff", cases.Filter{Community: commA2}, "4"},
+		{"finance: all", "finance", cases.Filter{}, "5,4,3,2,1,0"},
+		{"admin: other sub-district", "admin", cases.Filter{SubDistrict: subB}, "5"},
+		{"status", "staff", cases.Filter{Status: cases.StatusAccepted}, "1"},
+		{"area", "cadre", cases.Filter{Area: cases.AreaLivelihood}, "2"},
+		{"text is literal", "finance", cases.Filter{Text: "[坏了]"}, "3"},
+		{"text with regexp characters", "finance", cases.Filter{Text: "(2号"}, "0"},
+		{"text matching nothing", "finance", cases.Filter{Text: ".*"}, ""},
+		{"sort by deadline", "staff", cases.Filter{Sort: cases.SortDeadline}, "0,2,3,4,1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, next, err := e.svc.Find(ctx, principalBy[tt.p], tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids(got) != tt.want || next != "" {
+				t.Errorf("found %q (next %q), want %q", ids(got), next, tt.want)
+			}
+		})
+	}
+
+	t.Run("overdue", func(t *testing.T) {
+		// 25 hours after the first filing only its 24-hour response
+		// deadline has passed (a2 was accepted, the rest are younger).
+		e.clock.Advance(19 * time.Hour)
+		got, _, err := e.svc.Find(ctx, finance, cases.Filter{Overdue: true, Sort: cases.SortDeadline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids(got) != "0" {
+			t.Errorf("overdue = %q, want %q", ids(got), "0")
+		}
+		if len(got) == 1 && !got[0].Overdue {
+			t.Errorf("overdue case not flagged overdue")
+		}
+		e.clock.Advance(-19 * time.Hour)
+	})
+
+	for _, sort := range []string{cases.SortFiled, cases.SortDeadline} {
+		t.Run("pages by "+sort, func(t *testing.T) {
+			all, _, err := e.svc.Find(ctx, finance, cases.Filter{Sort: sort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paged []*cases.Case
+			f := cases.Filter{Sort: sort, Limit: 4}
+			for range 5 {
+				page, next, err := e.svc.Find(ctx, finance, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				paged = append(paged, page...)
+				if next == "" {
+					break
+				}
+				f.Cursor = next
+			}
+			if got, want := ids(paged), ids(all); got != want {
+				t.Errorf("paged = %q, want %q", got, want)
+			}
+		})
+	}
+
+	refusals := []struct {
+		name, p string
+		f       cases.Filter
+		code    string
+		field   string
+	}{
+		{"unknown status", "staff", cases.Filter{Status: "done"}, minsheng.EINVALID, "status"},
+		{"unknown area", "staff", cases.Filter{Area: "XX"}, minsheng.EINVALID, "area"},
+		{"unknown sort", "staff", cases.Filter{Sort: "votes"}, minsheng.EINVALID, "sort"},
+		{"limit over 100", "staff", cases.Filter{Limit: 101}, minsheng.EINVALID, "limit"},
+		{"negative limit", "staff", cases.Filter{Limit: -1}, minsheng.EINVALID, "limit"},
+		{"text too long", "staff", cases.Filter{Text: strings.Repeat("字", 51)}, minsheng.EINVALID, "text"},
+		{"bad cursor", "staff", cases.Filter{Cursor: "!!!"}, minsheng.EINVALID, "cursor"},
+		{"cadre asks for another community", "cadre", cases.Filter{Community: commA2}, minsheng.EFORBIDDEN, ""},
+		{"staff asks for another sub-district", "staff", cases.Filter{SubDistrict: subB}, minsheng.EFORBIDDEN, ""},
+		{"staff asks for a community elsewhere", "staff", cases.Filter{Community: commB}, minsheng.EFORBIDDEN, ""},
+		{"anonymous", "anonymous", cases.Filter{}, minsheng.EUNAUTHORIZED, ""},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := e.svc.Find(ctx, principalBy[tt.p], tt.f)
+			wantCode(t, err, tt.code)
+			if tt.field != "" && minsheng.ErrorFields(err)[tt.field] == "" {
+				t.Errorf("fields = %v, want %q", minsheng.ErrorFields(err), tt.field)
+			}
+		})
+	}
+
+	t.Run("list masks phones for finance", func(t *testing.T) {
+		got, _, err := e.svc.Find(ctx, finance, cases.Filter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].ContactPhone != auth.MaskPhone(phone) {
+			t.Errorf("phone = %q, want masked", got[0].ContactPhone)
+		}
+	})
+	t.Run("EachCase streams unscoped", func(t *testing.T) {
+		var n int
+		err := e.svc.EachCase(ctx, cases.Filter{Area: cases.AreaUrban}, func(c *cases.Case) error { n++; return nil })
+		if err != nil || n != 4 {
+			t.Errorf("EachCase = %d, %v; want 4, nil", n, err)
+		}
+		stop := errors.New("stop")
+		if err := e.svc.EachCase(ctx, cases.Filter{}, func(*cases.Case) error { return stop }); !errors.Is(err, stop) {
+			t.Errorf("EachCase error = %v, want fn's", err)
+		}
+	})
+}
+
+func TestSimilar(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	file := func(title, desc, comm, area string) *cases.Case {
+		in := input()
+		in.Title, in.Description, in.Community, in.Area = title, desc, comm, area
+		return e.submit(t, resident, in)
+	}
+	file("楼道灯不亮了", "二单元楼道灯不亮", commA, cases.AreaUrban)
+	e.clock.Advance(91 * 24 * time.Hour)
+	near := file("3号楼楼道灯不亮", "二单元楼道灯坏了一个月", commA, cases.AreaUrban)
+	nearer := file("楼道灯不亮", "楼道灯不亮，晚上看不见", commA, cases.AreaUrban)
+	file("垃圾桶满了", "小区垃圾桶没人清运", commA, cases.AreaUrban)
+	file("楼道灯不亮", "楼道灯不亮", commA2, cases.AreaUrban)
+	file("楼道灯不亮", "楼道灯不亮", commA, cases.AreaSafety)
+	done := file("楼道灯不亮", "楼道灯不亮", commA, cases.AreaUrban)
+	if _, err := e.svc.Cancel(ctx, staff, done.ID, done.Version, "重复"); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := e.svc.Similar(ctx, stranger, commA, cases.AreaUrban, "楼道灯不亮")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []string
+	for _, s := range got {
+		numbers = append(numbers, s.Number)
+	}
+	if want := []string{nearer.Number, near.Number}; strings.Join(numbers, ",") != strings.Join(want, ",") {
+		t.Errorf("similar = %v, want %v (best first; not old, other community, other area, unrelated or closed)", numbers, want)
+	}
+	if len(got) > 0 && (got[0].Score < got[len(got)-1].Score || got[0].Score <= 0) {
+		t.Errorf("scores = %d … %d, want best first", got[0].Score, got[len(got)-1].Score)
+	}
+
+	refusals := []struct {
+		name, p, comm, area, text, code string
+	}{
+		{"unknown community", "stranger", "nowhere", cases.AreaUrban, "灯", minsheng.EINVALID},
+		{"unknown area", "stranger", commA, "XX", "灯", minsheng.EINVALID},
+		{"no text", "stranger", commA, cases.AreaUrban, " ", minsheng.EINVALID},
+		{"cadre of another community", "cadreNext", commA, cases.AreaUrban, "灯", minsheng.EFORBIDDEN},
+		{"anonymous", "anonymous", commA, cases.AreaUrban, "灯", minsheng.EUNAUTHORIZED},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.Similar(ctx, principalBy[tt.p], tt.comm, tt.area, tt.text)
+			wantCode(t, err, tt.code)
+		})
+	}
+}
+
+func TestCatalogAndBudgetCopy(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.to(t, cases.StatusAccepted)
+
+	got, err := e.svc.SetCatalogItem(ctx, staff, c.ID, c.Version, "CG0203", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.AcceptedAt.AddDate(0, 0, 7)
+	if got.CatalogItem != "CG0203" || got.SLADays != 7 || !got.CompletionDueAt.Equal(want) || got.Version != c.Version+1 {
+		t.Errorf("catalog %q sla %d due %v v%d; want CG0203 7 %v v%d", got.CatalogItem, got.SLADays, got.CompletionDueAt, got.Version, want, c.Version+1)
+	}
+	_, err = e.svc.SetCatalogItem(ctx, cadre, c.ID, got.Version, "CG0203", 7)
+	wantCode(t, err, minsheng.EFORBIDDEN)
+
+	t.Run("sla from the catalog applies on acceptance", func(t *testing.T) {
+		c := e.submit(t, resident, input())
+		c, err := e.svc.SetCatalogItem(ctx, staff, c.ID, c.Version, "CG0203", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err = e.svc.Accept(ctx, staff, c.ID, c.Version, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := e.clock.Now().AddDate(0, 0, 3); !c.CompletionDueAt.Equal(want) {
+			t.Errorf("due = %v, want %v", c.CompletionDueAt, want)
+		}
+	})
+
+	link := &cases.BudgetLink{LineID: "line-1", ItemCode: "CG0203", EstimateFen: 50000, ReservedFen: 50000,
+		State: "reserved", LinkedAt: e.clock.Now(), LinkedBy: staff.UserID}
+	if err := e.svc.SetBudgetCopy(ctx, c.ID, link, "已预留 500.00元"); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := e.svc.FindByID(ctx, c.ID)
+	if stored.Budget == nil || *stored.Budget != *link {
+		t.Errorf("budget = %+v, want %+v", stored.Budget, link)
+	}
+	if stored.Version != got.Version {
+		t.Errorf("version = %d, want unchanged %d", stored.Version, got.Version)
+	}
+	if last := stored.Timeline[len(stored.Timeline)-1]; last.Action != cases.ActBudget || last.Note != "已预留 500.00元" {
+		t.Errorf("last event = %+v", last)
+	}
+	if err := e.svc.SetBudgetCopy(ctx, c.ID, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = e.svc.FindByID(ctx, c.ID)
+	if stored.Budget != nil {
+		t.Errorf("budget = %+v after removal", stored.Budget)
+	}
+	wantCode(t, e.svc.SetBudgetCopy(ctx, "nope", link, ""), minsheng.ENOTFOUND)
+}
+
+func TestPurgePersonalData(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	closedEarly := e.to(t, cases.StatusClosed)
+	e.clock.Advance(400 * 24 * time.Hour)
+	open := e.to(t, cases.StatusInProgress)
+	closedLate := e.to(t, cases.StatusClosed)
+
+	n, err := e.svc.PurgePersonalData(ctx, e.clock.Now().Add(-365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("purged %d, want 1", n)
+	}
+	for _, tt := range []struct {
+		name   string
+		id     string
+		purged bool
+	}{
+		{"closed before the cut-off", closedEarly.ID, true},
+		{"still open", open.ID, false},
+		{"closed recently", closedLate.ID, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := e.svc.FindByID(ctx, tt.id)
+			blank := c.ContactPhone == "" && c.ContactName == "" && c.PurgedAt != nil
+			if blank != tt.purged {
+				t.Errorf("phone %q name %q purged at %v; want purged = %v", c.ContactPhone, c.ContactName, c.PurgedAt, tt.purged)
+			}
+			if c.Status == "" || len(c.Timeline) == 0 {
+				t.Errorf("purge removed more than personal data")
+			}
+		})
+	}
+	if n, _ := e.svc.PurgePersonalData(ctx, e.clock.Now().Add(-365*24*time.Hour)); n != 0 {
+		t.Errorf("second purge = %d, want 0", n)
+	}
+}
+
+func TestYuan(t *testing.T) {
+	for _, tt := range []struct {
+		fen  int64
+		want string
+	}{{0, "0.00元"}, {5, "0.05元"}, {123456, "1234.56元"}, {-150, "-1.50元"}} {
+		if got := cases.Yuan(tt.fen); got != tt.want {
+			t.Errorf("Yuan(%d) = %q, want %q", tt.fen, got, tt.want)
+		}
+	}
+}

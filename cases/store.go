@@ -1,0 +1,342 @@
+package cases
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/store"
+)
+
+const casesCollection = "cases"
+
+// Indexes are the indexes the service's queries need, one per query shape
+// (scope × filter × sort); EnsureIndexes creates them at start.
+var Indexes = []store.Index{
+	{Collection: casesCollection, Name: "number_unique", Keys: keys("number"), Unique: true},
+	{Collection: casesCollection, Name: "idempotency_unique", Keys: keys("idempotency_key"), Unique: true, Sparse: true},
+	// Residents' own cases and co-signed ones.
+	{Collection: casesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "cosigners", Keys: keys("cosigners")},
+	// Staff queues: scope, optional status, sorted by filing or deadline.
+	{Collection: casesCollection, Name: "community_status_filed", Keys: keys("location.community", "status", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "community_due", Keys: keys("location.community", "due_at", "_id")},
+	{Collection: casesCollection, Name: "community_filed", Keys: keys("location.community", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "subdistrict_status_filed", Keys: keys("location.sub_district", "status", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "subdistrict_due", Keys: keys("location.sub_district", "due_at", "_id")},
+	{Collection: casesCollection, Name: "subdistrict_filed", Keys: keys("location.sub_district", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "status_filed", Keys: keys("status", "-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "status_due", Keys: keys("status", "due_at", "_id")},
+	{Collection: casesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	{Collection: casesCollection, Name: "due", Keys: keys("due_at", "_id")},
+	{Collection: casesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
+	// Similar: open cases of one community and area, recent first.
+	{Collection: casesCollection, Name: "similar", Keys: keys("location.community", "area", "status", "-filed_at")},
+	// Retention sweep.
+	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
+}
+
+// keys builds an index key; a leading "-" means descending.
+func keys(names ...string) bson.D {
+	d := make(bson.D, len(names))
+	for i, n := range names {
+		if strings.HasPrefix(n, "-") {
+			d[i] = bson.E{Key: n[1:], Value: -1}
+		} else {
+			d[i] = bson.E{Key: n, Value: 1}
+		}
+	}
+	return d
+}
+
+func byID(id string) bson.D         { return bson.D{{Key: "_id", Value: id}} }
+func byNumber(number string) bson.D { return bson.D{{Key: "number", Value: number}} }
+
+// load reads one case; ENOTFOUND when it does not exist.
+func (s *Service) load(ctx context.Context, id string) (*Case, error) {
+	if id == "" || len(id) > 64 {
+		return nil, caseNotFound()
+	}
+	var c Case
+	if err := s.cases.FindOne(ctx, byID(id), &c); err != nil {
+		if errors.Is(err, minsheng.ErrNotFound) {
+			return nil, caseNotFound()
+		}
+		return nil, fmt.Errorf("cases: unable to load case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+func caseNotFound() error {
+	return &minsheng.Error{Code: minsheng.ENOTFOUND, Message: "案件不存在", Err: minsheng.ErrNotFound}
+}
+
+func (s *Service) byIdempotencyKey(ctx context.Context, key string) (*Case, error) {
+	var c Case
+	if err := s.cases.FindOne(ctx, bson.D{{Key: "idempotency_key", Value: key}}, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// apply performs a versioned update of one case and returns it as stored
+// after the update. The filter includes the version the caller read, and
+// the update bumps it, so of two concurrent writers exactly one wins; the
+// other gets ECONFLICT.
+func (s *Service) apply(ctx context.Context, id string, version int64, set bson.D, ev Event) (*Case, error) {
+	update := bson.D{
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
+		{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}},
+	}
+	if len(set) > 0 {
+		update = append(update, bson.E{Key: "$set", Value: set})
+	}
+	var out Case
+	err := s.cases.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}},
+		update, &out, options.FindOneAndUpdate().SetReturnDocument(options.After))
+	if errors.Is(err, minsheng.ErrNotFound) {
+		return nil, errStale()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to update case %s: %w", id, err)
+	}
+	return &out, nil
+}
+
+// Sort orders of Find.
+const (
+	SortFiled    = "filed"    // newest first
+	SortDeadline = "deadline" // most urgent first
+)
+
+// Filter selects cases for a queue. Zero fields do not filter.
+type Filter struct {
+	Status      Status
+	Area        string
+	SubDistrict string
+	Community   string
+	// Overdue keeps open cases whose current deadline has passed.
+	Overdue bool
+	// Text matches the title, case-insensitively, literally.
+	Text string
+	// Sort is SortFiled (default) or SortDeadline.
+	Sort string
+	// Cursor is the opaque next-page token Find returned.
+	Cursor string
+	// Limit is 1..100, default 20.
+	Limit int
+}
+
+// Page size limits.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// cursor is the position after the last case of a page.
+type cursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"i"`
+}
+
+func encodeCursor(at time.Time, id string) string {
+	b, _ := json.Marshal(cursor{At: at, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID == "" {
+		return cursor{}, minsheng.Invalid("分页参数无效", map[string]string{"cursor": "无效，请从第一页重新加载"})
+	}
+	return c, nil
+}
+
+// check validates f and fills defaults.
+func (f *Filter) check() error {
+	fields := map[string]string{}
+	if f.Status != "" && !f.Status.Valid() {
+		fields["status"] = "状态不存在"
+	}
+	if f.Area != "" && AreaName(f.Area) == "" {
+		fields["area"] = "领域不存在"
+	}
+	if utf8Len(f.Text) > maxTitle {
+		fields["text"] = fmt.Sprintf("不能超过%d字", maxTitle)
+	}
+	switch f.Sort {
+	case "":
+		f.Sort = SortFiled
+	case SortFiled, SortDeadline:
+	default:
+		fields["sort"] = "只能是 filed 或 deadline"
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = DefaultLimit
+	case f.Limit < 0 || f.Limit > MaxLimit:
+		fields["limit"] = fmt.Sprintf("须在 1 到 %d 之间", MaxLimit)
+	}
+	if len(fields) > 0 {
+		return minsheng.Invalid("查询条件无效", fields)
+	}
+	return nil
+}
+
+// query turns f into a Mongo filter (without scope or cursor).
+func (f Filter) query(now time.Time) bson.D {
+	q := bson.D{}
+	if f.Status != "" {
+		q = append(q, bson.E{Key: "status", Value: f.Status})
+	}
+	if f.Area != "" {
+		q = append(q, bson.E{Key: "area", Value: f.Area})
+	}
+	if f.SubDistrict != "" {
+		q = append(q, bson.E{Key: "location.sub_district", Value: f.SubDistrict})
+	}
+	if f.Community != "" {
+		q = append(q, bson.E{Key: "location.community", Value: f.Community})
+	}
+	if f.Overdue {
+		// DueAt of a case without a running deadline is far in the
+		// future, so this alone selects overdue open cases.
+		q = append(q, bson.E{Key: "due_at", Value: bson.D{{Key: "$lt", Value: now}}})
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		q = append(q, bson.E{Key: "title", Value: bson.D{
+			{Key: "$regex", Value: regexp.QuoteMeta(t)}, {Key: "$options", Value: "i"}}})
+	}
+	return q
+}
+
+// scope narrows f to what p may list: a resident their own and co-signed
+// cases, a cadre their community, subdistrict staff their sub-district.
+// Asking explicitly for another scope is EFORBIDDEN rather than an empty
+// page, so a misconfigured console shows why.
+func (s *Service) scope(p auth.Principal, f *Filter) (bson.D, error) {
+	switch p.Role {
+	case auth.RoleResident:
+		if p.UserID == "" {
+			return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+		}
+		return bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "filer_id", Value: p.UserID}},
+			bson.D{{Key: "cosigners", Value: p.UserID}},
+		}}}, nil
+	case auth.RoleCadre:
+		if f.Community != "" && f.Community != p.Community {
+			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他社区的案件")
+		}
+		if f.SubDistrict != "" && f.SubDistrict != p.SubDistrict {
+			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
+		}
+		f.Community = p.Community
+		return nil, nil
+	case auth.RoleSubdistrict:
+		if f.SubDistrict != "" && f.SubDistrict != p.SubDistrict {
+			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
+		}
+		if f.Community != "" && !s.dir.Contains(p.SubDistrict, f.Community) {
+			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
+		}
+		f.SubDistrict = p.SubDistrict
+		return nil, nil
+	case auth.RoleFinance, auth.RoleAdmin:
+		return nil, nil
+	}
+	return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+}
+
+// Find returns one page of the cases p may see that match f, redacted for
+// p, and the cursor of the next page ("" on the last one).
+// Errors: EINVALID for a bad filter, EFORBIDDEN for a scope outside p's,
+// EUNAUTHORIZED without an account.
+func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case, string, error) {
+	if err := f.check(); err != nil {
+		return nil, "", err
+	}
+	scoped, err := s.scope(p, &f)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	q := append(f.query(now), scoped...)
+	if f.Cursor != "" {
+		cur, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		field, op := "filed_at", "$lt"
+		if f.Sort == SortDeadline {
+			field, op = "due_at", "$gt"
+		}
+		q = append(q, bson.E{Key: "$and", Value: bson.A{bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: field, Value: bson.D{{Key: op, Value: cur.At}}}},
+			bson.D{{Key: field, Value: cur.At}, {Key: "_id", Value: bson.D{{Key: op, Value: cur.ID}}}},
+		}}}}})
+	}
+	sort := bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}
+	if f.Sort == SortDeadline {
+		sort = bson.D{{Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}
+	}
+	var found []*Case
+	opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
+	if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
+		return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
+	}
+	next := ""
+	if len(found) > f.Limit {
+		found = found[:f.Limit]
+		last := found[len(found)-1]
+		at := last.FiledAt
+		if f.Sort == SortDeadline {
+			at = last.DueAt
+		}
+		next = encodeCursor(at, last.ID)
+	}
+	out := make([]*Case, len(found))
+	for i, c := range found {
+		if out[i], err = s.view(ctx, p, c); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
+}
+
+// EachCase streams every case matching f to fn, oldest first, without scope
+// or redaction: for reports, budgetlink and the checker, which sum in Go
+// (DESIGN.md: no $group). Cursor and Limit are ignored. fn's error stops
+// the scan and is returned.
+func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) error {
+	f.Cursor, f.Limit = "", 1
+	if err := f.check(); err != nil {
+		return err
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
+	return s.cases.Each(ctx, f.query(s.now()), func(cur *mongo.Cursor) error {
+		var c Case
+		if err := cur.Decode(&c); err != nil {
+			return fmt.Errorf("cases: unable to decode case: %w", err)
+		}
+		c.CosignCount = len(c.Cosigners)
+		c.StatusLabel = c.Status.Label()
+		return fn(&c)
+	}, opts)
+}

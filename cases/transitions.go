@@ -1,0 +1,522 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+func utf8Len(s string) int { return utf8.RuneCountInString(s) }
+
+// step loads the case and runs the checks every transition shares, in the
+// order a user can act on: scope and role (EFORBIDDEN), the version they
+// read (ECONFLICT, stale), the state (ECONFLICT, naming what is allowed).
+func (s *Service) step(ctx context.Context, p auth.Principal, id string, version int64, a Action) (*Case, error) {
+	if !p.Role.Valid() {
+		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(p, c, a); err != nil {
+		return nil, err
+	}
+	if c.Version != version {
+		return nil, errStale()
+	}
+	if err := checkState(c, a); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// note checks an optional free-text note.
+func note(fields map[string]string, name, v string, required bool) string {
+	v = strings.TrimSpace(v)
+	switch n := utf8Len(v); {
+	case required && n == 0:
+		fields[name] = "必填"
+	case n > maxNote:
+		fields[name] = fmt.Sprintf("不能超过%d字", maxNote)
+	}
+	return v
+}
+
+func invalid(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return minsheng.Invalid("请检查填写的内容", fields)
+}
+
+// finish applies a transition and returns the case as p sees it.
+func (s *Service) finish(ctx context.Context, p auth.Principal, c *Case, version int64, a Action, to Status, set bson.D, noteText string) (*Case, error) {
+	set = append(set, bson.E{Key: "status", Value: to})
+	out, err := s.apply(ctx, c.ID, version, set, s.event(p, a, c.Status, to, noteText))
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
+}
+
+// Accept takes a submitted case on (受理) and starts its completion
+// deadline. Subdistrict staff of its sub-district or admin.
+func (s *Service) Accept(ctx context.Context, p auth.Principal, id string, version int64, noteText string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActAccept)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	noteText = note(f, "note", noteText, false)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	due := now.AddDate(0, 0, c.SLADays)
+	return s.finish(ctx, p, c, version, ActAccept, StatusAccepted, bson.D{
+		{Key: "accepted_at", Value: now},
+		{Key: "responded_at", Value: now},
+		{Key: "completion_due_at", Value: due},
+		{Key: "due_at", Value: due},
+	}, noteText)
+}
+
+// Reject refuses a submitted case with a reason (不予受理).
+func (s *Service) Reject(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActReject)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	reason = note(f, "reason", reason, true)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.finish(ctx, p, c, version, ActReject, StatusRejected, bson.D{
+		{Key: "reason", Value: reason},
+		{Key: "responded_at", Value: now},
+		{Key: "closed_at", Value: now},
+		{Key: "due_at", Value: farFuture},
+	}, reason)
+}
+
+// Assign dispatches an accepted case to a cadre of its community (派单);
+// an assigned case may be reassigned. With Config.Users set, the assignee
+// must be an active cadre of the case's community (EINVALID otherwise).
+func (s *Service) Assign(ctx context.Context, p auth.Principal, id string, version int64, cadreID, noteText string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActAssign)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	cadreID = strings.TrimSpace(cadreID)
+	noteText = note(f, "note", noteText, false)
+	name := ""
+	switch {
+	case cadreID == "":
+		f["cadre_id"] = "请选择社区干部"
+	case len(cadreID) > 64:
+		f["cadre_id"] = "无效"
+	case s.cfg.Users != nil:
+		u, err := s.cfg.Users.FindUserByID(ctx, cadreID)
+		switch {
+		case errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
+			f["cadre_id"] = "用户不存在"
+		case err != nil:
+			return nil, fmt.Errorf("cases: unable to look up assignee: %w", err)
+		case u.Role != auth.RoleCadre || u.Community != c.Location.Community || u.Disabled:
+			f["cadre_id"] = "只能派给本社区的社区干部"
+		default:
+			name = u.Name
+		}
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, p, c, version, ActAssign, StatusAssigned, bson.D{
+		{Key: "assigned_to", Value: cadreID},
+		{Key: "assigned_name", Value: name},
+	}, noteText)
+}
+
+// Assess records the cadre's on-site assessment (现场评估): cost estimate in
+// fen, households affected, risk 1–3. May be repeated before work starts.
+func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, version int64, a Assessment) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActAssess)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	if a.EstimateFen < 0 || a.EstimateFen > maxFen {
+		f["estimate_fen"] = "金额须在 0 到 100 亿元之间"
+	}
+	if a.Households < 1 || a.Households > maxHouseholds {
+		f["households"] = fmt.Sprintf("须在 1 到 %d 之间", maxHouseholds)
+	}
+	if a.Risk < 1 || a.Risk > 3 {
+		f["risk"] = "风险等级须为 1（低）、2（中）或 3（高）"
+	}
+	a.Note = note(f, "note", a.Note, false)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, p, c, version, ActAssess, StatusAssessed, bson.D{
+		{Key: "assessment", Value: a},
+		{Key: "households", Value: a.Households},
+	}, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。%s", Yuan(a.EstimateFen), a.Households, a.Risk, a.Note))
+}
+
+// maxFen bounds any amount on a case: 10 billion yuan.
+const maxFen = int64(10_000_000_000) * 100
+
+// Start begins the work (开始办理).
+func (s *Service) Start(ctx context.Context, p auth.Principal, id string, version int64, noteText string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActStart)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	noteText = note(f, "note", noteText, false)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, p, c, version, ActStart, StatusInProgress, nil, noteText)
+}
+
+// Complete reports the work done (办结) with its actual cost. At least one
+// after-photo is required. The money effects run first: a refusal (an
+// overrun budgetlink will not cover) leaves the case unchanged.
+func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, version int64, actualFen int64, noteText string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActComplete)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	if actualFen < 0 || actualFen > maxFen {
+		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
+	}
+	if !c.HasPhoto(TagAfter) {
+		f["photos"] = "请先上传至少一张办结后照片"
+	}
+	noteText = note(f, "note", noteText, false)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	if err := s.money.OnComplete(ctx, p, c, actualFen); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.finish(ctx, p, c, version, ActComplete, StatusCompleted, bson.D{
+		{Key: "actual_cost_fen", Value: actualFen},
+		{Key: "completed_at", Value: now},
+		{Key: "due_at", Value: farFuture},
+	}, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText))
+}
+
+// RecordVerdict takes the resident's verdict (回访评价): given by the filer,
+// or recorded by a cadre of the community. Satisfied and basically
+// satisfied close the case; dissatisfied reopens it (back to in_progress,
+// its completion deadline unchanged).
+func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string, version int64, v Verdict, comment string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActVerdict)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	if !v.Valid() {
+		f["verdict"] = "请选择满意、基本满意或不满意"
+	}
+	comment = note(f, "comment", comment, false)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	set := bson.D{{Key: "verdict", Value: v}, {Key: "verdict_comment", Value: comment}}
+	text := v.Label()
+	if comment != "" {
+		text += "：" + comment
+	}
+	if v == VerdictDissatisfied {
+		due := farFuture
+		if c.CompletionDueAt != nil {
+			due = *c.CompletionDueAt
+		}
+		set = append(set,
+			bson.E{Key: "reopened", Value: c.Reopened + 1},
+			bson.E{Key: "due_at", Value: due})
+		out, err := s.apply(ctx, c.ID, version, append(set, bson.E{Key: "status", Value: StatusInProgress}),
+			s.event(p, ActReopen, c.Status, StatusInProgress, text))
+		if err != nil {
+			return nil, err
+		}
+		return s.view(ctx, p, out)
+	}
+	set = append(set, bson.E{Key: "closed_at", Value: now})
+	return s.finish(ctx, p, c, version, ActVerdict, StatusClosed, set, text)
+}
+
+// Cancel ends an open case with a reason (取消). The money effects run
+// first, so a reservation is released before the case says so.
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActCancel)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	reason = note(f, "reason", reason, true)
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	if err := s.money.OnCancel(ctx, p, c); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.finish(ctx, p, c, version, ActCancel, StatusCancelled, bson.D{
+		{Key: "reason", Value: reason},
+		{Key: "closed_at", Value: now},
+		{Key: "due_at", Value: farFuture},
+	}, reason)
+}
+
+// Merge closes a duplicate into the case kept (合并重复诉求): the duplicate
+// becomes merged with MergedInto set; its filer, co-signers and photos
+// move to the kept case. The duplicate's versioned transition happens
+// first, so a merge takes effect once; copying to the kept case is
+// idempotent (guarded by MergedFrom), so a retry after a failure between
+// the two completes it.
+func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, version int64, intoID, noteText string) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActMerge)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	intoID = strings.TrimSpace(intoID)
+	noteText = note(f, "note", noteText, false)
+	var kept *Case
+	switch {
+	case intoID == "":
+		f["into"] = "请选择保留的案件"
+	case intoID == c.ID:
+		f["into"] = "不能合并到自身"
+	default:
+		kept, err = s.load(ctx, intoID)
+		switch {
+		case minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
+			f["into"] = "案件不存在"
+		case err != nil:
+			return nil, err
+		case !kept.Status.Open() && kept.Status != StatusCompleted:
+			f["into"] = fmt.Sprintf("保留的案件状态为「%s」，不能并入", kept.Status.Label())
+		}
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	if err := p.RequireAccess(kept.Location.SubDistrict, kept.Location.Community); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	text := "并入 " + kept.Number
+	if noteText != "" {
+		text += "：" + noteText
+	}
+	out, err := s.finish(ctx, p, c, version, ActMerge, StatusMerged, bson.D{
+		{Key: "merged_into", Value: kept.ID},
+		{Key: "responded_at", Value: now},
+		{Key: "closed_at", Value: now},
+		{Key: "due_at", Value: farFuture},
+	}, text)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.copyInto(ctx, p, c, kept); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// copyInto moves the duplicate's voices and photos to the kept case.
+func (s *Service) copyInto(ctx context.Context, p auth.Principal, dup, kept *Case) error {
+	keptID := kept.ID
+	voices := []string{}
+	for _, u := range append(append([]string(nil), dup.Cosigners...), dup.FilerID) {
+		if u != "" && u != kept.FilerID {
+			voices = append(voices, u)
+		}
+	}
+	update := bson.D{
+		{Key: "$addToSet", Value: bson.D{
+			{Key: "cosigners", Value: bson.D{{Key: "$each", Value: voices}}},
+			{Key: "merged_from", Value: dup.ID},
+		}},
+		{Key: "$push", Value: bson.D{
+			{Key: "photos", Value: bson.D{{Key: "$each", Value: dup.Photos}}},
+			{Key: "timeline", Value: s.event(p, ActMergedIn, "", "", "并入重复诉求 "+dup.Number)},
+		}},
+		{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(dup.Photos)}}},
+	}
+	_, err := s.cases.UpdateOne(ctx, bson.D{
+		{Key: "_id", Value: keptID},
+		{Key: "merged_from", Value: bson.D{{Key: "$ne", Value: dup.ID}}},
+	}, update)
+	if err != nil {
+		return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, keptID, err)
+	}
+	return nil
+}
+
+// Cosign adds p's voice to an open case (附议, +1), once per resident.
+// The filer cannot co-sign their own case. Co-signing does not change the
+// version: it never conflicts with the staff's work on the case.
+func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Case, error) {
+	if err := p.RequireRole(auth.RoleResident); err != nil {
+		return nil, err
+	}
+	if p.UserID == "" {
+		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.FilerID == p.UserID || c.FiledBy == p.UserID:
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "不能附议自己提交的案件")
+	case !c.Status.Open():
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "当前状态为「%s」，不能附议", c.Status.Label())
+	}
+	for _, u := range c.Cosigners {
+		if u == p.UserID {
+			return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+		}
+	}
+	matched, err := s.cases.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "cosigners", Value: bson.D{{Key: "$ne", Value: p.UserID}}}},
+		bson.D{
+			{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
+			{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
+		})
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to co-sign %s: %w", id, err)
+	}
+	if matched == 0 {
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+	}
+	out, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
+}
+
+// SetCatalogItem classifies an open case to a standard catalog item and,
+// when slaDays > 0, sets its completion deadline to that many days from
+// acceptance. budgetlink checks the item against the catalog before calling.
+func (s *Service) SetCatalogItem(ctx context.Context, p auth.Principal, id string, version int64, itemCode string, slaDays int) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActCatalog)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	itemCode = strings.TrimSpace(itemCode)
+	switch {
+	case itemCode == "":
+		f["item_code"] = "请选择支出事项"
+	case len(itemCode) > 32:
+		f["item_code"] = "编码无效"
+	}
+	if slaDays < 0 || slaDays > 365 {
+		f["sla_days"] = "办结时限须在 0 到 365 天之间"
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	set := bson.D{{Key: "catalog_item", Value: itemCode}}
+	text := "归类为 " + itemCode
+	if slaDays > 0 {
+		set = append(set, bson.E{Key: "sla_days", Value: slaDays})
+		text += fmt.Sprintf("，办结时限 %d 天", slaDays)
+		if c.AcceptedAt != nil {
+			due := c.AcceptedAt.AddDate(0, 0, slaDays)
+			set = append(set, bson.E{Key: "completion_due_at", Value: due})
+			if c.Status != StatusSubmitted {
+				set = append(set, bson.E{Key: "due_at", Value: due})
+			}
+		}
+	}
+	out, err := s.apply(ctx, c.ID, version, set, s.event(p, ActCatalog, "", "", text))
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
+}
+
+// SetBudgetCopy writes the case's display copy of its budget link (nil
+// removes it) without a version check: budgetlink owns the authoritative
+// link and the checker repairs copies. A non-empty note is appended to the
+// timeline. ENOTFOUND for an unknown case.
+func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink, noteText string) error {
+	var update bson.D
+	if link == nil {
+		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "budget", Value: ""}}}}
+	} else {
+		update = bson.D{{Key: "$set", Value: bson.D{{Key: "budget", Value: link}}}}
+	}
+	if noteText != "" {
+		ev := Event{At: s.now(), Actor: "system", Action: ActBudget, Note: noteText}
+		if link != nil && link.LinkedBy != "" {
+			ev.Actor = link.LinkedBy
+		}
+		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
+	}
+	matched, err := s.cases.UpdateOne(ctx, byID(id), update)
+	if err != nil {
+		return fmt.Errorf("cases: unable to copy budget link to %s: %w", id, err)
+	}
+	if matched == 0 {
+		return caseNotFound()
+	}
+	return nil
+}
+
+// PurgePersonalData blanks the contact name and phone of cases that reached
+// a final state before the given time (PIPL retention), and returns how
+// many were purged. Timelines hold no residents' names, so they stay.
+func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.cases.UpdateMany(ctx,
+		bson.D{
+			{Key: "closed_at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
+			{Key: "purged_at", Value: bson.D{{Key: "$exists", Value: false}}},
+		},
+		bson.D{
+			{Key: "$set", Value: bson.D{
+				{Key: "contact_name", Value: ""},
+				{Key: "contact_phone", Value: ""},
+				{Key: "purged_at", Value: s.now()},
+			}},
+		})
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to purge personal data: %w", err)
+	}
+	return n, nil
+}
+
+// Yuan formats fen as yuan for people, without floating point: 123456 →
+// "1234.56元".
+func Yuan(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s%d.%02d元", sign, fen/100, fen%100)
+}
