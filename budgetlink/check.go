@@ -26,6 +26,7 @@ const (
 	FixAdjustmentFailed   = "adjustment_failed"   // pending adjustment refused, nothing applied
 	FixAuditWritten       = "audit_written"       // lost audit entry reconstructed
 	FixCaseCopy           = "case_copy"           // case's copy of its link rewritten from the line
+	FixImportRolledBack   = "import_rolled_back"  // lines of an interrupted import removed
 )
 
 // CheckFix is one repair.
@@ -69,6 +70,9 @@ type liveLink struct {
 func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 	start := time.Now()
 	var rep CheckReport
+	if err := s.checkImports(ctx, &rep); err != nil {
+		return rep, err
+	}
 	if err := s.checkAdjustments(ctx, &rep); err != nil {
 		return rep, err
 	}
@@ -132,6 +136,23 @@ func (s *Service) checkAdjustments(ctx context.Context, rep *CheckReport) error 
 		default:
 			rep.Problems = append(rep.Problems, fmt.Sprintf("预算调整 %s 无法完成：%s", adj.ID, minsheng.ErrorMessage(err)))
 		}
+	}
+	return nil
+}
+
+// checkImports rolls back imports a crash left pending, keeping the
+// all-or-nothing promise of ImportLines.
+func (s *Service) checkImports(ctx context.Context, rep *CheckReport) error {
+	var pending []importBatch
+	if err := s.store.Collection(importBatchesCollection).FindAll(ctx,
+		bson.M{"state": "pending", "created_at": bson.M{"$lte": s.now().Add(-s.staleAfter)}}, &pending); err != nil {
+		return fmt.Errorf("budgetlink: check: unable to list pending imports: %w", err)
+	}
+	for _, b := range pending {
+		if err := s.rollbackImport(ctx, b.ID); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixImportRolledBack, Detail: fmt.Sprintf("导入批次 %s 中断，已撤回其预算项目", b.ID)})
 	}
 	return nil
 }
