@@ -1,0 +1,375 @@
+package handlers
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+	"minsheng/internal/media"
+)
+
+// MediaPath is where CasesAPI serves photos of the local storage backend;
+// cmd passes it as the URL prefix to media.NewLocal.
+const MediaPath = "/api/v1/media"
+
+// CasesAPI serves the casework routes under /api/v1; cmd adds it to
+// Config.Groups.
+type CasesAPI struct {
+	Cases *cases.Service
+	// Media serves local-backend photos at MediaPath after checking the
+	// signature; nil when photos live in S3 (browsers get presigned URLs).
+	Media *media.Local
+}
+
+// Routes registers the cases routes. Fixed paths come before /cases/:id.
+func (a CasesAPI) Routes(api fiber.Router, _ *Server) {
+	api.Post("/cases", a.submit)
+	api.Get("/cases", a.list)
+	api.Get("/cases/track", a.track)
+	api.Get("/cases/similar", a.similar)
+	api.Get("/cases/:id", a.get)
+	api.Post("/cases/:id/photos", a.addPhoto)
+	api.Post("/cases/:id/accept", a.accept)
+	api.Post("/cases/:id/reject", a.reject)
+	api.Post("/cases/:id/merge", a.merge)
+	api.Post("/cases/:id/assign", a.assign)
+	api.Post("/cases/:id/assess", a.assess)
+	api.Post("/cases/:id/start", a.start)
+	api.Post("/cases/:id/complete", a.complete)
+	api.Post("/cases/:id/verdict", a.verdict)
+	api.Post("/cases/:id/cancel", a.cancel)
+	api.Post("/cases/:id/cosign", a.cosign)
+	if a.Media != nil {
+		api.Get(strings.TrimPrefix(MediaPath, "/api/v1")+"/*", a.media)
+	}
+}
+
+type caseInput struct {
+	Area         string   `json:"area"`
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	SubDistrict  string   `json:"sub_district"`
+	Community    string   `json:"community"`
+	Address      string   `json:"address"`
+	Lat          *float64 `json:"lat"`
+	Lng          *float64 `json:"lng"`
+	ContactName  string   `json:"contact_name"`
+	ContactPhone string   `json:"contact_phone"`
+	Households   int      `json:"households"`
+	ResidentID   string   `json:"resident_id"`
+}
+
+// filed is the answer to a filing: the case, plus the tracking token when
+// it was filed anonymously (shown once, never again).
+type filed struct {
+	*cases.Case
+	TrackingToken string `json:"tracking_token,omitempty"`
+}
+
+func (a CasesAPI) submit(c *fiber.Ctx) error {
+	var in caseInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	p, _ := OptionalPrincipal(c)
+	out, token, err := a.Cases.Submit(c.UserContext(), p, cases.NewCase{
+		Area: in.Area, Title: in.Title, Description: in.Description,
+		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
+		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
+		ResidentID: in.ResidentID, IdempotencyKey: c.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	return JSON(c, filed{Case: out, TrackingToken: token}, fiber.StatusCreated)
+}
+
+func (a CasesAPI) list(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	f := cases.Filter{
+		Status: cases.Status(c.Query("status")), Area: c.Query("area"),
+		SubDistrict: c.Query("sub_district"), Community: c.Query("community"),
+		Text: c.Query("text"), Sort: c.Query("sort"), Cursor: c.Query("cursor"),
+	}
+	bad := map[string]string{}
+	if v := c.Query("overdue"); v != "" {
+		if f.Overdue, err = strconv.ParseBool(v); err != nil {
+			bad["overdue"] = "须为 true 或 false"
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit <= 0 {
+			bad["limit"] = "须为 1 到 100 的整数"
+		}
+	}
+	if len(bad) > 0 {
+		return minsheng.Invalid("查询条件无效", bad)
+	}
+	items, next, err := a.Cases.Find(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []*cases.Case{}
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+func (a CasesAPI) get(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	out, err := a.Cases.Get(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// track is for anonymous filers; the token is a secret, so responses are
+// not cached anywhere.
+func (a CasesAPI) track(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	out, err := a.Cases.TrackByToken(c.UserContext(), c.Query("number"), c.Query("token"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (a CasesAPI) similar(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	items, err := a.Cases.Similar(c.UserContext(), p, c.Query("community"), c.Query("area"), c.Query("text"))
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []cases.SimilarCase{}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (a CasesAPI) addPhoto(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请以 multipart/form-data 上传照片")
+	}
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		return minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return &minsheng.Error{Code: minsheng.EINVALID, Message: "照片读取失败", Err: err}
+	}
+	defer f.Close()
+	out, err := a.Cases.AddPhoto(c.UserContext(), p, c.Params("id"), cases.PhotoTag(c.FormValue("tag")), f)
+	if err != nil {
+		return err
+	}
+	return JSON(c, out, fiber.StatusCreated)
+}
+
+// media serves a local-backend photo to whoever holds a valid signed link;
+// Get hands links only to those allowed to see the case.
+func (a CasesAPI) media(c *fiber.Ctx) error {
+	key := c.Params("*")
+	if err := a.Media.Verify(key, c.Query("exp"), c.Query("sig"), time.Now()); err != nil {
+		return err
+	}
+	rc, info, err := a.Media.Open(c.UserContext(), key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, info.ContentType)
+	// Private: the link is personal and short-lived; no shared cache may keep it.
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	return c.Send(body)
+}
+
+// A transition's body states the version the client read.
+type (
+	noteBody struct {
+		Version *int64 `json:"version"`
+		Note    string `json:"note"`
+	}
+	reasonBody struct {
+		Version *int64 `json:"version"`
+		Reason  string `json:"reason"`
+	}
+	mergeBody struct {
+		Version *int64 `json:"version"`
+		Into    string `json:"into"`
+		Note    string `json:"note"`
+	}
+	assignBody struct {
+		Version *int64 `json:"version"`
+		CadreID string `json:"cadre_id"`
+		Note    string `json:"note"`
+	}
+	assessBody struct {
+		Version     *int64 `json:"version"`
+		EstimateFen int64  `json:"estimate_fen"`
+		Households  int    `json:"households"`
+		Risk        int    `json:"risk"`
+		Note        string `json:"note"`
+	}
+	completeBody struct {
+		Version       *int64 `json:"version"`
+		ActualCostFen int64  `json:"actual_cost_fen"`
+		Note          string `json:"note"`
+	}
+	verdictBody struct {
+		Version *int64 `json:"version"`
+		Verdict string `json:"verdict"`
+		Comment string `json:"comment"`
+	}
+)
+
+// bindStep decodes a transition body and returns the caller and the version.
+func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, int64, error) {
+	p, err := Principal(c)
+	if err != nil {
+		return p, 0, err
+	}
+	if err := BindJSON(c, body); err != nil {
+		return p, 0, err
+	}
+	v := version()
+	if v == nil || *v < 1 {
+		return p, 0, minsheng.Invalid("请提供读取时的版本号", map[string]string{"version": "必填"})
+	}
+	return p, *v, nil
+}
+
+func (a CasesAPI) accept(c *fiber.Ctx) error {
+	var b noteBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Accept(c.UserContext(), p, c.Params("id"), v, b.Note))
+}
+
+func (a CasesAPI) reject(c *fiber.Ctx) error {
+	var b reasonBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Reject(c.UserContext(), p, c.Params("id"), v, b.Reason))
+}
+
+func (a CasesAPI) merge(c *fiber.Ctx) error {
+	var b mergeBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Merge(c.UserContext(), p, c.Params("id"), v, b.Into, b.Note))
+}
+
+func (a CasesAPI) assign(c *fiber.Ctx) error {
+	var b assignBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Assign(c.UserContext(), p, c.Params("id"), v, b.CadreID, b.Note))
+}
+
+func (a CasesAPI) assess(c *fiber.Ctx) error {
+	var b assessBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v,
+		cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households, Risk: b.Risk, Note: b.Note}))
+}
+
+func (a CasesAPI) start(c *fiber.Ctx) error {
+	var b noteBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Start(c.UserContext(), p, c.Params("id"), v, b.Note))
+}
+
+func (a CasesAPI) complete(c *fiber.Ctx) error {
+	var b completeBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Complete(c.UserContext(), p, c.Params("id"), v, b.ActualCostFen, b.Note))
+}
+
+func (a CasesAPI) verdict(c *fiber.Ctx) error {
+	var b verdictBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, c.Params("id"), v, cases.Verdict(b.Verdict), b.Comment))
+}
+
+func (a CasesAPI) cancel(c *fiber.Ctx) error {
+	var b reasonBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Cancel(c.UserContext(), p, c.Params("id"), v, b.Reason))
+}
+
+// cosign needs no version: a +1 never conflicts with the staff's work.
+// A body, if sent, may carry the version the client read; it is ignored.
+func (a CasesAPI) cosign(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if len(c.Body()) > 0 {
+		var b struct {
+			Version *int64 `json:"version"`
+		}
+		if err := BindJSON(c, &b); err != nil {
+			return err
+		}
+	}
+	return sendCase(c)(a.Cases.Cosign(c.UserContext(), p, c.Params("id")))
+}
+
+// sendCase encodes a service answer: the case, or the error for the one
+// error renderer.
+func sendCase(c *fiber.Ctx) func(*cases.Case, error) error {
+	return func(out *cases.Case, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
