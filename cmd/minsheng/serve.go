@@ -2,20 +2,25 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
 	"minsheng/internal/config"
+	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 )
@@ -27,6 +32,11 @@ type deps struct {
 	store  *store.Store
 	org    *org.Directory
 	auth   *auth.Service
+	photos media.Storage
+	// local is the photo store when it is the data dir (served by us);
+	// nil with S3, whose URLs are presigned.
+	local *media.Local
+	cases *cases.Service
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -51,7 +61,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 }
 
 func (d *deps) init(ctx context.Context) error {
-	indexes := append([]store.Index{}, auth.Indexes...)
+	indexes := append(append([]store.Index{}, auth.Indexes...), cases.Indexes...)
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
 		return err
 	}
@@ -70,7 +80,53 @@ func (d *deps) init(ctx context.Context) error {
 	acfg := auth.DefaultConfig(secret, d.logger)
 	acfg.AccessTTL, acfg.RefreshTTL = d.cfg.AccessTTL, d.cfg.RefreshTTL
 	d.auth, err = auth.NewService(d.store, dir, acfg)
-	return err
+	if err != nil {
+		return err
+	}
+	if err := d.openPhotos(ctx, secret); err != nil {
+		return err
+	}
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		zone = time.FixedZone("CST", 8*3600)
+	}
+	d.cases = cases.NewService(d.store, dir, d.photos, cases.Config{
+		NumberPrefix: d.cfg.CasePrefix,
+		TokenSecret:  derive(secret, "case-tracking-token"),
+		Users:        d.auth,
+		Zone:         zone,
+		Logger:       d.logger,
+	})
+	return nil
+}
+
+// openPhotos picks the photo store: S3 when configured, else the data dir.
+func (d *deps) openPhotos(ctx context.Context, secret []byte) error {
+	if d.cfg.S3Endpoint != "" {
+		s3, err := media.NewS3(ctx, media.S3Config{
+			Endpoint: d.cfg.S3Endpoint, AccessKey: d.cfg.S3AccessKey, SecretKey: d.cfg.S3SecretKey,
+			Bucket: d.cfg.S3Bucket, Region: d.cfg.S3Region, UseSSL: d.cfg.S3UseSSL,
+		})
+		if err != nil {
+			return err
+		}
+		d.photos = s3
+		return nil
+	}
+	local, err := media.NewLocal(filepath.Join(d.cfg.DataDir, "media"), derive(secret, "media-url"), handlers.MediaPath)
+	if err != nil {
+		return err
+	}
+	d.photos, d.local = local, local
+	return nil
+}
+
+// derive gives each use of the one secret its own key, so a leaked photo
+// link signature says nothing about tokens.
+func derive(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // orgDoc is the stored org structure: seeded at first start, then read back
@@ -127,7 +183,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
 	}
 
-	app := handlers.New(handlers.Config{Auth: d.auth, Org: d.org, Store: d.store, Logger: logger})
+	app := handlers.New(handlers.Config{Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups()})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("unable to listen on %s: %w", cfg.Addr, err)
@@ -161,11 +217,32 @@ func engineName(st *store.Store) string {
 	return "MongoDB"
 }
 
-// sweepLoop clears expired rate-limit windows every few minutes.
+// routeGroups lists the domain APIs the server serves.
+func (d *deps) routeGroups() []handlers.RouteGroup {
+	return []handlers.RouteGroup{
+		handlers.CasesAPI{Cases: d.cases, Media: d.local},
+	}
+}
+
+// sweepLoop clears expired rate-limit windows every few minutes and, once
+// at start and then daily, blanks residents' personal data in cases closed
+// longer ago than the retention period (PIPL).
 func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	var lastPurge time.Time
 	for {
+		if time.Since(lastPurge) >= 24*time.Hour {
+			lastPurge = time.Now()
+			before := lastPurge.AddDate(0, 0, -d.cfg.RetentionDays)
+			n, err := d.cases.PurgePersonalData(ctx, before)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.Warn("retention purge", "err", err)
+			case n > 0:
+				logger.Info("retention purge: personal data removed", "cases", n, "closed_before", before)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
