@@ -330,19 +330,19 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	if noteText != "" {
 		text += "：" + noteText
 	}
-	out, err := s.finish(ctx, p, c, version, ActMerge, StatusMerged, bson.D{
+	// Copy first, close second: copyInto is idempotent (keyed by
+	// merged_from), so a crash between the two leaves the duplicate open
+	// and a retried merge completes it; the other order could lose the
+	// duplicate's co-signers and photos.
+	if err := s.copyInto(ctx, p, c, kept); err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, p, c, version, ActMerge, StatusMerged, bson.D{
 		{Key: "merged_into", Value: kept.ID},
 		{Key: "responded_at", Value: now},
 		{Key: "closed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
 	}, text)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.copyInto(ctx, p, c, kept); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // copyInto moves the duplicate's voices and photos to the kept case.
