@@ -330,26 +330,33 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, lineID, caseID,
 	if err := requireLinker(p, l.SubDistrict); err != nil {
 		return false, err
 	}
-	return s.release(ctx, p, lineID, caseID, note)
+	return s.release(ctx, p, lineID, caseID, note, false)
 }
 
-func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID, note string) (bool, error) {
+// release frees a reserved entry. With undoSpend it also frees a spent
+// one: a case cancelled after a completion whose transition never
+// persisted (cases runs money effects before saving the transition).
+func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID, note string, undoSpend bool) (bool, error) {
 	_, ch, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
 		i, ok := liveEntry(l, caseID)
 		if !ok {
 			return nil, nil
 		}
 		r := l.Reservations[i]
+		ch := &lineChange{committed: -r.AmountFen, available: r.AmountFen}
 		if r.State == StateSpent {
-			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」支出 %s，不能解除关联", l.ProjectName, yuan(r.SpentFen))
+			if !undoSpend {
+				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」支出 %s，不能解除关联", l.ProjectName, yuan(r.SpentFen))
+			}
+			ch = &lineChange{spent: -r.SpentFen, available: r.SpentFen}
 		}
 		rs := copyReservations(l.Reservations)
 		r.ReleasedCaseID, r.CaseID = r.CaseID, ""
 		r.State, r.Movement, r.UpdatedAt = StateReleased, newID("MV"), s.now()
 		rs[i] = r
-		return &lineChange{reservations: rs, committed: -r.AmountFen, available: r.AmountFen, audit: AuditEntry{
-			ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -r.AmountFen, By: p.UserID, ByName: p.Name, Note: note,
-		}}, nil
+		ch.reservations = rs
+		ch.audit = AuditEntry{ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -ch.available, By: p.UserID, ByName: p.Name, Note: note}
+		return ch, nil
 	})
 	return ch != nil, err
 }
@@ -368,10 +375,13 @@ func (s *Service) Spend(ctx context.Context, p auth.Principal, lineID, caseID st
 	if err := requireLinker(p, l.SubDistrict); err != nil {
 		return Reservation{}, err
 	}
-	return s.spend(ctx, p, lineID, caseID, actualFen)
+	return s.spend(ctx, p, lineID, caseID, actualFen, false)
 }
 
-func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID string, actualFen int64) (Reservation, error) {
+// spend books the actual cost. With respend, an entry already spent at
+// another cost is re-booked at this one: a completion retried after its
+// transition failed to persist, possibly with a corrected cost.
+func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID string, actualFen int64, respend bool) (Reservation, error) {
 	if actualFen < 0 {
 		return Reservation{}, minsheng.Invalid("实际费用不能为负数", map[string]string{"actual_cost_fen": "不能为负数"})
 	}
@@ -387,7 +397,22 @@ func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID st
 				out = r
 				return nil, nil
 			}
-			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已按 %s 支出，不能再按 %s 支出", yuan(r.SpentFen), yuan(actualFen))
+			if !respend {
+				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已按 %s 支出，不能再按 %s 支出", yuan(r.SpentFen), yuan(actualFen))
+			}
+			d := actualFen - r.SpentFen
+			if d > l.AvailableFen {
+				return nil, minsheng.Errorf(minsheng.ECONFLICT, "实际费用改为 %s 需再支出 %s，但预算项目「%s」可用额度仅 %s；请先申请预算调整",
+					yuan(actualFen), yuan(d), l.ProjectName, yuan(l.AvailableFen))
+			}
+			rs := copyReservations(l.Reservations)
+			r.SpentFen, r.Movement, r.UpdatedAt = actualFen, newID("MV"), s.now()
+			rs[i] = r
+			out = r
+			return &lineChange{reservations: rs, spent: d, available: -d, audit: AuditEntry{
+				ID: r.Movement, Kind: AuditSpend, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name,
+				Note: fmt.Sprintf("实际支出更正为 %s", yuan(actualFen)),
+			}}, nil
 		}
 		if over := actualFen - r.AmountFen; over > l.AvailableFen {
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "实际费用 %s 超出预留 %s，超出的 %s 需由预算项目「%s」的可用额度支付，但可用额度仅 %s；请先申请预算调整",

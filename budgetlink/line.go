@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -184,7 +185,8 @@ type Service struct {
 	catalogMu sync.Mutex
 	catalogs  map[int]*Catalog
 
-	cases caseBook // nil until SetCases
+	cases    caseBook       // nil until SetCases
+	casesSvc *cases.Service // nil until SetCases
 
 	// Fault hooks, set only by tests, simulate a crash at the named step:
 	// a non-nil error returned by one aborts the operation right there.

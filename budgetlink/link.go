@@ -1,0 +1,313 @@
+package budgetlink
+
+// Cases meet the ledger here: classification to the catalog, linking a case
+// to a line of its sub-district (reserve on the line, then write the case's
+// display copy), re-estimating, unlinking, and the money effects of
+// completing or cancelling a case (cases.MoneyEffects). The line is
+// authoritative; a crash between the line and the copy is repaired by Check.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// shanghai is where fiscal years are counted; China keeps UTC+8 all year.
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// Service implements cases.MoneyEffects.
+var _ cases.MoneyEffects = (*Service)(nil)
+
+// SetCases wires the cases service in both directions: the ledger reads
+// cases and writes their copies, and completing or cancelling a case moves
+// its money through s. Call it once at start, before serving.
+func (s *Service) SetCases(cs *cases.Service) {
+	s.cases = casesBook{cs}
+	s.casesSvc = cs
+	cs.SetMoneyEffects(s)
+}
+
+func (s *Service) requireCases() (*cases.Service, error) {
+	if s.casesSvc == nil {
+		return nil, errors.New("budgetlink: cases service not wired (SetCases)")
+	}
+	return s.casesSvc, nil
+}
+
+// catalogFor returns the catalog that applies to a case: the one of the
+// year it was filed in (Asia/Shanghai), or the nearest earlier one.
+func (s *Service) catalogFor(c *cases.Case) (*Catalog, error) {
+	year := c.FiledAt.In(shanghai).Year()
+	years := CatalogFiscalYears()
+	if len(years) == 0 {
+		return nil, errors.New("budgetlink: no catalog embedded")
+	}
+	pick := years[0]
+	for _, y := range years {
+		if y <= year {
+			pick = y
+		}
+	}
+	return s.Catalog(pick)
+}
+
+// SuggestItems returns up to n catalog items (3 when n ≤ 0) for a case, best
+// first, from its area, title and description. Errors: EFORBIDDEN (not
+// staff, or out of scope), ENOTFOUND.
+func (s *Service) SuggestItems(ctx context.Context, p auth.Principal, caseID string, n int) ([]Suggestion, error) {
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireRole(auth.RoleCadre, auth.RoleSubdistrict, auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return nil, err
+	}
+	c, err := cs.Get(ctx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := s.catalogFor(c)
+	if err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		n = 3
+	}
+	return cat.Suggest(c.Area, c.Title+"\n"+c.Description, n), nil
+}
+
+// ConfirmItem classifies a case to a catalog item (staff confirm a
+// suggestion or pick another) and sets its completion deadline from the
+// item's SLA. A case linked to a line of another item must be unlinked
+// first. Errors: EFORBIDDEN, EINVALID (unknown item), ENOTFOUND, ECONFLICT
+// (stale version, linked elsewhere).
+func (s *Service) ConfirmItem(ctx context.Context, p auth.Principal, caseID string, version int64, itemCode string) (*cases.Case, error) {
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	c, err := cs.Get(ctx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := s.catalogFor(c)
+	if err != nil {
+		return nil, err
+	}
+	item, ok := cat.Item(itemCode)
+	if !ok {
+		return nil, minsheng.Invalid("支出分类不存在", map[string]string{"item_code": "不存在：" + itemCode})
+	}
+	if l, _, err := s.lineOfCase(ctx, caseID); err != nil {
+		return nil, err
+	} else if l != nil && l.ItemCode != item.Code {
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "案件已关联预算项目「%s」（%s），请先解除关联再改归类", l.ProjectName, l.ItemName)
+	}
+	return cs.SetCatalogItem(ctx, p, caseID, version, item.Code, item.SLADays)
+}
+
+// lineOfCase finds the line holding a live reservation for a case — the
+// authority, not the case's copy, which a crash may have left stale.
+func (s *Service) lineOfCase(ctx context.Context, caseID string) (*BudgetLine, Reservation, error) {
+	var ls []*BudgetLine
+	if err := s.lines.FindAll(ctx, bson.M{"reservations.case_id": caseID}, &ls); err != nil {
+		return nil, Reservation{}, fmt.Errorf("budgetlink: unable to find the line of case %s: %w", caseID, err)
+	}
+	for _, l := range ls {
+		if i, ok := liveEntry(l, caseID); ok {
+			return l, l.Reservations[i], nil
+		}
+	}
+	return nil, Reservation{}, nil
+}
+
+// LinkCase links an open, classified case to a line of its sub-district,
+// reserving estimateFen (the on-site assessment's estimate when 0). It is
+// idempotent: linking again with the same estimate changes nothing.
+// Errors: EFORBIDDEN, EINVALID, ENOTFOUND, ECONFLICT (closed case, another
+// item or sub-district, linked elsewhere, not enough available).
+func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID string, estimateFen int64) (*cases.BudgetLink, error) {
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	c, err := cs.Get(ctx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Status.Open() {
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "案件已%s，不能关联预算", c.Status.Label())
+	}
+	if estimateFen == 0 && c.Assessment != nil {
+		estimateFen = c.Assessment.EstimateFen
+	}
+	l, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return nil, err
+	}
+	r, err := s.reserve(ctx, p, l, CaseRef{ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem}, estimateFen)
+	if err != nil {
+		return nil, err
+	}
+	if s.faultAfterReserve != nil {
+		if err := s.faultAfterReserve(); err != nil {
+			return nil, err
+		}
+	}
+	link := copyOf(l, r).budgetLink()
+	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, yuan(r.AmountFen))); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+// ReestimateCase changes the reservation of a linked case.
+// Errors: EFORBIDDEN, EINVALID, ENOTFOUND (not linked), ECONFLICT.
+func (s *Service) ReestimateCase(ctx context.Context, p auth.Principal, caseID string, estimateFen int64) (*cases.BudgetLink, error) {
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	c, err := cs.Get(ctx, p, caseID)
+	if err != nil {
+		return nil, err
+	}
+	l, _, err := s.lineOfCase(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, minsheng.Errorf(minsheng.ENOTFOUND, "案件尚未关联预算项目")
+	}
+	if err := requireLinker(p, l.SubDistrict); err != nil {
+		return nil, err
+	}
+	r, err := s.reestimate(ctx, p, l.ID, c.ID, estimateFen)
+	if err != nil {
+		return nil, err
+	}
+	link := copyOf(l, r).budgetLink()
+	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("重新估算，预留调整为 %s", yuan(r.AmountFen))); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+// UnlinkCase releases a case's reservation and removes its copy. Unlinking
+// a case that is not linked is a no-op. Errors: EFORBIDDEN, ENOTFOUND,
+// ECONFLICT (already spent).
+func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID string) error {
+	cs, err := s.requireCases()
+	if err != nil {
+		return err
+	}
+	c, err := cs.Get(ctx, p, caseID)
+	if err != nil {
+		return err
+	}
+	l, _, err := s.lineOfCase(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		if err := requireLinker(p, l.SubDistrict); err != nil {
+			return err
+		}
+		if _, err := s.release(ctx, p, l.ID, c.ID, "解除关联", false); err != nil {
+			return err
+		}
+		if s.faultAfterRelease != nil {
+			if err := s.faultAfterRelease(); err != nil {
+				return err
+			}
+		}
+	} else if err := requireLinker(p, c.Location.SubDistrict); err != nil {
+		return err
+	}
+	if c.Budget == nil {
+		return nil
+	}
+	return cs.SetBudgetCopy(ctx, c.ID, nil, "解除预算关联，释放预留资金")
+}
+
+// OnComplete turns a linked case's reservation into spending at the actual
+// cost, releasing the rest (cases.MoneyEffects). An overrun needs the
+// difference available on the line, or it is refused with ECONFLICT and
+// the case stays open. An unlinked case has no money effect. Idempotent.
+func (s *Service) OnComplete(ctx context.Context, p auth.Principal, c *cases.Case, actualFen int64) error {
+	l, _, err := s.lineOfCase(ctx, c.ID)
+	if err != nil || l == nil {
+		return err
+	}
+	r, err := s.spend(ctx, p, l.ID, c.ID, actualFen, true)
+	if err != nil {
+		return err
+	}
+	return s.casesSvc.SetBudgetCopy(ctx, c.ID, copyOf(l, r).budgetLink(),
+		fmt.Sprintf("办结支出 %s（预留 %s）", yuan(r.SpentFen), yuan(r.AmountFen)))
+}
+
+// OnCancel releases a cancelled case's reservation (cases.MoneyEffects).
+// Idempotent; an unlinked case has no money effect.
+func (s *Service) OnCancel(ctx context.Context, p auth.Principal, c *cases.Case) error {
+	l, r, err := s.lineOfCase(ctx, c.ID)
+	if err != nil || l == nil {
+		return err
+	}
+	if _, err := s.release(ctx, p, l.ID, c.ID, "案件取消", true); err != nil {
+		return err
+	}
+	released := copyOf(l, r)
+	released.State, released.ReservedFen, released.SpentFen = StateReleased, 0, 0
+	return s.casesSvc.SetBudgetCopy(ctx, c.ID, released.budgetLink(), "案件取消，释放预留资金 "+yuan(r.AmountFen))
+}
+
+func (c *caseCopy) budgetLink() *cases.BudgetLink {
+	if c == nil {
+		return nil
+	}
+	return &cases.BudgetLink{LineID: c.LineID, ItemCode: c.ItemCode, EstimateFen: c.EstimateFen, ReservedFen: c.ReservedFen,
+		SpentFen: c.SpentFen, State: c.State, LinkedAt: c.LinkedAt, LinkedBy: c.LinkedBy}
+}
+
+func fromBudgetLink(b *cases.BudgetLink) *caseCopy {
+	if b == nil {
+		return nil
+	}
+	return &caseCopy{LineID: b.LineID, ItemCode: b.ItemCode, EstimateFen: b.EstimateFen, ReservedFen: b.ReservedFen,
+		SpentFen: b.SpentFen, State: b.State, LinkedAt: b.LinkedAt, LinkedBy: b.LinkedBy}
+}
+
+// casesBook adapts *cases.Service to what Check needs.
+type casesBook struct{ cs *cases.Service }
+
+func (b casesBook) budgetCopy(ctx context.Context, caseID string) (*caseCopy, error) {
+	c, err := b.cs.FindByID(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return fromBudgetLink(c.Budget), nil
+}
+
+func (b casesBook) setCopy(ctx context.Context, caseID string, c *caseCopy, note string) error {
+	return b.cs.SetBudgetCopy(ctx, caseID, c.budgetLink(), note)
+}
+
+func (b casesBook) eachLinked(ctx context.Context, fn func(caseID string, c *caseCopy) error) error {
+	return b.cs.EachCase(ctx, cases.Filter{}, func(c *cases.Case) error {
+		if c.Budget == nil {
+			return nil
+		}
+		return fn(c.ID, fromBudgetLink(c.Budget))
+	})
+}
