@@ -67,7 +67,7 @@ func (e linked) file(t *testing.T, community, title, desc string) *cases.Case {
 	ctx := context.Background()
 	c, _, err := e.cs.Submit(ctx, filer, cases.NewCase{Area: cases.AreaUrban, Title: title, Description: desc, Community: community, Address: "院内", Households: 6})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("submit %q: %v %v", title, err, minsheng.ErrorFields(err))
 	}
 	staff := auth.Principal{UserID: "u-staff-" + c.Location.SubDistrict, Name: "街道", Role: auth.RoleSubdistrict, SubDistrict: c.Location.SubDistrict}
 	if c, err = e.cs.Accept(ctx, staff, c.ID, c.Version, ""); err != nil {

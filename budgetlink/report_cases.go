@@ -1,0 +1,353 @@
+package budgetlink
+
+// Reports that join cases and lines: demand per catalog item, and the
+// classification consistency report that finds the same kind of request
+// booked under different items in different sub-districts — the
+// bulky-waste problem the reform started from.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// ItemDemand is the residents' demand booked under one catalog item, and
+// the money set aside for it.
+type ItemDemand struct {
+	ItemCode string `json:"item_code"`
+	ItemName string `json:"item_name"`
+	Area     string `json:"area"`
+	// Cases classified to the item (rejected, merged and cancelled ones
+	// left out) and their estimates: the reservation when funded, the
+	// on-site assessment otherwise.
+	Cases       int64 `json:"cases"`
+	EstimateFen int64 `json:"estimate_fen"`
+	// Funded cases hold a live reservation or spending on a line.
+	FundedCases int64 `json:"funded_cases"`
+	FundedFen   int64 `json:"funded_fen"`
+	// Unfunded cases have no line yet.
+	UnfundedCases       int64 `json:"unfunded_cases"`
+	UnfundedEstimateFen int64 `json:"unfunded_estimate_fen"`
+	// Lines under the item and their budget and what is still available.
+	Lines        int64 `json:"lines"`
+	BudgetFen    int64 `json:"budget_fen"`
+	AvailableFen int64 `json:"available_fen"`
+}
+
+// DemandReport is demand per item for a fiscal year and sub-district ("" for
+// the whole district).
+type DemandReport struct {
+	FiscalYear  int          `json:"fiscal_year"`
+	SubDistrict string       `json:"sub_district,omitempty"`
+	Items       []ItemDemand `json:"items"`
+	// Unclassified counts cases filed that year not yet given an item.
+	Unclassified            int64 `json:"unclassified"`
+	UnclassifiedEstimateFen int64 `json:"unclassified_estimate_fen"`
+}
+
+func countsAsDemand(s cases.Status) bool {
+	return s != cases.StatusRejected && s != cases.StatusMerged && s != cases.StatusCancelled
+}
+
+// DemandReport sums, per catalog item, the cases filed in a fiscal year
+// (Asia/Shanghai) with their estimates, funded or not, beside the lines'
+// budgets. Funding is read from the lines, which are authoritative.
+// Errors: EFORBIDDEN, EINVALID.
+func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear int, subDistrict string) (*DemandReport, error) {
+	sub, err := reportScope(p, fiscalYear, subDistrict)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	cat, _ := s.Catalog(fiscalYear)
+	items := map[string]*ItemDemand{}
+	item := func(code string) *ItemDemand {
+		d, ok := items[code]
+		if !ok {
+			d = &ItemDemand{ItemCode: code}
+			if cat != nil {
+				if it, ok := cat.Item(code); ok {
+					d.ItemName, d.Area = it.Name, it.Area
+				}
+			}
+			items[code] = d
+		}
+		return d
+	}
+	funded := map[string]int64{} // case id → live amount on a line
+	err = s.lines.Each(ctx, lineQuery(fiscalYear, sub), func(cur *mongo.Cursor) error {
+		var l BudgetLine
+		if err := cur.Decode(&l); err != nil {
+			return fmt.Errorf("budgetlink: demand: unable to decode line: %w", err)
+		}
+		d := item(l.ItemCode)
+		d.Lines++
+		d.BudgetFen += l.BudgetFen()
+		d.AvailableFen += l.AvailableFen
+		for _, r := range l.Reservations {
+			switch r.State {
+			case StateReserved:
+				funded[r.CaseID] = r.AmountFen
+			case StateSpent:
+				funded[r.CaseID] = r.SpentFen
+			}
+		}
+		return nil
+	}, options.Find().SetProjection(bson.M{"adjustments": 0, "review_notes": 0}))
+	if err != nil {
+		return nil, err
+	}
+	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
+	err = cs.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+		if c.FiledAt.In(shanghai).Year() != fiscalYear || !countsAsDemand(c.Status) {
+			return nil
+		}
+		estimate := int64(0)
+		if c.Assessment != nil {
+			estimate = c.Assessment.EstimateFen
+		}
+		if c.CatalogItem == "" {
+			rep.Unclassified++
+			rep.UnclassifiedEstimateFen += estimate
+			return nil
+		}
+		d := item(c.CatalogItem)
+		d.Cases++
+		if fen, ok := funded[c.ID]; ok {
+			d.FundedCases++
+			d.FundedFen += fen
+			d.EstimateFen += fen
+		} else {
+			d.UnfundedCases++
+			d.UnfundedEstimateFen += estimate
+			d.EstimateFen += estimate
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range items {
+		rep.Items = append(rep.Items, *d)
+	}
+	slices.SortFunc(rep.Items, func(a, b ItemDemand) int { return strings.Compare(a.ItemCode, b.ItemCode) })
+	return rep, nil
+}
+
+// DefaultConsistencyThreshold is the bigram similarity (‰) at which two
+// texts count as the same kind of request: "大件垃圾清运" and
+// "清运旧沙发等大件垃圾" score 571, "垃圾分类驿站" and "大件垃圾清运" 200.
+const DefaultConsistencyThreshold = 400
+
+// Booking is one line or case as the consistency report sees it.
+type Booking struct {
+	Kind        string `json:"kind"` // "line" or "case"
+	ID          string `json:"id"`
+	SubDistrict string `json:"sub_district"`
+	ItemCode    string `json:"item_code"`
+	Text        string `json:"text"`
+}
+
+// ItemUse is how a group of similar bookings uses one item.
+type ItemUse struct {
+	ItemCode     string   `json:"item_code"`
+	ItemName     string   `json:"item_name"`
+	Bookings     int      `json:"bookings"`
+	SubDistricts []string `json:"sub_districts"`
+}
+
+// Inconsistency is a group of similar bookings filed under more than one
+// item across more than one sub-district.
+type Inconsistency struct {
+	// Items used by the group, most used first.
+	Items []ItemUse `json:"items"`
+	// Suggested is the catalog's best item for the group's texts, the one
+	// every sub-district should use.
+	Suggested    *Suggestion `json:"suggested,omitempty"`
+	SubDistricts []string    `json:"sub_districts"`
+	Bookings     []Booking   `json:"bookings"`
+	Summary      string      `json:"summary"`
+}
+
+// ConsistencyReport lists the inconsistencies found for a fiscal year.
+type ConsistencyReport struct {
+	FiscalYear        int             `json:"fiscal_year"`
+	ThresholdPermille int             `json:"threshold_permille"`
+	BookingsCompared  int             `json:"bookings_compared"`
+	Inconsistencies   []Inconsistency `json:"inconsistencies"`
+}
+
+// ConsistencyReport groups the year's lines (by project name) and classified
+// cases (by title) whose texts are at least thresholdPermille similar
+// (0 for DefaultConsistencyThreshold), and reports every group booked under
+// different items in different sub-districts. District-wide by nature:
+// finance and admin only. Errors: EFORBIDDEN, EINVALID.
+func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fiscalYear, thresholdPermille int) (*ConsistencyReport, error) {
+	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if fiscalYear == 0 {
+		return nil, minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
+	}
+	if thresholdPermille <= 0 {
+		thresholdPermille = DefaultConsistencyThreshold
+	}
+	if thresholdPermille > 1000 {
+		return nil, minsheng.Invalid("相似度阈值须在 1 到 1000 之间", map[string]string{"threshold": "1–1000"})
+	}
+	var books []Booking
+	err := s.lines.Each(ctx, lineQuery(fiscalYear, ""), func(cur *mongo.Cursor) error {
+		var l BudgetLine
+		if err := cur.Decode(&l); err != nil {
+			return fmt.Errorf("budgetlink: consistency: unable to decode line: %w", err)
+		}
+		books = append(books, Booking{Kind: "line", ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, Text: l.ProjectName})
+		return nil
+	}, options.Find().SetProjection(bson.M{"sub_district": 1, "item_code": 1, "project_name": 1}))
+	if err != nil {
+		return nil, err
+	}
+	if cs, err := s.requireCases(); err == nil {
+		err = cs.EachCase(ctx, cases.Filter{}, func(c *cases.Case) error {
+			if c.CatalogItem != "" && countsAsDemand(c.Status) && c.FiledAt.In(shanghai).Year() == fiscalYear {
+				books = append(books, Booking{Kind: "case", ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, Text: c.Title})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	cat, _ := s.Catalog(fiscalYear)
+	rep := &ConsistencyReport{FiscalYear: fiscalYear, ThresholdPermille: thresholdPermille, BookingsCompared: len(books)}
+	for _, group := range similarGroups(books, thresholdPermille) {
+		if inc, ok := inconsistency(cat, books, group); ok {
+			rep.Inconsistencies = append(rep.Inconsistencies, inc)
+		}
+	}
+	slices.SortFunc(rep.Inconsistencies, func(a, b Inconsistency) int { return len(b.Bookings) - len(a.Bookings) })
+	return rep, nil
+}
+
+// similarGroups joins bookings whose bigram similarity reaches threshold
+// (single link, union-find). Candidates come from an inverted index of
+// bigrams, so only texts sharing a bigram are compared.
+func similarGroups(books []Booking, threshold int) [][]int {
+	grams := make([]map[string]struct{}, len(books))
+	index := map[string][]int{}
+	for i, b := range books {
+		grams[i] = Bigrams(b.Text)
+		for g := range grams[i] {
+			index[g] = append(index[g], i)
+		}
+	}
+	parent := make([]int, len(books))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range books {
+		seen := map[int]bool{}
+		for g := range grams[i] {
+			for _, j := range index[g] {
+				if j <= i || seen[j] {
+					continue
+				}
+				seen[j] = true
+				if find(i) != find(j) && diceBigrams(grams[i], grams[j]) >= threshold {
+					parent[find(j)] = find(i)
+				}
+			}
+		}
+	}
+	byRoot := map[int][]int{}
+	for i := range books {
+		r := find(i)
+		byRoot[r] = append(byRoot[r], i)
+	}
+	var out [][]int
+	for _, g := range byRoot {
+		if len(g) > 1 {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b []int) int { return a[0] - b[0] })
+	return out
+}
+
+func inconsistency(cat *Catalog, books []Booking, group []int) (Inconsistency, bool) {
+	uses := map[string]*ItemUse{}
+	subs := map[string]bool{}
+	var texts []string
+	var inc Inconsistency
+	for _, i := range group {
+		b := books[i]
+		u, ok := uses[b.ItemCode]
+		if !ok {
+			u = &ItemUse{ItemCode: b.ItemCode}
+			if cat != nil {
+				if it, ok := cat.Item(b.ItemCode); ok {
+					u.ItemName = it.Name
+				}
+			}
+			uses[b.ItemCode] = u
+		}
+		u.Bookings++
+		if !slices.Contains(u.SubDistricts, b.SubDistrict) {
+			u.SubDistricts = append(u.SubDistricts, b.SubDistrict)
+		}
+		subs[b.SubDistrict] = true
+		texts = append(texts, b.Text)
+		inc.Bookings = append(inc.Bookings, b)
+	}
+	if len(uses) < 2 || len(subs) < 2 {
+		return Inconsistency{}, false
+	}
+	for _, u := range uses {
+		slices.Sort(u.SubDistricts)
+		inc.Items = append(inc.Items, *u)
+	}
+	slices.SortFunc(inc.Items, func(a, b ItemUse) int {
+		if a.Bookings != b.Bookings {
+			return b.Bookings - a.Bookings
+		}
+		return strings.Compare(a.ItemCode, b.ItemCode)
+	})
+	for sd := range subs {
+		inc.SubDistricts = append(inc.SubDistricts, sd)
+	}
+	slices.Sort(inc.SubDistricts)
+	if cat != nil {
+		if sug := cat.Suggest("", strings.Join(texts, "\n"), 1); len(sug) == 1 {
+			inc.Suggested = &sug[0]
+		}
+	}
+	var parts []string
+	for _, u := range inc.Items {
+		parts = append(parts, fmt.Sprintf("%s %s（%d 笔，%s）", u.ItemCode, u.ItemName, u.Bookings, strings.Join(u.SubDistricts, "、")))
+	}
+	inc.Summary = fmt.Sprintf("同类事项「%s」在 %d 个街道被列入 %d 个不同支出分类：%s", books[group[0]].Text, len(subs), len(uses), strings.Join(parts, "；"))
+	if inc.Suggested != nil {
+		inc.Summary += fmt.Sprintf("。建议统一列入 %s %s", inc.Suggested.Code, inc.Suggested.Name)
+	}
+	return inc, true
+}
