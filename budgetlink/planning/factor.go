@@ -1,0 +1,251 @@
+package planning
+
+// Factor allocation (因素法) of a district pool across sub-districts, with
+// every input gathered from the store: population, area and communities
+// from the org directory, last year's case volume and 12345 rates from the
+// cases, last year's budget execution from the ledger, and tax-source growth
+// from the request (finance holds those figures; the platform does not).
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"minsheng"
+	"minsheng/budgetlink/allocation"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// FactorRequest asks for a factor allocation of PoolFen for FiscalYear. The
+// previous year supplies the workload and performance figures.
+type FactorRequest struct {
+	PoolFen    int64 `json:"pool_fen"`
+	FiscalYear int   `json:"fiscal_year"`
+	// Weights default to allocation.DefaultFactorWeights when nil.
+	Weights *allocation.FactorWeights `json:"weights"`
+	// CompareWeights, when set, allocates the same pool a second way and
+	// lists both side by side.
+	CompareWeights *allocation.FactorWeights `json:"compare_weights,omitempty"`
+	// TaxGrowthPerMille is each sub-district's tax-source growth over the
+	// previous year in per-mille, by code; missing ones count as 0. The
+	// weights' cap applies.
+	TaxGrowthPerMille map[string]int64 `json:"tax_growth_per_mille,omitempty"`
+}
+
+// FactorInput is one sub-district's inputs with where the performance
+// coefficient came from.
+type FactorInput struct {
+	allocation.SubDistrictFactors
+	Name string `json:"name"`
+	// Demo is set when the org figures are illustrative (see internal/org).
+	Demo bool `json:"demo"`
+	// Rates are the previous year's 12345 rates; BudgetFen and SpentFen its
+	// lines' budget (approved + adjustments) and spending, ExecutionPerMille
+	// their ratio (null without a budget, which then counts as 1000‰).
+	Response          Rate   `json:"response"`
+	Resolution        Rate   `json:"resolution"`
+	Satisfaction      Rate   `json:"satisfaction"`
+	BudgetFen         int64  `json:"budget_fen"`
+	SpentFen          int64  `json:"spent_fen"`
+	ExecutionPerMille *int64 `json:"execution_per_mille"`
+}
+
+// FactorShare is one sub-district's amount explained factor by factor.
+type FactorShare struct {
+	allocation.Share
+	Name string `json:"name"`
+}
+
+// FactorScenario is the allocation under one set of weights.
+type FactorScenario struct {
+	Weights allocation.FactorWeights `json:"weights"`
+	Shares  []FactorShare            `json:"shares"`
+}
+
+// FactorReport is a factor allocation with its inputs and, when asked, a
+// second scenario and the comparison of both.
+type FactorReport struct {
+	PoolFen    int64         `json:"pool_fen"`
+	FiscalYear int           `json:"fiscal_year"`
+	BasisYear  int           `json:"basis_year"`
+	AsOf       time.Time     `json:"as_of"`
+	Inputs     []FactorInput `json:"inputs"`
+	FactorScenario
+	Compare    *FactorScenario          `json:"compare,omitempty"`
+	Comparison []allocation.ScenarioRow `json:"comparison,omitempty"`
+}
+
+// AllocateByFactors distributes req.PoolFen across every sub-district of
+// the district (allocation.AllocateByFactors: shares sum exactly to the
+// pool, each share's parts to the share). Finance and admin only.
+// Errors: EFORBIDDEN, EINVALID (pool, weights, year, unknown sub-district
+// or tax growth out of range).
+func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req FactorRequest) (FactorReport, error) {
+	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return FactorReport{}, err
+	}
+	if err := checkYear(req.FiscalYear); err != nil {
+		return FactorReport{}, err
+	}
+	w := allocation.DefaultFactorWeights()
+	if req.Weights != nil {
+		w = *req.Weights
+	}
+	if err := w.Validate(); err != nil {
+		return FactorReport{}, err
+	}
+	if req.CompareWeights != nil {
+		if err := req.CompareWeights.Validate(); err != nil {
+			return FactorReport{}, prefixFields(err, "compare_weights.")
+		}
+	}
+	for code, g := range req.TaxGrowthPerMille {
+		if _, err := s.org.SubDistrict(code); err != nil {
+			return FactorReport{}, minsheng.Invalid("街道不存在", map[string]string{"tax_growth_per_mille." + code: "未知街道"})
+		}
+		if g < -1_000_000 || g > 1_000_000 {
+			return FactorReport{}, minsheng.Invalid("税源增长率无效", map[string]string{"tax_growth_per_mille." + code: "应在-1000000至1000000‰之间"})
+		}
+	}
+	if req.PoolFen < 0 || req.PoolFen > allocation.MaxFen {
+		return FactorReport{}, minsheng.Invalid("资金池金额无效", map[string]string{"pool_fen": fmt.Sprintf("应在0至%d分之间", allocation.MaxFen)})
+	}
+
+	asOf := s.now()
+	basis := req.FiscalYear - 1
+	inputs, err := s.factorInputs(ctx, p, basis, req.TaxGrowthPerMille, asOf)
+	if err != nil {
+		return FactorReport{}, err
+	}
+	subs := make([]allocation.SubDistrictFactors, len(inputs))
+	for i := range inputs {
+		subs[i] = inputs[i].SubDistrictFactors
+	}
+	shares, err := allocation.AllocateByFactors(req.PoolFen, subs, w)
+	if err != nil {
+		return FactorReport{}, err
+	}
+	rep := FactorReport{PoolFen: req.PoolFen, FiscalYear: req.FiscalYear, BasisYear: basis, AsOf: asOf, Inputs: inputs,
+		FactorScenario: FactorScenario{Weights: w, Shares: s.named(shares)}}
+	if req.CompareWeights != nil {
+		b, err := allocation.AllocateByFactors(req.PoolFen, subs, *req.CompareWeights)
+		if err != nil {
+			return FactorReport{}, err
+		}
+		rows, err := allocation.CompareScenarios(req.PoolFen, subs, w, *req.CompareWeights)
+		if err != nil {
+			return FactorReport{}, err
+		}
+		rep.Compare = &FactorScenario{Weights: *req.CompareWeights, Shares: s.named(b)}
+		rep.Comparison = rows
+	}
+	return rep, nil
+}
+
+func (s *Service) named(shares []allocation.Share) []FactorShare {
+	out := make([]FactorShare, len(shares))
+	for i, sh := range shares {
+		out[i] = FactorShare{Share: sh, Name: s.subName(sh.SubDistrictCode)}
+	}
+	return out
+}
+
+// factorInputs gathers every sub-district's factors for the basis year,
+// sorted by code.
+func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int, growth map[string]int64, asOf time.Time) ([]FactorInput, error) {
+	district := s.org.District()
+	byCode := make(map[string]*FactorInput, len(district.SubDistricts))
+	inputs := make([]FactorInput, len(district.SubDistricts))
+	for i, sd := range district.SubDistricts {
+		inputs[i] = FactorInput{
+			SubDistrictFactors: allocation.SubDistrictFactors{
+				Code:       sd.Code,
+				Population: sd.Population,
+				// 0.001 km² is 1,000 m².
+				AreaM2:            sd.AreaKM2Milli * 1000,
+				Communities:       int64(len(sd.Communities)),
+				TaxGrowthPerMille: growth[sd.Code],
+			},
+			Name: sd.Name,
+			Demo: sd.Demo,
+		}
+	}
+	slices.SortFunc(inputs, func(a, b FactorInput) int { return strings.Compare(a.Code, b.Code) })
+	for i := range inputs {
+		byCode[inputs[i].Code] = &inputs[i]
+	}
+
+	// Workload and rates: the cases filed in the basis year.
+	period := allocation.Period{From: s.yearStart(basis), To: s.yearStart(basis + 1)}
+	var facts []allocation.CaseFact
+	err := s.cases.EachCase(ctx, cases.Filter{}, func(c *cases.Case) error {
+		if c.FiledAt.Before(period.From) || !c.FiledAt.Before(period.To) || c.Status == cases.StatusMerged {
+			return nil
+		}
+		if in := byCode[c.Location.SubDistrict]; in != nil {
+			in.Cases++
+			facts = append(facts, factOf(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
+	}
+	rates, err := allocation.ComputeRates(facts, period, asOf)
+	if err != nil {
+		return nil, err
+	}
+	bySub := map[string]allocation.Rates{}
+	for _, u := range rates.SubDistricts {
+		bySub[u.SubDistrictCode] = u.Rates
+	}
+
+	// Execution: the basis year's lines, from the ledger.
+	cursor := ""
+	for {
+		page, next, err := s.ledger.Lines(ctx, p, budgetLineFilter(basis, cursor))
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range page {
+			if in := byCode[l.SubDistrict]; in != nil {
+				in.BudgetFen += l.BudgetFen()
+				in.SpentFen += l.SpentFen
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+
+	for i := range inputs {
+		in := &inputs[i]
+		r := bySub[in.Code]
+		in.Response, in.Resolution, in.Satisfaction = rateOf(r.Response), rateOf(r.Resolution), rateOf(r.Satisfaction)
+		execution := int64(1000) // nothing budgeted: nothing left unspent
+		if in.BudgetFen > 0 {
+			execution = allocation.Rate{Num: in.SpentFen, Den: in.BudgetFen}.PerMille()
+			in.ExecutionPerMille = &execution
+		}
+		in.PerformancePerMille = allocation.PerformanceCoefficient(r, execution)
+	}
+	return inputs, nil
+}
+
+// prefixFields returns err with its field names prefixed, so the console
+// can tell the second scenario's weights from the first's.
+func prefixFields(err error, prefix string) error {
+	fields := minsheng.ErrorFields(err)
+	if len(fields) == 0 {
+		return err
+	}
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
+		out[prefix+k] = v
+	}
+	return minsheng.Invalid(minsheng.ErrorMessage(err), out)
+}

@@ -1,0 +1,304 @@
+package planning
+
+// Building the engine's input from the store: the budget lines of a year
+// (from the ledger, which is authoritative for money) and the needs — open
+// cases classified to a catalog item, assessed with an estimate and not yet
+// holding money on any line of the year.
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/allocation"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// RepeatWindow is how far back other complaints about the same place count
+// as repeats (重复诉求).
+const RepeatWindow = 365 * 24 * time.Hour
+
+// lineInfo is a budget line as planning shows it.
+type lineInfo struct {
+	ID          string
+	SubDistrict string
+	ItemCode    string
+	ItemName    string
+	Area        string
+	ProjectName string
+	Available   int64
+}
+
+// needInfo is what a priority list shows of a need besides the engine's input.
+type needInfo struct {
+	Number    string
+	Title     string
+	Community string
+	ItemCode  string
+}
+
+// Unplaced is an assessed, unfunded case whose item has no budget line in
+// its sub-district for the year: demand the run cannot fund, listed so
+// staff can open a line or roll it into next year's request.
+type Unplaced struct {
+	CaseID      string `json:"case_id"`
+	Number      string `json:"number"`
+	SubDistrict string `json:"sub_district"`
+	ItemCode    string `json:"item_code"`
+	EstimateFen int64  `json:"estimate_fen"`
+}
+
+// demand is the engine's input for one year and scope plus what the
+// reports show beside it. needs[i] and infos[i] describe the same case.
+type demand struct {
+	lines    []allocation.Line
+	lineInfo map[string]lineInfo
+	needs    []allocation.Need
+	infos    []needInfo
+	unplaced []Unplaced
+}
+
+// loadLines reads every line of year in sub ("" = all) with its
+// reservations, returning the lines and the set of cases that hold live
+// money on them.
+func (s *Service) loadLines(ctx context.Context, p auth.Principal, year int, sub string) ([]*budgetlink.BudgetLine, map[string]bool, error) {
+	var out []*budgetlink.BudgetLine
+	funded := map[string]bool{}
+	cursor := ""
+	for {
+		page, next, err := s.ledger.Lines(ctx, p, budgetlink.LineFilter{FiscalYear: year, SubDistrict: sub, Cursor: cursor, Limit: 100})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, l := range page {
+			// Lines lists without reservations; the line itself is one
+			// _id lookup, the only query FerretDB serves without a scan.
+			full, err := s.ledger.FindLineByID(ctx, l.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, r := range full.Reservations {
+				if r.Live() && r.CaseID != "" {
+					funded[r.CaseID] = true
+				}
+			}
+			out = append(out, full)
+		}
+		if next == "" {
+			return out, funded, nil
+		}
+		cursor = next
+	}
+}
+
+// collect builds the demand of year in sub ("" = every sub-district) as of asOf.
+func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub string, asOf time.Time) (*demand, error) {
+	docs, funded, err := s.loadLines(ctx, p, year, sub)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := s.ledger.Catalog(year)
+	if err != nil {
+		return nil, err
+	}
+	d := &demand{lineInfo: make(map[string]lineInfo, len(docs)), unplaced: []Unplaced{}}
+	// Lines in id order; for each sub-district and item, the line a need
+	// without a line of its own goes to is the one with the most money.
+	slices.SortFunc(docs, func(a, b *budgetlink.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
+	byItem := map[string]*budgetlink.BudgetLine{}
+	for _, l := range docs {
+		d.lines = append(d.lines, allocation.Line{ID: l.ID, SubDistrictCode: l.SubDistrict, ItemCode: l.ItemCode, Area: l.Area, AvailableFen: max(l.AvailableFen, 0)})
+		d.lineInfo[l.ID] = lineInfo{ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName, Area: l.Area, ProjectName: l.ProjectName, Available: l.AvailableFen}
+		k := l.SubDistrict + "|" + l.ItemCode
+		if best := byItem[k]; best == nil || l.AvailableFen > best.AvailableFen {
+			byItem[k] = l
+		}
+	}
+
+	type candidate struct {
+		c      *cases.Case
+		lineID string
+		key    string
+	}
+	var cands []candidate
+	// Complaints per place within the repeat window, counted over every
+	// case of the scope, whatever its state: a merged duplicate is a
+	// repeat complaint too.
+	windowStart := asOf.Add(-RepeatWindow)
+	perPlace := map[string]int64{}
+	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+		key := placeKey(c)
+		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
+		if inWindow {
+			perPlace[key]++
+		}
+		if !isNeed(c, funded) {
+			return nil
+		}
+		lineID := ""
+		if c.Budget != nil && c.Budget.LineID != "" {
+			if li, ok := d.lineInfo[c.Budget.LineID]; ok && li.ItemCode == c.CatalogItem && li.SubDistrict == c.Location.SubDistrict {
+				lineID = li.ID
+			}
+		}
+		if lineID == "" {
+			if l := byItem[c.Location.SubDistrict+"|"+c.CatalogItem]; l != nil {
+				lineID = l.ID
+			}
+		}
+		if lineID == "" {
+			d.unplaced = append(d.unplaced, Unplaced{CaseID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, EstimateFen: c.Assessment.EstimateFen})
+			return nil
+		}
+		cp := *c
+		cp.Timeline, cp.Photos = nil, nil // not needed; keep the list small
+		cands = append(cands, candidate{c: &cp, lineID: lineID, key: key})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
+	}
+	for _, cd := range cands {
+		c := cd.c
+		repeats := perPlace[cd.key]
+		if !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf) {
+			repeats-- // the case itself is not a repeat of itself
+		}
+		item, _ := cat.Item(c.CatalogItem)
+		households := int64(c.Households)
+		if c.Assessment.Households > 0 {
+			households = int64(c.Assessment.Households)
+		}
+		d.needs = append(d.needs, allocation.Need{
+			CaseID:           c.ID,
+			LineID:           cd.lineID,
+			EstimateFen:      c.Assessment.EstimateFen,
+			FiledAt:          c.FiledAt,
+			Sanbao:           item.Sanbao,
+			SafetyLevel:      int64(min(max(c.Assessment.Risk, 0), 3)),
+			Households:       max(households, 0),
+			CoSigners:        int64(len(c.Cosigners)),
+			RepeatComplaints: max(repeats, 0),
+			// Cases do not record elderly or disabled residents yet;
+			// those parts score 0 until they do.
+		})
+		d.infos = append(d.infos, needInfo{Number: c.Number, Title: c.Title, Community: c.Location.Community, ItemCode: c.CatalogItem})
+	}
+	slices.SortFunc(d.unplaced, func(a, b Unplaced) int { return cmp.Compare(a.CaseID, b.CaseID) })
+	return d, nil
+}
+
+// isNeed reports whether c waits for money: open, classified, assessed with
+// an estimate, and holding no live money — neither on the lines of the
+// year (the ledger's word) nor by its own copy of a link.
+func isNeed(c *cases.Case, funded map[string]bool) bool {
+	if !c.Status.Open() || c.Status == cases.StatusSubmitted {
+		return false
+	}
+	if c.CatalogItem == "" || c.Assessment == nil || c.Assessment.EstimateFen <= 0 {
+		return false
+	}
+	if funded[c.ID] {
+		return false
+	}
+	if c.Budget != nil && (c.Budget.State == budgetlink.StateReserved || c.Budget.State == budgetlink.StateSpent) {
+		return false
+	}
+	return true
+}
+
+// placeKey identifies "the same place" for repeat complaints: the same
+// community, catalog area and address (spaces and case ignored). Without
+// an address the place is the community and area.
+func placeKey(c *cases.Case) string {
+	addr := strings.ToLower(strings.Join(strings.Fields(c.Location.Address), ""))
+	return c.Location.Community + "|" + c.Area + "|" + addr
+}
+
+// PriorityQuery selects a priority list.
+type PriorityQuery struct {
+	FiscalYear int
+	// SubDistrict is required of nobody: sub-district staff get their own,
+	// finance and admin the whole district when it is empty.
+	SubDistrict string
+}
+
+// Priority is one need in the priority list with the why of its rank.
+type Priority struct {
+	// Rank is the 1-based place in the whole list; LineRank the place among
+	// the needs of the same line, which is the order a run funds them in.
+	Rank        int              `json:"rank"`
+	LineRank    int              `json:"line_rank"`
+	CaseID      string           `json:"case_id"`
+	Number      string           `json:"number"`
+	Title       string           `json:"title"`
+	SubDistrict string           `json:"sub_district"`
+	Community   string           `json:"community"`
+	LineID      string           `json:"line_id"`
+	ProjectName string           `json:"project_name"`
+	ItemCode    string           `json:"item_code"`
+	ItemName    string           `json:"item_name"`
+	EstimateFen int64            `json:"estimate_fen"`
+	FiledAt     time.Time        `json:"filed_at"`
+	Score       allocation.Score `json:"score"`
+}
+
+// PriorityList is every linked, unfunded need of a scope in priority order.
+type PriorityList struct {
+	FiscalYear  int                `json:"fiscal_year"`
+	SubDistrict string             `json:"sub_district,omitempty"`
+	AsOf        time.Time          `json:"as_of"`
+	Weights     allocation.Weights `json:"weights"`
+	Needs       []Priority         `json:"needs"`
+	// Unplaced needs have no line for their item and are not ranked.
+	Unplaced []Unplaced `json:"unplaced"`
+}
+
+// Priorities ranks every open, classified, assessed and unfunded case of
+// the scope by the year's weights, each with its score's parts. Sub-district
+// staff see their own sub-district, finance and admin any or all.
+// Errors: EFORBIDDEN, EINVALID (year, unknown sub-district), ENOTFOUND (no
+// catalog for the year).
+func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQuery) (PriorityList, error) {
+	if q.FiscalYear == 0 {
+		q.FiscalYear = s.currentYear()
+	}
+	sub, err := s.scopeSubDistrict(p, q.SubDistrict)
+	if err != nil {
+		return PriorityList{}, err
+	}
+	if err := checkYear(q.FiscalYear); err != nil {
+		return PriorityList{}, err
+	}
+	yw, err := s.yearWeights(ctx, q.FiscalYear)
+	if err != nil {
+		return PriorityList{}, err
+	}
+	asOf := s.now()
+	d, err := s.collect(ctx, p, q.FiscalYear, sub, asOf)
+	if err != nil {
+		return PriorityList{}, err
+	}
+	ranked, err := allocation.Prioritize(d.needs, yw.Weights, asOf)
+	if err != nil {
+		return PriorityList{}, err
+	}
+	out := PriorityList{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Weights: yw.Weights, Needs: make([]Priority, len(ranked)), Unplaced: d.unplaced}
+	perLine := map[string]int{}
+	for i, r := range ranked {
+		n, info := &d.needs[r.Index], &d.infos[r.Index]
+		li := d.lineInfo[n.LineID]
+		perLine[n.LineID]++
+		out.Needs[i] = Priority{
+			Rank: i + 1, LineRank: perLine[n.LineID], CaseID: n.CaseID, Number: info.Number, Title: info.Title,
+			SubDistrict: li.SubDistrict, Community: info.Community, LineID: n.LineID, ProjectName: li.ProjectName,
+			ItemCode: li.ItemCode, ItemName: li.ItemName, EstimateFen: n.EstimateFen, FiledAt: n.FiledAt, Score: r.Score,
+		}
+	}
+	return out, nil
+}

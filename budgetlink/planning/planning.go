@@ -1,0 +1,233 @@
+// Package planning is the stateful side of allocation (issue 5): it loads
+// budget lines from the ledger and needs from the cases, hands them to the
+// pure engine in budgetlink/allocation, and stores what must outlive a
+// request — each fiscal year's priority weights and committed allocation
+// runs. It also serves the completion and 12345-rate reports and the
+// district's factor allocation (因素法).
+//
+// Every figure is summed in Go over streamed cases and lines (DESIGN.md:
+// FerretDB has no trustworthy $group), money is int64 fen, and every method
+// takes the caller's auth.Principal and checks role and scope itself, so
+// the HTTP layer stays thin.
+package planning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/allocation"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+)
+
+// Collections.
+const (
+	weightsCollection  = "allocation_weights"
+	runsCollection     = "allocation_runs"
+	runItemsCollection = "allocation_run_items"
+)
+
+// Indexes are the indexes planning's queries need; cmd creates them at start.
+// Weights and runs are read by _id only; a run's outcomes by run id.
+var Indexes = []store.Index{
+	{Collection: runItemsCollection, Name: "run", Keys: bson.D{{Key: "run_id", Value: 1}}},
+}
+
+// Config is what the service needs besides its collaborators.
+type Config struct {
+	Org    *org.Directory
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Zone is where a fiscal year and a report's dates begin; China
+	// Standard Time (UTC+8, no daylight saving since 1991) when nil.
+	Zone *time.Location
+}
+
+// Service plans and reports on the allocation of budget money to needs.
+type Service struct {
+	ledger   *budgetlink.Service
+	cases    *cases.Service
+	org      *org.Directory
+	logger   *slog.Logger
+	now      func() time.Time
+	zone     *time.Location
+	weights  *store.Collection
+	runs     *store.Collection
+	runItems *store.Collection
+
+	// faultAfterReserve, set only by tests, simulates a crash in a
+	// committed run: it is called after each reservation the ledger
+	// confirmed and before the run records it, with the number of
+	// reservations made by this call so far; an error aborts the run there.
+	faultAfterReserve func(n int) error
+}
+
+// NewService returns the planning service over st, reading lines through
+// ledger and cases through cs.
+func NewService(st *store.Store, ledger *budgetlink.Service, cs *cases.Service, cfg Config) *Service {
+	if cfg.Org == nil {
+		cfg.Org = org.Xicheng()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = time.FixedZone("CST", 8*3600)
+	}
+	return &Service{
+		ledger:   ledger,
+		cases:    cs,
+		org:      cfg.Org,
+		logger:   cfg.Logger,
+		now:      func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
+		zone:     cfg.Zone,
+		weights:  st.Collection(weightsCollection),
+		runs:     st.Collection(runsCollection),
+		runItems: st.Collection(runItemsCollection),
+	}
+}
+
+// Fiscal years the service accepts, as the engine's weights do.
+const (
+	minYear = 2000
+	maxYear = 2100
+)
+
+func checkYear(year int) error {
+	if year < minYear || year > maxYear {
+		return minsheng.Invalid("预算年度无效", map[string]string{"fiscal_year": fmt.Sprintf("应在%d至%d之间", minYear, maxYear)})
+	}
+	return nil
+}
+
+// yearStart is 1 January of year, 00:00 in the service's zone.
+func (s *Service) yearStart(year int) time.Time {
+	return time.Date(year, 1, 1, 0, 0, 0, 0, s.zone).UTC()
+}
+
+// currentYear is the calendar (= fiscal) year of now in the service's zone.
+func (s *Service) currentYear() int { return s.now().In(s.zone).Year() }
+
+// requireStaff admits sub-district staff, finance and admin: the roles that
+// see budget figures.
+func requireStaff(p auth.Principal) error {
+	return p.RequireRole(auth.RoleSubdistrict, auth.RoleFinance, auth.RoleAdmin)
+}
+
+// scopeSubDistrict resolves the sub-district a request of p covers: sub-district
+// staff get their own (asking for another is EFORBIDDEN), finance and admin
+// what they asked for ("" = the whole district). An unknown code is EINVALID.
+func (s *Service) scopeSubDistrict(p auth.Principal, sub string) (string, error) {
+	if err := requireStaff(p); err != nil {
+		return "", err
+	}
+	if p.Role == auth.RoleSubdistrict && sub == "" {
+		sub = p.SubDistrict
+	}
+	if sub != "" {
+		if _, err := s.org.SubDistrict(sub); err != nil {
+			return "", minsheng.Invalid("街道不存在", map[string]string{"sub_district": "未知街道：" + sub})
+		}
+		if err := p.RequireAccess(sub, ""); err != nil {
+			return "", err
+		}
+	}
+	return sub, nil
+}
+
+// YearWeights are the priority weights in force for a fiscal year.
+type YearWeights struct {
+	allocation.Weights
+	// Default is true when finance has not set the year's weights and the
+	// engine's defaults apply.
+	Default   bool      `json:"default"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+type weightsDoc struct {
+	ID        int                `bson:"_id"`
+	Weights   allocation.Weights `bson:"weights"`
+	UpdatedBy string             `bson:"updated_by"`
+	UpdatedAt time.Time          `bson:"updated_at"`
+}
+
+// Weights returns a fiscal year's priority weights: the stored ones or
+// allocation.DefaultWeights. Any staff member may read them (finance
+// publishes them so a rank can be recomputed). Errors: EFORBIDDEN, EINVALID.
+func (s *Service) Weights(ctx context.Context, p auth.Principal, year int) (YearWeights, error) {
+	if !p.IsStaff() {
+		return YearWeights{}, minsheng.Errorf(minsheng.EFORBIDDEN, "当前角色（%s）无权查看优先级权重", p.Role.Label())
+	}
+	if err := checkYear(year); err != nil {
+		return YearWeights{}, err
+	}
+	return s.yearWeights(ctx, year)
+}
+
+func (s *Service) yearWeights(ctx context.Context, year int) (YearWeights, error) {
+	var d weightsDoc
+	err := s.weights.FindOne(ctx, bson.M{"_id": year}, &d)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		return YearWeights{Weights: allocation.DefaultWeights(year), Default: true}, nil
+	} else if err != nil {
+		return YearWeights{}, fmt.Errorf("planning: unable to read weights of %d: %w", year, err)
+	}
+	d.Weights.FiscalYear = year
+	return YearWeights{Weights: d.Weights, UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt}, nil
+}
+
+// SetWeights replaces a fiscal year's priority weights. Finance and admin
+// only. The weights' fiscal_year must be 0 or the year. Errors: EFORBIDDEN,
+// EINVALID (with a message per bad weight).
+func (s *Service) SetWeights(ctx context.Context, p auth.Principal, year int, w allocation.Weights) (YearWeights, error) {
+	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return YearWeights{}, err
+	}
+	if err := checkYear(year); err != nil {
+		return YearWeights{}, err
+	}
+	if w.FiscalYear != 0 && w.FiscalYear != year {
+		return YearWeights{}, minsheng.Invalid("权重的预算年度与地址不一致", map[string]string{"fiscal_year": fmt.Sprintf("应为%d", year)})
+	}
+	w.FiscalYear = year
+	if err := w.Validate(); err != nil {
+		return YearWeights{}, err
+	}
+	d := weightsDoc{ID: year, Weights: w, UpdatedBy: p.UserID, UpdatedAt: s.now()}
+	if _, err := s.weights.ReplaceOne(ctx, bson.M{"_id": year}, d, options.Replace().SetUpsert(true)); err != nil {
+		return YearWeights{}, fmt.Errorf("planning: unable to store weights of %d: %w", year, err)
+	}
+	return YearWeights{Weights: w, UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt}, nil
+}
+
+// Rate is an exact fraction with its per-mille figure (rounded half up);
+// PerMille is null when there was nothing to measure (Den 0).
+type Rate struct {
+	Num      int64  `json:"num"`
+	Den      int64  `json:"den"`
+	PerMille *int64 `json:"per_mille"`
+}
+
+func rateOf(r allocation.Rate) Rate {
+	out := Rate{Num: r.Num, Den: r.Den}
+	if r.Known() {
+		pm := r.PerMille()
+		out.PerMille = &pm
+	}
+	return out
+}

@@ -1,0 +1,315 @@
+package planning
+
+// Completion (事中、事后评审) and 12345-rate reports, summed in Go over the
+// streamed cases of the caller's scope.
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/allocation"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+func budgetLineFilter(year int, cursor string) budgetlink.LineFilter {
+	return budgetlink.LineFilter{FiscalYear: year, Cursor: cursor, Limit: 100}
+}
+
+// factOf is what the engine's rates and completion need of a case.
+func factOf(c *cases.Case) allocation.CaseFact {
+	f := allocation.CaseFact{
+		CaseID: c.ID, SubDistrictCode: c.Location.SubDistrict, CommunityCode: c.Location.Community,
+		FiledAt: c.FiledAt, AcceptedAt: c.AcceptedAt, CompletedAt: c.CompletedAt,
+		Status: string(c.Status), Verdict: string(c.Verdict),
+	}
+	if c.CompletionDueAt != nil {
+		f.DeadlineAt = *c.CompletionDueAt
+	}
+	// A verdict the engine does not know would fail the whole report;
+	// count it as not rated instead.
+	switch f.Verdict {
+	case allocation.VerdictSatisfied, allocation.VerdictBasicallySatisfied, allocation.VerdictDissatisfied:
+	default:
+		f.Verdict = ""
+	}
+	if f.AcceptedAt != nil && f.AcceptedAt.Before(f.FiledAt) {
+		f.AcceptedAt = &f.FiledAt
+	}
+	return f
+}
+
+// Completion is allocation.CompletionReport with its completion rate as
+// {num, den, per_mille}.
+type Completion struct {
+	allocation.CompletionReport
+	CompletionRate Rate `json:"completion_rate"`
+}
+
+func completionOf(facts []allocation.CaseFact, asOf time.Time) Completion {
+	r := allocation.Completion(facts, asOf)
+	return Completion{CompletionReport: r, CompletionRate: rateOf(r.CompletionRate)}
+}
+
+// Money is a line's or a sub-district's budget figures in fen.
+type Money struct {
+	BudgetFen    int64 `json:"budget_fen"`
+	CommittedFen int64 `json:"committed_fen"`
+	SpentFen     int64 `json:"spent_fen"`
+	AvailableFen int64 `json:"available_fen"`
+	// Execution is spent / budget.
+	Execution Rate `json:"execution"`
+}
+
+func (m *Money) add(l *budgetlink.BudgetLine) {
+	m.BudgetFen += l.BudgetFen()
+	m.CommittedFen += l.CommittedFen
+	m.SpentFen += l.SpentFen
+	m.AvailableFen += l.AvailableFen
+	m.Execution = rateOf(allocation.Rate{Num: m.SpentFen, Den: m.BudgetFen})
+}
+
+// LineCompletion is how one line's funded cases are being carried out.
+type LineCompletion struct {
+	LineID      string `json:"line_id"`
+	SubDistrict string `json:"sub_district"`
+	ItemCode    string `json:"item_code"`
+	ItemName    string `json:"item_name"`
+	ProjectName string `json:"project_name"`
+	Money
+	Completion Completion `json:"completion"`
+}
+
+// SubDistrictCompletion is the same for all lines of a sub-district.
+type SubDistrictCompletion struct {
+	SubDistrict string `json:"sub_district"`
+	Name        string `json:"name"`
+	Money
+	Completion Completion `json:"completion"`
+}
+
+// CompletionReport covers the funded cases of one fiscal year's lines.
+type CompletionReport struct {
+	FiscalYear   int                     `json:"fiscal_year"`
+	SubDistrict  string                  `json:"sub_district,omitempty"`
+	AsOf         time.Time               `json:"as_of"`
+	SubDistricts []SubDistrictCompletion `json:"sub_districts"`
+	Lines        []LineCompletion        `json:"lines"`
+}
+
+// CompletionQuery selects a completion report.
+type CompletionQuery struct {
+	FiscalYear  int
+	SubDistrict string
+}
+
+// Completion reports, per line and per sub-district, the funded cases (live
+// money on a line of the year, per the ledger) by state, spending against
+// commitments, funded cases stalled past their completion deadline, the
+// completion rate and the full cost per resolved case. Sub-district staff
+// get their own sub-district, finance and admin any or all.
+// Errors: EFORBIDDEN, EINVALID.
+func (s *Service) Completion(ctx context.Context, p auth.Principal, q CompletionQuery) (CompletionReport, error) {
+	if q.FiscalYear == 0 {
+		q.FiscalYear = s.currentYear()
+	}
+	sub, err := s.scopeSubDistrict(p, q.SubDistrict)
+	if err != nil {
+		return CompletionReport{}, err
+	}
+	if err := checkYear(q.FiscalYear); err != nil {
+		return CompletionReport{}, err
+	}
+	lines, _, err := s.loadLines(ctx, p, q.FiscalYear, sub)
+	if err != nil {
+		return CompletionReport{}, err
+	}
+	slices.SortFunc(lines, func(a, b *budgetlink.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
+	// Which line funds each case, and what it spent there.
+	type funding struct {
+		line  int
+		spent int64
+	}
+	funded := map[string]funding{}
+	for i, l := range lines {
+		for _, r := range l.Reservations {
+			if r.Live() && r.CaseID != "" {
+				funded[r.CaseID] = funding{line: i, spent: r.SpentFen}
+			}
+		}
+	}
+	perLine := make([][]allocation.CaseFact, len(lines))
+	perSub := map[string][]allocation.CaseFact{}
+	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+		f, ok := funded[c.ID]
+		if !ok {
+			return nil
+		}
+		fact := factOf(c)
+		fact.Funded, fact.SpentFen = true, f.spent
+		perLine[f.line] = append(perLine[f.line], fact)
+		perSub[lines[f.line].SubDistrict] = append(perSub[lines[f.line].SubDistrict], fact)
+		return nil
+	})
+	if err != nil {
+		return CompletionReport{}, fmt.Errorf("planning: unable to read cases: %w", err)
+	}
+	asOf := s.now()
+	rep := CompletionReport{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Lines: make([]LineCompletion, len(lines))}
+	money := map[string]*Money{}
+	for i, l := range lines {
+		lc := LineCompletion{LineID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName, ProjectName: l.ProjectName,
+			Completion: completionOf(perLine[i], asOf)}
+		lc.Money.add(l)
+		rep.Lines[i] = lc
+		if money[l.SubDistrict] == nil {
+			money[l.SubDistrict] = &Money{}
+		}
+		money[l.SubDistrict].add(l)
+	}
+	rep.SubDistricts = []SubDistrictCompletion{}
+	for _, code := range slices.Sorted(maps.Keys(money)) {
+		rep.SubDistricts = append(rep.SubDistricts, SubDistrictCompletion{SubDistrict: code, Name: s.subName(code), Money: *money[code],
+			Completion: completionOf(perSub[code], asOf)})
+	}
+	return rep, nil
+}
+
+// UnitRates are the three 12345 rates of a sub-district (Community "") or
+// of one of its communities.
+type UnitRates struct {
+	SubDistrict   string `json:"sub_district"`
+	Name          string `json:"name"`
+	Community     string `json:"community,omitempty"`
+	CommunityName string `json:"community_name,omitempty"`
+	Response      Rate   `json:"response"`
+	Resolution    Rate   `json:"resolution"`
+	Satisfaction  Rate   `json:"satisfaction"`
+}
+
+// RatesReport holds the rates of the caller's scope over a period.
+type RatesReport struct {
+	From         time.Time   `json:"from"`
+	To           time.Time   `json:"to"`
+	AsOf         time.Time   `json:"as_of"`
+	Total        UnitRates   `json:"total"`
+	SubDistricts []UnitRates `json:"sub_districts"`
+	Communities  []UnitRates `json:"communities"`
+}
+
+// RatesQuery selects a rates report. From and To are dates (2006-01-02, in
+// Beijing time) or RFC 3339 times; From defaults to 1 January of this
+// year and To to now. To is exclusive; a date means the start of that day.
+type RatesQuery struct {
+	From        string
+	To          string
+	SubDistrict string
+}
+
+// Rates computes the response, resolution and satisfaction rates (see
+// allocation.Rates for the formulas) of the cases filed in [From, To), per
+// sub-district and per community. Cadres get their community, sub-district
+// staff their sub-district, finance and admin any or all. Merged cases are
+// left out: their request is counted once, on the case they were merged
+// into. Errors: EFORBIDDEN, EINVALID.
+func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (RatesReport, error) {
+	if !p.IsStaff() {
+		return RatesReport{}, minsheng.Errorf(minsheng.EFORBIDDEN, "当前角色（%s）无权查看考核指标", p.Role.Label())
+	}
+	f := cases.Filter{SubDistrict: strings.TrimSpace(q.SubDistrict)}
+	if p.Role == auth.RoleCadre {
+		if f.SubDistrict != "" && f.SubDistrict != p.SubDistrict {
+			return RatesReport{}, minsheng.Errorf(minsheng.EFORBIDDEN, "无权访问其他社区或街道的数据")
+		}
+		f.SubDistrict, f.Community = p.SubDistrict, p.Community
+	} else {
+		sub, err := s.scopeSubDistrict(p, f.SubDistrict)
+		if err != nil {
+			return RatesReport{}, err
+		}
+		f.SubDistrict = sub
+	}
+	asOf := s.now()
+	from, to := s.yearStart(asOf.In(s.zone).Year()), asOf
+	fields := map[string]string{}
+	if q.From != "" {
+		t, err := s.parseTime(q.From)
+		if err != nil {
+			fields["from"] = "应为日期（2006-01-02）或 RFC 3339 时间"
+		}
+		from = t
+	}
+	if q.To != "" {
+		t, err := s.parseTime(q.To)
+		if err != nil {
+			fields["to"] = "应为日期（2006-01-02）或 RFC 3339 时间"
+		}
+		to = t
+	}
+	if len(fields) > 0 {
+		return RatesReport{}, minsheng.Invalid("统计期间无效", fields)
+	}
+	period := allocation.Period{From: from, To: to}
+	var facts []allocation.CaseFact
+	err := s.cases.EachCase(ctx, f, func(c *cases.Case) error {
+		if c.Status == cases.StatusMerged || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
+			return nil
+		}
+		facts = append(facts, factOf(c))
+		return nil
+	})
+	if err != nil {
+		return RatesReport{}, fmt.Errorf("planning: unable to read cases: %w", err)
+	}
+	r, err := allocation.ComputeRates(facts, period, asOf)
+	if err != nil {
+		return RatesReport{}, err
+	}
+	rep := RatesReport{From: from, To: to, AsOf: asOf, Total: s.unit(allocation.UnitRates{Rates: r.Total}),
+		SubDistricts: make([]UnitRates, len(r.SubDistricts)), Communities: make([]UnitRates, len(r.Communities))}
+	rep.Total.Name = s.org.District().Name
+	if f.SubDistrict != "" {
+		rep.Total.SubDistrict, rep.Total.Name = f.SubDistrict, s.subName(f.SubDistrict)
+	}
+	for i, u := range r.SubDistricts {
+		rep.SubDistricts[i] = s.unit(u)
+	}
+	for i, u := range r.Communities {
+		rep.Communities[i] = s.unit(u)
+	}
+	slices.SortStableFunc(rep.Communities, func(a, b UnitRates) int {
+		return cmp.Or(strings.Compare(a.SubDistrict, b.SubDistrict), strings.Compare(a.Community, b.Community))
+	})
+	return rep, nil
+}
+
+func (s *Service) unit(u allocation.UnitRates) UnitRates {
+	out := UnitRates{SubDistrict: u.SubDistrictCode, Community: u.CommunityCode,
+		Response: rateOf(u.Response), Resolution: rateOf(u.Resolution), Satisfaction: rateOf(u.Satisfaction)}
+	if u.SubDistrictCode != "" {
+		out.Name = s.subName(u.SubDistrictCode)
+	}
+	if u.CommunityCode != "" {
+		if c, err := s.org.Community(u.CommunityCode); err == nil {
+			out.CommunityName = c.Name
+		}
+	}
+	return out
+}
+
+// parseTime reads a date in the service's zone or an RFC 3339 time.
+func (s *Service) parseTime(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if t, err := time.ParseInLocation(time.DateOnly, v, s.zone); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	return t.UTC(), err
+}

@@ -1,0 +1,324 @@
+package planning
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"minsheng"
+	"minsheng/budgetlink/allocation"
+	"minsheng/cases"
+	"minsheng/internal/org"
+)
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func perMille(v int64) *int64 { return &v }
+
+func TestFactorAllocation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Xinjiekou's 2025: one case answered in 2 h, closed, 满意; one answered
+	// in 30 h and still in progress. Response 1/2, resolution 1/2,
+	// satisfaction 1/1, no 2025 budget (execution counts as 1000‰):
+	// coefficient = 800 + (2×500 + 3×500 + 3×1000 + 2×1000)/25 = 1100.
+	// Every other sub-district had nothing to measure: 800 + 10000/25 = 1200.
+	e.addCase(t, cases.Case{ID: "f1", CatalogItem: itemToilet, Status: cases.StatusClosed, Verdict: cases.VerdictSatisfied,
+		FiledAt: at("2025-03-01T02:00:00Z"), AcceptedAt: ptr(at("2025-03-01T04:00:00Z"))})
+	e.addCase(t, cases.Case{ID: "f2", CatalogItem: itemToilet, Status: cases.StatusInProgress,
+		FiledAt: at("2025-05-01T02:00:00Z"), AcceptedAt: ptr(at("2025-05-02T08:00:00Z"))})
+	// Filed 2024-12-31 23:30 in Beijing: 2024, not counted.
+	e.addCase(t, cases.Case{ID: "f3", CatalogItem: itemToilet, Status: cases.StatusClosed, FiledAt: at("2024-12-31T15:30:00Z")})
+	// Merged into another: not a case of its own.
+	e.addCase(t, cases.Case{ID: "f4", CatalogItem: itemToilet, Status: cases.StatusMerged, FiledAt: at("2025-06-01T02:00:00Z")})
+
+	// The 2020 census population, 1,106,214, times 100 fen: with all weight
+	// on population every sub-district gets exactly 100 fen per resident.
+	const pool = 110_621_400
+	byPopulation := allocation.FactorWeights{PopulationBP: 10_000}
+	rep, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{
+		PoolFen: pool, FiscalYear: 2026, CompareWeights: &byPopulation,
+		TaxGrowthPerMille: map[string]int64{sub: 300, otherSub: -50},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Shares) != 15 || len(rep.Inputs) != 15 || rep.BasisYear != 2025 {
+		t.Fatalf("got %d shares, %d inputs, basis %d; want 15, 15, 2025", len(rep.Shares), len(rep.Inputs), rep.BasisYear)
+	}
+	if rep.Weights != allocation.DefaultFactorWeights() {
+		t.Errorf("weights: got %+v, want the defaults", rep.Weights)
+	}
+	var total, compareTotal int64
+	dir := org.Xicheng()
+	for i, sh := range rep.Shares {
+		var parts int64
+		for _, p := range sh.Parts {
+			parts += p.ShareFen
+		}
+		if parts != sh.TotalFen || len(sh.Parts) != 6 {
+			t.Errorf("%s: %d parts summing to %d, want 6 summing to %d", sh.SubDistrictCode, len(sh.Parts), parts, sh.TotalFen)
+		}
+		total += sh.TotalFen
+		sd, _ := dir.SubDistrict(sh.SubDistrictCode)
+		b := rep.Compare.Shares[i]
+		compareTotal += b.TotalFen
+		if b.TotalFen != sd.Population*100 {
+			t.Errorf("%s by population: got %d, want %d", sh.SubDistrictCode, b.TotalFen, sd.Population*100)
+		}
+		if row := rep.Comparison[i]; row.AFen != sh.TotalFen || row.BFen != b.TotalFen || row.DiffFen != b.TotalFen-sh.TotalFen {
+			t.Errorf("%s comparison: got %+v", sh.SubDistrictCode, row)
+		}
+	}
+	if total != pool || compareTotal != pool {
+		t.Errorf("totals: got %d and %d, want both %d", total, compareTotal, pool)
+	}
+	for _, in := range rep.Inputs {
+		sd, _ := dir.SubDistrict(in.Code)
+		wantCases, wantPerf, wantGrowth := int64(0), int64(1200), int64(0)
+		switch in.Code {
+		case sub:
+			wantCases, wantPerf, wantGrowth = 2, 1100, 300
+		case otherSub:
+			wantGrowth = -50
+		}
+		if in.Cases != wantCases || in.PerformancePerMille != wantPerf || in.TaxGrowthPerMille != wantGrowth ||
+			in.Population != sd.Population || in.AreaM2 != sd.AreaKM2Milli*1000 || in.Communities != int64(len(sd.Communities)) {
+			t.Errorf("%s inputs: got %+v", in.Code, in.SubDistrictFactors)
+		}
+		if in.Code == sub {
+			want := [3]Rate{{1, 2, perMille(500)}, {1, 2, perMille(500)}, {1, 1, perMille(1000)}}
+			if got := [3]Rate{in.Response, in.Resolution, in.Satisfaction}; !reflect.DeepEqual(got, want) {
+				t.Errorf("xinjiekou rates: got %+v, want %+v", got, want)
+			}
+			if in.ExecutionPerMille != nil {
+				t.Errorf("execution: got %d, want null without a budget", *in.ExecutionPerMille)
+			}
+		}
+	}
+	for _, sh := range rep.Shares {
+		tax := sh.Parts[5]
+		switch sh.SubDistrictCode {
+		case sub:
+			// 300‰ is capped at the default 200‰, the only growth in the
+			// district, so Xinjiekou takes the whole tax pool (10%).
+			if tax.Factor != allocation.FactorTaxGrowth || tax.ValueInput != 200 || tax.ShareFen != pool/10 {
+				t.Errorf("xinjiekou tax part: got %+v, want value 200 and %d fen", tax, pool/10)
+			}
+		default:
+			if tax.ShareFen != 0 {
+				t.Errorf("%s tax part: got %+v, want 0", sh.SubDistrictCode, tax)
+			}
+		}
+	}
+
+	t.Run("refusals", func(t *testing.T) {
+		bad := allocation.DefaultFactorWeights()
+		bad.AreaBP++
+		tests := []struct {
+			name  string
+			err   error
+			code  string
+			field string
+		}{
+			{"sub-district staff", second(e.svc.AllocateByFactors(ctx, staff, FactorRequest{PoolFen: 1, FiscalYear: 2026})), minsheng.EFORBIDDEN, ""},
+			{"cadre", second(e.svc.AllocateByFactors(ctx, cadre, FactorRequest{PoolFen: 1, FiscalYear: 2026})), minsheng.EFORBIDDEN, ""},
+			{"weights not summing to 10000", second(e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: 1, FiscalYear: 2026, Weights: &bad})), minsheng.EINVALID, "weights"},
+			{"bad compare weights", second(e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: 1, FiscalYear: 2026, CompareWeights: &bad})), minsheng.EINVALID, "compare_weights.weights"},
+			{"negative pool", second(e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: -1, FiscalYear: 2026})), minsheng.EINVALID, "pool_fen"},
+			{"unknown sub-district", second(e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: 1, FiscalYear: 2026, TaxGrowthPerMille: map[string]int64{"nowhere": 1}})), minsheng.EINVALID, "tax_growth_per_mille.nowhere"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := minsheng.ErrorCode(tt.err); got != tt.code {
+					t.Errorf("got %q (%v), want %q", got, tt.err, tt.code)
+				}
+				if _, ok := minsheng.ErrorFields(tt.err)[tt.field]; tt.field != "" && !ok {
+					t.Errorf("fields: got %v, want %q", minsheng.ErrorFields(tt.err), tt.field)
+				}
+			})
+		}
+	})
+}
+
+func TestRates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	h := time.Hour
+	filed := func(s string) time.Time { return at(s) }
+	add := func(id, community string, f time.Time, accepted time.Duration, status cases.Status, v cases.Verdict) {
+		c := cases.Case{ID: id, Status: status, Verdict: v, FiledAt: f, Location: cases.Location{Community: community}}
+		if accepted > 0 {
+			c.AcceptedAt = ptr(f.Add(accepted))
+		}
+		e.addCase(t, c)
+	}
+	// Community 1: answered in 1 h, closed, 满意; answered in 25 h (late),
+	// completed, 基本满意; answered in 2 h, in progress, not rated.
+	add("r1", comm1, filed("2026-03-01T00:00:00Z"), 1*h, cases.StatusClosed, cases.VerdictSatisfied)
+	add("r2", comm1, filed("2026-03-02T00:00:00Z"), 25*h, cases.StatusCompleted, cases.VerdictBasicallySatisfied)
+	add("r3", comm1, filed("2026-04-01T00:00:00Z"), 2*h, cases.StatusInProgress, "")
+	// Community 2: never answered (its 24 h are long over); filed 8 h ago
+	// and not answered yet (left out of the response rate); answered in
+	// 3 h, closed, 不满意; a merged duplicate (left out).
+	add("r4", comm2, filed("2026-05-01T00:00:00Z"), 0, cases.StatusSubmitted, "")
+	add("r5", comm2, asOf.Add(-8*h), 0, cases.StatusSubmitted, "")
+	add("r6", comm2, filed("2026-06-01T00:00:00Z"), 3*h, cases.StatusClosed, cases.VerdictDissatisfied)
+	add("r7", comm2, filed("2026-06-02T00:00:00Z"), 1*h, cases.StatusMerged, "")
+	// Filed 2025-12-31 18:00 Beijing: before the period.
+	add("r8", comm1, filed("2025-12-31T10:00:00Z"), 1*h, cases.StatusClosed, cases.VerdictSatisfied)
+	// Another sub-district, out of staff's scope.
+	e.addCase(t, cases.Case{ID: "r9", Status: cases.StatusSubmitted, FiledAt: filed("2026-06-01T00:00:00Z"),
+		Location: cases.Location{SubDistrict: otherSub, Community: "desheng-andelunan"}})
+
+	r := func(num, den, pm int64) Rate { return Rate{Num: num, Den: den, PerMille: perMille(pm)} }
+	type three struct{ response, resolution, satisfaction Rate }
+	ratesOf := func(u UnitRates) three { return three{u.Response, u.Resolution, u.Satisfaction} }
+	// Sub-district: response 3/5 (r1, r3, r6 of r1 r2 r3 r4 r6), resolution
+	// 3/4 (r1 r2 r6 of the accepted r1 r2 r3 r6), satisfaction 2/3 = 667‰.
+	wantSub := three{r(3, 5, 600), r(3, 4, 750), r(2, 3, 667)}
+	wantC1 := three{r(2, 3, 667), r(2, 3, 667), r(2, 2, 1000)}
+	wantC2 := three{r(1, 2, 500), r(1, 1, 1000), r(0, 1, 0)}
+
+	t.Run("sub-district staff", func(t *testing.T) {
+		got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.SubDistricts) != 1 || len(got.Communities) != 2 {
+			t.Fatalf("got %d sub-districts and %d communities, want 1 and 2", len(got.SubDistricts), len(got.Communities))
+		}
+		for _, c := range []struct {
+			name      string
+			got, want three
+		}{
+			{"total", ratesOf(got.Total), wantSub},
+			{"sub-district", ratesOf(got.SubDistricts[0]), wantSub},
+			{comm1, ratesOf(got.Communities[0]), wantC1},
+			{comm2, ratesOf(got.Communities[1]), wantC2},
+		} {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
+			}
+		}
+		if got.SubDistricts[0].Name != "新街口街道" || got.Communities[0].Community != comm1 || got.Communities[0].CommunityName == "" {
+			t.Errorf("names: got %+v and %+v", got.SubDistricts[0], got.Communities[0])
+		}
+	})
+	t.Run("cadre sees their community", func(t *testing.T) {
+		got, err := e.svc.Rates(ctx, cadre, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ratesOf(got.Total), wantC1) || len(got.Communities) != 1 {
+			t.Errorf("got %+v with %d communities, want community 1's rates only", ratesOf(got.Total), len(got.Communities))
+		}
+	})
+	t.Run("finance sees the district", func(t *testing.T) {
+		got, err := e.svc.Rates(ctx, finance, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// r9 was never answered: one more in the response denominator.
+		if len(got.SubDistricts) != 2 || !reflect.DeepEqual(got.Total.Response, r(3, 6, 500)) {
+			t.Errorf("got %d sub-districts, response %+v; want 2 and 3/6", len(got.SubDistricts), got.Total.Response)
+		}
+	})
+	t.Run("nothing to measure is null", func(t *testing.T) {
+		got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2020-01-01", To: "2020-02-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total.Satisfaction.PerMille != nil || got.Total.Satisfaction.Den != 0 {
+			t.Errorf("got %+v, want 0/0 with per_mille null", got.Total.Satisfaction)
+		}
+	})
+	t.Run("refusals", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			err  error
+			code string
+		}{
+			{"resident", second(e.svc.Rates(ctx, citizen, RatesQuery{})), minsheng.EFORBIDDEN},
+			{"other sub-district", second(e.svc.Rates(ctx, outside, RatesQuery{SubDistrict: sub})), minsheng.EFORBIDDEN},
+			{"bad date", second(e.svc.Rates(ctx, staff, RatesQuery{From: "yesterday"})), minsheng.EINVALID},
+			{"empty period", second(e.svc.Rates(ctx, staff, RatesQuery{From: "2026-02-01", To: "2026-01-01"})), minsheng.EINVALID},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := minsheng.ErrorCode(tt.err); got != tt.code {
+					t.Errorf("got %q (%v), want %q", got, tt.err, tt.code)
+				}
+			})
+		}
+	})
+}
+
+func TestCompletion(t *testing.T) {
+	e := newEnv(t)
+	s := e.scenario(t)
+	ctx := context.Background()
+	if _, err := e.svc.StartRun(ctx, staff, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: sub}); err != nil {
+		t.Fatal(err)
+	}
+	// D is finished for 1,500 元 of its 2,000 and closed; B, funded by the
+	// run, was due 3½ days ago and has not moved (stalled); A is due later.
+	if _, err := e.ledger.Spend(ctx, finance, s.l1.ID, s.d.ID, 150_000); err != nil {
+		t.Fatal(err)
+	}
+	set := func(id string, fields map[string]any) {
+		if _, err := e.st.Collection("cases").UpdateOne(ctx, map[string]any{"_id": id}, map[string]any{"$set": fields}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(s.d.ID, map[string]any{"status": cases.StatusClosed})
+	set(s.b.ID, map[string]any{"completion_due_at": asOf.Add(-84 * time.Hour)})
+	set(s.a.ID, map[string]any{"completion_due_at": asOf.Add(24 * time.Hour)})
+
+	got, err := e.svc.Completion(ctx, staff, CompletionQuery{FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l1 LineCompletion
+	for _, l := range got.Lines {
+		if l.LineID == s.l1.ID {
+			l1 = l
+		}
+	}
+	c := l1.Completion
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"L1 money", [4]int64{l1.BudgetFen, l1.CommittedFen, l1.SpentFen, l1.AvailableFen}, [4]int64{1_200_000, 900_000, 150_000, 150_000}},
+		{"L1 execution", l1.Execution, Rate{Num: 150_000, Den: 1_200_000, PerMille: perMille(125)}},
+		{"L1 funded", c.Funded, int64(2)},
+		{"L1 by status", c.ByStatus, []allocation.StatusCount{{Status: "assessed", Cases: 1}, {Status: "closed", Cases: 1, SpentFen: 150_000}}},
+		{"L1 completion", c.CompletionRate, Rate{Num: 1, Den: 2, PerMille: perMille(500)}},
+		{"L1 cost per resolved", c.CostPerResolvedFen, int64(150_000)},
+		{"L1 stalled", len(c.Stalled), 1},
+		{"sub-districts", len(got.SubDistricts), 1},
+		{"sub-district funded", got.SubDistricts[0].Completion.Funded, int64(3)},
+		{"sub-district spent/committed", [2]int64{got.SubDistricts[0].SpentFen, got.SubDistricts[0].CommittedFen}, [2]int64{150_000, 1_100_000}},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s: got %+v, want %+v", ch.name, ch.got, ch.want)
+		}
+	}
+	if len(c.Stalled) == 1 && (c.Stalled[0].CaseID != s.b.ID || c.Stalled[0].DaysOverdue != 3) {
+		t.Errorf("stalled: got %+v, want B 3 days overdue", c.Stalled[0])
+	}
+	if _, err := e.svc.Completion(ctx, cadre, CompletionQuery{FiscalYear: 2026}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
+		t.Errorf("cadre: got %v, want forbidden", err)
+	}
+	if _, err := e.svc.Completion(ctx, outside, CompletionQuery{FiscalYear: 2026, SubDistrict: sub}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
+		t.Errorf("other sub-district: got %v, want forbidden", err)
+	}
+}
