@@ -1,0 +1,470 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/budgetlink"
+)
+
+// BudgetAPI serves the catalog, budget lines, case↔line links and the
+// budget reports under /api/v1; cmd adds it to Config.Groups.
+type BudgetAPI struct {
+	Budget *budgetlink.Service
+}
+
+// mimeXLSX is the content type of an XLSX workbook.
+const mimeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// Routes registers the budget routes. Fixed paths come before :id ones.
+func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
+	api.Get("/catalog", a.catalog)
+	api.Get("/catalog/suggest", a.suggest)
+	api.Get("/budget/lines", a.lines)
+	api.Post("/budget/lines", a.createLine)
+	api.Get("/budget/lines/:id", a.line)
+	api.Post("/budget/lines/:id/adjustments", a.adjust)
+	api.Post("/budget/lines/:id/review", a.review)
+	api.Post("/budget/import", a.importLines)
+	api.Get("/budget/export", a.export)
+	api.Get("/budget/audit", a.audit)
+	api.Get("/budget/adjustments", a.adjustments)
+	api.Post("/cases/:id/catalog-item", a.confirmItem)
+	api.Post("/cases/:id/budget-link", a.link)
+	api.Patch("/cases/:id/budget-link", a.reestimate)
+	api.Delete("/cases/:id/budget-link", a.unlink)
+	api.Get("/reports/execution", a.execution)
+	api.Get("/reports/adjustments", a.adjustmentReport)
+	api.Get("/reports/demand", a.demand)
+	api.Get("/reports/consistency", a.consistency)
+}
+
+// queryInt reads an optional integer query parameter into *dst, recording
+// a message in bad when it is not one.
+func queryInt(c *fiber.Ctx, name string, dst *int, bad map[string]string) {
+	v := c.Query(name)
+	if v == "" {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		bad[name] = "须为整数"
+		return
+	}
+	*dst = n
+}
+
+func badQuery(bad map[string]string) error {
+	if len(bad) > 0 {
+		return minsheng.Invalid("查询条件无效", bad)
+	}
+	return nil
+}
+
+// catalog is public: residents and staff read the same classification.
+func (a BudgetAPI) catalog(c *fiber.Ctx) error {
+	years := budgetlink.CatalogFiscalYears()
+	year := 0
+	if len(years) > 0 {
+		year = years[len(years)-1]
+	}
+	bad := map[string]string{}
+	queryInt(c, "year", &year, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	cat, err := a.Budget.Catalog(year)
+	if err != nil {
+		return err
+	}
+	switch c.Query("format") {
+	case "", "json":
+		return c.JSON(cat)
+	case "csv":
+		var buf bytes.Buffer
+		if err := cat.WriteCSV(&buf); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, attachment(fmt.Sprintf("街道支出分类-%d.csv", year)))
+		return c.Send(buf.Bytes())
+	}
+	return minsheng.Invalid("查询条件无效", map[string]string{"format": "应为 json 或 csv"})
+}
+
+// attachment builds a Content-Disposition with an ASCII fallback and the
+// UTF-8 name (RFC 6266), since the names are Chinese.
+func attachment(name string) string {
+	return fmt.Sprintf(`attachment; filename="export"; filename*=UTF-8''%s`, url.PathEscape(name))
+}
+
+func (a BudgetAPI) suggest(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	id := c.Query("case_id")
+	if id == "" {
+		return minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
+	}
+	n := 3
+	bad := map[string]string{}
+	queryInt(c, "n", &n, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	if n > 10 {
+		n = 10
+	}
+	items, err := a.Budget.SuggestItems(c.UserContext(), p, id, n)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []budgetlink.Suggestion{}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (a BudgetAPI) lines(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	f := budgetlink.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code"), Cursor: c.Query("cursor")}
+	bad := map[string]string{}
+	queryInt(c, "year", &f.FiscalYear, bad)
+	queryInt(c, "limit", &f.Limit, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, next, err := a.Budget.Lines(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []*budgetlink.BudgetLine{}
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+func (a BudgetAPI) createLine(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in budgetlink.NewLine
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	l, err := a.Budget.CreateLine(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	return JSON(c, l, fiber.StatusCreated)
+}
+
+func (a BudgetAPI) line(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	l, err := a.Budget.Line(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(l)
+}
+
+type adjustInput struct {
+	Kind      string `json:"kind"`
+	ToLineID  string `json:"to_line_id"`
+	AmountFen int64  `json:"amount_fen"`
+	Reason    string `json:"reason"`
+}
+
+func (a BudgetAPI) adjust(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in adjustInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	adj, err := a.Budget.Adjust(c.UserContext(), p, budgetlink.AdjustmentRequest{
+		Kind: in.Kind, LineID: c.Params("id"), ToLineID: in.ToLineID, AmountFen: in.AmountFen, Reason: in.Reason,
+		IdempotencyKey: c.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	return JSON(c, adj, fiber.StatusCreated)
+}
+
+type reviewInput struct {
+	Stage string `json:"stage"`
+	Note  string `json:"note"`
+}
+
+func (a BudgetAPI) review(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in reviewInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	l, err := a.Budget.Review(c.UserContext(), p, c.Params("id"), in.Stage, in.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(l)
+}
+
+// importLines takes the workbook as the multipart field "file". A refused
+// file answers 400 with every problem in error.fields, keyed by cell
+// ("E7"), row ("row 7") or "file".
+func (a BudgetAPI) importLines(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return minsheng.Invalid("请以 multipart/form-data 上传 XLSX 文件（字段名 file）", map[string]string{"file": "必填"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return minsheng.Invalid("上传的文件无法读取", map[string]string{"file": "无法读取"})
+	}
+	defer f.Close()
+	res, err := a.Budget.ImportLines(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	return JSON(c, res, fiber.StatusCreated)
+}
+
+func (a BudgetAPI) export(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year := 0
+	bad := map[string]string{}
+	queryInt(c, "year", &year, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	sub := c.Query("sub_district")
+	var buf bytes.Buffer
+	if err := a.Budget.ExportLines(c.UserContext(), p, year, sub, &buf); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("预算执行-%d.xlsx", year)
+	if sub != "" {
+		name = fmt.Sprintf("预算执行-%d-%s.xlsx", year, sub)
+	}
+	c.Set(fiber.HeaderContentType, mimeXLSX)
+	c.Set(fiber.HeaderContentDisposition, attachment(name))
+	return c.Send(buf.Bytes())
+}
+
+func (a BudgetAPI) audit(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	f := budgetlink.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
+	bad := map[string]string{}
+	queryInt(c, "limit", &f.Limit, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, next, err := a.Budget.Audit(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []budgetlink.AuditEntry{}
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	f := budgetlink.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
+	bad := map[string]string{}
+	queryInt(c, "year", &f.FiscalYear, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, err := a.Budget.Adjustments(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []budgetlink.Adjustment{}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+type confirmItemInput struct {
+	Version  int64  `json:"version"`
+	ItemCode string `json:"item_code"`
+}
+
+func (a BudgetAPI) confirmItem(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in confirmItemInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := a.Budget.ConfirmItem(c.UserContext(), p, c.Params("id"), in.Version, in.ItemCode)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+type linkInput struct {
+	LineID      string `json:"line_id"`
+	EstimateFen int64  `json:"estimate_fen"`
+}
+
+func (a BudgetAPI) link(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in linkInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.LineID == "" {
+		return minsheng.Invalid("请选择预算项目", map[string]string{"line_id": "必填"})
+	}
+	out, err := a.Budget.LinkCase(c.UserContext(), p, c.Params("id"), in.LineID, in.EstimateFen)
+	if err != nil {
+		return err
+	}
+	return JSON(c, out, fiber.StatusCreated)
+}
+
+type reestimateInput struct {
+	EstimateFen int64 `json:"estimate_fen"`
+}
+
+func (a BudgetAPI) reestimate(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var in reestimateInput
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := a.Budget.ReestimateCase(c.UserContext(), p, c.Params("id"), in.EstimateFen)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (a BudgetAPI) unlink(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := a.Budget.UnlinkCase(c.UserContext(), p, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// reportArgs reads the year and sub-district every report takes.
+func reportArgs(c *fiber.Ctx) (year int, sub string, err error) {
+	bad := map[string]string{}
+	queryInt(c, "year", &year, bad)
+	return year, c.Query("sub_district"), badQuery(bad)
+}
+
+func (a BudgetAPI) execution(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, sub, err := reportArgs(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Budget.ExecutionReport(c.UserContext(), p, year, sub)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
+
+func (a BudgetAPI) adjustmentReport(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, sub, err := reportArgs(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Budget.AdjustmentReport(c.UserContext(), p, year, sub)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
+
+func (a BudgetAPI) demand(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, sub, err := reportArgs(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Budget.DemandReport(c.UserContext(), p, year, sub)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
+
+func (a BudgetAPI) consistency(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, threshold := 0, 0
+	bad := map[string]string{}
+	queryInt(c, "year", &year, bad)
+	queryInt(c, "threshold", &threshold, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	rep, err := a.Budget.ConsistencyReport(c.UserContext(), p, year, threshold)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
