@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/planning"
+)
+
+// AllocationAPI serves priority weights and lists, allocation runs, the
+// factor allocation and the completion and rate reports under /api/v1;
+// cmd adds it to Config.Groups. Roles and scopes are checked by planning.
+type AllocationAPI struct {
+	Planning *planning.Service
+}
+
+// Routes registers the allocation routes.
+func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
+	api.Get("/allocation/weights/:year", a.weights)
+	api.Put("/allocation/weights/:year", a.setWeights)
+	api.Get("/allocation/priorities", a.priorities)
+	api.Post("/allocation/runs", a.startRun)
+	api.Get("/allocation/runs/:id", a.run)
+	api.Post("/allocation/factor", a.factor)
+	api.Get("/reports/completion", a.completion)
+	api.Get("/reports/rates", a.rates)
+}
+
+// allocYearParam reads the :year path parameter.
+func allocYearParam(c *fiber.Ctx) (int, error) {
+	y, err := strconv.Atoi(c.Params("year"))
+	if err != nil {
+		return 0, minsheng.Invalid("预算年度无效", map[string]string{"year": "须为整数"})
+	}
+	return y, nil
+}
+
+// allocYearQuery reads the optional ?year= parameter (0 when absent).
+func allocYearQuery(c *fiber.Ctx) (int, error) {
+	v := c.Query("year")
+	if v == "" {
+		return 0, nil
+	}
+	y, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, minsheng.Invalid("查询条件无效", map[string]string{"year": "须为整数"})
+	}
+	return y, nil
+}
+
+func (a AllocationAPI) weights(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, err := allocYearParam(c)
+	if err != nil {
+		return err
+	}
+	w, err := a.Planning.Weights(c.UserContext(), p, year)
+	if err != nil {
+		return err
+	}
+	return JSON(c, w)
+}
+
+func (a AllocationAPI) setWeights(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, err := allocYearParam(c)
+	if err != nil {
+		return err
+	}
+	var in allocation.Weights
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	w, err := a.Planning.SetWeights(c.UserContext(), p, year, in)
+	if err != nil {
+		return err
+	}
+	return JSON(c, w)
+}
+
+func (a AllocationAPI) priorities(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, err := allocYearQuery(c)
+	if err != nil {
+		return err
+	}
+	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{FiscalYear: year, SubDistrict: c.Query("sub_district")})
+	if err != nil {
+		return err
+	}
+	return JSON(c, list)
+}
+
+func (a AllocationAPI) startRun(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var req planning.RunRequest
+	if err := BindJSON(c, &req); err != nil {
+		return err
+	}
+	rep, err := a.Planning.StartRun(c.UserContext(), p, req)
+	if err != nil {
+		return err
+	}
+	return JSON(c, rep)
+}
+
+func (a AllocationAPI) run(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Planning.Run(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return JSON(c, rep)
+}
+
+func (a AllocationAPI) factor(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	var req planning.FactorRequest
+	if err := BindJSON(c, &req); err != nil {
+		return err
+	}
+	rep, err := a.Planning.AllocateByFactors(c.UserContext(), p, req)
+	if err != nil {
+		return err
+	}
+	return JSON(c, rep)
+}
+
+func (a AllocationAPI) completion(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, err := allocYearQuery(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Planning.Completion(c.UserContext(), p, planning.CompletionQuery{FiscalYear: year, SubDistrict: c.Query("sub_district")})
+	if err != nil {
+		return err
+	}
+	return JSON(c, rep)
+}
+
+func (a AllocationAPI) rates(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	rep, err := a.Planning.Rates(c.UserContext(), p, planning.RatesQuery{From: c.Query("from"), To: c.Query("to"), SubDistrict: c.Query("sub_district")})
+	if err != nil {
+		return err
+	}
+	return JSON(c, rep)
+}

@@ -1,0 +1,440 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/planning"
+	"minsheng/cases"
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+	"minsheng/internal/store/storetest"
+)
+
+const (
+	aSub    = "xinjiekou"
+	aComm   = "xinjiekou-xilierqu"
+	aSubFar = "desheng"
+	aRunID  = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
+)
+
+// allocationApp is the real server with the allocation routes over real
+// auth, cases, ledger and planning services; tokens holds a signed-in token
+// per user name.
+type allocationApp struct {
+	app    *fiber.App
+	st     *store.Store
+	ledger *budgetlink.Service
+	tokens map[string]string
+	lineID string
+}
+
+type allocationSMS struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (b *allocationSMS) Send(_ context.Context, phone, text string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last[phone] = regexp.MustCompile(`\d{6}`).FindString(text)
+	return nil
+}
+
+func newAllocationApp(t *testing.T) allocationApp {
+	t.Helper()
+	st := storetest.New(t)
+	ctx := context.Background()
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
+		if err := st.EnsureIndexes(ctx, idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sms := &allocationSMS{last: map[string]string{}}
+	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), storetest.Logger())
+	acfg.BcryptCost = bcrypt.MinCost
+	acfg.SMS = sms
+	authSvc, err := auth.NewService(st, org.Xicheng(), acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := org.Xicheng()
+	now := func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: storetest.Logger(), Now: now})
+	cs := cases.NewService(st, dir, nil, cases.Config{Logger: storetest.Logger(), Now: now})
+	ledger.SetCases(cs)
+	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: storetest.Logger(), Now: now})
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: storetest.Logger(),
+		Groups: []handlers.RouteGroup{handlers.AllocationAPI{Planning: plan}}})
+	a := allocationApp{app: app, st: st, ledger: ledger, tokens: map[string]string{}}
+
+	for _, u := range []struct {
+		name  string
+		role  auth.Role
+		scope string
+	}{
+		{"staff", auth.RoleSubdistrict, aSub},
+		{"stafffar", auth.RoleSubdistrict, aSubFar},
+		{"cadre", auth.RoleCadre, aComm},
+		{"finance", auth.RoleFinance, ""},
+	} {
+		if _, err := authSvc.CreateUser(ctx, auth.NewUser{Username: u.name, Password: "password-" + u.name, Name: u.name, Role: u.role, Scope: u.scope}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := authSvc.Login(ctx, u.name, "password-"+u.name, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.tokens[u.name] = tok.AccessToken
+	}
+	const phone = "13800000009"
+	if err := authSvc.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	sms.mu.Lock()
+	code := sms.last[phone]
+	sms.mu.Unlock()
+	tok, err := authSvc.VerifyOTP(ctx, phone, code, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.tokens["resident"] = tok.AccessToken
+
+	// One line of 10,000 元 and two needs: 6,000 (older) and 5,000 元, so
+	// the run funds one and waitlists the other.
+	l, err := ledger.CreateLine(ctx, auth.Principal{UserID: "seed", Role: auth.RoleFinance}, budgetlink.NewLine{
+		FiscalYear: 2026, SubDistrict: aSub, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.lineID = l.ID
+	for i, amt := range []int64{600_000, 500_000} {
+		c := cases.Case{
+			ID: "need-" + string(rune('a'+i)), Number: "XC2026-00000" + string(rune('1'+i)), Area: "SQ", Title: "旱厕改造",
+			Location: cases.Location{SubDistrict: aSub, Community: aComm, Address: string(rune('a' + i))},
+			Status:   cases.StatusAssessed, CatalogItem: "SQ-05-04", FiledAt: now().Add(-time.Duration(100-10*i) * 24 * time.Hour),
+			AcceptedAt: ptrTime(now().Add(-time.Duration(100-10*i)*24*time.Hour + time.Hour)),
+			Assessment: &cases.Assessment{EstimateFen: amt, Households: 2, Risk: 2},
+			Timeline:   []cases.Event{}, Photos: []cases.Photo{}, Cosigners: []string{},
+		}
+		if err := st.Collection("cases").InsertOne(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+// call sends a JSON request as who ("" for anonymous) and decodes the
+// answer into out when non-nil.
+func (a allocationApp) call(t *testing.T, who, method, path string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+a.tokens[who])
+	}
+	resp, err := a.app.Test(req, 20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestAllocationRefusals(t *testing.T) {
+	a := newAllocationApp(t)
+	run := map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSub}
+	factor := map[string]any{"pool_fen": 1_000_000, "fiscal_year": 2026}
+	tests := []struct {
+		name, who, method, path string
+		body                    any
+		want                    int
+	}{
+		{"anonymous run", "", "POST", "/api/v1/allocation/runs", run, 401},
+		{"cadre run", "cadre", "POST", "/api/v1/allocation/runs", run, 403},
+		{"resident run", "resident", "POST", "/api/v1/allocation/runs", run, 403},
+		{"other sub-district's staff run", "stafffar", "POST", "/api/v1/allocation/runs", run, 403},
+		{"cadre factor", "cadre", "POST", "/api/v1/allocation/factor", factor, 403},
+		{"resident factor", "resident", "POST", "/api/v1/allocation/factor", factor, 403},
+		{"sub-district staff factor", "staff", "POST", "/api/v1/allocation/factor", factor, 403},
+		{"staff sets weights", "staff", "PUT", "/api/v1/allocation/weights/2026", map[string]any{"sanbao": 1}, 403},
+		{"resident reads weights", "resident", "GET", "/api/v1/allocation/weights/2026", nil, 403},
+		{"other sub-district's priorities", "stafffar", "GET", "/api/v1/allocation/priorities?sub_district=" + aSub, nil, 403},
+		{"cadre priorities", "cadre", "GET", "/api/v1/allocation/priorities", nil, 403},
+		{"other sub-district's completion", "stafffar", "GET", "/api/v1/reports/completion?sub_district=" + aSub, nil, 403},
+		{"cadre completion", "cadre", "GET", "/api/v1/reports/completion", nil, 403},
+		{"other sub-district's rates", "stafffar", "GET", "/api/v1/reports/rates?sub_district=" + aSub, nil, 403},
+		{"resident rates", "resident", "GET", "/api/v1/reports/rates", nil, 403},
+		{"run without id", "staff", "POST", "/api/v1/allocation/runs", map[string]any{"fiscal_year": 2026, "sub_district": aSub}, 400},
+		{"run with unknown field", "staff", "POST", "/api/v1/allocation/runs", map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSub, "dryrun": true}, 400},
+		{"year not a number", "staff", "GET", "/api/v1/allocation/weights/next", nil, 400},
+		{"unknown run", "staff", "GET", "/api/v1/allocation/runs/" + aRunID, nil, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e apiError
+			if got := a.call(t, tt.who, tt.method, tt.path, tt.body, &e); got != tt.want {
+				t.Errorf("status: got %d (%+v), want %d", got, e, tt.want)
+			}
+			if e.Error.Message == "" {
+				t.Errorf("no error message: %+v", e)
+			}
+		})
+	}
+	// Nothing above reserved anything.
+	l, err := a.ledger.FindLineByID(context.Background(), a.lineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.CommittedFen != 0 {
+		t.Errorf("committed after refusals: got %d, want 0", l.CommittedFen)
+	}
+}
+
+func TestAllocationFlow(t *testing.T) {
+	a := newAllocationApp(t)
+
+	t.Run("weights", func(t *testing.T) {
+		var w struct {
+			Sanbao  int64 `json:"sanbao"`
+			Default bool  `json:"default"`
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/weights/2026", nil, &w); got != 200 || !w.Default || w.Sanbao != 30_000 {
+			t.Errorf("GET: status %d %+v, want the defaults", got, w)
+		}
+		var e apiError
+		if got := a.call(t, "finance", "PUT", "/api/v1/allocation/weights/2026", map[string]any{"sanbao": -1, "fiscal_year": 2026}, &e); got != 400 || e.Error.Fields["sanbao"] == "" {
+			t.Errorf("PUT negative: status %d %+v, want 400 naming sanbao", got, e)
+		}
+		body := map[string]any{"fiscal_year": 2026, "sanbao": 40_000, "safety_per_level": 10_000, "households": 3_000, "co_signers": 2_000,
+			"elderly": 1_000, "disabled": 1_500, "vulnerable_cap": 10, "waiting_per_day": 100, "waiting_cap_days": 180,
+			"repeat_complaints": 4_000, "cost_per_household": 20_000, "cost_reference_fen": 500_000}
+		if got := a.call(t, "finance", "PUT", "/api/v1/allocation/weights/2026", body, &w); got != 200 || w.Default || w.Sanbao != 40_000 {
+			t.Errorf("PUT: status %d %+v", got, w)
+		}
+	})
+
+	t.Run("priorities", func(t *testing.T) {
+		var list struct {
+			Needs []struct {
+				Rank   int    `json:"rank"`
+				CaseID string `json:"case_id"`
+				Score  struct {
+					Total int64 `json:"total"`
+					Parts []struct {
+						Factor string `json:"factor"`
+						Points int64  `json:"points"`
+					} `json:"parts"`
+				} `json:"score"`
+			} `json:"needs"`
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/priorities?year=2026", nil, &list); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+		if len(list.Needs) != 2 || list.Needs[0].CaseID != "need-a" || len(list.Needs[0].Score.Parts) != 9 {
+			t.Fatalf("got %+v, want need-a then need-b with 9 parts each", list.Needs)
+		}
+		var sum int64
+		for _, p := range list.Needs[0].Score.Parts {
+			sum += p.Points
+		}
+		if sum != list.Needs[0].Score.Total {
+			t.Errorf("parts sum to %d, total %d", sum, list.Needs[0].Score.Total)
+		}
+	})
+
+	type runReport struct {
+		RunID     string `json:"run_id"`
+		State     string `json:"state"`
+		DryRun    bool   `json:"dry_run"`
+		Applied   int    `json:"applied"`
+		FundedFen int64  `json:"funded_fen"`
+		Lines     []struct {
+			LineID       string `json:"line_id"`
+			ShortfallFen int64  `json:"shortfall_fen"`
+			Funded       []struct {
+				CaseID string `json:"case_id"`
+			} `json:"funded"`
+			Waitlisted []struct {
+				CaseID string `json:"case_id"`
+			} `json:"waitlisted"`
+		} `json:"lines"`
+		NextYear []struct {
+			ItemCode  string `json:"item_code"`
+			DemandFen int64  `json:"demand_fen"`
+		} `json:"next_year"`
+	}
+	committed := func(t *testing.T) int64 {
+		t.Helper()
+		l, err := a.ledger.FindLineByID(context.Background(), a.lineID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.CommittedFen
+	}
+
+	t.Run("dry run", func(t *testing.T) {
+		var r runReport
+		body := map[string]any{"run_id": "00000000-0000-4000-8000-000000000001", "fiscal_year": 2026, "sub_district": aSub, "dry_run": true}
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &r); got != 200 || !r.DryRun || r.State != "preview" {
+			t.Fatalf("status %d %+v", got, r)
+		}
+		if len(r.Lines) != 1 || len(r.Lines[0].Funded) != 1 || r.Lines[0].Funded[0].CaseID != "need-a" || r.Lines[0].ShortfallFen != 100_000 {
+			t.Errorf("got %+v, want need-a funded and a 1,000 元 shortfall", r.Lines)
+		}
+		if c := committed(t); c != 0 {
+			t.Errorf("committed after a dry run: %d", c)
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs/00000000-0000-4000-8000-000000000001", nil, nil); got != 404 {
+			t.Errorf("GET a dry run: status %d, want 404", got)
+		}
+	})
+
+	body := map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSub}
+	var first runReport
+	t.Run("commit", func(t *testing.T) {
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &first); got != 200 || first.State != "done" || first.Applied != 1 || first.FundedFen != 600_000 {
+			t.Fatalf("status %d %+v", got, first)
+		}
+		if len(first.NextYear) != 1 || first.NextYear[0].DemandFen != 500_000 {
+			t.Errorf("next year: got %+v, want SQ-05-04 500000", first.NextYear)
+		}
+		if c := committed(t); c != 600_000 {
+			t.Errorf("committed: got %d, want 600000", c)
+		}
+	})
+	t.Run("repeat is idempotent", func(t *testing.T) {
+		var again runReport
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &again); got != 200 || again.State != "done" || again.Applied != 1 {
+			t.Fatalf("status %d %+v", got, again)
+		}
+		if c := committed(t); c != 600_000 {
+			t.Errorf("committed after repeat: got %d, want 600000", c)
+		}
+		var viaGet runReport
+		if got := a.call(t, "finance", "GET", "/api/v1/allocation/runs/"+aRunID, nil, &viaGet); got != 200 || viaGet.RunID != aRunID || viaGet.Applied != 1 {
+			t.Errorf("GET: status %d %+v", got, viaGet)
+		}
+		if got := a.call(t, "stafffar", "GET", "/api/v1/allocation/runs/"+aRunID, nil, nil); got != 403 {
+			t.Errorf("GET by another sub-district: status %d, want 403", got)
+		}
+		other := map[string]any{"run_id": aRunID, "fiscal_year": 2027, "sub_district": aSub}
+		var e apiError
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", other, &e); got != 409 || e.Error.Code != "conflict" {
+			t.Errorf("same id, other body: status %d %+v, want 409", got, e)
+		}
+	})
+
+	t.Run("factor", func(t *testing.T) {
+		var rep struct {
+			PoolFen int64 `json:"pool_fen"`
+			Shares  []struct {
+				SubDistrictCode string `json:"sub_district_code"`
+				TotalFen        int64  `json:"total_fen"`
+				Parts           []struct {
+					Factor   string `json:"factor"`
+					ShareFen int64  `json:"share_fen"`
+				} `json:"parts"`
+			} `json:"shares"`
+			Comparison []struct {
+				DiffFen int64 `json:"diff_fen"`
+			} `json:"comparison"`
+		}
+		req := map[string]any{"pool_fen": 123_456_789, "fiscal_year": 2026,
+			"compare_weights":      map[string]any{"population_bp": 10_000},
+			"tax_growth_per_mille": map[string]int64{aSub: 150}}
+		if got := a.call(t, "finance", "POST", "/api/v1/allocation/factor", req, &rep); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+		var total, diff int64
+		for _, s := range rep.Shares {
+			total += s.TotalFen
+			if len(s.Parts) != 6 {
+				t.Errorf("%s: %d parts, want 6", s.SubDistrictCode, len(s.Parts))
+			}
+		}
+		for _, r := range rep.Comparison {
+			diff += r.DiffFen
+		}
+		if len(rep.Shares) != 15 || total != 123_456_789 || len(rep.Comparison) != 15 || diff != 0 {
+			t.Errorf("got %d shares summing to %d, %d comparison rows with net %d; want 15, the pool, 15, 0", len(rep.Shares), total, len(rep.Comparison), diff)
+		}
+	})
+
+	t.Run("reports", func(t *testing.T) {
+		var comp struct {
+			Lines []struct {
+				LineID       string `json:"line_id"`
+				CommittedFen int64  `json:"committed_fen"`
+				Completion   struct {
+					Funded         int64 `json:"funded"`
+					CompletionRate struct {
+						Num      int64  `json:"num"`
+						Den      int64  `json:"den"`
+						PerMille *int64 `json:"per_mille"`
+					} `json:"completion_rate"`
+				} `json:"completion"`
+			} `json:"lines"`
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/reports/completion?year=2026", nil, &comp); got != 200 {
+			t.Fatalf("completion: status %d", got)
+		}
+		if len(comp.Lines) != 1 || comp.Lines[0].CommittedFen != 600_000 || comp.Lines[0].Completion.Funded != 1 ||
+			comp.Lines[0].Completion.CompletionRate.Den != 1 || comp.Lines[0].Completion.CompletionRate.PerMille == nil || *comp.Lines[0].Completion.CompletionRate.PerMille != 0 {
+			t.Errorf("completion: got %+v", comp.Lines)
+		}
+		var rates struct {
+			Total struct {
+				Response struct {
+					Num      int64  `json:"num"`
+					Den      int64  `json:"den"`
+					PerMille *int64 `json:"per_mille"`
+				} `json:"response"`
+			} `json:"total"`
+			Communities []struct {
+				Community string `json:"community"`
+			} `json:"communities"`
+		}
+		// Both needs were accepted an hour after filing.
+		if got := a.call(t, "cadre", "GET", "/api/v1/reports/rates?from=2026-01-01&to=2026-12-01", nil, &rates); got != 200 {
+			t.Fatalf("rates: status %d", got)
+		}
+		r := rates.Total.Response
+		if r.Num != 2 || r.Den != 2 || r.PerMille == nil || *r.PerMille != 1000 || len(rates.Communities) != 1 || rates.Communities[0].Community != aComm {
+			t.Errorf("rates: got %+v", rates)
+		}
+		var e apiError
+		if got := a.call(t, "staff", "GET", "/api/v1/reports/rates?from=someday", nil, &e); got != 400 || e.Error.Fields["from"] == "" {
+			t.Errorf("bad from: status %d %+v", got, e)
+		}
+	})
+}
