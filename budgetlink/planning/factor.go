@@ -187,7 +187,9 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 		}
 		if in := byCode[c.Location.SubDistrict]; in != nil {
 			in.Cases++
-			facts = append(facts, factOf(c))
+			if countsInRates(c) {
+				facts = append(facts, factOf(c))
+			}
 		}
 		return nil
 	})

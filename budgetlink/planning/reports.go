@@ -46,6 +46,15 @@ func factOf(c *cases.Case) allocation.CaseFact {
 	return f
 }
 
+// countsInRates reports whether a case enters the 12345 rates. A merged
+// case is the same request as the case it was merged into, which counts
+// once; a rejected one (不予受理: not the unit's matter) was answered but
+// never accepted, and the engine would count it as unanswered and
+// unresolved against the unit.
+func countsInRates(c *cases.Case) bool {
+	return c.Status != cases.StatusMerged && c.Status != cases.StatusRejected
+}
+
 // Completion is allocation.CompletionReport with its completion rate as
 // {num, den, per_mille}.
 type Completion struct {
@@ -216,9 +225,8 @@ type RatesQuery struct {
 // Rates computes the response, resolution and satisfaction rates (see
 // allocation.Rates for the formulas) of the cases filed in [From, To), per
 // sub-district and per community. Cadres get their community, sub-district
-// staff their sub-district, finance and admin any or all. Merged cases are
-// left out: their request is counted once, on the case they were merged
-// into. Errors: EFORBIDDEN, EINVALID.
+// staff their sub-district, finance and admin any or all. Merged and
+// rejected cases are left out (countsInRates). Errors: EFORBIDDEN, EINVALID.
 func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (RatesReport, error) {
 	if !p.IsStaff() {
 		return RatesReport{}, minsheng.Errorf(minsheng.EFORBIDDEN, "当前角色（%s）无权查看考核指标", p.Role.Label())
@@ -259,7 +267,7 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 	period := allocation.Period{From: from, To: to}
 	var facts []allocation.CaseFact
 	err := s.cases.EachCase(ctx, f, func(c *cases.Case) error {
-		if c.Status == cases.StatusMerged || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
+		if !countsInRates(c) || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
 			return nil
 		}
 		facts = append(facts, factOf(c))

@@ -167,11 +167,13 @@ func TestRates(t *testing.T) {
 	add("r3", comm1, filed("2026-04-01T00:00:00Z"), 2*h, cases.StatusInProgress, "")
 	// Community 2: never answered (its 24 h are long over); filed 8 h ago
 	// and not answered yet (left out of the response rate); answered in
-	// 3 h, closed, 不满意; a merged duplicate (left out).
+	// 3 h, closed, 不满意; a merged duplicate and a rejected case (left out).
 	add("r4", comm2, filed("2026-05-01T00:00:00Z"), 0, cases.StatusSubmitted, "")
 	add("r5", comm2, asOf.Add(-8*h), 0, cases.StatusSubmitted, "")
 	add("r6", comm2, filed("2026-06-01T00:00:00Z"), 3*h, cases.StatusClosed, cases.VerdictDissatisfied)
 	add("r7", comm2, filed("2026-06-02T00:00:00Z"), 1*h, cases.StatusMerged, "")
+	// Rejected (不予受理, not the unit's matter): left out too.
+	add("r10", comm2, filed("2026-07-01T00:00:00Z"), 0, cases.StatusRejected, "")
 	// Filed 2025-12-31 18:00 Beijing: before the period.
 	add("r8", comm1, filed("2025-12-31T10:00:00Z"), 1*h, cases.StatusClosed, cases.VerdictSatisfied)
 	// Another sub-district, out of staff's scope.
