@@ -113,10 +113,16 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 	} else if req.ToLineID != "" {
 		fields["to_line_id"] = "仅调剂需要调入项目"
 	}
+	if len(req.IdempotencyKey) > 128 {
+		fields["idempotency_key"] = "不能超过 128 个字符"
+	}
 	if len(fields) > 0 {
 		return nil, minsheng.Invalid("预算调整信息有误", fields)
 	}
 	if req.IdempotencyKey != "" {
+		// Keys are the client's; scoping them to the user keeps two users'
+		// keys from ever answering each other's requests.
+		req.IdempotencyKey = p.UserID + ":" + req.IdempotencyKey
 		var prev Adjustment
 		err := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev)
 		if err == nil {

@@ -35,11 +35,13 @@ const (
 // Indexes are the indexes budgetlink's queries need; cmd creates them at start.
 var Indexes = []store.Index{
 	{Collection: linesCollection, Name: "line_unique", Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "sub_district", Value: 1}, {Key: "item_code", Value: 1}, {Key: "project_name", Value: 1}}, Unique: true},
+	{Collection: linesCollection, Name: "batch", Keys: bson.D{{Key: "import_batch", Value: 1}}, Sparse: true},
 	{Collection: linesCollection, Name: "item", Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "item_code", Value: 1}}},
 	{Collection: linesCollection, Name: "reservation_case", Keys: bson.D{{Key: "reservations.case_id", Value: 1}}},
 	{Collection: adjustmentsCollection, Name: "state", Keys: bson.D{{Key: "state", Value: 1}, {Key: "created_at", Value: 1}}},
 	{Collection: adjustmentsCollection, Name: "scope", Keys: bson.D{{Key: "fiscal_year", Value: 1}, {Key: "sub_districts", Value: 1}, {Key: "created_at", Value: 1}}},
 	{Collection: adjustmentsCollection, Name: "idempotency_key", Keys: bson.D{{Key: "idempotency_key", Value: 1}}, Unique: true, Sparse: true},
+	{Collection: importBatchesCollection, Name: "state", Keys: bson.D{{Key: "state", Value: 1}, {Key: "created_at", Value: 1}}},
 	{Collection: auditCollection, Name: "line", Keys: bson.D{{Key: "line_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "case", Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "scope", Keys: bson.D{{Key: "sub_district", Value: 1}, {Key: "at", Value: 1}}},
