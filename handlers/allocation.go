@@ -96,7 +96,14 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{FiscalYear: year, SubDistrict: c.Query("sub_district")})
+	limit := 0
+	if v := c.Query("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil {
+			return minsheng.Invalid("查询条件无效", map[string]string{"limit": "须为整数"})
+		}
+	}
+	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{
+		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor"), Limit: limit})
 	if err != nil {
 		return err
 	}

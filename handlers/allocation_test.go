@@ -197,6 +197,7 @@ func TestAllocationRefusals(t *testing.T) {
 		{"run without id", "staff", "POST", "/api/v1/allocation/runs", map[string]any{"fiscal_year": 2026, "sub_district": aSub}, 400},
 		{"run with unknown field", "staff", "POST", "/api/v1/allocation/runs", map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSub, "dryrun": true}, 400},
 		{"year not a number", "staff", "GET", "/api/v1/allocation/weights/next", nil, 400},
+		{"priorities limit too large", "staff", "GET", "/api/v1/allocation/priorities?limit=500", nil, 400},
 		{"unknown run", "staff", "GET", "/api/v1/allocation/runs/" + aRunID, nil, 404},
 	}
 	for _, tt := range tests {
@@ -257,7 +258,7 @@ func TestAllocationFlow(t *testing.T) {
 				} `json:"score"`
 			} `json:"needs"`
 		}
-		if got := a.call(t, "staff", "GET", "/api/v1/allocation/priorities?year=2026", nil, &list); got != 200 {
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/priorities?year=2026&limit=100", nil, &list); got != 200 {
 			t.Fatalf("status %d", got)
 		}
 		if len(list.Needs) != 2 || list.Needs[0].CaseID != "need-a" || len(list.Needs[0].Score.Parts) != 9 {

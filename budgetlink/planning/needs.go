@@ -10,9 +10,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"minsheng"
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
@@ -226,7 +228,18 @@ type PriorityQuery struct {
 	// SubDistrict is required of nobody: sub-district staff get their own,
 	// finance and admin the whole district when it is empty.
 	SubDistrict string
+	// Cursor is the next_cursor of the previous page; Limit is 1..100
+	// (default 100). The ranking is recomputed for every page, so a page
+	// reflects the cases as they are when it is asked for.
+	Cursor string
+	Limit  int
 }
+
+// Page sizes of a priority list.
+const (
+	DefaultPriorityLimit = 100
+	MaxPriorityLimit     = 100
+)
 
 // Priority is one need in the priority list with the why of its rank.
 type Priority struct {
@@ -254,7 +267,11 @@ type PriorityList struct {
 	SubDistrict string             `json:"sub_district,omitempty"`
 	AsOf        time.Time          `json:"as_of"`
 	Weights     allocation.Weights `json:"weights"`
-	Needs       []Priority         `json:"needs"`
+	// Total counts every ranked need; Needs is one page of them and
+	// NextCursor asks for the next ("" on the last page).
+	Total      int        `json:"total"`
+	Needs      []Priority `json:"needs"`
+	NextCursor string     `json:"next_cursor"`
 	// Unplaced needs have no line for their item and are not ranked.
 	Unplaced []Unplaced `json:"unplaced"`
 }
@@ -275,6 +292,10 @@ func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQu
 	if err := checkYear(q.FiscalYear); err != nil {
 		return PriorityList{}, err
 	}
+	offset, limit, err := pageOf(q.Cursor, q.Limit)
+	if err != nil {
+		return PriorityList{}, err
+	}
 	yw, err := s.yearWeights(ctx, q.FiscalYear)
 	if err != nil {
 		return PriorityList{}, err
@@ -288,17 +309,44 @@ func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQu
 	if err != nil {
 		return PriorityList{}, err
 	}
-	out := PriorityList{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Weights: yw.Weights, Needs: make([]Priority, len(ranked)), Unplaced: d.unplaced}
+	out := PriorityList{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Weights: yw.Weights, Total: len(ranked), Needs: []Priority{}, Unplaced: d.unplaced}
+	end := min(offset+limit, len(ranked))
+	if end < len(ranked) {
+		out.NextCursor = strconv.Itoa(end)
+	}
 	perLine := map[string]int{}
 	for i, r := range ranked {
 		n, info := &d.needs[r.Index], &d.infos[r.Index]
 		li := d.lineInfo[n.LineID]
 		perLine[n.LineID]++
-		out.Needs[i] = Priority{
+		if i < offset || i >= end {
+			continue // counted for the line ranks, not on this page
+		}
+		out.Needs = append(out.Needs, Priority{
 			Rank: i + 1, LineRank: perLine[n.LineID], CaseID: n.CaseID, Number: info.Number, Title: info.Title,
 			SubDistrict: li.SubDistrict, Community: info.Community, LineID: n.LineID, ProjectName: li.ProjectName,
 			ItemCode: li.ItemCode, ItemName: li.ItemName, EstimateFen: n.EstimateFen, FiledAt: n.FiledAt, Score: r.Score,
-		}
+		})
 	}
 	return out, nil
+}
+
+// pageOf reads a priority-list cursor (the rank offset of the page) and limit.
+func pageOf(cursor string, limit int) (offset, n int, err error) {
+	fields := map[string]string{}
+	if cursor != "" {
+		if offset, err = strconv.Atoi(cursor); err != nil || offset < 0 {
+			fields["cursor"] = "无效，请从第一页重新加载"
+		}
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultPriorityLimit
+	case limit < 0 || limit > MaxPriorityLimit:
+		fields["limit"] = fmt.Sprintf("须在 1 到 %d 之间", MaxPriorityLimit)
+	}
+	if len(fields) > 0 {
+		return 0, 0, minsheng.Invalid("查询条件无效", fields)
+	}
+	return offset, limit, nil
 }

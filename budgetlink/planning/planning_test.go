@@ -179,6 +179,25 @@ func TestPriorities(t *testing.T) {
 		t.Errorf("unplaced: got %+v, want only %s", got.Unplaced, s.g.ID)
 	}
 
+	t.Run("pages", func(t *testing.T) {
+		first, err := e.svc.Priorities(ctx, staff, PriorityQuery{FiscalYear: 2026, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Total != 3 || len(first.Needs) != 2 || first.NextCursor == "" {
+			t.Fatalf("first page: total %d, %d needs, cursor %q; want 3, 2 and a cursor", first.Total, len(first.Needs), first.NextCursor)
+		}
+		second, err := e.svc.Priorities(ctx, staff, PriorityQuery{FiscalYear: 2026, Limit: 2, Cursor: first.NextCursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(second.Needs) != 1 || second.Needs[0].CaseID != s.c.ID || second.Needs[0].Rank != 3 || second.Needs[0].LineRank != 2 || second.NextCursor != "" {
+			t.Errorf("second page: got %+v (cursor %q), want C ranked 3rd, 2nd on its line, last page", second.Needs, second.NextCursor)
+		}
+		if _, err := e.svc.Priorities(ctx, staff, PriorityQuery{FiscalYear: 2026, Limit: 101}); minsheng.ErrorCode(err) != minsheng.EINVALID {
+			t.Errorf("limit 101: got %v, want invalid", err)
+		}
+	})
 	t.Run("finance sees the whole district", func(t *testing.T) {
 		all, err := e.svc.Priorities(ctx, finance, PriorityQuery{FiscalYear: 2026})
 		if err != nil {
