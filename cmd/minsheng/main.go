@@ -32,6 +32,8 @@ usage:
   minsheng serve [flags]                       run the server (flags: minsheng serve -h)
   minsheng users add --username U --role R [--scope S] [--name N] [--password P]
                                                create an account (roles: cadre, subdistrict, finance, admin)
+  minsheng check [--json]                      recompute budget lines from their reservations, repair
+                                               totals and case copies, report what was fixed (also run at start)
   minsheng health [URL]                        exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200;
                                                for container health checks, where the image has no curl
   minsheng help                                this text and the configuration table
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errUsage
 		}
 		return usersAdd(ctx, args[2:], getenv, stdout, stderr)
+	case "check":
+		return check(ctx, args[1:], getenv, stdout, stderr)
 	case "health":
 		return health(ctx, args[1:], stdout)
 	case "help", "-h", "--help":

@@ -16,6 +16,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
@@ -35,8 +37,10 @@ type deps struct {
 	photos media.Storage
 	// local is the photo store when it is the data dir (served by us);
 	// nil with S3, whose URLs are presigned.
-	local *media.Local
-	cases *cases.Service
+	local    *media.Local
+	cases    *cases.Service
+	budget   *budgetlink.Service
+	planning *planning.Service
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -61,7 +65,10 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 }
 
 func (d *deps) init(ctx context.Context) error {
-	indexes := append(append([]store.Index{}, auth.Indexes...), cases.Indexes...)
+	var indexes []store.Index
+	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
+		indexes = append(indexes, ix...)
+	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
 		return err
 	}
@@ -97,6 +104,11 @@ func (d *deps) init(ctx context.Context) error {
 		Zone:         zone,
 		Logger:       d.logger,
 	})
+	// budgetlink implements the money effects of completing or cancelling
+	// a case; SetCases wires both directions (cases never imports it).
+	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
+	d.budget.SetCases(d.cases)
+	d.planning = planning.NewService(d.store, d.budget, d.cases, planning.Config{Org: dir, Logger: d.logger, Zone: zone})
 	return nil
 }
 
@@ -175,6 +187,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("store closed")
 	}()
 
+	// The ledger is checked and repaired before any request can touch it,
+	// so a crash mid-operation in the last run is finished first.
+	rep, err := d.budget.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger check: %w", err)
+	}
+	logCheck(logger, rep)
+
 	created, generated, err := d.auth.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("unable to create admin account: %w", err)
@@ -221,10 +241,13 @@ func engineName(st *store.Store) string {
 func (d *deps) routeGroups() []handlers.RouteGroup {
 	return []handlers.RouteGroup{
 		handlers.CasesAPI{Cases: d.cases, Media: d.local},
+		handlers.BudgetAPI{Budget: d.budget},
+		handlers.AllocationAPI{Planning: d.planning},
 	}
 }
 
-// sweepLoop clears expired rate-limit windows every few minutes and, once
+// sweepLoop clears expired rate-limit windows and re-checks the ledger
+// every few minutes and, once
 // at start and then daily, blanks residents' personal data in cases closed
 // longer ago than the retention period (PIPL).
 func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
@@ -249,6 +272,13 @@ func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
 		case <-t.C:
 			if err := d.auth.Limiter().Sweep(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("rate limit sweep", "err", err)
+			}
+			// Finishes adjustments and imports a crash left pending; the
+			// one at start skips those younger than a minute.
+			if rep, err := d.budget.Check(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("ledger check", "err", err)
+			} else if err == nil && !rep.OK() {
+				logCheck(logger, rep)
 			}
 		}
 	}

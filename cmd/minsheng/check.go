@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"minsheng/budgetlink"
+	"minsheng/internal/config"
+)
+
+// check recomputes every budget line from its reservations and adjustments,
+// repairs line totals and the copies on cases, and reports what it fixed.
+// It exits non-zero only when the store fails or problems remain that it
+// could not repair.
+func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var cfgArgs []string
+	if *data != "" {
+		cfgArgs = []string{"-data", *data}
+	}
+	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, newLogger("warn", stderr))
+	if err != nil {
+		return err
+	}
+	defer d.store.Close(context.WithoutCancel(ctx))
+	rep, err := d.budget.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "checked %d lines, %d reservations, %d cases, %d pending adjustments in %s\n",
+			rep.Lines, rep.Reservations, rep.Cases, rep.Adjustments, rep.Duration)
+		for _, f := range rep.Fixes {
+			b, _ := json.Marshal(f)
+			fmt.Fprintf(stdout, "fixed: %s\n", b)
+		}
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stdout, "problem: %s\n", p)
+		}
+		if rep.OK() {
+			fmt.Fprintln(stdout, "ledger consistent")
+		}
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("%d problems left that need a person", len(rep.Problems))
+	}
+	return nil
+}
+
+func logCheck(logger *slog.Logger, rep budgetlink.CheckReport) {
+	level := slog.LevelInfo
+	if !rep.OK() {
+		level = slog.LevelWarn
+	}
+	logger.Log(context.Background(), level, "ledger check", "lines", rep.Lines, "reservations", rep.Reservations,
+		"cases", rep.Cases, "fixes", rep.Fixes, "problems", rep.Problems, "duration", rep.Duration)
+}
