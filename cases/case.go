@@ -265,10 +265,14 @@ type Event struct {
 
 // Assessment is what a cadre found on site (现场评估).
 type Assessment struct {
-	EstimateFen int64  `bson:"estimate_fen" json:"estimate_fen"`
-	Households  int    `bson:"households" json:"households"`
-	Risk        int    `bson:"risk" json:"risk"` // 1 低, 2 中, 3 高
-	Note        string `bson:"note,omitempty" json:"note,omitempty"`
+	EstimateFen int64 `bson:"estimate_fen" json:"estimate_fen"`
+	Households  int   `bson:"households" json:"households"`
+	Risk        int   `bson:"risk" json:"risk"` // 1 低, 2 中, 3 高
+	// Elderly and Disabled count the vulnerable residents affected
+	// (老年人, 残疾人), seen on site; allocation gives them priority.
+	Elderly  int    `bson:"elderly" json:"elderly"`
+	Disabled int    `bson:"disabled" json:"disabled"`
+	Note     string `bson:"note,omitempty" json:"note,omitempty"`
 }
 
 // BudgetLink is the case's copy of its link to a budget line, for display.

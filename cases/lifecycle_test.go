@@ -370,6 +370,14 @@ func TestTransitionInvalid(t *testing.T) {
 			_, err := e.svc.Assess(ctx, cadre, c.ID, c.Version, cases.Assessment{Households: 1, Risk: 0})
 			return err
 		}, "risk"},
+		{"assess negative elderly", cases.StatusAssigned, func(c *cases.Case) error {
+			_, err := e.svc.Assess(ctx, cadre, c.ID, c.Version, cases.Assessment{Households: 1, Risk: 1, Elderly: -1})
+			return err
+		}, "elderly"},
+		{"assess negative disabled", cases.StatusAssigned, func(c *cases.Case) error {
+			_, err := e.svc.Assess(ctx, cadre, c.ID, c.Version, cases.Assessment{Households: 1, Risk: 1, Disabled: -2})
+			return err
+		}, "disabled"},
 		{"assess note too long", cases.StatusAssigned, func(c *cases.Case) error {
 			_, err := e.svc.Assess(ctx, cadre, c.ID, c.Version, cases.Assessment{Households: 1, Risk: 1, Note: long})
 			return err

@@ -166,6 +166,12 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 	if a.Risk < 1 || a.Risk > 3 {
 		f["risk"] = "风险等级须为 1（低）、2（中）或 3（高）"
 	}
+	if a.Elderly < 0 || a.Elderly > maxHouseholds*10 {
+		f["elderly"] = "老年人人数不能为负或超出范围"
+	}
+	if a.Disabled < 0 || a.Disabled > maxHouseholds*10 {
+		f["disabled"] = "残疾人人数不能为负或超出范围"
+	}
 	a.Note = note(f, "note", a.Note, false)
 	if err := invalid(f); err != nil {
 		return nil, err

@@ -233,6 +233,8 @@ type (
 		EstimateFen int64  `json:"estimate_fen"`
 		Households  int    `json:"households"`
 		Risk        int    `json:"risk"`
+		Elderly     int    `json:"elderly"`
+		Disabled    int    `json:"disabled"`
 		Note        string `json:"note"`
 	}
 	completeBody struct {
@@ -306,7 +308,7 @@ func (a CasesAPI) assess(c *fiber.Ctx) error {
 		return err
 	}
 	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v,
-		cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households, Risk: b.Risk, Note: b.Note}))
+		cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households, Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: b.Note}))
 }
 
 func (a CasesAPI) start(c *fiber.Ctx) error {

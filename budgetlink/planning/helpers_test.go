@@ -108,6 +108,12 @@ func daysAgo(d int) time.Time { return asOf.Add(-time.Duration(d) * 24 * time.Ho
 
 func ptr[T any](v T) *T { return &v }
 
+// vulnerable records elderly and disabled residents on an assessment.
+func vulnerable(a *cases.Assessment, elderly, disabled int) *cases.Assessment {
+	a.Elderly, a.Disabled = elderly, disabled
+	return a
+}
+
 func assess(estimateFen int64, households, risk int) *cases.Assessment {
 	return &cases.Assessment{EstimateFen: estimateFen, Households: households, Risk: risk}
 }

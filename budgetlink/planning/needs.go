@@ -186,8 +186,8 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 			Households:       max(households, 0),
 			CoSigners:        int64(len(c.Cosigners)),
 			RepeatComplaints: max(repeats, 0),
-			// Cases do not record elderly or disabled residents yet;
-			// those parts score 0 until they do.
+			Elderly:          int64(max(c.Assessment.Elderly, 0)),
+			Disabled:         int64(max(c.Assessment.Disabled, 0)),
 		})
 		d.infos = append(d.infos, needInfo{Number: c.Number, Title: c.Title, Community: c.Location.Community, ItemCode: c.CatalogItem})
 	}

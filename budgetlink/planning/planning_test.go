@@ -22,7 +22,8 @@ import (
 //	B  旱厕改造, 9,000 元, 9 households, risk 1, 4 co-signers,
 //	   200 days waiting, two other complaints about the same place
 //	   within a year (and one older)                                 → L1
-//	C  旱厕改造, 5,000 元, 1 household, 5 days waiting                → L1
+//	C  旱厕改造, 5,000 元, 1 household, 3 elderly and 2 disabled
+//	   residents, 5 days waiting                                     → L1
 //	D  funded already; E not yet accepted; F not assessed; G an item
 //	   without a line (unplaced); H another sub-district.
 type scenario struct {
@@ -48,7 +49,7 @@ func (e *env) scenario(t *testing.T) scenario {
 		e.addCase(t, cases.Case{ID: "case-b-repeat-" + string(rune('0'+i)), CatalogItem: itemToilet, Status: r.status, FiledAt: daysAgo(r.days),
 			Location: cases.Location{Address: " 丰盛胡同 10号"}})
 	}
-	s.c = e.addCase(t, cases.Case{ID: "case-c", CatalogItem: itemToilet, Assessment: assess(500_000, 1, 0), FiledAt: daysAgo(5),
+	s.c = e.addCase(t, cases.Case{ID: "case-c", CatalogItem: itemToilet, Assessment: vulnerable(assess(500_000, 1, 0), 3, 2), FiledAt: daysAgo(5),
 		Location: cases.Location{Address: "西里一区"}})
 	s.d = e.addCase(t, cases.Case{ID: "case-d", CatalogItem: itemToilet, Assessment: assess(200_000, 2, 0), FiledAt: daysAgo(60), Status: cases.StatusInProgress})
 	if _, err := e.ledger.Reserve(ctx, finance, s.l1.ID, budgetlink.CaseRef{ID: s.d.ID, SubDistrict: sub, ItemCode: itemToilet}, 200_000); err != nil {
@@ -132,7 +133,8 @@ func TestPriorities(t *testing.T) {
 	//  B: safety 10000 + households 3000×√9=9000 + co-signers 2000×√4=4000
 	//     + waiting min(200,180)×100=18000 + repeats 4000×1.414=5656
 	//     + cost 20000×500000/(500000+100000)=16666                 = 63322
-	//  C: households 3000 + waiting 500 + cost 20000×500000/1000000  = 13500
+	//  C: households 3000 + elderly 3×1000 + disabled 2×1500 + waiting
+	//     500 + cost 20000×500000/1000000                            = 19500
 	want := []struct {
 		id       string
 		total    int64
@@ -147,8 +149,9 @@ func TestPriorities(t *testing.T) {
 			allocation.FactorSanbao: {0, 0}, allocation.FactorSafety: {1, 10_000}, allocation.FactorHouseholds: {9, 9_000},
 			allocation.FactorCoSigners: {4, 4_000}, allocation.FactorWaiting: {180, 18_000},
 			allocation.FactorRepeatComplaints: {2, 5_656}, allocation.FactorCostPerHousehold: {100_000, 16_666}}},
-		{s.c.ID, 13_500, 2, s.l1.ID, map[string][2]int64{
-			allocation.FactorHouseholds: {1, 3_000}, allocation.FactorWaiting: {5, 500}, allocation.FactorCostPerHousehold: {500_000, 10_000}}},
+		{s.c.ID, 19_500, 2, s.l1.ID, map[string][2]int64{
+			allocation.FactorHouseholds: {1, 3_000}, allocation.FactorElderly: {3, 3_000}, allocation.FactorDisabled: {2, 3_000},
+			allocation.FactorWaiting: {5, 500}, allocation.FactorCostPerHousehold: {500_000, 10_000}}},
 	}
 	if len(got.Needs) != len(want) {
 		t.Fatalf("needs: got %d %+v, want %d", len(got.Needs), got.Needs, len(want))
