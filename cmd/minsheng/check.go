@@ -9,7 +9,6 @@ import (
 	"log/slog"
 
 	"minsheng/budgetlink"
-	"minsheng/internal/config"
 )
 
 // check recomputes every budget line from its reservations and adjustments,
@@ -24,15 +23,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var cfgArgs []string
-	if *data != "" {
-		cfgArgs = []string{"-data", *data}
-	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	d, err := open(ctx, cfg, newLogger("warn", stderr))
+	d, err := openForCommand(ctx, *data, getenv, stderr)
 	if err != nil {
 		return err
 	}

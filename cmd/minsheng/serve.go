@@ -163,6 +163,21 @@ func loadOrg(ctx context.Context, st *store.Store) (*org.Directory, error) {
 	return org.NewDirectory(doc.District)
 }
 
+// openForCommand opens the stores for a one-shot subcommand (users add,
+// check): configuration from the environment, data dir from its flag, and a
+// quiet logger so the command's own output stays readable.
+func openForCommand(ctx context.Context, dataDir string, getenv func(string) string, stderr io.Writer) (*deps, error) {
+	var args []string
+	if dataDir != "" {
+		args = []string{"-data", dataDir}
+	}
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, cfg, newLogger("warn", stderr))
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {

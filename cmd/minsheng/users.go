@@ -8,7 +8,6 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
-	"minsheng/internal/config"
 )
 
 // usersAdd creates an account from the shell. Without --password a random
@@ -25,15 +24,7 @@ func usersAdd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var cfgArgs []string
-	if *data != "" {
-		cfgArgs = []string{"-data", *data}
-	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	d, err := open(ctx, cfg, newLogger("warn", stderr))
+	d, err := openForCommand(ctx, *data, getenv, stderr)
 	if err != nil {
 		return err
 	}
