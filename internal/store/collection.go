@@ -32,8 +32,25 @@ func (c *Collection) InsertOne(ctx context.Context, doc any) error {
 	return translate("insert into "+c.c.Name(), err)
 }
 
-// InsertMany inserts docs in order.
+// insertBatch bounds one InsertMany round trip: the embedded engine writes
+// a few hundred documents a second under load, so a district-wide import
+// sent whole would outlive DefaultTimeout.
+const insertBatch = 200
+
+// InsertMany inserts docs in order, in batches that each get their own
+// timeout. On an error the earlier batches stay inserted; callers that need
+// all-or-nothing mark the documents with a batch id and remove them.
 func (c *Collection) InsertMany(ctx context.Context, docs []any) error {
+	for start := 0; start < len(docs); start += insertBatch {
+		end := min(start+insertBatch, len(docs))
+		if err := c.insertMany(ctx, docs[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Collection) insertMany(ctx context.Context, docs []any) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	_, err := c.c.InsertMany(ctx, docs)

@@ -184,3 +184,26 @@ func TestEmbeddedSocketPrivate(t *testing.T) {
 		t.Errorf("db dir missing: %v", err)
 	}
 }
+
+func TestInsertManyInBatches(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := s.Collection("many")
+	docs := make([]any, 450) // more than two batches
+	for i := range docs {
+		docs[i] = bson.M{"_id": i}
+	}
+	if err := c.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Count(ctx, bson.M{})
+	if err != nil || n != 450 {
+		t.Fatalf("count = %d (%v), want 450", n, err)
+	}
+	t.Run("duplicate in a later batch", func(t *testing.T) {
+		err := c.InsertMany(ctx, []any{bson.M{"_id": 1000}, bson.M{"_id": 5}})
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			t.Errorf("got %v, want ErrDuplicate", err)
+		}
+	})
+}
