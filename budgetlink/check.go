@@ -8,7 +8,9 @@ package budgetlink
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -27,6 +29,8 @@ const (
 	FixAuditWritten       = "audit_written"       // lost audit entry reconstructed
 	FixCaseCopy           = "case_copy"           // case's copy of its link rewritten from the line
 	FixImportRolledBack   = "import_rolled_back"  // lines of an interrupted import removed
+	FixClaimDropped       = "claim_dropped"       // claim without a live reservation deleted
+	FixClaimWritten       = "claim_written"       // claim written for a live reservation lacking one
 )
 
 // CheckFix is one repair.
@@ -45,6 +49,7 @@ type CheckReport struct {
 	Reservations int           `json:"reservations"`
 	Adjustments  int           `json:"adjustments_pending"`
 	Cases        int           `json:"cases"`
+	Claims       int           `json:"claims"`
 	Fixes        []CheckFix    `json:"fixes"`
 	Problems     []string      `json:"problems"`
 	Duration     time.Duration `json:"duration_ns"`
@@ -102,6 +107,9 @@ func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("案件 %s 同时在 %d 个预算项目上预留或支出，请人工核对并解除多余的关联", caseID, len(ls)))
 		}
 	}
+	if err := s.checkClaims(ctx, links, &rep); err != nil {
+		return rep, err
+	}
 	if s.cases != nil {
 		if err := s.checkCaseCopies(ctx, links, &rep); err != nil {
 			return rep, err
@@ -112,6 +120,105 @@ func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 		s.logger.Warn("budget check repaired the ledger", "fixes", len(rep.Fixes), "problems", len(rep.Problems))
 	}
 	return rep, nil
+}
+
+// checkClaims makes the per-case claims (claim.go) agree with the live
+// reservations: a live reservation whose case has no claim, or a claim
+// naming a line that holds nothing, gets the claim of its line; a claim
+// with no live reservation anywhere (a crash between claim and reserve, or
+// between release and drop) is dropped. Claims younger than the stale
+// window are left alone, since a link may be in flight under them, and
+// every repair looks at the lines again first and is conditional on the
+// claim's token, so a link that takes the claim over meanwhile wins.
+func (s *Service) checkClaims(ctx context.Context, links map[string][]liveLink, rep *CheckReport) error {
+	claims := map[string]caseClaim{}
+	err := s.claims.Each(ctx, bson.M{}, func(cur *mongo.Cursor) error {
+		var cl caseClaim
+		if err := cur.Decode(&cl); err != nil {
+			return fmt.Errorf("budgetlink: check: unable to decode claim: %w", err)
+		}
+		claims[cl.CaseID] = cl
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep.Claims = len(claims)
+	cutoff := s.now().Add(-s.staleAfter)
+	for _, caseID := range sortedKeys(links) {
+		cl, ok := claims[caseID]
+		if ok && (holdsLine(links[caseID], cl.LineID) || cl.UpdatedAt.After(cutoff)) {
+			continue
+		}
+		l, _, err := s.lineOfCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		if l == nil {
+			continue // released since the scan
+		}
+		now := s.now()
+		want := caseClaim{CaseID: caseID, LineID: l.ID, Token: newID("CL"), CreatedAt: now, UpdatedAt: now}
+		if ok {
+			matched, err := s.claims.UpdateOne(ctx, bson.M{"_id": caseID, "token": cl.Token},
+				bson.M{"$set": bson.M{"line_id": want.LineID, "token": want.Token, "updated_at": now}})
+			if err != nil {
+				return fmt.Errorf("budgetlink: check: unable to repair the claim of case %s: %w", caseID, err)
+			}
+			if matched == 0 {
+				continue
+			}
+			rep.fix(CheckFix{Kind: FixClaimWritten, LineID: l.ID, CaseID: caseID,
+				Detail: fmt.Sprintf("案件的预算占用记录指向没有预留的预算项目 %s，已按预留改为 %s", cl.LineID, l.ID)})
+			continue
+		}
+		if err := s.claims.InsertOne(ctx, want); errors.Is(err, minsheng.ErrDuplicate) {
+			continue // a link claimed it meanwhile; the next check looks again
+		} else if err != nil {
+			return fmt.Errorf("budgetlink: check: unable to write the claim of case %s: %w", caseID, err)
+		}
+		rep.fix(CheckFix{Kind: FixClaimWritten, LineID: l.ID, CaseID: caseID, Detail: "预算项目上有该案件的预留但缺少预算占用记录，已补写"})
+	}
+	for _, caseID := range sortedKeys(claims) {
+		cl := claims[caseID]
+		if _, live := links[caseID]; live || cl.UpdatedAt.After(cutoff) {
+			continue
+		}
+		l, _, err := s.lineOfCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		if l != nil {
+			continue // reserved since the scan
+		}
+		dropped, err := s.dropClaim(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			rep.fix(CheckFix{Kind: FixClaimDropped, LineID: cl.LineID, CaseID: caseID,
+				Detail: fmt.Sprintf("案件的预算占用记录（%s 起）没有对应的预留，系关联或解除关联中断所留，已删除", cl.UpdatedAt.In(shanghai).Format("2006-01-02 15:04"))})
+		}
+	}
+	return nil
+}
+
+func holdsLine(ls []liveLink, lineID string) bool {
+	for _, x := range ls {
+		if x.line.ID == lineID {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkAdjustments finishes adjustments left pending for longer than

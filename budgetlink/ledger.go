@@ -2,7 +2,8 @@ package budgetlink
 
 // The ledger's money movements on one line: reserve, re-estimate, release
 // and spend. Reserving is one conditional single-document update, so 64
-// requests racing for the last fen of a line can never overspend it; the
+// requests racing for the last fen of a line can never overspend it (and
+// the case's claim, claim.go, keeps it from two lines at once); the
 // other movements rewrite the line's reservation entries under the line's
 // version (FerretDB v1 applies neither positional updates nor $pull with a
 // condition, measured: $pull matched and silently removed nothing), so
@@ -96,8 +97,10 @@ func liveEntry(l *BudgetLine, caseID string) (int, bool) {
 
 // Reserve claims amountFen of a line for a case: one conditional update
 // {_id, available_fen ≥ amount, reservations.case_id ≠ case} that raises
-// committed and lowers available. Reserving the same case for the same
-// amount again returns the existing reservation (idempotent).
+// committed and lowers available, after taking the case's claim
+// (claim.go), which keeps a case on one line at a time. Reserving the same
+// case for the same amount again returns the existing reservation
+// (idempotent), and so does a retry after a crash between claim and line.
 // Errors: EFORBIDDEN; EINVALID (amount ≤ 0, unclassified case); ENOTFOUND;
 // ECONFLICT (other sub-district or item, already reserved for another
 // amount or on another line, or not enough available — the message says
@@ -132,12 +135,26 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 	if i, ok := liveEntry(l, c.ID); ok {
 		return sameReservation(l, l.Reservations[i], amountFen)
 	}
+	// The claim makes "not on another line" hold against concurrent links
+	// (claim.go); the count still catches reservations made before claims.
+	cl, _, err := s.takeClaim(ctx, c.ID, l.ID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if s.faultAfterClaim != nil {
+		if err := s.faultAfterClaim(); err != nil {
+			return Reservation{}, err
+		}
+	}
 	other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
 	if err != nil {
 		return Reservation{}, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
 	}
 	if other > 0 {
-		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件已关联其他预算项目，请先解除关联")
+		if _, err := s.dropClaim(ctx, cl); err != nil {
+			return Reservation{}, err
+		}
+		return Reservation{}, errLinkedElsewhere()
 	}
 
 	now := s.now()
@@ -165,6 +182,11 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		if i, ok := liveEntry(cur, c.ID); ok {
 			return sameReservation(cur, cur.Reservations[i], amountFen)
 		}
+		// Nothing reserved: let the case go to another line at once rather
+		// than after Check's stale window.
+		if _, err := s.dropClaim(ctx, cl); err != nil {
+			return Reservation{}, err
+		}
 		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
 			cur.ProjectName, yuan(cur.AvailableFen), yuan(amountFen))
 	} else if err != nil {
@@ -177,6 +199,9 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		ID: r.Movement, Kind: AuditReserve, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
 		CaseID: c.ID, AmountFen: amountFen, Before: before.Totals(), After: after, By: p.UserID, ByName: p.Name, At: now,
 	}); err != nil {
+		return Reservation{}, err
+	}
+	if err := s.confirmClaim(ctx, p, c.ID, l.ID); err != nil {
 		return Reservation{}, err
 	}
 	return r, nil
@@ -336,7 +361,15 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, lineID, caseID,
 // release frees a reserved entry. With undoSpend it also frees a spent
 // one: a case cancelled after a completion whose transition never
 // persisted (cases runs money effects before saving the transition).
+//
+// After the line it drops the case's claim, so the case may go to another
+// line. The claim is read before the line: if a re-link of the same line
+// takes it over in between (new token), the drop leaves it to that link.
 func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID, note string, undoSpend bool) (bool, error) {
+	cl, err := s.findClaim(ctx, caseID)
+	if err != nil {
+		return false, err
+	}
 	_, ch, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
 		i, ok := liveEntry(l, caseID)
 		if !ok {
@@ -358,7 +391,20 @@ func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID,
 		ch.audit = AuditEntry{ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -ch.available, By: p.UserID, ByName: p.Name, Note: note}
 		return ch, nil
 	})
-	return ch != nil, err
+	if err != nil || ch == nil {
+		return false, err
+	}
+	if s.faultBeforeClaimDrop != nil {
+		if err := s.faultBeforeClaimDrop(); err != nil {
+			return false, err
+		}
+	}
+	if cl != nil && cl.LineID == lineID {
+		if _, err := s.dropClaim(ctx, *cl); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Spend turns a case's reservation into spending at the actual cost and

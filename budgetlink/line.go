@@ -45,6 +45,7 @@ var Indexes = []store.Index{
 	{Collection: auditCollection, Name: "line", Keys: bson.D{{Key: "line_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "case", Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "scope", Keys: bson.D{{Key: "sub_district", Value: 1}, {Key: "at", Value: 1}}},
+	claimStaleIndex,
 }
 
 // Reservation states. Only reserved and spent entries are live; a released
@@ -179,6 +180,7 @@ type Service struct {
 	lines       *store.Collection
 	adjustments *store.Collection
 	audit       *store.Collection
+	claims      *store.Collection
 	org         *org.Directory
 	logger      *slog.Logger
 	now         func() time.Time
@@ -192,10 +194,12 @@ type Service struct {
 
 	// Fault hooks, set only by tests, simulate a crash at the named step:
 	// a non-nil error returned by one aborts the operation right there.
-	faultAfterReserve  func() error // line reserved, case copy not yet written
-	faultAfterRelease  func() error // line released, case copy not yet written
-	faultAfterDebit    func() error // first line of a transfer applied, second not
-	faultBeforeAuditFn func() error // line updated, audit entry not yet written
+	faultAfterClaim      func() error // case claimed, line not yet reserved
+	faultAfterReserve    func() error // line reserved, case copy not yet written
+	faultAfterRelease    func() error // line released, case copy not yet written
+	faultBeforeClaimDrop func() error // line released, case's claim not yet dropped
+	faultAfterDebit      func() error // first line of a transfer applied, second not
+	faultBeforeAuditFn   func() error // line updated, audit entry not yet written
 }
 
 // NewService returns the ledger over st.
@@ -217,6 +221,7 @@ func NewService(st *store.Store, cfg Config) *Service {
 		lines:       st.Collection(linesCollection),
 		adjustments: st.Collection(adjustmentsCollection),
 		audit:       st.Collection(auditCollection),
+		claims:      st.Collection(claimsCollection),
 		org:         cfg.Org,
 		logger:      cfg.Logger,
 		now:         func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
