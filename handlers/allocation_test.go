@@ -1,28 +1,13 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http/httptest"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"golang.org/x/crypto/bcrypt"
-
 	"minsheng/budgetlink"
-	"minsheng/budgetlink/planning"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
-	"minsheng/internal/org"
-	"minsheng/internal/store"
-	"minsheng/internal/store/storetest"
 )
 
 const (
@@ -32,87 +17,24 @@ const (
 	aRunID  = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
 )
 
-// allocationApp is the real server with the allocation routes over real
-// auth, cases, ledger and planning services; tokens holds a signed-in token
-// per user name.
+// allocationApp is the wired server on a fixed clock, with one line and
+// two needs seeded; lineID is the line.
 type allocationApp struct {
-	app    *fiber.App
-	st     *store.Store
-	ledger *budgetlink.Service
-	tokens map[string]string
+	*fixture
 	lineID string
-}
-
-type allocationSMS struct {
-	mu   sync.Mutex
-	last map[string]string
-}
-
-func (b *allocationSMS) Send(_ context.Context, phone, text string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.last[phone] = regexp.MustCompile(`\d{6}`).FindString(text)
-	return nil
 }
 
 func newAllocationApp(t *testing.T) allocationApp {
 	t.Helper()
-	st := storetest.New(t)
 	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sms := &allocationSMS{last: map[string]string{}}
-	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), storetest.Logger())
-	acfg.BcryptCost = bcrypt.MinCost
-	acfg.SMS = sms
-	authSvc, err := auth.NewService(st, org.Xicheng(), acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := org.Xicheng()
 	now := func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
-	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: storetest.Logger(), Now: now})
-	cs := cases.NewService(st, dir, nil, cases.Config{Logger: storetest.Logger(), Now: now})
-	ledger.SetCases(cs)
-	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: storetest.Logger(), Now: now})
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: storetest.Logger(),
-		Groups: []handlers.RouteGroup{handlers.AllocationAPI{Planning: plan}}})
-	a := allocationApp{app: app, st: st, ledger: ledger, tokens: map[string]string{}}
-
-	for _, u := range []struct {
-		name  string
-		role  auth.Role
-		scope string
-	}{
-		{"staff", auth.RoleSubdistrict, aSub},
-		{"stafffar", auth.RoleSubdistrict, aSubFar},
-		{"cadre", auth.RoleCadre, aComm},
-		{"finance", auth.RoleFinance, ""},
-	} {
-		if _, err := authSvc.CreateUser(ctx, auth.NewUser{Username: u.name, Password: "password-" + u.name, Name: u.name, Role: u.role, Scope: u.scope}); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := authSvc.Login(ctx, u.name, "password-"+u.name, "192.0.2.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.tokens[u.name] = tok.AccessToken
-	}
-	const phone = "13800000009"
-	if err := authSvc.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
-	sms.mu.Lock()
-	code := sms.last[phone]
-	sms.mu.Unlock()
-	tok, err := authSvc.VerifyOTP(ctx, phone, code, "192.0.2.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.tokens["resident"] = tok.AccessToken
+	a := allocationApp{fixture: newFixture(t, fixtureOptions{now: now})}
+	a.staff(t, "staff", auth.RoleSubdistrict, aSub)
+	a.staff(t, "stafffar", auth.RoleSubdistrict, aSubFar)
+	a.staff(t, "cadre", auth.RoleCadre, aComm)
+	a.staff(t, "finance", auth.RoleFinance, "")
+	a.resident(t, "resident", "13800000009")
+	st, ledger := a.st, a.budget
 
 	// One line of 10,000 元 and two needs: 6,000 (older) and 5,000 元, so
 	// the run funds one and waitlists the other.
@@ -139,36 +61,6 @@ func newAllocationApp(t *testing.T) allocationApp {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
-
-// call sends a JSON request as who ("" for anonymous) and decodes the
-// answer into out when non-nil.
-func (a allocationApp) call(t *testing.T, who, method, path string, body any, out any) int {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+a.tokens[who])
-	}
-	resp, err := a.app.Test(req, 20_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
-}
 
 func TestAllocationRefusals(t *testing.T) {
 	a := newAllocationApp(t)
@@ -212,7 +104,7 @@ func TestAllocationRefusals(t *testing.T) {
 		})
 	}
 	// Nothing above reserved anything.
-	l, err := a.ledger.FindLineByID(context.Background(), a.lineID)
+	l, err := a.budget.FindLineByID(context.Background(), a.lineID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +188,7 @@ func TestAllocationFlow(t *testing.T) {
 	}
 	committed := func(t *testing.T) int64 {
 		t.Helper()
-		l, err := a.ledger.FindLineByID(context.Background(), a.lineID)
+		l, err := a.budget.FindLineByID(context.Background(), a.lineID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,158 +3,33 @@ package handlers_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/crypto/bcrypt"
 
 	"minsheng/budgetlink"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
-	"minsheng/internal/media"
-	"minsheng/internal/org"
-	"minsheng/internal/store"
-	"minsheng/internal/store/storetest"
 )
 
 const bulky = "CG-01-02" // 大件垃圾清运处置
 
-// budgetApp is the real server with the cases and budget routes over real
-// services; tokens holds a signed-in token per user name.
-type budgetApp struct {
-	app    *fiber.App
-	cases  *cases.Service
-	budget *budgetlink.Service
-	tokens map[string]string
-	ids    map[string]string
-}
+// budgetApp is the wired server with the users the budget tests act as.
+type budgetApp struct{ *fixture }
 
 func newBudgetApp(t *testing.T) budgetApp {
 	t.Helper()
-	st := storetest.New(t)
-	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), storetest.Logger())
-	acfg.BcryptCost = bcrypt.MinCost
-	sms := &budgetSMS{codes: map[string]string{}}
-	acfg.SMS = sms
-	authSvc, err := auth.NewService(st, org.Xicheng(), acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := cases.NewService(st, org.Xicheng(), photos, cases.Config{Users: authSvc, Logger: storetest.Logger()})
-	bl := budgetlink.NewService(st, budgetlink.Config{Org: org.Xicheng(), Logger: storetest.Logger()})
-	bl.SetCases(cs)
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: org.Xicheng(), Store: st, Logger: storetest.Logger(),
-		Groups: []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: bl}}})
-	a := budgetApp{app: app, cases: cs, budget: bl, tokens: map[string]string{}, ids: map[string]string{}}
-	for _, u := range []struct {
-		name  string
-		role  auth.Role
-		scope string
-	}{
-		{"finance", auth.RoleFinance, ""},
-		{"sxjk", auth.RoleSubdistrict, "xinjiekou"},
-		{"sds", auth.RoleSubdistrict, "desheng"},
-		{"cadre", auth.RoleCadre, "xinjiekou-yude"},
-	} {
-		created, err := authSvc.CreateUser(ctx, auth.NewUser{Username: u.name, Password: "password-" + u.name, Name: u.name, Role: u.role, Scope: u.scope})
-		if err != nil {
-			t.Fatalf("create %s: %v", u.name, err)
-		}
-		tok, err := authSvc.Login(ctx, u.name, "password-"+u.name, "192.0.2.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.tokens[u.name], a.ids[u.name] = tok.AccessToken, created.ID
-	}
-	const phone = "13800000009" // residents sign in with a text-message code
-	if err := authSvc.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := authSvc.VerifyOTP(ctx, phone, sms.code(phone), "192.0.2.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.tokens["resident"], a.ids["resident"] = tok.AccessToken, tok.User.ID
+	a := budgetApp{newFixture(t, fixtureOptions{})}
+	a.staff(t, "finance", auth.RoleFinance, "")
+	a.staff(t, "sxjk", auth.RoleSubdistrict, "xinjiekou")
+	a.staff(t, "sds", auth.RoleSubdistrict, "desheng")
+	a.staff(t, "cadre", auth.RoleCadre, "xinjiekou-yude")
+	a.resident(t, "resident", "13800000009")
 	return a
-}
-
-// budgetSMS keeps the last code texted to each phone.
-type budgetSMS struct {
-	mu    sync.Mutex
-	codes map[string]string
-}
-
-func (b *budgetSMS) Send(_ context.Context, phone, text string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.codes[phone] = regexp.MustCompile(`\d{6}`).FindString(text)
-	return nil
-}
-
-func (b *budgetSMS) code(phone string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.codes[phone]
-}
-
-// do sends a request as who ("" for anonymous); out may be nil, a *[]byte
-// for the raw body, or a value to decode JSON into.
-func (a budgetApp) do(t *testing.T, who, method, path string, body any, out any, header ...string) int {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return a.send(t, req, who, out)
-}
-
-func (a budgetApp) send(t *testing.T, req *http.Request, who string, out any) int {
-	t.Helper()
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+a.tokens[who])
-	}
-	resp, err := a.app.Test(req, 30_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if raw, ok := out.(*[]byte); ok {
-		*raw = data
-	} else if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", req.Method, req.URL, data, err)
-		}
-	}
-	return resp.StatusCode
 }
 
 type errBody struct {
@@ -168,7 +43,7 @@ type errBody struct {
 func (a budgetApp) line(t *testing.T, sub, item, name string, approved int64) budgetlink.BudgetLine {
 	t.Helper()
 	var l budgetlink.BudgetLine
-	if st := a.do(t, "finance", "POST", "/api/v1/budget/lines", map[string]any{
+	if st := a.call(t, "finance", "POST", "/api/v1/budget/lines", map[string]any{
 		"fiscal_year": 2026, "sub_district": sub, "item_code": item, "project_name": name, "approved_fen": approved,
 	}, &l); st != 201 {
 		t.Fatalf("create line: status %d", st)
@@ -196,12 +71,12 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		}
 		for _, tt := range tests {
 			var e errBody
-			if got := a.do(t, tt.who, "POST", "/api/v1/budget/lines", line(tt.sub), &e); got != tt.want {
+			if got := a.call(t, tt.who, "POST", "/api/v1/budget/lines", line(tt.sub), &e); got != tt.want {
 				t.Errorf("%q creating in %s: status %d (%+v), want %d", tt.who, tt.sub, got, e, tt.want)
 			}
 		}
 		var e errBody
-		if got := a.do(t, "finance", "POST", "/api/v1/budget/lines", map[string]any{"fiscal_year": 2026, "sub_district": "xinjiekou", "item_code": "ZZ-00-00", "project_name": "x", "approved_fen": -1}, &e); got != 400 ||
+		if got := a.call(t, "finance", "POST", "/api/v1/budget/lines", map[string]any{"fiscal_year": 2026, "sub_district": "xinjiekou", "item_code": "ZZ-00-00", "project_name": "x", "approved_fen": -1}, &e); got != 400 ||
 			e.Error.Fields["item_code"] == "" || e.Error.Fields["approved_fen"] == "" {
 			t.Errorf("invalid line: status %d, %+v", got, e)
 		}
@@ -210,16 +85,16 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		var page struct {
 			Items []budgetlink.BudgetLine `json:"items"`
 		}
-		if st := a.do(t, "sds", "GET", "/api/v1/budget/lines?year=2026", nil, &page); st != 200 || len(page.Items) != 1 || page.Items[0].SubDistrict != "desheng" {
+		if st := a.call(t, "sds", "GET", "/api/v1/budget/lines?year=2026", nil, &page); st != 200 || len(page.Items) != 1 || page.Items[0].SubDistrict != "desheng" {
 			t.Errorf("desheng staff list: status %d, %+v", st, page.Items)
 		}
-		if st := a.do(t, "sds", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, nil); st != 403 {
+		if st := a.call(t, "sds", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, nil); st != 403 {
 			t.Errorf("desheng staff listing xinjiekou: status %d, want 403", st)
 		}
-		if st := a.do(t, "finance", "GET", "/api/v1/budget/lines?year=2026&limit=1", nil, &page); st != 200 || len(page.Items) != 1 {
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines?year=2026&limit=1", nil, &page); st != 200 || len(page.Items) != 1 {
 			t.Errorf("finance page: status %d, %d items", st, len(page.Items))
 		}
-		if st := a.do(t, "finance", "GET", "/api/v1/budget/lines?year=abc", nil, nil); st != 400 {
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines?year=abc", nil, nil); st != 400 {
 			t.Errorf("bad year: status %d, want 400", st)
 		}
 	})
@@ -227,31 +102,31 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		var page struct {
 			Items []budgetlink.BudgetLine `json:"items"`
 		}
-		a.do(t, "finance", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, &page)
+		a.call(t, "finance", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, &page)
 		id := page.Items[0].ID
 		body := map[string]any{"kind": "decrease", "amount_fen": 200_000, "reason": "压减"}
-		if st := a.do(t, "sxjk", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil); st != 403 {
+		if st := a.call(t, "sxjk", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil); st != 403 {
 			t.Errorf("sub-district staff adjusting: status %d, want 403", st)
 		}
 		var adj budgetlink.Adjustment
-		if st := a.do(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-1"); st != 201 || adj.State != budgetlink.AdjustmentApplied {
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-1"); st != 201 || adj.State != budgetlink.AdjustmentApplied {
 			t.Errorf("adjust: status %d, %+v", st, adj)
 		}
-		if st := a.do(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil, "Idempotency-Key", "adj-1"); st != 201 {
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil, "Idempotency-Key", "adj-1"); st != 201 {
 			t.Errorf("repeat: status %d", st)
 		}
 		var e errBody
-		if st := a.do(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", map[string]any{"kind": "decrease", "amount_fen": 900_000, "reason": "压减"}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用额度不足") {
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", map[string]any{"kind": "decrease", "amount_fen": 900_000, "reason": "压减"}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用额度不足") {
 			t.Errorf("decrease beyond available: status %d, %+v", st, e)
 		}
 		var l budgetlink.BudgetLine
-		if st := a.do(t, "finance", "GET", "/api/v1/budget/lines/"+id, nil, &l); st != 200 || l.AdjustedFen != -200_000 || l.AvailableFen != 800_000 {
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines/"+id, nil, &l); st != 200 || l.AdjustedFen != -200_000 || l.AvailableFen != 800_000 {
 			t.Errorf("line after adjustments: status %d, %+v", st, l.Totals())
 		}
-		if st := a.do(t, "sxjk", "POST", "/api/v1/budget/lines/"+id+"/review", map[string]any{"stage": "during", "note": "事中检查：进度正常"}, &l); st != 200 || l.ReviewStage != "during" {
+		if st := a.call(t, "sxjk", "POST", "/api/v1/budget/lines/"+id+"/review", map[string]any{"stage": "during", "note": "事中检查：进度正常"}, &l); st != 200 || l.ReviewStage != "during" {
 			t.Errorf("review: status %d, stage %q", st, l.ReviewStage)
 		}
-		if st := a.do(t, "sds", "GET", "/api/v1/budget/lines/"+id, nil, nil); st != 403 {
+		if st := a.call(t, "sds", "GET", "/api/v1/budget/lines/"+id, nil, nil); st != 403 {
 			t.Errorf("other sub-district reading the line: status %d, want 403", st)
 		}
 	})
@@ -260,7 +135,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 func TestCatalogOverHTTP(t *testing.T) {
 	a := newBudgetApp(t)
 	var cat budgetlink.Catalog
-	if st := a.do(t, "", "GET", "/api/v1/catalog", nil, &cat); st != 200 || cat.FiscalYear != 2026 || len(cat.Items) < 140 {
+	if st := a.call(t, "", "GET", "/api/v1/catalog", nil, &cat); st != 200 || cat.FiscalYear != 2026 || len(cat.Items) < 140 {
 		t.Fatalf("catalog: status %d, year %d, %d items", st, cat.FiscalYear, len(cat.Items))
 	}
 	var raw []byte
@@ -268,7 +143,7 @@ func TestCatalogOverHTTP(t *testing.T) {
 	if st := a.send(t, req, "", &raw); st != 200 || !bytes.HasPrefix(raw, []byte("\uFEFF编码,名称")) {
 		t.Errorf("csv: status %d, starts %q", st, raw[:min(len(raw), 40)])
 	}
-	if st := a.do(t, "", "GET", "/api/v1/catalog?year=1999", nil, nil); st != 404 {
+	if st := a.call(t, "", "GET", "/api/v1/catalog?year=1999", nil, nil); st != 404 {
 		t.Errorf("unknown year: status %d, want 404", st)
 	}
 }
@@ -290,53 +165,53 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 	var sug struct {
 		Items []budgetlink.Suggestion `json:"items"`
 	}
-	if st := a.do(t, "sxjk", "GET", "/api/v1/catalog/suggest?case_id="+c.ID, nil, &sug); st != 200 || len(sug.Items) != 3 || sug.Items[0].Code != bulky {
+	if st := a.call(t, "sxjk", "GET", "/api/v1/catalog/suggest?case_id="+c.ID, nil, &sug); st != 200 || len(sug.Items) != 3 || sug.Items[0].Code != bulky {
 		t.Fatalf("suggest: status %d, %+v", st, sug.Items)
 	}
-	if st := a.do(t, "resident", "GET", "/api/v1/catalog/suggest?case_id="+c.ID, nil, nil); st != 403 {
+	if st := a.call(t, "resident", "GET", "/api/v1/catalog/suggest?case_id="+c.ID, nil, nil); st != 403 {
 		t.Errorf("resident asking for suggestions: status %d, want 403", st)
 	}
 	var classified cases.Case
-	if st := a.do(t, "sxjk", "POST", "/api/v1/cases/"+c.ID+"/catalog-item", map[string]any{"version": c.Version, "item_code": bulky}, &classified); st != 200 || classified.CatalogItem != bulky {
+	if st := a.call(t, "sxjk", "POST", "/api/v1/cases/"+c.ID+"/catalog-item", map[string]any{"version": c.Version, "item_code": bulky}, &classified); st != 200 || classified.CatalogItem != bulky {
 		t.Fatalf("confirm: status %d, %+v", st, classified.CatalogItem)
 	}
-	if st := a.do(t, "sxjk", "POST", "/api/v1/cases/"+c.ID+"/catalog-item", map[string]any{"version": c.Version, "item_code": bulky}, nil); st != 409 {
+	if st := a.call(t, "sxjk", "POST", "/api/v1/cases/"+c.ID+"/catalog-item", map[string]any{"version": c.Version, "item_code": bulky}, nil); st != 409 {
 		t.Errorf("confirm with a stale version: status %d, want 409", st)
 	}
 
 	path := "/api/v1/cases/" + c.ID + "/budget-link"
 	var e errBody
-	if st := a.do(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 100_001}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用 1000.00 元") {
+	if st := a.call(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 100_001}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用 1000.00 元") {
 		t.Errorf("link beyond available: status %d, %+v", st, e)
 	}
-	if st := a.do(t, "cadre", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 40_000}, nil); st != 403 {
+	if st := a.call(t, "cadre", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 40_000}, nil); st != 403 {
 		t.Errorf("cadre linking: status %d, want 403", st)
 	}
 	var link cases.BudgetLink
 	for i := 0; i < 2; i++ {
-		if st := a.do(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 40_000}, &link); st != 201 || link.ReservedFen != 40_000 {
+		if st := a.call(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 40_000}, &link); st != 201 || link.ReservedFen != 40_000 {
 			t.Fatalf("link #%d: status %d, %+v", i+1, st, link)
 		}
 	}
-	if st := a.do(t, "sxjk", "PATCH", path, map[string]any{"estimate_fen": 55_000}, &link); st != 200 || link.ReservedFen != 55_000 {
+	if st := a.call(t, "sxjk", "PATCH", path, map[string]any{"estimate_fen": 55_000}, &link); st != 200 || link.ReservedFen != 55_000 {
 		t.Errorf("re-estimate: status %d, %+v", st, link)
 	}
 	var got cases.Case
-	a.do(t, "sxjk", "GET", "/api/v1/cases/"+c.ID, nil, &got)
+	a.call(t, "sxjk", "GET", "/api/v1/cases/"+c.ID, nil, &got)
 	if got.Budget == nil || got.Budget.LineID != l.ID || got.Budget.ReservedFen != 55_000 {
 		t.Errorf("case budget copy = %+v", got.Budget)
 	}
 	var audit struct {
 		Items []budgetlink.AuditEntry `json:"items"`
 	}
-	if st := a.do(t, "finance", "GET", "/api/v1/budget/audit?case_id="+c.ID, nil, &audit); st != 200 || len(audit.Items) != 2 || audit.Items[0].Kind != budgetlink.AuditReestimate {
+	if st := a.call(t, "finance", "GET", "/api/v1/budget/audit?case_id="+c.ID, nil, &audit); st != 200 || len(audit.Items) != 2 || audit.Items[0].Kind != budgetlink.AuditReestimate {
 		t.Errorf("audit: status %d, %+v", st, audit.Items)
 	}
-	if st := a.do(t, "sxjk", "DELETE", path, nil, nil); st != 204 {
+	if st := a.call(t, "sxjk", "DELETE", path, nil, nil); st != 204 {
 		t.Errorf("unlink: status %d, want 204", st)
 	}
 	var after budgetlink.BudgetLine
-	a.do(t, "finance", "GET", "/api/v1/budget/lines/"+l.ID, nil, &after)
+	a.call(t, "finance", "GET", "/api/v1/budget/lines/"+l.ID, nil, &after)
 	if after.CommittedFen != 0 || after.AvailableFen != 100_000 {
 		t.Errorf("line after unlink = %+v", after.Totals())
 	}
@@ -358,12 +233,12 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 			{"sxjk", "/api/v1/reports/consistency?year=2026", 403},
 		}
 		for _, tt := range tests {
-			if got := a.do(t, tt.who, "GET", tt.path, nil, nil); got != tt.want {
+			if got := a.call(t, tt.who, "GET", tt.path, nil, nil); got != tt.want {
 				t.Errorf("%s GET %s: status %d, want %d", tt.who, tt.path, got, tt.want)
 			}
 		}
 		var rep budgetlink.DemandReport
-		a.do(t, "sxjk", "GET", "/api/v1/reports/demand?year=2026", nil, &rep)
+		a.call(t, "sxjk", "GET", "/api/v1/reports/demand?year=2026", nil, &rep)
 		if len(rep.Items) != 1 || rep.Items[0].Cases != 1 || rep.Items[0].FundedCases != 0 {
 			t.Errorf("demand = %+v", rep.Items)
 		}
@@ -457,7 +332,7 @@ func TestBudgetImportExportOverHTTP(t *testing.T) {
 	if len(rows) != 2 || rows[1][1] != "xinjiekou" || rows[1][4] != "500000" || rows[1][16] != "5000.00" {
 		t.Errorf("export rows = %v", rows)
 	}
-	if st := a.do(t, "sxjk", "GET", "/api/v1/budget/export?year=2026&sub_district=desheng", nil, nil); st != 403 {
+	if st := a.call(t, "sxjk", "GET", "/api/v1/budget/export?year=2026&sub_district=desheng", nil, nil); st != 403 {
 		t.Errorf("exporting another sub-district: status %d, want 403", st)
 	}
 }

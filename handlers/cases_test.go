@@ -2,31 +2,21 @@ package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"golang.org/x/crypto/bcrypt"
-
 	"minsheng/cases"
 	"minsheng/cases/casestest"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
 	"minsheng/internal/media"
-	"minsheng/internal/org"
-	"minsheng/internal/store"
-	"minsheng/internal/store/storetest"
 )
 
 const (
@@ -37,137 +27,20 @@ const (
 	hPhone    = "13912345678"
 )
 
-// casesApp is the real server with the cases routes, real auth and a
-// local photo store; tokens holds a signed-in token per role name.
-type casesApp struct {
-	app     *fiber.App
-	auth    *auth.Service
-	tokens  map[string]string
-	userIDs map[string]string
-}
-
-type otpBox struct {
-	mu   sync.Mutex
-	last map[string]string
-}
-
-func (b *otpBox) Send(_ context.Context, phone, text string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.last[phone] = regexp.MustCompile(`\d{6}`).FindString(text)
-	return nil
-}
+// casesApp is the wired server with the users the cases tests act as.
+type casesApp struct{ *fixture }
 
 func newCasesApp(t *testing.T) casesApp {
 	t.Helper()
-	st := storetest.New(t)
-	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	box := &otpBox{last: map[string]string{}}
-	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), storetest.Logger())
-	acfg.BcryptCost = bcrypt.MinCost
-	acfg.SMS = box
-	authSvc, err := auth.NewService(st, org.Xicheng(), acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := cases.NewService(st, org.Xicheng(), photos, cases.Config{
-		Users:       authSvc,
-		PhotoLimits: media.Limits{MaxBytes: 256 << 10},
-		Logger:      storetest.Logger(),
-	})
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: org.Xicheng(), Store: st, Logger: storetest.Logger(),
-		Groups: []handlers.RouteGroup{handlers.CasesAPI{Cases: svc, Media: photos}}})
-	a := casesApp{app: app, auth: authSvc, tokens: map[string]string{}, userIDs: map[string]string{}}
-
-	staffUsers := []struct {
-		name  string
-		role  auth.Role
-		scope string
-	}{
-		{"staff", auth.RoleSubdistrict, hSub},
-		{"stafffar", auth.RoleSubdistrict, hSubFar},
-		{"cadre", auth.RoleCadre, hComm},
-		{"cadrenext", auth.RoleCadre, hCommNext},
-		{"finance", auth.RoleFinance, ""},
-	}
-	for _, u := range staffUsers {
-		created, err := authSvc.CreateUser(ctx, auth.NewUser{Username: u.name, Password: "password-" + u.name, Name: u.name, Role: u.role, Scope: u.scope})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := authSvc.Login(ctx, u.name, "password-"+u.name, "192.0.2.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.tokens[u.name], a.userIDs[u.name] = tok.AccessToken, created.ID
-	}
-	for name, phone := range map[string]string{"resident": "13800000001", "neighbour": "13800000002"} {
-		if err := authSvc.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
-			t.Fatal(err)
-		}
-		box.mu.Lock()
-		code := box.last[phone]
-		box.mu.Unlock()
-		tok, err := authSvc.VerifyOTP(ctx, phone, code, "192.0.2.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.tokens[name], a.userIDs[name] = tok.AccessToken, tok.User.ID
-	}
+	a := casesApp{newFixture(t, fixtureOptions{photoLimits: media.Limits{MaxBytes: 256 << 10}})}
+	a.staff(t, "staff", auth.RoleSubdistrict, hSub)
+	a.staff(t, "stafffar", auth.RoleSubdistrict, hSubFar)
+	a.staff(t, "cadre", auth.RoleCadre, hComm)
+	a.staff(t, "cadrenext", auth.RoleCadre, hCommNext)
+	a.staff(t, "finance", auth.RoleFinance, "")
+	a.resident(t, "resident", "13800000001")
+	a.resident(t, "neighbour", "13800000002")
 	return a
-}
-
-// call sends a JSON request as who ("" for anonymous) and decodes the
-// answer into out when non-nil.
-func (a casesApp) call(t *testing.T, who, method, path string, body any, out any, header ...string) int {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		if s, ok := body.(string); ok {
-			r = strings.NewReader(s)
-		} else {
-			b, _ := json.Marshal(body)
-			r = bytes.NewReader(b)
-		}
-	}
-	req := httptest.NewRequest(method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return a.send(t, req, who, out)
-}
-
-func (a casesApp) send(t *testing.T, req *http.Request, who string, out any) int {
-	t.Helper()
-	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+a.tokens[who])
-	}
-	resp, err := a.app.Test(req, 20_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if raw, ok := out.(*[]byte); ok {
-			*raw = data
-		} else if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", req.Method, req.URL, data, err)
-		}
-	}
-	return resp.StatusCode
 }
 
 // upload posts a photo as multipart/form-data.
@@ -263,7 +136,7 @@ func TestCasesHTTPResidentPath(t *testing.T) {
 		t.Errorf("filed_at %q is not RFC 3339", c.FiledAt)
 	}
 	c = a.step(t, "staff", c, "accept", nil, 200)
-	c = a.step(t, "staff", c, "assign", map[string]any{"cadre_id": a.userIDs["cadre"]}, 200)
+	c = a.step(t, "staff", c, "assign", map[string]any{"cadre_id": a.ids["cadre"]}, 200)
 	c = a.step(t, "cadre", c, "assess", map[string]any{"estimate_fen": 50000, "households": 12, "risk": 2, "note": "需更换灯具"}, 200)
 	if c.Assessment == nil || c.Assessment.EstimateFen != 50000 {
 		t.Errorf("assessment = %+v", c.Assessment)
@@ -417,7 +290,7 @@ func TestCasesHTTPPhoneMasking(t *testing.T) {
 	a := newCasesApp(t)
 	c := a.file(t)
 	c = a.step(t, "staff", c, "accept", nil, 200)
-	a.step(t, "staff", c, "assign", map[string]any{"cadre_id": a.userIDs["cadre"]}, 200)
+	a.step(t, "staff", c, "assign", map[string]any{"cadre_id": a.ids["cadre"]}, 200)
 	masked := auth.MaskPhone(hPhone)
 	tests := []struct {
 		who       string
