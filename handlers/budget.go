@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
+	"minsheng/internal/auth"
 )
 
 // BudgetAPI serves the catalog, budget lines, case↔line links and the
@@ -38,9 +40,9 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 	api.Post("/cases/:id/budget-link", a.link)
 	api.Patch("/cases/:id/budget-link", a.reestimate)
 	api.Delete("/cases/:id/budget-link", a.unlink)
-	api.Get("/reports/execution", a.execution)
-	api.Get("/reports/adjustments", a.adjustmentReport)
-	api.Get("/reports/demand", a.demand)
+	api.Get("/reports/execution", yearReport(a.Budget.ExecutionReport))
+	api.Get("/reports/adjustments", yearReport(a.Budget.AdjustmentReport))
+	api.Get("/reports/demand", yearReport(a.Budget.DemandReport))
 	api.Get("/reports/consistency", a.consistency)
 }
 
@@ -402,52 +404,24 @@ func reportArgs(c *fiber.Ctx) (year int, sub string, err error) {
 	return year, c.Query("sub_district"), badQuery(bad)
 }
 
-func (a BudgetAPI) execution(c *fiber.Ctx) error {
-	p, err := Principal(c)
-	if err != nil {
-		return err
+// yearReport serves a report that takes the caller, a fiscal year and an
+// optional sub-district; the service checks the caller's scope.
+func yearReport[T any](report func(context.Context, auth.Principal, int, string) (T, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := Principal(c)
+		if err != nil {
+			return err
+		}
+		year, sub, err := reportArgs(c)
+		if err != nil {
+			return err
+		}
+		rep, err := report(c.UserContext(), p, year, sub)
+		if err != nil {
+			return err
+		}
+		return c.JSON(rep)
 	}
-	year, sub, err := reportArgs(c)
-	if err != nil {
-		return err
-	}
-	rep, err := a.Budget.ExecutionReport(c.UserContext(), p, year, sub)
-	if err != nil {
-		return err
-	}
-	return c.JSON(rep)
-}
-
-func (a BudgetAPI) adjustmentReport(c *fiber.Ctx) error {
-	p, err := Principal(c)
-	if err != nil {
-		return err
-	}
-	year, sub, err := reportArgs(c)
-	if err != nil {
-		return err
-	}
-	rep, err := a.Budget.AdjustmentReport(c.UserContext(), p, year, sub)
-	if err != nil {
-		return err
-	}
-	return c.JSON(rep)
-}
-
-func (a BudgetAPI) demand(c *fiber.Ctx) error {
-	p, err := Principal(c)
-	if err != nil {
-		return err
-	}
-	year, sub, err := reportArgs(c)
-	if err != nil {
-		return err
-	}
-	rep, err := a.Budget.DemandReport(c.UserContext(), p, year, sub)
-	if err != nil {
-		return err
-	}
-	return c.JSON(rep)
 }
 
 func (a BudgetAPI) consistency(c *fiber.Ctx) error {
