@@ -22,6 +22,14 @@ import (
 // shanghai is where fiscal years are counted; China keeps UTC+8 all year.
 var shanghai = time.FixedZone("CST", 8*3600)
 
+// filedIn selects the cases filed in a fiscal year (Asia/Shanghai), so
+// reports read that year's cases rather than every case.
+func filedIn(f cases.Filter, fiscalYear int) cases.Filter {
+	f.FiledFrom = time.Date(fiscalYear, 1, 1, 0, 0, 0, 0, shanghai)
+	f.FiledTo = time.Date(fiscalYear+1, 1, 1, 0, 0, 0, 0, shanghai)
+	return f
+}
+
 // Service implements cases.MoneyEffects.
 var _ cases.MoneyEffects = (*Service)(nil)
 
@@ -304,7 +312,7 @@ func (b casesBook) setCopy(ctx context.Context, caseID string, c *caseCopy, note
 }
 
 func (b casesBook) eachLinked(ctx context.Context, fn func(caseID string, c *caseCopy) error) error {
-	return b.cs.EachCase(ctx, cases.Filter{}, func(c *cases.Case) error {
+	return b.cs.EachCase(ctx, cases.Filter{HasBudget: true}, func(c *cases.Case) error {
 		if c.Budget == nil {
 			return nil
 		}

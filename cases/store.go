@@ -43,6 +43,10 @@ var Indexes = []store.Index{
 	{Collection: casesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
 	// Similar: open cases of one community and area, recent first.
 	{Collection: casesCollection, Name: "similar", Keys: keys("location.community", "area", "status", "-filed_at")},
+	// Cases linked to a budget line (Filter.HasBudget): budgetlink's checker.
+	// Filing-time ranges (Filter.FiledFrom/FiledTo) use filed,
+	// subdistrict_filed and the other *_filed indexes above.
+	{Collection: casesCollection, Name: "budget_line", Keys: keys("budget.line_id", "filed_at")},
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
 }
@@ -131,6 +135,12 @@ type Filter struct {
 	Overdue bool
 	// Text matches the title, case-insensitively, literally.
 	Text string
+	// HasBudget keeps only cases that carry a copy of a budget link
+	// (budgetlink's checker and reports), so they need not read them all.
+	HasBudget bool
+	// FiledFrom and FiledTo bound the filing time, FiledFrom ≤ filed_at <
+	// FiledTo (a fiscal year, say); a zero time leaves that side open.
+	FiledFrom, FiledTo time.Time
 	// Sort is SortFiled (default) or SortDeadline.
 	Sort string
 	// Cursor is the opaque next-page token Find returned.
@@ -180,6 +190,9 @@ func (f *Filter) check() error {
 	if utf8Len(f.Text) > maxTitle {
 		fields["text"] = fmt.Sprintf("不能超过%d字", maxTitle)
 	}
+	if !f.FiledFrom.IsZero() && !f.FiledTo.IsZero() && !f.FiledTo.After(f.FiledFrom) {
+		fields["filed_to"] = "须晚于起始时间"
+	}
 	switch f.Sort {
 	case "":
 		f.Sort = SortFiled
@@ -218,6 +231,22 @@ func (f Filter) query(now time.Time) bson.D {
 		// DueAt of a case without a running deadline is far in the
 		// future, so this alone selects overdue open cases.
 		q = append(q, bson.E{Key: "due_at", Value: bson.D{{Key: "$lt", Value: now}}})
+	}
+	if f.HasBudget {
+		// A copy always names its line. $gt "" rather than $exists: an
+		// ordinary index serves it as a range, where $exists:true would
+		// walk the whole index on MongoDB.
+		q = append(q, bson.E{Key: "budget.line_id", Value: bson.D{{Key: "$gt", Value: ""}}})
+	}
+	if !f.FiledFrom.IsZero() || !f.FiledTo.IsZero() {
+		r := bson.D{}
+		if !f.FiledFrom.IsZero() {
+			r = append(r, bson.E{Key: "$gte", Value: f.FiledFrom.UTC()})
+		}
+		if !f.FiledTo.IsZero() {
+			r = append(r, bson.E{Key: "$lt", Value: f.FiledTo.UTC()})
+		}
+		q = append(q, bson.E{Key: "filed_at", Value: r})
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
 		q = append(q, bson.E{Key: "title", Value: bson.D{

@@ -265,6 +265,11 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 		return RatesReport{}, minsheng.Invalid("统计期间无效", fields)
 	}
 	period := allocation.Period{From: from, To: to}
+	// The store narrows the scan to the period; an empty or inverted one
+	// is left to ComputeRates, so only a proper range goes to the filter.
+	if to.After(from) {
+		f.FiledFrom, f.FiledTo = from, to
+	}
 	var facts []allocation.CaseFact
 	err := s.cases.EachCase(ctx, f, func(c *cases.Case) error {
 		if !countsInRates(c) || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
