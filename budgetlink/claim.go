@@ -34,14 +34,16 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
-	"minsheng/internal/store"
 )
 
 const claimsCollection = "case_budget_claims"
 
-// claimStaleIndex serves Check's look for stale claims (it is part of
-// Indexes); a claim is otherwise found, and kept unique, by its _id.
-var claimStaleIndex = store.Index{Collection: claimsCollection, Name: "updated", Keys: bson.D{{Key: "updated_at", Value: 1}}}
+// Claims need no index of their own in Indexes: every query finds a claim
+// by its _id (the case id), whose index is also what makes the claim
+// unique, and Check reads the collection whole, as it reads every line.
+// On a sharded cluster the collection stays unsharded or is sharded on
+// {_id: 1}: MongoDB only enforces _id uniqueness across shards when _id is
+// the shard key.
 
 // caseClaim says which line holds (or is about to hold) a case's money.
 type caseClaim struct {

@@ -45,7 +45,7 @@ var Indexes = []store.Index{
 	{Collection: auditCollection, Name: "line", Keys: bson.D{{Key: "line_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "case", Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "scope", Keys: bson.D{{Key: "sub_district", Value: 1}, {Key: "at", Value: 1}}},
-	claimStaleIndex,
+	// case_budget_claims: by _id only (claim.go).
 }
 
 // Reservation states. Only reserved and spent entries are live; a released
