@@ -149,6 +149,7 @@ type Case struct {
 	ID          string   `bson:"_id" json:"id"`
 	Number      string   `bson:"number" json:"number"` // XC2026-000123
 	Area        string   `bson:"area" json:"area"`     // catalog area code
+	AreaLabel   string   `bson:"-" json:"area_label"`  // 城市管理, for display
 	Title       string   `bson:"title" json:"title"`
 	Description string   `bson:"description" json:"description"`
 	Location    Location `bson:"location" json:"location"`
@@ -325,11 +326,13 @@ func (c *Case) CanSeeContact(p auth.Principal) bool {
 // trackers), no other residents' ids. It is the one place that decides.
 func (c *Case) Redact(p auth.Principal) *Case {
 	v := *c
-	v.Photos = append([]Photo(nil), c.Photos...)
-	v.Timeline = append([]Event(nil), c.Timeline...)
+	// Empty lists stay lists in JSON ([] not null), so clients can iterate.
+	v.Photos = append([]Photo{}, c.Photos...)
+	v.Timeline = append([]Event{}, c.Timeline...)
 	v.Cosigners = append([]string(nil), c.Cosigners...)
 	v.CosignCount = len(c.Cosigners)
 	v.StatusLabel = c.Status.Label()
+	v.AreaLabel = AreaName(c.Area)
 	if !c.CanSeeContact(p) {
 		v.ContactPhone = auth.MaskPhone(c.ContactPhone)
 		v.ContactName = maskName(c.ContactName)

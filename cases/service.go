@@ -164,6 +164,7 @@ func (s *Service) FindByID(ctx context.Context, id string) (*Case, error) {
 	}
 	c.CosignCount = len(c.Cosigners)
 	c.StatusLabel = c.Status.Label()
+	c.AreaLabel = AreaName(c.Area)
 	c.Overdue = c.IsOverdue(s.now())
 	return c, nil
 }

@@ -465,3 +465,26 @@ func TestCasesHTTPSimilarAndCosign(t *testing.T) {
 		t.Errorf("second cosign: status %d, want 409", st)
 	}
 }
+
+// TestCasesHTTPJSONShape pins what clients iterate and display: lists are
+// [] rather than null on a fresh case, and codes come with Chinese labels.
+func TestCasesHTTPJSONShape(t *testing.T) {
+	a := newCasesApp(t)
+	var raw []byte
+	if code := a.call(t, "resident", "POST", "/api/v1/cases", newCaseBody(), &raw); code != 201 {
+		t.Fatalf("file: %d %s", code, raw)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if photos, ok := got["photos"].([]any); !ok || len(photos) != 0 {
+		t.Errorf("photos = %#v, want []", got["photos"])
+	}
+	if tl, ok := got["timeline"].([]any); !ok || len(tl) != 1 {
+		t.Errorf("timeline = %#v, want one event", got["timeline"])
+	}
+	if got["area_label"] != "城市管理" || got["status_label"] != "待受理" {
+		t.Errorf("labels: area %v, status %v", got["area_label"], got["status_label"])
+	}
+}
