@@ -55,6 +55,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
+	// ProxyHeader and TrustedProxies make the client's address come from
+	// a trusted reverse proxy's header (rate limits, logs); empty: the
+	// connection's address.
+	ProxyHeader    string
+	TrustedProxies []string
 }
 
 // Server holds the dependencies the handlers share.
@@ -88,7 +93,11 @@ func New(cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		// Values read from a request are copied, so nothing a handler keeps
 		// is overwritten when fasthttp reuses its buffers (STYLE.md 9).
-		Immutable: true,
+		Immutable:               true,
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: cfg.ProxyHeader != "",
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	app.Use(s.recoverPanic)
 	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))

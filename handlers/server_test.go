@@ -38,6 +38,12 @@ func (panicGroup) Routes(api fiber.Router, _ *handlers.Server) {
 
 func newTestApp(t *testing.T, tweak ...func(*auth.Config)) testApp {
 	t.Helper()
+	return newTestAppWith(t, handlers.Config{}, tweak...)
+}
+
+// newTestAppWith builds the app with hc's proxy settings and extra groups.
+func newTestAppWith(t *testing.T, hc handlers.Config, tweak ...func(*auth.Config)) testApp {
+	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if err := st.EnsureIndexes(ctx, auth.Indexes); err != nil {
@@ -52,7 +58,9 @@ func newTestApp(t *testing.T, tweak ...func(*auth.Config)) testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Auth: svc, Org: org.Xicheng(), Store: st, Logger: storetest.Logger(), Groups: []handlers.RouteGroup{panicGroup{}}})
+	hc.Auth, hc.Org, hc.Store, hc.Logger = svc, org.Xicheng(), st, storetest.Logger()
+	hc.Groups = append(hc.Groups, panicGroup{})
+	app := handlers.New(hc)
 	return testApp{app: app, auth: svc}
 }
 
@@ -356,4 +364,83 @@ func TestBodyOverLimitRealServer(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error.Code != "too_large" {
 		t.Errorf("error = %+v (%v), want too_large", e.Error, err)
 	}
+}
+
+// TestRateLimitBehindProxy: behind a trusted proxy each client is limited
+// by its own address; without trust the header is ignored, so a client
+// cannot dodge the limit by inventing addresses.
+func TestRateLimitBehindProxy(t *testing.T) {
+	limit := func(c *auth.Config) { c.LoginPerIP = auth.Limit{N: 2, Window: time.Hour} }
+	attempt := func(a testApp, ip string) int {
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"nobody","password":"wrong-password"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Real-IP", ip)
+		resp, err := a.app.Test(req, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	t.Run("trusted proxy", func(t *testing.T) {
+		// app.Test connections come from 0.0.0.0.
+		a := newTestAppWith(t, handlers.Config{ProxyHeader: "X-Real-IP", TrustedProxies: []string{"0.0.0.0"}}, limit)
+		for i := 0; i < 2; i++ {
+			attempt(a, "203.0.113.1")
+		}
+		if got := attempt(a, "203.0.113.1"); got != 429 {
+			t.Errorf("third attempt from one client: %d, want 429", got)
+		}
+		if got := attempt(a, "203.0.113.2"); got != 401 {
+			t.Errorf("another client: %d, want 401 (not limited)", got)
+		}
+	})
+	t.Run("untrusted header ignored", func(t *testing.T) {
+		a := newTestAppWith(t, handlers.Config{}, limit)
+		attempt(a, "198.51.100.1")
+		attempt(a, "198.51.100.2")
+		if got := attempt(a, "198.51.100.3"); got != 429 {
+			t.Errorf("invented addresses: %d, want 429", got)
+		}
+	})
+}
+
+type slowGroup struct{ started chan struct{} }
+
+func (g slowGroup) Routes(api fiber.Router, _ *handlers.Server) {
+	api.Get("/test/slow", func(c *fiber.Ctx) error {
+		close(g.started)
+		time.Sleep(300 * time.Millisecond)
+		return c.JSON(fiber.Map{"done": true})
+	})
+}
+
+// TestShutdownFinishesInFlight: serve's graceful shutdown lets a request
+// already being handled finish with its answer.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	g := slowGroup{started: make(chan struct{})}
+	a := newTestAppWith(t, handlers.Config{Groups: []handlers.RouteGroup{g}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.app.Listener(ln) }()
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/api/v1/test/slow")
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	<-g.started
+	if err := a.app.ShutdownWithTimeout(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-status; got != 200 {
+		t.Errorf("in-flight request: status %d, want 200", got)
+	}
+	<-served
 }

@@ -218,7 +218,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
 	}
 
-	app := handlers.New(handlers.Config{Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups()})
+	app := handlers.New(handlers.Config{
+		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(),
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
+	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("unable to listen on %s: %w", cfg.Addr, err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,11 @@ type Config struct {
 	PublicURL     string        // MINSHENG_PUBLIC_URL
 	RetentionDays int           // MINSHENG_RETENTION_DAYS
 	CasePrefix    string        // MINSHENG_CASE_PREFIX
+	// ProxyHeader names the header a trusted reverse proxy puts the
+	// client's address in (X-Real-IP); rate limits per IP need it behind a
+	// load balancer, where every request comes from the balancer.
+	ProxyHeader    string   // MINSHENG_PROXY_HEADER
+	TrustedProxies []string // MINSHENG_TRUSTED_PROXIES
 }
 
 // setting is one row of the table: env name, flag name, default, help, and
@@ -126,6 +132,20 @@ var settings = []setting{
 		c.CasePrefix = v
 		return nil
 	}},
+	{env: "MINSHENG_PROXY_HEADER", flag: "proxy-header", def: "", help: "header with the client address set by a trusted reverse proxy, e.g. X-Real-IP", set: str(func(c *Config) *string { return &c.ProxyHeader })},
+	{env: "MINSHENG_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", help: "comma-separated proxy IPs or CIDRs whose proxy header is believed", set: func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				return fmt.Errorf("%q is neither an IP nor a CIDR", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
 }
 
 // Load reads the environment through getenv and then the flags in args.
@@ -150,6 +170,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		if err := s.set(&c, *vals[i]); err != nil {
 			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, *vals[i], err))
 		}
+	}
+	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		problems = append(problems, "MINSHENG_PROXY_HEADER needs MINSHENG_TRUSTED_PROXIES, or any client could choose its own address")
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
 		problems = append(problems, "S3_ENDPOINT needs S3_ACCESS_KEY, S3_SECRET_KEY and S3_BUCKET")
@@ -224,6 +247,10 @@ func (c Config) get(env string) string {
 		return strconv.Itoa(c.RetentionDays)
 	case "MINSHENG_CASE_PREFIX":
 		return c.CasePrefix
+	case "MINSHENG_PROXY_HEADER":
+		return c.ProxyHeader
+	case "MINSHENG_TRUSTED_PROXIES":
+		return strings.Join(c.TrustedProxies, ",")
 	}
 	return ""
 }

@@ -66,3 +66,23 @@ func TestSecretsMasked(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, out)
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"MINSHENG_PROXY_HEADER": "X-Real-IP", "MINSHENG_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != "127.0.0.1" {
+		t.Errorf("trusted = %v", c.TrustedProxies)
+	}
+	for name, e := range map[string]map[string]string{
+		"header without proxies": {"MINSHENG_PROXY_HEADER": "X-Real-IP"},
+		"bad proxy":              {"MINSHENG_PROXY_HEADER": "X-Real-IP", "MINSHENG_TRUSTED_PROXIES": "lb.local"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Load(nil, env(e), io.Discard); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
