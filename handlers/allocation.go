@@ -40,15 +40,9 @@ func allocYearParam(c *fiber.Ctx) (int, error) {
 
 // allocYearQuery reads the optional ?year= parameter (0 when absent).
 func allocYearQuery(c *fiber.Ctx) (int, error) {
-	v := c.Query("year")
-	if v == "" {
-		return 0, nil
-	}
-	y, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, minsheng.Invalid("查询条件无效", map[string]string{"year": "须为整数"})
-	}
-	return y, nil
+	year, bad := 0, map[string]string{}
+	queryInt(c, "year", &year, bad)
+	return year, badQuery(bad)
 }
 
 func (a AllocationAPI) weights(c *fiber.Ctx) error {
@@ -96,11 +90,10 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit := 0
-	if v := c.Query("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil {
-			return minsheng.Invalid("查询条件无效", map[string]string{"limit": "须为整数"})
-		}
+	limit, bad := 0, map[string]string{}
+	queryInt(c, "limit", &limit, bad)
+	if err := badQuery(bad); err != nil {
+		return err
 	}
 	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{
 		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor"), Limit: limit})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -44,28 +43,6 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/reports/adjustments", yearReport(a.Budget.AdjustmentReport))
 	api.Get("/reports/demand", yearReport(a.Budget.DemandReport))
 	api.Get("/reports/consistency", a.consistency)
-}
-
-// queryInt reads an optional integer query parameter into *dst, recording
-// a message in bad when it is not one.
-func queryInt(c *fiber.Ctx, name string, dst *int, bad map[string]string) {
-	v := c.Query(name)
-	if v == "" {
-		return
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		bad[name] = "须为整数"
-		return
-	}
-	*dst = n
-}
-
-func badQuery(bad map[string]string) error {
-	if len(bad) > 0 {
-		return minsheng.Invalid("查询条件无效", bad)
-	}
-	return nil
 }
 
 // catalog is public: residents and staff read the same classification.
