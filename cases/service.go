@@ -91,6 +91,10 @@ type Service struct {
 	money  MoneyEffects
 	// sem bounds concurrent photo decoding: each may take a few hundred MB.
 	sem chan struct{}
+	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
+	// after the kept case received the duplicate's voices and photos and
+	// before the duplicate is closed.
+	faultAfterMergeCopy func() error
 }
 
 // NewService returns the service on st; photos keeps the blobs.

@@ -163,6 +163,55 @@ func TestMerge(t *testing.T) {
 	})
 }
 
+// TestMergeCrashBetweenCopyAndClose: a merge stopped after the kept case
+// got the duplicate's voices and photos leaves the duplicate open; the
+// retried merge closes it without copying anything twice.
+func TestMergeCrashBetweenCopyAndClose(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.submit(t, resident, input())
+	dup := e.submit(t, neighbour, input())
+	if _, err := e.svc.AddPhoto(ctx, neighbour, dup.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+		t.Fatal(err)
+	}
+	dup, _ = e.svc.FindByID(ctx, dup.ID)
+
+	crash := errors.New("killed")
+	cases.SetMergeFault(e.svc, func() error { return crash })
+	if _, err := e.svc.Merge(ctx, staff, dup.ID, dup.Version, kept.ID, ""); !errors.Is(err, crash) {
+		t.Fatalf("merge with fault: %v", err)
+	}
+	mid, _ := e.svc.FindByID(ctx, dup.ID)
+	if mid.Status != cases.StatusSubmitted {
+		t.Fatalf("duplicate after the crash: %s, want still open", mid.Status)
+	}
+
+	cases.SetMergeFault(e.svc, nil)
+	got, err := e.svc.Merge(ctx, staff, mid.ID, mid.Version, kept.ID, "")
+	if err != nil {
+		t.Fatalf("retried merge: %v", err)
+	}
+	if got.Status != cases.StatusMerged {
+		t.Errorf("duplicate: %s, want merged", got.Status)
+	}
+	k, _ := e.svc.FindByID(ctx, kept.ID)
+	if len(k.Photos) != 1 || k.PhotoCount != 1 {
+		t.Errorf("kept photos = %d (count %d), want 1", len(k.Photos), k.PhotoCount)
+	}
+	if len(k.Cosigners) != 1 || k.Cosigners[0] != neighbour.UserID {
+		t.Errorf("kept co-signers = %v, want only the neighbour once", k.Cosigners)
+	}
+	merged := 0
+	for _, ev := range k.Timeline {
+		if ev.Action == cases.ActMergedIn {
+			merged++
+		}
+	}
+	if merged != 1 {
+		t.Errorf("merged-in events on the kept case = %d, want 1", merged)
+	}
+}
+
 func TestFind(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

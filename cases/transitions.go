@@ -343,6 +343,11 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	if err := s.copyInto(ctx, p, c, kept); err != nil {
 		return nil, err
 	}
+	if s.faultAfterMergeCopy != nil {
+		if err := s.faultAfterMergeCopy(); err != nil {
+			return nil, err
+		}
+	}
 	return s.finish(ctx, p, c, version, ActMerge, StatusMerged, bson.D{
 		{Key: "merged_into", Value: kept.ID},
 		{Key: "responded_at", Value: now},
