@@ -238,12 +238,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests")
-	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+	// fasthttp waits for idle keep-alive connections too, up to their read
+	// timeout; bounding the wait keeps the whole stop inside a container's
+	// grace period (10 s by default), so the store is always closed cleanly.
+	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
 		logger.Error("shutdown", "err", err)
 	}
 	<-served
 	return nil
 }
+
+// shutdownTimeout bounds how long a stop waits for requests in flight.
+const shutdownTimeout = 7 * time.Second
 
 func engineName(st *store.Store) string {
 	switch {
