@@ -108,6 +108,14 @@ func (d *deps) init(ctx context.Context) error {
 	// a case; SetCases wires both directions (cases never imports it).
 	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
 	d.budget.SetCases(d.cases)
+	// Load this fiscal year's catalog now so a broken data file shows at
+	// start; a year without one is served (older years still work) but
+	// finance must add its catalog before booking lines in it.
+	year := time.Now().In(zone).Year()
+	if _, err := d.budget.Catalog(year); err != nil {
+		d.logger.Warn("no expenditure catalog for the current fiscal year; add budgetlink/catalogdata/fy<year>.json",
+			"fiscal_year", year, "available", budgetlink.CatalogFiscalYears())
+	}
 	d.planning = planning.NewService(d.store, d.budget, d.cases, planning.Config{Org: dir, Logger: d.logger, Zone: zone})
 	return nil
 }
