@@ -22,9 +22,9 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/allocation/weights/:year", a.weights)
 	api.Put("/allocation/weights/:year", a.setWeights)
 	api.Get("/allocation/priorities", a.priorities)
-	api.Post("/allocation/runs", a.startRun)
+	api.Post("/allocation/runs", withBody(a.Planning.StartRun))
 	api.Get("/allocation/runs/:id", a.run)
-	api.Post("/allocation/factor", a.factor)
+	api.Post("/allocation/factor", withBody(a.Planning.AllocateByFactors))
 	api.Get("/reports/completion", a.completion)
 	api.Get("/reports/rates", a.rates)
 }
@@ -103,44 +103,12 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 	return JSON(c, list)
 }
 
-func (a AllocationAPI) startRun(c *fiber.Ctx) error {
-	p, err := Principal(c)
-	if err != nil {
-		return err
-	}
-	var req planning.RunRequest
-	if err := BindJSON(c, &req); err != nil {
-		return err
-	}
-	rep, err := a.Planning.StartRun(c.UserContext(), p, req)
-	if err != nil {
-		return err
-	}
-	return JSON(c, rep)
-}
-
 func (a AllocationAPI) run(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
 		return err
 	}
 	rep, err := a.Planning.Run(c.UserContext(), p, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return JSON(c, rep)
-}
-
-func (a AllocationAPI) factor(c *fiber.Ctx) error {
-	p, err := Principal(c)
-	if err != nil {
-		return err
-	}
-	var req planning.FactorRequest
-	if err := BindJSON(c, &req); err != nil {
-		return err
-	}
-	rep, err := a.Planning.AllocateByFactors(c.UserContext(), p, req)
 	if err != nil {
 		return err
 	}

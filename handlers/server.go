@@ -341,6 +341,26 @@ func BindJSON(c *fiber.Ctx, v any) error {
 	return decodeStrict(body, v)
 }
 
+// withBody serves a request whose JSON body is the whole input of one
+// service call, answering 200 with its result.
+func withBody[In, Out any](call func(context.Context, auth.Principal, In) (Out, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := Principal(c)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := BindJSON(c, &in); err != nil {
+			return err
+		}
+		out, err := call(c.UserContext(), p, in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
 // JSON writes v with status 200, or the given status.
 func JSON(c *fiber.Ctx, v any, status ...int) error {
 	if len(status) > 0 {
