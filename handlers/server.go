@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"strconv"
@@ -60,6 +61,8 @@ type Config struct {
 	// connection's address.
 	ProxyHeader    string
 	TrustedProxies []string
+	// Static holds the front ends (static.FS); nil serves the API only.
+	Static fs.FS
 }
 
 // Server holds the dependencies the handlers share.
@@ -126,6 +129,9 @@ func New(cfg Config) *fiber.App {
 	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
 	for _, g := range cfg.Groups {
 		g.Routes(api, s)
+	}
+	if cfg.Static != nil {
+		mountStatic(app, cfg.Static)
 	}
 	app.Use(func(c *fiber.Ctx) error {
 		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())

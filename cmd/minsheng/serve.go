@@ -25,6 +25,7 @@ import (
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
+	"minsheng/static"
 )
 
 // deps is everything serve and the other subcommands build from config.
@@ -228,7 +229,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(),
-		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies,
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Copies the one browser-loadable file of each front-end library from
+// node_modules into static/vendor/<name>@<version>/ (FRONTEND.md's table),
+// replacing process.env.NODE_ENV where a package still contains it, and
+// verifying none is left. The vendored files are committed, so `go run`
+// serves the real UI on a fresh clone without npm; `--check` (run by CI
+// after `npm ci`) fails when the committed copies differ from what this
+// script would write, so nobody edits a vendored file by hand.
+//
+//   node static/vendor.mjs          write static/vendor/
+//   node static/vendor.mjs --check  compare only
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const out = path.join(here, 'vendor');
+
+// name → files to copy (relative to the package) and whether NODE_ENV must be replaced.
+const libs = [
+  { name: 'vue', files: ['dist/vue.esm-browser.prod.js'] },
+  { name: 'vant', files: ['lib/vant.es.js', 'lib/index.css'], nodeEnv: true },
+  { name: '@vant/use', files: ['dist/index.esm.mjs'] },
+  { name: '@vant/popperjs', files: ['dist/index.esm.mjs'] },
+  { name: '@vue/shared', files: ['dist/shared.esm-bundler.js'], nodeEnv: true },
+  { name: 'element-plus', files: ['dist/index.full.min.mjs', 'dist/index.css', 'dist/locale/zh-cn.min.mjs'] },
+  { name: '@element-plus/icons-vue', files: ['dist/index.min.js'] },
+  { name: 'echarts', files: ['dist/echarts.esm.min.mjs', 'NOTICE', 'LICENSE'] },
+  { name: 'vue-router', files: ['dist/vue-router.esm-browser.prod.js'] },
+  { name: 'idb-keyval', files: ['dist/index.js'] },
+  { name: 'compressorjs', files: ['dist/compressor.esm.js'] },
+  { name: 'dayjs', files: ['locale/zh-cn.js'] },
+];
+
+// Packages are looked up in the repository's node_modules directly:
+// several do not export their package.json.
+function pkgDir(name) {
+  const dir = path.join(root, 'node_modules', name);
+  if (!fs.existsSync(path.join(dir, 'package.json'))) {
+    throw new Error(`${name} is not installed: run \`npm ci\` first`);
+  }
+  return dir;
+}
+
+function render(lib, file) {
+  const src = path.join(pkgDir(lib.name), file);
+  let body = fs.readFileSync(src);
+  if (lib.nodeEnv && /\.m?js$/.test(file)) {
+    let text = body.toString('utf8').replaceAll('process.env.NODE_ENV', '"production"');
+    if (text.includes('process.env')) {
+      throw new Error(`${lib.name}/${file}: process.env left after replacement`);
+    }
+    body = Buffer.from(text, 'utf8');
+  }
+  return body;
+}
+
+const check = process.argv.includes('--check');
+const want = new Map();
+const versions = {};
+for (const lib of libs) {
+  const version = JSON.parse(fs.readFileSync(path.join(pkgDir(lib.name), 'package.json'), 'utf8')).version;
+  versions[lib.name] = version;
+  for (const file of lib.files) {
+    want.set(path.join(`${lib.name}@${version}`, file), render(lib, file));
+  }
+  // Every package ships its license beside its file (some spell it LICENCE).
+  const license = ['LICENSE', 'LICENCE', 'LICENSE.md'].find((f) => fs.existsSync(path.join(pkgDir(lib.name), f)));
+  if (!license) throw new Error(`${lib.name}: no license file`);
+  if (!lib.files.includes(license)) {
+    want.set(path.join(`${lib.name}@${version}`, license), fs.readFileSync(path.join(pkgDir(lib.name), license)));
+  }
+}
+want.set('versions.json', Buffer.from(JSON.stringify(versions, null, 2) + '\n'));
+
+function listFiles(dir, prefix = '') {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(path.join(dir, e.name), path.join(prefix, e.name)) : [path.join(prefix, e.name)]);
+}
+
+const have = new Set(listFiles(out));
+const problems = [];
+for (const [rel, body] of want) {
+  const dst = path.join(out, rel);
+  if (check) {
+    if (!have.has(rel)) problems.push(`missing ${rel}`);
+    else if (!fs.readFileSync(dst).equals(body)) problems.push(`differs ${rel}`);
+  } else {
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.writeFileSync(dst, body);
+  }
+  have.delete(rel);
+}
+for (const rel of have) {
+  if (check) problems.push(`extra ${rel}`);
+  else fs.rmSync(path.join(out, rel));
+}
+if (problems.length) {
+  console.error('static/vendor is out of date (run `node static/vendor.mjs`):\n  ' + problems.join('\n  '));
+  process.exit(1);
+}
+console.log(`${check ? 'checked' : 'wrote'} ${want.size} files in static/vendor`);
