@@ -97,6 +97,13 @@ for (const rel of have) {
   if (check) problems.push(`extra ${rel}`);
   else fs.rmSync(path.join(out, rel));
 }
+// The apps' import map (lib/importmap.json) must name only files written here.
+const importMap = JSON.parse(fs.readFileSync(path.join(here, 'lib', 'importmap.json'), 'utf8'));
+for (const [name, url] of Object.entries(importMap.imports)) {
+  if (url.startsWith('/vendor/') && !want.has(url.slice('/vendor/'.length))) {
+    problems.push(`import map entry ${name} → ${url} is not a vendored file`);
+  }
+}
 if (problems.length) {
   console.error('static/vendor is out of date (run `node static/vendor.mjs`):\n  ' + problems.join('\n  '));
   process.exit(1);
