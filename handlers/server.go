@@ -63,6 +63,8 @@ type Config struct {
 	TrustedProxies []string
 	// Static holds the front ends (static.FS); nil serves the API only.
 	Static fs.FS
+	// Apps are the front ends in Static, served at their prefixes.
+	Apps []App
 }
 
 // Server holds the dependencies the handlers share.
@@ -132,6 +134,9 @@ func New(cfg Config) *fiber.App {
 	}
 	if cfg.Static != nil {
 		mountStatic(app, cfg.Static)
+		if len(cfg.Apps) > 0 {
+			mountApps(app, cfg.Static, cfg.Apps, false)
+		}
 	}
 	app.Use(func(c *fiber.Ctx) error {
 		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())

@@ -80,7 +80,15 @@ func compressible(ctype string) bool {
 // serve answers GET/HEAD for the file named by the route's wildcard; a
 // missing file is the API's 404 error shape.
 func (a *assets) serve(c *fiber.Ctx) error {
-	name := path.Clean(c.Params("*"))
+	return a.serveName(c, c.Params("*"))
+}
+
+// serveName answers with the named file of the tree.
+func (a *assets) serveName(c *fiber.Ctx, name string) error {
+	if a == nil {
+		return fiber.ErrNotFound
+	}
+	name = path.Clean(name)
 	if name == "." || strings.HasPrefix(name, "..") || strings.HasPrefix(name, "/") {
 		return fiber.ErrNotFound
 	}
