@@ -178,7 +178,7 @@ func (a BudgetAPI) adjust(c *fiber.Ctx) error {
 	}
 	adj, err := a.Budget.Adjust(c.UserContext(), p, budgetlink.AdjustmentRequest{
 		Kind: in.Kind, LineID: c.Params("id"), ToLineID: in.ToLineID, AmountFen: in.AmountFen, Reason: in.Reason,
-		IdempotencyKey: c.Get("Idempotency-Key"),
+		IdempotencyKey: idempotencyKey(c),
 	})
 	if err != nil {
 		return err

@@ -82,7 +82,7 @@ func (a CasesAPI) submit(c *fiber.Ctx) error {
 		Area: in.Area, Title: in.Title, Description: in.Description,
 		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
 		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
-		ResidentID: in.ResidentID, IdempotencyKey: c.Get("Idempotency-Key"),
+		ResidentID: in.ResidentID, IdempotencyKey: idempotencyKey(c),
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
 )
 
@@ -52,7 +53,10 @@ type Config struct {
 	Org    *org.Directory
 	Store  Pinger
 	Groups []RouteGroup
-	Logger *slog.Logger
+	// Idempotency stores Idempotency-Key records; nil binds keys to their
+	// caller and route for the domain services but stores no answers.
+	Idempotency *idem.Store
+	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
 	// ProxyHeader and TrustedProxies make the client's address come from
@@ -69,6 +73,7 @@ type Server struct {
 	store   Pinger
 	logger  *slog.Logger
 	metrics *httpMetrics
+	idem    *idem.Store
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -81,7 +86,7 @@ func New(cfg Config) *fiber.App {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg)}
+	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minsheng",
@@ -108,6 +113,7 @@ func New(cfg Config) *fiber.App {
 	}))
 	app.Use(compress.New())
 	app.Use(s.authenticate)
+	app.Use(s.idempotency)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
@@ -150,6 +156,8 @@ func StatusOf(code string) int {
 		return fiber.StatusRequestEntityTooLarge
 	case minsheng.EUNSUPPORTED:
 		return fiber.StatusUnsupportedMediaType
+	case minsheng.EUNPROCESSABLE:
+		return fiber.StatusUnprocessableEntity
 	case minsheng.ERATELIMITED:
 		return fiber.StatusTooManyRequests
 	}
