@@ -3,18 +3,21 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng/budgetlink"
+	"minsheng/handlers"
 	"minsheng/internal/auth"
 )
 
@@ -258,5 +261,50 @@ func TestIdempotencyConcurrentOverSocket(t *testing.T) {
 				t.Errorf("resident has %d cases, want %d", got, want)
 			}
 		})
+	}
+}
+
+// flakyGroup fails its first call with a server error and its second with
+// a panic, then succeeds, counting calls.
+type flakyGroup struct{ calls *atomic.Int32 }
+
+func (g flakyGroup) Routes(api fiber.Router, _ *handlers.Server) {
+	api.Post("/test/flaky", func(c *fiber.Ctx) error {
+		switch n := g.calls.Add(1); n {
+		case 1:
+			return errors.New("store unreachable")
+		case 2:
+			panic("boom")
+		default:
+			return c.Status(201).JSON(fiber.Map{"call": n})
+		}
+	})
+}
+
+// TestIdempotencyServerErrorsNotStored: a 500 or a panic releases the key,
+// so the retry runs again; the success after it is what later retries get.
+func TestIdempotencyServerErrorsNotStored(t *testing.T) {
+	g := flakyGroup{calls: new(atomic.Int32)}
+	a := newTestAppWith(t, handlers.Config{Groups: []handlers.RouteGroup{g}})
+	send := func() answer {
+		req := httptest.NewRequest("POST", "/api/v1/test/flaky", bytes.NewReader([]byte(`{"x":1}`)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "flaky-key-01")
+		resp, err := a.app.Test(req, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return answer{status: resp.StatusCode, replayed: resp.Header.Get("Idempotency-Replayed") == "true", body: data}
+	}
+	for i, want := range []answer{{status: 500}, {status: 500}, {status: 201, body: []byte(`{"call":3}`)}, {status: 201, replayed: true, body: []byte(`{"call":3}`)}} {
+		got := send()
+		if got.status != want.status || got.replayed != want.replayed || (want.body != nil && string(got.body) != string(want.body)) {
+			t.Errorf("attempt %d: status %d replayed %v body %s; want %d %v %s", i+1, got.status, got.replayed, got.body, want.status, want.replayed, want.body)
+		}
+	}
+	if got := g.calls.Load(); got != 3 {
+		t.Errorf("handler ran %d times, want 3", got)
 	}
 }

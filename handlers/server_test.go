@@ -19,6 +19,7 @@ import (
 
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
 	"minsheng/internal/store/storetest"
 )
@@ -59,6 +60,9 @@ func newTestAppWith(t *testing.T, hc handlers.Config, tweak ...func(*auth.Config
 		t.Fatal(err)
 	}
 	hc.Auth, hc.Org, hc.Store, hc.Logger = svc, org.Xicheng(), st, storetest.Logger()
+	if hc.Idempotency == nil {
+		hc.Idempotency = idem.New(st, idem.Config{})
+	}
 	hc.Groups = append(hc.Groups, panicGroup{})
 	app := handlers.New(hc)
 	return testApp{app: app, auth: svc}
