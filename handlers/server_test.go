@@ -59,7 +59,10 @@ func newTestAppWith(t *testing.T, hc handlers.Config, tweak ...func(*auth.Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc.Auth, hc.Org, hc.Store, hc.Logger = svc, org.Xicheng(), st, storetest.Logger()
+	hc.Auth, hc.Org, hc.Store = svc, org.Xicheng(), st
+	if hc.Logger == nil {
+		hc.Logger = storetest.Logger()
+	}
 	if hc.Idempotency == nil {
 		hc.Idempotency = idem.New(st, idem.Config{})
 	}
