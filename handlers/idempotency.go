@@ -94,6 +94,7 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 				return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
 			}
 		}
+		c.Locals(routeLabelKey, "idempotent replay") // one label: paths hold ids
 		c.Set(HeaderIdempotencyReplayed, "true")
 		if prev.ContentType != "" {
 			c.Set(fiber.HeaderContentType, prev.ContentType)

@@ -243,8 +243,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}})
 }
 
-// observedKey holds when observe saw the request start.
-const observedKey = "observed_at"
+// observedKey holds when observe saw the request start; routeLabelKey a
+// route label for requests answered before any route ran (replays).
+const (
+	observedKey   = "observed_at"
+	routeLabelKey = "route_label"
+)
 
 // observe writes the structured access log and the request metrics. It
 // recovers panics and renders errors itself, so both see every request
@@ -258,7 +262,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	route := c.Route().Path
-	if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
+	if label, ok := c.Locals(routeLabelKey).(string); ok {
+		route = label
+	} else if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
 		route = "unmatched"
 	}
 	s.record(c, route, start)
