@@ -113,8 +113,10 @@ func New(cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
-	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	// observe comes first: every panic and error of the chain is logged and
+	// counted with its final status.
 	app.Use(s.observe)
+	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
 	app.Use(limitURI)
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'",
