@@ -37,7 +37,7 @@ const (
 var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
 
 // idempotency serves the Idempotency-Key header of every mutating route
-// (auth routes excepted: their answers are credentials and never stored).
+// (sign-in and account routes excepted, see idempotentPath).
 // A key belongs to its caller (the user, or an anonymous client's address)
 // and route and is bound to a hash of the body: the first request claims a
 // record and runs; a repeat with the same body gets the stored answer with
@@ -51,7 +51,7 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	key := c.Get(HeaderIdempotencyKey)
-	if key == "" || strings.HasPrefix(c.Path(), "/api/v1/auth/") {
+	if key == "" || !idempotentPath(c.Path()) {
 		return c.Next()
 	}
 	if !idemKeyRe.MatchString(key) {
@@ -102,6 +102,14 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 		return c.Status(prev.Status).Send(prev.Body)
 	}
 	return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+}
+
+// idempotentPath reports whether the Idempotency-Key of a request to p is
+// served. Sign-in and account routes are not: their answers are credentials
+// and their bodies passwords, neither of which may be kept, not even hashed.
+func idempotentPath(p string) bool {
+	p = strings.ToLower(p)
+	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/")
 }
 
 // runIdempotent runs the request that claimed id and stores its answer, or
