@@ -158,6 +158,14 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 			}
 		}
 	})
+	t.Run("sign-in answers are never stored", func(t *testing.T) {
+		body := map[string]any{"username": "finance", "password": "password-finance"}
+		for i := range 2 {
+			if got := f.keyed(t, "", "POST", "/api/v1/auth/login", "login-key-0001", body); got.status != 200 || got.replayed {
+				t.Errorf("login %d: status %d replayed %v, want 200 run afresh", i+1, got.status, got.replayed)
+			}
+		}
+	})
 	t.Run("malformed key is 400", func(t *testing.T) {
 		for _, k := range []string{"short", "has space in it", "键键键键键键键键键"} {
 			got := f.keyed(t, "resident", "POST", "/api/v1/cases", k, newCaseBody())
