@@ -21,6 +21,16 @@ const (
 	EINTERNAL     = "internal"     // 500: logged, never explained to the client
 )
 
+// EUNPROCESSABLE 422: well-formed, but contradicting an earlier request (an
+// Idempotency-Key reused with another body).
+const EUNPROCESSABLE = "unprocessable"
+
+// Codes of requests refused before they reach a handler.
+const (
+	EURITOOLONG      = "uri_too_long"      // 414: request line too long
+	EHEADERSTOOLARGE = "headers_too_large" // 431: request headers too large
+)
+
 // Error is the one application error. Message is safe to show to a user
 // (Simplified Chinese); Fields names the offending input fields.
 type Error struct {

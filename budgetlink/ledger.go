@@ -492,8 +492,9 @@ func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([
 	if err := requireLedgerReader(p); err != nil {
 		return nil, "", err
 	}
-	if p.Role == auth.RoleSubdistrict && f.SubDistrict == "" {
-		f.SubDistrict = p.SubDistrict
+	var err error
+	if f.SubDistrict, err = p.SubDistrictScope(s.org, f.SubDistrict); err != nil {
+		return nil, "", err
 	}
 	q := bson.M{}
 	if f.LineID != "" {

@@ -381,10 +381,9 @@ func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]
 	if err := requireLedgerReader(p); err != nil {
 		return nil, "", err
 	}
-	if p.Role == auth.RoleSubdistrict {
-		if f.SubDistrict == "" {
-			f.SubDistrict = p.SubDistrict
-		}
+	var err error
+	if f.SubDistrict, err = p.SubDistrictScope(s.org, f.SubDistrict); err != nil {
+		return nil, "", err
 	}
 	if f.SubDistrict != "" {
 		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {

@@ -139,15 +139,16 @@ type ExecutionReport struct {
 
 // reportScope resolves which sub-district a report covers for p: staff of a
 // sub-district get their own; finance and admin the one asked for, or all.
-func reportScope(p auth.Principal, fiscalYear int, subDistrict string) (string, error) {
+func (s *Service) reportScope(p auth.Principal, fiscalYear int, subDistrict string) (string, error) {
 	if err := requireLedgerReader(p); err != nil {
 		return "", err
 	}
 	if fiscalYear == 0 {
 		return "", minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
 	}
-	if p.Role == auth.RoleSubdistrict && subDistrict == "" {
-		subDistrict = p.SubDistrict
+	subDistrict, err := p.SubDistrictScope(s.org, subDistrict)
+	if err != nil {
+		return "", err
 	}
 	if subDistrict != "" {
 		if err := p.RequireAccess(subDistrict, ""); err != nil {
@@ -164,7 +165,7 @@ var reportProjection = bson.M{"reservations": 0, "adjustments": 0, "review_notes
 // year: spent against budget in ‰, and how many lines were executed exactly
 // as approved versus adjusted. Errors: EFORBIDDEN, EINVALID (no year).
 func (s *Service) ExecutionReport(ctx context.Context, p auth.Principal, fiscalYear int, subDistrict string) (*ExecutionReport, error) {
-	sub, err := reportScope(p, fiscalYear, subDistrict)
+	sub, err := s.reportScope(p, fiscalYear, subDistrict)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +227,7 @@ func (s *Service) AdjustmentReport(ctx context.Context, p auth.Principal, fiscal
 	if err != nil {
 		return nil, err
 	}
-	sub, _ := reportScope(p, fiscalYear, subDistrict)
+	sub, _ := s.reportScope(p, fiscalYear, subDistrict)
 	rep := &AdjustmentReport{FiscalYear: fiscalYear, Total: exec.Total, ByKind: map[string]AdjustmentTally{}}
 	for _, se := range exec.SubDistricts {
 		se.Lines = nil

@@ -63,7 +63,7 @@ func countsAsDemand(s cases.Status) bool {
 // budgets. Funding is read from the lines, which are authoritative.
 // Errors: EFORBIDDEN, EINVALID.
 func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear int, subDistrict string) (*DemandReport, error) {
-	sub, err := reportScope(p, fiscalYear, subDistrict)
+	sub, err := s.reportScope(p, fiscalYear, subDistrict)
 	if err != nil {
 		return nil, err
 	}

@@ -273,14 +273,14 @@ func (s *Service) scope(p auth.Principal, f *Filter) (bson.D, error) {
 		if f.Community != "" && f.Community != p.Community {
 			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他社区的案件")
 		}
-		if f.SubDistrict != "" && f.SubDistrict != p.SubDistrict {
-			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
+		if _, err := p.SubDistrictScope(s.dir, f.SubDistrict); err != nil {
+			return nil, err
 		}
 		f.Community = p.Community
 		return nil, nil
 	case auth.RoleSubdistrict:
-		if f.SubDistrict != "" && f.SubDistrict != p.SubDistrict {
-			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
+		if _, err := p.SubDistrictScope(s.dir, f.SubDistrict); err != nil {
+			return nil, err
 		}
 		if f.Community != "" && !s.dir.Contains(p.SubDistrict, f.Community) {
 			return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看其他街道的案件")
@@ -288,7 +288,8 @@ func (s *Service) scope(p auth.Principal, f *Filter) (bson.D, error) {
 		f.SubDistrict = p.SubDistrict
 		return nil, nil
 	case auth.RoleFinance, auth.RoleAdmin:
-		return nil, nil
+		_, err := p.SubDistrictScope(s.dir, f.SubDistrict) // an unknown code is EINVALID
+		return nil, err
 	}
 	return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
 }

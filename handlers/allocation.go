@@ -38,9 +38,10 @@ func allocYearParam(c *fiber.Ctx) (int, error) {
 	return y, nil
 }
 
-// allocYearQuery reads the optional ?year= parameter (0 when absent).
-func allocYearQuery(c *fiber.Ctx) (int, error) {
-	year, bad := 0, map[string]string{}
+// allocYearQuery reads the optional ?year= parameter (0 when absent) of a
+// route that also takes the parameters in allowed.
+func allocYearQuery(c *fiber.Ctx, allowed ...string) (int, error) {
+	year, bad := 0, routeQuery(c, append(allowed, "year")...)
 	queryInt(c, "year", &year, bad)
 	return year, badQuery(bad)
 }
@@ -52,6 +53,9 @@ func (a AllocationAPI) weights(c *fiber.Ctx) error {
 	}
 	year, err := allocYearParam(c)
 	if err != nil {
+		return err
+	}
+	if err := noQuery(c); err != nil {
 		return err
 	}
 	w, err := a.Planning.Weights(c.UserContext(), p, year)
@@ -86,17 +90,14 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	year, err := allocYearQuery(c)
-	if err != nil {
-		return err
-	}
-	limit, bad := 0, map[string]string{}
-	queryInt(c, "limit", &limit, bad)
+	year, bad := 0, listQuery(c, "year", "sub_district")
+	queryInt(c, "year", &year, bad)
+	cursor, limit := queryPage(c, bad)
 	if err := badQuery(bad); err != nil {
 		return err
 	}
 	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{
-		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor"), Limit: limit})
+		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: cursor, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -106,6 +107,9 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 func (a AllocationAPI) run(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
+		return err
+	}
+	if err := noQuery(c); err != nil {
 		return err
 	}
 	rep, err := a.Planning.Run(c.UserContext(), p, c.Params("id"))
@@ -120,7 +124,7 @@ func (a AllocationAPI) completion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	year, err := allocYearQuery(c)
+	year, err := allocYearQuery(c, "sub_district")
 	if err != nil {
 		return err
 	}
@@ -134,6 +138,9 @@ func (a AllocationAPI) completion(c *fiber.Ctx) error {
 func (a AllocationAPI) rates(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
+		return err
+	}
+	if err := badQuery(routeQuery(c, "from", "to", "sub_district")); err != nil {
 		return err
 	}
 	rep, err := a.Planning.Rates(c.UserContext(), p, planning.RatesQuery{From: c.Query("from"), To: c.Query("to"), SubDistrict: c.Query("sub_district")})

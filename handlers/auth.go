@@ -90,6 +90,9 @@ func (s *Server) me(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
 	u, err := s.Auth.FindUserByID(c.UserContext(), p.UserID)
 	if err != nil {
 		return err

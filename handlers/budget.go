@@ -52,7 +52,7 @@ func (a BudgetAPI) catalog(c *fiber.Ctx) error {
 	if len(years) > 0 {
 		year = years[len(years)-1]
 	}
-	bad := map[string]string{}
+	bad := routeQuery(c, "year", "format")
 	queryInt(c, "year", &year, bad)
 	if err := badQuery(bad); err != nil {
 		return err
@@ -87,12 +87,12 @@ func (a BudgetAPI) suggest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	bad := routeQuery(c, "case_id", "n")
 	id := c.Query("case_id")
 	if id == "" {
-		return minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
+		bad["case_id"] = "必填"
 	}
 	n := 3
-	bad := map[string]string{}
 	queryInt(c, "n", &n, bad)
 	if err := badQuery(bad); err != nil {
 		return err
@@ -115,10 +115,10 @@ func (a BudgetAPI) lines(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := budgetlink.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code"), Cursor: c.Query("cursor")}
-	bad := map[string]string{}
+	f := budgetlink.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code")}
+	bad := listQuery(c, "year", "sub_district", "item_code")
 	queryInt(c, "year", &f.FiscalYear, bad)
-	queryInt(c, "limit", &f.Limit, bad)
+	f.Cursor, f.Limit = queryPage(c, bad)
 	if err := badQuery(bad); err != nil {
 		return err
 	}
@@ -153,6 +153,9 @@ func (a BudgetAPI) line(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
 	l, err := a.Budget.Line(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return err
@@ -178,7 +181,7 @@ func (a BudgetAPI) adjust(c *fiber.Ctx) error {
 	}
 	adj, err := a.Budget.Adjust(c.UserContext(), p, budgetlink.AdjustmentRequest{
 		Kind: in.Kind, LineID: c.Params("id"), ToLineID: in.ToLineID, AmountFen: in.AmountFen, Reason: in.Reason,
-		IdempotencyKey: c.Get("Idempotency-Key"),
+		IdempotencyKey: idempotencyKey(c),
 	})
 	if err != nil {
 		return err
@@ -237,7 +240,7 @@ func (a BudgetAPI) export(c *fiber.Ctx) error {
 		return err
 	}
 	year := 0
-	bad := map[string]string{}
+	bad := routeQuery(c, "year", "sub_district")
 	queryInt(c, "year", &year, bad)
 	if err := badQuery(bad); err != nil {
 		return err
@@ -261,9 +264,9 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := budgetlink.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
-	bad := map[string]string{}
-	queryInt(c, "limit", &f.Limit, bad)
+	f := budgetlink.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district")}
+	bad := listQuery(c, "line_id", "case_id", "sub_district")
+	f.Cursor, f.Limit = queryPage(c, bad)
 	if err := badQuery(bad); err != nil {
 		return err
 	}
@@ -283,7 +286,7 @@ func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
 		return err
 	}
 	f := budgetlink.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
-	bad := map[string]string{}
+	bad := routeQuery(c, "year", "sub_district", "line_id", "state")
 	queryInt(c, "year", &f.FiscalYear, bad)
 	if err := badQuery(bad); err != nil {
 		return err
@@ -299,7 +302,7 @@ func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
 }
 
 type confirmItemInput struct {
-	Version  int64  `json:"version"`
+	Version  *int64 `json:"version"`
 	ItemCode string `json:"item_code"`
 }
 
@@ -312,7 +315,11 @@ func (a BudgetAPI) confirmItem(c *fiber.Ctx) error {
 	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := a.Budget.ConfirmItem(c.UserContext(), p, c.Params("id"), in.Version, in.ItemCode)
+	v, err := requireVersion(in.Version)
+	if err != nil {
+		return err
+	}
+	out, err := a.Budget.ConfirmItem(c.UserContext(), p, c.Params("id"), v, in.ItemCode)
 	if err != nil {
 		return err
 	}
@@ -376,7 +383,7 @@ func (a BudgetAPI) unlink(c *fiber.Ctx) error {
 
 // reportArgs reads the year and sub-district every report takes.
 func reportArgs(c *fiber.Ctx) (year int, sub string, err error) {
-	bad := map[string]string{}
+	bad := routeQuery(c, "year", "sub_district")
 	queryInt(c, "year", &year, bad)
 	return year, c.Query("sub_district"), badQuery(bad)
 }
@@ -407,7 +414,7 @@ func (a BudgetAPI) consistency(c *fiber.Ctx) error {
 		return err
 	}
 	year, threshold := 0, 0
-	bad := map[string]string{}
+	bad := routeQuery(c, "year", "threshold")
 	queryInt(c, "year", &year, bad)
 	queryInt(c, "threshold", &threshold, bad)
 	if err := badQuery(bad); err != nil {

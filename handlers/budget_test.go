@@ -109,10 +109,10 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 			t.Errorf("sub-district staff adjusting: status %d, want 403", st)
 		}
 		var adj budgetlink.Adjustment
-		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-1"); st != 201 || adj.State != budgetlink.AdjustmentApplied {
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-key-1"); st != 201 || adj.State != budgetlink.AdjustmentApplied {
 			t.Errorf("adjust: status %d, %+v", st, adj)
 		}
-		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil, "Idempotency-Key", "adj-1"); st != 201 {
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil, "Idempotency-Key", "adj-key-1"); st != 201 {
 			t.Errorf("repeat: status %d", st)
 		}
 		var e errBody

@@ -82,7 +82,7 @@ func (a CasesAPI) submit(c *fiber.Ctx) error {
 		Area: in.Area, Title: in.Title, Description: in.Description,
 		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
 		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
-		ResidentID: in.ResidentID, IdempotencyKey: c.Get("Idempotency-Key"),
+		ResidentID: in.ResidentID, IdempotencyKey: idempotencyKey(c),
 	})
 	if err != nil {
 		return err
@@ -98,21 +98,17 @@ func (a CasesAPI) list(c *fiber.Ctx) error {
 	f := cases.Filter{
 		Status: cases.Status(c.Query("status")), Area: c.Query("area"),
 		SubDistrict: c.Query("sub_district"), Community: c.Query("community"),
-		Text: c.Query("text"), Sort: c.Query("sort"), Cursor: c.Query("cursor"),
+		Text: c.Query("text"), Sort: c.Query("sort"),
 	}
-	bad := map[string]string{}
+	bad := listQuery(c, "status", "area", "sub_district", "community", "overdue", "text", "sort")
 	if v := c.Query("overdue"); v != "" {
 		if f.Overdue, err = strconv.ParseBool(v); err != nil {
 			bad["overdue"] = "须为 true 或 false"
 		}
 	}
-	if v := c.Query("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit <= 0 {
-			bad["limit"] = "须为 1 到 100 的整数"
-		}
-	}
-	if len(bad) > 0 {
-		return minsheng.Invalid("查询条件无效", bad)
+	f.Cursor, f.Limit = queryPage(c, bad)
+	if err := badQuery(bad); err != nil {
+		return err
 	}
 	items, next, err := a.Cases.Find(c.UserContext(), p, f)
 	if err != nil {
@@ -129,6 +125,9 @@ func (a CasesAPI) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
 	out, err := a.Cases.Get(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return err
@@ -140,6 +139,9 @@ func (a CasesAPI) get(c *fiber.Ctx) error {
 // not cached anywhere.
 func (a CasesAPI) track(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if err := badQuery(routeQuery(c, "number", "token")); err != nil {
+		return err
+	}
 	out, err := a.Cases.TrackByToken(c.UserContext(), c.Query("number"), c.Query("token"))
 	if err != nil {
 		return err
@@ -150,6 +152,9 @@ func (a CasesAPI) track(c *fiber.Ctx) error {
 func (a CasesAPI) similar(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
+		return err
+	}
+	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
 		return err
 	}
 	items, err := a.Cases.Similar(c.UserContext(), p, c.Query("community"), c.Query("area"), c.Query("text"))
@@ -190,6 +195,9 @@ func (a CasesAPI) addPhoto(c *fiber.Ctx) error {
 // Get hands links only to those allowed to see the case.
 func (a CasesAPI) media(c *fiber.Ctx) error {
 	key := c.Params("*")
+	if err := badQuery(routeQuery(c, "exp", "sig")); err != nil {
+		return err
+	}
 	if err := a.Media.Verify(key, c.Query("exp"), c.Query("sig"), time.Now()); err != nil {
 		return err
 	}
@@ -258,11 +266,8 @@ func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, in
 	if err := BindJSON(c, body); err != nil {
 		return p, 0, err
 	}
-	v := version()
-	if v == nil || *v < 1 {
-		return p, 0, minsheng.Invalid("请提供读取时的版本号", map[string]string{"version": "必填"})
-	}
-	return p, *v, nil
+	v, err := requireVersion(version())
+	return p, v, err
 }
 
 func (a CasesAPI) accept(c *fiber.Ctx) error {

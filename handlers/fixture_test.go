@@ -21,6 +21,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -47,13 +48,16 @@ type fixture struct {
 type fixtureOptions struct {
 	now         func() time.Time
 	photoLimits media.Limits
+	// proxyHeader, when set, is trusted from app.Test's 0.0.0.0, so a test
+	// can speak as several client addresses.
+	proxyHeader string
 }
 
 func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes} {
 		if err := st.EnsureIndexes(ctx, idx); err != nil {
 			t.Fatal(err)
 		}
@@ -75,9 +79,13 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger, Now: opts.now})
 	ledger.SetCases(cs)
 	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Now: opts.now})
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{
+	hc := handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{
 		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
-	}})
+	}, Idempotency: idem.New(st, idem.Config{})}
+	if opts.proxyHeader != "" {
+		hc.ProxyHeader, hc.TrustedProxies = opts.proxyHeader, []string{"0.0.0.0"}
+	}
+	app := handlers.New(hc)
 	return &fixture{app: app, st: st, auth: authSvc, cases: cs, budget: ledger, planning: plan, sms: sms,
 		tokens: map[string]string{}, ids: map[string]string{}}
 }

@@ -15,6 +15,9 @@ func (s *Server) communityStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
 	users, err := s.Auth.FindStaff(c.UserContext(), p, "", c.Params("code"))
 	if err != nil {
 		return err
@@ -25,6 +28,9 @@ func (s *Server) communityStaff(c *fiber.Ctx) error {
 func (s *Server) subDistrictStaff(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
+		return err
+	}
+	if err := noQuery(c); err != nil {
 		return err
 	}
 	if _, err := s.Org.SubDistrict(c.Params("code")); err != nil {

@@ -19,12 +19,14 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
 )
 
@@ -34,6 +36,13 @@ const (
 	BodyLimit = 12 << 20
 	// JSONLimit bounds JSON bodies; nothing we accept as JSON is bigger.
 	JSONLimit = 1 << 20
+	// ReadBufferSize bounds the request line plus headers (fasthttp's
+	// default of 4 KB refused a 5 KB cookie); more is 431.
+	ReadBufferSize = 32 << 10
+	// MaxURILength bounds the request target (path and query): enough for
+	// /cases/similar with its longest text (2,050 characters, URL-encoded);
+	// more is 414.
+	MaxURILength = 24 << 10
 )
 
 // RouteGroup is a part of the API that registers its own routes; domain
@@ -53,7 +62,10 @@ type Config struct {
 	Org    *org.Directory
 	Store  Pinger
 	Groups []RouteGroup
-	Logger *slog.Logger
+	// Idempotency stores Idempotency-Key records; nil binds keys to their
+	// caller and route for the domain services but stores no answers.
+	Idempotency *idem.Store
+	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
 	// ProxyHeader and TrustedProxies make the client's address come from
@@ -74,6 +86,7 @@ type Server struct {
 	store   Pinger
 	logger  *slog.Logger
 	metrics *httpMetrics
+	idem    *idem.Store
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -86,11 +99,12 @@ func New(cfg Config) *fiber.App {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg)}
+	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minsheng",
 		BodyLimit:             BodyLimit,
+		ReadBufferSize:        ReadBufferSize,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
@@ -104,15 +118,18 @@ func New(cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
-	app.Use(s.recoverPanic)
-	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	// observe comes first: every panic and error of the chain is logged and
+	// counted with its final status.
 	app.Use(s.observe)
+	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	app.Use(limitURI)
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'",
 		ReferrerPolicy:        "same-origin",
 	}))
 	app.Use(compress.New())
 	app.Use(s.authenticate)
+	app.Use(s.idempotency)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
@@ -161,6 +178,12 @@ func StatusOf(code string) int {
 		return fiber.StatusRequestEntityTooLarge
 	case minsheng.EUNSUPPORTED:
 		return fiber.StatusUnsupportedMediaType
+	case minsheng.EUNPROCESSABLE:
+		return fiber.StatusUnprocessableEntity
+	case minsheng.EURITOOLONG:
+		return fiber.StatusRequestURITooLong
+	case minsheng.EHEADERSTOOLARGE:
+		return fiber.StatusRequestHeaderFieldsTooLarge
 	case minsheng.ERATELIMITED:
 		return fiber.StatusTooManyRequests
 	}
@@ -175,6 +198,10 @@ func fromFiber(e *fiber.Error) *minsheng.Error {
 		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在")
 	case fiber.StatusRequestEntityTooLarge:
 		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容过大")
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return minsheng.Errorf(minsheng.EHEADERSTOOLARGE, "请求头过大（请求行与请求头合计不能超过 32 KB）")
+	case fiber.StatusRequestURITooLong:
+		return minsheng.Errorf(minsheng.EURITOOLONG, "请求地址过长")
 	case fiber.StatusMethodNotAllowed:
 		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不支持该请求方法")
 	case fiber.StatusUnsupportedMediaType:
@@ -207,6 +234,17 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	code := minsheng.ErrorCode(err)
 	rid, _ := c.Locals("requestid").(string)
+	_, observed := c.Locals(observedKey).(time.Time)
+	if rid == "" {
+		// fasthttp refused the request (too large, malformed, timed out)
+		// before any middleware ran: it still gets an id.
+		rid = utils.UUIDv4()
+		c.Locals("requestid", rid)
+		c.Set(fiber.HeaderXRequestID, rid)
+	}
+	if !observed {
+		defer s.record(c, "unparsed", time.Time{})
+	}
 	if code == minsheng.EINTERNAL {
 		s.logger.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", rid, "method", c.Method(), "path", c.Path())
 	}
@@ -218,34 +256,55 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}})
 }
 
-// recoverPanic turns a panic into a logged internal error instead of a
-// dropped connection.
-func (s *Server) recoverPanic(c *fiber.Ctx) (err error) {
+// observedKey holds when observe saw the request start; routeLabelKey a
+// route label for requests answered before any route ran (replays).
+const (
+	observedKey   = "observed_at"
+	routeLabelKey = "route_label"
+)
+
+// observe writes the structured access log and the request metrics. It
+// recovers panics and renders errors itself, so both see every request
+// with its final status.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	c.Locals(observedKey, start)
+	if err := s.nextRecovering(c); err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	route := c.Route().Path
+	if label, ok := c.Locals(routeLabelKey).(string); ok {
+		route = label
+	} else if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
+		route = "unmatched"
+	}
+	s.record(c, route, start)
+	return nil
+}
+
+// nextRecovering runs the rest of the chain, turning a panic into a logged
+// internal error instead of a dropped connection.
+func (s *Server) nextRecovering(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.logger.Error("panic in handler", "panic", fmt.Sprint(r), "path", c.Path(), "stack", string(debug.Stack()))
+			rid, _ := c.Locals("requestid").(string)
+			s.logger.Error("panic in handler", "panic", fmt.Sprint(r), "request_id", rid, "path", c.Path(), "stack", string(debug.Stack()))
 			err = &minsheng.Error{Code: minsheng.EINTERNAL, Message: "服务器内部错误", Err: fmt.Errorf("panic: %v", r)}
 		}
 	}()
 	return c.Next()
 }
 
-// observe writes the structured access log and the request metrics. It
-// renders errors itself so both see the final status.
-func (s *Server) observe(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	if err != nil {
-		if herr := s.errorHandler(c, err); herr != nil {
-			return herr
-		}
-	}
+// record writes the access log line and the metrics of a finished request;
+// a zero start means the request was refused before it was read.
+func (s *Server) record(c *fiber.Ctx, route string, start time.Time) {
 	status := c.Response().StatusCode()
-	route := c.Route().Path
-	if status == fiber.StatusNotFound && route == "/" {
-		route = "unmatched"
+	var elapsed time.Duration
+	if !start.IsZero() {
+		elapsed = time.Since(start)
 	}
-	elapsed := time.Since(start)
 	s.metrics.observe(c.Method(), route, status, elapsed)
 	rid, _ := c.Locals("requestid").(string)
 	level := slog.LevelInfo
@@ -261,7 +320,15 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		attrs = append(attrs, slog.String("user_id", p.UserID), slog.String("role", string(p.Role)))
 	}
 	s.logger.LogAttrs(c.UserContext(), level, "http", attrs...)
-	return nil
+}
+
+// limitURI refuses a request target longer than MaxURILength with 414
+// (longer still, fasthttp refuses the whole head with 431).
+func limitURI(c *fiber.Ctx) error {
+	if len(c.Request().RequestURI()) > MaxURILength {
+		return minsheng.Errorf(minsheng.EURITOOLONG, "请求地址过长（不能超过 24 KB）")
+	}
+	return c.Next()
 }
 
 type httpMetrics struct {

@@ -19,6 +19,7 @@ import (
 
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
 	"minsheng/internal/store/storetest"
 )
@@ -58,7 +59,13 @@ func newTestAppWith(t *testing.T, hc handlers.Config, tweak ...func(*auth.Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc.Auth, hc.Org, hc.Store, hc.Logger = svc, org.Xicheng(), st, storetest.Logger()
+	hc.Auth, hc.Org, hc.Store = svc, org.Xicheng(), st
+	if hc.Logger == nil {
+		hc.Logger = storetest.Logger()
+	}
+	if hc.Idempotency == nil {
+		hc.Idempotency = idem.New(st, idem.Config{})
+	}
 	hc.Groups = append(hc.Groups, panicGroup{})
 	app := handlers.New(hc)
 	return testApp{app: app, auth: svc}

@@ -135,18 +135,7 @@ func (s *Service) scopeSubDistrict(p auth.Principal, sub string) (string, error)
 	if err := requireStaff(p); err != nil {
 		return "", err
 	}
-	if p.Role == auth.RoleSubdistrict && sub == "" {
-		sub = p.SubDistrict
-	}
-	if sub != "" {
-		if _, err := s.org.SubDistrict(sub); err != nil {
-			return "", minsheng.Invalid("街道不存在", map[string]string{"sub_district": "未知街道：" + sub})
-		}
-		if err := p.RequireAccess(sub, ""); err != nil {
-			return "", err
-		}
-	}
-	return sub, nil
+	return p.SubDistrictScope(s.org, sub)
 }
 
 // YearWeights are the priority weights in force for a fiscal year.

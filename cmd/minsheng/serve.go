@@ -22,6 +22,7 @@ import (
 	"minsheng/handlers"
 	"minsheng/internal/auth"
 	"minsheng/internal/config"
+	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -42,6 +43,7 @@ type deps struct {
 	cases    *cases.Service
 	budget   *budgetlink.Service
 	planning *planning.Service
+	idem     *idem.Store
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -67,7 +69,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 
 func (d *deps) init(ctx context.Context) error {
 	var indexes []store.Index
-	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
+	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes} {
 		indexes = append(indexes, ix...)
 	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
@@ -118,6 +120,7 @@ func (d *deps) init(ctx context.Context) error {
 			"fiscal_year", year, "available", budgetlink.CatalogFiscalYears())
 	}
 	d.planning = planning.NewService(d.store, d.budget, d.cases, planning.Config{Org: dir, Logger: d.logger, Zone: zone})
+	d.idem = idem.New(d.store, idem.Config{})
 	return nil
 }
 
@@ -227,8 +230,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
 	}
 
+	// One process owns an embedded data dir: a request left pending in an
+	// Idempotency-Key record died with the last process, so its retry may
+	// run now instead of waiting out the lease.
+	if d.store.Embedded() {
+		if n, err := d.idem.ReleasePending(ctx, time.Now()); err != nil {
+			return err
+		} else if n > 0 {
+			logger.Info("idempotency: released keys of requests cut off by the last stop", "keys", n)
+		}
+	}
+
 	app := handlers.New(handlers.Config{
-		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(),
+		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -305,6 +319,9 @@ func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
 		case <-t.C:
 			if err := d.auth.Limiter().Sweep(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("rate limit sweep", "err", err)
+			}
+			if _, err := d.idem.Purge(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("idempotency purge", "err", err)
 			}
 			// Finishes adjustments and imports a crash left pending; the
 			// one at start skips those younger than a minute.

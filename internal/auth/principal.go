@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"minsheng"
+	"minsheng/internal/org"
 )
 
 // Role is what a user is in the organisation.
@@ -86,6 +87,29 @@ func (p Principal) RequireAccess(subDistrict, community string) error {
 		return nil
 	}
 	return minsheng.Errorf(minsheng.EFORBIDDEN, "无权访问其他社区或街道的数据")
+}
+
+// SubDistrictScope is the one rule for which sub-district a list or report
+// covers when the client asks for requested ("" = not named): sub-district
+// staff default to their own and a cadre to its community's, and naming
+// another is EFORBIDDEN; finance and admin may name any, and "" stays the
+// whole district. A code dir does not know is EINVALID (sub_district), for
+// everyone; residents are EFORBIDDEN.
+func (p Principal) SubDistrictScope(dir *org.Directory, requested string) (string, error) {
+	if requested != "" {
+		if _, err := dir.SubDistrict(requested); err != nil {
+			return "", minsheng.Invalid("街道不存在", map[string]string{"sub_district": "未知街道：" + requested})
+		}
+	}
+	switch p.Role {
+	case RoleFinance, RoleAdmin:
+		return requested, nil
+	case RoleSubdistrict, RoleCadre:
+		if requested == "" || requested == p.SubDistrict {
+			return p.SubDistrict, nil
+		}
+	}
+	return "", minsheng.Errorf(minsheng.EFORBIDDEN, "无权访问其他社区或街道的数据")
 }
 
 // RequireRole returns EFORBIDDEN unless p has one of roles.

@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/internal/idem"
+)
+
+// HeaderIdempotencyKey is the request header that makes a retry safe.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// HeaderIdempotencyReplayed marks an answer replayed from the first request.
+const HeaderIdempotencyReplayed = "Idempotency-Replayed"
+
+const (
+	// idemWait bounds how long a duplicate waits for the first request.
+	idemWait = 10 * time.Second
+	// idemMaxAnswer bounds a stored answer; a bigger one is not kept and a
+	// retry runs again (the domain's own idempotency still holds).
+	idemMaxAnswer = 256 << 10
+	idemLocal     = "idempotency_id"
+)
+
+var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
+
+// idempotency serves the Idempotency-Key header of every mutating route
+// (sign-in and account routes excepted, see idempotentPath).
+// A key belongs to its caller (the user, or an anonymous client's address)
+// and route and is bound to a hash of the body: the first request claims a
+// record and runs; a repeat with the same body gets the stored answer with
+// Idempotency-Replayed: true (waiting up to idemWait while the first still
+// runs, then 409); a repeat with another body gets 422. Server errors are
+// not stored, so a retry runs again.
+func (s *Server) idempotency(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete:
+	default:
+		return c.Next()
+	}
+	key := c.Get(HeaderIdempotencyKey)
+	if key == "" || !idempotentPath(c.Path()) {
+		return c.Next()
+	}
+	if !idemKeyRe.MatchString(key) {
+		return minsheng.Invalid("Idempotency-Key 无效", map[string]string{HeaderIdempotencyKey: "须为8到128位字母、数字或 _ - : ."})
+	}
+	caller := "anon:" + c.IP()
+	if p, ok := principalOf(c); ok {
+		caller = "user:" + p.UserID
+	}
+	route := c.Method() + " " + routePath(c.Path())
+	id := idem.ID(caller, route, key)
+	c.Locals(idemLocal, id)
+	if s.idem == nil {
+		return c.Next()
+	}
+	hash, err := requestHash(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	for range 3 {
+		prev, err := s.idem.Begin(ctx, id, route, hash)
+		if errors.Is(err, idem.ErrMismatch) {
+			return minsheng.Errorf(minsheng.EUNPROCESSABLE, "该 Idempotency-Key 已用于另一内容不同的请求")
+		}
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			return s.runIdempotent(c, id)
+		}
+		if prev.State == idem.StatePending {
+			if prev, err = s.idem.Wait(ctx, id, idemWait); err != nil {
+				return err
+			}
+			if prev == nil {
+				continue // the first request failed and released the key
+			}
+			if prev.State != idem.StateDone {
+				return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+			}
+		}
+		c.Locals(routeLabelKey, "idempotent replay") // one label: paths hold ids
+		c.Set(HeaderIdempotencyReplayed, "true")
+		if prev.ContentType != "" {
+			c.Set(fiber.HeaderContentType, prev.ContentType)
+		}
+		return c.Status(prev.Status).Send(prev.Body)
+	}
+	return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+}
+
+// idempotentPath reports whether the Idempotency-Key of a request to p is
+// served. Sign-in and account routes are not: their answers are credentials
+// and their bodies passwords, neither of which may be kept, not even hashed.
+func idempotentPath(p string) bool {
+	p = strings.ToLower(p)
+	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/")
+}
+
+// runIdempotent runs the request that claimed id and stores its answer, or
+// releases the key when the answer is not one a retry should get.
+func (s *Server) runIdempotent(c *fiber.Ctx, id string) (err error) {
+	// The record outlives the request, so its bookkeeping must finish even
+	// when the client has gone.
+	ctx := context.WithoutCancel(c.UserContext())
+	defer func() {
+		if r := recover(); r != nil {
+			_ = s.idem.Release(ctx, id)
+			panic(r)
+		}
+	}()
+	if err := c.Next(); err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			_ = s.idem.Release(ctx, id)
+			return herr
+		}
+	}
+	status, body := c.Response().StatusCode(), c.Response().Body()
+	if !storable(status) || len(body) > idemMaxAnswer {
+		if err := s.idem.Release(ctx, id); err != nil {
+			s.logger.ErrorContext(ctx, "idempotency release", "err", err)
+		}
+		return nil
+	}
+	if err := s.idem.Finish(ctx, id, status, string(c.Response().Header.ContentType()), body); err != nil {
+		// The answer stands; the pending record ends with its lease.
+		s.logger.ErrorContext(ctx, "idempotency finish", "err", err)
+	}
+	return nil
+}
+
+// storable reports whether an answer is what every retry should get: not a
+// server error, nor one that depends on the moment (credentials, limits).
+func storable(status int) bool {
+	switch {
+	case status >= 500:
+		return false
+	case status == fiber.StatusUnauthorized, status == fiber.StatusRequestTimeout, status == fiber.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+// idempotencyKey is the key domain services store for a request carrying
+// Idempotency-Key: bound to the caller and route, so a key reused by another
+// caller or on another line never finds the first one's result. "" without
+// the header.
+func idempotencyKey(c *fiber.Ctx) string {
+	id, _ := c.Locals(idemLocal).(string)
+	return id
+}
+
+// routePath is the path a key is bound to; Fiber matches with or without a
+// trailing slash, so both name one route.
+func routePath(p string) string {
+	if len(p) > 1 {
+		return strings.TrimRight(p, "/")
+	}
+	return p
+}
+
+// requestHash is the SHA-256 of what the request asks for: its query string
+// and its body, canonical so equivalent retries match — JSON re-encoded with
+// sorted keys, multipart forms by their fields and file contents (a browser
+// picks a new boundary on every send), anything else byte for byte.
+func requestHash(c *fiber.Ctx) (string, error) {
+	h := sha256.New()
+	h.Write(c.Request().URI().QueryString())
+	h.Write([]byte{0})
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	body := c.Body()
+	switch {
+	case strings.HasPrefix(ct, fiber.MIMEApplicationJSON) && canonicalJSON(h, body):
+	case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
+		if err := hashForm(h, c); err != nil {
+			return "", err
+		}
+	default:
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// canonicalJSON writes body re-encoded with sorted keys and no spacing;
+// false when body is not one JSON value (it is then hashed as bytes).
+func canonicalJSON(w io.Writer, body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return false
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	_, _ = w.Write([]byte("json\x00"))
+	_, _ = w.Write(out)
+	return true
+}
+
+func hashForm(w io.Writer, c *fiber.Ctx) error {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return minsheng.Invalid("请求格式不正确", nil)
+	}
+	_, _ = w.Write([]byte("form\x00"))
+	names := make([]string, 0, len(form.Value))
+	for k := range form.Value {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range form.Value[k] {
+			_, _ = io.WriteString(w, "v\x00"+k+"\x00"+v+"\x00")
+		}
+	}
+	names = names[:0]
+	for k := range form.File {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, fh := range form.File[k] {
+			_, _ = io.WriteString(w, "f\x00"+k+"\x00"+fh.Filename+"\x00")
+			f, err := fh.Open()
+			if err != nil {
+				return minsheng.Invalid("上传的文件无法读取", nil)
+			}
+			fs := sha256.New()
+			_, err = io.Copy(fs, f)
+			f.Close()
+			if err != nil {
+				return minsheng.Invalid("上传的文件无法读取", nil)
+			}
+			_, _ = w.Write(fs.Sum(nil))
+		}
+	}
+	return nil
+}

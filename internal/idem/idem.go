@@ -1,0 +1,228 @@
+// Package idem keeps the records behind the HTTP Idempotency-Key header: one
+// record per (caller, route, key), holding a hash of the request and, once
+// the first request finished, its answer. A record is claimed by one insert
+// under the unique _id, never by a conditional update over an array, so two
+// identical requests arriving at once cannot both run (DESIGN.md, FerretDB
+// defects).
+package idem
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+	"minsheng/internal/store"
+)
+
+const collectionName = "idempotency_records"
+
+// Indexes are the record indexes: expires_at for the cleanup.
+var Indexes = []store.Index{
+	{Collection: collectionName, Name: "expires_at", Keys: bson.D{{Key: "expires_at", Value: 1}}},
+}
+
+// States of a record.
+const (
+	StatePending = "pending" // the first request is running
+	StateDone    = "done"    // its answer is stored
+)
+
+// Defaults of Config.
+const (
+	DefaultTTL   = 24 * time.Hour
+	DefaultLease = 2 * time.Minute
+)
+
+// Record is one stored Idempotency-Key.
+type Record struct {
+	// ID is ID(caller, route, key): neither the caller nor the key is
+	// stored in the clear.
+	ID       string `bson:"_id"`
+	Route    string `bson:"route"`
+	BodyHash string `bson:"body_hash"`
+	State    string `bson:"state"`
+	// Status, ContentType and Body are the stored answer (StateDone).
+	Status      int       `bson:"status,omitempty"`
+	ContentType string    `bson:"content_type,omitempty"`
+	Body        []byte    `bson:"body,omitempty"`
+	StartedAt   time.Time `bson:"started_at"`
+	ExpiresAt   time.Time `bson:"expires_at"`
+}
+
+// ID derives a record's id from the caller ("user:<id>" or, for anonymous
+// callers, "anon:<client address>"), the route ("POST /api/v1/cases") and
+// the client's key. The same id serves domain services as their own
+// idempotency key, so it is bound to the caller and route there too.
+func ID(caller, route, key string) string {
+	sum := sha256.Sum256([]byte(caller + "\x00" + route + "\x00" + key))
+	return hex.EncodeToString(sum[:])
+}
+
+// Config tunes a Store; zero fields take the defaults.
+type Config struct {
+	// TTL is how long a finished record answers replays.
+	TTL time.Duration
+	// Lease is how long a pending record blocks others before a retry may
+	// take it over (its request died with its process).
+	Lease time.Duration
+	Now   func() time.Time
+}
+
+// Store keeps idempotency records.
+type Store struct {
+	records *store.Collection
+	ttl     time.Duration
+	lease   time.Duration
+	now     func() time.Time
+}
+
+// New returns a Store on st.
+func New(st *store.Store, cfg Config) *Store {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{records: st.Collection(collectionName), ttl: cfg.TTL, lease: cfg.Lease, now: cfg.Now}
+}
+
+// ErrMismatch is returned by Begin when the key was used for a request with
+// another body.
+var ErrMismatch = errors.New("idem: key used with another request")
+
+// Begin claims id for a request whose body hashes to bodyHash. It returns
+// (nil, nil) when the caller owns the record and must run the request, or
+// the existing record (pending or done) when another request holds it.
+// ErrMismatch: the key was used with another body.
+func (s *Store) Begin(ctx context.Context, id, route, bodyHash string) (*Record, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		now := s.now().UTC()
+		rec := Record{ID: id, Route: route, BodyHash: bodyHash, State: StatePending, StartedAt: now, ExpiresAt: now.Add(s.ttl)}
+		err := s.records.InsertOne(ctx, rec)
+		if err == nil {
+			return nil, nil
+		}
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			return nil, fmt.Errorf("idem: unable to claim key: %w", err)
+		}
+		prev, err := s.find(ctx, id)
+		if errors.Is(err, minsheng.ErrNotFound) {
+			continue // released in between: claim again
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !prev.ExpiresAt.After(now) {
+			// Expired: remove exactly that record and claim afresh.
+			if _, err := s.records.DeleteOne(ctx, bson.M{"_id": id, "expires_at": prev.ExpiresAt}); err != nil {
+				return nil, fmt.Errorf("idem: unable to remove an expired key: %w", err)
+			}
+			continue
+		}
+		if prev.BodyHash != bodyHash {
+			return nil, ErrMismatch
+		}
+		if prev.State == StatePending && now.Sub(prev.StartedAt) > s.lease {
+			// The first request's process is gone; one retry takes over.
+			n, err := s.records.UpdateOne(ctx, bson.M{"_id": id, "state": StatePending, "started_at": prev.StartedAt},
+				bson.M{"$set": bson.M{"started_at": now}})
+			if err != nil {
+				return nil, fmt.Errorf("idem: unable to take over a key: %w", err)
+			}
+			if n == 1 {
+				return nil, nil
+			}
+			continue
+		}
+		return prev, nil
+	}
+	return nil, minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+}
+
+func (s *Store) find(ctx context.Context, id string) (*Record, error) {
+	var r Record
+	if err := s.records.FindOne(ctx, bson.M{"_id": id}, &r); err != nil {
+		if errors.Is(err, minsheng.ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("idem: unable to read key: %w", err)
+	}
+	return &r, nil
+}
+
+// Wait polls a pending record until it is done, released, ctx ends or
+// limit passes. It returns the done record, or nil when the record was
+// released (the caller may claim it again) or is still pending.
+func (s *Store) Wait(ctx context.Context, id string, limit time.Duration) (*Record, error) {
+	deadline := time.Now().Add(limit)
+	delay := 20 * time.Millisecond
+	for {
+		r, err := s.find(ctx, id)
+		switch {
+		case errors.Is(err, minsheng.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		case r.State == StateDone:
+			return r, nil
+		}
+		if time.Now().Add(delay).After(deadline) {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, nil
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 250*time.Millisecond)
+	}
+}
+
+// Finish stores the answer of the request that claimed id.
+func (s *Store) Finish(ctx context.Context, id string, status int, contentType string, body []byte) error {
+	_, err := s.records.UpdateOne(ctx, bson.M{"_id": id, "state": StatePending},
+		bson.M{"$set": bson.M{"state": StateDone, "status": status, "content_type": contentType, "body": body}})
+	if err != nil {
+		return fmt.Errorf("idem: unable to store an answer: %w", err)
+	}
+	return nil
+}
+
+// Release removes a pending record, so a retry runs the request again (an
+// answer not worth keeping: a server error, an oversized body).
+func (s *Store) Release(ctx context.Context, id string) error {
+	if _, err := s.records.DeleteOne(ctx, bson.M{"_id": id, "state": StatePending}); err != nil {
+		return fmt.Errorf("idem: unable to release a key: %w", err)
+	}
+	return nil
+}
+
+// ReleasePending removes every pending record that started before t. serve
+// calls it at start on the embedded store, where no other process can be
+// running a request, so retries after a crash do not wait out the lease.
+func (s *Store) ReleasePending(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.records.DeleteMany(ctx, bson.M{"state": StatePending, "started_at": bson.M{"$lt": before.UTC()}})
+	if err != nil {
+		return 0, fmt.Errorf("idem: unable to release pending keys: %w", err)
+	}
+	return n, nil
+}
+
+// Purge removes expired records.
+func (s *Store) Purge(ctx context.Context) (int64, error) {
+	n, err := s.records.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lt": s.now().UTC()}})
+	if err != nil {
+		return 0, fmt.Errorf("idem: unable to purge keys: %w", err)
+	}
+	return n, nil
+}
