@@ -71,7 +71,8 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	whereClause, args := prepareWhereClause(params.Filter)
 
 	q += whereClause
-	q += prepareOrderByClause(params.Sort)
+	orderByClause := prepareOrderByClause(params.Sort)
+	q += orderByClause + prepareNaturalOrderClause(whereClause, orderByClause) // minsheng patch
 
 	if params.Limit != 0 {
 		q += ` LIMIT ?`
@@ -267,6 +268,7 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 	sortPushdown := orderByClause != ""
 
 	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
+	q += prepareNaturalOrderClause(whereClause, orderByClause) // minsheng patch
 
 	var limitPushdown bool
 

@@ -127,6 +127,18 @@ func prepareWhereClause(filter *types.Document) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+// prepareNaturalOrderClause returns " ORDER BY rowid" when a pushed-down
+// WHERE clause may be served by an index and nothing else orders the rows:
+// a stock query scans the table, so its rows come in rowid (insertion)
+// order, and callers that read without a sort must keep seeing that order.
+func prepareNaturalOrderClause(whereClause, orderByClause string) string {
+	if whereClause == "" || orderByClause != "" || stockPushdown() {
+		return ""
+	}
+
+	return " ORDER BY rowid"
+}
+
 // prepareWhereClauseStock is v1.24.2's pushdown, unchanged.
 func prepareWhereClauseStock(filter *types.Document) (string, []any) {
 	if filter.Len() == 1 {
