@@ -83,8 +83,9 @@ func prepareWhereClause(filter *types.Document) (string, []any) {
 		return prepareWhereClauseStock(filter)
 	}
 
-	var conds []string
-	var args []any
+	var idConds, conds []string
+	var idArgs, args []any
+	var terms []pushdownTerm
 
 	keys, values := filter.Keys(), filter.Values()
 	for i, key := range keys {
@@ -93,38 +94,86 @@ func prepareWhereClause(filter *types.Document) (string, []any) {
 		}
 
 		vals := pushdownValues(values[i])
-		if len(vals) == 0 || len(args)+len(vals) > maxPushdownArgs {
+		if len(vals) == 0 || len(idArgs)+len(args)+len(vals) > maxPushdownArgs {
 			continue
 		}
 
 		expr := fieldExpr(key)
 
-		var cond string
-		if len(vals) == 1 {
-			cond = expr + " = ?"
-		} else {
-			cond = expr + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
-		}
-
-		if key != "_id" {
+		t := pushdownTerm{
 			// The JSON text of an array, and only of an array, starts with '['
 			// ('\' is the next character), so this is "the field is an
 			// array" as a range the same index can serve.
-			cond = fmt.Sprintf(`(%s OR (%s > '[' AND %s < '\'))`, cond, expr, expr)
+			arr: fmt.Sprintf(`%s > '[' AND %s < '\'`, expr, expr),
 		}
 
-		conds = append(conds, cond)
+		if len(vals) == 1 {
+			t.eq = expr + " = ?"
+		} else {
+			t.eq = expr + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")"
+		}
 
 		for _, v := range vals {
-			args = append(args, string(must.NotFail(sjson.MarshalSingleValue(v))))
+			t.args = append(t.args, string(must.NotFail(sjson.MarshalSingleValue(v))))
 		}
+
+		if key == "_id" {
+			idConds = append(idConds, t.eq)
+			idArgs = append(idArgs, t.args...)
+
+			continue
+		}
+
+		terms = append(terms, t)
+		conds = append(conds, "("+t.eq+" OR ("+t.arr+"))")
+		args = append(args, t.args...)
 	}
 
+	if 0 < len(terms) && len(terms) <= maxExpandedTerms {
+		// (a1 OR a2) AND (b1 OR b2) written as (a1 AND b1) OR (a1 AND b2) OR …:
+		// SQLite then searches a compound index on every field for each
+		// disjunct (MULTI-INDEX OR); the ANDed form uses only its first field.
+		var disjuncts []string
+
+		args = nil
+
+		for mask := 0; mask < 1<<len(terms); mask++ {
+			parts := make([]string, len(terms))
+
+			for j, t := range terms {
+				if mask&(1<<j) != 0 {
+					parts[j] = t.arr
+					continue
+				}
+
+				parts[j] = t.eq
+				args = append(args, t.args...)
+			}
+
+			disjuncts = append(disjuncts, "("+strings.Join(parts, " AND ")+")")
+		}
+
+		conds = []string{"(" + strings.Join(disjuncts, " OR ") + ")"}
+	}
+
+	conds = append(idConds, conds...)
 	if len(conds) == 0 {
 		return "", nil
 	}
 
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return " WHERE " + strings.Join(conds, " AND "), append(idArgs, args...)
+}
+
+// maxExpandedTerms bounds the fields whose conditions prepareWhereClause
+// expands into 2^n disjuncts.
+const maxExpandedTerms = 3
+
+// pushdownTerm is the condition on one pushed-down field: it equals one of
+// the args (eq), or, for any field but _id, it is an array (arr).
+type pushdownTerm struct {
+	eq   string
+	arr  string
+	args []any
 }
 
 // prepareNaturalOrderClause returns " ORDER BY rowid" when a pushed-down

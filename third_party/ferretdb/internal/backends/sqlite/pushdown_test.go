@@ -30,7 +30,16 @@ import (
 
 func TestPrepareWhereClause(t *testing.T) {
 	oid := types.ObjectID{0x65, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
-	const arr = ` OR (_ferretdb_sjson->"%[1]s" > '[' AND _ferretdb_sjson->"%[1]s" < '\'))`
+	// one is the clause of a single pushed-down field f other than _id.
+	one := func(f string) string {
+		return fmt.Sprintf(` WHERE ((_ferretdb_sjson->"%[1]s" = ?) OR (_ferretdb_sjson->"%[1]s" > '[' AND _ferretdb_sjson->"%[1]s" < '\'))`, f)
+	}
+	const (
+		c    = `_ferretdb_sjson->"community"`
+		st   = `_ferretdb_sjson->"status"`
+		cArr = c + ` > '[' AND ` + c + ` < '\'`
+		sArr = st + ` > '[' AND ` + st + ` < '\'`
+	)
 
 	for name, tc := range map[string]struct {
 		filter *types.Document
@@ -83,13 +92,31 @@ func TestPrepareWhereClause(t *testing.T) {
 		},
 		"Queue": {
 			filter: must.NotFail(types.NewDocument("community", "c1", "status", "open")),
-			where: ` WHERE (_ferretdb_sjson->"community" = ?` + fmt.Sprintf(arr, "community") +
-				` AND (_ferretdb_sjson->"status" = ?` + fmt.Sprintf(arr, "status"),
-			args: []any{`"c1"`, `"open"`},
+			where: ` WHERE ((` + c + ` = ? AND ` + st + ` = ?) OR (` + cArr + ` AND ` + st + ` = ?) OR (` +
+				c + ` = ? AND ` + sArr + `) OR (` + cArr + ` AND ` + sArr + `))`,
+			args: []any{`"c1"`, `"open"`, `"open"`, `"c1"`},
+		},
+		"IDAndQueueIn": {
+			filter: must.NotFail(types.NewDocument(
+				"community", must.NotFail(types.NewDocument("$in", must.NotFail(types.NewArray("c1", "c2")))),
+				"_id", "a",
+				"status", "open",
+			)),
+			where: ` WHERE _ferretdb_sjson->"_id" = ? AND ((` + c + ` IN (?, ?) AND ` + st + ` = ?) OR (` + cArr + ` AND ` + st + ` = ?) OR (` +
+				c + ` IN (?, ?) AND ` + sArr + `) OR (` + cArr + ` AND ` + sArr + `))`,
+			args: []any{`"a"`, `"c1"`, `"c2"`, `"open"`, `"open"`, `"c1"`, `"c2"`},
+		},
+		"FourFieldsNotExpanded": {
+			filter: must.NotFail(types.NewDocument("a", "1", "b", "2", "c", "3", "d", "4")),
+			where: ` WHERE (_ferretdb_sjson->"a" = ? OR (_ferretdb_sjson->"a" > '[' AND _ferretdb_sjson->"a" < '\'))` +
+				` AND (_ferretdb_sjson->"b" = ? OR (_ferretdb_sjson->"b" > '[' AND _ferretdb_sjson->"b" < '\'))` +
+				` AND (_ferretdb_sjson->"c" = ? OR (_ferretdb_sjson->"c" > '[' AND _ferretdb_sjson->"c" < '\'))` +
+				` AND (_ferretdb_sjson->"d" = ? OR (_ferretdb_sjson->"d" > '[' AND _ferretdb_sjson->"d" < '\'))`,
+			args: []any{`"1"`, `"2"`, `"3"`, `"4"`},
 		},
 		"Eq": {
 			filter: must.NotFail(types.NewDocument("f", must.NotFail(types.NewDocument("$eq", "x", "$gt", "a")))),
-			where:  ` WHERE (_ferretdb_sjson->"f" = ?` + fmt.Sprintf(arr, "f"),
+			where:  one("f"),
 			args:   []any{`"x"`},
 		},
 		"EmbeddedDocument": {
@@ -103,7 +130,7 @@ func TestPrepareWhereClause(t *testing.T) {
 		},
 		"Unicode": {
 			filter: must.NotFail(types.NewDocument("f", "社区<\u2028>\"")),
-			where:  ` WHERE (_ferretdb_sjson->"f" = ?` + fmt.Sprintf(arr, "f"),
+			where:  one("f"),
 			args:   []any{`"社区\u003c\u2028\u003e\""`},
 		},
 	} {
