@@ -62,7 +62,7 @@ func diffCorpus() []any {
 	ids := []any{
 		"s1", diffOID, int32(7), int64(8), 7.5, true, diffWhen,
 		bson.Null{}, bson.D{{Key: "k", Value: "s1"}}, bson.Binary{Subtype: 0, Data: []byte("bin")},
-		"社区-1", "<>&", "",
+		bson.Timestamp{T: 1700000000, I: 1}, "社区-1", "<>&", "",
 	}
 	values := []any{
 		"x", "y", "X", "", int32(1), int64(1), 1.0, true, false, bson.Null{}, diffWhen,
@@ -70,7 +70,7 @@ func diffCorpus() []any {
 		bson.A{"x", "y"}, bson.A{"y"}, bson.A{}, bson.A{int32(1), "x"},
 		bson.A{bson.D{{Key: "s", Value: "x"}}, bson.D{{Key: "s", Value: "z"}}},
 		bson.D{{Key: "s", Value: "x"}}, bson.D{{Key: "b", Value: "x"}},
-		bson.A{diffOID},
+		bson.A{diffOID}, bson.Timestamp{T: 1700000000, I: 1}, bson.Binary{Subtype: 0, Data: []byte("x")},
 	}
 	for _, s := range diffStrings {
 		values = append(values, s)
@@ -144,6 +144,9 @@ func diffQueries() []struct {
 		{"_id in string and objectid", bson.D{{Key: "_id", Value: in(diffOID, diffOIDHex)}}},
 		{"_id in mixed types", bson.D{{Key: "_id", Value: in("s1", int32(7), 7.5, bson.Null{})}}},
 		{"_id in empty", bson.D{{Key: "_id", Value: in()}}},
+		{"_id timestamp", bson.D{{Key: "_id", Value: bson.Timestamp{T: 1700000000, I: 1}}}},
+		{"_id in over the cap", bson.D{{Key: "_id", Value: in(manyIDs(1001)...)}}},
+		{"s in at the cap", bson.D{{Key: "s", Value: in(manyIDs(1000)...)}}},
 		{"_id and version", bson.D{{Key: "_id", Value: "v05"}, {Key: "version", Value: int64(1)}}},
 		{"_id and stale version", bson.D{{Key: "_id", Value: "v05"}, {Key: "version", Value: int64(0)}}},
 		{"_id and string field", bson.D{{Key: "_id", Value: "v01"}, {Key: "community", Value: "c1"}}},
@@ -179,6 +182,9 @@ func diffQueries() []struct {
 		{"queue", bson.D{{Key: "community", Value: "c1"}, {Key: "status", Value: "open"}}},
 		{"queue unicode", bson.D{{Key: "community", Value: "社区"}, {Key: "status", Value: "done"}}},
 		{"queue in", bson.D{{Key: "community", Value: in("c1", "c2")}, {Key: "status", Value: in("open", "accepted")}}},
+		{"three fields", bson.D{{Key: "community", Value: "c1"}, {Key: "status", Value: "open"}, {Key: "s", Value: "x"}}},
+		{"four fields", bson.D{{Key: "community", Value: "c2"}, {Key: "status", Value: "accepted"}, {Key: "s", Value: "y"}, {Key: "t", Value: "x"}}},
+		{"four fields with _id", bson.D{{Key: "s", Value: "x"}, {Key: "_id", Value: "v00"}, {Key: "community", Value: bson.A{"c1", "c2"}}, {Key: "status", Value: "open"}}},
 		{"queue null status", bson.D{{Key: "community", Value: "c1"}, {Key: "status", Value: bson.Null{}}}},
 	}
 	for i, s := range diffStrings {
@@ -188,8 +194,19 @@ func diffQueries() []struct {
 	return qs
 }
 
+// manyIDs returns n _id-like strings, the corpus's among them.
+func manyIDs(n int) []any {
+	ids := make([]any, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("v%02d", i)
+	}
+	ids[n-1] = "x"
+	return ids
+}
+
 // TestPushdownDifferential runs every query of the corpus through find,
-// count, aggregate, updateMany and deleteMany with the stock pushdown and
+// findOne, distinct, count, aggregate, updateOne, updateMany,
+// findOneAndUpdate and deleteOne with the stock pushdown and
 // with the patched one, on identical data with indexes declared on the
 // fields queried, and requires identical answers — documents and their
 // order included, as callers that do not sort see the natural order.
@@ -226,6 +243,24 @@ func TestPushdownDifferential(t *testing.T) {
 		t.Setenv(stockPushdownEnv, "1")
 		if got := explainFind(t, db, "diff", filter).FilterPushdown; got {
 			t.Errorf("stock: filterPushdown = %v, want false", got)
+		}
+	})
+
+	t.Run("answers are not vacuous", func(t *testing.T) {
+		// {s: "x"} matches "x", ["x", "y"], [1, "x"], and the elements of
+		// diffStrings equal to "x" in documents keyed by _id.
+		got := readAnswers(t, db, "diff", bson.D{{Key: "s", Value: "x"}}, false)
+		var found, errs int
+		for _, line := range got {
+			if strings.HasPrefix(line, "find {") {
+				found++
+			}
+			if strings.Contains(line, "error") {
+				errs++
+			}
+		}
+		if found < 3 || errs > 0 {
+			t.Errorf("{s: x}: %d documents found and %d errors, want at least 3 and none: %q", found, errs, got)
 		}
 	})
 
@@ -299,6 +334,9 @@ func readAnswers(t *testing.T, db *mongo.Database, coll string, filter bson.D, s
 	all("find sorted", cur, err)
 	cur, err = c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: filter}}})
 	all("aggregate", cur, err)
+	var distinct []any
+	err = c.Distinct(ctx, "community", filter).Decode(&distinct)
+	out = append(out, fmt.Sprintf("distinct %v %v", distinct, err))
 	n, err := c.CountDocuments(ctx, filter)
 	out = append(out, fmt.Sprintf("count %d %v", n, err))
 	var one bson.Raw
