@@ -206,7 +206,8 @@ func manyIDs(n int) []any {
 
 // TestPushdownDifferential runs every query of the corpus through find,
 // findOne, distinct, count, aggregate, updateOne, updateMany,
-// findOneAndUpdate and deleteOne with the stock pushdown and
+// findOneAndUpdate and deleteOne (with -race: find, count,
+// updateMany and deleteOne) with the stock pushdown and
 // with the patched one, on identical data with indexes declared on the
 // fields queried, and requires identical answers — documents and their
 // order included, as callers that do not sort see the natural order.
@@ -330,6 +331,11 @@ func readAnswers(t *testing.T, db *mongo.Database, coll string, filter bson.D, s
 	}
 	cur, err := c.Find(ctx, filter)
 	all("find", cur, err)
+	n, err := c.CountDocuments(ctx, filter)
+	out = append(out, fmt.Sprintf("count %d %v", n, err))
+	if raceEnabled {
+		return out
+	}
 	cur, err = c.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(5))
 	all("find sorted", cur, err)
 	cur, err = c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: filter}}})
@@ -337,8 +343,6 @@ func readAnswers(t *testing.T, db *mongo.Database, coll string, filter bson.D, s
 	var distinct []any
 	err = c.Distinct(ctx, "community", filter).Decode(&distinct)
 	out = append(out, fmt.Sprintf("distinct %v %v", distinct, err))
-	n, err := c.CountDocuments(ctx, filter)
-	out = append(out, fmt.Sprintf("count %d %v", n, err))
 	var one bson.Raw
 	err = c.FindOne(ctx, filter).Decode(&one)
 	out = append(out, fmt.Sprintf("findOne %s %v", canonical(t, one), err))
@@ -357,13 +361,15 @@ func writeAnswers(t *testing.T, s *store.Store, coll string, filter bson.D, i in
 	ctx := context.Background()
 	c := s.Collection(coll)
 	var b strings.Builder
-	m, err := c.UpdateOne(ctx, filter, bson.D{{Key: "$inc", Value: bson.D{{Key: "hits1", Value: int64(1)}}}})
-	fmt.Fprintf(&b, "updateOne %d %v; ", m, err)
-	m, err = c.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "q", Value: int64(i)}}}})
+	m, err := c.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "q", Value: int64(i)}}}})
 	fmt.Fprintf(&b, "updateMany %d %v; ", m, err)
-	var got bson.Raw
-	err = c.FindOneAndUpdate(ctx, filter, bson.D{{Key: "$inc", Value: bson.D{{Key: "hits2", Value: int64(1)}}}}, &got)
-	fmt.Fprintf(&b, "findOneAndUpdate %s %v; ", canonical(t, got), err)
+	if !raceEnabled {
+		m, err = c.UpdateOne(ctx, filter, bson.D{{Key: "$inc", Value: bson.D{{Key: "hits1", Value: int64(1)}}}})
+		fmt.Fprintf(&b, "updateOne %d %v; ", m, err)
+		var got bson.Raw
+		err = c.FindOneAndUpdate(ctx, filter, bson.D{{Key: "$inc", Value: bson.D{{Key: "hits2", Value: int64(1)}}}}, &got)
+		fmt.Fprintf(&b, "findOneAndUpdate %s %v; ", canonical(t, got), err)
+	}
 	if i%3 == 0 { // delete now and then, so later queries still find documents
 		ok, err := c.DeleteOne(ctx, filter)
 		fmt.Fprintf(&b, "deleteOne %v %v", ok, err)
