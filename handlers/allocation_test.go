@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -328,6 +329,69 @@ func TestAllocationFlow(t *testing.T) {
 		var e apiError
 		if got := a.call(t, "staff", "GET", "/api/v1/reports/rates?from=someday", nil, &e); got != 400 || e.Error.Fields["from"] == "" {
 			t.Errorf("bad from: status %d %+v", got, e)
+		}
+	})
+}
+
+// TestAllocationWeightsBody pins issue 8 items 8 and 11: a partial PUT must
+// not zero the weights it leaves out, GET's output is PUT-able as is, and
+// the role is checked before the body.
+func TestAllocationWeightsBody(t *testing.T) {
+	a := newAllocationApp(t)
+	const path = "/api/v1/allocation/weights/2027"
+	type weights struct {
+		Sanbao           int64 `json:"sanbao"`
+		Households       int64 `json:"households"`
+		RepeatComplaints int64 `json:"repeat_complaints"`
+		Default          bool  `json:"default"`
+	}
+	get := func(t *testing.T) ([]byte, weights) {
+		t.Helper()
+		var raw []byte
+		if got := a.call(t, "finance", "GET", path, nil, &raw); got != 200 {
+			t.Fatalf("GET: status %d %s", got, raw)
+		}
+		var w weights
+		if err := json.Unmarshal(raw, &w); err != nil {
+			t.Fatal(err)
+		}
+		return raw, w
+	}
+
+	t.Run("partial body is refused", func(t *testing.T) {
+		var e apiError
+		if got := a.call(t, "finance", "PUT", path, map[string]any{"sanbao": 50_000}, &e); got != 400 {
+			t.Fatalf("status: got %d (%+v), want 400", got, e)
+		}
+		for _, name := range []string{"households", "co_signers", "repeat_complaints", "cost_reference_fen"} {
+			if e.Error.Fields[name] == "" {
+				t.Errorf("field %s: got no error, want 必填 (%+v)", name, e.Error.Fields)
+			}
+		}
+		if _, w := get(t); !w.Default || w.Households != 3_000 {
+			t.Errorf("after a partial PUT: got %+v, want the defaults untouched", w)
+		}
+	})
+	t.Run("GET output round-trips", func(t *testing.T) {
+		raw, before := get(t) // the defaults: default true, no updated_at
+		var out weights
+		if got := a.call(t, "finance", "PUT", path, string(raw), &out); got != 200 {
+			t.Fatalf("PUT of the default GET output: status %d %+v", got, out)
+		}
+		raw, after := get(t) // now stored: updated_by and updated_at present
+		if after.Default || after.Sanbao != before.Sanbao || after.Households != before.Households {
+			t.Errorf("after PUT: got %+v, want %+v stored", after, before)
+		}
+		if got := a.call(t, "finance", "PUT", path, string(raw), nil); got != 200 {
+			t.Errorf("PUT of the stored GET output %s: status %d, want 200", raw, got)
+		}
+	})
+	t.Run("role before body", func(t *testing.T) {
+		for _, body := range []string{`{"nonsense": 1}`, `not json`, `{"sanbao": 1}`} {
+			var e apiError
+			if got := a.call(t, "staff", "PUT", path, body, &e); got != 403 {
+				t.Errorf("staff PUT %s: status %d (%+v), want 403", body, got, e)
+			}
 		}
 	})
 }

@@ -79,7 +79,7 @@ func TestWeights(t *testing.T) {
 	t.Run("finance sets them", func(t *testing.T) {
 		w := allocation.DefaultWeights(2027)
 		w.Sanbao = 50_000
-		if _, err := e.svc.SetWeights(ctx, finance, 2027, w); err != nil {
+		if _, err := e.svc.SetWeights(ctx, finance, 2027, BodyOf(w)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := e.svc.Weights(ctx, staff, 2027)
@@ -90,6 +90,33 @@ func TestWeights(t *testing.T) {
 			t.Errorf("got %+v, want %+v set by finance", got, w)
 		}
 	})
+	t.Run("a partial body is refused and changes nothing", func(t *testing.T) {
+		before, err := e.svc.Weights(ctx, staff, 2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.SetWeights(ctx, finance, 2027, WeightsBody{Sanbao: ptr(int64(1))})
+		if got := minsheng.ErrorCode(err); got != minsheng.EINVALID {
+			t.Fatalf("got %q (%v), want %q", got, err, minsheng.EINVALID)
+		}
+		fields := minsheng.ErrorFields(err)
+		for _, name := range []string{"safety_per_level", "households", "co_signers", "elderly", "disabled", "vulnerable_cap",
+			"waiting_per_day", "waiting_cap_days", "repeat_complaints", "cost_per_household", "cost_reference_fen"} {
+			if fields[name] == "" {
+				t.Errorf("field %s: got no error, want 必填 (fields %v)", name, fields)
+			}
+		}
+		if fields["sanbao"] != "" {
+			t.Errorf("field sanbao: got %q, want no error (it was given)", fields["sanbao"])
+		}
+		after, err := e.svc.Weights(ctx, staff, 2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Weights != before.Weights {
+			t.Errorf("weights after a refused partial body: got %+v, want %+v", after.Weights, before.Weights)
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		bad := allocation.DefaultWeights(2027)
 		bad.Households = -1
@@ -98,9 +125,9 @@ func TestWeights(t *testing.T) {
 			err  error
 			code string
 		}{
-			{"sub-district staff may not set", second(e.svc.SetWeights(ctx, staff, 2027, allocation.DefaultWeights(2027))), minsheng.EFORBIDDEN},
-			{"negative weight", second(e.svc.SetWeights(ctx, finance, 2027, bad)), minsheng.EINVALID},
-			{"year mismatch", second(e.svc.SetWeights(ctx, finance, 2027, allocation.DefaultWeights(2028))), minsheng.EINVALID},
+			{"sub-district staff may not set", second(e.svc.SetWeights(ctx, staff, 2027, BodyOf(allocation.DefaultWeights(2027)))), minsheng.EFORBIDDEN},
+			{"negative weight", second(e.svc.SetWeights(ctx, finance, 2027, BodyOf(bad))), minsheng.EINVALID},
+			{"year mismatch", second(e.svc.SetWeights(ctx, finance, 2027, BodyOf(allocation.DefaultWeights(2028)))), minsheng.EINVALID},
 			{"residents may not read", second(e.svc.Weights(ctx, citizen, 2027)), minsheng.EFORBIDDEN},
 		}
 		for _, tt := range tests {
