@@ -222,27 +222,42 @@ func (c *CaseFact) rates(asOf time.Time) Rates {
 	return r
 }
 
-// PerformanceCoefficient turns last year's rates and budget execution into
-// the per-mille coefficient of the factor allocation, from 800 (everything
-// at 0) to 1200 (everything at 100%), so performance moves a sub-district's
-// performance part by at most ±20% around the neutral 1000:
+// NeutralPerformance is the coefficient of a sub-district with nothing to
+// judge it by: no case, no rating, no budget.
+const NeutralPerformance int64 = 1000
+
+// PerformanceCoefficient turns last year's rates and budget execution (spent
+// over budget) into the per-mille coefficient of the factor allocation, from
+// 800 (everything at 0) to 1200 (everything at 100%), so performance moves a
+// sub-district's performance part by at most ±20% around the neutral 1000.
+// It is a weighted mean over the figures that were measured:
 //
-//	coefficient = 800 + round_half_up((2 × response‰ + 3 × resolution‰
-//	              + 3 × satisfaction‰ + 2 × execution‰) / 25)
+//	coefficient = 800 + round_half_up(400 × Σ wᵢ × pmᵢ / (1000 × Σ wᵢ))
 //
+// with weights 2 (response), 3 (resolution), 3 (satisfaction) and 2
+// (execution), the sums running over the parts whose denominator is not 0.
+// With all four measured this is 800 + (2×响应‰ + 3×解决‰ + 3×满意‰ + 2×执行‰)/25.
 // Resolution and satisfaction weigh most because they are what residents
-// feel. A rate with nothing to measure counts as 1000‰ (nothing was left
-// unanswered); execution is clamped to 0..1000‰, since spending more than
-// the budget is no merit.
-func PerformanceCoefficient(r Rates, executionPerMille int64) int64 {
-	pm := func(x Rate) int64 {
-		if !x.Known() {
-			return 1000
+// feel. A figure with nothing to measure is left out rather than counted as
+// full marks, and with nothing measured at all the coefficient is the
+// neutral 1000: no data is neither merit nor fault. Each figure is clamped
+// to 0..1000‰, since spending more than the budget is no merit.
+func PerformanceCoefficient(r Rates, execution Rate) int64 {
+	var sum, weight int64
+	for _, p := range []struct {
+		w int64
+		r Rate
+	}{{2, r.Response}, {3, r.Resolution}, {3, r.Satisfaction}, {2, execution}} {
+		if !p.r.Known() {
+			continue
 		}
-		return clamp(x.PerMille(), 0, 1000)
+		sum += p.w * clamp(p.r.PerMille(), 0, 1000)
+		weight += p.w
 	}
-	sum := 2*pm(r.Response) + 3*pm(r.Resolution) + 3*pm(r.Satisfaction) + 2*clamp(executionPerMille, 0, 1000)
-	return 800 + divRoundHalfUp(sum, 25)
+	if weight == 0 {
+		return NeutralPerformance
+	}
+	return 800 + divRoundHalfUp(400*sum, 1000*weight)
 }
 
 // StatusCount is how many funded cases are in one status and what they spent.

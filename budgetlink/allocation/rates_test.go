@@ -119,22 +119,30 @@ func TestPerformanceCoefficient(t *testing.T) {
 	all := func(pm int64) Rates {
 		return Rates{Response: Rate{pm, 1000}, Resolution: Rate{pm, 1000}, Satisfaction: Rate{pm, 1000}}
 	}
+	exec := func(pm int64) Rate { return Rate{pm, 1000} }
 	tests := []struct {
 		name      string
 		r         Rates
-		execution int64
+		execution Rate
 		want      int64
 	}{
 		// 2×714 + 3×667 + 3×750 + 2×950 = 1428 + 2001 + 2250 + 1900 = 7579;
 		// 7579 / 25 = 303.16 → 303; 800 + 303
-		{"the hand-made set at 95% execution", Rates{Rate{5, 7}, Rate{4, 6}, Rate{3, 4}}, 950, 1103},
-		{"everything at 0", all(0), 0, 800},                   // 800 + 0
-		{"everything at 100%", all(1000), 1000, 1200},         // 800 + 10000/25
-		{"everything at 50% is neutral", all(500), 500, 1000}, // 800 + 5000/25
-		{"nothing measured counts as full", Rates{}, 1000, 1200},
-		{"overspending is clamped", all(1000), 1300, 1200},
+		{"the hand-made set at 95% execution", Rates{Rate{5, 7}, Rate{4, 6}, Rate{3, 4}}, exec(950), 1103},
+		{"everything at 0", all(0), exec(0), 800},                   // 800 + 0
+		{"everything at 100%", all(1000), exec(1000), 1200},         // 800 + 10000/25
+		{"everything at 50% is neutral", all(500), exec(500), 1000}, // 800 + 5000/25
+		// Issue 8 item 8: no cases and no lines used to score the maximum 1200.
+		{"nothing measured is neutral", Rates{}, Rate{}, 1000},
+		{"nothing measured with a budget of 0 is neutral", Rates{}, Rate{Num: 0, Den: 0}, 1000},
+		// Only execution measured, fully spent: 800 + 400×2×1000/(1000×2)
+		{"only execution measured", Rates{}, exec(1000), 1200},
+		// Response 1/2, resolution 1/2, satisfaction 1/1, no budget:
+		// 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 275
+		{"missing execution is left out", Rates{Rate{1, 2}, Rate{1, 2}, Rate{1, 1}}, Rate{}, 1075},
+		{"overspending is clamped", all(1000), Rate{1300, 1000}, 1200},
 		// 2×1000 + 3×1000 + 3×1000 + 2×7 = 8014; 8014/25 = 320.56 → 321
-		{"rounds half up", all(1000), 7, 1121},
+		{"rounds half up", all(1000), exec(7), 1121},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

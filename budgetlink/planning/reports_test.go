@@ -27,9 +27,10 @@ func TestFactorAllocation(t *testing.T) {
 	ctx := context.Background()
 	// Xinjiekou's 2025: one case answered in 2 h, closed, 满意; one answered
 	// in 30 h and still in progress. Response 1/2, resolution 1/2,
-	// satisfaction 1/1, no 2025 budget (execution counts as 1000‰):
-	// coefficient = 800 + (2×500 + 3×500 + 3×1000 + 2×1000)/25 = 1100.
-	// Every other sub-district had nothing to measure: 800 + 10000/25 = 1200.
+	// satisfaction 1/1, no 2025 budget (execution not measured, left out):
+	// coefficient = 800 + 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 1075.
+	// Every other sub-district had nothing to measure: the neutral 1000
+	// (issue 8 item 8; it used to be the maximum 1200).
 	e.addCase(t, cases.Case{ID: "f1", CatalogItem: itemToilet, Status: cases.StatusClosed, Verdict: cases.VerdictSatisfied,
 		FiledAt: at("2025-03-01T02:00:00Z"), AcceptedAt: ptr(at("2025-03-01T04:00:00Z"))})
 	e.addCase(t, cases.Case{ID: "f2", CatalogItem: itemToilet, Status: cases.StatusInProgress,
@@ -82,10 +83,10 @@ func TestFactorAllocation(t *testing.T) {
 	}
 	for _, in := range rep.Inputs {
 		sd, _ := dir.SubDistrict(in.Code)
-		wantCases, wantPerf, wantGrowth := int64(0), int64(1200), int64(0)
+		wantCases, wantPerf, wantGrowth := int64(0), int64(1000), int64(0)
 		switch in.Code {
 		case sub:
-			wantCases, wantPerf, wantGrowth = 2, 1100, 300
+			wantCases, wantPerf, wantGrowth = 2, 1075, 300
 		case otherSub:
 			wantGrowth = -50
 		}
