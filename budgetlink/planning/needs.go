@@ -128,15 +128,13 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 		key    string
 	}
 	var cands []candidate
-	// Complaints per place within the repeat window, counted over every
-	// case of the scope, whatever its state: a merged duplicate is a
-	// repeat complaint too.
+	// Complaints per place within the repeat window (countsAsRepeat).
 	windowStart := asOf.Add(-RepeatWindow)
 	perPlace := map[string]int64{}
 	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		key := placeKey(c)
 		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
-		if inWindow {
+		if inWindow && countsAsRepeat(c) {
 			perPlace[key]++
 		}
 		if !isNeed(c, funded) {
@@ -168,7 +166,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 	for _, cd := range cands {
 		c := cd.c
 		repeats := perPlace[cd.key]
-		if !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf) {
+		if !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf) && countsAsRepeat(c) {
 			repeats-- // the case itself is not a repeat of itself
 		}
 		item, _ := cat.Item(c.CatalogItem)
@@ -212,6 +210,15 @@ func isNeed(c *cases.Case, funded map[string]bool) bool {
 		return false
 	}
 	return true
+}
+
+// countsAsRepeat reports whether a case is a complaint of its own about its
+// place (重复诉求). A merged duplicate is not: merging moved its filer onto
+// the kept case as a co-signer, so counting it as a repeat too would count
+// one voice twice. A rejected case (不予受理) is not either: it was not the
+// unit's matter, so it says nothing about the need at that place.
+func countsAsRepeat(c *cases.Case) bool {
+	return c.Status != cases.StatusMerged && c.Status != cases.StatusRejected
 }
 
 // placeKey identifies "the same place" for repeat complaints: the same

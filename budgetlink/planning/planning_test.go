@@ -21,7 +21,9 @@ import (
 //	A  临时救助, 2,000 元, 4 households, risk 2, 10 days waiting     → L2
 //	B  旱厕改造, 9,000 元, 9 households, risk 1, 4 co-signers,
 //	   200 days waiting, two other complaints about the same place
-//	   within a year (and one older)                                 → L1
+//	   within a year (and one older; a duplicate merged into B, whose
+//	   filer is one of the co-signers, and a rejected one do not
+//	   count as repeats: issue 8 item 8)                             → L1
 //	C  旱厕改造, 5,000 元, 1 household, 3 elderly and 2 disabled
 //	   residents, 5 days waiting                                     → L1
 //	D  funded already; E not yet accepted; F not assessed; G an item
@@ -45,9 +47,14 @@ func (e *env) scenario(t *testing.T) scenario {
 	for i, r := range []struct {
 		days   int
 		status cases.Status
-	}{{100, cases.StatusClosed}, {30, cases.StatusMerged}, {400, cases.StatusClosed}} {
-		e.addCase(t, cases.Case{ID: "case-b-repeat-" + string(rune('0'+i)), CatalogItem: itemToilet, Status: r.status, FiledAt: daysAgo(r.days),
-			Location: cases.Location{Address: " 丰盛胡同 10号"}})
+	}{{100, cases.StatusClosed}, {30, cases.StatusClosed}, {400, cases.StatusClosed}, {20, cases.StatusMerged}, {15, cases.StatusRejected}} {
+		c := cases.Case{ID: "case-b-repeat-" + string(rune('0'+i)), CatalogItem: itemToilet, Status: r.status, FiledAt: daysAgo(r.days),
+			Location: cases.Location{Address: " 丰盛胡同 10号"}}
+		if r.status == cases.StatusMerged {
+			// Its filer became a co-signer of B (r4): one voice, counted once.
+			c.MergedInto, c.FilerID = "case-b", "r4"
+		}
+		e.addCase(t, c)
 	}
 	s.c = e.addCase(t, cases.Case{ID: "case-c", CatalogItem: itemToilet, Assessment: vulnerable(assess(500_000, 1, 0), 3, 2), FiledAt: daysAgo(5),
 		Location: cases.Location{Address: "西里一区"}})
