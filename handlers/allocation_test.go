@@ -1,8 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,6 +210,10 @@ func TestAllocationFlow(t *testing.T) {
 		if c := committed(t); c != 0 {
 			t.Errorf("committed after a dry run: %d", c)
 		}
+		var raw []byte
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &raw); got != 200 || bytes.Contains(raw, []byte("0001-01-01")) {
+			t.Errorf("dry run again: status %d, body shows year 0001: %s", got, raw)
+		}
 		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs/00000000-0000-4000-8000-000000000001", nil, nil); got != 404 {
 			t.Errorf("GET a dry run: status %d, want 404", got)
 		}
@@ -240,6 +246,11 @@ func TestAllocationFlow(t *testing.T) {
 		}
 		if got := a.call(t, "stafffar", "GET", "/api/v1/allocation/runs/"+aRunID, nil, nil); got != 403 {
 			t.Errorf("GET by another sub-district: status %d, want 403", got)
+		}
+		var far apiError
+		if got := a.call(t, "stafffar", "POST", "/api/v1/allocation/runs", map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSubFar}, &far); got != 409 ||
+			strings.Contains(far.Error.Message, "新街口") || strings.Contains(far.Error.Message, "2026") {
+			t.Errorf("another sub-district reuses the run id: status %d %+v, want 409 naming nothing", got, far)
 		}
 		other := map[string]any{"run_id": aRunID, "fiscal_year": 2027, "sub_district": aSub}
 		var e apiError

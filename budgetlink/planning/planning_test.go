@@ -2,8 +2,10 @@ package planning
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -303,6 +305,19 @@ func TestRunDryRunStoresNothing(t *testing.T) {
 	if _, err := e.svc.Run(ctx, staff, runID); minsheng.ErrorCode(err) != minsheng.ENOTFOUND {
 		t.Errorf("GET after a dry run: got %v, want not found", err)
 	}
+	t.Run("no created_at of year 0001", func(t *testing.T) {
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(b, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := fields["created_at"]; ok {
+			t.Errorf("created_at: got %v, want it left out of a dry run", v)
+		}
+	})
 }
 
 func TestRunCommitted(t *testing.T) {
@@ -377,6 +392,18 @@ func TestRunCommitted(t *testing.T) {
 			t.Errorf("got %d funded and %d waitlisted, want 0 and 1 (C)", next.FundedCases, next.WaitlistedCases)
 		}
 	})
+	t.Run("another sub-district's run id reveals nothing of it", func(t *testing.T) {
+		_, err := e.svc.StartRun(ctx, outside, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: otherSub})
+		if got := minsheng.ErrorCode(err); got != minsheng.ECONFLICT {
+			t.Fatalf("got %q (%v), want %q", got, err, minsheng.ECONFLICT)
+		}
+		msg := minsheng.ErrorMessage(err)
+		for _, secret := range []string{"新街口", sub, "2026", runID} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("message %q reveals %q", msg, secret)
+			}
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		tests := []struct {
 			name string
@@ -387,6 +414,7 @@ func TestRunCommitted(t *testing.T) {
 			{"resident", second(e.svc.StartRun(ctx, citizen, req)), minsheng.EFORBIDDEN},
 			{"staff of another sub-district", second(e.svc.StartRun(ctx, outside, req)), minsheng.EFORBIDDEN},
 			{"other sub-district reads the run", second(e.svc.Run(ctx, outside, runID)), minsheng.EFORBIDDEN},
+			{"other sub-district reuses the run id", second(e.svc.StartRun(ctx, outside, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: otherSub})), minsheng.ECONFLICT},
 			{"no run id", second(e.svc.StartRun(ctx, staff, RunRequest{FiscalYear: 2026, SubDistrict: sub})), minsheng.EINVALID},
 			{"run id not a UUID", second(e.svc.StartRun(ctx, staff, RunRequest{RunID: "run-1", FiscalYear: 2026, SubDistrict: sub})), minsheng.EINVALID},
 			{"unknown run", second(e.svc.Run(ctx, staff, "0b7c6a52-1d3e-4f8a-9b2c-5e4d3c2b1a99")), minsheng.ENOTFOUND},
