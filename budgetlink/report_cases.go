@@ -198,8 +198,8 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
 		return nil, err
 	}
-	if fiscalYear == 0 {
-		return nil, minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
+	if err := checkReportYear(fiscalYear); err != nil {
+		return nil, err
 	}
 	if thresholdPermille <= 0 {
 		thresholdPermille = DefaultConsistencyThreshold
