@@ -39,9 +39,14 @@ type CaseFact struct {
 	AcceptedAt  *time.Time
 	CompletedAt *time.Time
 	Status      string
-	// Verdict is one of the Verdict constants or "" when not rated.
-	Verdict  string
-	SpentFen int64
+	// Verdict is the latest verdict, one of the Verdict constants or ""
+	// when not rated.
+	Verdict string
+	// FirstVerdict is the first verdict the resident gave; "" means the
+	// same as Verdict (a case rated once, or one whose history predates
+	// the record of every verdict).
+	FirstVerdict string
+	SpentFen     int64
 	// Funded marks a case that got money from a budget line.
 	Funded bool
 	// DeadlineAt is when a funded case should be completed; zero if none.
@@ -90,7 +95,16 @@ func divRoundHalfUp(n, d int64) int64 {
 //	响应率 response     = accepted within 24 h of filing
 //	                      / (filed − not yet accepted and filed less than 24 h before asOf)
 //	解决率 resolution   = accepted and resolved (status completed or closed) / accepted
-//	满意率 satisfaction = (满意 satisfied + 基本满意 basically satisfied) / rated (verdict given)
+//	满意率 satisfaction = cases whose latest verdict is 满意 or 基本满意
+//	                      / cases with at least one verdict
+//	一次满意率 first_satisfaction
+//	                    = cases whose first verdict was 满意 or 基本满意
+//	                      / cases with at least one verdict
+//
+// 满意率 is the final result after any rework (a 不满意 reopens the case and
+// a later verdict replaces it); 一次满意率 shows how often the work satisfied
+// the resident the first time, so rework cannot hide behind a good final
+// figure.
 //
 // "Accepted within 24 h" means accepted_at − filed_at ≤ 24 h. A case not yet
 // accepted whose 24 hours are not over at asOf is left out of the response
@@ -99,9 +113,10 @@ func divRoundHalfUp(n, d int64) int64 {
 // hours pass unanswered it counts against the unit. Per-mille figures are
 // rounded half up; a rate with no denominator is shown as "—" (Known false).
 type Rates struct {
-	Response     Rate `json:"response"`
-	Resolution   Rate `json:"resolution"`
-	Satisfaction Rate `json:"satisfaction"`
+	Response          Rate `json:"response"`
+	Resolution        Rate `json:"resolution"`
+	Satisfaction      Rate `json:"satisfaction"`
+	FirstSatisfaction Rate `json:"first_satisfaction"`
 }
 
 func (r *Rates) add(o Rates) {
@@ -111,6 +126,8 @@ func (r *Rates) add(o Rates) {
 	r.Resolution.Den += o.Resolution.Den
 	r.Satisfaction.Num += o.Satisfaction.Num
 	r.Satisfaction.Den += o.Satisfaction.Den
+	r.FirstSatisfaction.Num += o.FirstSatisfaction.Num
+	r.FirstSatisfaction.Den += o.FirstSatisfaction.Den
 }
 
 // UnitRates are the rates of a sub-district (CommunityCode "") or of one of
@@ -191,11 +208,18 @@ func (c *CaseFact) validate(i int) error {
 	case c.AcceptedAt != nil && c.AcceptedAt.Before(c.FiledAt):
 		return minsheng.Invalid("受理时间早于登记时间", map[string]string{field("accepted_at"): "不能早于登记时间"})
 	}
-	switch c.Verdict {
-	case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
-		return nil
+	for name, v := range map[string]string{"verdict": c.Verdict, "first_verdict": c.FirstVerdict} {
+		switch v {
+		case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
+		default:
+			return minsheng.Invalid("评价结果无效", map[string]string{field(name): "未知评价：" + v})
+		}
 	}
-	return minsheng.Invalid("评价结果无效", map[string]string{field("verdict"): "未知评价：" + c.Verdict})
+	return nil
+}
+
+func satisfied(verdict string) bool {
+	return verdict == VerdictSatisfied || verdict == VerdictBasicallySatisfied
 }
 
 // rates is one case's contribution (each count 0 or 1) to its unit's rates.
@@ -213,10 +237,22 @@ func (c *CaseFact) rates(asOf time.Time) Rates {
 	} else if asOf.Sub(c.FiledAt) >= ResponseWindow {
 		r.Response.Den = 1 // the window is over, unanswered
 	}
-	if c.Verdict != "" {
-		r.Satisfaction.Den = 1
-		if c.Verdict == VerdictSatisfied || c.Verdict == VerdictBasicallySatisfied {
+	first := c.FirstVerdict
+	if first == "" {
+		first = c.Verdict
+	}
+	if first != "" {
+		// Rated at least once: in both satisfaction denominators.
+		r.Satisfaction.Den, r.FirstSatisfaction.Den = 1, 1
+		last := c.Verdict
+		if last == "" {
+			last = first
+		}
+		if satisfied(last) {
 			r.Satisfaction.Num = 1
+		}
+		if satisfied(first) {
+			r.FirstSatisfaction.Num = 1
 		}
 	}
 	return r

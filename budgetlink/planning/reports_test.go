@@ -325,3 +325,47 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("other sub-district: got %v, want forbidden", err)
 	}
 }
+
+// TestRatesFirstSatisfaction pins issue 8 item 8: every verdict is kept on
+// the case, and the rates report gives the final 满意率 beside the
+// first-time 一次满意率.
+func TestRatesFirstSatisfaction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	filed := at("2026-03-01T00:00:00Z")
+	rec := func(v cases.Verdict, day int) cases.VerdictRecord {
+		return cases.VerdictRecord{Verdict: v, At: filed.Add(time.Duration(day) * 24 * time.Hour)}
+	}
+	for _, c := range []struct {
+		id       string
+		verdict  cases.Verdict
+		verdicts []cases.VerdictRecord
+	}{
+		// 不满意, reworked, then 满意: satisfied in the end, not the first time.
+		{"v1", cases.VerdictSatisfied, []cases.VerdictRecord{rec(cases.VerdictDissatisfied, 10), rec(cases.VerdictSatisfied, 20)}},
+		{"v2", cases.VerdictBasicallySatisfied, []cases.VerdictRecord{rec(cases.VerdictBasicallySatisfied, 10)}},
+		// Rated before every verdict was kept: its one verdict is both.
+		{"v3", cases.VerdictSatisfied, nil},
+		{"v4", cases.VerdictDissatisfied, []cases.VerdictRecord{rec(cases.VerdictDissatisfied, 10)}},
+		{"v5", "", nil}, // not rated
+	} {
+		e.addCase(t, cases.Case{ID: c.id, Status: cases.StatusClosed, Verdict: c.verdict, Verdicts: c.verdicts,
+			FiledAt: filed, AcceptedAt: ptr(filed.Add(time.Hour))})
+	}
+	got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want Rate
+	}{
+		{"满意率 (final)", got.Total.Satisfaction, Rate{Num: 3, Den: 4, PerMille: perMille(750)}},
+		{"一次满意率 (first time)", got.Total.FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
+		{"sub-district 一次满意率", got.SubDistricts[0].FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
+		}
+	}
+}
