@@ -94,6 +94,12 @@ func TestAllocationRefusals(t *testing.T) {
 		{"year not a number", "staff", "GET", "/api/v1/allocation/weights/next", nil, 400},
 		{"priorities limit too large", "staff", "GET", "/api/v1/allocation/priorities?limit=500", nil, 400},
 		{"unknown run", "staff", "GET", "/api/v1/allocation/runs/" + aRunID, nil, 404},
+		// Issue 8 item 11: report years are validated.
+		{"execution report year out of range", "finance", "GET", "/api/v1/reports/execution?year=-2147483649", nil, 400},
+		{"adjustment report year out of range", "finance", "GET", "/api/v1/reports/adjustments?year=1999", nil, 400},
+		{"demand report year out of range", "staff", "GET", "/api/v1/reports/demand?year=2101", nil, 400},
+		{"consistency report year out of range", "finance", "GET", "/api/v1/reports/consistency?year=-2147483649", nil, 400},
+		{"completion report year out of range", "staff", "GET", "/api/v1/reports/completion?year=-2147483649", nil, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
