@@ -352,7 +352,9 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 			r := &results[i]
 			switch {
 			case r.ShortfallFen > 0:
-				recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: slices.Clone(r.Waitlisted)})
+				// waiting is only ever replaced, never written through, so
+				// it may share the result's backing array.
+				recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: r.Waitlisted})
 			case r.RemainingFen > 0 && len(r.Waitlisted) == 0:
 				donors = append(donors, i)
 			}
@@ -375,6 +377,7 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 		// is left, own area first.
 		type pair struct{ from, to int }
 		var order []pair
+		var from []int // reused for every recipient
 		moves := map[pair]*SuggestedAdjustment{}
 		for _, sameAreaOnly := range []bool{true, false} {
 			slices.SortFunc(recipients, func(a, b *recipient) int {
@@ -390,7 +393,7 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 				if len(r.waiting) == 0 {
 					continue
 				}
-				var from []int
+				from = from[:0]
 				var pool int64
 				for _, same := range []bool{true, false} {
 					if !same && sameAreaOnly {
@@ -456,8 +459,21 @@ type recipient struct {
 // leaves the rest waiting. When nothing fits it changes nothing.
 func (r *recipient) fund(extra int64) (funds []string, need int64) {
 	budget := r.remaining + extra
+	// A first pass without allocating: most offers fund nothing.
 	var spent int64
-	var still []Decision
+	n := 0
+	for _, d := range r.waiting {
+		if d.EstimateFen <= budget-spent {
+			spent += d.EstimateFen
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	funds = make([]string, 0, n)
+	still := make([]Decision, 0, len(r.waiting)-n)
+	spent = 0
 	for _, d := range r.waiting {
 		if d.EstimateFen <= budget-spent {
 			spent += d.EstimateFen
@@ -465,9 +481,6 @@ func (r *recipient) fund(extra int64) (funds []string, need int64) {
 		} else {
 			still = append(still, d)
 		}
-	}
-	if len(funds) == 0 {
-		return nil, 0
 	}
 	// Every waiting need is larger than the line's own remaining money
 	// (Run waitlisted it), so funding one always takes some of extra.
