@@ -208,11 +208,11 @@ func (c *CaseFact) validate(i int) error {
 	case c.AcceptedAt != nil && c.AcceptedAt.Before(c.FiledAt):
 		return minsheng.Invalid("受理时间早于登记时间", map[string]string{field("accepted_at"): "不能早于登记时间"})
 	}
-	for name, v := range map[string]string{"verdict": c.Verdict, "first_verdict": c.FirstVerdict} {
-		switch v {
+	for _, v := range [...]struct{ name, v string }{{"verdict", c.Verdict}, {"first_verdict", c.FirstVerdict}} {
+		switch v.v {
 		case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
 		default:
-			return minsheng.Invalid("评价结果无效", map[string]string{field(name): "未知评价：" + v})
+			return minsheng.Invalid("评价结果无效", map[string]string{field(v.name): "未知评价：" + v.v})
 		}
 	}
 	return nil
