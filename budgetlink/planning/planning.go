@@ -251,7 +251,7 @@ func (b WeightsBody) weights(year int) (allocation.Weights, error) {
 		{"cost_reference_fen", b.CostReferenceFen, &w.CostReferenceFen},
 	} {
 		if f.in == nil {
-			fields[f.name] = "必填（须给出全部权重，未给出的不会保留原值）"
+			fields[f.name] = "必填（须给出全部权重）"
 			continue
 		}
 		*f.out = *f.in
