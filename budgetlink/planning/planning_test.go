@@ -279,6 +279,42 @@ func caseIDs(ds []allocation.Decision) []string {
 
 const runID = "7d9f8a4e-2c1b-4e59-9a7e-3f1c2b6d8e01"
 
+// TestRepeatsLeaveOutMergedDuplicates: a duplicate whose filer and
+// co-signers were copied to the kept case is one voice, not a repeat, even
+// when a crash left it open before its merge was recorded (issue 8 item 8).
+func TestRepeatsLeaveOutMergedDuplicates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.line(t, sub, itemToilet, "丰盛社区旱厕改造", 1_200_000)
+	addr := cases.Location{Address: "丰盛胡同10号"}
+	kept := e.addCase(t, cases.Case{ID: "kept", CatalogItem: itemToilet, Assessment: assess(100_000, 1, 0), FiledAt: daysAgo(40),
+		Cosigners: []string{"dup-filer", "dup-cosigner"}, MergedFrom: []string{"dup-open", "dup-merged"}, Location: addr})
+	e.addCase(t, cases.Case{ID: "dup-open", CatalogItem: itemToilet, Status: cases.StatusAccepted, FiledAt: daysAgo(30), Location: addr})
+	e.addCase(t, cases.Case{ID: "dup-merged", CatalogItem: itemToilet, Status: cases.StatusMerged, MergedInto: "kept", FiledAt: daysAgo(20), Location: addr})
+	e.addCase(t, cases.Case{ID: "earlier", CatalogItem: itemToilet, Status: cases.StatusClosed, FiledAt: daysAgo(100), Location: addr})
+	e.addCase(t, cases.Case{ID: "rejected", CatalogItem: itemToilet, Status: cases.StatusRejected, FiledAt: daysAgo(10), Location: addr})
+
+	got, err := e.svc.Priorities(ctx, staff, PriorityQuery{FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Needs) != 1 || got.Needs[0].CaseID != kept.ID {
+		t.Fatalf("needs: got %+v, want only %s", got.Needs, kept.ID)
+	}
+	for _, p := range got.Needs[0].Score.Parts {
+		switch p.Factor {
+		case allocation.FactorRepeatComplaints:
+			if p.Input != 1 {
+				t.Errorf("repeats: got %d, want 1 (only the earlier closed case)", p.Input)
+			}
+		case allocation.FactorCoSigners:
+			if p.Input != 2 {
+				t.Errorf("co-signers: got %d, want 2", p.Input)
+			}
+		}
+	}
+}
+
 func TestRunDryRunStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	s := e.scenario(t)
