@@ -412,3 +412,24 @@ func TestAllocationWeightsBody(t *testing.T) {
 		}
 	})
 }
+
+// TestRatesShowFirstSatisfaction: the rates report carries 一次满意率
+// (first_satisfaction) beside the final 满意率 in every unit.
+func TestRatesShowFirstSatisfaction(t *testing.T) {
+	a := newAllocationApp(t)
+	var rep struct {
+		Total        map[string]json.RawMessage   `json:"total"`
+		SubDistricts []map[string]json.RawMessage `json:"sub_districts"`
+	}
+	if got := a.call(t, "staff", "GET", "/api/v1/reports/rates?from=2026-01-01&to=2026-12-01", nil, &rep); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	for _, key := range []string{"response", "resolution", "satisfaction", "first_satisfaction"} {
+		if _, ok := rep.Total[key]; !ok {
+			t.Errorf("total: no %s in %v", key, rep.Total)
+		}
+	}
+	if len(rep.SubDistricts) != 1 || rep.SubDistricts[0]["first_satisfaction"] == nil {
+		t.Errorf("sub-districts: got %v, want one with first_satisfaction", rep.SubDistricts)
+	}
+}
