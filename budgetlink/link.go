@@ -173,10 +173,49 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 		}
 	}
 	link := copyOf(l, r).budgetLink()
-	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, yuan(r.AmountFen))); err != nil {
+	note := ""
+	if first, err := s.claimLinkNote(ctx, c.ID, l.ID); err != nil {
+		return nil, err
+	} else if first {
+		note = fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, yuan(r.AmountFen))
+	}
+	if err := cs.SetBudgetCopy(ctx, c.ID, link, note); err != nil {
 		return nil, err
 	}
 	return link, nil
+}
+
+// linkNotesCollection records that a case's timeline got its "关联预算项目"
+// note for its link to a line (_id = line id/case id). A repeated link —
+// re-posted, retried, or sent several times at once by a phone — must not
+// note it again, and only the request whose insert wins writes the note
+// (DESIGN.md: "at most once" is an insert under a unique index, never a
+// guard on the timeline array). Unlinking drops the record, so a later
+// link is noted again. A crash between the insert and the copy loses the
+// note, never money: Check rewrites the copy.
+const linkNotesCollection = "case_budget_link_notes"
+
+func linkNoteID(lineID, caseID string) string { return lineID + "/" + caseID }
+
+// claimLinkNote reports whether this call is the first to note the link of
+// a case to a line since it was last unlinked.
+func (s *Service) claimLinkNote(ctx context.Context, caseID, lineID string) (bool, error) {
+	err := s.store.Collection(linkNotesCollection).InsertOne(ctx, bson.M{"_id": linkNoteID(lineID, caseID), "at": s.now()})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, minsheng.ErrDuplicate):
+		return false, nil
+	}
+	return false, fmt.Errorf("budgetlink: unable to record the link note of case %s: %w", caseID, err)
+}
+
+// dropLinkNote forgets that a link was noted, once it is released.
+func (s *Service) dropLinkNote(ctx context.Context, caseID, lineID string) error {
+	if _, err := s.store.Collection(linkNotesCollection).DeleteOne(ctx, bson.M{"_id": linkNoteID(lineID, caseID)}); err != nil {
+		return fmt.Errorf("budgetlink: unable to drop the link note of case %s: %w", caseID, err)
+	}
+	return nil
 }
 
 // ReestimateCase changes the reservation of a linked case.
@@ -238,6 +277,9 @@ func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID strin
 			if err := s.faultAfterRelease(); err != nil {
 				return err
 			}
+		}
+		if err := s.dropLinkNote(ctx, c.ID, l.ID); err != nil {
+			return err
 		}
 	} else if err := requireLinker(p, c.Location.SubDistrict); err != nil {
 		return err

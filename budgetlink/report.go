@@ -137,14 +137,33 @@ type ExecutionReport struct {
 	Total        SubDistrictExecution   `json:"total"`
 }
 
+// Fiscal years a report may ask for: the years lines and catalogs are
+// accepted for (xlsx import, planning), so anything else is a typo or an
+// attack, never an empty year.
+const (
+	minReportYear = 2000
+	maxReportYear = 2100
+)
+
+// checkReportYear refuses a missing or out-of-range fiscal year.
+func checkReportYear(fiscalYear int) error {
+	switch {
+	case fiscalYear == 0:
+		return minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
+	case fiscalYear < minReportYear || fiscalYear > maxReportYear:
+		return minsheng.Invalid("财年无效", map[string]string{"year": fmt.Sprintf("应在%d至%d之间", minReportYear, maxReportYear)})
+	}
+	return nil
+}
+
 // reportScope resolves which sub-district a report covers for p: staff of a
 // sub-district get their own; finance and admin the one asked for, or all.
 func (s *Service) reportScope(p auth.Principal, fiscalYear int, subDistrict string) (string, error) {
 	if err := requireLedgerReader(p); err != nil {
 		return "", err
 	}
-	if fiscalYear == 0 {
-		return "", minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
+	if err := checkReportYear(fiscalYear); err != nil {
+		return "", err
 	}
 	subDistrict, err := p.SubDistrictScope(s.org, subDistrict)
 	if err != nil {

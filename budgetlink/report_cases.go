@@ -8,6 +8,7 @@ package budgetlink
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -190,7 +191,9 @@ type ConsistencyReport struct {
 }
 
 // ConsistencyReport groups the year's lines (by project name) and classified
-// cases (by title) whose texts are at least thresholdPermille similar
+// cases (by title) whose texts — without the year, place names and generic
+// words every project name carries (boilerplate) — are at least
+// thresholdPermille similar
 // (0 for DefaultConsistencyThreshold), and reports every group booked under
 // different items in different sub-districts. District-wide by nature:
 // finance and admin only. Errors: EFORBIDDEN, EINVALID.
@@ -198,8 +201,8 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
 		return nil, err
 	}
-	if fiscalYear == 0 {
-		return nil, minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
+	if err := checkReportYear(fiscalYear); err != nil {
+		return nil, err
 	}
 	if thresholdPermille <= 0 {
 		thresholdPermille = DefaultConsistencyThreshold
@@ -232,8 +235,13 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 	}
 	cat, _ := s.Catalog(fiscalYear)
 	rep := &ConsistencyReport{FiscalYear: fiscalYear, ThresholdPermille: thresholdPermille, BookingsCompared: len(books)}
-	for _, group := range similarGroups(books, thresholdPermille) {
-		if inc, ok := inconsistency(cat, books, group); ok {
+	strip := s.boilerplate()
+	texts := make([]string, len(books))
+	for i, b := range books {
+		texts[i] = strip(b.Text)
+	}
+	for _, group := range similarGroups(texts, thresholdPermille) {
+		if inc, ok := inconsistency(cat, books, texts, group); ok {
 			rep.Inconsistencies = append(rep.Inconsistencies, inc)
 		}
 	}
@@ -241,19 +249,61 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 	return rep, nil
 }
 
-// similarGroups joins bookings whose bigram similarity reaches threshold
+// yearPattern matches a year in a project name: "2026年", "2026 年度", "2026".
+var yearPattern = regexp.MustCompile(`(19|20)[0-9]{2}\s*(年度|年)?`)
+
+// genericWords say nothing about what a booking is for; they are dropped
+// with the place names.
+var genericWords = []string{"街道办事处", "街道", "社区", "项目", "年度", "专项"}
+
+// boilerplate returns a function that strips what every project name of a
+// sub-district shares — the year, the district's, sub-districts' and
+// communities' names and generic words — so texts are compared by what the
+// money is for. Without it "2026年金融街街道停车自治" and "2026年金融街街道
+// 大件垃圾清运" share 9 of their 13 bigrams and count as the same kind of
+// request (issue 8 item 8: 27 bookings of 6 items joined into one).
+func (s *Service) boilerplate() func(string) string {
+	var names []string
+	if s.org != nil {
+		d := s.org.District()
+		names = append(names, d.Name)
+		for _, sd := range d.SubDistricts {
+			names = append(names, sd.Name)
+			if short := strings.TrimSuffix(sd.Name, "街道"); len([]rune(short)) >= 2 {
+				names = append(names, short)
+			}
+			for _, c := range sd.Communities {
+				names = append(names, c.Name)
+			}
+		}
+	}
+	names = append(names, genericWords...)
+	// Longest first: the replacer tries the old strings in argument order.
+	slices.SortStableFunc(names, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(names))
+	for _, n := range names {
+		pairs = append(pairs, n, " ")
+	}
+	r := strings.NewReplacer(pairs...)
+	return func(text string) string {
+		return strings.TrimSpace(r.Replace(yearPattern.ReplaceAllString(text, " ")))
+	}
+}
+
+// similarGroups joins texts whose bigram similarity reaches threshold
 // (single link, union-find). Candidates come from an inverted index of
-// bigrams, so only texts sharing a bigram are compared.
-func similarGroups(books []Booking, threshold int) [][]int {
-	grams := make([]map[string]struct{}, len(books))
+// bigrams, so only texts sharing a bigram are compared. An empty text (a
+// name that was all boilerplate) is compared with nothing.
+func similarGroups(texts []string, threshold int) [][]int {
+	grams := make([]map[string]struct{}, len(texts))
 	index := map[string][]int{}
-	for i, b := range books {
-		grams[i] = Bigrams(b.Text)
+	for i, text := range texts {
+		grams[i] = Bigrams(text)
 		for g := range grams[i] {
 			index[g] = append(index[g], i)
 		}
 	}
-	parent := make([]int, len(books))
+	parent := make([]int, len(texts))
 	for i := range parent {
 		parent[i] = i
 	}
@@ -265,7 +315,7 @@ func similarGroups(books []Booking, threshold int) [][]int {
 		}
 		return i
 	}
-	for i := range books {
+	for i := range texts {
 		seen := map[int]bool{}
 		for g := range grams[i] {
 			for _, j := range index[g] {
@@ -280,7 +330,7 @@ func similarGroups(books []Booking, threshold int) [][]int {
 		}
 	}
 	byRoot := map[int][]int{}
-	for i := range books {
+	for i := range texts {
 		r := find(i)
 		byRoot[r] = append(byRoot[r], i)
 	}
@@ -294,10 +344,13 @@ func similarGroups(books []Booking, threshold int) [][]int {
 	return out
 }
 
-func inconsistency(cat *Catalog, books []Booking, group []int) (Inconsistency, bool) {
+// inconsistency describes a group of similar bookings when it uses more
+// than one item in more than one sub-district; texts are the bookings'
+// texts as compared (boilerplate stripped), which the suggestion uses too.
+func inconsistency(cat *Catalog, books []Booking, texts []string, group []int) (Inconsistency, bool) {
 	uses := map[string]*ItemUse{}
 	subs := map[string]bool{}
-	var texts []string
+	var groupTexts []string
 	var inc Inconsistency
 	for _, i := range group {
 		b := books[i]
@@ -316,7 +369,7 @@ func inconsistency(cat *Catalog, books []Booking, group []int) (Inconsistency, b
 			u.SubDistricts = append(u.SubDistricts, b.SubDistrict)
 		}
 		subs[b.SubDistrict] = true
-		texts = append(texts, b.Text)
+		groupTexts = append(groupTexts, texts[i])
 		inc.Bookings = append(inc.Bookings, b)
 	}
 	if len(uses) < 2 || len(subs) < 2 {
@@ -337,7 +390,7 @@ func inconsistency(cat *Catalog, books []Booking, group []int) (Inconsistency, b
 	}
 	slices.Sort(inc.SubDistricts)
 	if cat != nil {
-		if sug := cat.Suggest("", strings.Join(texts, "\n"), 1); len(sug) == 1 {
+		if sug := cat.Suggest("", strings.Join(groupTexts, "\n"), 1); len(sug) == 1 {
 			inc.Suggested = &sug[0]
 		}
 	}

@@ -93,3 +93,74 @@ func TestDemandReport(t *testing.T) {
 	_, err = e.DemandReport(ctx, xjkStaff, 2026, "desheng")
 	wantCode(t, err, minsheng.EFORBIDDEN)
 }
+
+// TestConsistencyReportIgnoresNamePrefixes pins issue 8 item 8: project
+// names that share "2026年金融街街道" were joined into one "inconsistency"
+// of 27 bookings of 6 items (recommending 停车自治 for all). Texts are
+// compared by what the money is for, so consistent bookings are not
+// reported and a real inconsistency among them still is.
+func TestConsistencyReportIgnoresNamePrefixes(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	topics := []struct{ item, text string }{
+		{"SQ-03-02", "停车自治"},
+		{"CG-01-02", "大件垃圾清运"},
+		{"MS-02-01", "养老驿站运营补贴"},
+		{"SQ-05-04", "丰盛社区旱厕改造"},
+		{"CG-04-01", "胡同路灯维修"},
+		{"CG-03-01", "绿地养护"},
+	}
+	subs := []struct{ code, name string }{
+		{"jinrongjie", "金融街街道"}, {"xinjiekou", "新街口街道"}, {"desheng", "德胜街道"}, {"xichanganjie", "西长安街街道"},
+	}
+	for _, sd := range subs {
+		for _, tp := range topics {
+			mustLine(t, s, sd.code, tp.item, "2026年"+sd.name+tp.text, 100_000)
+		}
+	}
+	mustLine(t, s, "jinrongjie", "SQ-03-02", "2026年金融街街道停车自治二期", 100_000)
+	mustLine(t, s, "jinrongjie", "CG-01-02", "2026年金融街街道大件垃圾清运（二期）", 100_000)
+	mustLine(t, s, "jinrongjie", "CG-03-01", "2026年度金融街街道绿地养护补充", 100_000)
+
+	t.Run("27 consistent bookings of 6 items", func(t *testing.T) {
+		rep, err := s.ConsistencyReport(ctx, finance, 2026, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.BookingsCompared != 27 {
+			t.Errorf("bookings compared = %d, want 27", rep.BookingsCompared)
+		}
+		for _, inc := range rep.Inconsistencies {
+			t.Errorf("got inconsistency %s", inc.Summary)
+		}
+	})
+	t.Run("a real inconsistency among them", func(t *testing.T) {
+		const alleyProperty = "CG-02-02"
+		mustLine(t, s, "desheng", alleyProperty, "2026年德胜街道大件垃圾清运处置", 100_000)
+		rep, err := s.ConsistencyReport(ctx, finance, 2026, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Inconsistencies) != 1 {
+			for _, inc := range rep.Inconsistencies {
+				t.Logf("inconsistency: %s", inc.Summary)
+			}
+			t.Fatalf("got %d inconsistencies, want exactly the bulky-waste one", len(rep.Inconsistencies))
+		}
+		inc := rep.Inconsistencies[0]
+		var items []string
+		for _, u := range inc.Items {
+			items = append(items, u.ItemCode)
+		}
+		if got, want := strings.Join(items, ","), "CG-01-02,"+alleyProperty; got != want {
+			t.Errorf("items = %s, want %s", got, want)
+		}
+		if len(inc.Bookings) != 6 {
+			t.Errorf("bookings = %d, want the 5 bulky-waste lines + the misfiled one", len(inc.Bookings))
+		}
+		if inc.Suggested == nil || inc.Suggested.Code != "CG-01-02" {
+			t.Errorf("suggested = %+v, want CG-01-02", inc.Suggested)
+		}
+		t.Logf("%s", inc.Summary)
+	})
+}

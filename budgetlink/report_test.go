@@ -196,3 +196,28 @@ func TestReportsThroughTheLedger(t *testing.T) {
 		t.Errorf("xinjiekou spent/budget = %d/%d (%d‰), want 318000/1120000 (284‰)", sd.SpentFen, sd.BudgetFen, sd.ExecutionPermille)
 	}
 }
+
+// TestReportYears pins issue 8 item 11: a report year out of range
+// (year=-2147483649 answered 200 with an empty report) is EINVALID.
+func TestReportYears(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	for _, year := range []int{-2147483649, -1, 1999, 2101, 1 << 40} {
+		t.Run(fmt.Sprint(year), func(t *testing.T) {
+			for name, call := range map[string]func() error{
+				"execution":   func() error { _, err := s.ExecutionReport(ctx, finance, year, ""); return err },
+				"adjustments": func() error { _, err := s.AdjustmentReport(ctx, finance, year, ""); return err },
+				"consistency": func() error { _, err := s.ConsistencyReport(ctx, finance, year, 0); return err },
+			} {
+				if got := minsheng.ErrorCode(call()); got != minsheng.EINVALID {
+					t.Errorf("%s: got %q, want %q", name, got, minsheng.EINVALID)
+				}
+			}
+		})
+	}
+	t.Run("2026 is fine", func(t *testing.T) {
+		if _, err := s.ExecutionReport(ctx, finance, 2026, ""); err != nil {
+			t.Errorf("got %v, want a report", err)
+		}
+	})
+}

@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng"
-	"minsheng/budgetlink/allocation"
 	"minsheng/budgetlink/planning"
 )
 
@@ -70,11 +69,16 @@ func (a AllocationAPI) setWeights(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The role first: a caller who may not set weights learns nothing
+	// about what a valid body looks like.
+	if err := planning.RequireWeightsEditor(p); err != nil {
+		return err
+	}
 	year, err := allocYearParam(c)
 	if err != nil {
 		return err
 	}
-	var in allocation.Weights
+	var in planning.WeightsBody
 	if err := BindJSON(c, &in); err != nil {
 		return err
 	}

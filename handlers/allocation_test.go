@@ -1,7 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +94,12 @@ func TestAllocationRefusals(t *testing.T) {
 		{"year not a number", "staff", "GET", "/api/v1/allocation/weights/next", nil, 400},
 		{"priorities limit too large", "staff", "GET", "/api/v1/allocation/priorities?limit=500", nil, 400},
 		{"unknown run", "staff", "GET", "/api/v1/allocation/runs/" + aRunID, nil, 404},
+		// Issue 8 item 11: report years are validated.
+		{"execution report year out of range", "finance", "GET", "/api/v1/reports/execution?year=-2147483649", nil, 400},
+		{"adjustment report year out of range", "finance", "GET", "/api/v1/reports/adjustments?year=1999", nil, 400},
+		{"demand report year out of range", "staff", "GET", "/api/v1/reports/demand?year=2101", nil, 400},
+		{"consistency report year out of range", "finance", "GET", "/api/v1/reports/consistency?year=-2147483649", nil, 400},
+		{"completion report year out of range", "staff", "GET", "/api/v1/reports/completion?year=-2147483649", nil, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +216,10 @@ func TestAllocationFlow(t *testing.T) {
 		if c := committed(t); c != 0 {
 			t.Errorf("committed after a dry run: %d", c)
 		}
+		var raw []byte
+		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &raw); got != 200 || bytes.Contains(raw, []byte("0001-01-01")) {
+			t.Errorf("dry run again: status %d, body shows year 0001: %s", got, raw)
+		}
 		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs/00000000-0000-4000-8000-000000000001", nil, nil); got != 404 {
 			t.Errorf("GET a dry run: status %d, want 404", got)
 		}
@@ -239,6 +252,11 @@ func TestAllocationFlow(t *testing.T) {
 		}
 		if got := a.call(t, "stafffar", "GET", "/api/v1/allocation/runs/"+aRunID, nil, nil); got != 403 {
 			t.Errorf("GET by another sub-district: status %d, want 403", got)
+		}
+		var far apiError
+		if got := a.call(t, "stafffar", "POST", "/api/v1/allocation/runs", map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSubFar}, &far); got != 409 ||
+			strings.Contains(far.Error.Message, "新街口") || strings.Contains(far.Error.Message, "2026") {
+			t.Errorf("another sub-district reuses the run id: status %d %+v, want 409 naming nothing", got, far)
 		}
 		other := map[string]any{"run_id": aRunID, "fiscal_year": 2027, "sub_district": aSub}
 		var e apiError
@@ -330,4 +348,88 @@ func TestAllocationFlow(t *testing.T) {
 			t.Errorf("bad from: status %d %+v", got, e)
 		}
 	})
+}
+
+// TestAllocationWeightsBody pins issue 8 items 8 and 11: a partial PUT must
+// not zero the weights it leaves out, GET's output is PUT-able as is, and
+// the role is checked before the body.
+func TestAllocationWeightsBody(t *testing.T) {
+	a := newAllocationApp(t)
+	const path = "/api/v1/allocation/weights/2027"
+	type weights struct {
+		Sanbao           int64 `json:"sanbao"`
+		Households       int64 `json:"households"`
+		RepeatComplaints int64 `json:"repeat_complaints"`
+		Default          bool  `json:"default"`
+	}
+	get := func(t *testing.T) ([]byte, weights) {
+		t.Helper()
+		var raw []byte
+		if got := a.call(t, "finance", "GET", path, nil, &raw); got != 200 {
+			t.Fatalf("GET: status %d %s", got, raw)
+		}
+		var w weights
+		if err := json.Unmarshal(raw, &w); err != nil {
+			t.Fatal(err)
+		}
+		return raw, w
+	}
+
+	t.Run("partial body is refused", func(t *testing.T) {
+		var e apiError
+		if got := a.call(t, "finance", "PUT", path, map[string]any{"sanbao": 50_000}, &e); got != 400 {
+			t.Fatalf("status: got %d (%+v), want 400", got, e)
+		}
+		for _, name := range []string{"households", "co_signers", "repeat_complaints", "cost_reference_fen"} {
+			if e.Error.Fields[name] == "" {
+				t.Errorf("field %s: got no error, want 必填 (%+v)", name, e.Error.Fields)
+			}
+		}
+		if _, w := get(t); !w.Default || w.Households != 3_000 {
+			t.Errorf("after a partial PUT: got %+v, want the defaults untouched", w)
+		}
+	})
+	t.Run("GET output round-trips", func(t *testing.T) {
+		raw, before := get(t) // the defaults: default true, no updated_at
+		var out weights
+		if got := a.call(t, "finance", "PUT", path, string(raw), &out); got != 200 {
+			t.Fatalf("PUT of the default GET output: status %d %+v", got, out)
+		}
+		raw, after := get(t) // now stored: updated_by and updated_at present
+		if after.Default || after.Sanbao != before.Sanbao || after.Households != before.Households {
+			t.Errorf("after PUT: got %+v, want %+v stored", after, before)
+		}
+		if got := a.call(t, "finance", "PUT", path, string(raw), nil); got != 200 {
+			t.Errorf("PUT of the stored GET output %s: status %d, want 200", raw, got)
+		}
+	})
+	t.Run("role before body", func(t *testing.T) {
+		for _, body := range []string{`{"nonsense": 1}`, `not json`, `{"sanbao": 1}`} {
+			var e apiError
+			if got := a.call(t, "staff", "PUT", path, body, &e); got != 403 {
+				t.Errorf("staff PUT %s: status %d (%+v), want 403", body, got, e)
+			}
+		}
+	})
+}
+
+// TestRatesShowFirstSatisfaction: the rates report carries 一次满意率
+// (first_satisfaction) beside the final 满意率 in every unit.
+func TestRatesShowFirstSatisfaction(t *testing.T) {
+	a := newAllocationApp(t)
+	var rep struct {
+		Total        map[string]json.RawMessage   `json:"total"`
+		SubDistricts []map[string]json.RawMessage `json:"sub_districts"`
+	}
+	if got := a.call(t, "staff", "GET", "/api/v1/reports/rates?from=2026-01-01&to=2026-12-01", nil, &rep); got != 200 {
+		t.Fatalf("status %d", got)
+	}
+	for _, key := range []string{"response", "resolution", "satisfaction", "first_satisfaction"} {
+		if _, ok := rep.Total[key]; !ok {
+			t.Errorf("total: no %s in %v", key, rep.Total)
+		}
+	}
+	if len(rep.SubDistricts) != 1 || rep.SubDistricts[0]["first_satisfaction"] == nil {
+		t.Errorf("sub-districts: got %v, want one with first_satisfaction", rep.SubDistricts)
+	}
 }

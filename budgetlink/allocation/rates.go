@@ -39,9 +39,14 @@ type CaseFact struct {
 	AcceptedAt  *time.Time
 	CompletedAt *time.Time
 	Status      string
-	// Verdict is one of the Verdict constants or "" when not rated.
-	Verdict  string
-	SpentFen int64
+	// Verdict is the latest verdict, one of the Verdict constants or ""
+	// when not rated.
+	Verdict string
+	// FirstVerdict is the first verdict the resident gave; "" means the
+	// same as Verdict (a case rated once, or one whose history predates
+	// the record of every verdict).
+	FirstVerdict string
+	SpentFen     int64
 	// Funded marks a case that got money from a budget line.
 	Funded bool
 	// DeadlineAt is when a funded case should be completed; zero if none.
@@ -90,7 +95,16 @@ func divRoundHalfUp(n, d int64) int64 {
 //	响应率 response     = accepted within 24 h of filing
 //	                      / (filed − not yet accepted and filed less than 24 h before asOf)
 //	解决率 resolution   = accepted and resolved (status completed or closed) / accepted
-//	满意率 satisfaction = (满意 satisfied + 基本满意 basically satisfied) / rated (verdict given)
+//	满意率 satisfaction = cases whose latest verdict is 满意 or 基本满意
+//	                      / cases with at least one verdict
+//	一次满意率 first_satisfaction
+//	                    = cases whose first verdict was 满意 or 基本满意
+//	                      / cases with at least one verdict
+//
+// 满意率 is the final result after any rework (a 不满意 reopens the case and
+// a later verdict replaces it); 一次满意率 shows how often the work satisfied
+// the resident the first time, so rework cannot hide behind a good final
+// figure.
 //
 // "Accepted within 24 h" means accepted_at − filed_at ≤ 24 h. A case not yet
 // accepted whose 24 hours are not over at asOf is left out of the response
@@ -99,9 +113,10 @@ func divRoundHalfUp(n, d int64) int64 {
 // hours pass unanswered it counts against the unit. Per-mille figures are
 // rounded half up; a rate with no denominator is shown as "—" (Known false).
 type Rates struct {
-	Response     Rate `json:"response"`
-	Resolution   Rate `json:"resolution"`
-	Satisfaction Rate `json:"satisfaction"`
+	Response          Rate `json:"response"`
+	Resolution        Rate `json:"resolution"`
+	Satisfaction      Rate `json:"satisfaction"`
+	FirstSatisfaction Rate `json:"first_satisfaction"`
 }
 
 func (r *Rates) add(o Rates) {
@@ -111,6 +126,8 @@ func (r *Rates) add(o Rates) {
 	r.Resolution.Den += o.Resolution.Den
 	r.Satisfaction.Num += o.Satisfaction.Num
 	r.Satisfaction.Den += o.Satisfaction.Den
+	r.FirstSatisfaction.Num += o.FirstSatisfaction.Num
+	r.FirstSatisfaction.Den += o.FirstSatisfaction.Den
 }
 
 // UnitRates are the rates of a sub-district (CommunityCode "") or of one of
@@ -191,11 +208,18 @@ func (c *CaseFact) validate(i int) error {
 	case c.AcceptedAt != nil && c.AcceptedAt.Before(c.FiledAt):
 		return minsheng.Invalid("受理时间早于登记时间", map[string]string{field("accepted_at"): "不能早于登记时间"})
 	}
-	switch c.Verdict {
-	case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
-		return nil
+	for _, v := range [...]struct{ name, v string }{{"verdict", c.Verdict}, {"first_verdict", c.FirstVerdict}} {
+		switch v.v {
+		case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
+		default:
+			return minsheng.Invalid("评价结果无效", map[string]string{field(v.name): "未知评价：" + v.v})
+		}
 	}
-	return minsheng.Invalid("评价结果无效", map[string]string{field("verdict"): "未知评价：" + c.Verdict})
+	return nil
+}
+
+func satisfied(verdict string) bool {
+	return verdict == VerdictSatisfied || verdict == VerdictBasicallySatisfied
 }
 
 // rates is one case's contribution (each count 0 or 1) to its unit's rates.
@@ -213,36 +237,63 @@ func (c *CaseFact) rates(asOf time.Time) Rates {
 	} else if asOf.Sub(c.FiledAt) >= ResponseWindow {
 		r.Response.Den = 1 // the window is over, unanswered
 	}
-	if c.Verdict != "" {
-		r.Satisfaction.Den = 1
-		if c.Verdict == VerdictSatisfied || c.Verdict == VerdictBasicallySatisfied {
+	first := c.FirstVerdict
+	if first == "" {
+		first = c.Verdict
+	}
+	if first != "" {
+		// Rated at least once: in both satisfaction denominators.
+		r.Satisfaction.Den, r.FirstSatisfaction.Den = 1, 1
+		last := c.Verdict
+		if last == "" {
+			last = first
+		}
+		if satisfied(last) {
 			r.Satisfaction.Num = 1
+		}
+		if satisfied(first) {
+			r.FirstSatisfaction.Num = 1
 		}
 	}
 	return r
 }
 
-// PerformanceCoefficient turns last year's rates and budget execution into
-// the per-mille coefficient of the factor allocation, from 800 (everything
-// at 0) to 1200 (everything at 100%), so performance moves a sub-district's
-// performance part by at most ±20% around the neutral 1000:
+// NeutralPerformance is the coefficient of a sub-district with nothing to
+// judge it by: no case, no rating, no budget.
+const NeutralPerformance int64 = 1000
+
+// PerformanceCoefficient turns last year's rates and budget execution (spent
+// over budget) into the per-mille coefficient of the factor allocation, from
+// 800 (everything at 0) to 1200 (everything at 100%), so performance moves a
+// sub-district's performance part by at most ±20% around the neutral 1000.
+// It is a weighted mean over the figures that were measured:
 //
-//	coefficient = 800 + round_half_up((2 × response‰ + 3 × resolution‰
-//	              + 3 × satisfaction‰ + 2 × execution‰) / 25)
+//	coefficient = 800 + round_half_up(400 × Σ wᵢ × pmᵢ / (1000 × Σ wᵢ))
 //
+// with weights 2 (response), 3 (resolution), 3 (satisfaction) and 2
+// (execution), the sums running over the parts whose denominator is not 0.
+// With all four measured this is 800 + (2×响应‰ + 3×解决‰ + 3×满意‰ + 2×执行‰)/25.
 // Resolution and satisfaction weigh most because they are what residents
-// feel. A rate with nothing to measure counts as 1000‰ (nothing was left
-// unanswered); execution is clamped to 0..1000‰, since spending more than
-// the budget is no merit.
-func PerformanceCoefficient(r Rates, executionPerMille int64) int64 {
-	pm := func(x Rate) int64 {
-		if !x.Known() {
-			return 1000
+// feel. A figure with nothing to measure is left out rather than counted as
+// full marks, and with nothing measured at all the coefficient is the
+// neutral 1000: no data is neither merit nor fault. Each figure is clamped
+// to 0..1000‰, since spending more than the budget is no merit.
+func PerformanceCoefficient(r Rates, execution Rate) int64 {
+	var sum, weight int64
+	for _, p := range []struct {
+		w int64
+		r Rate
+	}{{2, r.Response}, {3, r.Resolution}, {3, r.Satisfaction}, {2, execution}} {
+		if !p.r.Known() {
+			continue
 		}
-		return clamp(x.PerMille(), 0, 1000)
+		sum += p.w * clamp(p.r.PerMille(), 0, 1000)
+		weight += p.w
 	}
-	sum := 2*pm(r.Response) + 3*pm(r.Resolution) + 3*pm(r.Satisfaction) + 2*clamp(executionPerMille, 0, 1000)
-	return 800 + divRoundHalfUp(sum, 25)
+	if weight == 0 {
+		return NeutralPerformance
+	}
+	return 800 + divRoundHalfUp(400*sum, 1000*weight)
 }
 
 // StatusCount is how many funded cases are in one status and what they spent.

@@ -33,7 +33,8 @@ func TestComputeRates(t *testing.T) {
 		t.Fatal(err)
 	}
 	rates := func(rn, rd, sn, sd, tn, td int64) Rates {
-		return Rates{Response: Rate{rn, rd}, Resolution: Rate{sn, sd}, Satisfaction: Rate{tn, td}}
+		// Every case was rated at most once: first-time = final.
+		return Rates{Response: Rate{rn, rd}, Resolution: Rate{sn, sd}, Satisfaction: Rate{tn, td}, FirstSatisfaction: Rate{tn, td}}
 	}
 	want := RatesReport{
 		// response: responded c1 c2 c6 c8 c9 / counted c1 c2 c3 c5 c6 c8 c9 = 5/7
@@ -67,6 +68,41 @@ func TestComputeRates(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFirstSatisfaction pins issue 8 item 8: the final 满意率 counts the
+// latest verdict, the 一次满意率 the first, over the same cases (those rated
+// at least once).
+func TestFirstSatisfaction(t *testing.T) {
+	filed, accepted := at(11, 2, 8, 0), ptr(at(11, 2, 9, 0))
+	fact := func(id, first, last string) CaseFact {
+		return CaseFact{CaseID: id, SubDistrictCode: "SD1", FiledAt: filed, AcceptedAt: accepted, Status: StatusClosed, FirstVerdict: first, Verdict: last}
+	}
+	facts := []CaseFact{
+		fact("reworked", VerdictDissatisfied, VerdictSatisfied),                  // final yes, first no
+		fact("first time", VerdictBasicallySatisfied, VerdictBasicallySatisfied), // yes, yes
+		fact("rated once", "", VerdictSatisfied),                                 // only the latest known: yes, yes
+		fact("still unhappy", VerdictDissatisfied, VerdictDissatisfied),          // no, no
+		fact("not rated", "", ""),                                                // in neither
+	}
+	got, err := ComputeRates(facts, Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want Rate
+	}{
+		{"满意率 (final)", got.Total.Satisfaction, Rate{3, 4}},
+		{"一次满意率 (first time)", got.Total.FirstSatisfaction, Rate{2, 4}},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
+		}
+	}
+	if _, err := ComputeRates([]CaseFact{fact("bad", "happy", VerdictSatisfied)}, Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}, asOf); err == nil {
+		t.Error("unknown first verdict: got no error")
+	}
 }
 
 func TestComputeRatesInvalid(t *testing.T) {
@@ -119,22 +155,30 @@ func TestPerformanceCoefficient(t *testing.T) {
 	all := func(pm int64) Rates {
 		return Rates{Response: Rate{pm, 1000}, Resolution: Rate{pm, 1000}, Satisfaction: Rate{pm, 1000}}
 	}
+	exec := func(pm int64) Rate { return Rate{pm, 1000} }
 	tests := []struct {
 		name      string
 		r         Rates
-		execution int64
+		execution Rate
 		want      int64
 	}{
 		// 2×714 + 3×667 + 3×750 + 2×950 = 1428 + 2001 + 2250 + 1900 = 7579;
 		// 7579 / 25 = 303.16 → 303; 800 + 303
-		{"the hand-made set at 95% execution", Rates{Rate{5, 7}, Rate{4, 6}, Rate{3, 4}}, 950, 1103},
-		{"everything at 0", all(0), 0, 800},                   // 800 + 0
-		{"everything at 100%", all(1000), 1000, 1200},         // 800 + 10000/25
-		{"everything at 50% is neutral", all(500), 500, 1000}, // 800 + 5000/25
-		{"nothing measured counts as full", Rates{}, 1000, 1200},
-		{"overspending is clamped", all(1000), 1300, 1200},
+		{"the hand-made set at 95% execution", Rates{Response: Rate{5, 7}, Resolution: Rate{4, 6}, Satisfaction: Rate{3, 4}}, exec(950), 1103},
+		{"everything at 0", all(0), exec(0), 800},                   // 800 + 0
+		{"everything at 100%", all(1000), exec(1000), 1200},         // 800 + 10000/25
+		{"everything at 50% is neutral", all(500), exec(500), 1000}, // 800 + 5000/25
+		// Issue 8 item 8: no cases and no lines used to score the maximum 1200.
+		{"nothing measured is neutral", Rates{}, Rate{}, 1000},
+		{"nothing measured with a budget of 0 is neutral", Rates{}, Rate{Num: 0, Den: 0}, 1000},
+		// Only execution measured, fully spent: 800 + 400×2×1000/(1000×2)
+		{"only execution measured", Rates{}, exec(1000), 1200},
+		// Response 1/2, resolution 1/2, satisfaction 1/1, no budget:
+		// 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 275
+		{"missing execution is left out", Rates{Response: Rate{1, 2}, Resolution: Rate{1, 2}, Satisfaction: Rate{1, 1}}, Rate{}, 1075},
+		{"overspending is clamped", all(1000), Rate{1300, 1000}, 1200},
 		// 2×1000 + 3×1000 + 3×1000 + 2×7 = 8014; 8014/25 = 320.56 → 321
-		{"rounds half up", all(1000), 7, 1121},
+		{"rounds half up", all(1000), exec(7), 1121},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

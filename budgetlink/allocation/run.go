@@ -65,6 +65,10 @@ type SuggestedAdjustment struct {
 	ToLineID   string `json:"to_line_id"`
 	AmountFen  int64  `json:"amount_fen"`
 	Reason     string `json:"reason"`
+	// FundsCaseIDs are the recipient's waitlisted cases the transfer
+	// funds, in priority order — together with the other suggested
+	// transfers to the same line when one donor's money is not enough.
+	FundsCaseIDs []string `json:"funds_case_ids" bson:"funds_case_ids,omitempty"`
 }
 
 // BudgetRequest is unmet demand for one catalog item, the basis of next
@@ -103,11 +107,17 @@ type sortKey struct {
 // A donor is a line with money left and nothing waitlisted; a recipient is a
 // line with a shortfall. Money moves only within one sub-district (a
 // sub-district's lines are its own budget; moving money between sub-districts
-// is the district's factor allocation, not a line adjustment), from donors
-// in the recipient's area first, then from other areas, each donor largest
-// remaining first. Recipients are served in the order of their most urgent
-// waitlisted need (highest score first). No suggestion moves more than the donor has
-// left or the recipient still lacks.
+// is the district's factor allocation, not a line adjustment). Every
+// recipient is first offered the money of donors in its own area, and only
+// then, in a second round, that of donors in other areas; within a round
+// recipients are served in the order of their most urgent waiting need
+// (highest score first). A recipient takes exactly what funds its waiting
+// needs in priority order, skip-and-continue as above, with its own money
+// left plus the round's donors' money, drawn from same-area donors first
+// and the largest donor first.
+// A transfer is suggested only when it funds at least one waiting case
+// (named in FundsCaseIDs): money that would sit on another line funding
+// nothing stays where it is.
 //
 // Run returns EINVALID for bad weights, a bad line or need, a need whose
 // line is not given, or a case given twice. It uses every CPU: the work is
@@ -336,12 +346,15 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 	}
 	out := []SuggestedAdjustment{} // [] rather than null in JSON
 	for _, sub := range slices.Sorted(maps.Keys(bySub)) {
-		var donors, recipients []int
+		var donors []int
+		var recipients []*recipient
 		for _, i := range bySub[sub] {
 			r := &results[i]
 			switch {
 			case r.ShortfallFen > 0:
-				recipients = append(recipients, i)
+				// waiting is only ever replaced, never written through, so
+				// it may share the result's backing array.
+				recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: r.Waitlisted})
 			case r.RemainingFen > 0 && len(r.Waitlisted) == 0:
 				donors = append(donors, i)
 			}
@@ -355,44 +368,126 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 			}
 			return strings.Compare(lines[a].ID, lines[b].ID)
 		})
-		slices.SortFunc(recipients, func(a, b int) int {
-			if c := cmp.Compare(results[b].Waitlisted[0].Score, results[a].Waitlisted[0].Score); c != 0 {
-				return c
-			}
-			return strings.Compare(lines[a].ID, lines[b].ID)
-		})
 		left := make(map[int]int64, len(donors))
 		for _, d := range donors {
 			left[d] = results[d].RemainingFen
 		}
-		for _, r := range recipients {
-			lacking := results[r].ShortfallFen
-			for _, sameArea := range []bool{true, false} {
-				for _, d := range donors {
-					if lacking == 0 {
+		// Every recipient is offered its own area's money before any
+		// recipient gets another area's; the second round offers all that
+		// is left, own area first.
+		type pair struct{ from, to int }
+		var order []pair
+		var from []int // reused for every recipient
+		moves := map[pair]*SuggestedAdjustment{}
+		for _, sameAreaOnly := range []bool{true, false} {
+			slices.SortFunc(recipients, func(a, b *recipient) int {
+				if len(a.waiting) == 0 || len(b.waiting) == 0 {
+					return cmp.Compare(len(b.waiting), len(a.waiting))
+				}
+				if c := cmp.Compare(b.waiting[0].Score, a.waiting[0].Score); c != 0 {
+					return c
+				}
+				return strings.Compare(lines[a.line].ID, lines[b.line].ID)
+			})
+			for _, r := range recipients {
+				if len(r.waiting) == 0 {
+					continue
+				}
+				from = from[:0]
+				var pool int64
+				for _, same := range []bool{true, false} {
+					if !same && sameAreaOnly {
 						break
 					}
-					if left[d] == 0 || (lines[d].Area == lines[r].Area) != sameArea {
-						continue
+					for _, d := range donors {
+						if left[d] > 0 && (lines[d].Area == lines[r.line].Area) == same {
+							from = append(from, d)
+							pool = min(pool+left[d], MaxFen*MaxNeeds)
+						}
 					}
-					amt := min(left[d], lacking)
+				}
+				if len(from) == 0 {
+					continue
+				}
+				funds, need := r.fund(pool)
+				if len(funds) == 0 {
+					continue // no waiting case fits even with all of it: suggest nothing
+				}
+				for _, d := range from {
+					if need == 0 {
+						break
+					}
+					amt := min(left[d], need)
 					left[d] -= amt
-					lacking -= amt
-					reason := "跨领域结余调剂"
-					if sameArea {
-						reason = "同领域结余调剂"
+					need -= amt
+					k := pair{d, r.line}
+					m := moves[k]
+					if m == nil {
+						m = &SuggestedAdjustment{FromLineID: lines[d].ID, ToLineID: lines[r.line].ID}
+						moves[k] = m
+						order = append(order, k)
 					}
-					if lacking == 0 {
-						reason += "，补足候补需求缺口"
-					} else {
-						reason += "，部分弥补候补需求缺口"
-					}
-					out = append(out, SuggestedAdjustment{FromLineID: lines[d].ID, ToLineID: lines[r].ID, AmountFen: amt, Reason: reason})
+					m.AmountFen += amt
+					m.FundsCaseIDs = append(m.FundsCaseIDs, funds...)
 				}
 			}
 		}
+		for _, k := range order {
+			m := moves[k]
+			m.Reason = "跨领域结余调剂"
+			if lines[k.from].Area == lines[k.to].Area {
+				m.Reason = "同领域结余调剂"
+			}
+			m.Reason += fmt.Sprintf("，可资助候补需求 %d 件", len(m.FundsCaseIDs))
+			out = append(out, *m)
+		}
 	}
 	return out
+}
+
+// recipient is a line with a shortfall while adjustments are suggested:
+// its money left and the needs still waiting on it, in priority order.
+type recipient struct {
+	line      int
+	remaining int64
+	waiting   []Decision
+}
+
+// fund spends the line's money plus up to extra on its waiting needs in
+// priority order, skipping one that does not fit, as Run does. It returns
+// the cases that would be funded and how much of extra that takes, and
+// leaves the rest waiting. When nothing fits it changes nothing.
+func (r *recipient) fund(extra int64) (funds []string, need int64) {
+	budget := r.remaining + extra
+	// A first pass without allocating: most offers fund nothing.
+	var spent int64
+	n := 0
+	for _, d := range r.waiting {
+		if d.EstimateFen <= budget-spent {
+			spent += d.EstimateFen
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	funds = make([]string, 0, n)
+	still := make([]Decision, 0, len(r.waiting)-n)
+	spent = 0
+	for _, d := range r.waiting {
+		if d.EstimateFen <= budget-spent {
+			spent += d.EstimateFen
+			funds = append(funds, d.CaseID)
+		} else {
+			still = append(still, d)
+		}
+	}
+	// Every waiting need is larger than the line's own remaining money
+	// (Run waitlisted it), so funding one always takes some of extra.
+	need = max(spent-r.remaining, 0)
+	r.remaining = max(r.remaining-spent, 0)
+	r.waiting = still
+	return funds, need
 }
 
 // rollUpUnmet sums waitlisted demand by catalog item, as the run left it

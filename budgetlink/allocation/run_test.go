@@ -65,13 +65,17 @@ func TestRun(t *testing.T) {
 		// Within SD1 (L4 is another sub-district's money and is never used):
 		// donors L3 (50000) then L2 (20000), largest first; recipients L5
 		// (top waitlisted score 3000) then L1 (2000).
-		//   L5 lacks 7000: same area 平安建设 → L3 gives 7000 (L3 has 43000 left).
-		//   L1 lacks 50001: same area 城市管理 → L2 gives 20000 (30001 still lacking);
-		//   then other areas → L3 gives 30001 (13000 left over).
+		// Round 1, own area only:
+		//   L5 (平安建设) waits for n7 7000: L3 gives 7000 (43000 left).
+		//   L1 (城市管理) has 0 left; with L2's 20000 n2 (50000) does not
+		//   fit but n4 (1 fen) does: L2 gives 1 (19999 left).
+		// Round 2, everything left, own area first:
+		//   L1 waits for n2 50000: L2's 19999 + L3's 43000 fund it, so L2
+		//   gives 19999 and L3 30001 (12999 left over, funding nothing).
 		Adjustments: []SuggestedAdjustment{
-			{FromLineID: "L3", ToLineID: "L5", AmountFen: 7_000, Reason: "同领域结余调剂，补足候补需求缺口"},
-			{FromLineID: "L2", ToLineID: "L1", AmountFen: 20_000, Reason: "同领域结余调剂，部分弥补候补需求缺口"},
-			{FromLineID: "L3", ToLineID: "L1", AmountFen: 30_001, Reason: "跨领域结余调剂，补足候补需求缺口"},
+			{FromLineID: "L3", ToLineID: "L5", AmountFen: 7_000, Reason: "同领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"n7"}},
+			{FromLineID: "L2", ToLineID: "L1", AmountFen: 20_000, Reason: "同领域结余调剂，可资助候补需求 2 件", FundsCaseIDs: []string{"n4", "n2"}},
+			{FromLineID: "L3", ToLineID: "L1", AmountFen: 30_001, Reason: "跨领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"n2"}},
 		},
 		NextYear: []BudgetRequest{
 			{ItemCode: "I001", Cases: 2, DemandFen: 50_001},
@@ -200,6 +204,17 @@ func TestRunSynthetic(t *testing.T) {
 				t.Errorf("%s receives %d, lacks only %d", id, g, r.ShortfallFen)
 			}
 		}
+		for _, a := range got.Adjustments {
+			waiting := caseIDsOf(got.Lines[byID[a.ToLineID]].Waitlisted)
+			if len(a.FundsCaseIDs) == 0 {
+				t.Errorf("%s → %s funds no case", a.FromLineID, a.ToLineID)
+			}
+			for _, id := range a.FundsCaseIDs {
+				if !slices.Contains(waiting, id) {
+					t.Errorf("%s → %s funds %s, which does not wait on %s", a.FromLineID, a.ToLineID, id, a.ToLineID)
+				}
+			}
+		}
 		if len(got.Adjustments) == 0 {
 			t.Error("got no adjustments, want some on this data")
 		}
@@ -252,5 +267,92 @@ func TestRunEmptyEncodesArrays(t *testing.T) {
 	want := `{"lines":[{"line_id":"L1","funded":[],"waitlisted":[],"available_fen":0,"funded_fen":0,"remaining_fen":0,"waitlisted_fen":0,"shortfall_fen":0}],"adjustments":[],"next_year":[]}`
 	if got := string(b); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func caseIDsOf(ds []Decision) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.CaseID
+	}
+	return out
+}
+
+// TestSuggestedAdjustmentsFundCases pins issue 8 item 8: a donor's money
+// went across areas to the most urgent recipient, where it funded nothing,
+// while a same-area recipient whose shortfall it would have covered was
+// ignored.
+func TestSuggestedAdjustmentsFundCases(t *testing.T) {
+	filed := asOf.Add(-48 * time.Hour)
+	tests := []struct {
+		name  string
+		lines []Line
+		needs []Need
+		want  []SuggestedAdjustment
+	}{
+		{
+			name: "same area first, and only where it funds a case",
+			lines: []Line{
+				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "民生保障", AvailableFen: 30_000},
+				{ID: "R1", SubDistrictCode: "SD1", ItemCode: "I2", Area: "城市管理", AvailableFen: 0},
+				{ID: "R2", SubDistrictCode: "SD1", ItemCode: "I3", Area: "民生保障", AvailableFen: 0},
+			},
+			needs: []Need{
+				// R1 waits for the most urgent need, too big for D's money.
+				{CaseID: "urgent", LineID: "R1", SafetyLevel: 3, EstimateFen: 50_000, FiledAt: filed},
+				// R2's need fits in what D has left.
+				{CaseID: "fits", LineID: "R2", SafetyLevel: 1, EstimateFen: 20_000, FiledAt: filed},
+			},
+			want: []SuggestedAdjustment{
+				{FromLineID: "D", ToLineID: "R2", AmountFen: 20_000, Reason: "同领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"fits"}},
+			},
+		},
+		{
+			name: "money that funds nothing anywhere stays put",
+			lines: []Line{
+				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "民生保障", AvailableFen: 10_000},
+				{ID: "R", SubDistrictCode: "SD1", ItemCode: "I2", Area: "社区建设", AvailableFen: 10_000},
+			},
+			needs: []Need{{CaseID: "big", LineID: "R", SafetyLevel: 1, EstimateFen: 50_000, FiledAt: filed}},
+			want:  []SuggestedAdjustment{},
+		},
+		{
+			name: "across areas when it funds a case and no own area can",
+			lines: []Line{
+				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "民生保障", AvailableFen: 40_000},
+				{ID: "R", SubDistrictCode: "SD1", ItemCode: "I2", Area: "社区建设", AvailableFen: 10_000},
+			},
+			needs: []Need{{CaseID: "big", LineID: "R", SafetyLevel: 1, EstimateFen: 50_000, FiledAt: filed}},
+			want: []SuggestedAdjustment{
+				{FromLineID: "D", ToLineID: "R", AmountFen: 40_000, Reason: "跨领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"big"}},
+			},
+		},
+		{
+			name: "exactly what the funded cases take, not the whole shortfall",
+			lines: []Line{
+				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "城市管理", AvailableFen: 25_000},
+				{ID: "R", SubDistrictCode: "SD1", ItemCode: "I2", Area: "城市管理", AvailableFen: 5_000},
+			},
+			needs: []Need{
+				{CaseID: "first", LineID: "R", SafetyLevel: 3, EstimateFen: 20_000, FiledAt: filed},
+				{CaseID: "second", LineID: "R", SafetyLevel: 2, EstimateFen: 30_000, FiledAt: filed},
+			},
+			// R has 5000: 20000 − 5000 = 15000 funds "first"; "second" does
+			// not fit in the 10000 left.
+			want: []SuggestedAdjustment{
+				{FromLineID: "D", ToLineID: "R", AmountFen: 15_000, Reason: "同领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"first"}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Run(tt.lines, tt.needs, safetyOnly, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Adjustments, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got.Adjustments, tt.want)
+			}
+		})
 	}
 }

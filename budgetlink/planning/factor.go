@@ -42,12 +42,15 @@ type FactorInput struct {
 	Name string `json:"name"`
 	// Demo is set when the org figures are illustrative (see internal/org).
 	Demo bool `json:"demo"`
-	// Rates are the previous year's 12345 rates; BudgetFen and SpentFen its
+	// Rates are the previous year's 12345 rates (the coefficient uses the
+	// final satisfaction; the first-time one is shown beside it); BudgetFen and SpentFen its
 	// lines' budget (approved + adjustments) and spending, ExecutionPerMille
-	// their ratio (null without a budget, which then counts as 1000‰).
+	// their ratio (null without a budget, which is then left out of the
+	// performance coefficient).
 	Response          Rate   `json:"response"`
 	Resolution        Rate   `json:"resolution"`
 	Satisfaction      Rate   `json:"satisfaction"`
+	FirstSatisfaction Rate   `json:"first_satisfaction"`
 	BudgetFen         int64  `json:"budget_fen"`
 	SpentFen          int64  `json:"spent_fen"`
 	ExecutionPerMille *int64 `json:"execution_per_mille"`
@@ -228,10 +231,13 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 		in := &inputs[i]
 		r := bySub[in.Code]
 		in.Response, in.Resolution, in.Satisfaction = rateOf(r.Response), rateOf(r.Resolution), rateOf(r.Satisfaction)
-		execution := int64(1000) // nothing budgeted: nothing left unspent
-		if in.BudgetFen > 0 {
-			execution = allocation.Rate{Num: in.SpentFen, Den: in.BudgetFen}.PerMille()
-			in.ExecutionPerMille = &execution
+		in.FirstSatisfaction = rateOf(r.FirstSatisfaction)
+		// Nothing budgeted: execution is not measured (Den 0) and is left
+		// out of the coefficient rather than counted as full marks.
+		execution := allocation.Rate{Num: in.SpentFen, Den: max(in.BudgetFen, 0)}
+		if execution.Known() {
+			pm := execution.PerMille()
+			in.ExecutionPerMille = &pm
 		}
 		in.PerformancePerMille = allocation.PerformanceCoefficient(r, execution)
 	}

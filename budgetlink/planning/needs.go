@@ -128,16 +128,21 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 		key    string
 	}
 	var cands []candidate
-	// Complaints per place within the repeat window, counted over every
-	// case of the scope, whatever its state: a merged duplicate is a
-	// repeat complaint too.
+	// Complaints per place within the repeat window (countsAsRepeat),
+	// summed once every case is read: a duplicate whose voices were
+	// already copied to the kept case (listed in its merged_from) is left
+	// out even if a crash left it open before its own merge was recorded.
 	windowStart := asOf.Add(-RepeatWindow)
-	perPlace := map[string]int64{}
+	placeOf := map[string]string{} // case id → place, for the cases that count
+	mergedAway := map[string]bool{}
 	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		key := placeKey(c)
 		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
-		if inWindow {
-			perPlace[key]++
+		if inWindow && countsAsRepeat(c) {
+			placeOf[c.ID] = key
+		}
+		for _, id := range c.MergedFrom {
+			mergedAway[id] = true
 		}
 		if !isNeed(c, funded) {
 			return nil
@@ -165,10 +170,16 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 	if err != nil {
 		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
 	}
+	perPlace := map[string]int64{}
+	for id, key := range placeOf {
+		if !mergedAway[id] {
+			perPlace[key]++
+		}
+	}
 	for _, cd := range cands {
 		c := cd.c
 		repeats := perPlace[cd.key]
-		if !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf) {
+		if _, counted := placeOf[c.ID]; counted && !mergedAway[c.ID] {
 			repeats-- // the case itself is not a repeat of itself
 		}
 		item, _ := cat.Item(c.CatalogItem)
@@ -212,6 +223,15 @@ func isNeed(c *cases.Case, funded map[string]bool) bool {
 		return false
 	}
 	return true
+}
+
+// countsAsRepeat reports whether a case is a complaint of its own about its
+// place (重复诉求). A merged duplicate is not: merging moved its filer onto
+// the kept case as a co-signer, so counting it as a repeat too would count
+// one voice twice. A rejected case (不予受理) is not either: it was not the
+// unit's matter, so it says nothing about the need at that place.
+func countsAsRepeat(c *cases.Case) bool {
+	return c.Status != cases.StatusMerged && c.Status != cases.StatusRejected
 }
 
 // placeKey identifies "the same place" for repeat complaints: the same

@@ -180,21 +180,107 @@ func (s *Service) yearWeights(ctx context.Context, year int) (YearWeights, error
 	return YearWeights{Weights: d.Weights, UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt}, nil
 }
 
+// WeightsBody is the body that sets a fiscal year's priority weights. Every
+// weight is required: a body that names one weight must not zero the others
+// (the engine treats a missing weight as 0). It also accepts what Weights
+// returns — default, updated_by and updated_at are read and ignored — so a
+// GET's output can be PUT back as is. FiscalYear may be left out.
+type WeightsBody struct {
+	FiscalYear       *int   `json:"fiscal_year"`
+	Sanbao           *int64 `json:"sanbao"`
+	SafetyPerLevel   *int64 `json:"safety_per_level"`
+	Households       *int64 `json:"households"`
+	CoSigners        *int64 `json:"co_signers"`
+	Elderly          *int64 `json:"elderly"`
+	Disabled         *int64 `json:"disabled"`
+	VulnerableCap    *int64 `json:"vulnerable_cap"`
+	WaitingPerDay    *int64 `json:"waiting_per_day"`
+	WaitingCapDays   *int64 `json:"waiting_cap_days"`
+	RepeatComplaints *int64 `json:"repeat_complaints"`
+	CostPerHousehold *int64 `json:"cost_per_household"`
+	CostReferenceFen *int64 `json:"cost_reference_fen"`
+
+	// Read-only fields of YearWeights, accepted so GET → PUT round-trips.
+	Default   *bool      `json:"default,omitempty"`
+	UpdatedBy *string    `json:"updated_by,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// BodyOf is the complete body that sets w.
+func BodyOf(w allocation.Weights) WeightsBody {
+	return WeightsBody{
+		FiscalYear: &w.FiscalYear, Sanbao: &w.Sanbao, SafetyPerLevel: &w.SafetyPerLevel, Households: &w.Households,
+		CoSigners: &w.CoSigners, Elderly: &w.Elderly, Disabled: &w.Disabled, VulnerableCap: &w.VulnerableCap,
+		WaitingPerDay: &w.WaitingPerDay, WaitingCapDays: &w.WaitingCapDays, RepeatComplaints: &w.RepeatComplaints,
+		CostPerHousehold: &w.CostPerHousehold, CostReferenceFen: &w.CostReferenceFen,
+	}
+}
+
+// weights checks that b names every weight and returns them for year; each
+// missing weight is a field error.
+func (b WeightsBody) weights(year int) (allocation.Weights, error) {
+	w := allocation.Weights{FiscalYear: year}
+	fields := map[string]string{}
+	for _, f := range []struct {
+		name string
+		in   *int64
+		out  *int64
+	}{
+		{"sanbao", b.Sanbao, &w.Sanbao},
+		{"safety_per_level", b.SafetyPerLevel, &w.SafetyPerLevel},
+		{"households", b.Households, &w.Households},
+		{"co_signers", b.CoSigners, &w.CoSigners},
+		{"elderly", b.Elderly, &w.Elderly},
+		{"disabled", b.Disabled, &w.Disabled},
+		{"vulnerable_cap", b.VulnerableCap, &w.VulnerableCap},
+		{"waiting_per_day", b.WaitingPerDay, &w.WaitingPerDay},
+		{"waiting_cap_days", b.WaitingCapDays, &w.WaitingCapDays},
+		{"repeat_complaints", b.RepeatComplaints, &w.RepeatComplaints},
+		{"cost_per_household", b.CostPerHousehold, &w.CostPerHousehold},
+		{"cost_reference_fen", b.CostReferenceFen, &w.CostReferenceFen},
+	} {
+		if f.in == nil {
+			fields[f.name] = "必填（须给出全部权重）"
+			continue
+		}
+		*f.out = *f.in
+	}
+	if b.FiscalYear != nil && *b.FiscalYear != 0 && *b.FiscalYear != year {
+		fields["fiscal_year"] = fmt.Sprintf("应为%d", year)
+	}
+	if len(fields) == 0 {
+		return w, w.Validate()
+	}
+	// Report the given weights that are out of range too, so one answer
+	// names everything to fix.
+	for name, msg := range minsheng.ErrorFields(w.Validate()) {
+		if fields[name] == "" {
+			fields[name] = msg
+		}
+	}
+	return allocation.Weights{}, minsheng.Invalid("优先级权重不完整或无效", fields)
+}
+
+// RequireWeightsEditor admits the roles that may set priority weights
+// (finance and admin), so the HTTP layer can refuse anyone else before it
+// reads a body. Errors: EFORBIDDEN.
+func RequireWeightsEditor(p auth.Principal) error {
+	return p.RequireRole(auth.RoleFinance, auth.RoleAdmin)
+}
+
 // SetWeights replaces a fiscal year's priority weights. Finance and admin
-// only. The weights' fiscal_year must be 0 or the year. Errors: EFORBIDDEN,
-// EINVALID (with a message per bad weight).
-func (s *Service) SetWeights(ctx context.Context, p auth.Principal, year int, w allocation.Weights) (YearWeights, error) {
-	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+// only. The body must name every weight; its fiscal_year must be absent, 0
+// or the year. Errors: EFORBIDDEN, EINVALID (with a message per missing or
+// bad weight).
+func (s *Service) SetWeights(ctx context.Context, p auth.Principal, year int, body WeightsBody) (YearWeights, error) {
+	if err := RequireWeightsEditor(p); err != nil {
 		return YearWeights{}, err
 	}
 	if err := checkYear(year); err != nil {
 		return YearWeights{}, err
 	}
-	if w.FiscalYear != 0 && w.FiscalYear != year {
-		return YearWeights{}, minsheng.Invalid("权重的预算年度与地址不一致", map[string]string{"fiscal_year": fmt.Sprintf("应为%d", year)})
-	}
-	w.FiscalYear = year
-	if err := w.Validate(); err != nil {
+	w, err := body.weights(year)
+	if err != nil {
 		return YearWeights{}, err
 	}
 	d := weightsDoc{ID: year, Weights: w, UpdatedBy: p.UserID, UpdatedAt: s.now()}

@@ -2,8 +2,10 @@ package planning
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -21,7 +23,9 @@ import (
 //	A  临时救助, 2,000 元, 4 households, risk 2, 10 days waiting     → L2
 //	B  旱厕改造, 9,000 元, 9 households, risk 1, 4 co-signers,
 //	   200 days waiting, two other complaints about the same place
-//	   within a year (and one older)                                 → L1
+//	   within a year (and one older; a duplicate merged into B, whose
+//	   filer is one of the co-signers, and a rejected one do not
+//	   count as repeats: issue 8 item 8)                             → L1
 //	C  旱厕改造, 5,000 元, 1 household, 3 elderly and 2 disabled
 //	   residents, 5 days waiting                                     → L1
 //	D  funded already; E not yet accepted; F not assessed; G an item
@@ -45,9 +49,14 @@ func (e *env) scenario(t *testing.T) scenario {
 	for i, r := range []struct {
 		days   int
 		status cases.Status
-	}{{100, cases.StatusClosed}, {30, cases.StatusMerged}, {400, cases.StatusClosed}} {
-		e.addCase(t, cases.Case{ID: "case-b-repeat-" + string(rune('0'+i)), CatalogItem: itemToilet, Status: r.status, FiledAt: daysAgo(r.days),
-			Location: cases.Location{Address: " 丰盛胡同 10号"}})
+	}{{100, cases.StatusClosed}, {30, cases.StatusClosed}, {400, cases.StatusClosed}, {20, cases.StatusMerged}, {15, cases.StatusRejected}} {
+		c := cases.Case{ID: "case-b-repeat-" + string(rune('0'+i)), CatalogItem: itemToilet, Status: r.status, FiledAt: daysAgo(r.days),
+			Location: cases.Location{Address: " 丰盛胡同 10号"}}
+		if r.status == cases.StatusMerged {
+			// Its filer became a co-signer of B (r4): one voice, counted once.
+			c.MergedInto, c.FilerID = "case-b", "r4"
+		}
+		e.addCase(t, c)
 	}
 	s.c = e.addCase(t, cases.Case{ID: "case-c", CatalogItem: itemToilet, Assessment: vulnerable(assess(500_000, 1, 0), 3, 2), FiledAt: daysAgo(5),
 		Location: cases.Location{Address: "西里一区"}})
@@ -79,7 +88,7 @@ func TestWeights(t *testing.T) {
 	t.Run("finance sets them", func(t *testing.T) {
 		w := allocation.DefaultWeights(2027)
 		w.Sanbao = 50_000
-		if _, err := e.svc.SetWeights(ctx, finance, 2027, w); err != nil {
+		if _, err := e.svc.SetWeights(ctx, finance, 2027, BodyOf(w)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := e.svc.Weights(ctx, staff, 2027)
@@ -90,6 +99,33 @@ func TestWeights(t *testing.T) {
 			t.Errorf("got %+v, want %+v set by finance", got, w)
 		}
 	})
+	t.Run("a partial body is refused and changes nothing", func(t *testing.T) {
+		before, err := e.svc.Weights(ctx, staff, 2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.SetWeights(ctx, finance, 2027, WeightsBody{Sanbao: ptr(int64(1))})
+		if got := minsheng.ErrorCode(err); got != minsheng.EINVALID {
+			t.Fatalf("got %q (%v), want %q", got, err, minsheng.EINVALID)
+		}
+		fields := minsheng.ErrorFields(err)
+		for _, name := range []string{"safety_per_level", "households", "co_signers", "elderly", "disabled", "vulnerable_cap",
+			"waiting_per_day", "waiting_cap_days", "repeat_complaints", "cost_per_household", "cost_reference_fen"} {
+			if fields[name] == "" {
+				t.Errorf("field %s: got no error, want 必填 (fields %v)", name, fields)
+			}
+		}
+		if fields["sanbao"] != "" {
+			t.Errorf("field sanbao: got %q, want no error (it was given)", fields["sanbao"])
+		}
+		after, err := e.svc.Weights(ctx, staff, 2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Weights != before.Weights {
+			t.Errorf("weights after a refused partial body: got %+v, want %+v", after.Weights, before.Weights)
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		bad := allocation.DefaultWeights(2027)
 		bad.Households = -1
@@ -98,9 +134,9 @@ func TestWeights(t *testing.T) {
 			err  error
 			code string
 		}{
-			{"sub-district staff may not set", second(e.svc.SetWeights(ctx, staff, 2027, allocation.DefaultWeights(2027))), minsheng.EFORBIDDEN},
-			{"negative weight", second(e.svc.SetWeights(ctx, finance, 2027, bad)), minsheng.EINVALID},
-			{"year mismatch", second(e.svc.SetWeights(ctx, finance, 2027, allocation.DefaultWeights(2028))), minsheng.EINVALID},
+			{"sub-district staff may not set", second(e.svc.SetWeights(ctx, staff, 2027, BodyOf(allocation.DefaultWeights(2027)))), minsheng.EFORBIDDEN},
+			{"negative weight", second(e.svc.SetWeights(ctx, finance, 2027, BodyOf(bad))), minsheng.EINVALID},
+			{"year mismatch", second(e.svc.SetWeights(ctx, finance, 2027, BodyOf(allocation.DefaultWeights(2028)))), minsheng.EINVALID},
 			{"residents may not read", second(e.svc.Weights(ctx, citizen, 2027)), minsheng.EFORBIDDEN},
 		}
 		for _, tt := range tests {
@@ -243,6 +279,42 @@ func caseIDs(ds []allocation.Decision) []string {
 
 const runID = "7d9f8a4e-2c1b-4e59-9a7e-3f1c2b6d8e01"
 
+// TestRepeatsLeaveOutMergedDuplicates: a duplicate whose filer and
+// co-signers were copied to the kept case is one voice, not a repeat, even
+// when a crash left it open before its merge was recorded (issue 8 item 8).
+func TestRepeatsLeaveOutMergedDuplicates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.line(t, sub, itemToilet, "丰盛社区旱厕改造", 1_200_000)
+	addr := cases.Location{Address: "丰盛胡同10号"}
+	kept := e.addCase(t, cases.Case{ID: "kept", CatalogItem: itemToilet, Assessment: assess(100_000, 1, 0), FiledAt: daysAgo(40),
+		Cosigners: []string{"dup-filer", "dup-cosigner"}, MergedFrom: []string{"dup-open", "dup-merged"}, Location: addr})
+	e.addCase(t, cases.Case{ID: "dup-open", CatalogItem: itemToilet, Status: cases.StatusAccepted, FiledAt: daysAgo(30), Location: addr})
+	e.addCase(t, cases.Case{ID: "dup-merged", CatalogItem: itemToilet, Status: cases.StatusMerged, MergedInto: "kept", FiledAt: daysAgo(20), Location: addr})
+	e.addCase(t, cases.Case{ID: "earlier", CatalogItem: itemToilet, Status: cases.StatusClosed, FiledAt: daysAgo(100), Location: addr})
+	e.addCase(t, cases.Case{ID: "rejected", CatalogItem: itemToilet, Status: cases.StatusRejected, FiledAt: daysAgo(10), Location: addr})
+
+	got, err := e.svc.Priorities(ctx, staff, PriorityQuery{FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Needs) != 1 || got.Needs[0].CaseID != kept.ID {
+		t.Fatalf("needs: got %+v, want only %s", got.Needs, kept.ID)
+	}
+	for _, p := range got.Needs[0].Score.Parts {
+		switch p.Factor {
+		case allocation.FactorRepeatComplaints:
+			if p.Input != 1 {
+				t.Errorf("repeats: got %d, want 1 (only the earlier closed case)", p.Input)
+			}
+		case allocation.FactorCoSigners:
+			if p.Input != 2 {
+				t.Errorf("co-signers: got %d, want 2", p.Input)
+			}
+		}
+	}
+}
+
 func TestRunDryRunStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	s := e.scenario(t)
@@ -269,6 +341,19 @@ func TestRunDryRunStoresNothing(t *testing.T) {
 	if _, err := e.svc.Run(ctx, staff, runID); minsheng.ErrorCode(err) != minsheng.ENOTFOUND {
 		t.Errorf("GET after a dry run: got %v, want not found", err)
 	}
+	t.Run("no created_at of year 0001", func(t *testing.T) {
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(b, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := fields["created_at"]; ok {
+			t.Errorf("created_at: got %v, want it left out of a dry run", v)
+		}
+	})
 }
 
 func TestRunCommitted(t *testing.T) {
@@ -283,7 +368,8 @@ func TestRunCommitted(t *testing.T) {
 	}
 	// L1 has 10,000 元 left after D: B (9,000) fits, C (5,000) does not and
 	// waits; shortfall 5,000 − 1,000 = 4,000 元. L2 funds A and keeps 1,000
-	// 元, which it can give to L1 (another area).
+	// 元, but with it L1 would have 2,000 元, which funds nothing (C needs
+	// 5,000): no adjustment is suggested (issue 8 item 8).
 	l1, l2 := lineResult(t, got, s.l1.ID), lineResult(t, got, s.l2.ID)
 	checks := []struct {
 		name      string
@@ -295,7 +381,7 @@ func TestRunCommitted(t *testing.T) {
 		{"L1 available/funded/remaining/shortfall", [4]int64{l1.AvailableFen, l1.FundedFen, l1.RemainingFen, l1.ShortfallFen}, [4]int64{1_000_000, 900_000, 100_000, 400_000}},
 		{"L2 funded", caseIDs(l2.Funded), []string{s.a.ID}},
 		{"L2 remaining", l2.RemainingFen, int64(100_000)},
-		{"adjustments", got.Adjustments, []allocation.SuggestedAdjustment{{FromLineID: s.l2.ID, ToLineID: s.l1.ID, AmountFen: 100_000, Reason: "跨领域结余调剂，部分弥补候补需求缺口"}}},
+		{"adjustments", got.Adjustments, []allocation.SuggestedAdjustment{}},
 		{"next year", got.NextYear, []allocation.BudgetRequest{{ItemCode: itemToilet, Cases: 1, DemandFen: 500_000}}},
 		{"totals", [4]int64{int64(got.FundedCases), got.FundedFen, int64(got.WaitlistedCases), got.ShortfallFen}, [4]int64{2, 1_100_000, 1, 400_000}},
 		{"applied", got.Applied, 2},
@@ -343,6 +429,18 @@ func TestRunCommitted(t *testing.T) {
 			t.Errorf("got %d funded and %d waitlisted, want 0 and 1 (C)", next.FundedCases, next.WaitlistedCases)
 		}
 	})
+	t.Run("another sub-district's run id reveals nothing of it", func(t *testing.T) {
+		_, err := e.svc.StartRun(ctx, outside, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: otherSub})
+		if got := minsheng.ErrorCode(err); got != minsheng.ECONFLICT {
+			t.Fatalf("got %q (%v), want %q", got, err, minsheng.ECONFLICT)
+		}
+		msg := minsheng.ErrorMessage(err)
+		for _, secret := range []string{"新街口", sub, "2026", runID} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("message %q reveals %q", msg, secret)
+			}
+		}
+	})
 	t.Run("refusals", func(t *testing.T) {
 		tests := []struct {
 			name string
@@ -353,6 +451,7 @@ func TestRunCommitted(t *testing.T) {
 			{"resident", second(e.svc.StartRun(ctx, citizen, req)), minsheng.EFORBIDDEN},
 			{"staff of another sub-district", second(e.svc.StartRun(ctx, outside, req)), minsheng.EFORBIDDEN},
 			{"other sub-district reads the run", second(e.svc.Run(ctx, outside, runID)), minsheng.EFORBIDDEN},
+			{"other sub-district reuses the run id", second(e.svc.StartRun(ctx, outside, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: otherSub})), minsheng.ECONFLICT},
 			{"no run id", second(e.svc.StartRun(ctx, staff, RunRequest{FiscalYear: 2026, SubDistrict: sub})), minsheng.EINVALID},
 			{"run id not a UUID", second(e.svc.StartRun(ctx, staff, RunRequest{RunID: "run-1", FiscalYear: 2026, SubDistrict: sub})), minsheng.EINVALID},
 			{"unknown run", second(e.svc.Run(ctx, staff, "0b7c6a52-1d3e-4f8a-9b2c-5e4d3c2b1a99")), minsheng.ENOTFOUND},

@@ -33,17 +33,30 @@ func factOf(c *cases.Case) allocation.CaseFact {
 	if c.CompletionDueAt != nil {
 		f.DeadlineAt = *c.CompletionDueAt
 	}
+	if len(c.Verdicts) > 0 {
+		f.FirstVerdict = string(c.Verdicts[0].Verdict)
+		if f.Verdict == "" {
+			f.Verdict = string(c.Verdicts[len(c.Verdicts)-1].Verdict)
+		}
+	}
 	// A verdict the engine does not know would fail the whole report;
 	// count it as not rated instead.
-	switch f.Verdict {
-	case allocation.VerdictSatisfied, allocation.VerdictBasicallySatisfied, allocation.VerdictDissatisfied:
-	default:
-		f.Verdict = ""
+	f.Verdict, f.FirstVerdict = knownVerdict(f.Verdict), knownVerdict(f.FirstVerdict)
+	if f.Verdict == "" {
+		f.FirstVerdict = ""
 	}
 	if f.AcceptedAt != nil && f.AcceptedAt.Before(f.FiledAt) {
 		f.AcceptedAt = &f.FiledAt
 	}
 	return f
+}
+
+func knownVerdict(v string) string {
+	switch v {
+	case allocation.VerdictSatisfied, allocation.VerdictBasicallySatisfied, allocation.VerdictDissatisfied:
+		return v
+	}
+	return ""
 }
 
 // countsInRates reports whether a case enters the 12345 rates. A merged
@@ -200,7 +213,10 @@ type UnitRates struct {
 	CommunityName string `json:"community_name,omitempty"`
 	Response      Rate   `json:"response"`
 	Resolution    Rate   `json:"resolution"`
-	Satisfaction  Rate   `json:"satisfaction"`
+	// Satisfaction is the final 满意率 (latest verdicts), FirstSatisfaction
+	// the 一次满意率 (first verdicts); see allocation.Rates.
+	Satisfaction      Rate `json:"satisfaction"`
+	FirstSatisfaction Rate `json:"first_satisfaction"`
 }
 
 // RatesReport holds the rates of the caller's scope over a period.
@@ -222,8 +238,8 @@ type RatesQuery struct {
 	SubDistrict string
 }
 
-// Rates computes the response, resolution and satisfaction rates (see
-// allocation.Rates for the formulas) of the cases filed in [From, To), per
+// Rates computes the response, resolution, satisfaction (final) and
+// first-time satisfaction rates (see allocation.Rates for the formulas) of the cases filed in [From, To), per
 // sub-district and per community. Cadres get their community, sub-district
 // staff their sub-district, finance and admin any or all. Merged and
 // rejected cases are left out (countsInRates). Errors: EFORBIDDEN, EINVALID.
@@ -305,7 +321,8 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 
 func (s *Service) unit(u allocation.UnitRates) UnitRates {
 	out := UnitRates{SubDistrict: u.SubDistrictCode, Community: u.CommunityCode,
-		Response: rateOf(u.Response), Resolution: rateOf(u.Resolution), Satisfaction: rateOf(u.Satisfaction)}
+		Response: rateOf(u.Response), Resolution: rateOf(u.Resolution), Satisfaction: rateOf(u.Satisfaction),
+		FirstSatisfaction: rateOf(u.FirstSatisfaction)}
 	if u.SubDistrictCode != "" {
 		out.Name = s.subName(u.SubDistrictCode)
 	}

@@ -27,9 +27,10 @@ func TestFactorAllocation(t *testing.T) {
 	ctx := context.Background()
 	// Xinjiekou's 2025: one case answered in 2 h, closed, 满意; one answered
 	// in 30 h and still in progress. Response 1/2, resolution 1/2,
-	// satisfaction 1/1, no 2025 budget (execution counts as 1000‰):
-	// coefficient = 800 + (2×500 + 3×500 + 3×1000 + 2×1000)/25 = 1100.
-	// Every other sub-district had nothing to measure: 800 + 10000/25 = 1200.
+	// satisfaction 1/1, no 2025 budget (execution not measured, left out):
+	// coefficient = 800 + 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 1075.
+	// Every other sub-district had nothing to measure: the neutral 1000
+	// (issue 8 item 8; it used to be the maximum 1200).
 	e.addCase(t, cases.Case{ID: "f1", CatalogItem: itemToilet, Status: cases.StatusClosed, Verdict: cases.VerdictSatisfied,
 		FiledAt: at("2025-03-01T02:00:00Z"), AcceptedAt: ptr(at("2025-03-01T04:00:00Z"))})
 	e.addCase(t, cases.Case{ID: "f2", CatalogItem: itemToilet, Status: cases.StatusInProgress,
@@ -82,10 +83,10 @@ func TestFactorAllocation(t *testing.T) {
 	}
 	for _, in := range rep.Inputs {
 		sd, _ := dir.SubDistrict(in.Code)
-		wantCases, wantPerf, wantGrowth := int64(0), int64(1200), int64(0)
+		wantCases, wantPerf, wantGrowth := int64(0), int64(1000), int64(0)
 		switch in.Code {
 		case sub:
-			wantCases, wantPerf, wantGrowth = 2, 1100, 300
+			wantCases, wantPerf, wantGrowth = 2, 1075, 300
 		case otherSub:
 			wantGrowth = -50
 		}
@@ -322,5 +323,49 @@ func TestCompletion(t *testing.T) {
 	}
 	if _, err := e.svc.Completion(ctx, outside, CompletionQuery{FiscalYear: 2026, SubDistrict: sub}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
 		t.Errorf("other sub-district: got %v, want forbidden", err)
+	}
+}
+
+// TestRatesFirstSatisfaction pins issue 8 item 8: every verdict is kept on
+// the case, and the rates report gives the final 满意率 beside the
+// first-time 一次满意率.
+func TestRatesFirstSatisfaction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	filed := at("2026-03-01T00:00:00Z")
+	rec := func(v cases.Verdict, day int) cases.VerdictRecord {
+		return cases.VerdictRecord{Verdict: v, At: filed.Add(time.Duration(day) * 24 * time.Hour)}
+	}
+	for _, c := range []struct {
+		id       string
+		verdict  cases.Verdict
+		verdicts []cases.VerdictRecord
+	}{
+		// 不满意, reworked, then 满意: satisfied in the end, not the first time.
+		{"v1", cases.VerdictSatisfied, []cases.VerdictRecord{rec(cases.VerdictDissatisfied, 10), rec(cases.VerdictSatisfied, 20)}},
+		{"v2", cases.VerdictBasicallySatisfied, []cases.VerdictRecord{rec(cases.VerdictBasicallySatisfied, 10)}},
+		// Rated before every verdict was kept: its one verdict is both.
+		{"v3", cases.VerdictSatisfied, nil},
+		{"v4", cases.VerdictDissatisfied, []cases.VerdictRecord{rec(cases.VerdictDissatisfied, 10)}},
+		{"v5", "", nil}, // not rated
+	} {
+		e.addCase(t, cases.Case{ID: c.id, Status: cases.StatusClosed, Verdict: c.verdict, Verdicts: c.verdicts,
+			FiledAt: filed, AcceptedAt: ptr(filed.Add(time.Hour))})
+	}
+	got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want Rate
+	}{
+		{"满意率 (final)", got.Total.Satisfaction, Rate{Num: 3, Den: 4, PerMille: perMille(750)}},
+		{"一次满意率 (first time)", got.Total.FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
+		{"sub-district 一次满意率", got.SubDistricts[0].FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
+		}
 	}
 }

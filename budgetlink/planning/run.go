@@ -98,8 +98,10 @@ type RunReport struct {
 	Applied int          `json:"applied"`
 	Failed  []RunFailure `json:"failed"`
 
+	// CreatedBy and CreatedAt are left out of a dry run, which creates
+	// nothing.
 	CreatedBy  string     `json:"created_by,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	CreatedAt  time.Time  `json:"created_at,omitzero"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
@@ -227,11 +229,13 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 // repeat answers a run id seen before: the same request finishes the run
 // if it is still applying and returns it; another request is ECONFLICT.
 func (s *Service) repeat(ctx context.Context, p auth.Principal, doc *runDoc, req RunRequest) (RunReport, error) {
+	if !p.CanAccess(doc.SubDistrict, "") {
+		// Another sub-district's run: say only that the id is taken, as
+		// for any used id, and nothing of whose run it is.
+		return RunReport{}, minsheng.Errorf(minsheng.ECONFLICT, "运行编号已被使用，请使用新的运行编号")
+	}
 	if req.DryRun || doc.FiscalYear != req.FiscalYear || doc.SubDistrict != req.SubDistrict {
 		return RunReport{}, minsheng.Errorf(minsheng.ECONFLICT, "运行编号 %s 已用于 %d 年度%s的正式分配，请使用新的运行编号", doc.ID, doc.FiscalYear, s.subName(doc.SubDistrict))
-	}
-	if err := p.RequireAccess(doc.SubDistrict, ""); err != nil {
-		return RunReport{}, err
 	}
 	if doc.State == RunApplying {
 		if err := s.apply(ctx, p, doc); err != nil {
