@@ -200,7 +200,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.logger.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", rid, "method", c.Method(), "path", c.Path())
 	}
 	if code == minsheng.ERATELIMITED {
-		c.Set(fiber.HeaderRetryAfter, "60")
+		c.Set(fiber.HeaderRetryAfter, retryAfter(err))
 	}
 	return c.Status(StatusOf(code)).JSON(errorBody{Error: errorDetail{
 		Code: code, Message: minsheng.ErrorMessage(err), Fields: minsheng.ErrorFields(err), RequestID: rid,

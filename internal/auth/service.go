@@ -29,27 +29,39 @@ type Config struct {
 	OTPTTL     time.Duration
 	// BcryptCost is bcrypt.DefaultCost in production; tests lower it.
 	BcryptCost int
-	// Limits per account and per client IP.
-	LoginPerAccount, LoginPerIP Limit
-	OTPPerPhone, OTPPerIP       Limit
-	Now                         func() time.Time
-	SMS                         SMSSender
-	Logger                      *slog.Logger
+	// LoginPerIP bounds sign-in attempts from one address, whatever the
+	// account; Lockout is what wrong passwords cost an account+address.
+	LoginPerIP            Limit
+	Lockout               Lockout
+	OTPPerPhone, OTPPerIP Limit
+	// Filings and photo uploads: per signed-in user, per address for
+	// signed-in callers (many share a carrier's or an office's address),
+	// and per address for anonymous filers.
+	FilePerUser, FilePerIP, FileAnonymousPerIP Limit
+	UploadPerUser, UploadPerIP                 Limit
+	Now                                        func() time.Time
+	SMS                                        SMSSender
+	Logger                                     *slog.Logger
 }
 
 // DefaultConfig returns production settings around secret.
 func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 	return Config{
-		Secret:          secret,
-		AccessTTL:       15 * time.Minute,
-		RefreshTTL:      30 * 24 * time.Hour,
-		OTPTTL:          5 * time.Minute,
-		BcryptCost:      bcrypt.DefaultCost,
-		LoginPerAccount: Limit{N: 10, Window: 15 * time.Minute},
-		LoginPerIP:      Limit{N: 60, Window: 15 * time.Minute},
-		OTPPerPhone:     Limit{N: 5, Window: time.Hour},
-		OTPPerIP:        Limit{N: 30, Window: time.Hour},
-		Logger:          logger,
+		Secret:             secret,
+		AccessTTL:          15 * time.Minute,
+		RefreshTTL:         30 * 24 * time.Hour,
+		OTPTTL:             5 * time.Minute,
+		BcryptCost:         bcrypt.DefaultCost,
+		LoginPerIP:         Limit{N: 60, Window: 15 * time.Minute},
+		Lockout:            DefaultLockout,
+		OTPPerPhone:        Limit{N: 5, Window: time.Hour},
+		OTPPerIP:           Limit{N: 30, Window: time.Hour},
+		FilePerUser:        Limit{N: 60, Window: time.Hour},
+		FilePerIP:          Limit{N: 600, Window: time.Hour},
+		FileAnonymousPerIP: Limit{N: 60, Window: time.Hour},
+		UploadPerUser:      Limit{N: 200, Window: time.Hour},
+		UploadPerIP:        Limit{N: 1000, Window: time.Hour},
+		Logger:             logger,
 	}
 }
 
@@ -290,8 +302,10 @@ type Tokens struct {
 
 var errBadCredentials = minsheng.Errorf(minsheng.EUNAUTHORIZED, "用户名或密码错误")
 
-// Login checks a staff password. Attempts are limited per account and per
-// IP (ERATELIMITED); a wrong name or password gives the same EUNAUTHORIZED.
+// Login checks a staff password. Attempts are limited per IP, and wrong
+// passwords lock out one account from one address with exponential
+// backoff (Lockout); both give ERATELIMITED stating the real wait. A wrong
+// name or password gives the same EUNAUTHORIZED.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (Tokens, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if username == "" || password == "" {
@@ -307,28 +321,44 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 	if err := s.limiter.Allow(ctx, "login-ip:"+ip, s.cfg.LoginPerIP); err != nil {
 		return Tokens{}, err
 	}
-	if err := s.limiter.Allow(ctx, "login-user:"+username, s.cfg.LoginPerAccount); err != nil {
+	// A locked-out address gets no password check at all, so guessing on
+	// during the lock learns nothing.
+	wait, failed, err := s.lockedFor(ctx, username, ip)
+	if err != nil {
 		return Tokens{}, err
+	}
+	if wait > 0 {
+		return Tokens{}, errLocked(wait)
 	}
 	var u User
-	err := s.users.FindOne(ctx, bson.M{"username": username}, &u)
-	if errors.Is(err, minsheng.ErrNotFound) {
-		_, _ = checkPassword(string(dummyHash), password)
-		return Tokens{}, errBadCredentials
-	}
-	if err != nil {
+	err = s.users.FindOne(ctx, bson.M{"username": username}, &u)
+	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
 		return Tokens{}, fmt.Errorf("auth: unable to find user: %w", err)
 	}
-	if u.PasswordHash == "" {
-		_, _ = checkPassword(string(dummyHash), password)
-		return Tokens{}, errBadCredentials
+	hash := u.PasswordHash
+	if hash == "" {
+		// Unknown names and password-less accounts cost the same time
+		// and the same failure count as a wrong password.
+		hash = string(dummyHash)
 	}
-	ok, err := checkPassword(u.PasswordHash, password)
+	ok, err := checkPassword(hash, password)
 	if err != nil {
 		return Tokens{}, err
 	}
-	if !ok {
+	if !ok || u.PasswordHash == "" {
+		lock, err := s.recordFailure(ctx, username, ip)
+		if err != nil {
+			return Tokens{}, err
+		}
+		if lock > 0 {
+			return Tokens{}, errLocked(lock)
+		}
 		return Tokens{}, errBadCredentials
+	}
+	if failed {
+		if err := s.forgetFailures(ctx, username, ip); err != nil {
+			return Tokens{}, err
+		}
 	}
 	if u.Disabled {
 		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
