@@ -15,6 +15,7 @@ import (
 	"minsheng"
 	"minsheng/internal/auth"
 	"minsheng/internal/org"
+	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
 )
 
@@ -48,6 +49,8 @@ type env struct {
 	svc   *auth.Service
 	clock *clock
 	sms   *smsBox
+	st    *store.Store
+	cfg   auth.Config
 }
 
 func newEnv(t *testing.T, tweak ...func(*auth.Config)) env {
@@ -70,7 +73,7 @@ func newEnv(t *testing.T, tweak ...func(*auth.Config)) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{svc: svc, clock: c, sms: box}
+	return env{svc: svc, clock: c, sms: box, st: st, cfg: cfg}
 }
 
 func mustUser(t *testing.T, e env, in auth.NewUser) auth.User {
@@ -99,7 +102,7 @@ func TestLogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := e.svc.Authenticate(tok.AccessToken)
+		p, err := e.svc.Authenticate(ctx, tok.AccessToken)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,16 +154,16 @@ func TestAccessTokenRejected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.svc.Authenticate(tt.token)
+			_, err := e.svc.Authenticate(ctx, tt.token)
 			wantCode(t, err, minsheng.EUNAUTHORIZED)
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
-		if _, err := e.svc.Authenticate(tok.AccessToken); err != nil {
+		if _, err := e.svc.Authenticate(ctx, tok.AccessToken); err != nil {
 			t.Fatalf("fresh token refused: %v", err)
 		}
 		e.clock.Advance(16 * time.Minute)
-		_, err := e.svc.Authenticate(tok.AccessToken)
+		_, err := e.svc.Authenticate(ctx, tok.AccessToken)
 		wantCode(t, err, minsheng.EUNAUTHORIZED)
 		if !strings.Contains(minsheng.ErrorMessage(err), "过期") {
 			t.Errorf("message %q does not say expired", minsheng.ErrorMessage(err))

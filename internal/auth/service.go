@@ -27,6 +27,10 @@ type Config struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	OTPTTL     time.Duration
+	// RevocationRefresh is how often each instance reloads revoked token
+	// versions: a disabled or re-scoped user's access tokens stop working
+	// everywhere within it. Default 2 s.
+	RevocationRefresh time.Duration
 	// BcryptCost is bcrypt.DefaultCost in production; tests lower it.
 	BcryptCost int
 	// LoginPerIP bounds sign-in attempts from one address, whatever the
@@ -51,6 +55,7 @@ func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 		AccessTTL:          15 * time.Minute,
 		RefreshTTL:         30 * 24 * time.Hour,
 		OTPTTL:             5 * time.Minute,
+		RevocationRefresh:  2 * time.Second,
 		BcryptCost:         bcrypt.DefaultCost,
 		LoginPerIP:         Limit{N: 60, Window: 15 * time.Minute},
 		Lockout:            DefaultLockout,
@@ -72,6 +77,7 @@ type Service struct {
 	refresh *store.Collection
 	otps    *store.Collection
 	limiter *Limiter
+	revoked *revocations
 	org     *org.Directory
 }
 
@@ -88,6 +94,9 @@ var Indexes = []store.Index{
 	{Collection: usersCollection, Name: "phone_unique", Keys: bson.D{{Key: "phone", Value: 1}}, Unique: true, Sparse: true},
 	{Collection: usersCollection, Name: "scope", Keys: bson.D{{Key: "community", Value: 1}, {Key: "role", Value: 1}}},
 	{Collection: refreshCollection, Name: "family", Keys: bson.D{{Key: "family", Value: 1}}},
+	{Collection: refreshCollection, Name: "user", Keys: bson.D{{Key: "user_id", Value: 1}}},
+	{Collection: usersCollection, Name: "list", Keys: bson.D{{Key: "role", Value: 1}, {Key: "_id", Value: 1}}},
+	{Collection: revocationsCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
 	{Collection: rateLimitCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
 }
 
@@ -108,12 +117,16 @@ func NewService(st *store.Store, dir *org.Directory, cfg Config) (*Service, erro
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
+	if cfg.RevocationRefresh <= 0 {
+		cfg.RevocationRefresh = 2 * time.Second
+	}
 	return &Service{
 		cfg:     cfg,
 		users:   st.Collection(usersCollection),
 		refresh: st.Collection(refreshCollection),
 		otps:    st.Collection(otpCollection),
 		limiter: NewLimiter(st, cfg.Now),
+		revoked: newRevocations(st, cfg.RevocationRefresh),
 		org:     dir,
 	}, nil
 }
@@ -133,6 +146,12 @@ type User struct {
 	PasswordHash string    `bson:"password_hash,omitempty" json:"-"`
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
+	// UpdatedAt is the last change by an admin (disable, role, scope,
+	// password); nil if none.
+	UpdatedAt *time.Time `bson:"updated_at,omitempty" json:"updated_at,omitempty"`
+	// TokenVersion rises with every such change; tokens issued under an
+	// older one are void (revoke.go).
+	TokenVersion int64 `bson:"token_version" json:"-"`
 }
 
 // Principal returns what a token for u says.
@@ -379,16 +398,20 @@ type refreshToken struct {
 	Used       bool       `bson:"used"`
 	UsedAt     *time.Time `bson:"used_at,omitempty"`
 	Revoked    bool       `bson:"revoked"`
+	// TokenVersion is the user's when issued; an older one than the
+	// user's current is refused even if revoking it was interrupted.
+	TokenVersion int64 `bson:"token_version"`
 }
 
 func (s *Service) issue(ctx context.Context, u User, family string) (Tokens, error) {
 	now := s.cfg.Now()
-	access, exp, err := s.signAccess(u.Principal(), now)
+	access, exp, err := s.signAccess(u.Principal(), u.TokenVersion, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	id, secret := uuid.NewString(), randomToken(32)
-	rt := refreshToken{ID: id, Family: family, UserID: u.ID, SecretHash: sha256Hex(secret), CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.RefreshTTL).UTC()}
+	rt := refreshToken{ID: id, Family: family, UserID: u.ID, SecretHash: sha256Hex(secret), CreatedAt: now.UTC(),
+		ExpiresAt: now.Add(s.cfg.RefreshTTL).UTC(), TokenVersion: u.TokenVersion}
 	if err := s.refresh.InsertOne(ctx, rt); err != nil {
 		return Tokens{}, fmt.Errorf("auth: unable to store refresh token: %w", err)
 	}
@@ -447,6 +470,9 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 	}
 	if u.Disabled {
 		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
+	}
+	if rt.TokenVersion < u.TokenVersion {
+		return Tokens{}, errRevoked
 	}
 	return s.issue(ctx, u, rt.Family)
 }
