@@ -21,12 +21,14 @@ func retryAfter(err error) string {
 
 // Throttle counts a request against the caller's limits before the route
 // runs: allow is an auth.Service method expression such as
-// (*auth.Service).AllowFiling, keyed by the caller (if signed in) and the
-// client address (the trusted proxy's header when one is configured).
-func (s *Server) Throttle(allow func(*auth.Service, context.Context, auth.Principal, string) error) fiber.Handler {
+// (*auth.Service).AllowFiling, given the caller (if signed in), the client
+// address (the trusted proxy's header when one is configured) and the
+// Idempotency-Key.
+func (s *Server) Throttle(allow func(*auth.Service, context.Context, auth.Attempt) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, _ := principalOf(c)
-		if err := allow(s.Auth, c.UserContext(), p, c.IP()); err != nil {
+		a := auth.Attempt{Principal: p, IP: c.IP(), IdempotencyKey: c.Get("Idempotency-Key")}
+		if err := allow(s.Auth, c.UserContext(), a); err != nil {
 			return err
 		}
 		return c.Next()

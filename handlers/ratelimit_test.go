@@ -72,12 +72,21 @@ type limitedAnswer struct {
 // post sends body as JSON from the client address ip, with token if any.
 func (a proxiedApp) post(t *testing.T, ip, path, token string, body any) limitedAnswer {
 	t.Helper()
+	return a.postKey(t, ip, path, token, "", body)
+}
+
+// postKey is post with an Idempotency-Key (none if empty).
+func (a proxiedApp) postKey(t *testing.T, ip, path, token, key string, body any) limitedAnswer {
+	t.Helper()
 	b, _ := json.Marshal(body)
 	req := httptest.NewRequest("POST", path, strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Real-IP", ip)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	resp, err := a.app.Test(req, 30_000)
 	if err != nil {
@@ -141,16 +150,32 @@ func TestSignedInFilingAndUploadRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := newCaseBody()
-	body["resident_id"] = ""
 	var caseID string
-	for i := 1; i <= 3; i++ {
-		got := a.post(t, "192.0.2.1", "/api/v1/cases", tok.AccessToken, body)
-		if got.status != 201 {
+	t.Run("8 simultaneous copies of one filing count once", func(t *testing.T) {
+		var wg sync.WaitGroup
+		answers := make(chan limitedAnswer, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				answers <- a.postKey(t, "192.0.2.1", "/api/v1/cases", tok.AccessToken, "outbox-key-1", body)
+			}()
+		}
+		wg.Wait()
+		close(answers)
+		for ans := range answers {
+			if ans.status != 201 {
+				t.Errorf("copy: status %d (%s), want 201", ans.status, ans.body)
+			}
+			var c struct{ ID string }
+			_ = json.Unmarshal([]byte(ans.body), &c)
+			caseID = c.ID
+		}
+	})
+	for i := 2; i <= 3; i++ {
+		if got := a.post(t, "192.0.2.1", "/api/v1/cases", tok.AccessToken, body); got.status != 201 {
 			t.Fatalf("filing %d: status %d (%s)", i, got.status, got.body)
 		}
-		var c struct{ ID string }
-		_ = json.Unmarshal([]byte(got.body), &c)
-		caseID = c.ID
 	}
 	t.Run("per user, from any address", func(t *testing.T) {
 		wantRetryAfter(t, a.post(t, "192.0.2.99", "/api/v1/cases", tok.AccessToken, body), 1, 3600)
