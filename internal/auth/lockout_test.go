@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,6 +119,51 @@ func TestWaitText(t *testing.T) {
 			if got := auth.WaitText(tt.wait); got != tt.want {
 				t.Errorf("WaitText(%v) = %q, want %q", tt.wait, got, tt.want)
 			}
+		})
+	}
+}
+
+// TestLockoutBurst: 16 simultaneous wrong passwords from an address that
+// already has four failures get one password check between them (the
+// fifth failure and its 30 s lock); the rest are refused unchecked, so the
+// burst does not buy 16 guesses and the next lock is the doubled one, not
+// the maximum. Five rounds, each from a new address of the same account.
+func TestLockoutBurst(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	mustUser(t, e, auth.NewUser{Username: "wuqi", Password: "correct-horse", Role: auth.RoleFinance})
+	for round := 1; round <= 5; round++ {
+		t.Run("round "+strconv.Itoa(round), func(t *testing.T) {
+			ip := "10.7.0." + strconv.Itoa(round)
+			for i := 0; i < 4; i++ {
+				_, err := e.svc.Login(ctx, "wuqi", "bad-password", ip)
+				wantCode(t, err, minsheng.EUNAUTHORIZED)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := e.svc.Login(ctx, "wuqi", "bad-password", ip)
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			locks := 0
+			for err := range errs {
+				wantCode(t, err, minsheng.ERATELIMITED)
+				if wait, _ := auth.RetryAfterOf(err); wait == 30*time.Second {
+					locks++
+				}
+			}
+			if locks < 1 {
+				t.Errorf("no answer started the 30 s lock")
+			}
+			e.clock.Advance(31 * time.Second)
+			_, err := e.svc.Login(ctx, "wuqi", "bad-password", ip)
+			wantWait(t, err, time.Minute)
 		})
 	}
 }

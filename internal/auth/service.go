@@ -341,17 +341,16 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		return Tokens{}, err
 	}
 	// A locked-out address gets no password check at all, so guessing on
-	// during the lock learns nothing.
-	wait, failed, err := s.lockedFor(ctx, username, ip)
+	// during the lock learns nothing; simultaneous guesses wait for the
+	// one check in progress.
+	failures, err := s.claimCheck(ctx, username, ip)
 	if err != nil {
 		return Tokens{}, err
-	}
-	if wait > 0 {
-		return Tokens{}, errLocked(wait)
 	}
 	var u User
 	err = s.users.FindOne(ctx, bson.M{"username": username}, &u)
 	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
+		s.releaseCheck(ctx, failures)
 		return Tokens{}, fmt.Errorf("auth: unable to find user: %w", err)
 	}
 	hash := u.PasswordHash
@@ -362,10 +361,11 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 	}
 	ok, err := checkPassword(hash, password)
 	if err != nil {
+		s.releaseCheck(ctx, failures)
 		return Tokens{}, err
 	}
 	if !ok || u.PasswordHash == "" {
-		lock, err := s.recordFailure(ctx, username, ip)
+		lock, err := s.recordFailure(ctx, username, ip, failures)
 		if err != nil {
 			return Tokens{}, err
 		}
@@ -374,10 +374,8 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		}
 		return Tokens{}, errBadCredentials
 	}
-	if failed {
-		if err := s.forgetFailures(ctx, username, ip); err != nil {
-			return Tokens{}, err
-		}
+	if err := s.forgetFailures(ctx, username, ip); err != nil {
+		return Tokens{}, err
 	}
 	if u.Disabled {
 		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
