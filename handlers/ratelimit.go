@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,11 +12,12 @@ import (
 )
 
 // retryAfter is the Retry-After value of an ERATELIMITED error: the real
-// wait the error carries, in whole seconds rounded up (the message states
-// the same wait); 1 when it carries none (a busy server, not a limit).
+// wait its cause carries (auth.RetryAfter, media.Busy), in whole seconds
+// rounded up, as the message states it; 1 when it carries none.
 func retryAfter(err error) string {
-	if wait, ok := auth.RetryAfterOf(err); ok {
-		return strconv.Itoa((&auth.RetryAfter{Wait: wait}).Seconds())
+	var w interface{ RetryAfterDuration() time.Duration }
+	if errors.As(err, &w) {
+		return strconv.Itoa((&auth.RetryAfter{Wait: w.RetryAfterDuration()}).Seconds())
 	}
 	return "1"
 }

@@ -43,6 +43,10 @@ type RetryAfter struct {
 
 func (r *RetryAfter) Error() string { return fmt.Sprintf("retry after %v", r.Wait) }
 
+// RetryAfterDuration is Wait; the HTTP layer reads every error's wait
+// through this method, whichever package the error comes from.
+func (r *RetryAfter) RetryAfterDuration() time.Duration { return r.Wait }
+
 // Seconds is Wait rounded up to whole seconds, at least 1 (Retry-After).
 func (r *RetryAfter) Seconds() int {
 	s := int(math.Ceil(r.Wait.Seconds()))

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -277,6 +278,19 @@ func TestGateBoundsConcurrentDecodes(t *testing.T) {
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("waited %v, want about 50ms", d)
+		}
+	})
+	t.Run("waiting is bounded by MaxWait, with a retry time", func(t *testing.T) {
+		g := NewGate(1)
+		g.MaxWait = 50 * time.Millisecond
+		g.slots <- struct{}{}
+		_, err := g.Process(context.Background(), bytes.NewReader(photo), Limits{})
+		if got, want := minsheng.ErrorCode(err), minsheng.ERATELIMITED; got != want {
+			t.Fatalf("error code = %q (%v), want %q", got, err, want)
+		}
+		var busy *Busy
+		if !errors.As(err, &busy) || busy.Wait != 5*time.Second || !strings.Contains(minsheng.ErrorMessage(err), "5 秒") {
+			t.Errorf("err = %v, want a 5 s Busy cause stated in the message", err)
 		}
 	})
 }
