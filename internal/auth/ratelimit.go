@@ -102,6 +102,31 @@ func (l *Limiter) AllowAs(ctx context.Context, key string, lim Limit, what strin
 	return nil
 }
 
+// Full returns ERATELIMITED when key's current window already holds
+// lim.N attempts, without counting one: for limits that count only
+// failures (Count adds them).
+func (l *Limiter) Full(ctx context.Context, key string, lim Limit, what string) error {
+	now := l.now()
+	start := now.Truncate(lim.Window)
+	var doc struct {
+		Count int64 `bson:"count"`
+	}
+	err := l.c.FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s|%d", key, start.Unix())}, &doc)
+	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
+		return fmt.Errorf("auth: unable to read attempts: %w", err)
+	}
+	if doc.Count >= lim.N {
+		return rateLimited(what, start.Add(lim.Window).Sub(now))
+	}
+	return nil
+}
+
+// Count adds one attempt to key's current window.
+func (l *Limiter) Count(ctx context.Context, key string, lim Limit) error {
+	_, _, err := l.count(ctx, key, lim.Window)
+	return err
+}
+
 // count adds one to key's current window and returns the new count and the
 // window's end.
 func (l *Limiter) count(ctx context.Context, key string, window time.Duration) (int64, time.Time, error) {

@@ -33,8 +33,8 @@ type Config struct {
 	RevocationRefresh time.Duration
 	// BcryptCost is bcrypt.DefaultCost in production; tests lower it.
 	BcryptCost int
-	// LoginPerIP bounds sign-in attempts from one address, whatever the
-	// account; Lockout is what wrong passwords cost an account+address.
+	// LoginPerIP bounds failed sign-ins from one address, whatever the
+	// accounts; Lockout is what wrong passwords cost an account+address.
 	LoginPerIP            Limit
 	Lockout               Lockout
 	OTPPerPhone, OTPPerIP Limit
@@ -337,7 +337,9 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		}
 		return Tokens{}, minsheng.Invalid("请输入用户名和密码", f)
 	}
-	if err := s.limiter.Allow(ctx, "login-ip:"+ip, s.cfg.LoginPerIP); err != nil {
+	// Only failures count against the address: a busy office behind one
+	// address signs in all morning, a credential-stuffing one is stopped.
+	if err := s.limiter.Full(ctx, "login-ip-fail:"+ip, s.cfg.LoginPerIP, "登录失败次数过多"); err != nil {
 		return Tokens{}, err
 	}
 	// A locked-out address gets no password check at all, so guessing on
@@ -365,6 +367,10 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		return Tokens{}, err
 	}
 	if !ok || u.PasswordHash == "" {
+		if err := s.limiter.Count(ctx, "login-ip-fail:"+ip, s.cfg.LoginPerIP); err != nil {
+			s.releaseCheck(ctx, failures)
+			return Tokens{}, err
+		}
 		lock, err := s.recordFailure(ctx, username, ip, failures)
 		if err != nil {
 			return Tokens{}, err
