@@ -49,13 +49,7 @@ func (s *Service) AddPhoto(ctx context.Context, p auth.Principal, id string, tag
 	}
 
 	// Decoding takes memory in proportion to pixels; bound how many run.
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &minsheng.Error{Code: minsheng.EINTERNAL, Message: "服务器繁忙，请稍后重试", Err: ctx.Err()}
-	}
-	photo, err := media.Process(r, s.cfg.PhotoLimits)
-	<-s.sem
+	photo, err := s.gate.Process(ctx, r, s.cfg.PhotoLimits)
 	if err != nil {
 		return nil, err
 	}

@@ -89,8 +89,9 @@ type Service struct {
 	dir    *org.Directory
 	photos media.Storage
 	money  MoneyEffects
-	// sem bounds concurrent photo decoding: each may take a few hundred MB.
-	sem chan struct{}
+	// gate bounds concurrent photo decoding: each may take up to media's
+	// decode budget and every core.
+	gate *media.Gate
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.
@@ -139,7 +140,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 		dir:    dir,
 		photos: photos,
 		money:  noMoney{},
-		sem:    make(chan struct{}, 2),
+		gate:   media.NewGate(2),
 	}
 }
 

@@ -28,13 +28,13 @@ type CasesAPI struct {
 }
 
 // Routes registers the cases routes. Fixed paths come before /cases/:id.
-func (a CasesAPI) Routes(api fiber.Router, _ *Server) {
-	api.Post("/cases", a.submit)
+func (a CasesAPI) Routes(api fiber.Router, s *Server) {
+	api.Post("/cases", s.Throttle((*auth.Service).AllowFiling), a.submit)
 	api.Get("/cases", a.list)
 	api.Get("/cases/track", a.track)
 	api.Get("/cases/similar", a.similar)
 	api.Get("/cases/:id", a.get)
-	api.Post("/cases/:id/photos", a.addPhoto)
+	api.Post("/cases/:id/photos", s.Throttle((*auth.Service).AllowUpload), a.addPhoto)
 	api.Post("/cases/:id/accept", a.accept)
 	api.Post("/cases/:id/reject", a.reject)
 	api.Post("/cases/:id/merge", a.merge)

@@ -143,6 +143,9 @@ func New(cfg Config) *fiber.App {
 	api.Post("/auth/otp/verify", s.verifyOTP)
 	api.Get("/me", s.me)
 	api.Post("/users", s.createUser)
+	api.Get("/users", s.listUsers)
+	api.Patch("/users/:id", s.updateUser)
+	api.Post("/users/:id/password", s.setPassword)
 	api.Get("/org", s.orgTree)
 	api.Get("/org/communities/:code/staff", s.communityStaff)
 	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
@@ -249,7 +252,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.logger.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", rid, "method", c.Method(), "path", c.Path())
 	}
 	if code == minsheng.ERATELIMITED {
-		c.Set(fiber.HeaderRetryAfter, "60")
+		c.Set(fiber.HeaderRetryAfter, retryAfter(err))
 	}
 	return c.Status(StatusOf(code)).JSON(errorBody{Error: errorDetail{
 		Code: code, Message: minsheng.ErrorMessage(err), Fields: minsheng.ErrorFields(err), RequestID: rid,
@@ -380,7 +383,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if !ok || token == "" {
 		return minsheng.Errorf(minsheng.EUNAUTHORIZED, "Authorization 头格式应为 Bearer <token>")
 	}
-	p, err := s.Auth.Authenticate(token)
+	p, err := s.Auth.Authenticate(c.UserContext(), token)
 	if err != nil {
 		return err
 	}

@@ -315,7 +315,7 @@ func TestScopeOverHTTP(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
-	a := newTestApp(t, func(c *auth.Config) { c.LoginPerAccount = auth.Limit{N: 2, Window: time.Hour} })
+	a := newTestApp(t, func(c *auth.Config) { c.Lockout.Free = 2 })
 	a.user(t, auth.NewUser{Username: "target", Password: "right-password", Role: auth.RoleFinance})
 	var resp *http.Response
 	for i := 0; i < 3; i++ {

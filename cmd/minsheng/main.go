@@ -32,6 +32,12 @@ usage:
   minsheng serve [flags]                       run the server (flags: minsheng serve -h)
   minsheng users add --username U --role R [--scope S] [--name N] [--password P]
                                                create an account (roles: cadre, subdistrict, finance, admin)
+  minsheng users list [--role R] [--sub-district S]
+  minsheng users disable|enable USERNAME        stop or allow sign-in; disabling ends every session
+  minsheng users passwd USERNAME [--password P]  set a password (empty: generated, shown once); ends sessions
+  minsheng users scope USERNAME [--role R] --scope S
+                                               move an account to another community/sub-district or role;
+                                               ends sessions (access tokens die on every instance within seconds)
   minsheng check [--json]                      recompute budget lines from their reservations, repair
                                                totals and case copies, report what was fixed (also run at start)
   minsheng health [URL]                        exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200;
@@ -50,11 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "users":
-		if len(args) < 2 || args[1] != "add" {
-			fmt.Fprint(stderr, usage)
-			return errUsage
-		}
-		return usersAdd(ctx, args[2:], getenv, stdout, stderr)
+		return users(ctx, args[1:], getenv, stdout, stderr)
 	case "check":
 		return check(ctx, args[1:], getenv, stdout, stderr)
 	case "health":

@@ -27,29 +27,46 @@ type Config struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	OTPTTL     time.Duration
+	// RevocationRefresh is how often each instance reloads revoked token
+	// versions: a disabled or re-scoped user's access tokens stop working
+	// everywhere within it. Default 2 s.
+	RevocationRefresh time.Duration
 	// BcryptCost is bcrypt.DefaultCost in production; tests lower it.
 	BcryptCost int
-	// Limits per account and per client IP.
-	LoginPerAccount, LoginPerIP Limit
-	OTPPerPhone, OTPPerIP       Limit
-	Now                         func() time.Time
-	SMS                         SMSSender
-	Logger                      *slog.Logger
+	// LoginPerIP bounds failed sign-ins from one address, whatever the
+	// accounts; Lockout is what wrong passwords cost an account+address.
+	LoginPerIP            Limit
+	Lockout               Lockout
+	OTPPerPhone, OTPPerIP Limit
+	// Filings and photo uploads: per signed-in user, per address for
+	// signed-in callers (many share a carrier's or an office's address),
+	// and per address for anonymous filers.
+	FilePerUser, FilePerIP, FileAnonymousPerIP Limit
+	UploadPerUser, UploadPerIP                 Limit
+	Now                                        func() time.Time
+	SMS                                        SMSSender
+	Logger                                     *slog.Logger
 }
 
 // DefaultConfig returns production settings around secret.
 func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 	return Config{
-		Secret:          secret,
-		AccessTTL:       15 * time.Minute,
-		RefreshTTL:      30 * 24 * time.Hour,
-		OTPTTL:          5 * time.Minute,
-		BcryptCost:      bcrypt.DefaultCost,
-		LoginPerAccount: Limit{N: 10, Window: 15 * time.Minute},
-		LoginPerIP:      Limit{N: 60, Window: 15 * time.Minute},
-		OTPPerPhone:     Limit{N: 5, Window: time.Hour},
-		OTPPerIP:        Limit{N: 30, Window: time.Hour},
-		Logger:          logger,
+		Secret:             secret,
+		AccessTTL:          15 * time.Minute,
+		RefreshTTL:         30 * 24 * time.Hour,
+		OTPTTL:             5 * time.Minute,
+		RevocationRefresh:  2 * time.Second,
+		BcryptCost:         bcrypt.DefaultCost,
+		LoginPerIP:         Limit{N: 60, Window: 15 * time.Minute},
+		Lockout:            DefaultLockout,
+		OTPPerPhone:        Limit{N: 5, Window: time.Hour},
+		OTPPerIP:           Limit{N: 30, Window: time.Hour},
+		FilePerUser:        Limit{N: 60, Window: time.Hour},
+		FilePerIP:          Limit{N: 600, Window: time.Hour},
+		FileAnonymousPerIP: Limit{N: 60, Window: time.Hour},
+		UploadPerUser:      Limit{N: 200, Window: time.Hour},
+		UploadPerIP:        Limit{N: 1000, Window: time.Hour},
+		Logger:             logger,
 	}
 }
 
@@ -60,6 +77,7 @@ type Service struct {
 	refresh *store.Collection
 	otps    *store.Collection
 	limiter *Limiter
+	revoked *revocations
 	org     *org.Directory
 }
 
@@ -76,6 +94,9 @@ var Indexes = []store.Index{
 	{Collection: usersCollection, Name: "phone_unique", Keys: bson.D{{Key: "phone", Value: 1}}, Unique: true, Sparse: true},
 	{Collection: usersCollection, Name: "scope", Keys: bson.D{{Key: "community", Value: 1}, {Key: "role", Value: 1}}},
 	{Collection: refreshCollection, Name: "family", Keys: bson.D{{Key: "family", Value: 1}}},
+	{Collection: refreshCollection, Name: "user", Keys: bson.D{{Key: "user_id", Value: 1}}},
+	{Collection: usersCollection, Name: "list", Keys: bson.D{{Key: "role", Value: 1}, {Key: "_id", Value: 1}}},
+	{Collection: revocationsCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
 	{Collection: rateLimitCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
 }
 
@@ -96,12 +117,16 @@ func NewService(st *store.Store, dir *org.Directory, cfg Config) (*Service, erro
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
+	if cfg.RevocationRefresh <= 0 {
+		cfg.RevocationRefresh = 2 * time.Second
+	}
 	return &Service{
 		cfg:     cfg,
 		users:   st.Collection(usersCollection),
 		refresh: st.Collection(refreshCollection),
 		otps:    st.Collection(otpCollection),
 		limiter: NewLimiter(st, cfg.Now),
+		revoked: newRevocations(st, cfg.RevocationRefresh),
 		org:     dir,
 	}, nil
 }
@@ -121,6 +146,12 @@ type User struct {
 	PasswordHash string    `bson:"password_hash,omitempty" json:"-"`
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
+	// UpdatedAt is the last change by an admin (disable, role, scope,
+	// password); nil if none.
+	UpdatedAt *time.Time `bson:"updated_at,omitempty" json:"updated_at,omitempty"`
+	// TokenVersion rises with every such change; tokens issued under an
+	// older one are void (revoke.go).
+	TokenVersion int64 `bson:"token_version" json:"-"`
 }
 
 // Principal returns what a token for u says.
@@ -290,8 +321,10 @@ type Tokens struct {
 
 var errBadCredentials = minsheng.Errorf(minsheng.EUNAUTHORIZED, "用户名或密码错误")
 
-// Login checks a staff password. Attempts are limited per account and per
-// IP (ERATELIMITED); a wrong name or password gives the same EUNAUTHORIZED.
+// Login checks a staff password. Attempts are limited per IP, and wrong
+// passwords lock out one account from one address with exponential
+// backoff (Lockout); both give ERATELIMITED stating the real wait. A wrong
+// name or password gives the same EUNAUTHORIZED.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (Tokens, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if username == "" || password == "" {
@@ -304,31 +337,51 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Tok
 		}
 		return Tokens{}, minsheng.Invalid("请输入用户名和密码", f)
 	}
-	if err := s.limiter.Allow(ctx, "login-ip:"+ip, s.cfg.LoginPerIP); err != nil {
+	// Only failures count against the address: a busy office behind one
+	// address signs in all morning, a credential-stuffing one is stopped.
+	if err := s.limiter.Full(ctx, "login-ip-fail:"+ip, s.cfg.LoginPerIP, "登录失败次数过多"); err != nil {
 		return Tokens{}, err
 	}
-	if err := s.limiter.Allow(ctx, "login-user:"+username, s.cfg.LoginPerAccount); err != nil {
+	// A locked-out address gets no password check at all, so guessing on
+	// during the lock learns nothing; simultaneous guesses wait for the
+	// one check in progress.
+	failures, err := s.claimCheck(ctx, username, ip)
+	if err != nil {
 		return Tokens{}, err
 	}
 	var u User
-	err := s.users.FindOne(ctx, bson.M{"username": username}, &u)
-	if errors.Is(err, minsheng.ErrNotFound) {
-		_, _ = checkPassword(string(dummyHash), password)
-		return Tokens{}, errBadCredentials
-	}
-	if err != nil {
+	err = s.users.FindOne(ctx, bson.M{"username": username}, &u)
+	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
+		s.releaseCheck(ctx, failures)
 		return Tokens{}, fmt.Errorf("auth: unable to find user: %w", err)
 	}
-	if u.PasswordHash == "" {
-		_, _ = checkPassword(string(dummyHash), password)
-		return Tokens{}, errBadCredentials
+	hash := u.PasswordHash
+	if hash == "" {
+		// Unknown names and password-less accounts cost the same time
+		// and the same failure count as a wrong password.
+		hash = string(dummyHash)
 	}
-	ok, err := checkPassword(u.PasswordHash, password)
+	ok, err := checkPassword(hash, password)
 	if err != nil {
+		s.releaseCheck(ctx, failures)
 		return Tokens{}, err
 	}
-	if !ok {
+	if !ok || u.PasswordHash == "" {
+		if err := s.limiter.Count(ctx, "login-ip-fail:"+ip, s.cfg.LoginPerIP); err != nil {
+			s.releaseCheck(ctx, failures)
+			return Tokens{}, err
+		}
+		lock, err := s.recordFailure(ctx, username, ip, failures)
+		if err != nil {
+			return Tokens{}, err
+		}
+		if lock > 0 {
+			return Tokens{}, errLocked(lock)
+		}
 		return Tokens{}, errBadCredentials
+	}
+	if err := s.forgetFailures(ctx, username, ip); err != nil {
+		return Tokens{}, err
 	}
 	if u.Disabled {
 		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
@@ -349,16 +402,20 @@ type refreshToken struct {
 	Used       bool       `bson:"used"`
 	UsedAt     *time.Time `bson:"used_at,omitempty"`
 	Revoked    bool       `bson:"revoked"`
+	// TokenVersion is the user's when issued; an older one than the
+	// user's current is refused even if revoking it was interrupted.
+	TokenVersion int64 `bson:"token_version"`
 }
 
 func (s *Service) issue(ctx context.Context, u User, family string) (Tokens, error) {
 	now := s.cfg.Now()
-	access, exp, err := s.signAccess(u.Principal(), now)
+	access, exp, err := s.signAccess(u.Principal(), u.TokenVersion, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	id, secret := uuid.NewString(), randomToken(32)
-	rt := refreshToken{ID: id, Family: family, UserID: u.ID, SecretHash: sha256Hex(secret), CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.RefreshTTL).UTC()}
+	rt := refreshToken{ID: id, Family: family, UserID: u.ID, SecretHash: sha256Hex(secret), CreatedAt: now.UTC(),
+		ExpiresAt: now.Add(s.cfg.RefreshTTL).UTC(), TokenVersion: u.TokenVersion}
 	if err := s.refresh.InsertOne(ctx, rt); err != nil {
 		return Tokens{}, fmt.Errorf("auth: unable to store refresh token: %w", err)
 	}
@@ -417,6 +474,9 @@ func (s *Service) Refresh(ctx context.Context, token string) (Tokens, error) {
 	}
 	if u.Disabled {
 		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
+	}
+	if rt.TokenVersion < u.TokenVersion {
+		return Tokens{}, errRevoked
 	}
 	return s.issue(ctx, u, rt.Family)
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,19 +19,21 @@ import (
 const issuer = "minsheng"
 
 // accessClaims is what an access token carries: enough to authorise a
-// request without a database read.
+// request without a database read. TokenVersion is the user's
+// token_version when it was issued (see revoke.go).
 type accessClaims struct {
-	Role        Role   `json:"role"`
-	Name        string `json:"name,omitempty"`
-	SubDistrict string `json:"sd,omitempty"`
-	Community   string `json:"cm,omitempty"`
+	Role         Role   `json:"role"`
+	Name         string `json:"name,omitempty"`
+	SubDistrict  string `json:"sd,omitempty"`
+	Community    string `json:"cm,omitempty"`
+	TokenVersion int64  `json:"tv,omitempty"`
 	jwt.RegisteredClaims
 }
 
-func (s *Service) signAccess(p Principal, now time.Time) (string, time.Time, error) {
+func (s *Service) signAccess(p Principal, version int64, now time.Time) (string, time.Time, error) {
 	exp := now.Add(s.cfg.AccessTTL)
 	c := accessClaims{
-		Role: p.Role, Name: p.Name, SubDistrict: p.SubDistrict, Community: p.Community,
+		Role: p.Role, Name: p.Name, SubDistrict: p.SubDistrict, Community: p.Community, TokenVersion: version,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   p.UserID,
@@ -48,8 +51,11 @@ func (s *Service) signAccess(p Principal, now time.Time) (string, time.Time, err
 
 // Authenticate checks an access token and returns its principal. Only HS256
 // with our key is accepted: "alg: none", another algorithm or another key,
-// an expired token or a missing expiry all get EUNAUTHORIZED.
-func (s *Service) Authenticate(token string) (Principal, error) {
+// an expired token or a missing expiry all get EUNAUTHORIZED; so does a
+// token issued before its user was disabled, re-scoped or given a new
+// password (on every instance within Config.RevocationRefresh). It reads the
+// database only to refresh the revocation copy, at most that often.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	var c accessClaims
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -67,6 +73,13 @@ func (s *Service) Authenticate(token string) (Principal, error) {
 	}
 	if c.Subject == "" || !c.Role.Valid() {
 		return Principal{}, minsheng.Errorf(minsheng.EUNAUTHORIZED, "登录凭证无效，请重新登录")
+	}
+	minVersion, err := s.revoked.minVersion(ctx, s.cfg.Now(), c.Subject)
+	if err != nil {
+		return Principal{}, err
+	}
+	if c.TokenVersion < minVersion {
+		return Principal{}, errRevoked
 	}
 	return Principal{UserID: c.Subject, Name: c.Name, Role: c.Role, SubDistrict: c.SubDistrict, Community: c.Community}, nil
 }

@@ -20,8 +20,12 @@ import (
 // Defaults for Limits fields left at zero.
 const (
 	DefaultMaxBytes  = 10 << 20
-	DefaultMaxPixels = 40_000_000
-	DefaultThumbMax  = 320
+	DefaultMaxPixels = 24_000_000
+	// DefaultMaxDecodeBytes bounds the memory one decoded image may take:
+	// a 24-megapixel phone photo needs 72 MB (JPEG) or 96 MB (8-bit RGBA
+	// PNG); a 16-bit PNG takes twice as much per pixel and must be smaller.
+	DefaultMaxDecodeBytes = 100 << 20
+	DefaultThumbMax       = 320
 
 	// maxSide refuses absurd shapes (1×40,000,000) that pass the pixel
 	// limit but are no photo.
@@ -43,8 +47,11 @@ const (
 // Limits bound what Process accepts. Zero fields take the defaults.
 type Limits struct {
 	MaxBytes  int64 // largest upload in bytes; default 10 MB
-	MaxPixels int   // largest width×height; default 40,000,000
-	ThumbMax  int   // long side of the thumbnail in pixels; default 320
+	MaxPixels int   // largest width×height; default 24,000,000
+	// MaxDecodeBytes bounds DecodeMemory, the estimated size of the decoded
+	// pixels; default 100 MB.
+	MaxDecodeBytes int64
+	ThumbMax       int // long side of the thumbnail in pixels; default 320
 }
 
 func (l Limits) withDefaults() Limits {
@@ -53,6 +60,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxDecodeBytes <= 0 {
+		l.MaxDecodeBytes = DefaultMaxDecodeBytes
 	}
 	if l.ThumbMax <= 0 {
 		l.ThumbMax = DefaultThumbMax
@@ -89,17 +99,20 @@ type Photo struct {
 
 // Process checks and converts one uploaded photo. Its errors are
 // *minsheng.Error with a message fit for the uploader:
-//   - ETOOLARGE: more than MaxBytes, more than MaxPixels or a side over
-//     20000 px (checked from the header, before any pixel is decoded, so a
-//     small file declaring a huge image cannot exhaust memory);
+//   - ETOOLARGE: more than MaxBytes, more than MaxPixels, a side over
+//     20000 px, or an estimated decode memory over MaxDecodeBytes (see
+//     DecodeMemory); all checked from the header, before any pixel is
+//     decoded, so a small file declaring a huge or deep image cannot
+//     exhaust memory or CPU;
 //   - EUNSUPPORTED: not JPEG, PNG or WebP by its magic bytes (the file name
 //     and declared type are not trusted);
 //   - EINVALID: empty or corrupt.
 //
 // Errors reading r are returned wrapped, as EINTERNAL.
 //
-// Decoding needs memory in proportion to the pixels, a few hundred MB at
-// the default MaxPixels, so callers should bound how many run at once.
+// Decoding needs memory in proportion to the pixels, up to MaxDecodeBytes
+// plus the resized copies, and resizing uses every core, so callers bound
+// how many run at once (Gate).
 func Process(r io.Reader, lim Limits) (*Photo, error) {
 	lim = lim.withDefaults()
 
@@ -147,6 +160,12 @@ func Process(r io.Reader, lim Limits) (*Photo, error) {
 			Message: fmt.Sprintf("照片尺寸过大（最多 %s像素，每边不超过 %d 像素）", humanPixels(lim.MaxPixels), maxSide),
 			Err:     fmt.Errorf("media: photo declares %d×%d pixels", cfg.Width, cfg.Height)}
 	}
+	if need := DecodeMemory(cfg, typ == TypePNG && pngInterlaced(data)); need > lim.MaxDecodeBytes {
+		return nil, &minsheng.Error{Code: minsheng.ETOOLARGE,
+			Message: fmt.Sprintf("照片像素或色深过高（解码需约 %s，上限 %s），请用手机的普通拍照模式或压缩后再上传",
+				humanBytes(need), humanBytes(lim.MaxDecodeBytes)),
+			Err: fmt.Errorf("media: %d×%d %T photo needs about %d bytes decoded", cfg.Width, cfg.Height, cfg.ColorModel, need)}
+	}
 
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
@@ -189,6 +208,45 @@ func Process(r io.Reader, lim Limits) (*Photo, error) {
 	return p, nil
 }
 
+// DecodeMemory estimates the bytes the decoded pixels of an image with
+// header cfg take: width × height × the bytes per pixel of its color model
+// (16-bit models count double the 8-bit ones; JPEG's YCbCr counts as 4:4:4,
+// the worst case; an unknown model counts as 8). An interlaced PNG is
+// decoded pass by pass into extra buffers, so it counts double.
+func DecodeMemory(cfg image.Config, interlaced bool) int64 {
+	n := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
+	if interlaced {
+		n *= 2
+	}
+	return n
+}
+
+func bytesPerPixel(m color.Model) int64 {
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		return 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	return 8
+}
+
+// pngInterlaced reads the interlace method from a PNG's IHDR, which
+// png.DecodeConfig has already validated: signature (8), length (4),
+// "IHDR" (4), width, height (8), depth, color type, compression, filter.
+func pngInterlaced(b []byte) bool {
+	return len(b) > 28 && b[28] == 1
+}
+
 func corrupt(err error) error {
 	return &minsheng.Error{Code: minsheng.EINVALID, Message: "照片已损坏，无法读取", Err: err}
 }
@@ -208,8 +266,9 @@ func sniff(b []byte) string {
 
 func humanBytes(n int64) string {
 	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		// Rounded up: a limit is never shown smaller than it is.
+		return fmt.Sprintf("%d MB", (n+1<<20-1)>>20)
 	case n >= 1<<10:
 		return fmt.Sprintf("%d KB", n>>10)
 	}

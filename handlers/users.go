@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// Account administration (admin only; the rules live in auth.Service).
+
+// knownUserQuery are the query parameters GET /users reads.
+var knownUserQuery = map[string]bool{"role": true, "sub_district": true, "cursor": true, "limit": true}
+
+func (s *Server) listUsers(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	for k := range c.Queries() {
+		if !knownUserQuery[k] {
+			bad[k] = "不支持的查询参数"
+		}
+	}
+	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
+	queryInt(c, "limit", &f.Limit, bad)
+	if v := c.Query("limit"); v != "" && f.Limit == 0 && bad["limit"] == "" {
+		bad["limit"] = "须为 1 到 100 的整数"
+	}
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, next, err := s.Auth.FindUsers(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+type updateUserRequest struct {
+	Disabled *bool   `json:"disabled"`
+	Role     *string `json:"role"`
+	Scope    *string `json:"scope"`
+	Name     *string `json:"name"`
+}
+
+func (s *Server) updateUser(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := p.RequireRole(auth.RoleAdmin); err != nil {
+		return err
+	}
+	var req updateUserRequest
+	if err := BindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Disabled == nil && req.Role == nil && req.Scope == nil && req.Name == nil {
+		return minsheng.Invalid("没有要修改的内容", map[string]string{"disabled": "可修改 disabled、role、scope、name"})
+	}
+	upd := auth.UserUpdate{Disabled: req.Disabled, Scope: req.Scope, Name: req.Name}
+	if req.Role != nil {
+		r := auth.Role(*req.Role)
+		upd.Role = &r
+	}
+	u, err := s.Auth.UpdateUser(c.UserContext(), p, c.Params("id"), upd)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+type setPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+func (s *Server) setPassword(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := p.RequireRole(auth.RoleAdmin); err != nil {
+		return err
+	}
+	var req setPasswordRequest
+	if err := BindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.Auth.SetPassword(c.UserContext(), p, c.Params("id"), req.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
