@@ -144,6 +144,14 @@ func (v Verdict) Label() string {
 // Valid reports whether v is a known verdict.
 func (v Verdict) Valid() bool { return v.Label() != string(v) }
 
+// VerdictRecord is one verdict as given.
+type VerdictRecord struct {
+	Verdict  Verdict   `bson:"verdict" json:"verdict"`
+	Resolved *bool     `bson:"resolved,omitempty" json:"resolved,omitempty"`
+	Comment  string    `bson:"comment,omitempty" json:"comment,omitempty"`
+	At       time.Time `bson:"at" json:"at"`
+}
+
 // Case is one request from residents.
 type Case struct {
 	ID          string   `bson:"_id" json:"id"`
@@ -206,7 +214,9 @@ type Case struct {
 	ActualCostFen  int64       `bson:"actual_cost_fen" json:"actual_cost_fen"`
 	Verdict        Verdict     `bson:"verdict,omitempty" json:"verdict,omitempty"`
 	VerdictComment string      `bson:"verdict_comment,omitempty" json:"verdict_comment,omitempty"`
-	Reopened       int         `bson:"reopened" json:"reopened"`
+	// Verdicts is every verdict the resident gave, oldest first (回访记录); Verdict is the latest.
+	Verdicts []VerdictRecord `bson:"verdicts,omitempty" json:"verdicts,omitempty"`
+	Reopened int             `bson:"reopened" json:"reopened"`
 	// Reason is why the case was rejected or cancelled.
 	Reason     string `bson:"reason,omitempty" json:"reason,omitempty"`
 	MergedInto string `bson:"merged_into,omitempty" json:"merged_into,omitempty"`
@@ -216,6 +226,11 @@ type Case struct {
 	// budgetlink (which owns the authoritative reservation).
 	CatalogItem string      `bson:"catalog_item,omitempty" json:"catalog_item,omitempty"`
 	Budget      *BudgetLink `bson:"budget,omitempty" json:"budget,omitempty"`
+
+	// MoneyEffect is the money the last completion or cancellation moves,
+	// recorded in that transition's own versioned write and applied after
+	// it (effects.go); staff-only bookkeeping, never shown.
+	MoneyEffect *MoneyEffect `bson:"money_effect,omitempty" json:"-"`
 
 	// PurgedAt is when personal data was blanked under the retention rule.
 	PurgedAt *time.Time `bson:"purged_at,omitempty" json:"purged_at,omitempty"`

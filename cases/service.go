@@ -67,19 +67,28 @@ type Config struct {
 }
 
 // MoneyEffects is what completing or cancelling a case does to the budget;
-// budgetlink implements it. Both methods must be idempotent: the service
-// calls them before persisting the transition, so a refusal (ECONFLICT for
-// an overrun, say) leaves the case unchanged, and a transition that then
-// fails on a stale version is retried by the user.
+// budgetlink implements it. The service decides a transition first (its
+// versioned write records a pending MoneyEffect) and applies the effect
+// after, so only the request that won moves money (effects.go).
 type MoneyEffects interface {
-	OnComplete(ctx context.Context, p auth.Principal, c *Case, actualFen int64) error // may refuse an overrun (ECONFLICT)
-	OnCancel(ctx context.Context, p auth.Principal, c *Case) error
+	// CanComplete refuses, moving nothing, a completion at actualFen that
+	// the case's line cannot cover (ECONFLICT naming the shortfall), so
+	// an overrun is answered before anything is decided.
+	CanComplete(ctx context.Context, c *Case, actualFen int64) error
+	// ApplyEffect carries out e for c, idempotently keyed by e.ID: applying
+	// it again moves no money. It returns the case's new copy of its link
+	// (nil when the case is not linked) and the timeline note ("" for
+	// none). ECONFLICT or EINVALID refuse the effect for good; the
+	// transition is then undone. Any other error leaves it pending.
+	ApplyEffect(ctx context.Context, p auth.Principal, c *Case, e MoneyEffect) (*BudgetLink, string, error)
 }
 
 type noMoney struct{}
 
-func (noMoney) OnComplete(context.Context, auth.Principal, *Case, int64) error { return nil }
-func (noMoney) OnCancel(context.Context, auth.Principal, *Case) error          { return nil }
+func (noMoney) CanComplete(context.Context, *Case, int64) error { return nil }
+func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) (*BudgetLink, string, error) {
+	return nil, "", nil
+}
 
 // Service is the casework domain's API.
 type Service struct {

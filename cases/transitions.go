@@ -19,6 +19,8 @@ func utf8Len(s string) int { return utf8.RuneCountInString(s) }
 // step loads the case and runs the checks every transition shares, in the
 // order a user can act on: scope and role (EFORBIDDEN), the version they
 // read (ECONFLICT, stale), the state (ECONFLICT, naming what is allowed).
+// A money effect the previous transition left pending (a crash, a store
+// error) is finished first, so no step builds on undecided money.
 func (s *Service) step(ctx context.Context, p auth.Principal, id string, version int64, a Action) (*Case, error) {
 	if !p.Role.Valid() {
 		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
@@ -29,6 +31,14 @@ func (s *Service) step(ctx context.Context, p auth.Principal, id string, version
 	}
 	if err := authorize(p, c, a); err != nil {
 		return nil, err
+	}
+	if c.MoneyEffect != nil && c.MoneyEffect.State == EffectPending {
+		if c, err = s.settle(ctx, c); err != nil {
+			if refused(err) {
+				return nil, errStale()
+			}
+			return nil, err
+		}
 	}
 	if c.Version != version {
 		return nil, errStale()
@@ -200,8 +210,10 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, id string, versio
 }
 
 // Complete reports the work done (办结) with its actual cost. At least one
-// after-photo is required. The money effects run first: a refusal (an
-// overrun budgetlink will not cover) leaves the case unchanged.
+// after-photo is required. An overrun the case's line cannot cover is
+// refused before anything is decided; then the versioned write decides the
+// completion with its pending money effect, and only the request that won
+// it moves money (effects.go).
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, version int64, actualFen int64, noteText string) (*Case, error) {
 	c, err := s.step(ctx, p, id, version, ActComplete)
 	if err != nil {
@@ -218,15 +230,32 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	if err := s.money.OnComplete(ctx, p, c, actualFen); err != nil {
+	if err := s.money.CanComplete(ctx, c, actualFen); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	return s.finish(ctx, p, c, version, ActComplete, StatusCompleted, bson.D{
+	e := s.newEffect(p, c, EffectSpend, actualFen)
+	return s.decide(ctx, p, c, version, e, change{set: bson.D{
+		{Key: "status", Value: StatusCompleted},
 		{Key: "actual_cost_fen", Value: actualFen},
 		{Key: "completed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
-	}, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText))
+		{Key: "money_effect", Value: e},
+	}}, s.event(p, ActComplete, c.Status, StatusCompleted, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText)))
+}
+
+// decide writes a transition carrying a money effect, then settles the
+// effect; a loser of the version race gets ECONFLICT having changed
+// nothing.
+func (s *Service) decide(ctx context.Context, p auth.Principal, c *Case, version int64, e *MoneyEffect, ch change, ev Event) (*Case, error) {
+	out, err := s.applyChange(ctx, c.ID, version, ch, ev)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = s.settle(ctx, out); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
 }
 
 // RecordVerdict takes the resident's verdict (回访评价): given by the filer,
@@ -248,6 +277,7 @@ func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string
 	}
 	now := s.now()
 	set := bson.D{{Key: "verdict", Value: v}, {Key: "verdict_comment", Value: comment}}
+	record := bson.D{{Key: "verdicts", Value: VerdictRecord{Verdict: v, Comment: comment, At: now}}}
 	text := v.Label()
 	if comment != "" {
 		text += "：" + comment
@@ -259,20 +289,29 @@ func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string
 		}
 		set = append(set,
 			bson.E{Key: "reopened", Value: c.Reopened + 1},
-			bson.E{Key: "due_at", Value: due})
-		out, err := s.apply(ctx, c.ID, version, append(set, bson.E{Key: "status", Value: StatusInProgress}),
+			bson.E{Key: "due_at", Value: due},
+			bson.E{Key: "status", Value: StatusInProgress})
+		// The work is open again: it has no completion time until the
+		// next completion.
+		out, err := s.applyChange(ctx, c.ID, version, change{set: set, unset: []string{"completed_at"}, push: record},
 			s.event(p, ActReopen, c.Status, StatusInProgress, text))
 		if err != nil {
 			return nil, err
 		}
 		return s.view(ctx, p, out)
 	}
-	set = append(set, bson.E{Key: "closed_at", Value: now})
-	return s.finish(ctx, p, c, version, ActVerdict, StatusClosed, set, text)
+	set = append(set, bson.E{Key: "closed_at", Value: now}, bson.E{Key: "status", Value: StatusClosed})
+	out, err := s.applyChange(ctx, c.ID, version, change{set: set, push: record},
+		s.event(p, ActVerdict, c.Status, StatusClosed, text))
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
 }
 
-// Cancel ends an open case with a reason (取消). The money effects run
-// first, so a reservation is released before the case says so.
+// Cancel ends an open case with a reason (取消). The versioned write
+// decides the cancellation with its pending release, then the release is
+// applied (effects.go).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
 	c, err := s.step(ctx, p, id, version, ActCancel)
 	if err != nil {
@@ -283,15 +322,15 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, versi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	if err := s.money.OnCancel(ctx, p, c); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	return s.finish(ctx, p, c, version, ActCancel, StatusCancelled, bson.D{
+	e := s.newEffect(p, c, EffectRelease, 0)
+	return s.decide(ctx, p, c, version, e, change{set: bson.D{
+		{Key: "status", Value: StatusCancelled},
 		{Key: "reason", Value: reason},
 		{Key: "closed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
-	}, reason)
+		{Key: "money_effect", Value: e},
+	}}, s.event(p, ActCancel, c.Status, StatusCancelled, reason))
 }
 
 // Merge closes a duplicate into the case kept (合并重复诉求): the duplicate
