@@ -155,6 +155,12 @@ func TestTransitionEffects(t *testing.T) {
 		if got.Status != cases.StatusInProgress || got.Reopened != 1 || last.Action != cases.ActReopen {
 			t.Errorf("status %s reopened %d last %s, want in_progress, 1, reopen", got.Status, got.Reopened, last.Action)
 		}
+		if got.CompletedAt != nil {
+			t.Errorf("completed_at = %v after the reopen, want none", got.CompletedAt)
+		}
+		if stored, _ := e.svc.FindByID(ctx, got.ID); stored.CompletedAt != nil {
+			t.Errorf("stored completed_at = %v after the reopen, want none", stored.CompletedAt)
+		}
 		if got, err = e.svc.Complete(ctx, cadre, got.ID, got.Version, 52000, "换了线路"); err != nil {
 			t.Fatal(err)
 		}
@@ -164,6 +170,21 @@ func TestTransitionEffects(t *testing.T) {
 		if got.Status != cases.StatusClosed || got.ActualCostFen != 52000 {
 			t.Errorf("status %s cost %d, want closed with 52000", got.Status, got.ActualCostFen)
 		}
+		t.Run("every verdict is kept, the latest in verdict", func(t *testing.T) {
+			if len(got.Verdicts) != 2 {
+				t.Fatalf("verdicts = %+v, want 2", got.Verdicts)
+			}
+			first, second := got.Verdicts[0], got.Verdicts[1]
+			if first.Verdict != cases.VerdictDissatisfied || first.Comment != "灯还是不亮" || first.At.IsZero() {
+				t.Errorf("first verdict = %+v, want dissatisfied with the comment", first)
+			}
+			if second.Verdict != cases.VerdictSatisfied || got.Verdict != cases.VerdictSatisfied {
+				t.Errorf("second verdict = %+v, latest %q; want satisfied", second, got.Verdict)
+			}
+			if got.CompletedAt == nil {
+				t.Errorf("completed_at missing after the second completion")
+			}
+		})
 	})
 	t.Run("cancel calls the money effects", func(t *testing.T) {
 		c := e.to(t, cases.StatusInProgress)
