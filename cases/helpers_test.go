@@ -137,6 +137,8 @@ func newEnv(t *testing.T, tweak ...func(*cases.Config)) env {
 			cadre.UserID:     {ID: cadre.UserID, Name: cadre.Name, Role: auth.RoleCadre, SubDistrict: subA, Community: commA},
 			cadreNext.UserID: {ID: cadreNext.UserID, Name: cadreNext.Name, Role: auth.RoleCadre, SubDistrict: subA, Community: commA2},
 			staff.UserID:     {ID: staff.UserID, Name: staff.Name, Role: auth.RoleSubdistrict, SubDistrict: subA},
+			resident.UserID:  {ID: resident.UserID, Name: resident.Name, Role: auth.RoleResident},
+			"res-disabled":   {ID: "res-disabled", Name: "停用", Role: auth.RoleResident, Disabled: true},
 		},
 		Logger: storetest.Logger(),
 	}

@@ -160,7 +160,49 @@ func TestMerge(t *testing.T) {
 		}
 		_, err := e.svc.Merge(ctx, staff, dup.ID, got.Version, kept.ID, "")
 		wantCode(t, err, minsheng.ECONFLICT)
+		t.Run("across sub-districts, even by admin", func(t *testing.T) {
+			_, err := e.svc.Merge(ctx, admin, other.ID, other.Version, farCase.ID, "")
+			if minsheng.ErrorCode(err) != minsheng.EINVALID || minsheng.ErrorFields(err)["into"] == "" {
+				t.Errorf("err = %v, want EINVALID on into", err)
+			}
+			if c, _ := e.svc.FindByID(ctx, farCase.ID); len(c.Cosigners) != 0 || len(c.MergedFrom) != 0 {
+				t.Errorf("far case = %v co-signers, merged from %v; want untouched", c.Cosigners, c.MergedFrom)
+			}
+		})
 	})
+}
+
+// TestMergeKeepsThePhotoCap: a duplicate's photos join the kept case only
+// up to MaxPhotos; the rest stay with the duplicate and the timeline says so.
+func TestMergeKeepsThePhotoCap(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.submit(t, resident, input())
+	dup := e.submit(t, neighbour, input())
+	for i := 0; i < 7; i++ {
+		if _, err := e.svc.AddPhoto(ctx, resident, kept.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := e.svc.AddPhoto(ctx, neighbour, dup.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dup, _ = e.svc.FindByID(ctx, dup.ID)
+	if _, err := e.svc.Merge(ctx, staff, dup.ID, dup.Version, kept.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := e.svc.FindByID(ctx, kept.ID)
+	if len(k.Photos) != cases.MaxPhotos || k.PhotoCount != cases.MaxPhotos {
+		t.Errorf("kept photos = %d (count %d), want %d", len(k.Photos), k.PhotoCount, cases.MaxPhotos)
+	}
+	if last := k.Timeline[len(k.Timeline)-1]; !strings.Contains(last.Note, "2张未并入") {
+		t.Errorf("kept last event = %q, want it to say 2 photos stayed behind", last.Note)
+	}
+	if _, err := e.svc.AddPhoto(ctx, resident, kept.ID, cases.TagBefore, bytesReader(jpeg(t))); minsheng.ErrorCode(err) == "" {
+		t.Errorf("a tenth photo was accepted after the merge")
+	}
 }
 
 // TestMergeCrashBetweenCopyAndClose: a merge stopped after the kept case

@@ -135,6 +135,18 @@ func TestSubmitWho(t *testing.T) {
 			t.Errorf("resident cannot read the case filed for them: %v", err)
 		}
 	})
+	t.Run("cadre files for an id that is no active resident", func(t *testing.T) {
+		for name, id := range map[string]string{"unknown": "res-nobody", "staff account": staff.UserID, "disabled": "res-disabled"} {
+			t.Run(name, func(t *testing.T) {
+				in := input()
+				in.ResidentID = id
+				_, _, err := e.svc.Submit(ctx, cadre, in)
+				if minsheng.ErrorCode(err) != minsheng.EINVALID || minsheng.ErrorFields(err)["resident_id"] == "" {
+					t.Errorf("err = %v %v, want EINVALID on resident_id", err, minsheng.ErrorFields(err))
+				}
+			})
+		}
+	})
 }
 
 func TestSubmitAnonymous(t *testing.T) {

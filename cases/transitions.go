@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -370,6 +371,11 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	if err := p.RequireAccess(kept.Location.SubDistrict, kept.Location.Community); err != nil {
 		return nil, err
 	}
+	if kept.Location.SubDistrict != c.Location.SubDistrict {
+		// The duplicate's filer would read the kept case: never across
+		// sub-districts, not even for admin.
+		return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"into": "只能合并同一街道的案件"})
+	}
 	now := s.now()
 	text := "并入 " + kept.Number
 	if noteText != "" {
@@ -395,35 +401,58 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	}, text)
 }
 
-// copyInto moves the duplicate's voices and photos to the kept case.
+// copyInto moves the duplicate's voices and photos to the kept case, once:
+// whether it was done is read from merged_from in Go (never a $ne over the
+// array, which the embedded engine gets wrong), and the update is
+// conditional on the version and photo count read, so a concurrent merge
+// or upload makes it read again. Photos beyond MaxPhotos stay with the
+// duplicate, and the kept case's timeline says how many.
 func (s *Service) copyInto(ctx context.Context, p auth.Principal, dup, kept *Case) error {
-	keptID := kept.ID
-	voices := []string{}
-	for _, u := range append(append([]string(nil), dup.Cosigners...), dup.FilerID) {
-		if u != "" && u != kept.FilerID {
-			voices = append(voices, u)
+	for attempt := 0; attempt < maxMergeRetries; attempt++ {
+		if slices.Contains(kept.MergedFrom, dup.ID) {
+			return nil
+		}
+		voices := []string{}
+		for _, u := range append(append([]string(nil), dup.Cosigners...), dup.FilerID) {
+			if u != "" && u != kept.FilerID {
+				voices = append(voices, u)
+			}
+		}
+		photos := dup.Photos[:min(len(dup.Photos), max(MaxPhotos-kept.PhotoCount, 0))]
+		text := "并入重复诉求 " + dup.Number
+		if left := len(dup.Photos) - len(photos); left > 0 {
+			text += fmt.Sprintf("（照片已达%d张上限，%d张未并入）", MaxPhotos, left)
+		}
+		update := bson.D{
+			{Key: "$addToSet", Value: bson.D{
+				{Key: "cosigners", Value: bson.D{{Key: "$each", Value: voices}}},
+				{Key: "merged_from", Value: dup.ID},
+			}},
+			{Key: "$push", Value: bson.D{
+				{Key: "photos", Value: bson.D{{Key: "$each", Value: photos}}},
+				{Key: "timeline", Value: s.event(p, ActMergedIn, "", "", text)},
+			}},
+			{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(photos)}, {Key: "version", Value: int64(1)}}},
+		}
+		matched, err := s.cases.UpdateOne(ctx, bson.D{
+			{Key: "_id", Value: kept.ID}, {Key: "version", Value: kept.Version}, {Key: "photo_count", Value: kept.PhotoCount},
+		}, update)
+		if err != nil {
+			return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, kept.ID, err)
+		}
+		if matched == 1 {
+			return nil
+		}
+		if kept, err = s.load(ctx, kept.ID); err != nil {
+			return err
 		}
 	}
-	update := bson.D{
-		{Key: "$addToSet", Value: bson.D{
-			{Key: "cosigners", Value: bson.D{{Key: "$each", Value: voices}}},
-			{Key: "merged_from", Value: dup.ID},
-		}},
-		{Key: "$push", Value: bson.D{
-			{Key: "photos", Value: bson.D{{Key: "$each", Value: dup.Photos}}},
-			{Key: "timeline", Value: s.event(p, ActMergedIn, "", "", "并入重复诉求 "+dup.Number)},
-		}},
-		{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(dup.Photos)}}},
-	}
-	_, err := s.cases.UpdateOne(ctx, bson.D{
-		{Key: "_id", Value: keptID},
-		{Key: "merged_from", Value: bson.D{{Key: "$ne", Value: dup.ID}}},
-	}, update)
-	if err != nil {
-		return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, keptID, err)
-	}
-	return nil
+	return minsheng.Errorf(minsheng.ECONFLICT, "保留的案件正被同时修改，请稍后重试")
 }
+
+// maxMergeRetries bounds copyInto's loop; each retry means the kept case
+// changed between its read and its update.
+const maxMergeRetries = 10
 
 // Cosign adds p's voice to an open case (附议, +1), once per resident.
 // The filer cannot co-sign their own case. Co-signing does not change the
