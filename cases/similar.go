@@ -55,6 +55,7 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	case n > maxDescription+maxTitle:
 		f["text"] = "内容过长"
 	}
+	longText(f, "text", text)
 	if err := invalid(f); err != nil {
 		return nil, err
 	}

@@ -212,6 +212,9 @@ func (f *Filter) check() error {
 	if utf8Len(f.Text) > maxTitle {
 		fields["text"] = fmt.Sprintf("不能超过%d字", maxTitle)
 	}
+	if f.Text != "" {
+		lineText(fields, "text", f.Text)
+	}
 	if !f.FiledFrom.IsZero() && !f.FiledTo.IsZero() && !f.FiledTo.After(f.FiledFrom) {
 		fields["filed_to"] = "须晚于起始时间"
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -73,6 +74,10 @@ func (s *Service) validate(in *NewCase) error {
 	textField(f, "title", in.Title, minTitle, maxTitle)
 	textField(f, "description", in.Description, 1, maxDescription)
 	textField(f, "address", in.Address, 1, maxAddress)
+	lineText(f, "title", in.Title)
+	lineText(f, "address", in.Address)
+	lineText(f, "contact_name", in.ContactName)
+	longText(f, "description", in.Description)
 	switch {
 	case in.Community == "":
 		f["community"] = "必填"
@@ -132,6 +137,65 @@ func textField(f map[string]string, name, v string, minLen, maxLen int) {
 		f[name] = fmt.Sprintf("不能超过%d字", maxLen)
 	case !utf8.ValidString(v):
 		f[name] = "包含无效字符"
+	}
+}
+
+// textProblem says what is wrong with free text, "" when nothing is: bytes
+// that are not UTF-8, controls (multiline text may hold \t, \n and \r),
+// bidi embeddings, overrides and isolates, which can make a title display
+// as something else, and text made only of spaces and invisible
+// characters (zero-width space, BOM …). The HTTP decoder refuses most of
+// these already; the domain refuses them for every other way in.
+func textProblem(v string, multiline bool) string {
+	if !utf8.ValidString(v) {
+		return "包含无效字符"
+	}
+	visible := false
+	for _, r := range v {
+		switch {
+		case r == utf8.RuneError:
+			return "包含无效字符"
+		case multiline && (r == '\t' || r == '\n' || r == '\r'):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			if !multiline && (r == '\t' || r == '\n' || r == '\r') {
+				return "不能包含换行或制表符"
+			}
+			return "包含控制字符"
+		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			return "包含文字方向控制字符"
+		case invisible(r) || unicode.IsSpace(r):
+		default:
+			visible = true
+		}
+	}
+	if v != "" && !visible {
+		return "不能只包含空白或不可见字符"
+	}
+	return ""
+}
+
+// invisible reports whether r shows nothing: zero-width and format
+// characters, fillers.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x200b && r <= 0x200f, r >= 0x2060 && r <= 0x2064, r == 0xfeff, r == 0x00ad,
+		r == 0x180e, r == 0x034f, r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r)
+}
+
+// lineText and longText record textProblem for a one-line field and for a
+// multi-line one, unless the field already has an error.
+func lineText(f map[string]string, name, v string) { textRule(f, name, v, false) }
+func longText(f map[string]string, name, v string) { textRule(f, name, v, true) }
+
+func textRule(f map[string]string, name, v string, multiline bool) {
+	if _, ok := f[name]; ok {
+		return
+	}
+	if msg := textProblem(v, multiline); msg != "" {
+		f[name] = msg
 	}
 }
 

@@ -84,6 +84,20 @@ func TestSubmitInvalid(t *testing.T) {
 		{"households negative", func(in *cases.NewCase) { in.Households = -1 }, "households"},
 		{"households absurd", func(in *cases.NewCase) { in.Households = 100001 }, "households"},
 		{"idempotency key malformed", func(in *cases.NewCase) { in.IdempotencyKey = "a b" }, "idempotency_key"},
+		// Issue 8 item 10: text that is not what it shows.
+		{"title not UTF-8", func(in *cases.NewCase) { in.Title = "楼道\xff\xfe灯" }, "title"},
+		{"title with NUL", func(in *cases.NewCase) { in.Title = "楼道\x00灯坏了" }, "title"},
+		{"title with an ANSI escape", func(in *cases.NewCase) { in.Title = "\x1b[31m楼道灯坏了" }, "title"},
+		{"title with a C1 control", func(in *cases.NewCase) { in.Title = "楼道\u0085灯坏了" }, "title"},
+		{"title with a bidi override", func(in *cases.NewCase) { in.Title = "楼道灯\u202e坏了" }, "title"},
+		{"title with a bidi isolate", func(in *cases.NewCase) { in.Title = "楼道灯\u2067坏了" }, "title"},
+		{"title on two lines", func(in *cases.NewCase) { in.Title = "楼道灯\n坏了" }, "title"},
+		{"title only zero-width", func(in *cases.NewCase) { in.Title = "\u200b\u200b\u200d\ufeff" }, "title"},
+		{"title only replacement characters", func(in *cases.NewCase) { in.Title = "\ufffd\ufffd" }, "title"},
+		{"description with a bell", func(in *cases.NewCase) { in.Description = "灯坏了\a" }, "description"},
+		{"description only zero-width", func(in *cases.NewCase) { in.Description = "\u200b" }, "description"},
+		{"address with a tab", func(in *cases.NewCase) { in.Address = "六部口\t3号楼" }, "address"},
+		{"contact name with a bidi override", func(in *cases.NewCase) { in.ContactName = "\u202e三张" }, "contact_name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +110,18 @@ func TestSubmitInvalid(t *testing.T) {
 				t.Errorf("fields = %v, want a message for %q", fields, tt.field)
 			}
 		})
+	}
+}
+
+// TestSubmitKeepsMultilineText: a description may hold line breaks and
+// tabs; nothing else changes.
+func TestSubmitKeepsMultilineText(t *testing.T) {
+	e := newEnv(t)
+	in := input()
+	in.Description = "第一行\n\t第二行\r\n第三行"
+	c := e.submit(t, resident, in)
+	if c.Description != in.Description {
+		t.Errorf("description = %q, want %q", c.Description, in.Description)
 	}
 }
 

@@ -59,6 +59,7 @@ func note(fields map[string]string, name, v string, required bool) string {
 	case n > maxNote:
 		fields[name] = fmt.Sprintf("不能超过%d字", maxNote)
 	}
+	longText(fields, name, v)
 	return v
 }
 

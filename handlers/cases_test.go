@@ -277,6 +277,50 @@ func TestCasesHTTPRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("strict JSON", func(t *testing.T) {
+		// Issue 8 item 10 over HTTP: the raw body is checked before it is
+		// decoded, and keys must match exactly.
+		good, _ := json.Marshal(newCaseBody())
+		withTitle := func(raw string) string {
+			var m map[string]json.RawMessage
+			_ = json.Unmarshal(good, &m)
+			delete(m, "title")
+			b, _ := json.Marshal(m)
+			return `{"title":` + raw + `,` + string(b[1:])
+		}
+		rows := []struct{ name, body, field string }{
+			{"invalid UTF-8", withTitle("\"楼道\xff灯坏了\""), "title"},
+			{"NUL", withTitle(`"楼道\u0000灯坏了"`), "title"},
+			{"ANSI escape", withTitle(`"\u001b[31m楼道灯坏了"`), "title"},
+			{"bidi override", withTitle(`"楼道灯\u202e坏了"`), "title"},
+			{"zero-width only", withTitle(`"\u200b\u200b\u200b"`), "title"},
+			{"upper-cased key", `{"TITLE":"大写的标题",` + string(good[1:]), "TITLE"},
+			{"mis-cased key alone", strings.Replace(string(good), `"title"`, `"Title"`, 1), "Title"},
+			{"duplicate key", withTitle(`"楼道灯坏了","title":"另一个标题"`), "title"},
+		}
+		for _, r := range rows {
+			t.Run(r.name, func(t *testing.T) {
+				var e apiErr
+				if st := a.call(t, "resident", "POST", "/api/v1/cases", r.body, &e); st != 400 {
+					t.Errorf("status = %d (%+v), want 400", st, e.Error)
+				}
+				if e.Error.Code != "invalid" || e.Error.Fields[r.field] == "" {
+					t.Errorf("error = %+v, want invalid naming %q", e.Error, r.field)
+				}
+			})
+		}
+		var list struct {
+			Items []struct {
+				Title string `json:"title"`
+			} `json:"items"`
+		}
+		a.call(t, "resident", "GET", "/api/v1/cases", nil, &list)
+		for _, c := range list.Items {
+			if strings.ContainsRune(c.Title, '\ufffd') || c.Title == "大写的标题" || c.Title == "另一个标题" {
+				t.Errorf("a refused filing was stored: %q", c.Title)
+			}
+		}
+	})
 	t.Run("illegal step names what is allowed", func(t *testing.T) {
 		var e apiErr
 		a.call(t, "staff", "POST", "/api/v1/cases/"+c.ID+"/assign", map[string]any{"version": c.Version, "cadre_id": "x"}, &e)
