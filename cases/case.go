@@ -170,8 +170,14 @@ type Case struct {
 	FiledByRole auth.Role `bson:"filed_by_role,omitempty" json:"filed_by_role,omitempty"`
 	Anonymous   bool      `bson:"anonymous" json:"anonymous"`
 	// TokenHash is the SHA-256 of an anonymous filer's tracking token; the
-	// token itself is handed out once and never stored.
-	TokenHash      string `bson:"token_hash,omitempty" json:"-"`
+	// token itself is never stored in clear. TokenSealed is the token
+	// encrypted under the filer's Idempotency-Key and the filing's content
+	// (neither stored), so a retry of the same filing gets it back.
+	TokenHash   string `bson:"token_hash,omitempty" json:"-"`
+	TokenSealed string `bson:"token_sealed,omitempty" json:"-"`
+	// IdempotencyKey is the filer's key in the filer's namespace: "user:key"
+	// for account holders; for anonymous filers a hash of the key and the
+	// filing's content, so a key reused by someone else never finds it.
 	IdempotencyKey string `bson:"idempotency_key,omitempty" json:"-"`
 
 	ContactName  string `bson:"contact_name,omitempty" json:"contact_name,omitempty"`

@@ -2,10 +2,12 @@ package cases
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,9 +56,9 @@ type Config struct {
 	// PhotoLimits bound uploads; PhotoURLTTL is how long a photo link lives.
 	PhotoLimits media.Limits
 	PhotoURLTTL time.Duration
-	// TokenSecret derives an anonymous filer's tracking token from the
-	// idempotency key, so a retried filing returns the same token. Set it
-	// in production (a random one is made per process otherwise).
+	// TokenSecret is no longer used: tracking tokens are random, and a
+	// retried anonymous filing reads its token back sealed under its own
+	// Idempotency-Key (sealToken). Kept so existing wiring compiles.
 	TokenSecret []byte
 	// Users checks assignees; nil skips the check (tests, tools).
 	Users UserLookup
@@ -125,10 +127,6 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	}
 	if cfg.PhotoURLTTL <= 0 {
 		cfg.PhotoURLTTL = DefaultPhotoURLTTL
-	}
-	if len(cfg.TokenSecret) == 0 {
-		cfg.TokenSecret = make([]byte, 32)
-		_, _ = rand.Read(cfg.TokenSecret)
 	}
 	if cfg.Zone == nil {
 		// China has kept UTC+8 without daylight saving since 1991, so a
@@ -259,17 +257,44 @@ func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, e
 	return v, nil
 }
 
-// trackingToken is the anonymous filer's secret. With an idempotency key it
-// is derived from it, so a retried filing gets the same token back.
-func (s *Service) trackingToken(idemKey string) string {
-	if idemKey == "" {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		return hex.EncodeToString(b)
+// trackingToken is a new anonymous filer's secret: 128 random bits, never
+// derived from anything the client sent (issue 8 item 4).
+func trackingToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sealToken encrypts an anonymous filer's token (AES-GCM) under a key
+// derived from their Idempotency-Key and the filing's content, neither of
+// which is stored, so only a retry of the same filing by whoever holds the
+// key can read it back (openToken); the database alone cannot.
+func sealToken(token, idemKey, inputHash string) string {
+	gcm := tokenAEAD(idemKey, inputHash)
+	nonce := make([]byte, gcm.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawStdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(token), nil))
+}
+
+// openToken reverses sealToken; "" when it cannot.
+func openToken(sealed, idemKey, inputHash string) string {
+	b, err := base64.RawStdEncoding.DecodeString(sealed)
+	gcm := tokenAEAD(idemKey, inputHash)
+	if err != nil || len(b) < gcm.NonceSize() {
+		return ""
 	}
-	m := hmac.New(sha256.New, s.cfg.TokenSecret)
-	m.Write([]byte("track|" + idemKey))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], nil)
+	if err != nil {
+		return ""
+	}
+	return string(plain)
+}
+
+func tokenAEAD(idemKey, inputHash string) cipher.AEAD {
+	key := sha256.Sum256([]byte("minsheng track seal|" + idemKey + "|" + inputHash))
+	block, _ := aes.NewCipher(key[:]) // a 32-byte key never fails
+	gcm, _ := cipher.NewGCM(block)
+	return gcm
 }
 
 func hashToken(token string) string {

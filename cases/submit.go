@@ -2,6 +2,9 @@ package cases
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -232,15 +235,20 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	}
 
 	// The key is stored per filer, so one resident's key cannot fetch
-	// another's case.
-	idem := ""
+	// another's case. Anonymous filers have no account to scope it by:
+	// their key is bound to the filing's content, so another client reusing
+	// it (with other content) files a case of its own and never sees this
+	// one.
+	idem, inputHash := "", ""
 	if in.IdempotencyKey != "" {
 		idem = p.UserID + ":" + in.IdempotencyKey
 		if anonymous {
-			idem = "anon:" + in.IdempotencyKey
+			inputHash = hashInput(in)
+			sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
+			idem = "anon:" + hex.EncodeToString(sum[:])
 		}
 		if prev, err := s.byIdempotencyKey(ctx, idem); err == nil {
-			return s.replay(ctx, p, prev, in.IdempotencyKey)
+			return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
 		} else if !errors.Is(err, minsheng.ErrNotFound) {
 			return nil, "", err
 		}
@@ -277,8 +285,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 		c.FilerID = in.ResidentID
 	}
 	if anonymous {
-		token = s.trackingToken(in.IdempotencyKey)
+		token = trackingToken()
 		c.TokenHash = hashToken(token)
+		if idem != "" {
+			c.TokenSealed = sealToken(token, in.IdempotencyKey, inputHash)
+		}
 	}
 	note := ""
 	if p.IsStaff() {
@@ -298,7 +309,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 			// number drawn here is skipped, which numbering tolerates.
 			prev, ferr := s.byIdempotencyKey(ctx, idem)
 			if ferr == nil {
-				return s.replay(ctx, p, prev, in.IdempotencyKey)
+				return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
 			}
 		}
 		return nil, "", fmt.Errorf("cases: unable to file case: %w", err)
@@ -326,12 +337,21 @@ func (s *Service) checkResident(ctx context.Context, id string) error {
 	return nil
 }
 
-// replay answers a repeated submission with the case it made.
-func (s *Service) replay(ctx context.Context, p auth.Principal, c *Case, key string) (*Case, string, error) {
+// replay answers a repeated submission with the case it made; an
+// anonymous filer's token is read back from its sealed copy.
+func (s *Service) replay(ctx context.Context, p auth.Principal, c *Case, key, inputHash string) (*Case, string, error) {
 	token := ""
-	if c.Anonymous {
-		token = s.trackingToken(key)
+	if c.Anonymous && c.TokenSealed != "" {
+		token = openToken(c.TokenSealed, key, inputHash)
 	}
 	v, err := s.view(ctx, p, c)
 	return v, token, err
+}
+
+// hashInput is a digest of a validated filing's content, without its key.
+func hashInput(in NewCase) string {
+	in.IdempotencyKey = ""
+	b, _ := json.Marshal(in)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

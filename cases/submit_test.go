@@ -213,6 +213,30 @@ func TestSubmitAnonymous(t *testing.T) {
 			t.Errorf("retry gave %s/%q, want %s/%q", again.ID, token2, c.ID, token)
 		}
 	})
+	t.Run("another client reusing the key never gets this case", func(t *testing.T) {
+		other := input()
+		other.IdempotencyKey = in.IdempotencyKey
+		other.Title = "另一位居民的诉求"
+		other.ContactPhone = "13900001111"
+		got, token3, err := e.svc.Submit(ctx, anonymous, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID == c.ID || token3 == token || token3 == "" {
+			t.Errorf("reused key gave case %s token %q; want a new case with its own token", got.ID, token3)
+		}
+		if _, err := e.svc.TrackByToken(ctx, c.Number, token3); minsheng.ErrorCode(err) != minsheng.ENOTFOUND {
+			t.Errorf("the other client's token tracks the first case: %v", err)
+		}
+	})
+	t.Run("the stored case holds neither the token nor the key", func(t *testing.T) {
+		stored, _ := e.svc.FindByID(ctx, c.ID)
+		for name, v := range map[string]string{"idempotency_key": stored.IdempotencyKey, "token_sealed": stored.TokenSealed, "token_hash": stored.TokenHash} {
+			if strings.Contains(v, token) || strings.Contains(v, in.IdempotencyKey) {
+				t.Errorf("%s = %q holds the token or the key", name, v)
+			}
+		}
+	})
 	refusals := []struct{ name, number, token string }{
 		{"wrong token", c.Number, strings.Repeat("0", len(token))},
 		{"wrong number", "XC2026-999999", token},
@@ -229,6 +253,28 @@ func TestSubmitAnonymous(t *testing.T) {
 		_, err := e.svc.TrackByToken(ctx, own.Number, token)
 		wantCode(t, err, minsheng.ENOTFOUND)
 	})
+}
+
+// TestTrackingTokensAreRandom: the same key and filing on two servers
+// sharing one configured secret give different tokens, so a token cannot
+// be computed from the Idempotency-Key.
+func TestTrackingTokensAreRandom(t *testing.T) {
+	ctx := context.Background()
+	secret := func(c *cases.Config) { c.TokenSecret = []byte(strings.Repeat("s", 32)) }
+	in := input()
+	in.IdempotencyKey = "anon-same-key-01"
+	tokens := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		e := newEnv(t, secret)
+		_, token, err := e.svc.Submit(ctx, anonymous, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(token) < 32 || tokens[token] {
+			t.Errorf("token %q: short or seen before (%v)", token, tokens)
+		}
+		tokens[token] = true
+	}
 }
 
 func TestSubmitIdempotent(t *testing.T) {
