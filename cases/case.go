@@ -243,6 +243,9 @@ type Case struct {
 	// Version increases with every workflow change; a transition states the
 	// version it read, and a stale one is refused.
 	Version int64 `bson:"version" json:"version"`
+
+	// publicView marks a copy redacted to the public view (public.go).
+	publicView bool
 }
 
 // Location is where the problem is.
@@ -343,8 +346,9 @@ func (c *Case) CanSeeContact(p auth.Principal) bool {
 }
 
 // Redact returns a copy of c fit to show p: the contact masked unless p may
-// see it, and, for residents other than the filer (co-signers, anonymous
-// trackers), no other residents' ids. It is the one place that decides.
+// see it; for a resident who did not file it (a co-signer) only the public
+// view (public.go); for anonymous trackers no other residents' ids. It is
+// the one place that decides.
 func (c *Case) Redact(p auth.Principal) *Case {
 	v := *c
 	// Empty lists stay lists in JSON ([] not null), so clients can iterate.
@@ -357,6 +361,10 @@ func (c *Case) Redact(p auth.Principal) *Case {
 	if !c.CanSeeContact(p) {
 		v.ContactPhone = auth.MaskPhone(c.ContactPhone)
 		v.ContactName = maskName(c.ContactName)
+	}
+	if c.seesPublicView(p) {
+		v.toPublicView()
+		return &v
 	}
 	if !p.IsStaff() && (p.UserID == "" || p.UserID != c.FilerID) {
 		v.FilerID, v.FiledBy, v.Cosigners = "", "", nil

@@ -508,6 +508,35 @@ func TestCasesHTTPSimilarAndCosign(t *testing.T) {
 	if st := a.call(t, "neighbour", "POST", "/api/v1/cases/"+c.ID+"/cosign", nil, nil); st != 409 {
 		t.Errorf("second cosign: status %d, want 409", st)
 	}
+	t.Run("co-signers and similar results get the public view only", func(t *testing.T) {
+		if st := a.upload(t, "resident", c.ID, "before", casestest.JPEGWithGPS(t, 32, 32), nil); st != 201 {
+			t.Fatalf("upload: %d", st)
+		}
+		var full struct {
+			Location struct {
+				Lat *float64 `json:"lat"`
+			} `json:"location"`
+		}
+		if a.call(t, "resident", "GET", "/api/v1/cases/"+c.ID, nil, &full); full.Location.Lat == nil {
+			t.Fatalf("set-up: the photo's GPS did not fill the location")
+		}
+		for _, path := range []string{"/api/v1/cases/" + c.ID, "/api/v1/cases", path} {
+			var raw []byte
+			if st := a.call(t, "neighbour", "GET", path, nil, &raw); st != 200 {
+				t.Fatalf("GET %s: %d %s", path, st, raw)
+			}
+			body := string(raw)
+			for _, key := range []string{`"description"`, `"location"`, `"address"`, `"lat"`, `"lng"`, `"contact_phone"`,
+				`"contact_name"`, `"timeline"`, `"filer_id"`, `"cosigners"`, `"uploaded_by"`, `"assigned_name"`} {
+				if strings.Contains(body, key) {
+					t.Errorf("GET %s as co-signer has %s: %s", path, key, body)
+				}
+			}
+			if !strings.Contains(body, `"public_view":true`) || !strings.Contains(body, `"thumb_url"`) {
+				t.Errorf("GET %s as co-signer: %s, want the public view with photo links", path, body)
+			}
+		}
+	})
 }
 
 // TestCasesHTTPJSONShape pins what clients iterate and display: lists are
