@@ -94,12 +94,14 @@ func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) 
 
 // Service is the casework domain's API.
 type Service struct {
-	cfg    Config
-	cases  *store.Collection
-	st     *store.Store
-	dir    *org.Directory
-	photos media.Storage
-	money  MoneyEffects
+	cfg   Config
+	cases *store.Collection
+	// cosigns holds one claim per resident and case (Cosign).
+	cosigns *store.Collection
+	st      *store.Store
+	dir     *org.Directory
+	photos  media.Storage
+	money   MoneyEffects
 	// sem bounds concurrent photo decoding: each may take a few hundred MB.
 	sem chan struct{}
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
@@ -140,13 +142,14 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 		cfg.Logger = slog.Default()
 	}
 	return &Service{
-		cfg:    cfg,
-		cases:  st.Collection(casesCollection),
-		st:     st,
-		dir:    dir,
-		photos: photos,
-		money:  noMoney{},
-		sem:    make(chan struct{}, 2),
+		cfg:     cfg,
+		cases:   st.Collection(casesCollection),
+		cosigns: st.Collection(cosignsCollection),
+		st:      st,
+		dir:     dir,
+		photos:  photos,
+		money:   noMoney{},
+		sem:     make(chan struct{}, 2),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,6 +223,50 @@ func TestCosign(t *testing.T) {
 	stored, _ = e.svc.FindByID(ctx, c.ID)
 	if got := stored.CosignCount; got != 1 {
 		t.Errorf("co-signers after refusals = %d, want 1", got)
+	}
+}
+
+// TestSimultaneousCosigns: 8 copies of one resident's +1 at once, on a case
+// that already holds other co-signers, over 5 rounds: one succeeds, the
+// rest are ECONFLICT, and the case holds one voice and one event for it.
+func TestSimultaneousCosigns(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, resident, input())
+	for round := 0; round < 5; round++ {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			p := auth.Principal{UserID: fmt.Sprintf("res-cosign-%d", round), Role: auth.RoleResident}
+			errs := make([]error, 8)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = e.svc.Cosign(ctx, p, c.ID) })
+			}
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !isCode(err, minsheng.ECONFLICT):
+					t.Errorf("cosign %d: %v", i, err)
+				}
+			}
+			got, _ := e.svc.FindByID(ctx, c.ID)
+			voices, events := 0, 0
+			for _, u := range got.Cosigners {
+				if u == p.UserID {
+					voices++
+				}
+			}
+			for _, ev := range got.Timeline {
+				if ev.Action == cases.ActCosign && ev.Actor == p.UserID {
+					events++
+				}
+			}
+			if ok != 1 || voices != 1 || events != 1 || len(got.Cosigners) != round+1 {
+				t.Errorf("%d succeeded, %d voices, %d events, %d co-signers; want 1, 1, 1, %d", ok, voices, events, len(got.Cosigners), round+1)
+			}
+		})
 	}
 }
 

@@ -19,7 +19,11 @@ import (
 	"minsheng/internal/store"
 )
 
-const casesCollection = "cases"
+const (
+	casesCollection = "cases"
+	// cosignsCollection holds co-signature claims, found only by _id.
+	cosignsCollection = "case_cosigns"
+)
 
 // Indexes are the indexes the service's queries need, one per query shape
 // (scope × filter × sort); EnsureIndexes creates them at start.

@@ -480,23 +480,67 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
 		}
 	}
-	matched, err := s.cases.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "cosigners", Value: bson.D{{Key: "$ne", Value: p.UserID}}}},
-		bson.D{
-			{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
-			{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
-		})
+	// Once per resident is a claim under a unique _id, not a guard
+	// {cosigners: {$ne: user}}: the embedded engine matches that as soon as
+	// another co-signer differs, which let simultaneous copies of one +1
+	// all apply.
+	if err := s.claimCosign(ctx, id, p.UserID); err != nil {
+		return nil, err
+	}
+	matched, err := s.cases.UpdateOne(ctx, byID(id), bson.D{
+		{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
+		{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to co-sign %s: %w", id, err)
 	}
 	if matched == 0 {
-		return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+		return nil, caseNotFound()
 	}
 	out, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, p, out)
+}
+
+// cosignClaim records that a resident's +1 on a case is taken.
+type cosignClaim struct {
+	ID     string    `bson:"_id"` // case id | user id
+	CaseID string    `bson:"case_id"`
+	UserID string    `bson:"user_id"`
+	At     time.Time `bson:"at"`
+}
+
+// cosignStale is how old a claim without its co-signature must be before a
+// retry may finish it: younger, its request is still in flight.
+const cosignStale = 30 * time.Second
+
+// claimCosign takes the claim of userID's +1 on a case: ECONFLICT when it
+// was taken already, unless a crash left it without the co-signature for
+// longer than cosignStale, which the retry then finishes.
+func (s *Service) claimCosign(ctx context.Context, caseID, userID string) error {
+	cl := cosignClaim{ID: caseID + "|" + userID, CaseID: caseID, UserID: userID, At: s.now()}
+	err := s.cosigns.InsertOne(ctx, cl)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, minsheng.ErrDuplicate) {
+		return fmt.Errorf("cases: unable to claim co-signature: %w", err)
+	}
+	already := minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+	var prev cosignClaim
+	if err := s.cosigns.FindOne(ctx, bson.D{{Key: "_id", Value: cl.ID}}, &prev); err != nil {
+		return already
+	}
+	c, err := s.load(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(c.Cosigners, userID) || s.now().Sub(prev.At) < cosignStale {
+		return already
+	}
+	return nil
 }
 
 // SetCatalogItem classifies an open case to a standard catalog item and,
