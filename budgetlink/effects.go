@@ -89,7 +89,10 @@ func (s *Service) spendEffect(ctx context.Context, p auth.Principal, lineID, cas
 		if !ok {
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已不在预算项目「%s」预留资金", l.ProjectName)
 		}
-		if l.Reservations[i].Movement == effectID {
+		// Applied already, or a later completion of the reopened case
+		// was: a request that stalled after deciding must not re-book
+		// its older cost.
+		if cases.EffectSupersedes(l.Reservations[i].Movement, effectID) {
 			out = l.Reservations[i]
 			return nil, nil
 		}

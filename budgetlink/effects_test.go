@@ -238,3 +238,88 @@ func TestCrashBetweenDecisionAndMoneyFinishedByCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestReopenedCaseRebooksAndLateEffectIsIgnored: a case completed,
+// reopened (不满意) and completed again at another cost books the new
+// cost; the first completion's effect, arriving late (a request that
+// stalled after deciding), changes nothing.
+func TestReopenedCaseRebooksAndLateEffectIsIgnored(t *testing.T) {
+	ctx := context.Background()
+	e := newLinked(t)
+	line := mustLine(t, e.Service, "xinjiekou", bulkyItem, "大件垃圾清运处置 2026", 10_000_000)
+	c := e.linkedInProgress(t, line, 60_000)
+	c, err := e.cs.Complete(ctx, xjkCadre, c.ID, c.Version, 50_000, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := *e.load(t, c.ID).MoneyEffect
+	if c, err = e.cs.RecordVerdict(ctx, filer, c.ID, c.Version, cases.VerdictDissatisfied, "还有一件没运走"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = e.cs.Complete(ctx, xjkCadre, c.ID, c.Version, 70_000, "全部运走"); err != nil {
+		t.Fatal(err)
+	}
+	before := mustGet(t, e.Service, line.ID)
+	if r := entryOf(t, before, c.ID); r.State != StateSpent || r.SpentFen != 70_000 {
+		t.Fatalf("entry after the second completion = %+v, want spent 70000", r)
+	}
+	stored := e.load(t, c.ID)
+	if _, _, err := e.ApplyEffect(ctx, xjkCadre, stored, first); err != nil {
+		t.Fatal(err)
+	}
+	after := mustGet(t, e.Service, line.ID)
+	wantInvariant(t, after)
+	if after.Totals() != before.Totals() || entryOf(t, after, c.ID).SpentFen != 70_000 {
+		t.Errorf("late first effect moved money: %+v → %+v", before.Totals(), after.Totals())
+	}
+	if n := spendNotes(e.load(t, c.ID)); n != 2 {
+		t.Errorf("办结支出 notes = %d, want 2 (one per completion)", n)
+	}
+	if rep, err := e.Check(ctx); err != nil || !rep.OK() {
+		t.Errorf("check = %+v, %v; want clean", rep, err)
+	}
+}
+
+// TestOverrunTakenAfterPreCheckUndoesCompletion: the pre-check saw enough
+// money for an overrun, but another case took it before the effect was
+// applied. The completion is undone (back to in_progress, a 撤销 event
+// with the ledger's reason), nothing is booked, and the user gets 409.
+func TestOverrunTakenAfterPreCheckUndoesCompletion(t *testing.T) {
+	ctx := context.Background()
+	e := newLinked(t)
+	line := mustLine(t, e.Service, "xinjiekou", bulkyItem, "大件垃圾清运处置 2026", 100_000)
+	c := e.linkedInProgress(t, line, 60_000) // with another case's 7,000: 33,000 left
+	third := e.classify(t, xjkStaff, e.file(t, "xinjiekou-yude", "旧衣柜清运", "衣柜"), bulkyItem)
+	var once sync.Once
+	e.faultBeforeEffect = func() (err error) {
+		once.Do(func() { _, err = e.LinkCase(ctx, xjkStaff, third.ID, line.ID, 20_000) })
+		return err
+	}
+	defer func() { e.faultBeforeEffect = nil }()
+
+	_, err := e.cs.Complete(ctx, xjkCadre, c.ID, c.Version, 80_000, "") // 20,000 over the reservation
+	wantCode(t, err, minsheng.ECONFLICT)
+	got := e.load(t, c.ID)
+	last := got.Timeline[len(got.Timeline)-1]
+	if got.Status != cases.StatusInProgress || got.CompletedAt != nil || got.Version != c.Version+2 {
+		t.Errorf("case = %s completed %v v%d, want in_progress without completed_at at v%d", got.Status, got.CompletedAt, got.Version, c.Version+2)
+	}
+	if last.Action != cases.ActUndo || !strings.Contains(last.Note, "超出预留") || got.MoneyEffect.State != cases.EffectFailed {
+		t.Errorf("last event %+v, effect %+v; want the undo with the ledger's reason, effect failed", last, got.MoneyEffect)
+	}
+	l := mustGet(t, e.Service, line.ID)
+	wantInvariant(t, l)
+	if r := entryOf(t, l, c.ID); r.State != StateReserved || r.AmountFen != 60_000 {
+		t.Errorf("entry = %+v, want still reserved 60000", r)
+	}
+	if rep, err := e.Check(ctx); err != nil || !rep.OK() {
+		t.Errorf("check = %+v, %v; want clean", rep, err)
+	}
+	// What the line still covers goes through.
+	if _, err := e.cs.Complete(ctx, xjkCadre, c.ID, got.Version, 70_000, ""); err != nil {
+		t.Fatalf("completion within the money left: %v", err)
+	}
+	if r := entryOf(t, mustGet(t, e.Service, line.ID), c.ID); r.State != StateSpent || r.SpentFen != 70_000 {
+		t.Errorf("entry = %+v, want spent 70000", r)
+	}
+}

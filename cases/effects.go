@@ -85,10 +85,24 @@ func (e MoneyEffect) Principal() auth.Principal {
 // newEffect is the pending effect of a transition of c taken by p.
 func (s *Service) newEffect(p auth.Principal, c *Case, kind EffectKind, actualFen int64) *MoneyEffect {
 	return &MoneyEffect{
-		ID: "TR-" + strings.ReplaceAll(uuid.NewString(), "-", ""), Kind: kind, ActualCostFen: actualFen,
+		ID: effectID(c.Version + 1), Kind: kind, ActualCostFen: actualFen,
 		State: EffectPending, Version: c.Version + 1, From: c.Status, PrevDueAt: c.DueAt,
 		PrevActualCostFen: c.ActualCostFen, By: p.UserID, ByName: p.Name, ByRole: p.Role, At: s.now(),
 	}
+}
+
+// effectID is a new effect id for the transition that makes version v:
+// "TR-" + v zero-padded + random, so ids of one case's effects sort in the
+// order of their transitions (the ledger ignores an effect older than the
+// one an entry last saw: a request that stalled after deciding).
+func effectID(v int64) string {
+	return fmt.Sprintf("TR-%012d-%s", v, strings.ReplaceAll(uuid.NewString(), "-", "")[:20])
+}
+
+// EffectSupersedes reports whether effect id a is the same as, or later
+// than, b: both from effectID for one case.
+func EffectSupersedes(a, b string) bool {
+	return strings.HasPrefix(a, "TR-") && strings.HasPrefix(b, "TR-") && a >= b
 }
 
 // refused reports whether the ledger refused an effect for good (rather
