@@ -215,6 +215,27 @@ func TestCasesHTTPIdempotencyAndAnonymous(t *testing.T) {
 			t.Errorf("wrong token: status %d, want 404", st)
 		}
 	})
+	t.Run("anonymous keys: a retry gets its token back, another client never the case", func(t *testing.T) {
+		key := "anon-client-key-0001"
+		var first, retry, other caseJSON
+		if st := a.call(t, "", "POST", "/api/v1/cases", newCaseBody(), &first, "Idempotency-Key", key); st != 201 || first.TrackingToken == "" {
+			t.Fatalf("first: status %d token %q", st, first.TrackingToken)
+		}
+		if st := a.call(t, "", "POST", "/api/v1/cases", newCaseBody(), &retry, "Idempotency-Key", key); st != 201 ||
+			retry.ID != first.ID || retry.TrackingToken != first.TrackingToken {
+			t.Errorf("retry: status %d case %s token %q, want %s with the same token", st, retry.ID, retry.TrackingToken, first.ID)
+		}
+		body := newCaseBody()
+		body["title"], body["contact_phone"] = "另一位居民的诉求", "13900001111"
+		var raw []byte
+		st := a.call(t, "", "POST", "/api/v1/cases", body, &raw, "Idempotency-Key", key)
+		_ = json.Unmarshal(raw, &other)
+		// 422 once the Idempotency-Key layer binds keys to bodies; 201
+		// with a case of its own without it; never the first case.
+		if (st != 201 && st != 422) || other.ID == first.ID || strings.Contains(string(raw), first.TrackingToken) {
+			t.Errorf("other client: status %d %s; must never get case %s or its token", st, raw, first.ID)
+		}
+	})
 }
 
 func TestCasesHTTPRefusals(t *testing.T) {
