@@ -78,6 +78,9 @@ func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 	if err := s.checkImports(ctx, &rep); err != nil {
 		return rep, err
 	}
+	if err := s.checkCaseEffects(ctx, &rep); err != nil {
+		return rep, err
+	}
 	if err := s.checkAdjustments(ctx, &rep); err != nil {
 		return rep, err
 	}

@@ -198,6 +198,7 @@ type Service struct {
 	faultAfterReserve    func() error // line reserved, case copy not yet written
 	faultAfterRelease    func() error // line released, case copy not yet written
 	faultBeforeClaimDrop func() error // line released, case's claim not yet dropped
+	faultBeforeEffect    func() error // case transition decided, its money effect not yet applied (effects.go)
 	faultAfterDebit      func() error // first line of a transfer applied, second not
 	faultBeforeAuditFn   func() error // line updated, audit entry not yet written
 }

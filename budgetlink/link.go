@@ -290,37 +290,8 @@ func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID strin
 	return cs.SetBudgetCopy(ctx, c.ID, nil, "解除预算关联，释放预留资金")
 }
 
-// OnComplete turns a linked case's reservation into spending at the actual
-// cost, releasing the rest (cases.MoneyEffects). An overrun needs the
-// difference available on the line, or it is refused with ECONFLICT and
-// the case stays open. An unlinked case has no money effect. Idempotent.
-func (s *Service) OnComplete(ctx context.Context, p auth.Principal, c *cases.Case, actualFen int64) error {
-	l, _, err := s.lineOfCase(ctx, c.ID)
-	if err != nil || l == nil {
-		return err
-	}
-	r, err := s.spend(ctx, p, l.ID, c.ID, actualFen, true)
-	if err != nil {
-		return err
-	}
-	return s.casesSvc.SetBudgetCopy(ctx, c.ID, copyOf(l, r).budgetLink(),
-		fmt.Sprintf("办结支出 %s（预留 %s）", yuan(r.SpentFen), yuan(r.AmountFen)))
-}
-
-// OnCancel releases a cancelled case's reservation (cases.MoneyEffects).
-// Idempotent; an unlinked case has no money effect.
-func (s *Service) OnCancel(ctx context.Context, p auth.Principal, c *cases.Case) error {
-	l, r, err := s.lineOfCase(ctx, c.ID)
-	if err != nil || l == nil {
-		return err
-	}
-	if _, err := s.release(ctx, p, l.ID, c.ID, "案件取消", true); err != nil {
-		return err
-	}
-	released := copyOf(l, r)
-	released.State, released.ReservedFen, released.SpentFen = StateReleased, 0, 0
-	return s.casesSvc.SetBudgetCopy(ctx, c.ID, released.budgetLink(), "案件取消，释放预留资金 "+yuan(r.AmountFen))
-}
+// The money effects of completing and cancelling a case
+// (cases.MoneyEffects: CanComplete, ApplyEffect) are in effects.go.
 
 func (c *caseCopy) budgetLink() *cases.BudgetLink {
 	if c == nil {

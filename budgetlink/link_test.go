@@ -203,7 +203,8 @@ func TestCaseLinkLifecycle(t *testing.T) {
 			t.Errorf("case copy = %+v", cp)
 		}
 		// The money effect again (a retried completion) changes nothing.
-		if err := e.OnComplete(ctx, xjkCadre, done, 64_500); err != nil {
+		stored := e.load(t, done.ID)
+		if _, _, err := e.ApplyEffect(ctx, xjkCadre, stored, *stored.MoneyEffect); err != nil {
 			t.Fatal(err)
 		}
 		if l2 := mustGet(t, e.Service, line.ID); l2.Totals() != l.Totals() {

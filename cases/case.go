@@ -170,8 +170,14 @@ type Case struct {
 	FiledByRole auth.Role `bson:"filed_by_role,omitempty" json:"filed_by_role,omitempty"`
 	Anonymous   bool      `bson:"anonymous" json:"anonymous"`
 	// TokenHash is the SHA-256 of an anonymous filer's tracking token; the
-	// token itself is handed out once and never stored.
-	TokenHash      string `bson:"token_hash,omitempty" json:"-"`
+	// token itself is never stored in clear. TokenSealed is the token
+	// encrypted under the filer's Idempotency-Key and the filing's content
+	// (neither stored), so a retry of the same filing gets it back.
+	TokenHash   string `bson:"token_hash,omitempty" json:"-"`
+	TokenSealed string `bson:"token_sealed,omitempty" json:"-"`
+	// IdempotencyKey is the filer's key in the filer's namespace: "user:key"
+	// for account holders; for anonymous filers a hash of the key and the
+	// filing's content, so a key reused by someone else never finds it.
 	IdempotencyKey string `bson:"idempotency_key,omitempty" json:"-"`
 
 	ContactName  string `bson:"contact_name,omitempty" json:"contact_name,omitempty"`
@@ -227,11 +233,19 @@ type Case struct {
 	CatalogItem string      `bson:"catalog_item,omitempty" json:"catalog_item,omitempty"`
 	Budget      *BudgetLink `bson:"budget,omitempty" json:"budget,omitempty"`
 
+	// MoneyEffect is the money the last completion or cancellation moves,
+	// recorded in that transition's own versioned write and applied after
+	// it (effects.go); staff-only bookkeeping, never shown.
+	MoneyEffect *MoneyEffect `bson:"money_effect,omitempty" json:"-"`
+
 	// PurgedAt is when personal data was blanked under the retention rule.
 	PurgedAt *time.Time `bson:"purged_at,omitempty" json:"purged_at,omitempty"`
 	// Version increases with every workflow change; a transition states the
 	// version it read, and a stale one is refused.
 	Version int64 `bson:"version" json:"version"`
+
+	// publicView marks a copy redacted to the public view (public.go).
+	publicView bool
 }
 
 // Location is where the problem is.
@@ -332,8 +346,9 @@ func (c *Case) CanSeeContact(p auth.Principal) bool {
 }
 
 // Redact returns a copy of c fit to show p: the contact masked unless p may
-// see it, and, for residents other than the filer (co-signers, anonymous
-// trackers), no other residents' ids. It is the one place that decides.
+// see it; for a resident who did not file it (a co-signer) only the public
+// view (public.go); for anonymous trackers no other residents' ids. It is
+// the one place that decides.
 func (c *Case) Redact(p auth.Principal) *Case {
 	v := *c
 	// Empty lists stay lists in JSON ([] not null), so clients can iterate.
@@ -346,6 +361,10 @@ func (c *Case) Redact(p auth.Principal) *Case {
 	if !c.CanSeeContact(p) {
 		v.ContactPhone = auth.MaskPhone(c.ContactPhone)
 		v.ContactName = maskName(c.ContactName)
+	}
+	if c.seesPublicView(p) {
+		v.toPublicView()
+		return &v
 	}
 	if !p.IsStaff() && (p.UserID == "" || p.UserID != c.FilerID) {
 		v.FilerID, v.FiledBy, v.Cosigners = "", "", nil

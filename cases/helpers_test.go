@@ -67,32 +67,49 @@ func (u users) FindUserByID(_ context.Context, id string) (auth.User, error) {
 	return auth.User{}, minsheng.ErrNotFound
 }
 
-// money records the effects and refuses when told to.
+// money records the effects, once per effect id as budgetlink applies them,
+// and refuses or fails when told to.
 type money struct {
 	mu        sync.Mutex
+	applied   map[string]bool
 	completed []int64
 	cancelled []string
-	refuse    error
+	// refuse refuses completions in the pre-check; refuseApply refuses an
+	// effect when it is applied; fail fails applying it as a store would.
+	refuse, refuseApply, fail error
 }
 
-func (m *money) OnComplete(_ context.Context, _ auth.Principal, c *cases.Case, fen int64) error {
+func (m *money) CanComplete(_ context.Context, _ *cases.Case, _ int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.refuse != nil {
-		return m.refuse
-	}
-	m.completed = append(m.completed, fen)
-	return nil
+	return m.refuse
 }
 
-func (m *money) OnCancel(_ context.Context, _ auth.Principal, c *cases.Case) error {
+func (m *money) ApplyEffect(_ context.Context, _ auth.Principal, c *cases.Case, e cases.MoneyEffect) (*cases.BudgetLink, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.refuse != nil {
-		return m.refuse
+	if m.fail != nil {
+		return nil, "", m.fail
 	}
-	m.cancelled = append(m.cancelled, c.ID)
-	return nil
+	if m.refuseApply != nil {
+		return nil, "", m.refuseApply
+	}
+	if m.applied == nil {
+		m.applied = map[string]bool{}
+	}
+	if m.applied[e.ID] {
+		return nil, "", nil
+	}
+	m.applied[e.ID] = true
+	switch e.Kind {
+	case cases.EffectSpend:
+		m.completed = append(m.completed, e.ActualCostFen)
+		return nil, "", nil
+	case cases.EffectRelease:
+		m.cancelled = append(m.cancelled, c.ID)
+		return nil, "", nil
+	}
+	return nil, "", nil
 }
 
 type env struct {
@@ -120,6 +137,8 @@ func newEnv(t *testing.T, tweak ...func(*cases.Config)) env {
 			cadre.UserID:     {ID: cadre.UserID, Name: cadre.Name, Role: auth.RoleCadre, SubDistrict: subA, Community: commA},
 			cadreNext.UserID: {ID: cadreNext.UserID, Name: cadreNext.Name, Role: auth.RoleCadre, SubDistrict: subA, Community: commA2},
 			staff.UserID:     {ID: staff.UserID, Name: staff.Name, Role: auth.RoleSubdistrict, SubDistrict: subA},
+			resident.UserID:  {ID: resident.UserID, Name: resident.Name, Role: auth.RoleResident},
+			"res-disabled":   {ID: "res-disabled", Name: "停用", Role: auth.RoleResident, Disabled: true},
 		},
 		Logger: storetest.Logger(),
 	}

@@ -12,7 +12,8 @@ import (
 type Action string
 
 // Actions. The workflow ones are in the transition table; the rest are
-// recorded only (submit, cosign, photo, catalog, budget, merged_in, reopen).
+// recorded only (submit, cosign, photo, catalog, budget, merged_in, reopen,
+// undo).
 const (
 	ActSubmit   Action = "submit"
 	ActAccept   Action = "accept"
@@ -31,6 +32,9 @@ const (
 	ActBudget   Action = "budget"
 	ActMergedIn Action = "merged_in"
 	ActReopen   Action = "reopen"
+	// ActUndo records a transition undone because the ledger refused its
+	// money effect (effects.go).
+	ActUndo Action = "undo"
 )
 
 // Label is the action's name in the UI and in messages.
@@ -68,6 +72,8 @@ func (a Action) Label() string {
 		return "并入重复诉求"
 	case ActReopen:
 		return "重新办理"
+	case ActUndo:
+		return "撤销"
 	}
 	return string(a)
 }

@@ -155,6 +155,12 @@ func TestTransitionEffects(t *testing.T) {
 		if got.Status != cases.StatusInProgress || got.Reopened != 1 || last.Action != cases.ActReopen {
 			t.Errorf("status %s reopened %d last %s, want in_progress, 1, reopen", got.Status, got.Reopened, last.Action)
 		}
+		if got.CompletedAt != nil {
+			t.Errorf("completed_at = %v after the reopen, want none", got.CompletedAt)
+		}
+		if stored, _ := e.svc.FindByID(ctx, got.ID); stored.CompletedAt != nil {
+			t.Errorf("stored completed_at = %v after the reopen, want none", stored.CompletedAt)
+		}
 		if got, err = e.svc.Complete(ctx, cadre, got.ID, got.Version, 52000, "换了线路"); err != nil {
 			t.Fatal(err)
 		}
@@ -164,6 +170,21 @@ func TestTransitionEffects(t *testing.T) {
 		if got.Status != cases.StatusClosed || got.ActualCostFen != 52000 {
 			t.Errorf("status %s cost %d, want closed with 52000", got.Status, got.ActualCostFen)
 		}
+		t.Run("every verdict is kept, the latest in verdict", func(t *testing.T) {
+			if len(got.Verdicts) != 2 {
+				t.Fatalf("verdicts = %+v, want 2", got.Verdicts)
+			}
+			first, second := got.Verdicts[0], got.Verdicts[1]
+			if first.Verdict != cases.VerdictDissatisfied || first.Comment != "灯还是不亮" || first.At.IsZero() {
+				t.Errorf("first verdict = %+v, want dissatisfied with the comment", first)
+			}
+			if second.Verdict != cases.VerdictSatisfied || got.Verdict != cases.VerdictSatisfied {
+				t.Errorf("second verdict = %+v, latest %q; want satisfied", second, got.Verdict)
+			}
+			if got.CompletedAt == nil {
+				t.Errorf("completed_at missing after the second completion")
+			}
+		})
 	})
 	t.Run("cancel calls the money effects", func(t *testing.T) {
 		c := e.to(t, cases.StatusInProgress)
@@ -178,20 +199,43 @@ func TestTransitionEffects(t *testing.T) {
 			t.Errorf("OnCancel calls = %v, want the case", e.money.cancelled)
 		}
 	})
-	t.Run("a refused money effect leaves the case unchanged", func(t *testing.T) {
+	t.Run("a completion refused by the pre-check leaves the case unchanged", func(t *testing.T) {
 		c := e.to(t, cases.StatusInProgress)
 		e.withAfterPhoto(t, c)
 		e.money.refuse = minsheng.Errorf(minsheng.ECONFLICT, "超出预算")
 		defer func() { e.money.refuse = nil }()
-		for name, do := range map[string]func() error{
-			"complete": func() error { _, err := e.svc.Complete(ctx, cadre, c.ID, c.Version, 99999999, ""); return err },
-			"cancel":   func() error { _, err := e.svc.Cancel(ctx, staff, c.ID, c.Version, "撤回"); return err },
-		} {
+		_, err := e.svc.Complete(ctx, cadre, c.ID, c.Version, 99999999, "")
+		wantCode(t, err, minsheng.ECONFLICT)
+		got, _ := e.svc.FindByID(ctx, c.ID)
+		if got.Status != cases.StatusInProgress || got.Version != c.Version {
+			t.Errorf("after refusal: %s v%d, want in_progress v%d", got.Status, got.Version, c.Version)
+		}
+	})
+	t.Run("an effect refused when applied undoes its transition", func(t *testing.T) {
+		for _, name := range []string{"complete", "cancel"} {
 			t.Run(name, func(t *testing.T) {
-				wantCode(t, do(), minsheng.ECONFLICT)
+				c := e.to(t, cases.StatusInProgress)
+				e.withAfterPhoto(t, c)
+				c, _ = e.svc.FindByID(ctx, c.ID)
+				e.money.refuseApply = minsheng.Errorf(minsheng.ECONFLICT, "可用额度不足")
+				defer func() { e.money.refuseApply = nil }()
+				var err error
+				if name == "complete" {
+					_, err = e.svc.Complete(ctx, cadre, c.ID, c.Version, 1000, "")
+				} else {
+					_, err = e.svc.Cancel(ctx, staff, c.ID, c.Version, "撤回")
+				}
+				wantCode(t, err, minsheng.ECONFLICT)
 				got, _ := e.svc.FindByID(ctx, c.ID)
-				if got.Status != cases.StatusInProgress || got.Version != c.Version {
-					t.Errorf("after refusal: %s v%d, want in_progress v%d", got.Status, got.Version, c.Version)
+				last := got.Timeline[len(got.Timeline)-1]
+				if got.Status != cases.StatusInProgress || got.CompletedAt != nil || got.ClosedAt != nil {
+					t.Errorf("after refusal: %s completed %v closed %v, want in_progress without either", got.Status, got.CompletedAt, got.ClosedAt)
+				}
+				if last.Action != cases.ActUndo || !strings.Contains(last.Note, "可用额度不足") {
+					t.Errorf("last event = %+v, want the undo with the reason", last)
+				}
+				if got.MoneyEffect == nil || got.MoneyEffect.State != cases.EffectFailed {
+					t.Errorf("effect = %+v, want failed", got.MoneyEffect)
 				}
 			})
 		}

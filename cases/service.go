@@ -2,10 +2,12 @@ package cases
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,9 +56,9 @@ type Config struct {
 	// PhotoLimits bound uploads; PhotoURLTTL is how long a photo link lives.
 	PhotoLimits media.Limits
 	PhotoURLTTL time.Duration
-	// TokenSecret derives an anonymous filer's tracking token from the
-	// idempotency key, so a retried filing returns the same token. Set it
-	// in production (a random one is made per process otherwise).
+	// TokenSecret is no longer used: tracking tokens are random, and a
+	// retried anonymous filing reads its token back sealed under its own
+	// Idempotency-Key (sealToken). Kept so existing wiring compiles.
 	TokenSecret []byte
 	// Users checks assignees; nil skips the check (tests, tools).
 	Users UserLookup
@@ -67,28 +69,39 @@ type Config struct {
 }
 
 // MoneyEffects is what completing or cancelling a case does to the budget;
-// budgetlink implements it. Both methods must be idempotent: the service
-// calls them before persisting the transition, so a refusal (ECONFLICT for
-// an overrun, say) leaves the case unchanged, and a transition that then
-// fails on a stale version is retried by the user.
+// budgetlink implements it. The service decides a transition first (its
+// versioned write records a pending MoneyEffect) and applies the effect
+// after, so only the request that won moves money (effects.go).
 type MoneyEffects interface {
-	OnComplete(ctx context.Context, p auth.Principal, c *Case, actualFen int64) error // may refuse an overrun (ECONFLICT)
-	OnCancel(ctx context.Context, p auth.Principal, c *Case) error
+	// CanComplete refuses, moving nothing, a completion at actualFen that
+	// the case's line cannot cover (ECONFLICT naming the shortfall), so
+	// an overrun is answered before anything is decided.
+	CanComplete(ctx context.Context, c *Case, actualFen int64) error
+	// ApplyEffect carries out e for c, idempotently keyed by e.ID: applying
+	// it again moves no money. It returns the case's new copy of its link
+	// (nil when the case is not linked) and the timeline note ("" for
+	// none). ECONFLICT or EINVALID refuse the effect for good; the
+	// transition is then undone. Any other error leaves it pending.
+	ApplyEffect(ctx context.Context, p auth.Principal, c *Case, e MoneyEffect) (*BudgetLink, string, error)
 }
 
 type noMoney struct{}
 
-func (noMoney) OnComplete(context.Context, auth.Principal, *Case, int64) error { return nil }
-func (noMoney) OnCancel(context.Context, auth.Principal, *Case) error          { return nil }
+func (noMoney) CanComplete(context.Context, *Case, int64) error { return nil }
+func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) (*BudgetLink, string, error) {
+	return nil, "", nil
+}
 
 // Service is the casework domain's API.
 type Service struct {
-	cfg    Config
-	cases  *store.Collection
-	st     *store.Store
-	dir    *org.Directory
-	photos media.Storage
-	money  MoneyEffects
+	cfg   Config
+	cases *store.Collection
+	// cosigns holds one claim per resident and case (Cosign).
+	cosigns *store.Collection
+	st      *store.Store
+	dir     *org.Directory
+	photos  media.Storage
+	money   MoneyEffects
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
@@ -118,10 +131,6 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	if cfg.PhotoURLTTL <= 0 {
 		cfg.PhotoURLTTL = DefaultPhotoURLTTL
 	}
-	if len(cfg.TokenSecret) == 0 {
-		cfg.TokenSecret = make([]byte, 32)
-		_, _ = rand.Read(cfg.TokenSecret)
-	}
 	if cfg.Zone == nil {
 		// China has kept UTC+8 without daylight saving since 1991, so a
 		// fixed zone avoids depending on the host's tz database.
@@ -134,13 +143,14 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 		cfg.Logger = slog.Default()
 	}
 	return &Service{
-		cfg:    cfg,
-		cases:  st.Collection(casesCollection),
-		st:     st,
-		dir:    dir,
-		photos: photos,
-		money:  noMoney{},
-		gate:   media.NewGate(2),
+		cfg:     cfg,
+		cases:   st.Collection(casesCollection),
+		cosigns: st.Collection(cosignsCollection),
+		st:      st,
+		dir:     dir,
+		photos:  photos,
+		money:   noMoney{},
+		gate:    media.NewGate(2),
 	}
 }
 
@@ -251,17 +261,44 @@ func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, e
 	return v, nil
 }
 
-// trackingToken is the anonymous filer's secret. With an idempotency key it
-// is derived from it, so a retried filing gets the same token back.
-func (s *Service) trackingToken(idemKey string) string {
-	if idemKey == "" {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		return hex.EncodeToString(b)
+// trackingToken is a new anonymous filer's secret: 128 random bits, never
+// derived from anything the client sent (issue 8 item 4).
+func trackingToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sealToken encrypts an anonymous filer's token (AES-GCM) under a key
+// derived from their Idempotency-Key and the filing's content, neither of
+// which is stored, so only a retry of the same filing by whoever holds the
+// key can read it back (openToken); the database alone cannot.
+func sealToken(token, idemKey, inputHash string) string {
+	gcm := tokenAEAD(idemKey, inputHash)
+	nonce := make([]byte, gcm.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawStdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(token), nil))
+}
+
+// openToken reverses sealToken; "" when it cannot.
+func openToken(sealed, idemKey, inputHash string) string {
+	b, err := base64.RawStdEncoding.DecodeString(sealed)
+	gcm := tokenAEAD(idemKey, inputHash)
+	if err != nil || len(b) < gcm.NonceSize() {
+		return ""
 	}
-	m := hmac.New(sha256.New, s.cfg.TokenSecret)
-	m.Write([]byte("track|" + idemKey))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], nil)
+	if err != nil {
+		return ""
+	}
+	return string(plain)
+}
+
+func tokenAEAD(idemKey, inputHash string) cipher.AEAD {
+	key := sha256.Sum256([]byte("minsheng track seal|" + idemKey + "|" + inputHash))
+	block, _ := aes.NewCipher(key[:]) // a 32-byte key never fails
+	gcm, _ := cipher.NewGCM(block)
+	return gcm
 }
 
 func hashToken(token string) string {

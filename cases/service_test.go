@@ -2,14 +2,17 @@ package cases_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"minsheng"
 	"minsheng/cases"
+	"minsheng/cases/casestest"
 	"minsheng/internal/auth"
 )
 
@@ -32,11 +35,11 @@ func TestGetAndRedact(t *testing.T) {
 		{"subdistrict staff of the sub-district", "staff", "", phone},
 		{"admin", "admin", "", phone},
 		{"finance sees it masked", "finance", "", masked},
-		{"co-signer sees it masked", "neighbour", "", masked},
+		{"co-signer sees the public view, no contact", "neighbour", "", ""},
 		{"cadre of another community", "cadreNext", minsheng.EFORBIDDEN, masked},
 		{"cadre of another sub-district", "cadreFar", minsheng.EFORBIDDEN, masked},
 		{"subdistrict staff elsewhere", "staffFar", minsheng.EFORBIDDEN, masked},
-		{"unrelated resident", "stranger", minsheng.EFORBIDDEN, masked},
+		{"unrelated resident", "stranger", minsheng.EFORBIDDEN, ""},
 		{"anonymous", "anonymous", minsheng.EUNAUTHORIZED, masked},
 	}
 	for _, tt := range tests {
@@ -60,13 +63,128 @@ func TestGetAndRedact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.FilerID != "" || got.Cosigners != nil || got.CosignCount != 1 || got.ContactName != "张*" {
-			t.Errorf("filer %q cosigners %v count %d name %q", got.FilerID, got.Cosigners, got.CosignCount, got.ContactName)
+		if got.FilerID != "" || got.Cosigners != nil || got.CosignCount != 1 || got.ContactName != "" || !got.IsPublicView() {
+			t.Errorf("filer %q cosigners %v count %d name %q public %v", got.FilerID, got.Cosigners, got.CosignCount, got.ContactName, got.IsPublicView())
 		}
 	})
 	t.Run("unknown id", func(t *testing.T) {
 		_, err := e.svc.Get(ctx, staff, "nope")
 		wantCode(t, err, minsheng.ENOTFOUND)
+	})
+}
+
+// TestPublicView is issue 8 item 5: a co-signer, and anyone shown a
+// similar case, gets the public view only. The case carries everything a
+// leak could expose — exact address, GPS from a photo's EXIF, contact,
+// assigned staff, a timeline with staff names — and none of it appears in
+// any answer a co-signer gets.
+func TestPublicView(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, resident, input())
+	if _, err := e.svc.AddPhoto(ctx, resident, c.ID, cases.TagBefore, bytesReader(casestest.JPEGWithGPS(t, 32, 32))); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = e.svc.FindByID(ctx, c.ID)
+	var err error
+	if c, err = e.svc.Accept(ctx, staff, c.ID, c.Version, "已受理"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = e.svc.Assign(ctx, staff, c.ID, c.Version, cadre.UserID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if full, _ := e.svc.FindByID(ctx, c.ID); full.Location.Lat == nil || full.AssignedName == "" {
+		t.Fatalf("set-up: lat %v assigned %q, want both", full.Location.Lat, full.AssignedName)
+	}
+
+	absent := []string{"description", "location", "address", "lat", "lng", "contact_name", "contact_phone",
+		"filer_id", "filed_by", "cosigners", "timeline", "assigned_to", "assigned_name", "assessment", "budget",
+		"uploaded_by", "key", "thumb_key", "version"}
+	// check encodes v as a client would get it and looks for the keys
+	// anywhere in it, and for the values that must not leak.
+	check := func(t *testing.T, v any) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		_ = json.Unmarshal(b, &doc)
+		keys := map[string]bool{}
+		var walk func(any)
+		walk = func(x any) {
+			switch x := x.(type) {
+			case map[string]any:
+				for k, v := range x {
+					keys[k] = true
+					walk(v)
+				}
+			case []any:
+				for _, v := range x {
+					walk(v)
+				}
+			}
+		}
+		walk(doc)
+		for _, k := range absent {
+			if keys[k] {
+				t.Errorf("public view has %q: %s", k, b)
+			}
+		}
+		for _, leak := range []string{"六部口3号楼", phone, "138****", "张三", cadre.Name, staff.Name, resident.UserID} {
+			if strings.Contains(string(b), leak) {
+				t.Errorf("public view leaks %q: %s", leak, b)
+			}
+		}
+		for _, k := range []string{"id", "number", "title", "area", "community", "status", "filed_at", "photos", "public_view"} {
+			if !keys[k] {
+				t.Errorf("public view lacks %q: %s", k, b)
+			}
+		}
+	}
+	t.Run("similar", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, neighbour, commA, cases.AreaUrban, "楼道灯不亮")
+		if err != nil || len(got) != 1 || got[0].ID != c.ID {
+			t.Fatalf("similar = %+v, %v", got, err)
+		}
+		if len(got[0].Photos) != 1 || got[0].Photos[0].ThumbURL == "" {
+			t.Errorf("photos = %+v, want the photo with a link", got[0].Photos)
+		}
+		check(t, got)
+	})
+	t.Run("cosign answer", func(t *testing.T) {
+		got, err := e.svc.Cosign(ctx, neighbour, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got)
+	})
+	t.Run("co-signer reads the case", func(t *testing.T) {
+		got, err := e.svc.Get(ctx, neighbour, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Location.Address != "" || got.Location.Lat != nil || got.AssignedName != "" || len(got.Timeline) != 0 {
+			t.Errorf("Go value keeps address %q lat %v assigned %q timeline %d", got.Location.Address, got.Location.Lat, got.AssignedName, len(got.Timeline))
+		}
+		check(t, got)
+	})
+	t.Run("co-signer's list", func(t *testing.T) {
+		items, _, err := e.svc.Find(ctx, neighbour, cases.Filter{})
+		if err != nil || len(items) != 1 {
+			t.Fatalf("list = %d items, %v", len(items), err)
+		}
+		check(t, items)
+	})
+	t.Run("the filer still sees everything", func(t *testing.T) {
+		got, err := e.svc.Get(ctx, resident, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(got)
+		if got.IsPublicView() || !strings.Contains(string(b), `"address"`) || !strings.Contains(string(b), phone) {
+			t.Errorf("filer's view = %s", b)
+		}
 	})
 }
 
@@ -78,8 +196,9 @@ func TestCosign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.CosignCount != 1 || got.Version != c.Version {
-		t.Errorf("count %d version %d, want 1 and unchanged %d", got.CosignCount, got.Version, c.Version)
+	stored, _ := e.svc.FindByID(ctx, c.ID)
+	if got.CosignCount != 1 || !got.IsPublicView() || stored.Version != c.Version {
+		t.Errorf("count %d public %v version %d, want 1, the public view and unchanged %d", got.CosignCount, got.IsPublicView(), stored.Version, c.Version)
 	}
 	closed := e.to(t, cases.StatusClosed)
 	tests := []struct {
@@ -101,9 +220,53 @@ func TestCosign(t *testing.T) {
 			wantCode(t, err, tt.code)
 		})
 	}
-	stored, _ := e.svc.FindByID(ctx, c.ID)
+	stored, _ = e.svc.FindByID(ctx, c.ID)
 	if got := stored.CosignCount; got != 1 {
 		t.Errorf("co-signers after refusals = %d, want 1", got)
+	}
+}
+
+// TestSimultaneousCosigns: 8 copies of one resident's +1 at once, on a case
+// that already holds other co-signers, over 5 rounds: one succeeds, the
+// rest are ECONFLICT, and the case holds one voice and one event for it.
+func TestSimultaneousCosigns(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, resident, input())
+	for round := 0; round < 5; round++ {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			p := auth.Principal{UserID: fmt.Sprintf("res-cosign-%d", round), Role: auth.RoleResident}
+			errs := make([]error, 8)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = e.svc.Cosign(ctx, p, c.ID) })
+			}
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !isCode(err, minsheng.ECONFLICT):
+					t.Errorf("cosign %d: %v", i, err)
+				}
+			}
+			got, _ := e.svc.FindByID(ctx, c.ID)
+			voices, events := 0, 0
+			for _, u := range got.Cosigners {
+				if u == p.UserID {
+					voices++
+				}
+			}
+			for _, ev := range got.Timeline {
+				if ev.Action == cases.ActCosign && ev.Actor == p.UserID {
+					events++
+				}
+			}
+			if ok != 1 || voices != 1 || events != 1 || len(got.Cosigners) != round+1 {
+				t.Errorf("%d succeeded, %d voices, %d events, %d co-signers; want 1, 1, 1, %d", ok, voices, events, len(got.Cosigners), round+1)
+			}
+		})
 	}
 }
 
@@ -160,7 +323,49 @@ func TestMerge(t *testing.T) {
 		}
 		_, err := e.svc.Merge(ctx, staff, dup.ID, got.Version, kept.ID, "")
 		wantCode(t, err, minsheng.ECONFLICT)
+		t.Run("across sub-districts, even by admin", func(t *testing.T) {
+			_, err := e.svc.Merge(ctx, admin, other.ID, other.Version, farCase.ID, "")
+			if minsheng.ErrorCode(err) != minsheng.EINVALID || minsheng.ErrorFields(err)["into"] == "" {
+				t.Errorf("err = %v, want EINVALID on into", err)
+			}
+			if c, _ := e.svc.FindByID(ctx, farCase.ID); len(c.Cosigners) != 0 || len(c.MergedFrom) != 0 {
+				t.Errorf("far case = %v co-signers, merged from %v; want untouched", c.Cosigners, c.MergedFrom)
+			}
+		})
 	})
+}
+
+// TestMergeKeepsThePhotoCap: a duplicate's photos join the kept case only
+// up to MaxPhotos; the rest stay with the duplicate and the timeline says so.
+func TestMergeKeepsThePhotoCap(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.submit(t, resident, input())
+	dup := e.submit(t, neighbour, input())
+	for i := 0; i < 7; i++ {
+		if _, err := e.svc.AddPhoto(ctx, resident, kept.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := e.svc.AddPhoto(ctx, neighbour, dup.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dup, _ = e.svc.FindByID(ctx, dup.ID)
+	if _, err := e.svc.Merge(ctx, staff, dup.ID, dup.Version, kept.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := e.svc.FindByID(ctx, kept.ID)
+	if len(k.Photos) != cases.MaxPhotos || k.PhotoCount != cases.MaxPhotos {
+		t.Errorf("kept photos = %d (count %d), want %d", len(k.Photos), k.PhotoCount, cases.MaxPhotos)
+	}
+	if last := k.Timeline[len(k.Timeline)-1]; !strings.Contains(last.Note, "2张未并入") {
+		t.Errorf("kept last event = %q, want it to say 2 photos stayed behind", last.Note)
+	}
+	if _, err := e.svc.AddPhoto(ctx, resident, kept.ID, cases.TagBefore, bytesReader(jpeg(t))); minsheng.ErrorCode(err) == "" {
+		t.Errorf("a tenth photo was accepted after the merge")
+	}
 }
 
 // TestMergeCrashBetweenCopyAndClose: a merge stopped after the kept case

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,23 +17,19 @@ import (
 const maxSimilar = 10
 
 // SimilarCase is an open case a resident might co-sign instead of filing
-// their own. It carries nothing personal.
+// their own, in its public view (public.go): nothing personal, no exact
+// location.
 type SimilarCase struct {
-	ID          string    `json:"id"`
-	Number      string    `json:"number"`
-	Title       string    `json:"title"`
-	Status      Status    `json:"status"`
-	StatusLabel string    `json:"status_label"`
-	FiledAt     time.Time `json:"filed_at"`
-	CosignCount int       `json:"cosign_count"`
+	PublicCase
 	// Score is the per-mille similarity of the texts.
 	Score int `json:"score"`
 }
 
 // Similar returns open cases of the same community and area filed in the
 // last Config.SimilarWindow whose title and description resemble text by
-// character bigrams, best first. Residents may ask about any community
-// (they file where they live); staff only within their scope.
+// character bigrams, best first, in their public view. Residents may ask
+// about any community (they file where they live; see public.go); staff
+// only within their scope.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
 func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area, text string) ([]SimilarCase, error) {
 	if !p.Role.Valid() {
@@ -55,6 +50,7 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	case n > maxDescription+maxTitle:
 		f["text"] = "内容过长"
 	}
+	longText(f, "text", text)
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
@@ -73,7 +69,9 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	var found []*Case
 	opts := options.Find().
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "number", Value: 1}, {Key: "title", Value: 1},
-			{Key: "description", Value: 1}, {Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "cosigners", Value: 1}}).
+			{Key: "description", Value: 1}, {Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "cosigners", Value: 1},
+			{Key: "area", Value: 1}, {Key: "location.sub_district", Value: 1}, {Key: "location.community", Value: 1},
+			{Key: "accepted_at", Value: 1}, {Key: "photos", Value: 1}}).
 		SetSort(bson.D{{Key: "filed_at", Value: -1}}).
 		SetLimit(500)
 	if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
@@ -81,6 +79,7 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	}
 	want := bigrams(text)
 	var out []SimilarCase
+	byID := map[string]*Case{}
 	for _, c := range found {
 		// Against the title alone too: a short query and a long
 		// description share few pairs relative to their sizes.
@@ -88,12 +87,19 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 		if score < s.cfg.SimilarThreshold {
 			continue
 		}
-		out = append(out, SimilarCase{ID: c.ID, Number: c.Number, Title: c.Title, Status: c.Status,
-			StatusLabel: c.Status.Label(), FiledAt: c.FiledAt, CosignCount: len(c.Cosigners), Score: score})
+		out = append(out, SimilarCase{PublicCase: PublicCase{ID: c.ID}, Score: score})
+		byID[c.ID] = c
 	}
 	slices.SortStableFunc(out, func(a, b SimilarCase) int { return b.Score - a.Score })
 	if len(out) > maxSimilar {
 		out = out[:maxSimilar]
+	}
+	for i := range out {
+		pub, err := s.publicOf(ctx, byID[out[i].ID])
+		if err != nil {
+			return nil, err
+		}
+		out[i].PublicCase = *pub
 	}
 	return out, nil
 }

@@ -19,7 +19,11 @@ import (
 	"minsheng/internal/store"
 )
 
-const casesCollection = "cases"
+const (
+	casesCollection = "cases"
+	// cosignsCollection holds co-signature claims, found only by _id.
+	cosignsCollection = "case_cosigns"
+)
 
 // Indexes are the indexes the service's queries need, one per query shape
 // (scope × filter × sort); EnsureIndexes creates them at start.
@@ -47,6 +51,8 @@ var Indexes = []store.Index{
 	// Filing-time ranges (Filter.FiledFrom/FiledTo) use filed,
 	// subdistrict_filed and the other *_filed indexes above.
 	{Collection: casesCollection, Name: "budget_line", Keys: keys("budget.line_id", "filed_at")},
+	// Pending money effects (FinishMoneyEffects, run by the checker).
+	{Collection: casesCollection, Name: "money_effect_state", Keys: keys("money_effect.state")},
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
 }
@@ -99,12 +105,32 @@ func (s *Service) byIdempotencyKey(ctx context.Context, key string) (*Case, erro
 // the update bumps it, so of two concurrent writers exactly one wins; the
 // other gets ECONFLICT.
 func (s *Service) apply(ctx context.Context, id string, version int64, set bson.D, ev Event) (*Case, error) {
+	return s.applyChange(ctx, id, version, change{set: set}, ev)
+}
+
+// change is what a versioned update does besides bumping the version and
+// recording its timeline event.
+type change struct {
+	set   bson.D
+	unset []string
+	push  bson.D
+}
+
+func (s *Service) applyChange(ctx context.Context, id string, version int64, ch change, ev Event) (*Case, error) {
+	push := append(bson.D{{Key: "timeline", Value: ev}}, ch.push...)
 	update := bson.D{
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
-		{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}},
+		{Key: "$push", Value: push},
 	}
-	if len(set) > 0 {
-		update = append(update, bson.E{Key: "$set", Value: set})
+	if len(ch.set) > 0 {
+		update = append(update, bson.E{Key: "$set", Value: ch.set})
+	}
+	if len(ch.unset) > 0 {
+		unset := bson.D{}
+		for _, k := range ch.unset {
+			unset = append(unset, bson.E{Key: k, Value: ""})
+		}
+		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	var out Case
 	err := s.cases.FindOneAndUpdate(ctx,
@@ -189,6 +215,9 @@ func (f *Filter) check() error {
 	}
 	if utf8Len(f.Text) > maxTitle {
 		fields["text"] = fmt.Sprintf("不能超过%d字", maxTitle)
+	}
+	if f.Text != "" {
+		lineText(fields, "text", f.Text)
 	}
 	if !f.FiledFrom.IsZero() && !f.FiledTo.IsZero() && !f.FiledTo.After(f.FiledFrom) {
 		fields["filed_to"] = "须晚于起始时间"

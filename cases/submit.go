@@ -2,11 +2,15 @@ package cases
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -73,6 +77,10 @@ func (s *Service) validate(in *NewCase) error {
 	textField(f, "title", in.Title, minTitle, maxTitle)
 	textField(f, "description", in.Description, 1, maxDescription)
 	textField(f, "address", in.Address, 1, maxAddress)
+	lineText(f, "title", in.Title)
+	lineText(f, "address", in.Address)
+	lineText(f, "contact_name", in.ContactName)
+	longText(f, "description", in.Description)
 	switch {
 	case in.Community == "":
 		f["community"] = "必填"
@@ -135,6 +143,65 @@ func textField(f map[string]string, name, v string, minLen, maxLen int) {
 	}
 }
 
+// textProblem says what is wrong with free text, "" when nothing is: bytes
+// that are not UTF-8, controls (multiline text may hold \t, \n and \r),
+// bidi embeddings, overrides and isolates, which can make a title display
+// as something else, and text made only of spaces and invisible
+// characters (zero-width space, BOM …). The HTTP decoder refuses most of
+// these already; the domain refuses them for every other way in.
+func textProblem(v string, multiline bool) string {
+	if !utf8.ValidString(v) {
+		return "包含无效字符"
+	}
+	visible := false
+	for _, r := range v {
+		switch {
+		case r == utf8.RuneError:
+			return "包含无效字符"
+		case multiline && (r == '\t' || r == '\n' || r == '\r'):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			if !multiline && (r == '\t' || r == '\n' || r == '\r') {
+				return "不能包含换行或制表符"
+			}
+			return "包含控制字符"
+		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			return "包含文字方向控制字符"
+		case invisible(r) || unicode.IsSpace(r):
+		default:
+			visible = true
+		}
+	}
+	if v != "" && !visible {
+		return "不能只包含空白或不可见字符"
+	}
+	return ""
+}
+
+// invisible reports whether r shows nothing: zero-width and format
+// characters, fillers.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x200b && r <= 0x200f, r >= 0x2060 && r <= 0x2064, r == 0xfeff, r == 0x00ad,
+		r == 0x180e, r == 0x034f, r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r)
+}
+
+// lineText and longText record textProblem for a one-line field and for a
+// multi-line one, unless the field already has an error.
+func lineText(f map[string]string, name, v string) { textRule(f, name, v, false) }
+func longText(f map[string]string, name, v string) { textRule(f, name, v, true) }
+
+func textRule(f map[string]string, name, v string, multiline bool) {
+	if _, ok := f[name]; ok {
+		return
+	}
+	if msg := textProblem(v, multiline); msg != "" {
+		f[name] = msg
+	}
+}
+
 func finiteIn(x, lo, hi float64) bool {
 	return !math.IsNaN(x) && !math.IsInf(x, 0) && x >= lo && x <= hi
 }
@@ -162,18 +229,26 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 		if err := p.RequireAccess(in.SubDistrict, in.Community); err != nil {
 			return nil, "", err
 		}
+		if err := s.checkResident(ctx, in.ResidentID); err != nil {
+			return nil, "", err
+		}
 	}
 
 	// The key is stored per filer, so one resident's key cannot fetch
-	// another's case.
-	idem := ""
+	// another's case. Anonymous filers have no account to scope it by:
+	// their key is bound to the filing's content, so another client reusing
+	// it (with other content) files a case of its own and never sees this
+	// one.
+	idem, inputHash := "", ""
 	if in.IdempotencyKey != "" {
 		idem = p.UserID + ":" + in.IdempotencyKey
 		if anonymous {
-			idem = "anon:" + in.IdempotencyKey
+			inputHash = hashInput(in)
+			sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
+			idem = "anon:" + hex.EncodeToString(sum[:])
 		}
 		if prev, err := s.byIdempotencyKey(ctx, idem); err == nil {
-			return s.replay(ctx, p, prev, in.IdempotencyKey)
+			return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
 		} else if !errors.Is(err, minsheng.ErrNotFound) {
 			return nil, "", err
 		}
@@ -210,8 +285,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 		c.FilerID = in.ResidentID
 	}
 	if anonymous {
-		token = s.trackingToken(in.IdempotencyKey)
+		token = trackingToken()
 		c.TokenHash = hashToken(token)
+		if idem != "" {
+			c.TokenSealed = sealToken(token, in.IdempotencyKey, inputHash)
+		}
 	}
 	note := ""
 	if p.IsStaff() {
@@ -231,7 +309,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 			// number drawn here is skipped, which numbering tolerates.
 			prev, ferr := s.byIdempotencyKey(ctx, idem)
 			if ferr == nil {
-				return s.replay(ctx, p, prev, in.IdempotencyKey)
+				return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
 			}
 		}
 		return nil, "", fmt.Errorf("cases: unable to file case: %w", err)
@@ -240,12 +318,40 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	return v, token, err
 }
 
-// replay answers a repeated submission with the case it made.
-func (s *Service) replay(ctx context.Context, p auth.Principal, c *Case, key string) (*Case, string, error) {
+// checkResident refuses a resident_id a cadre files for that is not an
+// active resident's account: the case would belong to (and be readable by)
+// whoever holds that id. Empty is fine: the resident has no account.
+func (s *Service) checkResident(ctx context.Context, id string) error {
+	if id == "" || s.cfg.Users == nil {
+		return nil
+	}
+	u, err := s.cfg.Users.FindUserByID(ctx, id)
+	switch {
+	case errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
+		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "居民账号不存在"})
+	case err != nil:
+		return fmt.Errorf("cases: unable to look up resident: %w", err)
+	case u.Role != auth.RoleResident || u.Disabled:
+		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "须为有效的居民账号"})
+	}
+	return nil
+}
+
+// replay answers a repeated submission with the case it made; an
+// anonymous filer's token is read back from its sealed copy.
+func (s *Service) replay(ctx context.Context, p auth.Principal, c *Case, key, inputHash string) (*Case, string, error) {
 	token := ""
-	if c.Anonymous {
-		token = s.trackingToken(key)
+	if c.Anonymous && c.TokenSealed != "" {
+		token = openToken(c.TokenSealed, key, inputHash)
 	}
 	v, err := s.view(ctx, p, c)
 	return v, token, err
+}
+
+// hashInput is a digest of a validated filing's content, without its key.
+func hashInput(in NewCase) string {
+	in.IdempotencyKey = ""
+	b, _ := json.Marshal(in)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

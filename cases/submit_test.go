@@ -84,6 +84,20 @@ func TestSubmitInvalid(t *testing.T) {
 		{"households negative", func(in *cases.NewCase) { in.Households = -1 }, "households"},
 		{"households absurd", func(in *cases.NewCase) { in.Households = 100001 }, "households"},
 		{"idempotency key malformed", func(in *cases.NewCase) { in.IdempotencyKey = "a b" }, "idempotency_key"},
+		// Issue 8 item 10: text that is not what it shows.
+		{"title not UTF-8", func(in *cases.NewCase) { in.Title = "楼道\xff\xfe灯" }, "title"},
+		{"title with NUL", func(in *cases.NewCase) { in.Title = "楼道\x00灯坏了" }, "title"},
+		{"title with an ANSI escape", func(in *cases.NewCase) { in.Title = "\x1b[31m楼道灯坏了" }, "title"},
+		{"title with a C1 control", func(in *cases.NewCase) { in.Title = "楼道\u0085灯坏了" }, "title"},
+		{"title with a bidi override", func(in *cases.NewCase) { in.Title = "楼道灯\u202e坏了" }, "title"},
+		{"title with a bidi isolate", func(in *cases.NewCase) { in.Title = "楼道灯\u2067坏了" }, "title"},
+		{"title on two lines", func(in *cases.NewCase) { in.Title = "楼道灯\n坏了" }, "title"},
+		{"title only zero-width", func(in *cases.NewCase) { in.Title = "\u200b\u200b\u200d\ufeff" }, "title"},
+		{"title only replacement characters", func(in *cases.NewCase) { in.Title = "\ufffd\ufffd" }, "title"},
+		{"description with a bell", func(in *cases.NewCase) { in.Description = "灯坏了\a" }, "description"},
+		{"description only zero-width", func(in *cases.NewCase) { in.Description = "\u200b" }, "description"},
+		{"address with a tab", func(in *cases.NewCase) { in.Address = "六部口\t3号楼" }, "address"},
+		{"contact name with a bidi override", func(in *cases.NewCase) { in.ContactName = "\u202e三张" }, "contact_name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +110,18 @@ func TestSubmitInvalid(t *testing.T) {
 				t.Errorf("fields = %v, want a message for %q", fields, tt.field)
 			}
 		})
+	}
+}
+
+// TestSubmitKeepsMultilineText: a description may hold line breaks and
+// tabs; nothing else changes.
+func TestSubmitKeepsMultilineText(t *testing.T) {
+	e := newEnv(t)
+	in := input()
+	in.Description = "第一行\n\t第二行\r\n第三行"
+	c := e.submit(t, resident, in)
+	if c.Description != in.Description {
+		t.Errorf("description = %q, want %q", c.Description, in.Description)
 	}
 }
 
@@ -133,6 +159,18 @@ func TestSubmitWho(t *testing.T) {
 		}
 		if _, err := e.svc.Get(ctx, resident, c.ID); err != nil {
 			t.Errorf("resident cannot read the case filed for them: %v", err)
+		}
+	})
+	t.Run("cadre files for an id that is no active resident", func(t *testing.T) {
+		for name, id := range map[string]string{"unknown": "res-nobody", "staff account": staff.UserID, "disabled": "res-disabled"} {
+			t.Run(name, func(t *testing.T) {
+				in := input()
+				in.ResidentID = id
+				_, _, err := e.svc.Submit(ctx, cadre, in)
+				if minsheng.ErrorCode(err) != minsheng.EINVALID || minsheng.ErrorFields(err)["resident_id"] == "" {
+					t.Errorf("err = %v %v, want EINVALID on resident_id", err, minsheng.ErrorFields(err))
+				}
+			})
 		}
 	})
 }
@@ -175,6 +213,30 @@ func TestSubmitAnonymous(t *testing.T) {
 			t.Errorf("retry gave %s/%q, want %s/%q", again.ID, token2, c.ID, token)
 		}
 	})
+	t.Run("another client reusing the key never gets this case", func(t *testing.T) {
+		other := input()
+		other.IdempotencyKey = in.IdempotencyKey
+		other.Title = "另一位居民的诉求"
+		other.ContactPhone = "13900001111"
+		got, token3, err := e.svc.Submit(ctx, anonymous, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID == c.ID || token3 == token || token3 == "" {
+			t.Errorf("reused key gave case %s token %q; want a new case with its own token", got.ID, token3)
+		}
+		if _, err := e.svc.TrackByToken(ctx, c.Number, token3); minsheng.ErrorCode(err) != minsheng.ENOTFOUND {
+			t.Errorf("the other client's token tracks the first case: %v", err)
+		}
+	})
+	t.Run("the stored case holds neither the token nor the key", func(t *testing.T) {
+		stored, _ := e.svc.FindByID(ctx, c.ID)
+		for name, v := range map[string]string{"idempotency_key": stored.IdempotencyKey, "token_sealed": stored.TokenSealed, "token_hash": stored.TokenHash} {
+			if strings.Contains(v, token) || strings.Contains(v, in.IdempotencyKey) {
+				t.Errorf("%s = %q holds the token or the key", name, v)
+			}
+		}
+	})
 	refusals := []struct{ name, number, token string }{
 		{"wrong token", c.Number, strings.Repeat("0", len(token))},
 		{"wrong number", "XC2026-999999", token},
@@ -191,6 +253,28 @@ func TestSubmitAnonymous(t *testing.T) {
 		_, err := e.svc.TrackByToken(ctx, own.Number, token)
 		wantCode(t, err, minsheng.ENOTFOUND)
 	})
+}
+
+// TestTrackingTokensAreRandom: the same key and filing on two servers
+// sharing one configured secret give different tokens, so a token cannot
+// be computed from the Idempotency-Key.
+func TestTrackingTokensAreRandom(t *testing.T) {
+	ctx := context.Background()
+	secret := func(c *cases.Config) { c.TokenSecret = []byte(strings.Repeat("s", 32)) }
+	in := input()
+	in.IdempotencyKey = "anon-same-key-01"
+	tokens := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		e := newEnv(t, secret)
+		_, token, err := e.svc.Submit(ctx, anonymous, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(token) < 32 || tokens[token] {
+			t.Errorf("token %q: short or seen before (%v)", token, tokens)
+		}
+		tokens[token] = true
+	}
 }
 
 func TestSubmitIdempotent(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,8 @@ func utf8Len(s string) int { return utf8.RuneCountInString(s) }
 // step loads the case and runs the checks every transition shares, in the
 // order a user can act on: scope and role (EFORBIDDEN), the version they
 // read (ECONFLICT, stale), the state (ECONFLICT, naming what is allowed).
+// A money effect the previous transition left pending (a crash, a store
+// error) is finished first, so no step builds on undecided money.
 func (s *Service) step(ctx context.Context, p auth.Principal, id string, version int64, a Action) (*Case, error) {
 	if !p.Role.Valid() {
 		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
@@ -29,6 +32,14 @@ func (s *Service) step(ctx context.Context, p auth.Principal, id string, version
 	}
 	if err := authorize(p, c, a); err != nil {
 		return nil, err
+	}
+	if c.MoneyEffect != nil && c.MoneyEffect.State == EffectPending {
+		if c, err = s.settle(ctx, c); err != nil {
+			if refused(err) {
+				return nil, errStale()
+			}
+			return nil, err
+		}
 	}
 	if c.Version != version {
 		return nil, errStale()
@@ -48,6 +59,7 @@ func note(fields map[string]string, name, v string, required bool) string {
 	case n > maxNote:
 		fields[name] = fmt.Sprintf("不能超过%d字", maxNote)
 	}
+	longText(fields, name, v)
 	return v
 }
 
@@ -200,8 +212,10 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, id string, versio
 }
 
 // Complete reports the work done (办结) with its actual cost. At least one
-// after-photo is required. The money effects run first: a refusal (an
-// overrun budgetlink will not cover) leaves the case unchanged.
+// after-photo is required. An overrun the case's line cannot cover is
+// refused before anything is decided; then the versioned write decides the
+// completion with its pending money effect, and only the request that won
+// it moves money (effects.go).
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, version int64, actualFen int64, noteText string) (*Case, error) {
 	c, err := s.step(ctx, p, id, version, ActComplete)
 	if err != nil {
@@ -218,15 +232,32 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	if err := s.money.OnComplete(ctx, p, c, actualFen); err != nil {
+	if err := s.money.CanComplete(ctx, c, actualFen); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	return s.finish(ctx, p, c, version, ActComplete, StatusCompleted, bson.D{
+	e := s.newEffect(p, c, EffectSpend, actualFen)
+	return s.decide(ctx, p, c, version, e, change{set: bson.D{
+		{Key: "status", Value: StatusCompleted},
 		{Key: "actual_cost_fen", Value: actualFen},
 		{Key: "completed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
-	}, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText))
+		{Key: "money_effect", Value: e},
+	}}, s.event(p, ActComplete, c.Status, StatusCompleted, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText)))
+}
+
+// decide writes a transition carrying a money effect, then settles the
+// effect; a loser of the version race gets ECONFLICT having changed
+// nothing.
+func (s *Service) decide(ctx context.Context, p auth.Principal, c *Case, version int64, e *MoneyEffect, ch change, ev Event) (*Case, error) {
+	out, err := s.applyChange(ctx, c.ID, version, ch, ev)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = s.settle(ctx, out); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
 }
 
 // RecordVerdict takes the resident's verdict (回访评价): given by the filer,
@@ -248,6 +279,7 @@ func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string
 	}
 	now := s.now()
 	set := bson.D{{Key: "verdict", Value: v}, {Key: "verdict_comment", Value: comment}}
+	record := bson.D{{Key: "verdicts", Value: VerdictRecord{Verdict: v, Comment: comment, At: now}}}
 	text := v.Label()
 	if comment != "" {
 		text += "：" + comment
@@ -259,20 +291,29 @@ func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string
 		}
 		set = append(set,
 			bson.E{Key: "reopened", Value: c.Reopened + 1},
-			bson.E{Key: "due_at", Value: due})
-		out, err := s.apply(ctx, c.ID, version, append(set, bson.E{Key: "status", Value: StatusInProgress}),
+			bson.E{Key: "due_at", Value: due},
+			bson.E{Key: "status", Value: StatusInProgress})
+		// The work is open again: it has no completion time until the
+		// next completion.
+		out, err := s.applyChange(ctx, c.ID, version, change{set: set, unset: []string{"completed_at"}, push: record},
 			s.event(p, ActReopen, c.Status, StatusInProgress, text))
 		if err != nil {
 			return nil, err
 		}
 		return s.view(ctx, p, out)
 	}
-	set = append(set, bson.E{Key: "closed_at", Value: now})
-	return s.finish(ctx, p, c, version, ActVerdict, StatusClosed, set, text)
+	set = append(set, bson.E{Key: "closed_at", Value: now}, bson.E{Key: "status", Value: StatusClosed})
+	out, err := s.applyChange(ctx, c.ID, version, change{set: set, push: record},
+		s.event(p, ActVerdict, c.Status, StatusClosed, text))
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
 }
 
-// Cancel ends an open case with a reason (取消). The money effects run
-// first, so a reservation is released before the case says so.
+// Cancel ends an open case with a reason (取消). The versioned write
+// decides the cancellation with its pending release, then the release is
+// applied (effects.go).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
 	c, err := s.step(ctx, p, id, version, ActCancel)
 	if err != nil {
@@ -283,15 +324,15 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, versi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	if err := s.money.OnCancel(ctx, p, c); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	return s.finish(ctx, p, c, version, ActCancel, StatusCancelled, bson.D{
+	e := s.newEffect(p, c, EffectRelease, 0)
+	return s.decide(ctx, p, c, version, e, change{set: bson.D{
+		{Key: "status", Value: StatusCancelled},
 		{Key: "reason", Value: reason},
 		{Key: "closed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
-	}, reason)
+		{Key: "money_effect", Value: e},
+	}}, s.event(p, ActCancel, c.Status, StatusCancelled, reason))
 }
 
 // Merge closes a duplicate into the case kept (合并重复诉求): the duplicate
@@ -331,6 +372,11 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	if err := p.RequireAccess(kept.Location.SubDistrict, kept.Location.Community); err != nil {
 		return nil, err
 	}
+	if kept.Location.SubDistrict != c.Location.SubDistrict {
+		// The duplicate's filer would read the kept case: never across
+		// sub-districts, not even for admin.
+		return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"into": "只能合并同一街道的案件"})
+	}
 	now := s.now()
 	text := "并入 " + kept.Number
 	if noteText != "" {
@@ -356,35 +402,58 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 	}, text)
 }
 
-// copyInto moves the duplicate's voices and photos to the kept case.
+// copyInto moves the duplicate's voices and photos to the kept case, once:
+// whether it was done is read from merged_from in Go (never a $ne over the
+// array, which the embedded engine gets wrong), and the update is
+// conditional on the version and photo count read, so a concurrent merge
+// or upload makes it read again. Photos beyond MaxPhotos stay with the
+// duplicate, and the kept case's timeline says how many.
 func (s *Service) copyInto(ctx context.Context, p auth.Principal, dup, kept *Case) error {
-	keptID := kept.ID
-	voices := []string{}
-	for _, u := range append(append([]string(nil), dup.Cosigners...), dup.FilerID) {
-		if u != "" && u != kept.FilerID {
-			voices = append(voices, u)
+	for attempt := 0; attempt < maxMergeRetries; attempt++ {
+		if slices.Contains(kept.MergedFrom, dup.ID) {
+			return nil
+		}
+		voices := []string{}
+		for _, u := range append(append([]string(nil), dup.Cosigners...), dup.FilerID) {
+			if u != "" && u != kept.FilerID {
+				voices = append(voices, u)
+			}
+		}
+		photos := dup.Photos[:min(len(dup.Photos), max(MaxPhotos-kept.PhotoCount, 0))]
+		text := "并入重复诉求 " + dup.Number
+		if left := len(dup.Photos) - len(photos); left > 0 {
+			text += fmt.Sprintf("（照片已达%d张上限，%d张未并入）", MaxPhotos, left)
+		}
+		update := bson.D{
+			{Key: "$addToSet", Value: bson.D{
+				{Key: "cosigners", Value: bson.D{{Key: "$each", Value: voices}}},
+				{Key: "merged_from", Value: dup.ID},
+			}},
+			{Key: "$push", Value: bson.D{
+				{Key: "photos", Value: bson.D{{Key: "$each", Value: photos}}},
+				{Key: "timeline", Value: s.event(p, ActMergedIn, "", "", text)},
+			}},
+			{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(photos)}, {Key: "version", Value: int64(1)}}},
+		}
+		matched, err := s.cases.UpdateOne(ctx, bson.D{
+			{Key: "_id", Value: kept.ID}, {Key: "version", Value: kept.Version}, {Key: "photo_count", Value: kept.PhotoCount},
+		}, update)
+		if err != nil {
+			return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, kept.ID, err)
+		}
+		if matched == 1 {
+			return nil
+		}
+		if kept, err = s.load(ctx, kept.ID); err != nil {
+			return err
 		}
 	}
-	update := bson.D{
-		{Key: "$addToSet", Value: bson.D{
-			{Key: "cosigners", Value: bson.D{{Key: "$each", Value: voices}}},
-			{Key: "merged_from", Value: dup.ID},
-		}},
-		{Key: "$push", Value: bson.D{
-			{Key: "photos", Value: bson.D{{Key: "$each", Value: dup.Photos}}},
-			{Key: "timeline", Value: s.event(p, ActMergedIn, "", "", "并入重复诉求 "+dup.Number)},
-		}},
-		{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(dup.Photos)}}},
-	}
-	_, err := s.cases.UpdateOne(ctx, bson.D{
-		{Key: "_id", Value: keptID},
-		{Key: "merged_from", Value: bson.D{{Key: "$ne", Value: dup.ID}}},
-	}, update)
-	if err != nil {
-		return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, keptID, err)
-	}
-	return nil
+	return minsheng.Errorf(minsheng.ECONFLICT, "保留的案件正被同时修改，请稍后重试")
 }
+
+// maxMergeRetries bounds copyInto's loop; each retry means the kept case
+// changed between its read and its update.
+const maxMergeRetries = 10
 
 // Cosign adds p's voice to an open case (附议, +1), once per resident.
 // The filer cannot co-sign their own case. Co-signing does not change the
@@ -411,23 +480,67 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
 		}
 	}
-	matched, err := s.cases.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "cosigners", Value: bson.D{{Key: "$ne", Value: p.UserID}}}},
-		bson.D{
-			{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
-			{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
-		})
+	// Once per resident is a claim under a unique _id, not a guard
+	// {cosigners: {$ne: user}}: the embedded engine matches that as soon as
+	// another co-signer differs, which let simultaneous copies of one +1
+	// all apply.
+	if err := s.claimCosign(ctx, id, p.UserID); err != nil {
+		return nil, err
+	}
+	matched, err := s.cases.UpdateOne(ctx, byID(id), bson.D{
+		{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
+		{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to co-sign %s: %w", id, err)
 	}
 	if matched == 0 {
-		return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+		return nil, caseNotFound()
 	}
 	out, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, p, out)
+}
+
+// cosignClaim records that a resident's +1 on a case is taken.
+type cosignClaim struct {
+	ID     string    `bson:"_id"` // case id | user id
+	CaseID string    `bson:"case_id"`
+	UserID string    `bson:"user_id"`
+	At     time.Time `bson:"at"`
+}
+
+// cosignStale is how old a claim without its co-signature must be before a
+// retry may finish it: younger, its request is still in flight.
+const cosignStale = 30 * time.Second
+
+// claimCosign takes the claim of userID's +1 on a case: ECONFLICT when it
+// was taken already, unless a crash left it without the co-signature for
+// longer than cosignStale, which the retry then finishes.
+func (s *Service) claimCosign(ctx context.Context, caseID, userID string) error {
+	cl := cosignClaim{ID: caseID + "|" + userID, CaseID: caseID, UserID: userID, At: s.now()}
+	err := s.cosigns.InsertOne(ctx, cl)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, minsheng.ErrDuplicate) {
+		return fmt.Errorf("cases: unable to claim co-signature: %w", err)
+	}
+	already := minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+	var prev cosignClaim
+	if err := s.cosigns.FindOne(ctx, bson.D{{Key: "_id", Value: cl.ID}}, &prev); err != nil {
+		return already
+	}
+	c, err := s.load(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(c.Cosigners, userID) || s.now().Sub(prev.At) < cosignStale {
+		return already
+	}
+	return nil
 }
 
 // SetCatalogItem classifies an open case to a standard catalog item and,

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -68,8 +69,23 @@ type caseInput struct {
 // filed is the answer to a filing: the case, plus the tracking token when
 // it was filed anonymously (shown once, never again).
 type filed struct {
-	*cases.Case
-	TrackingToken string `json:"tracking_token,omitempty"`
+	Case          *cases.Case
+	TrackingToken string
+}
+
+// MarshalJSON adds tracking_token to the case's own encoding (a Case
+// encodes itself, so embedding it would drop the token).
+func (f filed) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(f.Case)
+	if err != nil || f.TrackingToken == "" || len(b) < 2 || b[len(b)-1] != '}' {
+		return b, err
+	}
+	tok, err := json.Marshal(f.TrackingToken)
+	if err != nil {
+		return nil, err
+	}
+	out := append(b[:len(b)-1:len(b)-1], `,"tracking_token":`...)
+	return append(append(out, tok...), '}'), nil
 }
 
 func (a CasesAPI) submit(c *fiber.Ctx) error {

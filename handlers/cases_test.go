@@ -215,6 +215,27 @@ func TestCasesHTTPIdempotencyAndAnonymous(t *testing.T) {
 			t.Errorf("wrong token: status %d, want 404", st)
 		}
 	})
+	t.Run("anonymous keys: a retry gets its token back, another client never the case", func(t *testing.T) {
+		key := "anon-client-key-0001"
+		var first, retry, other caseJSON
+		if st := a.call(t, "", "POST", "/api/v1/cases", newCaseBody(), &first, "Idempotency-Key", key); st != 201 || first.TrackingToken == "" {
+			t.Fatalf("first: status %d token %q", st, first.TrackingToken)
+		}
+		if st := a.call(t, "", "POST", "/api/v1/cases", newCaseBody(), &retry, "Idempotency-Key", key); st != 201 ||
+			retry.ID != first.ID || retry.TrackingToken != first.TrackingToken {
+			t.Errorf("retry: status %d case %s token %q, want %s with the same token", st, retry.ID, retry.TrackingToken, first.ID)
+		}
+		body := newCaseBody()
+		body["title"], body["contact_phone"] = "另一位居民的诉求", "13900001111"
+		var raw []byte
+		st := a.call(t, "", "POST", "/api/v1/cases", body, &raw, "Idempotency-Key", key)
+		_ = json.Unmarshal(raw, &other)
+		// 422 once the Idempotency-Key layer binds keys to bodies; 201
+		// with a case of its own without it; never the first case.
+		if (st != 201 && st != 422) || other.ID == first.ID || strings.Contains(string(raw), first.TrackingToken) {
+			t.Errorf("other client: status %d %s; must never get case %s or its token", st, raw, first.ID)
+		}
+	})
 }
 
 func TestCasesHTTPRefusals(t *testing.T) {
@@ -277,6 +298,50 @@ func TestCasesHTTPRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("strict JSON", func(t *testing.T) {
+		// Issue 8 item 10 over HTTP: the raw body is checked before it is
+		// decoded, and keys must match exactly.
+		good, _ := json.Marshal(newCaseBody())
+		withTitle := func(raw string) string {
+			var m map[string]json.RawMessage
+			_ = json.Unmarshal(good, &m)
+			delete(m, "title")
+			b, _ := json.Marshal(m)
+			return `{"title":` + raw + `,` + string(b[1:])
+		}
+		rows := []struct{ name, body, field string }{
+			{"invalid UTF-8", withTitle("\"楼道\xff灯坏了\""), "title"},
+			{"NUL", withTitle(`"楼道\u0000灯坏了"`), "title"},
+			{"ANSI escape", withTitle(`"\u001b[31m楼道灯坏了"`), "title"},
+			{"bidi override", withTitle(`"楼道灯\u202e坏了"`), "title"},
+			{"zero-width only", withTitle(`"\u200b\u200b\u200b"`), "title"},
+			{"upper-cased key", `{"TITLE":"大写的标题",` + string(good[1:]), "TITLE"},
+			{"mis-cased key alone", strings.Replace(string(good), `"title"`, `"Title"`, 1), "Title"},
+			{"duplicate key", withTitle(`"楼道灯坏了","title":"另一个标题"`), "title"},
+		}
+		for _, r := range rows {
+			t.Run(r.name, func(t *testing.T) {
+				var e apiErr
+				if st := a.call(t, "resident", "POST", "/api/v1/cases", r.body, &e); st != 400 {
+					t.Errorf("status = %d (%+v), want 400", st, e.Error)
+				}
+				if e.Error.Code != "invalid" || e.Error.Fields[r.field] == "" {
+					t.Errorf("error = %+v, want invalid naming %q", e.Error, r.field)
+				}
+			})
+		}
+		var list struct {
+			Items []struct {
+				Title string `json:"title"`
+			} `json:"items"`
+		}
+		a.call(t, "resident", "GET", "/api/v1/cases", nil, &list)
+		for _, c := range list.Items {
+			if strings.ContainsRune(c.Title, '\ufffd') || c.Title == "大写的标题" || c.Title == "另一个标题" {
+				t.Errorf("a refused filing was stored: %q", c.Title)
+			}
+		}
+	})
 	t.Run("illegal step names what is allowed", func(t *testing.T) {
 		var e apiErr
 		a.call(t, "staff", "POST", "/api/v1/cases/"+c.ID+"/assign", map[string]any{"version": c.Version, "cadre_id": "x"}, &e)
@@ -464,6 +529,35 @@ func TestCasesHTTPSimilarAndCosign(t *testing.T) {
 	if st := a.call(t, "neighbour", "POST", "/api/v1/cases/"+c.ID+"/cosign", nil, nil); st != 409 {
 		t.Errorf("second cosign: status %d, want 409", st)
 	}
+	t.Run("co-signers and similar results get the public view only", func(t *testing.T) {
+		if st := a.upload(t, "resident", c.ID, "before", casestest.JPEGWithGPS(t, 32, 32), nil); st != 201 {
+			t.Fatalf("upload: %d", st)
+		}
+		var full struct {
+			Location struct {
+				Lat *float64 `json:"lat"`
+			} `json:"location"`
+		}
+		if a.call(t, "resident", "GET", "/api/v1/cases/"+c.ID, nil, &full); full.Location.Lat == nil {
+			t.Fatalf("set-up: the photo's GPS did not fill the location")
+		}
+		for _, path := range []string{"/api/v1/cases/" + c.ID, "/api/v1/cases", path} {
+			var raw []byte
+			if st := a.call(t, "neighbour", "GET", path, nil, &raw); st != 200 {
+				t.Fatalf("GET %s: %d %s", path, st, raw)
+			}
+			body := string(raw)
+			for _, key := range []string{`"description"`, `"location"`, `"address"`, `"lat"`, `"lng"`, `"contact_phone"`,
+				`"contact_name"`, `"timeline"`, `"filer_id"`, `"cosigners"`, `"uploaded_by"`, `"assigned_name"`} {
+				if strings.Contains(body, key) {
+					t.Errorf("GET %s as co-signer has %s: %s", path, key, body)
+				}
+			}
+			if !strings.Contains(body, `"public_view":true`) || !strings.Contains(body, `"thumb_url"`) {
+				t.Errorf("GET %s as co-signer: %s, want the public view with photo links", path, body)
+			}
+		}
+	})
 }
 
 // TestCasesHTTPJSONShape pins what clients iterate and display: lists are

@@ -1,0 +1,128 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"minsheng/internal/auth"
+)
+
+// Who sees what of another resident's case (issue 8 item 5). A resident
+// may look for similar cases in any community (people file where they
+// live, and a problem at a community's edge concerns its neighbours) and
+// co-sign any open case they find; in return they get the public view
+// only — what a notice board would show: title, area, where by community,
+// status, dates, how many co-signed, and the photos (always re-encoded
+// without EXIF, so without GPS). Never the description, the address or
+// coordinates, the contact, the filer, the staff or the timeline.
+
+// PublicCase is the public view of a case.
+type PublicCase struct {
+	ID          string        `json:"id"`
+	Number      string        `json:"number"`
+	Area        string        `json:"area"`
+	AreaLabel   string        `json:"area_label"`
+	Title       string        `json:"title"`
+	SubDistrict string        `json:"sub_district"`
+	Community   string        `json:"community"`
+	Status      Status        `json:"status"`
+	StatusLabel string        `json:"status_label"`
+	FiledAt     time.Time     `json:"filed_at"`
+	AcceptedAt  *time.Time    `json:"accepted_at,omitempty"`
+	CompletedAt *time.Time    `json:"completed_at,omitempty"`
+	ClosedAt    *time.Time    `json:"closed_at,omitempty"`
+	CosignCount int           `json:"cosign_count"`
+	Photos      []PublicPhoto `json:"photos"`
+	// PublicView is always true, so a client can tell this view apart.
+	PublicView bool `json:"public_view"`
+}
+
+// PublicPhoto is a photo in the public view: no uploader, no storage keys.
+type PublicPhoto struct {
+	ID         string    `json:"id"`
+	Tag        PhotoTag  `json:"tag"`
+	Width      int       `json:"width"`
+	Height     int       `json:"height"`
+	UploadedAt time.Time `json:"uploaded_at"`
+	URL        string    `json:"url,omitempty"`
+	ThumbURL   string    `json:"thumb_url,omitempty"`
+}
+
+// seesPublicView reports whether p gets only the public view of c: a
+// resident who neither filed it nor had it filed for them (a co-signer).
+func (c *Case) seesPublicView(p auth.Principal) bool {
+	return p.Role == auth.RoleResident && p.UserID != "" && p.UserID != c.FilerID && p.UserID != c.FiledBy
+}
+
+// IsPublicView reports whether c was redacted to the public view; it then
+// encodes to JSON as a PublicCase.
+func (c *Case) IsPublicView() bool { return c.publicView }
+
+// Public returns the public view of c, with whatever photo URLs c carries.
+func (c *Case) Public() *PublicCase {
+	v := &PublicCase{
+		ID: c.ID, Number: c.Number, Area: c.Area, AreaLabel: AreaName(c.Area), Title: c.Title,
+		SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
+		Status: c.Status, StatusLabel: c.Status.Label(), FiledAt: c.FiledAt,
+		AcceptedAt: c.AcceptedAt, CompletedAt: c.CompletedAt, ClosedAt: c.ClosedAt,
+		CosignCount: len(c.Cosigners), Photos: make([]PublicPhoto, len(c.Photos)), PublicView: true,
+	}
+	if c.CosignCount > v.CosignCount {
+		v.CosignCount = c.CosignCount
+	}
+	for i, ph := range c.Photos {
+		v.Photos[i] = PublicPhoto{ID: ph.ID, Tag: ph.Tag, Width: ph.Width, Height: ph.Height, UploadedAt: ph.UploadedAt,
+			URL: ph.URL, ThumbURL: ph.ThumbURL}
+	}
+	return v
+}
+
+// toPublicView blanks, in place, everything the public view leaves out, so
+// Go callers cannot leak it either, and marks c so it encodes as one.
+func (c *Case) toPublicView() {
+	count := len(c.Cosigners)
+	*c = Case{
+		ID: c.ID, Number: c.Number, Area: c.Area, AreaLabel: c.AreaLabel, Title: c.Title,
+		Location: Location{SubDistrict: c.Location.SubDistrict, Community: c.Location.Community},
+		Status:   c.Status, StatusLabel: c.StatusLabel, FiledAt: c.FiledAt,
+		AcceptedAt: c.AcceptedAt, CompletedAt: c.CompletedAt, ClosedAt: c.ClosedAt,
+		CosignCount: count, Photos: c.Photos, Timeline: []Event{}, Cosigners: nil,
+		Overdue: c.Overdue, publicView: true,
+	}
+	for i := range c.Photos {
+		c.Photos[i].UploadedBy = ""
+	}
+}
+
+// caseJSON has Case's fields without its MarshalJSON.
+type caseJSON Case
+
+// MarshalJSON encodes the public view of a case redacted to one, and the
+// case itself otherwise.
+func (c Case) MarshalJSON() ([]byte, error) {
+	if c.publicView {
+		return json.Marshal(c.Public())
+	}
+	return json.Marshal(caseJSON(c))
+}
+
+// publicOf is the public view of c for a resident, with signed photo links.
+func (s *Service) publicOf(ctx context.Context, c *Case) (*PublicCase, error) {
+	v := c.Public()
+	if s.photos == nil {
+		return v, nil
+	}
+	for i := range v.Photos {
+		ph := &v.Photos[i]
+		var err error
+		if ph.URL, err = s.photos.URL(ctx, c.Photos[i].Key, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+		if ph.ThumbURL, err = s.photos.URL(ctx, c.Photos[i].ThumbKey, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+	}
+	return v, nil
+}
