@@ -10,6 +10,16 @@ import (
 // Collection wraps a driver collection so that every call gets a timeout,
 // writes take the FerretDB guard, and errors come back translated
 // (minsheng.ErrNotFound, minsheng.ErrDuplicate).
+//
+// RULE(ne-over-arrays): never rely on $ne, $nin or $not over an array field
+// (or a path through one, such as "reservations.case_id") for correctness.
+// The embedded FerretDB evaluates {"a.x": {$ne: v}} as "some element's x
+// differs", so on [{x: C0}, {x: C1}] it matches although C1 is present;
+// guards written that way let parallel or retried duplicates apply twice
+// (TestEngineNeOverArrays pins the behaviour). Make "at most once" an
+// insert under a unique index (a claim), then apply with a positive guard:
+// a top-level field's equality or a marker in an embedded document
+// ({"applied.<key>": {$exists: false}}), which the engine evaluates exactly.
 type Collection struct {
 	c *mongo.Collection
 	s *Store
