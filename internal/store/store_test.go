@@ -284,3 +284,38 @@ func TestEngineNeOverArrays(t *testing.T) {
 		}
 	})
 }
+
+// TestDataDirLocked: one process per data directory. A second Open of a
+// data directory whose engine is running (a live server, for `minsheng
+// check`) is refused with ErrDataDirInUse; after Close it opens.
+func TestDataDirLocked(t *testing.T) {
+	if os.Getenv("MINSHENG_TEST_MONGODB_URI") != "" {
+		t.Skip("external server")
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "msl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	first, err := store.Open(ctx, store.Config{DataDir: dir, Logger: storetest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("second open refused", func(t *testing.T) {
+		_, err := store.Open(ctx, store.Config{DataDir: dir, Logger: storetest.Logger()})
+		if !errors.Is(err, store.ErrDataDirInUse) {
+			t.Fatalf("got %v, want ErrDataDirInUse", err)
+		}
+	})
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("open after close", func(t *testing.T) {
+		again, err := store.Open(ctx, store.Config{DataDir: dir, Logger: storetest.Logger()})
+		if err != nil {
+			t.Fatalf("got %v, want the directory free", err)
+		}
+		_ = again.Close(ctx)
+	})
+}
