@@ -142,6 +142,12 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 	if i, ok := liveEntry(l, c.ID); ok {
 		return sameReservation(l, l.Reservations[i], amountFen)
 	}
+	if l.AvailableFen < amountFen {
+		// Refused on what was just read, before any claim is written (the
+		// conditional update below decides the close calls).
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
+			l.ProjectName, yuan(l.AvailableFen), yuan(amountFen))
+	}
 	// The case's claim makes "not on another line" hold against concurrent
 	// links (claim.go); the count still catches reservations made before
 	// claims (a positive match on the array, then a scalar _id test).
@@ -175,7 +181,7 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		return err
 	})
 	if err != nil {
-		if refusal(err) {
+		if refusal(err) && !errors.Is(err, errClaimBusy) {
 			// Nothing reserved: let the case go to another line at once
 			// rather than after Check's stale window.
 			if cur, _ := s.FindLineByID(ctx, l.ID); cur != nil {

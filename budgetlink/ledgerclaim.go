@@ -91,9 +91,7 @@ func appliedPath(claimID string) string { return "applied." + markKey(claimID) }
 const claimWait = 10 * time.Second
 
 // errClaimBusy answers a duplicate whose original is still being applied.
-func errClaimBusy() error {
-	return minsheng.Errorf(minsheng.ECONFLICT, "相同的请求正在处理中，请稍后重试")
-}
+var errClaimBusy = minsheng.Errorf(minsheng.ECONFLICT, "相同的请求正在处理中，请稍后重试")
 
 // refusal reports whether err is the ledger saying no (nothing applied),
 // as opposed to the store failing.
@@ -156,7 +154,7 @@ func (s *Service) claimed(ctx context.Context, cl ledgerClaim, keepFailed bool, 
 			continue
 		}
 		if time.Now().After(deadline) {
-			return false, errClaimBusy()
+			return false, errClaimBusy
 		}
 		select {
 		case <-ctx.Done():
