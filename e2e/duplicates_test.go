@@ -149,10 +149,20 @@ func TestSimultaneousDuplicatesOverHTTP(t *testing.T) {
 			return c.do("POST", "/budget/lines/"+a.ID+"/adjustments", tk.finance, map[string]string{"Idempotency-Key": fmt.Sprintf("kill-%d-%02d", round, i)},
 				map[string]any{"kind": "transfer", "to_line_id": b.ID, "amount_fen": amount, "reason": "跨项目调剂（故障测试）"}, nil)
 		}
+		var mu sync.Mutex
+		answered, cut := 0, 0
 		go func() {
 			defer close(finished)
 			parallel(n, 6, func(i int) {
-				if code, _, err := send(i); err == nil && code == http.StatusCreated {
+				code, _, err := send(i)
+				mu.Lock()
+				if err != nil {
+					cut++
+				} else if code == http.StatusCreated {
+					answered++
+				}
+				mu.Unlock()
+				if err == nil && code == http.StatusCreated {
 					ks.success()
 				}
 			})
@@ -164,6 +174,7 @@ func TestSimultaneousDuplicatesOverHTTP(t *testing.T) {
 		s.kill()
 		<-finished
 		c.reset()
+		t.Logf("kill round %d: %d transfers answered 201, %d failed in transit (in flight at the SIGKILL or sent after it), %d other", round+1, answered, cut, n-answered-cut)
 		s.start()
 		if rec := s.startCheck(); rec != nil {
 			if p, _ := rec["problems"].([]any); len(p) > 0 {
