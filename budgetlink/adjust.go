@@ -2,11 +2,14 @@ package budgetlink
 
 // Budget adjustments (预算调整) are ledger entries, never edits: 调增 raises
 // one line, 调减 lowers one, 调剂 moves money from one line to another. An
-// adjustment is first stored with state pending and its per-line deltas;
-// each delta is then applied to its line by one conditional update that
-// records the adjustment's id on the line, so applying twice changes
-// nothing. A crash between the two lines of a transfer leaves the
-// adjustment pending with one line applied; Check finishes it.
+// adjustment is first stored with state pending and its per-line deltas
+// (the insert under the unique idempotency key decides which of several
+// identical requests creates it); each delta is then claimed
+// ("adj/<adjustment>/<line>", ledgerclaim.go) and applied to its line by
+// one conditional update guarded by the claim's marker, so applying twice
+// changes nothing. A crash between the two lines of a transfer leaves the
+// adjustment pending with one line applied; a retry of the request, or
+// Check, finishes it. No line's budget may exceed minsheng.MaxAmountFen.
 
 import (
 	"context"
@@ -94,6 +97,8 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 	}
 	if req.AmountFen <= 0 {
 		fields["amount_fen"] = "须大于零"
+	} else if req.AmountFen > minsheng.MaxAmountFen {
+		fields["amount_fen"] = "不能超过 100 亿元（1000000000000 分）"
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.Reason == "" {
@@ -158,6 +163,16 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 			adj.SubDistricts = append(adj.SubDistricts, to.SubDistrict)
 		}
 		adj.Entries = []AdjustmentEntry{{LineID: from.ID, DeltaFen: -req.AmountFen}, {LineID: to.ID, DeltaFen: req.AmountFen}}
+		// Refuse before anything moves what the credit would refuse after
+		// the debit; applyDelta still guards it.
+		if err := raiseFits(to, req.AmountFen); err != nil {
+			return nil, err
+		}
+	}
+	if req.Kind == AdjustIncrease {
+		if err := raiseFits(from, req.AmountFen); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.adjustments.InsertOne(ctx, adj); err != nil {
 		if errors.Is(err, minsheng.ErrDuplicate) && req.IdempotencyKey != "" {
@@ -188,9 +203,14 @@ func (s *Service) finishRepeat(ctx context.Context, p auth.Principal, adj *Adjus
 }
 
 // applyAdjustment applies every entry (those already applied are skipped by
-// the line's own record) and then marks the adjustment applied. When the
-// first, negative entry lacks funds, the adjustment is marked failed.
+// their claims and the lines' markers) and then marks the adjustment
+// applied. When the first, negative entry lacks funds, or an entry cannot
+// be applied within the money bounds, the adjustment is marked failed.
 func (s *Service) applyAdjustment(ctx context.Context, p auth.Principal, adj *Adjustment) error {
+	if reason := adj.invalidAmounts(); reason != "" {
+		// Only data stored before the bounds (or by hand) gets here.
+		return s.failAdjustment(ctx, adj, minsheng.Errorf(minsheng.ECONFLICT, "%s", reason))
+	}
 	for i, e := range adj.Entries {
 		if i == 1 && s.faultAfterDebit != nil {
 			if err := s.faultAfterDebit(); err != nil {
@@ -198,12 +218,8 @@ func (s *Service) applyAdjustment(ctx context.Context, p auth.Principal, adj *Ad
 			}
 		}
 		if err := s.applyDelta(ctx, p, adj, e); err != nil {
-			if i == 0 && minsheng.ErrorCode(err) == minsheng.ECONFLICT {
-				adj.State, adj.FailReason, adj.FinishedAt = AdjustmentFailed, minsheng.ErrorMessage(err), s.now()
-				if _, uerr := s.adjustments.UpdateOne(ctx, bson.M{"_id": adj.ID, "state": AdjustmentPending},
-					bson.M{"$set": bson.M{"state": AdjustmentFailed, "fail_reason": adj.FailReason, "finished_at": adj.FinishedAt}}); uerr != nil {
-					return fmt.Errorf("budgetlink: unable to mark adjustment %s failed: %w", adj.ID, uerr)
-				}
+			if i == 0 && refusal(err) {
+				return s.failAdjustment(ctx, adj, err)
 			}
 			return err
 		}
@@ -216,31 +232,100 @@ func (s *Service) applyAdjustment(ctx context.Context, p auth.Principal, adj *Ad
 	return nil
 }
 
-// applyDelta applies one entry as one conditional update: the line must not
-// hold the adjustment yet and, for a decrease, must have the amount
-// available.
-func (s *Service) applyDelta(ctx context.Context, p auth.Principal, adj *Adjustment, e AdjustmentEntry) error {
-	now := s.now()
-	filter := bson.M{"_id": e.LineID, "adjustments.id": bson.M{"$ne": adj.ID}}
-	if e.DeltaFen < 0 {
-		filter["available_fen"] = bson.M{"$gte": -e.DeltaFen}
+// failAdjustment keeps a refused adjustment as failed with the refusal's
+// message and returns the refusal.
+func (s *Service) failAdjustment(ctx context.Context, adj *Adjustment, refused error) error {
+	adj.State, adj.FailReason, adj.FinishedAt = AdjustmentFailed, minsheng.ErrorMessage(refused), s.now()
+	if _, err := s.adjustments.UpdateOne(ctx, bson.M{"_id": adj.ID, "state": AdjustmentPending},
+		bson.M{"$set": bson.M{"state": AdjustmentFailed, "fail_reason": adj.FailReason, "finished_at": adj.FinishedAt}}); err != nil {
+		return fmt.Errorf("budgetlink: unable to mark adjustment %s failed: %w", adj.ID, err)
 	}
+	return refused
+}
+
+// invalidAmounts says why a stored adjustment's amounts are outside the
+// bounds, "" when they are within.
+func (a *Adjustment) invalidAmounts() string {
+	if a.AmountFen <= 0 || a.AmountFen > minsheng.MaxAmountFen {
+		return fmt.Sprintf("调整金额 %d 分超出允许范围（1 分至 100 亿元），未执行", a.AmountFen)
+	}
+	for _, e := range a.Entries {
+		if e.DeltaFen == 0 || e.DeltaFen < -minsheng.MaxAmountFen || e.DeltaFen > minsheng.MaxAmountFen {
+			return fmt.Sprintf("预算项目 %s 的调整金额 %d 分超出允许范围，未执行", e.LineID, e.DeltaFen)
+		}
+	}
+	return ""
+}
+
+// raiseFits refuses a raise that would take a line's budget (approved plus
+// adjustments) past minsheng.MaxAmountFen.
+func raiseFits(l *BudgetLine, fen int64) error {
+	budget, ok := minsheng.SumFen(l.ApprovedFen, l.AdjustedFen, fen)
+	if !ok || budget > minsheng.MaxAmountFen {
+		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」调增 %s 后预算将超过上限 100 亿元，未执行", l.ProjectName, yuan(fen))
+	}
+	return nil
+}
+
+// applyDelta applies one entry at most once: under its claim, as one
+// conditional update that requires the claim's marker to be absent from
+// the line and, for a decrease, the amount to be available; for a raise,
+// the line's budget must stay within minsheng.MaxAmountFen.
+func (s *Service) applyDelta(ctx context.Context, p auth.Principal, adj *Adjustment, e AdjustmentEntry) error {
+	cl := ledgerClaim{ID: adjustClaimID(adj.ID, e.LineID), Kind: claimAdjust, LineID: e.LineID, AdjustmentID: adj.ID, AmountFen: e.DeltaFen}
+	_, err := s.claimed(ctx, cl, true, func() error { return s.applyDeltaOnce(ctx, p, adj, e, cl.ID) })
+	return err
+}
+
+func (s *Service) applyDeltaOnce(ctx context.Context, p auth.Principal, adj *Adjustment, e AdjustmentEntry, claimID string) error {
+	l, err := s.FindLineByID(ctx, e.LineID)
+	if err != nil {
+		return err
+	}
+	if _, ok := l.Applied[markKey(claimID)]; ok || slices.ContainsFunc(l.Adjustments, func(d LineDelta) bool { return d.AdjustmentID == adj.ID }) {
+		return nil // applied before: a retry, a takeover or Check got here first
+	}
+	if l.Frozen != "" {
+		return errFrozen(l)
+	}
+	shortOf := func(cur *BudgetLine) error {
+		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，%s需要 %s",
+			cur.ProjectName, yuan(cur.AvailableFen), adjustLabels[adj.Kind], yuan(-e.DeltaFen))
+	}
+	// The approved amount never changes after creation, so "budget stays
+	// within the bound" is a condition on adjusted_fen alone.
+	filter := bson.M{"_id": e.LineID, appliedPath(claimID): bson.M{"$exists": false}}
+	if e.DeltaFen < 0 {
+		if l.AvailableFen < -e.DeltaFen {
+			return shortOf(l)
+		}
+		filter["available_fen"] = bson.M{"$gte": -e.DeltaFen}
+	} else {
+		if err := raiseFits(l, e.DeltaFen); err != nil {
+			return err
+		}
+		filter["adjusted_fen"] = bson.M{"$lte": minsheng.MaxAmountFen - l.ApprovedFen - e.DeltaFen}
+	}
+	now := s.now()
+	movement := adjustmentMovement(adj.ID, e.LineID)
 	var before BudgetLine
-	err := s.lines.FindOneAndUpdate(ctx, filter, bson.M{
+	err = s.lines.FindOneAndUpdate(ctx, filter, bson.M{
 		"$inc":  bson.M{"adjusted_fen": e.DeltaFen, "available_fen": e.DeltaFen, "adjustment_count": int64(1), "version": int64(1)},
 		"$push": bson.M{"adjustments": LineDelta{AdjustmentID: adj.ID, Kind: adj.Kind, DeltaFen: e.DeltaFen, At: now}},
-		"$set":  bson.M{"updated_at": now},
+		"$set":  bson.M{"updated_at": now, appliedPath(claimID): movement},
 	}, &before, options.FindOneAndUpdate().SetReturnDocument(options.Before))
 	if errors.Is(err, minsheng.ErrNotFound) {
 		cur, rerr := s.FindLineByID(ctx, e.LineID)
 		if rerr != nil {
 			return rerr
 		}
-		if slices.ContainsFunc(cur.Adjustments, func(d LineDelta) bool { return d.AdjustmentID == adj.ID }) {
-			return nil // applied before: a retry or Check got here first
+		if _, ok := cur.Applied[markKey(claimID)]; ok {
+			return nil
 		}
-		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，%s需要 %s",
-			cur.ProjectName, yuan(cur.AvailableFen), adjustLabels[adj.Kind], yuan(-e.DeltaFen))
+		if e.DeltaFen > 0 {
+			return raiseFits(cur, e.DeltaFen)
+		}
+		return shortOf(cur)
 	} else if err != nil {
 		return fmt.Errorf("budgetlink: unable to apply adjustment %s to line %s: %w", adj.ID, e.LineID, err)
 	}
@@ -248,7 +333,7 @@ func (s *Service) applyDelta(ctx context.Context, p auth.Principal, adj *Adjustm
 	after.AdjustedFen += e.DeltaFen
 	after.AvailableFen += e.DeltaFen
 	return s.writeAudit(ctx, AuditEntry{
-		ID: adjustmentMovement(adj.ID, e.LineID), Kind: AuditAdjust, LineID: e.LineID, FiscalYear: before.FiscalYear, SubDistrict: before.SubDistrict,
+		ID: movement, Kind: AuditAdjust, LineID: e.LineID, FiscalYear: before.FiscalYear, SubDistrict: before.SubDistrict,
 		AdjustmentID: adj.ID, AmountFen: e.DeltaFen, Before: before.Totals(), After: after,
 		By: p.UserID, ByName: p.Name, At: now, Note: adjustLabels[adj.Kind] + "：" + adj.Reason,
 	})

@@ -31,6 +31,9 @@ const (
 	FixImportRolledBack   = "import_rolled_back"  // lines of an interrupted import removed
 	FixClaimDropped       = "claim_dropped"       // claim without a live reservation deleted
 	FixClaimWritten       = "claim_written"       // claim written for a live reservation lacking one
+	FixClaimSettled       = "claim_settled"       // ledger claim a crash left open marked applied or dropped
+	FixDuplicateDropped   = "duplicate_dropped"   // entry applied twice to one line; the copy undone
+	FixLineFrozen         = "line_frozen"         // line whose figures cannot add up within the bounds frozen
 )
 
 // CheckFix is one repair.
@@ -45,14 +48,18 @@ type CheckFix struct {
 // CheckReport says what Check looked at, what it repaired and what it found
 // but could not repair on its own.
 type CheckReport struct {
-	Lines        int           `json:"lines"`
-	Reservations int           `json:"reservations"`
-	Adjustments  int           `json:"adjustments_pending"`
-	Cases        int           `json:"cases"`
-	Claims       int           `json:"claims"`
-	Fixes        []CheckFix    `json:"fixes"`
-	Problems     []string      `json:"problems"`
-	Duration     time.Duration `json:"duration_ns"`
+	Lines        int `json:"lines"`
+	Reservations int `json:"reservations"`
+	Adjustments  int `json:"adjustments_pending"`
+	Cases        int `json:"cases"`
+	Claims       int `json:"claims"`
+	// Frozen lists the lines no money may move on until finance corrects
+	// them (stored figures beyond minsheng.MaxAmountFen); they never stop
+	// Check or the server.
+	Frozen   []CheckFix    `json:"frozen"`
+	Fixes    []CheckFix    `json:"fixes"`
+	Problems []string      `json:"problems"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // OK reports whether nothing needed repair and nothing is left wrong.
@@ -82,6 +89,9 @@ func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 		return rep, err
 	}
 	if err := s.checkAdjustments(ctx, &rep); err != nil {
+		return rep, err
+	}
+	if err := s.checkLedgerClaims(ctx, &rep); err != nil {
 		return rep, err
 	}
 	links := map[string][]liveLink{}
@@ -267,65 +277,189 @@ func (s *Service) checkImports(ctx context.Context, rep *CheckReport) error {
 	return nil
 }
 
-// recomputed is what a line's totals must be, given its entries.
-func recomputed(l *BudgetLine) (t Totals, count int64) {
+// recomputed is what a line's totals must be, given its entries, with
+// every sum overflow-checked; reason says why they cannot be (an amount
+// beyond minsheng.MaxAmountFen), "" when they can.
+func recomputed(l *BudgetLine) (t Totals, count int64, reason string) {
+	bad := func(format string, args ...any) (Totals, int64, string) {
+		return Totals{}, 0, fmt.Sprintf(format, args...)
+	}
+	if !minsheng.ValidAmount(l.ApprovedFen) {
+		return bad("批复金额 %d 分超出 0 至 100 亿元的范围", l.ApprovedFen)
+	}
 	t.ApprovedFen = l.ApprovedFen
+	var ok bool
 	for _, d := range l.Adjustments {
-		t.AdjustedFen += d.DeltaFen
+		if d.DeltaFen < -minsheng.MaxAmountFen || d.DeltaFen > minsheng.MaxAmountFen {
+			return bad("调整 %s 的金额 %d 分超出范围", d.AdjustmentID, d.DeltaFen)
+		}
+		if t.AdjustedFen, ok = minsheng.AddFen(t.AdjustedFen, d.DeltaFen); !ok {
+			return bad("调整合计溢出")
+		}
 		count++
 	}
 	for _, r := range l.Reservations {
+		if !minsheng.ValidAmount(r.AmountFen) || !minsheng.ValidAmount(r.SpentFen) {
+			return bad("案件 %s%s 的预留或支出金额超出范围", r.CaseID, r.ReleasedCaseID)
+		}
+		ok = true
 		switch r.State {
 		case StateReserved:
-			t.CommittedFen += r.AmountFen
+			t.CommittedFen, ok = minsheng.AddFen(t.CommittedFen, r.AmountFen)
 		case StateSpent:
-			t.SpentFen += r.SpentFen
+			t.SpentFen, ok = minsheng.AddFen(t.SpentFen, r.SpentFen)
+		}
+		if !ok {
+			return bad("预留或支出合计溢出")
 		}
 	}
-	t.AvailableFen = t.ApprovedFen + t.AdjustedFen - t.CommittedFen - t.SpentFen
-	return t, count
+	budget, ok := minsheng.AddFen(t.ApprovedFen, t.AdjustedFen)
+	if !ok || budget > minsheng.MaxAmountFen {
+		return bad("批复加调整后的预算超过 100 亿元")
+	}
+	if t.CommittedFen > minsheng.MaxAmountFen || t.SpentFen > minsheng.MaxAmountFen {
+		return bad("已预留或已支出合计超过 100 亿元")
+	}
+	t.AvailableFen = budget - t.CommittedFen - t.SpentFen
+	return t, count, ""
+}
+
+// dedupe undoes entries applied to a line more than once: a second delta
+// of one adjustment, a second live entry of one case (the parallel
+// duplicates the engine's $ne let through before ledger claims). The
+// first of each stays: it is the one every later movement worked on.
+func (s *Service) dedupe(l *BudgetLine) (rs []Reservation, ds []LineDelta, dropped []Reservation, droppedDeltas []LineDelta) {
+	seenAdj := map[string]bool{}
+	for _, d := range l.Adjustments {
+		if seenAdj[d.AdjustmentID] {
+			droppedDeltas = append(droppedDeltas, d)
+			continue
+		}
+		seenAdj[d.AdjustmentID] = true
+		ds = append(ds, d)
+	}
+	seenCase := map[string]bool{}
+	now := s.now()
+	for _, r := range l.Reservations {
+		if r.Live() && r.CaseID != "" {
+			if seenCase[r.CaseID] {
+				r.ReleasedCaseID, r.CaseID = r.CaseID, ""
+				r.State, r.Movement, r.UpdatedAt = StateReleased, newID("MV"), now
+				dropped = append(dropped, r)
+			} else {
+				seenCase[r.CaseID] = true
+			}
+		}
+		rs = append(rs, r)
+	}
+	if ds == nil {
+		ds = []LineDelta{}
+	}
+	if rs == nil {
+		rs = []Reservation{}
+	}
+	return rs, ds, dropped, droppedDeltas
 }
 
 func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport) error {
 	for attempt := 0; ; attempt++ {
-		want, count := recomputed(l)
-		if want == l.Totals() && count == l.AdjustmentCount {
-			break
-		}
 		if attempt == maxVersionRetries {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 修改频繁，合计未能修复，请稍后重新核查", l.ID))
 			return nil
 		}
+		if l.Frozen != "" {
+			rep.Frozen = append(rep.Frozen, CheckFix{Kind: FixLineFrozen, LineID: l.ID, Detail: l.Frozen})
+			return nil
+		}
+		reload := func() error {
+			cur, err := s.FindLineByID(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			*l = *cur
+			return nil
+		}
+		rs, ds, dropped, droppedDeltas := s.dedupe(l)
+		probe := *l
+		probe.Reservations, probe.Adjustments = rs, ds
+		want, count, reason := recomputed(&probe)
+		if reason != "" {
+			matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version},
+				bson.M{"$set": bson.M{"frozen": reason, "updated_at": s.now()}, "$inc": bson.M{"version": int64(1)}})
+			if err != nil {
+				return fmt.Errorf("budgetlink: check: unable to freeze line %s: %w", l.ID, err)
+			}
+			if matched == 0 {
+				if err := reload(); err != nil {
+					return err
+				}
+				continue
+			}
+			f := CheckFix{Kind: FixLineFrozen, LineID: l.ID, Detail: "预算项目金额数据异常，已冻结，不再预留或调整：" + reason}
+			rep.fix(f)
+			rep.Frozen = append(rep.Frozen, f)
+			s.logger.Warn("budget check froze a line", "line", l.ID, "reason", reason)
+			return nil
+		}
+		if len(dropped) == 0 && len(droppedDeltas) == 0 && want == l.Totals() && count == l.AdjustmentCount {
+			break
+		}
+		set := bson.M{"adjusted_fen": want.AdjustedFen, "committed_fen": want.CommittedFen, "spent_fen": want.SpentFen,
+			"available_fen": want.AvailableFen, "adjustment_count": count, "updated_at": s.now()}
+		if len(dropped) > 0 || len(droppedDeltas) > 0 {
+			set["reservations"], set["adjustments"] = rs, ds
+		}
 		matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version}, bson.M{
-			"$set": bson.M{"adjusted_fen": want.AdjustedFen, "committed_fen": want.CommittedFen, "spent_fen": want.SpentFen,
-				"available_fen": want.AvailableFen, "adjustment_count": count, "updated_at": s.now()},
+			"$set": set,
 			"$inc": bson.M{"version": int64(1)},
 		})
 		if err != nil {
 			return fmt.Errorf("budgetlink: check: unable to repair line %s: %w", l.ID, err)
 		}
 		if matched == 0 {
-			cur, err := s.FindLineByID(ctx, l.ID)
-			if err != nil {
+			if err := reload(); err != nil {
 				return err
 			}
-			*l = *cur
 			continue
 		}
 		before := l.Totals()
+		now := s.now()
+		for _, r := range dropped {
+			detail := fmt.Sprintf("案件 %s 在本预算项目上重复预留（%s，%s），已撤销重复的一笔", r.ReleasedCaseID, stateLabel(r.State), yuan(r.AmountFen+r.SpentFen))
+			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, CaseID: r.ReleasedCaseID, Detail: detail})
+			if err := s.writeAudit(ctx, AuditEntry{
+				ID: r.Movement, Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, CaseID: r.ReleasedCaseID,
+				Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
+			}); err != nil {
+				return err
+			}
+		}
+		for _, d := range droppedDeltas {
+			detail := fmt.Sprintf("预算调整 %s 在本预算项目上重复记入（%s），已撤销重复的一笔", d.AdjustmentID, yuan(d.DeltaFen))
+			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, AdjustmentID: d.AdjustmentID, Detail: detail})
+			if err := s.writeAudit(ctx, AuditEntry{
+				ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, AdjustmentID: d.AdjustmentID,
+				AmountFen: -d.DeltaFen, Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
+			}); err != nil {
+				return err
+			}
+		}
 		detail := fmt.Sprintf("合计已按明细重算：已预留 %s→%s，已支出 %s→%s，调整 %s→%s，可用 %s→%s",
 			yuan(before.CommittedFen), yuan(want.CommittedFen), yuan(before.SpentFen), yuan(want.SpentFen),
 			yuan(before.AdjustedFen), yuan(want.AdjustedFen), yuan(before.AvailableFen), yuan(want.AvailableFen))
 		if want.AvailableFen < 0 {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, yuan(want.AvailableFen)))
 		}
-		rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
-		if err := s.writeAudit(ctx, AuditEntry{
-			ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
-			Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: s.now(), Note: detail,
-		}); err != nil {
-			return err
+		if want != before || count != l.AdjustmentCount {
+			rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
+			if err := s.writeAudit(ctx, AuditEntry{
+				ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
+				Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
+			}); err != nil {
+				return err
+			}
 		}
+		l.Reservations, l.Adjustments = rs, ds
 		l.AdjustedFen, l.CommittedFen, l.SpentFen, l.AvailableFen = want.AdjustedFen, want.CommittedFen, want.SpentFen, want.AvailableFen
 		l.AdjustmentCount = count
 		l.Version++

@@ -97,7 +97,15 @@ func (s *Service) takeClaim(ctx context.Context, caseID, lineID string) (cl case
 			return caseClaim{}, false, fmt.Errorf("budgetlink: unable to take over the claim of case %s: %w", caseID, err)
 		}
 		if matched == 0 {
-			continue // another request took it over, or it was dropped
+			// Another request took it over, or it was dropped. A takeover
+			// for the same line is a copy of this request (the ledger claim
+			// decides which copy reserves): share its token.
+			if again, err := s.findClaim(ctx, caseID); err != nil {
+				return caseClaim{}, false, err
+			} else if again != nil && again.LineID == lineID {
+				return *again, false, nil
+			}
+			continue
 		}
 		cur.Token, cur.UpdatedAt = token, now
 		return *cur, false, nil

@@ -95,10 +95,11 @@ func liveEntry(l *BudgetLine, caseID string) (int, bool) {
 	return -1, false
 }
 
-// Reserve claims amountFen of a line for a case: one conditional update
-// {_id, available_fen ≥ amount, reservations.case_id ≠ case} that raises
-// committed and lowers available, after taking the case's claim
-// (claim.go), which keeps a case on one line at a time. Reserving the same
+// Reserve claims amountFen of a line for a case: after taking the case's
+// claim (claim.go), which keeps a case on one line at a time, and the
+// movement's ledger claim (ledgerclaim.go), which keeps identical requests
+// from reserving twice, one conditional update {_id, available_fen ≥
+// amount, marker absent} raises committed and lowers available. Reserving the same
 // case for the same amount again returns the existing reservation
 // (idempotent), and so does a retry after a crash between claim and line.
 // Errors: EFORBIDDEN; EINVALID (amount ≤ 0, unclassified case); ENOTFOUND;
@@ -120,6 +121,12 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 	if amountFen <= 0 {
 		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
 	}
+	if amountFen > minsheng.MaxAmountFen {
+		return Reservation{}, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
+	}
+	if l.Frozen != "" {
+		return Reservation{}, errFrozen(l)
+	}
 	if c.ID == "" {
 		return Reservation{}, minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
 	}
@@ -135,8 +142,15 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 	if i, ok := liveEntry(l, c.ID); ok {
 		return sameReservation(l, l.Reservations[i], amountFen)
 	}
-	// The claim makes "not on another line" hold against concurrent links
-	// (claim.go); the count still catches reservations made before claims.
+	if l.AvailableFen < amountFen {
+		// Refused on what was just read, before any claim is written (the
+		// conditional update below decides the close calls).
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
+			l.ProjectName, yuan(l.AvailableFen), yuan(amountFen))
+	}
+	// The case's claim makes "not on another line" hold against concurrent
+	// links (claim.go); the count still catches reservations made before
+	// claims (a positive match on the array, then a scalar _id test).
 	cl, _, err := s.takeClaim(ctx, c.ID, l.ID)
 	if err != nil {
 		return Reservation{}, err
@@ -157,35 +171,92 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		return Reservation{}, errLinkedElsewhere()
 	}
 
+	// The movement's own claim decides which of several identical requests
+	// reserves (ledgerclaim.go); the others answer with its reservation.
+	lc := ledgerClaim{ID: reserveClaimID(l.ID, c.ID, releasedEntries(l, c.ID)), Kind: claimReserve, LineID: l.ID, CaseID: c.ID, AmountFen: amountFen}
+	var r Reservation
+	mine, err := s.claimed(ctx, lc, false, func() error {
+		var err error
+		r, err = s.reserveOnce(ctx, p, l, c, amountFen, lc.ID)
+		return err
+	})
+	if err != nil {
+		if refusal(err) && !errors.Is(err, errClaimBusy) {
+			// Nothing reserved: let the case go to another line at once
+			// rather than after Check's stale window.
+			if cur, _ := s.FindLineByID(ctx, l.ID); cur != nil {
+				if _, live := liveEntry(cur, c.ID); !live {
+					if _, derr := s.dropClaim(ctx, cl); derr != nil {
+						return Reservation{}, derr
+					}
+				}
+			}
+		}
+		return Reservation{}, err
+	}
+	if !mine || r.Movement == "" {
+		cur, err := s.FindLineByID(ctx, l.ID)
+		if err != nil {
+			return Reservation{}, err
+		}
+		i, ok := liveEntry(cur, c.ID)
+		if !ok {
+			return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件的预算关联刚被修改，请刷新后重试")
+		}
+		return sameReservation(cur, cur.Reservations[i], amountFen)
+	}
+	if err := s.confirmClaim(ctx, p, c.ID, l.ID); err != nil {
+		return Reservation{}, err
+	}
+	return r, nil
+}
+
+// releasedEntries counts a case's released entries on a line: the
+// generation of its next reservation there.
+func releasedEntries(l *BudgetLine, caseID string) int {
+	n := 0
+	for _, r := range l.Reservations {
+		if r.ReleasedCaseID == caseID {
+			n++
+		}
+	}
+	return n
+}
+
+// reserveOnce is the reservation itself: one conditional update that needs
+// amountFen available and the claim's marker absent from the line. A
+// zero Reservation with a nil error means the marker was there already.
+func (s *Service) reserveOnce(ctx context.Context, p auth.Principal, l *BudgetLine, c CaseRef, amountFen int64, claimID string) (Reservation, error) {
 	now := s.now()
 	r := Reservation{
 		CaseID: c.ID, AmountFen: amountFen, State: StateReserved,
-		LinkedAt: now, LinkedBy: p.UserID, Movement: newID("MV"), UpdatedAt: now,
+		LinkedAt: now, LinkedBy: p.UserID, Movement: newID("MV"), UpdatedAt: now, Claim: claimID,
 	}
 	var before BudgetLine
-	err = s.lines.FindOneAndUpdate(ctx,
-		bson.M{"_id": l.ID, "available_fen": bson.M{"$gte": amountFen}, "reservations.case_id": bson.M{"$ne": c.ID}},
+	err := s.lines.FindOneAndUpdate(ctx,
+		bson.M{"_id": l.ID, "available_fen": bson.M{"$gte": amountFen}, appliedPath(claimID): bson.M{"$exists": false}, "frozen": bson.M{"$exists": false}},
 		bson.M{
 			"$inc":  bson.M{"committed_fen": amountFen, "available_fen": -amountFen, "version": int64(1)},
 			"$push": bson.M{"reservations": r},
-			"$set":  bson.M{"updated_at": now},
+			"$set":  bson.M{"updated_at": now, appliedPath(claimID): r.Movement},
 		},
 		&before,
 		options.FindOneAndUpdate().SetReturnDocument(options.Before))
 	if errors.Is(err, minsheng.ErrNotFound) {
-		// Either the case got reserved meanwhile (then this call is a
-		// repeat) or the funds ran out: the current line says which.
+		// Either this movement is on the line already (a takeover after a
+		// slow holder), the line is frozen, or the funds ran out.
 		cur, rerr := s.FindLineByID(ctx, l.ID)
 		if rerr != nil {
 			return Reservation{}, rerr
 		}
+		if _, ok := cur.Applied[markKey(claimID)]; ok {
+			return Reservation{}, nil
+		}
+		if cur.Frozen != "" {
+			return Reservation{}, errFrozen(cur)
+		}
 		if i, ok := liveEntry(cur, c.ID); ok {
 			return sameReservation(cur, cur.Reservations[i], amountFen)
-		}
-		// Nothing reserved: let the case go to another line at once rather
-		// than after Check's stale window.
-		if _, err := s.dropClaim(ctx, cl); err != nil {
-			return Reservation{}, err
 		}
 		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
 			cur.ProjectName, yuan(cur.AvailableFen), yuan(amountFen))
@@ -199,9 +270,6 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		ID: r.Movement, Kind: AuditReserve, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
 		CaseID: c.ID, AmountFen: amountFen, Before: before.Totals(), After: after, By: p.UserID, ByName: p.Name, At: now,
 	}); err != nil {
-		return Reservation{}, err
-	}
-	if err := s.confirmClaim(ctx, p, c.ID, l.ID); err != nil {
 		return Reservation{}, err
 	}
 	return r, nil
@@ -255,6 +323,9 @@ func (s *Service) mutateLine(ctx context.Context, lineID string, fn func(l *Budg
 		l, err := s.FindLineByID(ctx, lineID)
 		if err != nil {
 			return nil, nil, err
+		}
+		if l.Frozen != "" {
+			return nil, nil, errFrozen(l)
 		}
 		ch, err := fn(l)
 		if err != nil || ch == nil {
@@ -312,6 +383,9 @@ func (s *Service) Reestimate(ctx context.Context, p auth.Principal, lineID, case
 func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, caseID string, amountFen int64) (Reservation, error) {
 	if amountFen <= 0 {
 		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
+	}
+	if amountFen > minsheng.MaxAmountFen {
+		return Reservation{}, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
 	}
 	var out Reservation
 	_, _, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {
@@ -430,6 +504,9 @@ func (s *Service) Spend(ctx context.Context, p auth.Principal, lineID, caseID st
 func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID string, actualFen int64, respend bool) (Reservation, error) {
 	if actualFen < 0 {
 		return Reservation{}, minsheng.Invalid("实际费用不能为负数", map[string]string{"actual_cost_fen": "不能为负数"})
+	}
+	if actualFen > minsheng.MaxAmountFen {
+		return Reservation{}, minsheng.Invalid("实际费用超过上限", map[string]string{"actual_cost_fen": "不能超过 100 亿元（1000000000000 分）"})
 	}
 	var out Reservation
 	_, _, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {

@@ -46,6 +46,7 @@ var Indexes = []store.Index{
 	{Collection: auditCollection, Name: "case", Keys: bson.D{{Key: "case_id", Value: 1}, {Key: "at", Value: 1}}},
 	{Collection: auditCollection, Name: "scope", Keys: bson.D{{Key: "sub_district", Value: 1}, {Key: "at", Value: 1}}},
 	// case_budget_claims: by _id only (claim.go).
+	{Collection: ledgerClaimsCollection, Name: "state", Keys: bson.D{{Key: "state", Value: 1}}},
 }
 
 // Reservation states. Only reserved and spent entries are live; a released
@@ -92,13 +93,21 @@ type BudgetLine struct {
 
 	Reservations []Reservation `bson:"reservations" json:"reservations,omitempty"`
 	Adjustments  []LineDelta   `bson:"adjustments" json:"adjustments,omitempty"`
-	ReviewStage  string        `bson:"review_stage,omitempty" json:"review_stage,omitempty"`
-	ReviewNotes  []ReviewNote  `bson:"review_notes,omitempty" json:"review_notes,omitempty"`
-	Version      int64         `bson:"version" json:"version"`
-	ImportBatch  string        `bson:"import_batch,omitempty" json:"import_batch,omitempty"`
-	CreatedAt    time.Time     `bson:"created_at" json:"created_at"`
-	CreatedBy    string        `bson:"created_by" json:"created_by"`
-	UpdatedAt    time.Time     `bson:"updated_at" json:"updated_at"`
+	// Applied holds the marker of every claimed movement applied to the
+	// line (ledgerclaim.go), keyed by markKey(claim id), valued by the
+	// movement's audit id: the exact guard against applying one twice.
+	Applied map[string]string `bson:"applied,omitempty" json:"-"`
+	// Frozen is why Check froze the line: stored figures it cannot add up
+	// within MaxAmountFen (data written before the bounds, or by hand).
+	// No money moves on a frozen line until finance corrects it.
+	Frozen      string       `bson:"frozen,omitempty" json:"frozen,omitempty"`
+	ReviewStage string       `bson:"review_stage,omitempty" json:"review_stage,omitempty"`
+	ReviewNotes []ReviewNote `bson:"review_notes,omitempty" json:"review_notes,omitempty"`
+	Version     int64        `bson:"version" json:"version"`
+	ImportBatch string       `bson:"import_batch,omitempty" json:"import_batch,omitempty"`
+	CreatedAt   time.Time    `bson:"created_at" json:"created_at"`
+	CreatedBy   string       `bson:"created_by" json:"created_by"`
+	UpdatedAt   time.Time    `bson:"updated_at" json:"updated_at"`
 }
 
 // BudgetFen is what the line may spend in all: approved plus adjustments.
@@ -120,6 +129,9 @@ type Reservation struct {
 	// entry carries the same id, so Check can write a missing one.
 	Movement  string    `bson:"movement" json:"movement"`
 	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
+	// Claim is the ledger claim the entry was reserved under; Check keys
+	// duplicates by it (and by the case).
+	Claim string `bson:"claim,omitempty" json:"-"`
 }
 
 // Live reports whether the entry still holds money (reserved or spent).
@@ -131,6 +143,11 @@ type LineDelta struct {
 	Kind         string    `bson:"kind" json:"kind"`
 	DeltaFen     int64     `bson:"delta_fen" json:"delta_fen"`
 	At           time.Time `bson:"at" json:"at"`
+}
+
+// errFrozen refuses a money movement on a frozen line.
+func errFrozen(l *BudgetLine) error {
+	return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」的金额数据异常，已被数据核查冻结（%s），请财政部门核对后处理", l.ProjectName, l.Frozen)
 }
 
 // ReviewNote is one note of a 事前/事中/事后 review.
@@ -181,10 +198,17 @@ type Service struct {
 	adjustments *store.Collection
 	audit       *store.Collection
 	claims      *store.Collection
-	org         *org.Directory
-	logger      *slog.Logger
-	now         func() time.Time
-	staleAfter  time.Duration
+	// ledgerClaims decide which request applies a movement (ledgerclaim.go).
+	ledgerClaims *store.Collection
+	// boot identifies this process in the claims it takes; holding counts
+	// this process's requests holding each claim (ledgerclaim.go).
+	boot       string
+	holdMu     sync.Mutex
+	holding    map[string]int
+	org        *org.Directory
+	logger     *slog.Logger
+	now        func() time.Time
+	staleAfter time.Duration
 
 	catalogMu sync.Mutex
 	catalogs  map[int]*Catalog
@@ -218,16 +242,18 @@ func NewService(st *store.Store, cfg Config) *Service {
 		cfg.StaleAfter = time.Minute
 	}
 	return &Service{
-		store:       st,
-		lines:       st.Collection(linesCollection),
-		adjustments: st.Collection(adjustmentsCollection),
-		audit:       st.Collection(auditCollection),
-		claims:      st.Collection(claimsCollection),
-		org:         cfg.Org,
-		logger:      cfg.Logger,
-		now:         func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
-		staleAfter:  cfg.StaleAfter,
-		catalogs:    map[int]*Catalog{},
+		store:        st,
+		lines:        st.Collection(linesCollection),
+		adjustments:  st.Collection(adjustmentsCollection),
+		audit:        st.Collection(auditCollection),
+		claims:       st.Collection(claimsCollection),
+		ledgerClaims: st.Collection(ledgerClaimsCollection),
+		boot:         newID("P"),
+		org:          cfg.Org,
+		logger:       cfg.Logger,
+		now:          func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
+		staleAfter:   cfg.StaleAfter,
+		catalogs:     map[int]*Catalog{},
 	}
 }
 
@@ -281,6 +307,8 @@ func (s *Service) validateNewLine(in NewLine) (map[string]string, CatalogItem) {
 	}
 	if in.ApprovedFen < 0 {
 		fields["approved_fen"] = "批复金额不能为负数"
+	} else if in.ApprovedFen > minsheng.MaxAmountFen {
+		fields["approved_fen"] = "批复金额不能超过 100 亿元（1000000000000 分）"
 	}
 	return fields, item
 }
@@ -406,7 +434,7 @@ func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]
 	}
 	var out []*BudgetLine
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(f.Limit) + 1).
-		SetProjection(bson.M{"reservations": 0, "adjustments": 0, "review_notes": 0})
+		SetProjection(bson.M{"reservations": 0, "adjustments": 0, "review_notes": 0, "applied": 0})
 	if err := s.lines.FindAll(ctx, q, &out, opts); err != nil {
 		return nil, "", fmt.Errorf("budgetlink: unable to list lines: %w", err)
 	}

@@ -61,7 +61,7 @@ func TestAdjustmentReportReformFigures(t *testing.T) {
 		default: // neither: half spent
 			l.Reservations = []Reservation{{CaseID: fmt.Sprintf("seed-%d", i), AmountFen: in.ApprovedFen / 2, SpentFen: in.ApprovedFen / 2, State: StateSpent}}
 		}
-		tot, count := recomputed(l)
+		tot, count, _ := recomputed(l)
 		l.AdjustedFen, l.CommittedFen, l.SpentFen, l.AvailableFen, l.AdjustmentCount = tot.AdjustedFen, tot.CommittedFen, tot.SpentFen, tot.AvailableFen, count
 		docs = append(docs, l)
 	}

@@ -204,6 +204,8 @@ func (s *Service) validateImport(ctx context.Context, rows [][]string, by, batch
 			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」须为整数（单位：分）", cells[4])))
 		case fen < 0:
 			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额不能为负数：%s", cells[4])))
+		case fen > minsheng.MaxAmountFen:
+			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」超过上限 100 亿元（1000000000000 分）", cells[4])))
 		}
 		in := NewLine{FiscalYear: year, SubDistrict: cells[1], ItemCode: cells[2], ProjectName: cells[3], ApprovedFen: fen}
 		fields, item := s.validateNewLine(in)

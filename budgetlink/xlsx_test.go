@@ -67,6 +67,8 @@ func TestImportRefusals(t *testing.T) {
 			map[string]string{"E1": "表头应为「批复金额（分）」"}},
 		{"negative amount", workbook(t, [][]any{header(), good, {2026, "xinjiekou", "CG-01-01", "垃圾分类", -500}}),
 			map[string]string{"E3": "不能为负数"}},
+		{"amount beyond the bound", workbook(t, [][]any{header(), good, {2026, "xinjiekou", "CG-01-01", "垃圾分类", "9223372036854775807"}}),
+			map[string]string{"E3": "超过上限 100 亿元"}},
 		{"fractional amount", workbook(t, [][]any{header(), good, {2026, "xinjiekou", "CG-01-01", "垃圾分类", "12.5"}}),
 			map[string]string{"E3": "须为整数"}},
 		{"unknown item code", workbook(t, [][]any{header(), good, {2026, "xinjiekou", "ZZ-99-99", "不明项目", 100}}),

@@ -18,7 +18,7 @@ import (
 const (
 	// MaxFen bounds one need's estimate, one line's available money and a
 	// factor-allocation pool.
-	MaxFen int64 = 1_000_000_000_000
+	MaxFen = minsheng.MaxAmountFen
 	// MaxCount bounds every count that enters a score (households, co-signers,
 	// elderly, disabled, repeat complaints).
 	MaxCount int64 = 1_000_000_000

@@ -114,6 +114,9 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 	slices.SortFunc(docs, func(a, b *budgetlink.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
 	byItem := map[string]*budgetlink.BudgetLine{}
 	for _, l := range docs {
+		if l.Frozen != "" {
+			continue // Check froze it: its figures are beyond the money bound
+		}
 		d.lines = append(d.lines, allocation.Line{ID: l.ID, SubDistrictCode: l.SubDistrict, ItemCode: l.ItemCode, Area: l.Area, AvailableFen: max(l.AvailableFen, 0)})
 		d.lineInfo[l.ID] = lineInfo{ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName, Area: l.Area, ProjectName: l.ProjectName, Available: l.AvailableFen}
 		k := l.SubDistrict + "|" + l.ItemCode

@@ -14,7 +14,9 @@ import (
 // check recomputes every budget line from its reservations and adjustments,
 // repairs line totals and the copies on cases, and reports what it fixed.
 // It exits non-zero only when the store fails or problems remain that it
-// could not repair.
+// could not repair; data it cannot apply (amounts beyond the money bound)
+// is marked failed or frozen and reported, never a reason to stop. On the
+// embedded store it refuses to run while a server holds the data directory.
 func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -48,6 +50,10 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		for _, p := range rep.Problems {
 			fmt.Fprintf(stdout, "problem: %s\n", p)
 		}
+		for _, f := range rep.Frozen {
+			b, _ := json.Marshal(f)
+			fmt.Fprintf(stdout, "frozen: %s\n", b)
+		}
 		if rep.OK() {
 			fmt.Fprintln(stdout, "ledger consistent")
 		}
@@ -64,5 +70,5 @@ func logCheck(logger *slog.Logger, rep budgetlink.CheckReport) {
 		level = slog.LevelWarn
 	}
 	logger.Log(context.Background(), level, "ledger check", "lines", rep.Lines, "reservations", rep.Reservations,
-		"cases", rep.Cases, "fixes", rep.Fixes, "problems", rep.Problems, "duration", rep.Duration)
+		"cases", rep.Cases, "fixes", rep.Fixes, "problems", rep.Problems, "frozen", rep.Frozen, "duration", rep.Duration)
 }

@@ -10,6 +10,16 @@ import (
 // Collection wraps a driver collection so that every call gets a timeout,
 // writes take the FerretDB guard, and errors come back translated
 // (minsheng.ErrNotFound, minsheng.ErrDuplicate).
+//
+// RULE(ne-over-arrays): never rely on $ne, $nin or $not over an array field
+// (or a path through one, such as "reservations.case_id") for correctness.
+// The embedded FerretDB evaluates {"a.x": {$ne: v}} as "some element's x
+// differs", so on [{x: C0}, {x: C1}] it matches although C1 is present;
+// guards written that way let parallel or retried duplicates apply twice
+// (TestEngineNeOverArrays pins the behaviour). Make "at most once" an
+// insert under a unique index (a claim), then apply with a positive guard:
+// a top-level field's equality or a marker in an embedded document
+// ({"applied.<key>": {$exists: false}}), which the engine evaluates exactly.
 type Collection struct {
 	c *mongo.Collection
 	s *Store
@@ -102,13 +112,18 @@ func (c *Collection) Count(ctx context.Context, filter any) (int64, error) {
 	return n, translate("count in "+c.c.Name(), err)
 }
 
+// The write methods below take the guard before their timeout starts: the
+// timeout bounds the database's work, not the queue for the guard (64
+// requests racing for one line under -race on a busy machine otherwise
+// timed out while waiting their turn).
+
 // UpdateOne applies update to the first document matching filter and
 // returns how many matched. A conditional filter plus a matched count of 0 is
 // how callers learn that a precondition (version, available funds) failed.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (matched int64, err error) {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	res, err := c.c.UpdateOne(ctx, filter, update, opts...)
 	if err != nil {
 		return 0, translate("update one in "+c.c.Name(), err)
@@ -118,9 +133,9 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 
 // UpdateMany applies update to every matching document.
 func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matched int64, err error) {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	res, err := c.c.UpdateMany(ctx, filter, update)
 	if err != nil {
 		return 0, translate("update many in "+c.c.Name(), err)
@@ -130,9 +145,9 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matche
 
 // ReplaceOne replaces the first document matching filter.
 func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (matched int64, err error) {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	res, err := c.c.ReplaceOne(ctx, filter, doc, opts...)
 	if err != nil {
 		return 0, translate("replace in "+c.c.Name(), err)
@@ -143,17 +158,17 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...op
 // FindOneAndUpdate applies update and decodes the document (before or after,
 // as opts say) into out; minsheng.ErrNotFound when nothing matched.
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	return translate("find and update in "+c.c.Name(), c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(out))
 }
 
 // DeleteOne removes the first matching document and reports whether one was.
 func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	res, err := c.c.DeleteOne(ctx, filter)
 	if err != nil {
 		return false, translate("delete one in "+c.c.Name(), err)
@@ -163,9 +178,9 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
 
 // DeleteMany removes every matching document and returns how many.
 func (c *Collection) DeleteMany(ctx context.Context, filter any) (int64, error) {
+	defer c.s.lock()()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	defer c.s.lock()()
 	res, err := c.c.DeleteMany(ctx, filter)
 	if err != nil {
 		return 0, translate("delete many in "+c.c.Name(), err)

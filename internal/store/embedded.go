@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -20,6 +22,37 @@ type Embedded struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+	lock   *os.File
+}
+
+// ErrDataDirInUse is returned when another process (a running `minsheng
+// serve`, say) holds the data directory's lock. One process per data
+// directory: two engines on one set of SQLite files would lose updates,
+// and a `check` beside a live server would repair what the server is
+// still writing.
+var ErrDataDirInUse = errors.New("数据目录正被另一个 minsheng 进程使用（例如正在运行的 serve）；请先停止该进程再运行此命令 / data directory in use by another minsheng process")
+
+// lockFile is the name of the lock file in the data directory; the lock is
+// an flock(2), released by the kernel when the process ends, even by SIGKILL.
+const lockFile = "minsheng.lock"
+
+// lockDataDir takes the data directory's exclusive lock without waiting.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("store: %s: %w", dir, ErrDataDirInUse)
+		}
+		return nil, fmt.Errorf("store: unable to lock data dir: %w", err)
+	}
+	// The holder's pid, for a person looking at the directory.
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
+	return f, nil
 }
 
 // StartEmbedded starts FerretDB with the SQLite handler on dataDir/db. It has
@@ -42,6 +75,16 @@ func StartEmbedded(dataDir string, logger *slog.Logger) (*Embedded, error) {
 	if err := os.Chmod(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("store: unable to protect data dir: %w", err)
 	}
+	lock, err := lockDataDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			lock.Close()
+		}
+	}()
 	dbDir := filepath.Join(abs, "db")
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: unable to create db dir: %w", err)
@@ -70,7 +113,8 @@ func StartEmbedded(dataDir string, logger *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("store: unable to start embedded FerretDB: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{cancel: cancel, done: make(chan struct{}), lock: lock}
+	started = true
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx)
@@ -96,8 +140,12 @@ func listenerName(l ferretdb.ListenerConfig) string {
 // URI returns the connection string of the running engine.
 func (e *Embedded) URI() string { return e.uri }
 
-// Stop shuts the engine down and waits for it to close its files.
+// Stop shuts the engine down, waits for it to close its files and
+// releases the data directory.
 func (e *Embedded) Stop() {
 	e.cancel()
 	<-e.done
+	if e.lock != nil {
+		e.lock.Close()
+	}
 }
