@@ -348,21 +348,26 @@ type AdjustmentFilter struct {
 	SubDistrict string
 	LineID      string
 	State       string
+	// Cursor is the last id of the previous page; Limit is 1..100 (default 20).
+	Cursor string
+	Limit  int
 }
 
-// Adjustments lists adjustments, newest first, scoped to p.
-func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f AdjustmentFilter) ([]Adjustment, error) {
+// Adjustments lists one page of adjustments, newest first, scoped to p,
+// and the cursor of the next page ("" on the last).
+// Errors: EFORBIDDEN, EINVALID (unknown sub-district, bad cursor).
+func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f AdjustmentFilter) ([]Adjustment, string, error) {
 	if err := requireLedgerReader(p); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var err error
 	if f.SubDistrict, err = p.SubDistrictScope(s.org, f.SubDistrict); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	q := bson.M{}
 	if f.SubDistrict != "" {
 		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		q["sub_districts"] = f.SubDistrict
 	}
@@ -375,9 +380,31 @@ func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f Adjustmen
 	if f.State != "" {
 		q["state"] = f.State
 	}
-	var out []Adjustment
-	if err := s.adjustments.FindAll(ctx, q, &out, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(1000)); err != nil {
-		return nil, fmt.Errorf("budgetlink: unable to list adjustments: %w", err)
+	if f.Limit <= 0 {
+		f.Limit = 20
 	}
-	return out, nil
+	if f.Limit > 100 {
+		f.Limit = 100
+	}
+	if f.Cursor != "" {
+		var c Adjustment
+		if err := s.adjustments.FindOne(ctx, bson.M{"_id": f.Cursor}, &c); err != nil {
+			return nil, "", minsheng.Invalid("分页游标无效", map[string]string{"cursor": "无效"})
+		}
+		q["$or"] = bson.A{
+			bson.M{"created_at": bson.M{"$lt": c.CreatedAt}},
+			bson.M{"created_at": c.CreatedAt, "_id": bson.M{"$lt": c.ID}},
+		}
+	}
+	var out []Adjustment
+	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(f.Limit) + 1)
+	if err := s.adjustments.FindAll(ctx, q, &out, opts); err != nil {
+		return nil, "", fmt.Errorf("budgetlink: unable to list adjustments: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
 }

@@ -53,7 +53,7 @@ func TestMoneyBounds(t *testing.T) {
 		if got := mustGet(t, s, l.ID); got.AvailableFen != 100_000 {
 			t.Errorf("source of the refused transfer = %+v, want untouched", got.Totals())
 		}
-		pending, err := s.Adjustments(ctx, finance, AdjustmentFilter{State: AdjustmentPending})
+		pending, _, err := s.Adjustments(ctx, finance, AdjustmentFilter{State: AdjustmentPending})
 		if err != nil || len(pending) != 0 {
 			t.Errorf("pending adjustments = %+v, %v; want none", pending, err)
 		}
@@ -116,7 +116,7 @@ func TestCheckSurvivesPoisonedData(t *testing.T) {
 	if len(rep.Problems) != 0 {
 		t.Errorf("problems = %v, want none (nothing left for check to stop on)", rep.Problems)
 	}
-	adjs, err := s.Adjustments(ctx, finance, AdjustmentFilter{})
+	adjs, _, err := s.Adjustments(ctx, finance, AdjustmentFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -437,7 +437,7 @@ func TestTransferCrashFinishedByCheck(t *testing.T) {
 		if ga.AvailableFen != 70_000 || gb.AvailableFen != 130_000 {
 			t.Errorf("after check: a %d, b %d; want 70000, 130000", ga.AvailableFen, gb.AvailableFen)
 		}
-		adjs, err := s.Adjustments(ctx, finance, AdjustmentFilter{})
+		adjs, _, err := s.Adjustments(ctx, finance, AdjustmentFilter{})
 		if err != nil || len(adjs) != 1 || adjs[0].State != AdjustmentApplied {
 			t.Errorf("adjustments = %+v, %v", adjs, err)
 		}

@@ -286,19 +286,20 @@ func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
 		return err
 	}
 	f := budgetlink.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
-	bad := routeQuery(c, "year", "sub_district", "line_id", "state")
+	bad := listQuery(c, "year", "sub_district", "line_id", "state")
 	queryInt(c, "year", &f.FiscalYear, bad)
+	f.Cursor, f.Limit = queryPage(c, bad)
 	if err := badQuery(bad); err != nil {
 		return err
 	}
-	items, err := a.Budget.Adjustments(c.UserContext(), p, f)
+	items, next, err := a.Budget.Adjustments(c.UserContext(), p, f)
 	if err != nil {
 		return err
 	}
 	if items == nil {
 		items = []budgetlink.Adjustment{}
 	}
-	return c.JSON(fiber.Map{"items": items})
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
 
 type confirmItemInput struct {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -128,6 +129,56 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		}
 		if st := a.call(t, "sds", "GET", "/api/v1/budget/lines/"+id, nil, nil); st != 403 {
 			t.Errorf("other sub-district reading the line: status %d, want 403", st)
+		}
+	})
+	t.Run("adjustments are paged like every list", func(t *testing.T) {
+		var page struct {
+			Items []budgetlink.BudgetLine `json:"items"`
+		}
+		a.call(t, "finance", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, &page)
+		id := page.Items[0].ID
+		for i := range 4 {
+			body := map[string]any{"kind": "increase", "amount_fen": 100 + i, "reason": "追加"}
+			if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil); st != 201 {
+				t.Fatalf("increase %d: status %d", i, st)
+			}
+		}
+		// Six adjustments on the line now (the applied and the refused
+		// decrease above, which is kept as failed, and four increases);
+		// pages of two give 2, 2, 2 with no repeat.
+		seen := map[string]bool{}
+		var sizes []int
+		cursor := ""
+		for range 6 {
+			var p struct {
+				Items      []budgetlink.Adjustment `json:"items"`
+				NextCursor string                  `json:"next_cursor"`
+			}
+			url := "/api/v1/budget/adjustments?line_id=" + id + "&limit=2"
+			if cursor != "" {
+				url += "&cursor=" + cursor
+			}
+			if st := a.call(t, "finance", "GET", url, nil, &p); st != 200 {
+				t.Fatalf("page: status %d", st)
+			}
+			sizes = append(sizes, len(p.Items))
+			for _, adj := range p.Items {
+				if seen[adj.ID] {
+					t.Errorf("adjustment %s on two pages", adj.ID)
+				}
+				seen[adj.ID] = true
+			}
+			if cursor = p.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if fmt.Sprint(sizes) != "[2 2 2]" || len(seen) != 6 {
+			t.Errorf("page sizes %v over %d adjustments, want [2 2 2] over 6", sizes, len(seen))
+		}
+		for _, q := range []string{"limit=101", "limit=0", "cursor=nope", "page=2"} {
+			if st := a.call(t, "finance", "GET", "/api/v1/budget/adjustments?"+q, nil, nil); st != 400 {
+				t.Errorf("%s: status %d, want 400", q, st)
+			}
 		}
 	})
 }
