@@ -110,8 +110,8 @@ func TestSimultaneousDuplicatesOverHTTP(t *testing.T) {
 	for round := range 5 {
 		t.Run(fmt.Sprintf("round %d", round+1), func(t *testing.T) {
 			ba, bb := getLine(a.ID), getLine(b.ID)
-			adjustTogether(t, a.ID, fmt.Sprintf("inc-%d", round), map[string]any{"kind": "increase", "amount_fen": 1_000, "reason": "离线重发"})
-			adjustTogether(t, a.ID, fmt.Sprintf("tr-%d", round), map[string]any{"kind": "transfer", "to_line_id": b.ID, "amount_fen": 500, "reason": "离线重发调剂"})
+			adjustTogether(t, a.ID, fmt.Sprintf("increase-%d", round), map[string]any{"kind": "increase", "amount_fen": 1_000, "reason": "离线重发"})
+			adjustTogether(t, a.ID, fmt.Sprintf("transfer-%d", round), map[string]any{"kind": "transfer", "to_line_id": b.ID, "amount_fen": 500, "reason": "离线重发调剂"})
 			ga, gb := getLine(a.ID), getLine(b.ID)
 			if ga.AvailableFen != ba.AvailableFen+500 || gb.AvailableFen != bb.AvailableFen+500 {
 				t.Errorf("available a %d→%d, b %d→%d; want +500 each (raised 1000, moved 500 once)", ba.AvailableFen, ga.AvailableFen, bb.AvailableFen, gb.AvailableFen)

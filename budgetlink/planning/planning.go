@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -65,6 +66,8 @@ type Service struct {
 	weights  *store.Collection
 	runs     *store.Collection
 	runItems *store.Collection
+	// appliers holds one lock per committed run id (runLock).
+	appliers sync.Map
 
 	// faultAfterReserve, set only by tests, simulates a crash in a
 	// committed run: it is called after each reservation the ledger

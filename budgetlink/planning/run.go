@@ -210,20 +210,45 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 		doc.State = RunPreview
 		return report(doc, nil, true), nil
 	}
+	unlock, err := s.runLock(ctx, doc.ID)
+	if err != nil {
+		return RunReport{}, err
+	}
 	if err := s.runs.InsertOne(ctx, doc); errors.Is(err, minsheng.ErrDuplicate) {
 		// Another request with the same run id stored it first.
+		unlock()
 		existing, ferr := s.findRun(ctx, req.RunID)
 		if ferr != nil {
 			return RunReport{}, ferr
 		}
 		return s.repeat(ctx, p, existing, req)
 	} else if err != nil {
+		unlock()
 		return RunReport{}, fmt.Errorf("planning: unable to store run %s: %w", doc.ID, err)
 	}
-	if err := s.apply(ctx, p, doc); err != nil {
+	err = s.apply(ctx, p, doc)
+	unlock()
+	if err != nil {
 		return RunReport{}, err
 	}
 	return s.reportOf(ctx, doc)
+}
+
+// runLock admits one applier of a committed run in this process at a
+// time. Copies of a re-POSTed run then wait for the first and return its
+// result, instead of racing it case by case: the ledger's claims keep such
+// a race correct (and do so across instances), but every lost race waits
+// for the winner, and eight copies of a 30-case run took longer than a
+// phone's timeout. Waiting ends with the request.
+func (s *Service) runLock(ctx context.Context, id string) (unlock func(), err error) {
+	v, _ := s.appliers.LoadOrStore(id, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, minsheng.Errorf(minsheng.ECONFLICT, "相同的分配正在执行，请稍后重试")
+	}
 }
 
 // repeat answers a run id seen before: the same request finishes the run
@@ -238,8 +263,21 @@ func (s *Service) repeat(ctx context.Context, p auth.Principal, doc *runDoc, req
 		return RunReport{}, minsheng.Errorf(minsheng.ECONFLICT, "运行编号 %s 已用于 %d 年度%s的正式分配，请使用新的运行编号", doc.ID, doc.FiscalYear, s.subName(doc.SubDistrict))
 	}
 	if doc.State == RunApplying {
-		if err := s.apply(ctx, p, doc); err != nil {
+		unlock, err := s.runLock(ctx, doc.ID)
+		if err != nil {
 			return RunReport{}, err
+		}
+		defer unlock()
+		// Whoever held the lock may have finished the run meanwhile.
+		cur, err := s.findRun(ctx, doc.ID)
+		if err != nil {
+			return RunReport{}, err
+		}
+		doc = cur
+		if doc.State == RunApplying {
+			if err := s.apply(ctx, p, doc); err != nil {
+				return RunReport{}, err
+			}
 		}
 	}
 	return s.reportOf(ctx, doc)
