@@ -21,6 +21,10 @@ const (
 	EINTERNAL     = "internal"     // 500: logged, never explained to the client
 )
 
+// EUNPROCESSABLE 422: well-formed, but contradicting an earlier request (an
+// Idempotency-Key reused with another body).
+const EUNPROCESSABLE = "unprocessable"
+
 // Error is the one application error. Message is safe to show to a user
 // (Simplified Chinese); Fields names the offending input fields.
 type Error struct {

@@ -65,6 +65,8 @@ type Config struct {
 	Static fs.FS
 	// Apps are the front ends in Static, served at their prefixes.
 	Apps []App
+	// RootGroups register under their own prefix (mobileapi: /mobile/v1).
+	RootGroups []RouteGroup
 }
 
 // Server holds the dependencies the handlers share.
@@ -132,6 +134,10 @@ func New(cfg Config) *fiber.App {
 	for _, g := range cfg.Groups {
 		g.Routes(api, s)
 	}
+	// Groups outside /api/v1 (the cadre app's /mobile/v1) mount themselves.
+	for _, g := range cfg.RootGroups {
+		g.Routes(app, s)
+	}
 	if cfg.Static != nil {
 		mountStatic(app, cfg.Static)
 		if len(cfg.Apps) > 0 {
@@ -161,6 +167,8 @@ func StatusOf(code string) int {
 		return fiber.StatusRequestEntityTooLarge
 	case minsheng.EUNSUPPORTED:
 		return fiber.StatusUnsupportedMediaType
+	case minsheng.EUNPROCESSABLE:
+		return fiber.StatusUnprocessableEntity
 	case minsheng.ERATELIMITED:
 		return fiber.StatusTooManyRequests
 	}
