@@ -142,6 +142,9 @@ func EventLabel(e Event) string {
 			who = "匿名居民"
 		}
 	}
+	if e.Action == ActVerdict && e.Role == auth.RoleCadre {
+		return who + " · 回访评价（记录居民意见）"
+	}
 	return who + " · " + e.Action.Label()
 }
 

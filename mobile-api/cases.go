@@ -346,7 +346,13 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			if len(item) > 32 {
 				return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"catalog_item": "编码无效"})
 			}
-			note = strings.TrimSpace("建议支出事项 " + item + "。" + note)
+			name := ""
+			if cat, err := a.Budget.Catalog(time.Now().In(shanghai).Year()); err == nil {
+				if it, ok := cat.Item(item); ok {
+					name = " " + it.Name
+				}
+			}
+			note = strings.TrimSpace("建议支出事项 " + item + name + "。" + note)
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
 			return s.Assess(ctx, p, id, v, cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households,

@@ -36,9 +36,9 @@ export default {
       <van-cell title="状态" :value="c.local ? '待发送' : c.status_label" />
       <van-cell v-if="c.deadline" :title="c.deadline.label" :value="c.deadline.text" :value-class="deadlineClass(c.deadline)" :label="'截止 ' + when(c.deadline.due_at)" />
       <van-cell title="地址" :value="(c.community_name || '') + ' ' + ((c.location && c.location.address) || '')" />
-      <van-cell v-if="c.contact_name || c.contact_phone" title="联系人" :value="(c.contact_name || '') + ' ' + (c.contact_phone || '')" />
+      <van-cell v-if="c.contact_name || c.contact_phone" title="联系人" :value="(c.contact_name || '') + ' ' + (c.contact_phone || '')" :url="c.contact_phone && !c.contact_phone.includes('*') ? 'tel:' + c.contact_phone : undefined" :is-link="!!c.contact_phone && !c.contact_phone.includes('*')" />
       <van-cell v-if="c.assigned_name" title="承办干部" :value="c.assigned_name" />
-      <van-cell v-if="c.funding" title="资金" :value="c.funding.label" :label="c.funding.reason" />
+      <van-cell v-if="c.funding && (c.funding.funded || c.funding.waitlisted || ['submitted','accepted','assigned','assessed','in_progress'].includes(c.status))" title="资金" :value="c.funding.label" :label="c.funding.reason" />
       <van-cell v-if="c.assessment" title="评估" :value="yuan(c.assessment.estimate_fen)" :label="'涉及 ' + c.assessment.households + ' 户，风险 ' + c.assessment.risk + (c.assessment.elderly ? '，老人 ' + c.assessment.elderly : '') + (c.assessment.disabled ? '，残疾人 ' + c.assessment.disabled : '')" />
       <van-cell v-if="c.status === 'completed' || c.status === 'closed'" title="实际费用" :value="yuan(c.actual_cost_fen)" />
       <van-cell v-if="c.tracking_token" title="居民查询二维码" is-link :to="'/case/' + c.id + '/qr'" />

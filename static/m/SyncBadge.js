@@ -11,6 +11,7 @@ export default {
       if (state.syncing) return '同步中…';
       if (state.failed) return `${state.pending} 条待发送 · 有失败`;
       if (state.pending) return `${state.pending} 条待发送`;
+      if (!state.online) return state.lastSyncAt ? `离线（上次同步 ${clock(state.lastSyncAt)}）` : "离线";
       if (state.lastSyncAt) return `已同步 ${clock(state.lastSyncAt)}`;
       return '未同步';
     });
