@@ -79,8 +79,12 @@ async function photo(page, w, h) {
   return { name: `IMG_${w}x${h}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(b64, 'base64') };
 }
 
-async function login(page, username) {
+async function login(page, username, screenshot = '') {
   await page.goto(`${server.url}/m/`);
+  if (screenshot) {
+    await page.locator('[data-test=login]').waitFor();
+    await shot(page, screenshot);
+  }
   await page.getByPlaceholder('街道为您开设的账号').fill(username);
   await page.getByPlaceholder('密码', { exact: true }).fill(`${username}-password`);
   await page.locator('[data-test=login]').click();
@@ -120,7 +124,7 @@ after(async () => {
 test('a case filed offline with a 4000×3000 photo survives an offline reload and reaches the server once', async () => {
   const ctx = await newPhone();
   const page = await ctx.newPage();
-  await login(page, 'wangfang');
+  await login(page, 'wangfang', 'cadre-00-login');
   await shot(page, 'cadre-01-todo-empty');
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 }).catch(async () => {
@@ -195,6 +199,15 @@ test('answers lost after the server acted: still one case, one photo', async () 
   assert.equal(found.length, 1, 'exactly one case');
   const full = await call('GET', `/api/v1/cases/${found[0].id}`, staff.token);
   assert.equal(full.photos.length, 1, 'exactly one photo');
+
+  // A wrongly taken photo is deleted before completion.
+  await page.goto(`${server.url}/m/case/${found[0].id}`);
+  await page.locator('.photo-del').first().click();
+  await shot(page, 'cadre-17-delete-photo');
+  await page.locator('.van-dialog__confirm').click();
+  await waitSynced(page);
+  const after = await call('GET', `/api/v1/cases/${found[0].id}`, staff.token);
+  assert.equal(after.photos.length, 0, 'the photo is gone');
   await ctx.close();
 });
 

@@ -2,8 +2,8 @@
 // photos, the timeline with who did what, and the steps the cadre may take.
 import { computed } from 'vue';
 import { useRouter } from 'vue-router';
-import { showImagePreview } from 'vant';
-import { state } from './state.js';
+import { showImagePreview, showConfirmDialog } from 'vant';
+import { state, deletePhoto } from './state.js';
 import { deadlineClass, when, yuan } from './format.js';
 import SyncBadge from './SyncBadge.js';
 
@@ -23,10 +23,20 @@ export default {
     function go(a) {
       router.push(`/case/${props.id}/${ROUTES[a.action]}`);
     }
+    const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'];
+    const canDelete = (p) => OPEN.includes(c.value?.status) && p.uploaded_by && p.uploaded_by === state.session?.user?.id;
+    async function remove(p) {
+      try {
+        await showConfirmDialog({ title: '删除这张照片？', message: `${p.tag_label}照片将从案件中删除。`, confirmButtonText: '删除', confirmButtonColor: '#ee0a24' });
+      } catch {
+        return;
+      }
+      await deletePhoto(c.value, p.id);
+    }
     function preview(list, i) {
       showImagePreview({ images: list.map((p) => p.url), startPosition: i });
     }
-    return { LABELS, c, before, after, actions, go, preview, deadlineClass, when, yuan, back: () => router.back() };
+    return { LABELS, c, before, after, actions, go, preview, canDelete, remove, deadlineClass, when, yuan, back: () => router.back() };
   },
   template: `
   <div class="page" v-if="c">
@@ -45,12 +55,20 @@ export default {
     </van-cell-group>
     <van-cell-group inset title="办理前照片" v-if="before.length || c.localPhotos">
       <div class="photos">
-        <img v-for="(p, i) in before" :key="p.id" :src="p.thumb_url" :alt="p.tag_label" @click="preview(before, i)" data-test="photo" />
+        <div v-for="(p, i) in before" :key="p.id" class="photo">
+          <img :src="p.thumb_url" :alt="p.tag_label" @click="preview(before, i)" data-test="photo" />
+          <van-icon v-if="canDelete(p)" name="cross" class="photo-del" @click="remove(p)" aria-label="删除照片" />
+        </div>
         <span v-if="c.localPhotos" class="muted">{{ c.localPhotos }} 张照片待发送</span>
       </div>
     </van-cell-group>
     <van-cell-group inset title="办结后照片" v-if="after.length">
-      <div class="photos"><img v-for="(p, i) in after" :key="p.id" :src="p.thumb_url" alt="办结后" @click="preview(after, i)" data-test="photo" /></div>
+      <div class="photos">
+        <div v-for="(p, i) in after" :key="p.id" class="photo">
+          <img :src="p.thumb_url" alt="办结后" @click="preview(after, i)" data-test="photo" />
+          <van-icon v-if="canDelete(p)" name="cross" class="photo-del" @click="remove(p)" aria-label="删除照片" />
+        </div>
+      </div>
     </van-cell-group>
     <van-cell-group inset title="办理记录">
       <van-steps direction="vertical" :active="c.timeline.length - 1" active-color="#c8102e">

@@ -7,6 +7,7 @@
 // Items: create {clientId, body} → PUT /mobile/v1/cases/{clientId};
 // photo {caseRef, photoId, tag, blob} → PUT …/photos/{photoId}?tag= (the
 // image itself as the body, so a resend has the same bytes);
+// delphoto {caseRef, photoId} → DELETE …/photos/{photoId};
 // action {caseRef, action, body, key, chained} → POST …/actions/{action}
 // with Idempotency-Key. caseRef is a server id or the clientId of a case
 // filed offline, resolved once its create went through.
@@ -62,6 +63,8 @@ export function describe(item) {
       return `登记：${item.body.title}`;
     case 'photo':
       return `照片（${{ before: '办理前', progress: '办理中', after: '办结后' }[item.tag] || item.tag}）`;
+    case 'delphoto':
+      return '删除照片';
     case 'action':
       return `操作：${item.label || item.action}`;
   }
@@ -83,6 +86,10 @@ async function sendOne(api, key, item, known) {
       return api.request('PUT', `/mobile/v1/cases/${id}/photos/${item.photoId}`, {
         form: item.blob, headers: { 'Content-Type': item.blob.type || 'image/jpeg' }, params: { tag: item.tag }, idempotencyKey: item.id,
       });
+    }
+    case 'delphoto': {
+      const id = await resolveCase(item.caseRef);
+      return api.request('DELETE', `/mobile/v1/cases/${id}/photos/${item.photoId}`, { idempotencyKey: item.id });
     }
     case 'action': {
       const id = await resolveCase(item.caseRef);

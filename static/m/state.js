@@ -170,6 +170,13 @@ export async function queueAction(c, action, label, body, photos = []) {
   syncNow();
 }
 
+/** deletePhoto queues removing a wrongly taken photo and hides it at once. */
+export async function deletePhoto(c, photoId) {
+  await outbox.add({ kind: 'delphoto', caseRef: c.id, photoId });
+  await saveCase({ ...JSON.parse(JSON.stringify(c)), photos: (c.photos || []).filter((p) => p.id !== photoId) });
+  syncNow();
+}
+
 export async function signIn(username, password, device) {
   await api.login(username, password, { device });
   state.session = api.session;
