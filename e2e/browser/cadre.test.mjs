@@ -277,10 +277,18 @@ test('signing out with items waiting warns 本机待发送 N 条', async () => {
   await waitSynced(page);
   await ctx.setOffline(true);
   await fill(page, '大院胡同路灯不亮');
+  await page.locator('[data-test=photos] input[type=file]').setInputFiles(await photo(page, 800, 600));
+  await page.waitForFunction(() => document.querySelector('.van-uploader__preview') && !document.querySelector('.van-uploader__mask'), null, { timeout: 20000 });
+  await page.waitForTimeout(800); // the autosave's debounce
+  await page.reload(); // the draft, its photo included, survives closing the app
+  await page.locator('.van-tabbar-item', { hasText: '代居民登记' }).click();
+  await page.locator('.van-uploader__preview').waitFor();
+  assert.equal(await page.getByPlaceholder('如：10号院旱厕改造').inputValue(), '大院胡同路灯不亮');
+  assert.equal(await page.locator('.van-uploader__preview').count(), 1);
   await page.locator('[data-test=file-submit]').click();
   await page.locator('.van-tabbar-item', { hasText: '我的' }).last().click();
   await page.locator('[data-test=logout]').click();
-  await page.getByText('本机待发送 1 条').waitFor();
+  await page.getByText('本机待发送 2 条').waitFor();
   await shot(page, 'cadre-16-logout-warning');
   await page.getByText('先同步').click();
   await ctx.close();

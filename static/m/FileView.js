@@ -3,7 +3,7 @@
 // contact, photos from the camera. Similar open cases of the community are
 // shown before filing. The draft autosaves; filing goes to the outbox and
 // the case shows at once, with the resident's QR code once it is sent.
-import { reactive, ref, watch, onMounted, computed } from 'vue';
+import { reactive, ref, watch, onMounted, computed, toRaw } from 'vue';
 import { useRouter } from 'vue-router';
 import { showFailToast, showToast } from 'vant';
 import { api, state, fileCase } from './state.js';
@@ -41,6 +41,10 @@ export default {
         Object.assign(form, d.form);
         savedAt.value = d.savedAt;
       }
+      // Photos of the draft are kept too (already compressed), so closing
+      // the app before filing loses none of them.
+      const kept = (await db.get('draft:file:photos')) || [];
+      photos.value = kept.map((blob) => ({ blob, content: URL.createObjectURL(blob), status: 'done', isImage: true }));
       catalog.value = (await db.get('catalog')) || null;
       try {
         catalog.value = await api.get('/mobile/v1/catalog');
@@ -96,6 +100,11 @@ export default {
         { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
       );
     }
+    async function keepPhotos() {
+      await db.set('draft:file:photos', photos.value.filter((p) => p.blob).map((p) => toRaw(p.blob)));
+      savedAt.value = new Date().toISOString();
+    }
+    watch(() => photos.value.length, keepPhotos);
     async function afterRead(items) {
       for (const it of Array.isArray(items) ? items : [items]) {
         it.status = 'uploading';
@@ -109,6 +118,7 @@ export default {
           it.message = '无法读取';
         }
       }
+      await keepPhotos();
     }
     async function submit() {
       errors.value = {};
@@ -133,6 +143,7 @@ export default {
         const blobs = photos.value.filter((p) => p.blob).map((p) => p.blob);
         const id = await fileCase(body, blobs);
         await db.del('draft:file');
+        await db.del('draft:file:photos');
         Object.assign(form, empty());
         photos.value = [];
         showToast(state.online ? '已登记，正在发送' : '已保存到本机，联网后自动发送');
