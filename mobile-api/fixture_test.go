@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -50,7 +51,10 @@ type fixture struct {
 	who     map[string]auth.Principal
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureAt(t, nil) }
+
+// newFixtureAt is newFixture with the domain's clock (nil: the real one).
+func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
@@ -70,7 +74,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger})
+	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger, Now: now})
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
 	ledger.SetCases(cs)
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,

@@ -166,3 +166,52 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("after all read: unread %d, want 0", r.Unread)
 	}
 }
+
+// TestDeadlineNotifications: a case assigned to the cadre whose deadline
+// comes within 24 hours gives one 即将超期 notice, and once it passes one
+// 已超期 notice, however often the cadre looks.
+func TestDeadlineNotifications(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	clk := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	f := newFixtureAt(t, clk)
+	f.assigned(t, "wangfang") // completion due in 15 days
+	kinds := func() map[string]int {
+		var l struct {
+			Items []struct {
+				Kind string `json:"kind"`
+			} `json:"items"`
+		}
+		f.call(t, "wangfang", "GET", "/mobile/v1/notifications", nil, &l)
+		k := map[string]int{}
+		for _, n := range l.Items {
+			k[n.Kind]++
+		}
+		return k
+	}
+	if k := kinds(); k["due_soon"] != 0 || k["overdue"] != 0 {
+		t.Fatalf("15 days ahead: %v, want no deadline notice", k)
+	}
+	advance(14*24*time.Hour + time.Hour)
+	for range 2 {
+		if k := kinds(); k["due_soon"] != 1 || k["overdue"] != 0 {
+			t.Errorf("23 hours ahead: %v, want one due_soon", k)
+		}
+	}
+	advance(2 * 24 * time.Hour)
+	for range 2 {
+		if k := kinds(); k["due_soon"] != 1 || k["overdue"] != 1 {
+			t.Errorf("overdue: %v, want one due_soon and one overdue", k)
+		}
+	}
+	var me struct {
+		Counts struct {
+			Overdue int `json:"overdue"`
+		} `json:"counts"`
+	}
+	f.call(t, "wangfang", "GET", "/mobile/v1/me", nil, &me)
+	if me.Counts.Overdue != 1 {
+		t.Errorf("me overdue = %d, want 1", me.Counts.Overdue)
+	}
+}
