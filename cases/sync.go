@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
 	"minsheng/internal/auth"
@@ -38,9 +38,10 @@ import (
 //     engine and however writes interleave; no write path needs to know
 //     about sync.
 // The price is reading the whole scope (a community: a few hundred cases)
-// on each sync, the same as a queue. Snapshots are kept for a week, so a
-// client whose answer was lost retries with its previous cursor and gets
-// the same changes again.
+// on each sync, the same as a queue. A user's last few snapshots are kept
+// (a week at most), so a client whose answer was lost retries with its
+// previous cursor and gets the same changes again; a sync that finds
+// nothing changed answers the same cursor and stores nothing.
 
 const syncCollection = "sync_snapshots"
 
@@ -187,6 +188,15 @@ func (s *Service) Sync(ctx context.Context, p auth.Principal, cursor string, lim
 		}
 	}
 
+	if res.Tombstones == nil {
+		res.Tombstones = []Tombstone{}
+	}
+	// Nothing changed: the same cursor again, and nothing stored (a phone
+	// syncing every half minute would otherwise pile up snapshots).
+	if cursor != "" && !res.Reset && len(res.Changed) == 0 && len(res.Tombstones) == 0 {
+		res.Cursor = cursor
+		return res, nil
+	}
 	snap := syncSnapshot{ID: randomID(), UserID: p.UserID, CreatedAt: now, Entries: make([]syncEntry, 0, len(next))}
 	for id, h := range next {
 		snap.Entries = append(snap.Entries, syncEntry{ID: id, Hash: h})
@@ -195,24 +205,35 @@ func (s *Service) Sync(ctx context.Context, p auth.Principal, cursor string, lim
 	if err := col.InsertOne(ctx, snap); err != nil {
 		return nil, fmt.Errorf("cases: unable to store sync cursor: %w", err)
 	}
-	// Old cursors are dropped now and then, not on every sync: the
-	// embedded engine scans the collection for it.
-	if mrand.IntN(50) != 0 {
-		res.Cursor = snap.ID
-		if res.Tombstones == nil {
-			res.Tombstones = []Tombstone{}
-		}
-		return res, nil
-	}
-	if _, err := col.DeleteMany(ctx, bson.D{{Key: "user_id", Value: p.UserID},
-		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: now.Add(-syncSnapshotTTL)}}}}); err != nil {
-		s.cfg.Logger.Warn("cases: unable to drop old sync cursors", "err", err)
-	}
 	res.Cursor = snap.ID
-	if res.Tombstones == nil {
-		res.Tombstones = []Tombstone{}
-	}
+	s.pruneSnapshots(ctx, p.UserID)
 	return res, nil
+}
+
+// syncKeepSnapshots is how many cursors of one user stay valid: the last
+// few, so a phone whose answer was lost (or a second phone of the same
+// cadre) continues without a full reset.
+const syncKeepSnapshots = 5
+
+// pruneSnapshots drops a user's cursors beyond the latest few. A failure
+// only leaves extra cursors behind, so it is logged, not returned.
+func (s *Service) pruneSnapshots(ctx context.Context, userID string) {
+	col := s.st.Collection(syncCollection)
+	var ids []struct {
+		ID string `bson:"_id"`
+	}
+	err := col.FindAll(ctx, bson.D{{Key: "user_id", Value: userID}}, &ids,
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetProjection(bson.D{{Key: "_id", Value: 1}}).SetSkip(syncKeepSnapshots))
+	if err == nil && len(ids) > 0 {
+		drop := bson.A{}
+		for _, x := range ids {
+			drop = append(drop, x.ID)
+		}
+		_, err = col.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: drop}}}})
+	}
+	if err != nil {
+		s.cfg.Logger.Warn("cases: unable to drop old sync cursors", "user", userID, "err", err)
+	}
 }
 
 // leavesPhone reports whether c no longer belongs on the phone, and why.

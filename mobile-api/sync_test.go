@@ -170,8 +170,8 @@ func TestSyncUnderConcurrentWrites(t *testing.T) {
 		// A sync with nothing changed returns nothing.
 		var page syncPage
 		f.call(t, "wangfang", "GET", "/mobile/v1/sync?cursor="+cursor, nil, &page)
-		if len(page.Items) != 0 || len(page.Tombstones) != 0 {
-			t.Errorf("round %d: idle sync returned %d items, %d tombstones; want none", round, len(page.Items), len(page.Tombstones))
+		if len(page.Items) != 0 || len(page.Tombstones) != 0 || page.Cursor != cursor {
+			t.Errorf("round %d: idle sync returned %d items, %d tombstones, cursor changed %v; want none and the same cursor", round, len(page.Items), len(page.Tombstones), page.Cursor != cursor)
 		}
 	}
 
