@@ -4,7 +4,7 @@ import { computed } from 'vue';
 import { useRouter } from 'vue-router';
 import { showImagePreview, showConfirmDialog } from 'vant';
 import { state, deletePhoto } from './state.js';
-import { deadlineClass, when, yuan } from './format.js';
+import { deadlineClass, when, yuan, live } from './format.js';
 import SyncBadge from './SyncBadge.js';
 
 const ROUTES = { assess: 'assess', start: 'work/start', complete: 'work/complete', verdict: 'verdict' };
@@ -16,7 +16,10 @@ export default {
   props: { id: String },
   setup(props) {
     const router = useRouter();
-    const c = computed(() => state.cases[props.id]);
+    const c = computed(() => {
+      const x = state.cases[props.id];
+      return x ? { ...x, deadline: live(x.deadline) } : x;
+    });
     const before = computed(() => (c.value?.photos || []).filter((p) => p.tag !== 'after'));
     const after = computed(() => (c.value?.photos || []).filter((p) => p.tag === 'after'));
     const actions = computed(() => (c.value?.actions || []).filter((a) => ROUTES[a.action]));

@@ -1,8 +1,8 @@
 // 我的待办: overdue first, then by deadline; filters for what is mine,
 // several states, due soon, a courtyard address, a case number.
-import { computed, ref } from 'vue';
+import { computed, ref, onMounted, onUnmounted } from 'vue';
 import { state, caseList, syncNow } from './state.js';
-import { deadlineClass, when } from './format.js';
+import { deadlineClass, when, live } from './format.js';
 import SyncBadge from './SyncBadge.js';
 
 const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress', 'completed'];
@@ -14,9 +14,16 @@ export default {
     const tab = ref('mine');
     const search = ref('');
     const refreshing = ref(false);
+    const tick = ref(Date.now());
+    let timer = 0;
+    onMounted(() => {
+      timer = setInterval(() => (tick.value = Date.now()), 60000);
+    });
+    onUnmounted(() => clearInterval(timer));
     const list = computed(() => {
       const q = search.value.trim().toLowerCase();
       return caseList()
+        .map((c) => ({ ...c, deadline: live(c.deadline, tick.value) }))
         .filter((c) => {
           if (!c.local && !OPEN.includes(c.status)) return tab.value === 'all';
           if (tab.value === 'mine') return c.local || c.assigned_to_me || !c.assigned_to;
