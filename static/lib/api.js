@@ -103,7 +103,9 @@ export function createClient({ base = '', storageKey = 'minsheng.session', timeo
 
   async function send(method, path, { body, form, params, headers = {}, idempotencyKey, signal, auth = true, token } = {}) {
     const h = { Accept: 'application/json', ...headers };
-    const key = WRITE.has(method) ? idempotencyKey || newKey() : '';
+    // Sign-in, refresh and logout (auth: false) carry no key: their answers
+    // are credentials, which no server should keep for a replay.
+    const key = WRITE.has(method) && auth !== false ? idempotencyKey || newKey() : '';
     if (key) h['Idempotency-Key'] = key;
     const s = load();
     const bearer = token ?? (auth ? s?.access_token : '');
