@@ -1,9 +1,10 @@
 // Case detail: what the resident asked, deadline, funding, before/after
 // photos, the timeline with who did what, and the steps the cadre may take.
-import { computed } from 'vue';
+import { computed, ref } from 'vue';
 import { useRouter } from 'vue-router';
 import { showImagePreview, showConfirmDialog } from 'vant';
-import { state, deletePhoto } from './state.js';
+import { state, deletePhoto, addPhotos } from './state.js';
+import { compress } from './compress.js';
 import { deadlineClass, when, yuan, live } from './format.js';
 import SyncBadge from './SyncBadge.js';
 
@@ -36,10 +37,25 @@ export default {
       }
       await deletePhoto(c.value, p.id);
     }
+    const more = ref([]);
+    const canAdd = computed(() => OPEN.includes(c.value?.status) && (c.value?.photos || []).length + (c.value?.localPhotos || 0) < 9);
+    async function addMore(items) {
+      const blobs = [];
+      for (const it of Array.isArray(items) ? items : [items]) {
+        try {
+          blobs.push(await compress(it.file));
+        } catch {
+          /* unreadable file: skipped */
+        }
+      }
+      more.value = [];
+      const tag = ['submitted', 'accepted', 'assigned', 'assessed'].includes(c.value.status) ? 'before' : 'progress';
+      if (blobs.length) await addPhotos(state.cases[props.id], tag, blobs);
+    }
     function preview(list, i) {
       showImagePreview({ images: list.map((p) => p.url), startPosition: i });
     }
-    return { LABELS, c, before, after, actions, go, preview, canDelete, remove, deadlineClass, when, yuan, back: () => router.back() };
+    return { LABELS, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
   },
   template: `
   <div class="page" v-if="c">
@@ -64,6 +80,9 @@ export default {
         </div>
         <span v-if="c.localPhotos" class="muted">{{ c.localPhotos }} 张照片待发送</span>
       </div>
+    </van-cell-group>
+    <van-cell-group inset title="补充照片" v-if="canAdd && !c.local">
+      <div class="pad"><van-uploader v-model="more" :after-read="addMore" multiple :max-count="9" accept="image/*" capture="environment" upload-text="拍照补充" data-test="more-photos" /></div>
     </van-cell-group>
     <van-cell-group inset title="办结后照片" v-if="after.length">
       <div class="photos">

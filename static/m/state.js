@@ -170,6 +170,13 @@ export async function queueAction(c, action, label, body, photos = []) {
   syncNow();
 }
 
+/** addPhotos queues photos taken later for a case (补充照片). */
+export async function addPhotos(c, tag, blobs) {
+  for (const b of blobs) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag, blob: toRaw(b) });
+  await saveCase({ ...JSON.parse(JSON.stringify(c)), localPhotos: (c.localPhotos || 0) + blobs.length });
+  syncNow();
+}
+
 /** deletePhoto queues removing a wrongly taken photo and hides it at once. */
 export async function deletePhoto(c, photoId) {
   await outbox.add({ kind: 'delphoto', caseRef: c.id, photoId });
