@@ -142,6 +142,7 @@ func (s *Service) applyChange(ctx context.Context, id string, version int64, ch 
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to update case %s: %w", id, err)
 	}
+	s.notifyAfter(ctx, &out, ev) // notify.go
 	return &out, nil
 }
 

@@ -610,6 +610,9 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 	if matched == 0 {
 		return caseNotFound()
 	}
+	if noteText != "" {
+		s.notifyBudget(ctx, id, noteText) // notify.go
+	}
 	return nil
 }
 

@@ -74,7 +74,7 @@ func (p *pages) prepare() {
 	// run time (there is no build step); scripts still load only from
 	// this origin, and the one inline script is the import map's hash.
 	p.csp = "default-src 'self'; script-src 'self' 'unsafe-eval' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
-		"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self'; " +
+		"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; font-src 'self' data:; connect-src 'self'; " +
 		"worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 	for _, a := range p.apps {
 		html, err := fs.ReadFile(p.files, path.Join(a.Dir, "index.html"))

@@ -77,6 +77,8 @@ type Config struct {
 	Static fs.FS
 	// Apps are the front ends in Static, served at their prefixes.
 	Apps []App
+	// RootGroups register under their own prefix (mobileapi: /mobile/v1).
+	RootGroups []RouteGroup
 }
 
 // Server holds the dependencies the handlers share.
@@ -151,6 +153,10 @@ func New(cfg Config) *fiber.App {
 	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
 	for _, g := range cfg.Groups {
 		g.Routes(api, s)
+	}
+	// Groups outside /api/v1 (the cadre app's /mobile/v1) mount themselves.
+	for _, g := range cfg.RootGroups {
+		g.Routes(app, s)
 	}
 	if cfg.Static != nil {
 		mountStatic(app, cfg.Static)

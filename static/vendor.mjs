@@ -20,7 +20,7 @@ const out = path.join(here, 'vendor');
 // name → files to copy (relative to the package) and whether NODE_ENV must be replaced.
 const libs = [
   { name: 'vue', files: ['dist/vue.esm-browser.prod.js'] },
-  { name: 'vant', files: ['lib/vant.es.js', 'lib/index.css'], nodeEnv: true },
+  { name: 'vant', files: ['lib/vant.es.js', 'lib/index.css'], nodeEnv: true, stripRemoteFonts: true },
   { name: '@vant/use', files: ['dist/index.esm.mjs'] },
   { name: '@vant/popperjs', files: ['dist/index.esm.mjs'] },
   { name: '@vue/shared', files: ['dist/shared.esm-bundler.js'], nodeEnv: true },
@@ -31,6 +31,7 @@ const libs = [
   { name: 'idb-keyval', files: ['dist/index.js'] },
   { name: 'compressorjs', files: ['dist/compressor.esm.js'] },
   { name: 'dayjs', files: ['locale/zh-cn.js'] },
+  { name: 'uqr', files: ['dist/index.mjs', 'LICENSE'] },
 ];
 
 // Packages are looked up in the repository's node_modules directly:
@@ -52,6 +53,15 @@ function render(lib, file) {
       throw new Error(`${lib.name}/${file}: process.env left after replacement`);
     }
     body = Buffer.from(text, 'utf8');
+  }
+  if (lib.stripRemoteFonts && file.endsWith('.css')) {
+    // Vant's icon font is inline (data: woff2) with a fallback on a CDN;
+    // the fallback is dropped so no page ever asks a third party (offline
+    // use, CSP font-src 'self' data:, residents' privacy).
+    const text = body.toString('utf8');
+    const stripped = text.replace(/,url\(\/\/at\.alicdn\.com\/[^)]*\) format\("woff"\)/g, '');
+    if (stripped === text || /alicdn/.test(stripped)) throw new Error(`${lib.name}/${file}: remote font fallback not found or left`);
+    body = Buffer.from(stripped, 'utf8');
   }
   return body;
 }

@@ -25,7 +25,9 @@ import (
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
+	"minsheng/internal/replay"
 	"minsheng/internal/store"
+	mobileapi "minsheng/mobile-api"
 	"minsheng/static"
 )
 
@@ -69,7 +71,8 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 
 func (d *deps) init(ctx context.Context) error {
 	var indexes []store.Index
-	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes} {
+	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
+		cases.SyncIndexes, cases.NotifyIndexes, replay.Indexes} {
 		indexes = append(indexes, ix...)
 	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
@@ -244,6 +247,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
+		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}},
+		RootGroups: d.rootGroups(),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -290,6 +295,13 @@ func (d *deps) routeGroups() []handlers.RouteGroup {
 		handlers.CasesAPI{Cases: d.cases, Media: d.local},
 		handlers.BudgetAPI{Budget: d.budget},
 		handlers.AllocationAPI{Planning: d.planning},
+	}
+}
+
+// rootGroups lists the APIs served outside /api/v1: the cadre app's.
+func (d *deps) rootGroups() []handlers.RouteGroup {
+	return []handlers.RouteGroup{
+		mobileapi.API{Auth: d.auth, Cases: d.cases, Budget: d.budget, Org: d.org, Replay: replay.New(d.store, nil)},
 	}
 }
 

@@ -81,7 +81,9 @@ async function errorFrom(res, idempotencyKey) {
  * createClient makes a client. The session (tokens and user) is kept in
  * localStorage under storageKey so a phone app stays signed in offline.
  */
-export function createClient({ base = '', storageKey = 'minsheng.session', timeoutMs = 20000, fetchImpl } = {}) {
+export function createClient({ base = '', storageKey = 'minsheng.session', timeoutMs = 20000, fetchImpl, authPaths = {} } = {}) {
+  // authPaths lets an app sign in elsewhere (the cadre app: /mobile/v1/auth/…).
+  const paths = { login: '/api/v1/auth/login', refresh: '/api/v1/auth/refresh', logout: '/api/v1/auth/logout', ...authPaths };
   const doFetch = fetchImpl || ((...a) => fetch(...a));
   const listeners = new Set();
   let refreshing = null;
@@ -101,7 +103,9 @@ export function createClient({ base = '', storageKey = 'minsheng.session', timeo
 
   async function send(method, path, { body, form, params, headers = {}, idempotencyKey, signal, auth = true, token } = {}) {
     const h = { Accept: 'application/json', ...headers };
-    const key = WRITE.has(method) ? idempotencyKey || newKey() : '';
+    // Sign-in, refresh and logout (auth: false) carry no key: their answers
+    // are credentials, which no server should keep for a replay.
+    const key = WRITE.has(method) && auth !== false ? idempotencyKey || newKey() : '';
     if (key) h['Idempotency-Key'] = key;
     const s = load();
     const bearer = token ?? (auth ? s?.access_token : '');
@@ -142,7 +146,7 @@ export function createClient({ base = '', storageKey = 'minsheng.session', timeo
         const cur = load();
         if (!cur?.refresh_token) throw new ApiError({ status: 401, code: 'unauthorized', message: '请先登录' });
         if (stale && cur.access_token !== stale) return cur; // another tab refreshed meanwhile
-        const { res } = await send('POST', '/api/v1/auth/refresh', { body: { refresh_token: cur.refresh_token }, auth: false });
+        const { res } = await send('POST', paths.refresh, { body: { refresh_token: cur.refresh_token }, auth: false });
         if (!res.ok) {
           const err = await errorFrom(res, '');
           if (res.status === 401) save(null);
@@ -193,14 +197,15 @@ export function createClient({ base = '', storageKey = 'minsheng.session', timeo
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    login: (username, password) => signIn('/api/v1/auth/login', { username, password }),
+    /** login signs a staff member in; extra fields (the cadre app's device) go in the body. */
+    login: (username, password, extra = {}) => signIn(paths.login, { ...extra, username, password }),
     requestOtp: (phone) => request('POST', '/api/v1/auth/otp', { body: { phone }, auth: false }),
     verifyOtp: (phone, code) => signIn('/api/v1/auth/otp/verify', { phone, code }),
     async logout() {
       const s = load();
       save(null);
       if (s?.refresh_token) {
-        await send('POST', '/api/v1/auth/logout', { body: { refresh_token: s.refresh_token }, auth: false }).catch(() => {});
+        await send('POST', paths.logout, { body: { refresh_token: s.refresh_token }, auth: false }).catch(() => {});
       }
     },
     refresh: () => refresh(),

@@ -1,0 +1,312 @@
+package cases
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// This file holds what the cadre app (mobile-api) needs from the domain:
+// the actions a caller may take now, labels, deadlines and funding spelled
+// out, and the cadre's queue filters. The rules stay here so /api/v1 and
+// /mobile/v1 cannot drift apart.
+
+// ActionOption is one step the caller may take on a case now.
+type ActionOption struct {
+	Action Action `json:"action"`
+	Label  string `json:"label"`
+	// NeedsAfterPhoto is set on complete while no after-photo is attached:
+	// the app asks for one before sending.
+	NeedsAfterPhoto bool `json:"needs_after_photo,omitempty"`
+}
+
+// ActionsFor lists, in workflow order, the transitions p may take on c in
+// its current state (role, scope and state, the same checks the verbs make).
+func ActionsFor(p auth.Principal, c *Case) []ActionOption {
+	out := []ActionOption{}
+	for _, a := range AllowedFrom(c.Status) {
+		if authorize(p, c, a) != nil {
+			continue
+		}
+		o := ActionOption{Action: a, Label: a.Label()}
+		if a == ActComplete && !c.HasPhoto(TagAfter) {
+			o.NeedsAfterPhoto = true
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// Deadline is the deadline that applies now, spelled out for the app.
+type Deadline struct {
+	Kind  string    `json:"kind"` // response | completion
+	Label string    `json:"label"`
+	DueAt time.Time `json:"due_at"`
+	// RemainingSeconds is negative when overdue.
+	RemainingSeconds int64  `json:"remaining_seconds"`
+	Overdue          bool   `json:"overdue"`
+	DueSoon          bool   `json:"due_soon"` // within 24 hours
+	Text             string `json:"text"`     // 剩余 2 天 3 时 / 已超期 1 天
+}
+
+// DeadlineOf returns the running deadline of c at now, nil when none runs.
+func DeadlineOf(c *Case, now time.Time) *Deadline {
+	if !c.Status.Open() || c.DueAt.IsZero() || !c.DueAt.Before(farFuture) {
+		return nil
+	}
+	d := &Deadline{Kind: "completion", Label: "办结时限", DueAt: c.DueAt}
+	if c.Status == StatusSubmitted {
+		d.Kind, d.Label = "response", "响应时限"
+	}
+	left := c.DueAt.Sub(now)
+	d.RemainingSeconds = int64(left / time.Second)
+	d.Overdue = left < 0
+	d.DueSoon = !d.Overdue && left <= 24*time.Hour
+	d.Text = remainingText(left)
+	return d
+}
+
+// remainingText follows 12345 usage: "剩余 X 天 X 时", "已超期 X 天".
+func remainingText(left time.Duration) string {
+	if left < 0 {
+		over := -left
+		days := int(over / (24 * time.Hour))
+		if days == 0 {
+			return fmt.Sprintf("已超期 %d 时", int(over/time.Hour)+1)
+		}
+		return fmt.Sprintf("已超期 %d 天", days)
+	}
+	days := int(left / (24 * time.Hour))
+	hours := int((left % (24 * time.Hour)) / time.Hour)
+	if days == 0 {
+		if hours == 0 {
+			return fmt.Sprintf("剩余 %d 分", int(left/time.Minute))
+		}
+		return fmt.Sprintf("剩余 %d 时", hours)
+	}
+	return fmt.Sprintf("剩余 %d 天 %d 时", days, hours)
+}
+
+// Funding says whether money stands behind a case, and why.
+type Funding struct {
+	State  string `json:"state"` // unlinked | reserved | spent | released
+	Label  string `json:"label"`
+	Reason string `json:"reason"`
+	// Funded is true while a budget line holds money for the case.
+	Funded bool `json:"funded"`
+	// Waitlisted: classified and waiting for a line with money.
+	Waitlisted bool  `json:"waitlisted"`
+	AmountFen  int64 `json:"amount_fen"`
+}
+
+// FundingOf reads c's display copy of its budget link.
+func FundingOf(c *Case) Funding {
+	b := c.Budget
+	switch {
+	case b != nil && b.State == "reserved":
+		return Funding{State: "reserved", Label: "已落实资金", Funded: true, AmountFen: b.ReservedFen,
+			Reason: fmt.Sprintf("预算项目 %s 已预留 %s", b.ItemCode, Yuan(b.ReservedFen))}
+	case b != nil && b.State == "spent":
+		return Funding{State: "spent", Label: "已支出", Funded: true, AmountFen: b.SpentFen,
+			Reason: fmt.Sprintf("预算项目 %s 已支出 %s", b.ItemCode, Yuan(b.SpentFen))}
+	case b != nil:
+		return Funding{State: b.State, Label: "资金已释放", Waitlisted: c.Status.Open(),
+			Reason: "原预留资金已释放，等待重新安排"}
+	case c.CatalogItem != "" && c.Status.Open():
+		return Funding{State: "unlinked", Label: "待安排资金", Waitlisted: true,
+			Reason: "已归类为 " + c.CatalogItem + "，尚未关联有余额的预算项目"}
+	}
+	return Funding{State: "unlinked", Label: "未关联预算", Reason: "尚未归类到支出事项"}
+}
+
+// EventLabel names a timeline entry for the app: 「赵干部 · 开始办理」.
+func EventLabel(e Event) string {
+	who := e.ActorName
+	if who == "" {
+		switch {
+		case e.Actor == "system":
+			who = "系统"
+		case e.Role != "":
+			who = e.Role.Label()
+		default:
+			who = "匿名居民"
+		}
+	}
+	if e.Action == ActVerdict && e.Role == auth.RoleCadre {
+		return who + " · 回访评价（记录居民意见）"
+	}
+	return who + " · " + e.Action.Label()
+}
+
+// QueueFilter selects a cadre's cases for the app.
+type QueueFilter struct {
+	// AssignedToMe keeps cases assigned to the caller.
+	AssignedToMe bool
+	// Statuses keeps cases in any of these states (none: all).
+	Statuses []Status
+	Overdue  bool
+	// DueSoon keeps open cases whose deadline falls within 24 hours.
+	DueSoon bool
+	// Address matches the courtyard address, literally, case-insensitively.
+	Address string
+	// Number finds one case by its number.
+	Number string
+}
+
+// maxQueue bounds a queue answer; a community rarely holds more open work.
+const maxQueue = 500
+
+// Queue returns the cases of p's scope (a cadre's community, a
+// sub-district's for its staff) matching f, overdue first, then by
+// deadline. Errors: EFORBIDDEN for other roles, EINVALID for a bad filter.
+func (s *Service) Queue(ctx context.Context, p auth.Principal, f QueueFilter) ([]*Case, error) {
+	fields := map[string]string{}
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			fields["status"] = "状态不存在：" + string(st)
+		}
+	}
+	if utf8Len(f.Address) > maxAddress {
+		fields["address"] = fmt.Sprintf("不能超过%d字", maxAddress)
+	}
+	if len(f.Number) > 40 {
+		fields["number"] = "编号无效"
+	}
+	if err := invalid(fields); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []*Case
+	err := s.eachInScope(ctx, p, func(c *Case) error {
+		if queueMatch(p, c, f, now) {
+			v, err := s.view(ctx, p, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b *Case) int { return a.DueAt.Compare(b.DueAt) })
+	if len(out) > maxQueue {
+		out = out[:maxQueue]
+	}
+	return out, nil
+}
+
+func queueMatch(p auth.Principal, c *Case, f QueueFilter, now time.Time) bool {
+	if f.AssignedToMe && c.AssignedTo != p.UserID {
+		return false
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, c.Status) {
+		return false
+	}
+	d := DeadlineOf(c, now)
+	if f.Overdue && (d == nil || !d.Overdue) {
+		return false
+	}
+	if f.DueSoon && (d == nil || !d.DueSoon) {
+		return false
+	}
+	if a := strings.TrimSpace(f.Address); a != "" && !strings.Contains(strings.ToLower(c.Location.Address), strings.ToLower(a)) {
+		return false
+	}
+	if f.Number != "" && c.Number != strings.TrimSpace(f.Number) {
+		return false
+	}
+	return true
+}
+
+// Counts are the numbers behind the app's badges.
+type Counts struct {
+	// OpenByStatus counts the caller's open cases (assigned to them, or
+	// in their community and not yet assigned) by state.
+	OpenByStatus map[Status]int `json:"open_by_status"`
+	Open         int            `json:"open"`
+	Overdue      int            `json:"overdue"`
+	DueSoon      int            `json:"due_soon"`
+	// AwaitingVerdict: completed, waiting for the resident's verdict.
+	AwaitingVerdict int `json:"awaiting_verdict"`
+}
+
+// MyCounts counts p's work for the badges.
+func (s *Service) MyCounts(ctx context.Context, p auth.Principal) (Counts, error) {
+	now := s.now()
+	n := Counts{OpenByStatus: map[Status]int{}}
+	err := s.eachInScope(ctx, p, func(c *Case) error {
+		mine := c.AssignedTo == p.UserID || (c.AssignedTo == "" && c.Status.Open())
+		if !mine {
+			return nil
+		}
+		if c.Status == StatusCompleted {
+			n.AwaitingVerdict++
+		}
+		if !c.Status.Open() {
+			return nil
+		}
+		n.Open++
+		n.OpenByStatus[c.Status]++
+		if d := DeadlineOf(c, now); d != nil {
+			if d.Overdue {
+				n.Overdue++
+			} else if d.DueSoon {
+				n.DueSoon++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// errMobileRole refuses the app's scoped queues to roles without a community
+// or sub-district of their own.
+func errMobileRole() error {
+	return minsheng.Errorf(minsheng.EFORBIDDEN, "社区干部移动端仅供社区干部和街道工作人员使用")
+}
+
+// TrackingTokenFor gives the staff member who filed a case on a resident's
+// behalf the token with which the resident follows it without an account
+// (the QR code the app shows; TrackByToken reads it). It is derived from
+// the case id under the service's secret, so asking again — a lost answer,
+// a second phone — gives the same token. Errors: ENOTFOUND, EFORBIDDEN
+// (not the one who filed it), ECONFLICT (an anonymous filer's case).
+func (s *Service) TrackingTokenFor(ctx context.Context, p auth.Principal, id string) (string, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if !p.IsStaff() || p.UserID == "" || c.FiledBy != p.UserID {
+		return "", minsheng.Errorf(minsheng.EFORBIDDEN, "只有代居民登记的工作人员可以生成查询码")
+	}
+	m := hmac.New(sha256.New, s.cfg.TokenSecret)
+	m.Write([]byte("track-case|" + c.ID))
+	token := hex.EncodeToString(m.Sum(nil)[:16])
+	want := hashToken(token)
+	if c.TokenHash == "" {
+		if _, err := s.cases.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: c.ID}, {Key: "token_hash", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "token_hash", Value: want}}}}); err != nil {
+			return "", fmt.Errorf("cases: unable to set tracking token of %s: %w", c.ID, err)
+		}
+		if c, err = s.load(ctx, id); err != nil {
+			return "", err
+		}
+	}
+	if c.TokenHash != want {
+		return "", minsheng.Errorf(minsheng.ECONFLICT, "该案件已有其他查询码")
+	}
+	return token, nil
+}

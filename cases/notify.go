@@ -1,0 +1,158 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/store"
+)
+
+// Notifications for staff (通知): produced by the service when a case is
+// assigned, gets a verdict, is linked to money or waitlisted, and when a
+// deadline comes within 24 hours or passes. Each has an id derived from
+// what caused it (case, kind, version or deadline), so it is inserted at
+// most once however often the cause is seen; a duplicate insert is ignored.
+
+const notifyCollection = "notifications"
+
+// NotifyIndexes are the indexes of the notifications.
+var NotifyIndexes = []store.Index{
+	{Collection: notifyCollection, Name: "user_at", Keys: keys("user_id", "-at")},
+	{Collection: notifyCollection, Name: "user_read", Keys: keys("user_id", "read")},
+}
+
+// Notification kinds.
+const (
+	NotifyAssigned = "assigned"
+	NotifyDueSoon  = "due_soon"
+	NotifyOverdue  = "overdue"
+	NotifyVerdict  = "verdict"
+	NotifyBudget   = "budget"
+)
+
+// Notification is one message to a staff member about a case.
+type Notification struct {
+	ID         string     `bson:"_id" json:"id"`
+	UserID     string     `bson:"user_id" json:"-"`
+	Kind       string     `bson:"kind" json:"kind"`
+	Title      string     `bson:"title" json:"title"`
+	Text       string     `bson:"text" json:"text"`
+	CaseID     string     `bson:"case_id" json:"case_id"`
+	CaseNumber string     `bson:"case_number" json:"case_number"`
+	At         time.Time  `bson:"at" json:"at"`
+	Read       bool       `bson:"read" json:"read"`
+	ReadAt     *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
+}
+
+// notifyAfter is called after every stored change with the case as stored
+// and the timeline entry written; it never fails the change.
+func (s *Service) notifyAfter(ctx context.Context, c *Case, ev Event) {
+	if c == nil || c.AssignedTo == "" {
+		return
+	}
+	var n *Notification
+	switch ev.Action {
+	case ActAssign:
+		n = &Notification{Kind: NotifyAssigned, Title: "新派单", Text: "派给您：" + c.Title}
+	case ActVerdict, ActReopen:
+		n = &Notification{Kind: NotifyVerdict, Title: "居民评价", Text: c.Verdict.Label() + "：" + c.Title}
+		if ev.Action == ActReopen {
+			n.Title = "居民不满意，需重新办理"
+		}
+	case ActBudget:
+		n = &Notification{Kind: NotifyBudget, Title: "资金安排", Text: ev.Note}
+	default:
+		return
+	}
+	n.ID = fmt.Sprintf("%s|%s|%d|%d", n.Kind, c.ID, c.Version, len(c.Timeline))
+	n.UserID, n.CaseID, n.CaseNumber, n.At = c.AssignedTo, c.ID, c.Number, ev.At
+	s.insertNotification(ctx, n)
+}
+
+func (s *Service) insertNotification(ctx context.Context, n *Notification) {
+	if err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		s.cfg.Logger.Warn("cases: unable to store notification", "kind", n.Kind, "case", n.CaseID, "err", err)
+	}
+}
+
+// notifyDeadlines produces the deadline notifications of p's assigned
+// cases that came due since they were last looked at.
+func (s *Service) notifyDeadlines(ctx context.Context, p auth.Principal) error {
+	now := s.now()
+	return s.eachInScope(ctx, p, func(c *Case) error {
+		if c.AssignedTo != p.UserID {
+			return nil
+		}
+		d := DeadlineOf(c, now)
+		if d == nil || (!d.Overdue && !d.DueSoon) {
+			return nil
+		}
+		n := &Notification{Kind: NotifyDueSoon, Title: "即将超期", Text: d.Text + "：" + c.Title}
+		if d.Overdue {
+			n.Kind, n.Title = NotifyOverdue, "已超期"
+		}
+		n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, c.ID, c.DueAt.Unix())
+		n.UserID, n.CaseID, n.CaseNumber, n.At = p.UserID, c.ID, c.Number, now
+		s.insertNotification(ctx, n)
+		return nil
+	})
+}
+
+// Notifications returns p's latest notifications (at most 100, newest
+// first) and how many are unread.
+func (s *Service) Notifications(ctx context.Context, p auth.Principal) ([]Notification, int, error) {
+	if err := s.notifyDeadlines(ctx, p); err != nil {
+		return nil, 0, err
+	}
+	col := s.st.Collection(notifyCollection)
+	out := []Notification{}
+	if err := col.FindAll(ctx, bson.D{{Key: "user_id", Value: p.UserID}}, &out,
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(100)); err != nil {
+		return nil, 0, fmt.Errorf("cases: unable to list notifications: %w", err)
+	}
+	unread, err := s.UnreadCount(ctx, p)
+	return out, unread, err
+}
+
+// UnreadCount counts p's unread notifications.
+func (s *Service) UnreadCount(ctx context.Context, p auth.Principal) (int, error) {
+	n, err := s.st.Collection(notifyCollection).Count(ctx, bson.D{{Key: "user_id", Value: p.UserID}, {Key: "read", Value: false}})
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to count notifications: %w", err)
+	}
+	return int(n), nil
+}
+
+// MarkRead marks p's notifications read: the given ids, or all when ids is
+// empty. Marking is idempotent. EINVALID for more than 100 ids.
+func (s *Service) MarkRead(ctx context.Context, p auth.Principal, ids []string) (int, error) {
+	if len(ids) > 100 {
+		return 0, minsheng.Invalid("一次最多标记100条", map[string]string{"ids": "最多100条"})
+	}
+	q := bson.D{{Key: "user_id", Value: p.UserID}, {Key: "read", Value: false}}
+	if len(ids) > 0 {
+		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
+	}
+	if _, err := s.st.Collection(notifyCollection).UpdateMany(ctx, q,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "read", Value: true}, {Key: "read_at", Value: s.now()}}}}); err != nil {
+		return 0, fmt.Errorf("cases: unable to mark notifications read: %w", err)
+	}
+	return s.UnreadCount(ctx, p)
+}
+
+// notifyBudget tells the assigned cadre that money was linked to the case,
+// released or waitlisted (budgetlink's note says which).
+func (s *Service) notifyBudget(ctx context.Context, id, note string) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return
+	}
+	s.notifyAfter(ctx, c, Event{At: s.now(), Action: ActBudget, Note: note})
+}

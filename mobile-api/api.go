@@ -1,0 +1,136 @@
+// Package mobileapi is the HTTP API of the cadre app (社区干部移动端) at
+// /mobile/v1: sign-in with a device name, the cadre's badges, delta sync,
+// an outbox-safe case creation (PUT by client UUID), actions under an
+// Idempotency-Key, retry-safe photo uploads and notifications.
+//
+// Handlers are thin: they decode, call one cases/budgetlink/auth verb and
+// encode. No rule lives here; replays are kept by internal/replay.
+package mobileapi
+
+import (
+	_ "embed"
+	"encoding/json"
+	"net/url"
+	"regexp"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/cases"
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+	"minsheng/internal/replay"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/mobile/v1"
+
+// API is the cadre app's route group; cmd adds it to handlers.Config.RootGroups.
+type API struct {
+	Auth   *auth.Service
+	Cases  *cases.Service
+	Budget *budgetlink.Service
+	Org    *org.Directory
+	Replay *replay.Store
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Routes registers the routes. Fixed paths come before parameters.
+func (a API) Routes(app fiber.Router, _ *handlers.Server) {
+	m := app.Group(Prefix)
+	m.Get("/openapi.json", a.openapi)
+	m.Post("/auth/login", a.login)
+	m.Post("/auth/refresh", a.refresh)
+	m.Post("/auth/logout", a.logout)
+	m.Get("/me", a.me)
+	m.Get("/sync", a.sync)
+	m.Get("/catalog", a.catalog)
+	m.Get("/cases", a.list)
+	m.Get("/similar", a.similar)
+	m.Get("/cases/:id", a.get)
+	m.Put("/cases/:id", a.create)
+	m.Get("/cases/:id/suggestions", a.suggestions)
+	m.Post("/cases/:id/actions/:action", a.act)
+	m.Put("/cases/:id/photos/:photo", a.putPhoto)
+	m.Delete("/cases/:id/photos/:photo", a.deletePhoto)
+	m.Get("/notifications", a.notifications)
+	m.Post("/notifications/read", a.markRead)
+	// Anything else under the prefix is this API's 404, not an app page.
+	m.Use(func(c *fiber.Ctx) error {
+		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())
+	})
+}
+
+func (a API) openapi(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.Send(openAPI)
+}
+
+// onlyQuery refuses query parameters other than allowed (DESIGN: unknown
+// parameters are an error, not silently ignored) and repeated ones.
+func onlyQuery(c *fiber.Ctx, allowed ...string) error {
+	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return minsheng.Invalid("查询参数格式不正确", nil)
+	}
+	bad := map[string]string{}
+	for k, vs := range q {
+		switch {
+		case !contains(allowed, k):
+			bad[k] = "不支持的查询参数"
+		case len(vs) > 1:
+			bad[k] = "只能出现一次"
+		}
+	}
+	if len(bad) > 0 {
+		return minsheng.Invalid("查询条件无效", bad)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func checkUUID(name, v string) error {
+	if !uuidRe.MatchString(v) {
+		return minsheng.Invalid("标识格式不正确", map[string]string{name: "须为 UUID"})
+	}
+	return nil
+}
+
+// idemKeyRe is the Idempotency-Key the outbox sends: a UUID or similar.
+var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
+
+// sendAnswer writes a replay answer.
+func sendAnswer(c *fiber.Ctx, ans replay.Answer) error {
+	if ans.Replayed {
+		c.Set("Idempotency-Replayed", "true")
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Status(ans.Status).Send(ans.Body)
+}
+
+// answer encodes v as a replayable answer.
+func answer(status int, v any) (replay.Answer, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return replay.Answer{}, err
+	}
+	return replay.Answer{Status: status, Body: b}, nil
+}

@@ -1,0 +1,576 @@
+package mobileapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/replay"
+)
+
+// syncAnswer is one delta: changed cases, tombstones, the next cursor.
+type syncAnswer struct {
+	Items      []caseView        `json:"items"`
+	Tombstones []cases.Tombstone `json:"tombstones"`
+	Cursor     string            `json:"cursor"`
+	More       bool              `json:"more"`
+	Reset      bool              `json:"reset"`
+	ServerTime time.Time         `json:"server_time"`
+}
+
+func (a API) sync(c *fiber.Ctx) error {
+	if err := onlyQuery(c, "cursor", "limit"); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	limit, err := intQuery(c, "limit")
+	if err != nil {
+		return err
+	}
+	if c.Query("limit") != "" && limit == 0 {
+		return minsheng.Invalid("查询条件无效", map[string]string{"limit": "须在 1 到 200 之间"})
+	}
+	res, err := a.Cases.Sync(c.UserContext(), p, c.Query("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(syncAnswer{Items: a.views(p, res.Changed), Tombstones: res.Tombstones, Cursor: res.Cursor,
+		More: res.More, Reset: res.Reset, ServerTime: time.Now().UTC()})
+}
+
+func intQuery(c *fiber.Ctx, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, minsheng.Invalid("查询条件无效", map[string]string{name: "须为整数"})
+	}
+	return n, nil
+}
+
+func boolQuery(c *fiber.Ctx, name string, bad map[string]string) bool {
+	switch c.Query(name) {
+	case "":
+		return false
+	case "true", "1":
+		return true
+	case "false", "0":
+		return false
+	}
+	bad[name] = "须为 true 或 false"
+	return false
+}
+
+// list is the cadre's queue: overdue first, then by deadline.
+func (a API) list(c *fiber.Ctx) error {
+	if err := onlyQuery(c, "assigned", "status", "overdue", "due_soon", "address", "number"); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	f := cases.QueueFilter{
+		Overdue: boolQuery(c, "overdue", bad), DueSoon: boolQuery(c, "due_soon", bad),
+		Address: c.Query("address"), Number: c.Query("number"),
+	}
+	switch c.Query("assigned") {
+	case "":
+	case "me":
+		f.AssignedToMe = true
+	default:
+		bad["assigned"] = "只能是 me"
+	}
+	if s := c.Query("status"); s != "" {
+		for _, one := range strings.Split(s, ",") {
+			f.Statuses = append(f.Statuses, cases.Status(strings.TrimSpace(one)))
+		}
+	}
+	if len(bad) > 0 {
+		return minsheng.Invalid("查询条件无效", bad)
+	}
+	items, err := a.Cases.Queue(c.UserContext(), p, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": a.views(p, items)})
+}
+
+func (a API) get(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	out, err := a.Cases.Get(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(p, out, time.Now()))
+}
+
+func (a API) similar(c *fiber.Ctx) error {
+	if err := onlyQuery(c, "area", "text"); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	items, err := a.Cases.Similar(c.UserContext(), p, p.Community, c.Query("area"), c.Query("text"))
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []cases.SimilarCase{}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (a API) suggestions(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	items, err := a.Budget.SuggestItems(c.UserContext(), p, c.Params("id"), 3)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// newCaseBody is a case filed from the outbox.
+type newCaseBody struct {
+	Area        string `json:"area"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Community is needed from sub-district staff only; a cadre files
+	// in their own community.
+	Community string   `json:"community"`
+	Address   string   `json:"address"`
+	Lat       *float64 `json:"lat"`
+	Lng       *float64 `json:"lng"`
+	// GPSAccuracy is the phone's accuracy in metres; lat/lng are WGS-84
+	// as browsers give them. Both are noted at the end of the description
+	// (the case keeps no field for them).
+	GPSAccuracy  *int   `json:"gps_accuracy"`
+	ContactName  string `json:"contact_name"`
+	ContactPhone string `json:"contact_phone"`
+	Households   int    `json:"households"`
+	ResidentID   string `json:"resident_id"`
+}
+
+// filed is the answer to a filing: the case and, for a case filed on a
+// resident's behalf, the token behind the QR code the resident scans.
+type filed struct {
+	caseView
+	ClientID      string `json:"client_id"`
+	TrackingToken string `json:"tracking_token,omitempty"`
+}
+
+// create files a case under the client's UUID. The same UUID with the
+// same body answers the first result (201, Idempotency-Replayed: true);
+// with another body 422.
+func (a API) create(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	if err := checkUUID("client_uuid", id); err != nil {
+		return err
+	}
+	id = strings.ToLower(id)
+	var b newCaseBody
+	if err := handlers.BindJSON(c, &b); err != nil {
+		return err
+	}
+	if err := p.RequireRole(auth.RoleCadre, auth.RoleSubdistrict); err != nil {
+		return err
+	}
+	desc := b.Description
+	if b.Lat != nil && b.GPSAccuracy != nil {
+		if *b.GPSAccuracy < 0 || *b.GPSAccuracy > 100000 {
+			return minsheng.Invalid("请检查填写的内容", map[string]string{"gps_accuracy": "须在 0 到 100000 米之间"})
+		}
+		desc = strings.TrimSpace(desc) + fmt.Sprintf("（现场定位，精度约 %d 米，WGS-84）", *b.GPSAccuracy)
+	}
+	community := b.Community
+	if p.Role == auth.RoleCadre && community == "" {
+		community = p.Community
+	}
+	ctx := c.UserContext()
+	key := replay.Key(p.UserID, "PUT "+Prefix+"/cases", id)
+	ans, err := a.Replay.Do(ctx, key, replay.Hash(c.Body()), func() (replay.Answer, error) {
+		out, _, err := a.Cases.Submit(ctx, p, cases.NewCase{
+			Area: b.Area, Title: b.Title, Description: desc, Community: community,
+			Address: b.Address, Lat: b.Lat, Lng: b.Lng, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
+			Households: b.Households, ResidentID: b.ResidentID, IdempotencyKey: id,
+		})
+		if err != nil {
+			return replay.Answer{}, err
+		}
+		token, err := a.Cases.TrackingTokenFor(ctx, p, out.ID)
+		if err != nil {
+			return replay.Answer{}, err
+		}
+		return answer(fiber.StatusCreated, filed{caseView: a.view(p, out, time.Now()), ClientID: id, TrackingToken: token})
+	})
+	if err != nil {
+		return err
+	}
+	return sendAnswer(c, ans)
+}
+
+// Action bodies, one per step, strict (unknown fields are refused).
+type (
+	noteBody struct {
+		Version *int64 `json:"version"`
+		Note    string `json:"note"`
+	}
+	reasonBody struct {
+		Version *int64 `json:"version"`
+		Reason  string `json:"reason"`
+	}
+	assignBody struct {
+		Version *int64 `json:"version"`
+		CadreID string `json:"cadre_id"`
+		Note    string `json:"note"`
+	}
+	assessBody struct {
+		Version     *int64 `json:"version"`
+		EstimateFen int64  `json:"estimate_fen"`
+		Households  int    `json:"households"`
+		Risk        int    `json:"risk"`
+		Elderly     int    `json:"elderly"`
+		Disabled    int    `json:"disabled"`
+		// CatalogItem is the catalog item the cadre proposes; the
+		// sub-district confirms classification, so it goes in the note.
+		CatalogItem string `json:"catalog_item"`
+		Note        string `json:"note"`
+	}
+	completeBody struct {
+		Version       *int64 `json:"version"`
+		ActualCostFen int64  `json:"actual_cost_fen"`
+		Note          string `json:"note"`
+	}
+	verdictBody struct {
+		Version *int64 `json:"version"`
+		Verdict string `json:"verdict"`
+		Comment string `json:"comment"`
+	}
+)
+
+func needVersion(v *int64) (int64, error) {
+	if v == nil || *v < 1 {
+		return 0, minsheng.Invalid("请提供读取时的版本号", map[string]string{"version": "必填"})
+	}
+	return *v, nil
+}
+
+// step decodes one action's body and returns the service call to make.
+func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(context.Context) (*cases.Case, error), error) {
+	s := a.Cases
+	switch cases.Action(action) {
+	case cases.ActAccept, cases.ActStart:
+		var b noteBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		if action == string(cases.ActAccept) {
+			return func(ctx context.Context) (*cases.Case, error) { return s.Accept(ctx, p, id, v, b.Note) }, nil
+		}
+		return func(ctx context.Context) (*cases.Case, error) { return s.Start(ctx, p, id, v, b.Note) }, nil
+	case cases.ActReject, cases.ActCancel:
+		var b reasonBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		if action == string(cases.ActReject) {
+			return func(ctx context.Context) (*cases.Case, error) { return s.Reject(ctx, p, id, v, b.Reason) }, nil
+		}
+		return func(ctx context.Context) (*cases.Case, error) { return s.Cancel(ctx, p, id, v, b.Reason) }, nil
+	case cases.ActAssign:
+		var b assignBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (*cases.Case, error) { return s.Assign(ctx, p, id, v, b.CadreID, b.Note) }, nil
+	case cases.ActAssess:
+		var b assessBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		note := strings.TrimSpace(b.Note)
+		if item := strings.TrimSpace(b.CatalogItem); item != "" {
+			if len(item) > 32 {
+				return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"catalog_item": "编码无效"})
+			}
+			name := ""
+			if cat, err := a.Budget.Catalog(time.Now().In(shanghai).Year()); err == nil {
+				if it, ok := cat.Item(item); ok {
+					name = " " + it.Name
+				}
+			}
+			note = strings.TrimSpace("建议支出事项 " + item + name + "。" + note)
+		}
+		return func(ctx context.Context) (*cases.Case, error) {
+			return s.Assess(ctx, p, id, v, cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households,
+				Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: note})
+		}, nil
+	case cases.ActComplete:
+		var b completeBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (*cases.Case, error) {
+			return s.Complete(ctx, p, id, v, b.ActualCostFen, b.Note)
+		}, nil
+	case cases.ActVerdict:
+		var b verdictBody
+		if err := handlers.BindJSON(c, &b); err != nil {
+			return nil, err
+		}
+		v, err := needVersion(b.Version)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (*cases.Case, error) {
+			return s.RecordVerdict(ctx, p, id, v, cases.Verdict(b.Verdict), b.Comment)
+		}, nil
+	}
+	return nil, minsheng.Errorf(minsheng.ENOTFOUND, "操作不存在：%s", action)
+}
+
+// act takes one workflow step under the Idempotency-Key the outbox keeps
+// for it: copies get the first answer, never a second timeline entry.
+func (a API) act(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	id, action := c.Params("id"), c.Params("action")
+	key := c.Get("Idempotency-Key")
+	if !idemKeyRe.MatchString(key) {
+		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
+	}
+	call, err := a.step(c, p, id, action)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	rk := replay.Key(p.UserID, "POST "+Prefix+"/cases/"+id+"/actions/"+action, key)
+	ans, err := a.Replay.Do(ctx, rk, replay.Hash(c.Body()), func() (replay.Answer, error) {
+		out, err := call(ctx)
+		if err != nil {
+			return replay.Answer{}, err
+		}
+		return answer(fiber.StatusOK, a.view(p, out, time.Now()))
+	})
+	if err != nil {
+		return err
+	}
+	return sendAnswer(c, ans)
+}
+
+// photoTypes are the bodies a photo upload may have.
+var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true}
+
+// putPhoto stores a photo under the client's photo UUID: the body is the
+// image itself (no multipart, so a resent copy has the very same bytes),
+// the tag a query parameter. The same UUID and bytes answer the first
+// result; never a second photo.
+func (a API) putPhoto(c *fiber.Ctx) error {
+	if err := onlyQuery(c, "tag"); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	id, photo := c.Params("id"), c.Params("photo")
+	if err := checkUUID("photo", photo); err != nil {
+		return err
+	}
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+	if !photoTypes[ct] {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "照片须为 JPEG、PNG 或 WebP（Content-Type: image/jpeg）")
+	}
+	body := c.Body()
+	if len(body) == 0 {
+		return minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
+	}
+	tag := cases.PhotoTag(c.Query("tag"))
+	if !tag.Valid() {
+		return minsheng.Invalid("请检查填写的内容", map[string]string{"tag": "须为 before、progress 或 after"})
+	}
+	ctx := c.UserContext()
+	rk := replay.Key(p.UserID, "PUT "+Prefix+"/cases/photos", strings.ToLower(photo))
+	ans, err := a.Replay.Do(ctx, rk, replay.Hash([]byte(id), []byte(tag), body), func() (replay.Answer, error) {
+		out, err := a.Cases.AddPhoto(ctx, p, id, tag, bytes.NewReader(body))
+		if err != nil {
+			return replay.Answer{}, err
+		}
+		return answer(fiber.StatusCreated, a.view(p, out, time.Now()))
+	})
+	if err != nil {
+		return err
+	}
+	return sendAnswer(c, ans)
+}
+
+func (a API) deletePhoto(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	out, err := a.Cases.DeletePhoto(c.UserContext(), p, c.Params("id"), c.Params("photo"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(p, out, time.Now()))
+}
+
+func (a API) notifications(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	items, unread, err := a.Cases.Notifications(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items, "unread": unread})
+}
+
+type readBody struct {
+	IDs []string `json:"ids"`
+	All bool     `json:"all"`
+}
+
+func (a API) markRead(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	p, err := handlers.Principal(c)
+	if err != nil {
+		return err
+	}
+	var b readBody
+	if err := handlers.BindJSON(c, &b); err != nil {
+		return err
+	}
+	if len(b.IDs) == 0 && !b.All {
+		return minsheng.Invalid("请指定要标记的通知", map[string]string{"ids": "必填，或 all: true"})
+	}
+	if len(b.IDs) > 0 && b.All {
+		return minsheng.Invalid("ids 与 all 只能选一个", map[string]string{"all": "与 ids 不能同时使用"})
+	}
+	unread, err := a.Cases.MarkRead(c.UserContext(), p, b.IDs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"unread": unread})
+}
+
+// catalogView is what the filing and assessment screens offer: the areas,
+// each with its catalog items (the typical requests under it).
+type catalogView struct {
+	FiscalYear int           `json:"fiscal_year"`
+	Areas      []catalogArea `json:"areas"`
+}
+
+type catalogArea struct {
+	Code  string        `json:"code"`
+	Name  string        `json:"name"`
+	Items []catalogItem `json:"items"`
+}
+
+type catalogItem struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+func (a API) catalog(c *fiber.Ctx) error {
+	if err := onlyQuery(c); err != nil {
+		return err
+	}
+	if _, err := handlers.Principal(c); err != nil {
+		return err
+	}
+	year := time.Now().In(shanghai).Year()
+	cat, err := a.Budget.Catalog(year)
+	if err != nil {
+		if cat, err = a.Budget.Catalog(year - 1); err != nil {
+			return err
+		}
+	}
+	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}}
+	idx := map[string]int{}
+	for _, ar := range cat.Areas {
+		idx[ar.Code] = len(out.Areas)
+		out.Areas = append(out.Areas, catalogArea{Code: ar.Code, Name: ar.Name, Items: []catalogItem{}})
+	}
+	for _, it := range cat.Items {
+		if i, ok := idx[it.Area]; ok {
+			out.Areas[i].Items = append(out.Areas[i].Items, catalogItem{Code: it.Code, Name: it.Name})
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	return c.JSON(out)
+}
+
+var shanghai = time.FixedZone("CST", 8*3600)

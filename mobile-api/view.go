@@ -1,0 +1,77 @@
+package mobileapi
+
+import (
+	"time"
+
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// caseView is a case as the app shows it: the case, the steps the caller
+// may take now with their labels, the running deadline with its remaining
+// time, funding, labelled timeline entries and names for codes.
+type caseView struct {
+	*cases.Case
+	Timeline        []eventView          `json:"timeline"`
+	Actions         []cases.ActionOption `json:"actions"`
+	Deadline        *cases.Deadline      `json:"deadline"`
+	Funding         cases.Funding        `json:"funding"`
+	CommunityName   string               `json:"community_name"`
+	SubDistrictName string               `json:"sub_district_name"`
+	AssignedToMe    bool                 `json:"assigned_to_me"`
+	Photos          []photoView          `json:"photos"`
+}
+
+type eventView struct {
+	cases.Event
+	Label       string `json:"label"`
+	ActionLabel string `json:"action_label"`
+	ToLabel     string `json:"to_label,omitempty"`
+}
+
+type photoView struct {
+	cases.Photo
+	TagLabel string `json:"tag_label"`
+}
+
+var tagLabels = map[cases.PhotoTag]string{cases.TagBefore: "办理前", cases.TagProgress: "办理中", cases.TagAfter: "办结后"}
+
+func (a API) view(p auth.Principal, c *cases.Case, now time.Time) caseView {
+	v := caseView{
+		Case:         c,
+		Timeline:     make([]eventView, len(c.Timeline)),
+		Actions:      cases.ActionsFor(p, c),
+		Deadline:     cases.DeadlineOf(c, now),
+		Funding:      cases.FundingOf(c),
+		AssignedToMe: c.AssignedTo != "" && c.AssignedTo == p.UserID,
+		Photos:       make([]photoView, len(c.Photos)),
+	}
+	for i, e := range c.Timeline {
+		ev := eventView{Event: e, Label: cases.EventLabel(e), ActionLabel: e.Action.Label()}
+		if e.To != "" {
+			ev.ToLabel = e.To.Label()
+		}
+		v.Timeline[i] = ev
+	}
+	for i, ph := range c.Photos {
+		v.Photos[i] = photoView{Photo: ph, TagLabel: tagLabels[ph.Tag]}
+	}
+	if a.Org != nil {
+		if cm, err := a.Org.Community(c.Location.Community); err == nil {
+			v.CommunityName = cm.Name
+		}
+		if sd, err := a.Org.SubDistrict(c.Location.SubDistrict); err == nil {
+			v.SubDistrictName = sd.Name
+		}
+	}
+	return v
+}
+
+func (a API) views(p auth.Principal, list []*cases.Case) []caseView {
+	now := time.Now()
+	out := make([]caseView, len(list))
+	for i, c := range list {
+		out[i] = a.view(p, c, now)
+	}
+	return out
+}

@@ -1,0 +1,193 @@
+// 代居民登记: area with the typical requests under it, the request, where
+// (GPS with its accuracy, or the courtyard address), the resident's
+// contact, photos from the camera. Similar open cases of the community are
+// shown before filing. The draft autosaves; filing goes to the outbox and
+// the case shows at once, with the resident's QR code once it is sent.
+import { reactive, ref, watch, onMounted, computed, toRaw } from 'vue';
+import { useRouter } from 'vue-router';
+import { showFailToast, showToast } from 'vant';
+import { api, state, fileCase } from './state.js';
+import { db } from './db.js';
+import { compress } from './compress.js';
+import { clock } from './format.js';
+import SyncBadge from './SyncBadge.js';
+
+const AREAS = [
+  { code: 'CG', name: '城市管理' }, { code: 'MS', name: '民生保障' }, { code: 'SQ', name: '社区建设' },
+  { code: 'PA', name: '平安建设' }, { code: 'DQ', name: '党群工作' }, { code: 'ZH', name: '综合保障' },
+];
+
+const empty = () => ({ area: '', item: '', title: '', description: '', address: '', contact_name: '', contact_phone: '', households: 1 });
+
+export default {
+  name: 'FileView',
+  components: { SyncBadge },
+  setup() {
+    const router = useRouter();
+    const form = reactive(empty());
+    const photos = ref([]); // Vant uploader items: {file, content}
+    const savedAt = ref('');
+    const gps = ref(null); // {lat, lng, accuracy}
+    const gpsState = ref('');
+    const similar = ref([]);
+    const catalog = ref(null);
+    const showAreas = ref(false);
+    const busy = ref(false);
+    const errors = ref({});
+
+    onMounted(async () => {
+      const d = await db.get('draft:file');
+      if (d) {
+        Object.assign(form, d.form);
+        savedAt.value = d.savedAt;
+      }
+      // Photos of the draft are kept too (already compressed), so closing
+      // the app before filing loses none of them.
+      const kept = (await db.get('draft:file:photos')) || [];
+      photos.value = kept.map((blob) => ({ blob, content: URL.createObjectURL(blob), status: 'done', isImage: true }));
+      catalog.value = (await db.get('catalog')) || null;
+      try {
+        catalog.value = await api.get('/mobile/v1/catalog');
+        await db.set('catalog', JSON.parse(JSON.stringify(catalog.value)));
+      } catch {
+        /* offline: the stored catalog, or none */
+      }
+    });
+    let timer = 0;
+    watch(form, () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const now = new Date().toISOString();
+        await db.set('draft:file', { form: JSON.parse(JSON.stringify(form)), savedAt: now });
+        savedAt.value = now;
+        if (state.online && form.area && form.title.length >= 2) {
+          try {
+            similar.value = (await api.get('/mobile/v1/similar', { area: form.area, text: `${form.title}\n${form.description}` })).items;
+          } catch {
+            similar.value = [];
+          }
+        }
+      }, 600);
+    });
+
+    const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
+    const typical = computed(() => {
+      const a = catalog.value?.areas?.find((x) => x.code === form.area);
+      return (a?.items || []).slice(0, 12);
+    });
+    function pickArea(a) {
+      form.area = a.code;
+      showAreas.value = false;
+    }
+    function pickItem(it) {
+      form.item = it.code;
+      if (!form.title) form.title = it.name;
+    }
+    function locate() {
+      if (!navigator.geolocation) {
+        gpsState.value = '本机不支持定位，请填写院落地址';
+        return;
+      }
+      gpsState.value = '定位中…';
+      navigator.geolocation.getCurrentPosition(
+        (p) => {
+          gps.value = { lat: p.coords.latitude, lng: p.coords.longitude, accuracy: Math.round(p.coords.accuracy) };
+          gpsState.value = `已定位，精度约 ${gps.value.accuracy} 米（WGS-84）`;
+        },
+        (e) => {
+          gpsState.value = e.code === 1 ? '未授权定位，请填写院落地址' : '定位失败，请填写院落地址';
+        },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+      );
+    }
+    async function keepPhotos() {
+      await db.set('draft:file:photos', photos.value.filter((p) => p.blob).map((p) => toRaw(p.blob)));
+      savedAt.value = new Date().toISOString();
+    }
+    watch(() => photos.value.length, keepPhotos);
+    async function afterRead(items) {
+      for (const it of Array.isArray(items) ? items : [items]) {
+        it.status = 'uploading';
+        it.message = '压缩中';
+        try {
+          it.blob = await compress(it.file);
+          it.status = 'done';
+          it.message = '';
+        } catch {
+          it.status = 'failed';
+          it.message = '无法读取';
+        }
+      }
+      await keepPhotos();
+    }
+    async function submit() {
+      errors.value = {};
+      const f = {};
+      if (!form.area) f.area = '请选择领域';
+      if (form.title.trim().length < 2) f.title = '至少2字';
+      if (!form.description.trim()) f.description = '必填';
+      if (!form.address.trim()) f.address = '必填';
+      if (form.contact_phone && !/^1[3-9]\d{9}$/.test(form.contact_phone)) f.contact_phone = '请输入11位手机号码';
+      if (Object.keys(f).length) {
+        errors.value = f;
+        showFailToast('请检查填写的内容');
+        return;
+      }
+      busy.value = true;
+      try {
+        const body = {
+          area: form.area, title: form.title.trim(), description: form.description.trim(), address: form.address.trim(),
+          contact_name: form.contact_name.trim(), contact_phone: form.contact_phone.trim(), households: Number(form.households) || 1,
+        };
+        if (gps.value) Object.assign(body, { lat: gps.value.lat, lng: gps.value.lng, gps_accuracy: gps.value.accuracy });
+        const blobs = photos.value.filter((p) => p.blob).map((p) => p.blob);
+        const id = await fileCase(body, blobs);
+        await db.del('draft:file');
+        await db.del('draft:file:photos');
+        Object.assign(form, empty());
+        photos.value = [];
+        showToast(state.online ? '已登记，正在发送' : '已保存到本机，联网后自动发送');
+        router.replace(`/case/${id}/qr`);
+      } finally {
+        busy.value = false;
+      }
+    }
+    return { form, photos, savedAt, gps, gpsState, similar, AREAS, areaName, typical, showAreas, busy, errors,
+      pickArea, pickItem, locate, afterRead, submit, clock };
+  },
+  template: `
+  <div class="page">
+    <van-nav-bar title="代居民登记"><template #right><sync-badge /></template></van-nav-bar>
+    <div class="pad muted" data-test="draft-saved">{{ savedAt ? '草稿已保存 ' + clock(savedAt) : '填写内容会自动保存为草稿' }}</div>
+    <van-form @submit="submit">
+      <van-cell-group inset title="诉求">
+        <van-field :model-value="areaName" label="领域" placeholder="请选择" readonly is-link @click="showAreas = true" :error-message="errors.area" data-test="area" />
+        <div v-if="typical.length" class="pad" style="padding-top:4px">
+          <div class="muted" style="margin-bottom:6px">常见诉求（点选填入标题）</div>
+          <van-space wrap>
+            <van-tag v-for="it in typical" :key="it.code" size="medium" :type="form.item === it.code ? 'primary' : 'default'" plain @click="pickItem(it)">{{ it.name }}</van-tag>
+          </van-space>
+        </div>
+        <van-field v-model="form.title" label="标题" placeholder="如：10号院旱厕改造" maxlength="50" :error-message="errors.title" data-test="title" />
+        <van-field v-model="form.description" label="描述" type="textarea" rows="3" autosize maxlength="2000" placeholder="居民反映的情况" :error-message="errors.description" data-test="description" />
+      </van-cell-group>
+      <van-cell-group inset title="本社区相似的在办案件（可改为附议，避免重复登记）" v-if="similar.length">
+        <van-cell v-for="s in similar" :key="s.id" :title="s.title" :label="s.number + ' · ' + s.status_label + ' · ' + s.cosign_count + ' 人附议'" />
+      </van-cell-group>
+      <van-cell-group inset title="位置">
+        <van-field v-model="form.address" label="院落地址" placeholder="如：丰盛胡同10号院" maxlength="200" :error-message="errors.address" data-test="address" />
+        <van-cell title="现场定位" :label="gpsState || '可选；定位精度会一并记录'" is-link @click="locate" />
+      </van-cell-group>
+      <van-cell-group inset title="居民">
+        <van-field v-model="form.contact_name" label="姓名" placeholder="可不填" maxlength="20" />
+        <van-field v-model="form.contact_phone" label="手机" type="tel" placeholder="可不填" maxlength="11" :error-message="errors.contact_phone" />
+        <van-field name="households" label="涉及户数"><template #input><van-stepper v-model="form.households" min="1" max="100000" integer /></template></van-field>
+      </van-cell-group>
+      <van-cell-group inset title="现场照片（拍照后在本机压缩）">
+        <div class="pad"><van-uploader v-model="photos" :after-read="afterRead" multiple :max-count="9" accept="image/*" capture="environment" :deletable="true" data-test="photos" /></div>
+      </van-cell-group>
+      <div class="pad"><van-button round block type="primary" native-type="submit" :loading="busy" :disabled="busy" data-test="file-submit">登记</van-button></div>
+    </van-form>
+    <van-action-sheet v-model:show="showAreas" title="选择领域" :actions="AREAS" @select="pickArea" cancel-text="取消" />
+  </div>`,
+};

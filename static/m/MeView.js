@@ -1,0 +1,82 @@
+// 我的: who is signed in, sync status with what waits and why, storage,
+// 立即同步, and signing out (warning when items still wait on the phone).
+import { computed, ref, onMounted } from 'vue';
+import { useRouter } from 'vue-router';
+import { showConfirmDialog } from 'vant';
+import { state, syncNow, signOut, countOutbox } from './state.js';
+import { outbox, describe } from './outbox.js';
+import { clock, when } from './format.js';
+import SyncBadge from './SyncBadge.js';
+
+export default {
+  name: 'MeView',
+  components: { SyncBadge },
+  setup() {
+    const router = useRouter();
+    const items = ref([]);
+    const storage = ref('');
+    async function refresh() {
+      items.value = await countOutbox();
+      const est = await navigator.storage?.estimate?.();
+      if (est) storage.value = `已用 ${(est.usage / 1048576).toFixed(1)} MB`;
+    }
+    onMounted(refresh);
+    outbox.onChange(refresh);
+    const user = computed(() => state.me?.user || state.session?.user || {});
+    async function now() {
+      await syncNow();
+      await refresh();
+    }
+    async function discard(it) {
+      await showConfirmDialog({ title: '放弃这一条？', message: `「${describe(it)}」不会再发送，本机记录将删除。` });
+      await outbox.remove(it.key);
+      await refresh();
+    }
+    async function retry(it) {
+      await outbox.update(it.key, { failed: false });
+      await now();
+    }
+    async function logout() {
+      const n = (await countOutbox()).length;
+      if (n > 0) {
+        await showConfirmDialog({
+          title: '退出登录', message: `本机待发送 ${n} 条，退出后将丢失。请先联网同步。仍要退出吗？`,
+          confirmButtonText: '仍要退出', confirmButtonColor: '#ee0a24', cancelButtonText: '先同步',
+        }).catch(() => {
+          throw new Error('cancelled');
+        });
+      }
+      await signOut();
+      router.replace('/login');
+    }
+    return { state, user, items, storage, describe, clock, when, now, discard, retry, logout: () => logout().catch(() => {}) };
+  },
+  template: `
+  <div class="page">
+    <van-nav-bar title="我的"><template #right><sync-badge /></template></van-nav-bar>
+    <van-cell-group inset style="margin-top:8px">
+      <van-cell :title="user.name || user.username" :label="(state.me && state.me.role_label) || '社区干部'" :value="state.me && state.me.community_name" />
+      <van-cell title="本机" :value="state.session && state.session.device" />
+    </van-cell-group>
+    <van-cell-group inset title="同步">
+      <van-cell title="网络" :value="state.online ? '在线' : '离线'" :value-class="state.online ? 'green' : 'orange'" />
+      <van-cell title="待发送" :value="state.pending + ' 条'" data-test="pending" />
+      <van-cell title="上次同步" :value="state.lastSyncAt ? when(state.lastSyncAt) : '从未'" />
+      <van-cell v-if="state.lastError" title="原因" :label="state.lastError" label-class="orange" />
+      <div class="pad"><van-button block round type="primary" :loading="state.syncing" :disabled="state.syncing" @click="now" data-test="sync-now">立即同步</van-button></div>
+    </van-cell-group>
+    <van-cell-group inset title="本机待发送" v-if="items.length">
+      <van-cell v-for="it in items" :key="it.key" :title="describe(it)" :label="it.lastError ? (it.failed ? '未能发送：' : '稍后重试：') + it.lastError : '排队于 ' + when(it.queuedAt)" :label-class="it.failed ? 'red' : 'muted'" data-test="outbox-item">
+        <template #right-icon v-if="it.failed">
+          <van-button size="mini" type="primary" plain @click="retry(it)">重试</van-button>
+          <van-button size="mini" type="danger" plain style="margin-left:4px" @click="discard(it)">放弃</van-button>
+        </template>
+      </van-cell>
+    </van-cell-group>
+    <van-cell-group inset title="存储">
+      <van-cell title="本机存储" :value="storage" />
+      <van-cell title="防止被系统清除" :value="state.persisted ? '已开启' : '未开启'" :label="state.persisted ? '' : '建议将本应用添加到主屏幕，浏览器会更可靠地保留本机数据'" />
+    </van-cell-group>
+    <div class="pad"><van-button block round type="danger" plain @click="logout" data-test="logout">退出登录</van-button></div>
+  </div>`,
+};

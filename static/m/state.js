@@ -1,0 +1,221 @@
+// The app's state: session, the cadre's cases as last synced (kept in
+// IndexedDB so the phone works offline), the outbox count and what the
+// last sync said. Views read it; only the functions here change it.
+import { reactive, toRaw } from 'vue';
+import { createClient, newKey } from 'minsheng/api';
+import { db } from './db.js';
+import { outbox, flush, isFlushing } from './outbox.js';
+
+export const api = createClient({
+  storageKey: 'minsheng.m.session',
+  authPaths: { login: '/mobile/v1/auth/login', refresh: '/mobile/v1/auth/refresh', logout: '/mobile/v1/auth/logout' },
+});
+
+export const state = reactive({
+  session: api.session,
+  me: null,
+  cases: {}, // id → case as the server last sent it (with pending local steps applied)
+  pending: 0, // outbox items waiting
+  failed: null, // the item that stopped the queue, if any
+  syncing: false,
+  online: navigator.onLine,
+  lastSyncAt: '',
+  lastError: '',
+  notices: [],
+  unread: 0,
+  persisted: null,
+});
+
+api.onSession((s) => {
+  state.session = s;
+});
+
+export function caseList() {
+  return Object.values(state.cases);
+}
+
+async function saveCase(c) {
+  // The filing's answer alone carries the tracking token and client id;
+  // later syncs of the case keep them.
+  const prev = state.cases[c.id];
+  if (prev && !c.local) {
+    c = { ...c, tracking_token: c.tracking_token || prev.tracking_token, client_id: c.client_id || prev.client_id };
+  }
+  const plain = JSON.parse(JSON.stringify(c)); // no proxies into IndexedDB
+  state.cases[c.id] = plain;
+  await db.set(`case:${c.id}`, plain);
+}
+
+async function dropCase(id) {
+  delete state.cases[id];
+  await db.del(`case:${id}`);
+}
+
+/** load restores what the phone holds, before any network. */
+export async function load() {
+  for (const [, c] of await db.prefixed('case:')) state.cases[c.id] = c;
+  state.me = (await db.get('me')) || null;
+  state.lastSyncAt = (await db.get('lastSyncAt')) || '';
+  state.notices = (await db.get('notices')) || [];
+  state.unread = state.notices.filter((n) => !n.read).length;
+  await countOutbox();
+}
+
+export async function countOutbox() {
+  const items = await outbox.list();
+  state.pending = items.length;
+  state.failed = items.find((i) => i.failed) || null;
+  return items;
+}
+outbox.onChange(() => {
+  countOutbox();
+});
+
+/** pull fetches the delta since the stored cursor, page by page. */
+async function pull() {
+  let cursor = (await db.get('cursor')) || '';
+  for (let page = 0; page < 50; page++) {
+    const res = await api.get('/mobile/v1/sync', { cursor });
+    if (res.reset) {
+      // Keep cases filed offline that the server does not know yet.
+      for (const id of Object.keys(state.cases)) if (!state.cases[id].local) await dropCase(id);
+    }
+    for (const c of res.items) await saveCase(c);
+    for (const t of res.tombstones) await dropCase(t.id);
+    cursor = res.cursor;
+    await db.set('cursor', cursor);
+    if (!res.more) break;
+  }
+}
+
+async function refreshMe() {
+  const me = await api.get('/mobile/v1/me');
+  await db.set('me', me);
+  state.me = me;
+  const n = await api.get('/mobile/v1/notifications');
+  await db.set('notices', n.items);
+  state.notices = n.items;
+  state.unread = n.unread;
+}
+
+/**
+ * syncNow sends the outbox, then pulls changes: one sync at a time. The
+ * badge says what is left and why, never "done" before the server said so.
+ */
+let syncing = null;
+export function syncNow() {
+  if (!state.session) return Promise.resolve();
+  if (!syncing) {
+    syncing = (async () => {
+      state.syncing = true;
+      try {
+        const res = await flush(api, async (c) => {
+          // A case filed offline is replaced by the server's.
+          for (const id of Object.keys(state.cases)) if (state.cases[id].local && state.cases[id].client_id === c.client_id && c.client_id) await dropCase(id);
+          await saveCase(c);
+        });
+        if (res.error) {
+          state.lastError = res.offline ? `网络不可用，${state.pending} 条待发送，恢复网络后自动发送` : `发送失败：${res.error}`;
+          if (res.offline) return;
+        } else state.lastError = '';
+        await pull();
+        await refreshMe();
+        state.lastSyncAt = new Date().toISOString();
+        await db.set('lastSyncAt', state.lastSyncAt);
+      } catch (err) {
+        state.lastError = err?.offline ? '网络不可用，已显示本机保存的数据' : `同步失败：${err?.message || err}`;
+        if (err?.status === 401) state.session = null;
+      } finally {
+        await countOutbox();
+        state.syncing = false;
+        syncing = null;
+      }
+    })();
+  }
+  return syncing;
+}
+
+export { isFlushing };
+
+/** fileCase queues a filing with its photos; the case shows at once. */
+export async function fileCase(body, photos) {
+  const clientId = newKey();
+  body = JSON.parse(JSON.stringify(body));
+  await outbox.add({ kind: 'create', clientId, body });
+  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: clientId, photoId: newKey(), tag: 'before', blob: toRaw(p) });
+  const now = new Date().toISOString();
+  await saveCase({
+    id: clientId, client_id: clientId, local: true, number: '待同步', status: 'submitted', status_label: '待发送',
+    title: body.title, description: body.description, area: body.area, location: { address: body.address },
+    filed_at: now, version: 1, actions: [], photos: [], timeline: [{ at: now, label: '本机 · 登记（待发送）', action: 'submit' }],
+    localPhotos: photos.length,
+  });
+  syncNow();
+  return clientId;
+}
+
+/** queueAction records a step on a case and applies it on the phone. */
+export async function queueAction(c, action, label, body, photos = []) {
+  body = JSON.parse(JSON.stringify(body));
+  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag: p.tag, blob: toRaw(p.blob) });
+  const waiting = (await outbox.list()).some((i) => i.kind === 'action' && i.caseRef === c.id);
+  await outbox.add({ kind: 'action', caseRef: c.id, action, label, key: newKey(), body: { ...body, version: c.version }, chained: waiting });
+  const now = new Date().toISOString();
+  await saveCase({
+    ...JSON.parse(JSON.stringify(c)),
+    pendingSteps: [...(c.pendingSteps || []), label],
+    actions: [],
+    timeline: [...(c.timeline || []), { at: now, label: `本机 · ${label}（待发送）`, action }],
+  });
+  syncNow();
+}
+
+/** addPhotos queues photos taken later for a case (补充照片). */
+export async function addPhotos(c, tag, blobs) {
+  for (const b of blobs) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag, blob: toRaw(b) });
+  await saveCase({ ...JSON.parse(JSON.stringify(c)), localPhotos: (c.localPhotos || 0) + blobs.length });
+  syncNow();
+}
+
+/** deletePhoto queues removing a wrongly taken photo and hides it at once. */
+export async function deletePhoto(c, photoId) {
+  await outbox.add({ kind: 'delphoto', caseRef: c.id, photoId });
+  await saveCase({ ...JSON.parse(JSON.stringify(c)), photos: (c.photos || []).filter((p) => p.id !== photoId) });
+  syncNow();
+}
+
+export async function signIn(username, password, device) {
+  await api.login(username, password, { device });
+  state.session = api.session;
+  await db.set('device', device);
+  await syncNow();
+}
+
+export async function signOut() {
+  await api.logout();
+  for (const k of await db.keys()) await db.del(k);
+  for (const id of Object.keys(state.cases)) delete state.cases[id];
+  state.me = null;
+  state.session = null;
+  state.notices = [];
+  await countOutbox();
+}
+
+export async function markAllRead() {
+  const r = await api.post('/mobile/v1/notifications/read', { all: true });
+  state.unread = r.unread;
+  for (const n of state.notices) n.read = true;
+  await db.set('notices', JSON.parse(JSON.stringify(state.notices)));
+}
+
+// Sending resumes on reconnect and on a timer.
+window.addEventListener('online', () => {
+  state.online = true;
+  syncNow();
+});
+window.addEventListener('offline', () => {
+  state.online = false;
+});
+setInterval(() => {
+  if (state.pending > 0 && !state.failed) syncNow();
+}, 30000);
