@@ -163,8 +163,12 @@ func (s *Service) recordEffect(ctx context.Context, caseID string, e *MoneyEffec
 		}
 		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
 	}
-	if _, err := s.cases.UpdateOne(ctx, pendingEffect(caseID, e), update); err != nil {
+	matched, err := s.cases.UpdateOne(ctx, pendingEffect(caseID, e), update)
+	if err != nil {
 		return fmt.Errorf("cases: unable to record money effect %s of case %s: %w", e.ID, caseID, err)
+	}
+	if matched > 0 && noteText != "" {
+		s.notifyBudget(ctx, caseID, noteText) // notify.go: money spent or released
 	}
 	return nil
 }

@@ -105,11 +105,15 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 }
 
 // idempotentPath reports whether the Idempotency-Key of a request to p is
-// served. Sign-in and account routes are not: their answers are credentials
-// and their bodies passwords, neither of which may be kept, not even hashed.
+// served here. Sign-in and account routes are not: their answers are
+// credentials and their bodies passwords, neither of which may be kept, not
+// even hashed. /mobile/v1 is not either: the cadre app's API requires a key
+// on every action and answers replays itself (internal/replay, the same
+// claim-then-store rule), so one request is never recorded twice.
 func idempotentPath(p string) bool {
 	p = strings.ToLower(p)
-	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/")
+	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/") &&
+		!strings.HasPrefix(p, "/mobile/")
 }
 
 // runIdempotent runs the request that claimed id and stores its answer, or

@@ -189,6 +189,14 @@ type filed struct {
 	TrackingToken string `json:"tracking_token,omitempty"`
 }
 
+// MarshalJSON is the case view with the filing's fields (view.go says why).
+func (f filed) MarshalJSON() ([]byte, error) {
+	return overlayJSON(f.caseView, struct {
+		ClientID      string `json:"client_id"`
+		TrackingToken string `json:"tracking_token,omitempty"`
+	}{f.ClientID, f.TrackingToken})
+}
+
 // create files a case under the client's UUID. The same UUID with the
 // same body answers the first result (201, Idempotency-Replayed: true);
 // with another body 422.

@@ -1,6 +1,7 @@
 package mobileapi
 
 import (
+	"encoding/json"
 	"time"
 
 	"minsheng/cases"
@@ -74,4 +75,53 @@ func (a API) views(p auth.Principal, list []*cases.Case) []caseView {
 		out[i] = a.view(p, c, now)
 	}
 	return out
+}
+
+// The embedded *cases.Case encodes itself (cases redacts a public view in
+// its MarshalJSON), and that method is promoted to every struct embedding
+// it, which would drop the fields added here. So each view encodes the
+// case first and lays its own fields over it.
+
+// caseExtra is caseView without the embedded case.
+type caseExtra struct {
+	Timeline        []eventView          `json:"timeline"`
+	Actions         []cases.ActionOption `json:"actions"`
+	Deadline        *cases.Deadline      `json:"deadline"`
+	Funding         cases.Funding        `json:"funding"`
+	CommunityName   string               `json:"community_name"`
+	SubDistrictName string               `json:"sub_district_name"`
+	AssignedToMe    bool                 `json:"assigned_to_me"`
+	Photos          []photoView          `json:"photos"`
+}
+
+// MarshalJSON is the case's own encoding with the view's fields over it.
+func (v caseView) MarshalJSON() ([]byte, error) {
+	return overlayJSON(v.Case, caseExtra{
+		Timeline: v.Timeline, Actions: v.Actions, Deadline: v.Deadline, Funding: v.Funding,
+		CommunityName: v.CommunityName, SubDistrictName: v.SubDistrictName, AssignedToMe: v.AssignedToMe, Photos: v.Photos,
+	})
+}
+
+// overlayJSON encodes base and lays the top-level fields of extra over it.
+func overlayJSON(base, extra any) ([]byte, error) {
+	b, err := json.Marshal(base)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	e, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	var over map[string]json.RawMessage
+	if err := json.Unmarshal(e, &over); err != nil {
+		return nil, err
+	}
+	for k, v := range over {
+		fields[k] = v
+	}
+	return json.Marshal(fields)
 }
