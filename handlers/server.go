@@ -60,6 +60,9 @@ type Config struct {
 	// connection's address.
 	ProxyHeader    string
 	TrustedProxies []string
+	// Demo marks every response with X-Minsheng-Demo: 1 (serve --demo), so
+	// nobody mistakes the demo district for production.
+	Demo bool
 }
 
 // Server holds the dependencies the handlers share.
@@ -99,6 +102,9 @@ func New(cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
+	if cfg.Demo {
+		app.Use(func(c *fiber.Ctx) error { c.Set("X-Minsheng-Demo", "1"); return c.Next() })
+	}
 	app.Use(s.recoverPanic)
 	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
 	app.Use(s.observe)
