@@ -79,6 +79,9 @@ type Config struct {
 	Apps []App
 	// RootGroups register under their own prefix (mobileapi: /mobile/v1).
 	RootGroups []RouteGroup
+	// Demo marks every response with X-Minsheng-Demo: 1 (serve --demo), so
+	// nobody mistakes the demo district for production.
+	Demo bool
 }
 
 // Server holds the dependencies the handlers share.
@@ -120,6 +123,9 @@ func New(cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
+	if cfg.Demo {
+		app.Use(func(c *fiber.Ctx) error { c.Set("X-Minsheng-Demo", "1"); return c.Next() })
+	}
 	// observe comes first: every panic and error of the chain is logged and
 	// counted with its final status.
 	app.Use(s.observe)
@@ -161,7 +167,7 @@ func New(cfg Config) *fiber.App {
 	if cfg.Static != nil {
 		mountStatic(app, cfg.Static)
 		if len(cfg.Apps) > 0 {
-			mountApps(app, cfg.Static, cfg.Apps, false)
+			mountApps(app, cfg.Static, cfg.Apps, cfg.Demo)
 		}
 	}
 	app.Use(func(c *fiber.Ctx) error {

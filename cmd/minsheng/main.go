@@ -29,7 +29,12 @@ var errUsage = errors.New("usage")
 const usage = `minsheng — 民生: sub-district casework tied to budget lines
 
 usage:
-  minsheng serve [flags]                       run the server (flags: minsheng serve -h)
+  minsheng serve [--demo] [flags]              run the server (flags: minsheng serve -h); --demo fills an
+                                               empty store with the demo district and marks every response
+  minsheng seed --demo [--seed S] [--sub-districts K] [--cases N]
+                                               fill an empty store with the demo district (西城区, one year)
+  minsheng seed --cases N [--sub-districts K] [--seed S]
+                                               add N generated cases (and budget lines) for scale tests
   minsheng users add --username U --role R [--scope S] [--name N] [--password P]
                                                create an account (roles: cadre, subdistrict, finance, admin)
   minsheng users list [--role R] [--sub-district S]
@@ -57,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "users":
 		return users(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return seed(ctx, args[1:], getenv, stdout, stderr)
 	case "check":
 		return check(ctx, args[1:], getenv, stdout, stderr)
 	case "health":

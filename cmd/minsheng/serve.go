@@ -19,6 +19,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
+	"minsheng/demo"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
 	"minsheng/internal/config"
@@ -43,6 +44,7 @@ type deps struct {
 	// nil with S3, whose URLs are presigned.
 	local    *media.Local
 	cases    *cases.Service
+	casesCfg cases.Config
 	budget   *budgetlink.Service
 	planning *planning.Service
 	idem     *idem.Store
@@ -92,6 +94,9 @@ func (d *deps) init(ctx context.Context) error {
 	}
 	acfg := auth.DefaultConfig(secret, d.logger)
 	acfg.AccessTTL, acfg.RefreshTTL = d.cfg.AccessTTL, d.cfg.RefreshTTL
+	if d.cfg.Demo {
+		acfg.FixedCodes = demo.FixedCodes() // the demo resident's SMS code, demo mode only
+	}
 	d.auth, err = auth.NewService(d.store, dir, acfg)
 	if err != nil {
 		return err
@@ -103,13 +108,14 @@ func (d *deps) init(ctx context.Context) error {
 	if err != nil {
 		zone = time.FixedZone("CST", 8*3600)
 	}
-	d.cases = cases.NewService(d.store, dir, d.photos, cases.Config{
+	d.casesCfg = cases.Config{
 		NumberPrefix: d.cfg.CasePrefix,
 		TokenSecret:  derive(secret, "case-tracking-token"),
 		Users:        d.auth,
 		Zone:         zone,
 		Logger:       d.logger,
-	})
+	}
+	d.cases = cases.NewService(d.store, dir, d.photos, d.casesCfg)
 	// budgetlink implements the money effects of completing or cancelling
 	// a case; SetCases wires both directions (cases never imports it).
 	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
@@ -194,6 +200,7 @@ func openForCommand(ctx context.Context, dataDir string, getenv func(string) str
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	args, demoMode := takeFlag(args, "demo")
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -201,8 +208,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	cfg.Demo = demoMode
 	logger := newLogger(cfg.LogLevel, stdout)
-	logger.Info("minsheng starting", "config", cfg)
+	logger.Info("minsheng starting", "config", cfg, "demo", cfg.Demo)
 
 	d, err := open(ctx, cfg, logger)
 	if err != nil {
@@ -224,6 +232,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("ledger check: %w", err)
 	}
 	logCheck(logger, rep)
+
+	if cfg.Demo {
+		if err := serveDemo(ctx, d, stderr); err != nil {
+			return err
+		}
+	}
 
 	created, generated, err := d.auth.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -249,6 +263,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
 		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}},
 		RootGroups: d.rootGroups(),
+		Demo:       cfg.Demo,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

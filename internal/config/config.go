@@ -40,6 +40,8 @@ type Config struct {
 	// load balancer, where every request comes from the balancer.
 	ProxyHeader    string   // MINSHENG_PROXY_HEADER
 	TrustedProxies []string // MINSHENG_TRUSTED_PROXIES
+	// Demo is serve --demo: not a setting of the table, set by cmd only.
+	Demo bool
 }
 
 // setting is one row of the table: env name, flag name, default, help, and

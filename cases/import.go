@@ -1,0 +1,183 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"minsheng"
+	"minsheng/internal/auth"
+)
+
+// ImportCase is one historical case for Import: what was filed, when, and
+// how far it got along the lifecycle's main path.
+type ImportCase struct {
+	NewCase
+	FiledAt time.Time
+	// Status is the state reached: submitted, accepted, assigned, assessed,
+	// in_progress, completed, closed, rejected or cancelled (merged needs a
+	// kept case and is not imported).
+	Status Status
+	// StepGap is the time between consecutive steps (one hour when zero).
+	StepGap time.Duration
+	// AssignedTo and AssignedName are the cadre, from assigned on.
+	AssignedTo, AssignedName string
+	// CatalogItem and SLADays classify the case at acceptance (optional).
+	CatalogItem string
+	SLADays     int
+	// Assessment is the on-site assessment, from assessed on (required there).
+	Assessment *Assessment
+	// ActualCostFen is the cost reported at completion.
+	ActualCostFen int64
+	// Verdict closes a closed case (satisfied when empty).
+	Verdict Verdict
+}
+
+// importPath is the order of the main path's states.
+var importPath = []Status{StatusSubmitted, StatusAccepted, StatusAssigned, StatusAssessed, StatusInProgress, StatusCompleted, StatusClosed}
+
+// Import inserts historical cases in batches, numbered in filing order, with
+// a timeline of one event per step at StepGap intervals, all by p. It is for
+// seeding scale tests and benchmarks (minsheng seed --cases): no photos, no
+// money, no idempotency, and it bypasses the versioned transitions, so only
+// admin may call it. Every case is validated first; one bad case imports
+// nothing (EINVALID naming its index).
+func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase) (int, error) {
+	if err := p.RequireRole(auth.RoleAdmin); err != nil {
+		return 0, err
+	}
+	docs := make([]*Case, 0, len(in))
+	for i := range in {
+		c, err := s.importDoc(p, &in[i])
+		if err != nil {
+			return 0, minsheng.Invalid(fmt.Sprintf("第 %d 条案件有误：%s", i+1, minsheng.ErrorMessage(err)), minsheng.ErrorFields(err))
+		}
+		docs = append(docs, c)
+	}
+	slices.SortStableFunc(docs, func(a, b *Case) int { return a.FiledAt.Compare(b.FiledAt) })
+	// One counter reservation per year of filing.
+	perYear := map[string]int64{}
+	for _, c := range docs {
+		perYear[c.FiledAt.In(s.cfg.Zone).Format("2006")]++
+	}
+	next := map[string]int64{}
+	for year, n := range perYear {
+		first, err := s.st.ReserveSequence(ctx, "case_number_"+s.cfg.NumberPrefix+year, n)
+		if err != nil {
+			return 0, fmt.Errorf("cases: unable to number imported cases: %w", err)
+		}
+		next[year] = first
+	}
+	batch := make([]any, 0, len(docs))
+	for _, c := range docs {
+		year := c.FiledAt.In(s.cfg.Zone).Format("2006")
+		c.Number = fmt.Sprintf("%s%s-%06d", s.cfg.NumberPrefix, year, next[year])
+		next[year]++
+		batch = append(batch, c)
+	}
+	if err := s.cases.InsertMany(ctx, batch); err != nil {
+		return 0, fmt.Errorf("cases: unable to import cases: %w", err)
+	}
+	return len(docs), nil
+}
+
+// importDoc builds the stored case for one import, its derived fields set
+// as the transitions would have set them.
+func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
+	if err := s.validate(&in.NewCase); err != nil {
+		return nil, err
+	}
+	f := map[string]string{}
+	if in.FiledAt.IsZero() {
+		f["filed_at"] = "必填"
+	}
+	reach := slices.Index(importPath, in.Status)
+	switch in.Status {
+	case StatusRejected:
+		reach = 0
+	case StatusCancelled:
+		reach = 1
+	}
+	if reach < 0 {
+		f["status"] = "不支持导入此状态：" + string(in.Status)
+	}
+	if reach >= 3 && (in.Assessment == nil || in.Assessment.Households < 1) {
+		f["assessment"] = "已评估的案件须有评估"
+	}
+	if in.ActualCostFen < 0 || in.ActualCostFen > maxFen {
+		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	gap := in.StepGap
+	if gap <= 0 {
+		gap = time.Hour
+	}
+	at := in.FiledAt.UTC().Truncate(time.Millisecond)
+	c := &Case{
+		ID: uuid.NewString(), Area: in.Area, Title: in.Title, Description: in.Description,
+		Location: Location{SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng},
+		FiledBy:  p.UserID, FiledByRole: p.Role, FilerID: in.ResidentID,
+		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
+		Cosigners: []string{}, Photos: []Photo{}, Status: in.Status,
+		FiledAt: at, ResponseDueAt: at.Add(s.cfg.ResponseWindow), DueAt: at.Add(s.cfg.ResponseWindow),
+		SLADays: s.cfg.DefaultSLADays, Version: 1,
+	}
+	ev := func(a Action, from, to Status, note string) {
+		c.Timeline = append(c.Timeline, Event{At: at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: a, From: from, To: to, Note: note})
+		c.Version++
+	}
+	c.Timeline = []Event{{At: at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: ActSubmit, To: StatusSubmitted, Note: "批量导入"}}
+	step := func() time.Time { at = at.Add(gap); return at }
+	if in.Status == StatusRejected {
+		t := step()
+		c.RespondedAt, c.ClosedAt, c.DueAt, c.Reason = &t, &t, farFuture, "不属于受理范围"
+		ev(ActReject, StatusSubmitted, StatusRejected, c.Reason)
+		return c, nil
+	}
+	for i := 1; i <= reach; i++ {
+		t := step()
+		switch importPath[i] {
+		case StatusAccepted:
+			if in.CatalogItem != "" {
+				c.CatalogItem = in.CatalogItem
+				if in.SLADays > 0 {
+					c.SLADays = in.SLADays
+				}
+			}
+			due := t.AddDate(0, 0, c.SLADays)
+			c.AcceptedAt, c.RespondedAt, c.CompletionDueAt, c.DueAt = &t, &t, &due, due
+			ev(ActAccept, StatusSubmitted, StatusAccepted, "")
+		case StatusAssigned:
+			c.AssignedTo, c.AssignedName = in.AssignedTo, in.AssignedName
+			ev(ActAssign, StatusAccepted, StatusAssigned, "")
+		case StatusAssessed:
+			a := *in.Assessment
+			c.Assessment, c.Households = &a, a.Households
+			ev(ActAssess, StatusAssigned, StatusAssessed, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。", Yuan(a.EstimateFen), a.Households, a.Risk))
+		case StatusInProgress:
+			ev(ActStart, StatusAssessed, StatusInProgress, "")
+		case StatusCompleted:
+			c.ActualCostFen, c.CompletedAt, c.DueAt = in.ActualCostFen, &t, farFuture
+			ev(ActComplete, StatusInProgress, StatusCompleted, "实际费用 "+Yuan(in.ActualCostFen)+"。")
+		case StatusClosed:
+			v := in.Verdict
+			if v == "" || v == VerdictDissatisfied {
+				v = VerdictSatisfied
+			}
+			c.Verdict, c.ClosedAt = v, &t
+			ev(ActVerdict, StatusCompleted, StatusClosed, v.Label())
+		}
+	}
+	if in.Status == StatusCancelled {
+		t := step()
+		c.Reason, c.ClosedAt, c.DueAt = "居民已自行解决", &t, farFuture
+		ev(ActCancel, StatusAccepted, StatusCancelled, c.Reason)
+	}
+	c.Status = in.Status
+	return c, nil
+}

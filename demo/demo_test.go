@@ -1,0 +1,513 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/planning"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+	"minsheng/internal/media"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+	"minsheng/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// asOf is the demo's "now" in tests: 1 December 2026, 10:00 in Beijing.
+var asOf = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T) Env {
+	t.Helper()
+	st := storetest.New(t)
+	ctx := context.Background()
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
+		if err := st.EnsureIndexes(ctx, idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := org.Xicheng()
+	acfg := auth.DefaultConfig([]byte("0123456789abcdef0123456789abcdef"), storetest.Logger())
+	acfg.BcryptCost = bcrypt.MinCost
+	acfg.FixedCodes = FixedCodes()
+	as, err := auth.NewService(st, dir, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photos, err := media.NewLocal(t.TempDir(), []byte("media-key-for-demo-tests"), "/media/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Env{Store: st, Org: dir, Auth: as, Photos: photos, Logger: storetest.Logger(),
+		Cases: cases.Config{Logger: storetest.Logger()}}
+}
+
+// seedOpts is the district the tests seed: two sub-districts, the smallest
+// plan (every kind of case at least once), so the test stays within minutes
+// on the embedded engine.
+var seedOpts = Options{Now: asOf, SubDistricts: []string{"jinrongjie", "dashilan"}, CasesPerSubDistrict: 40}
+
+// readers are services over the seeded store on the test's clock.
+func readers(env Env) (*cases.Service, *budgetlink.Service) {
+	now := func() time.Time { return asOf }
+	cs := cases.NewService(env.Store, env.Org, env.Photos, cases.Config{Now: now, Logger: storetest.Logger()})
+	bl := budgetlink.NewService(env.Store, budgetlink.Config{Org: env.Org, Logger: storetest.Logger(), Now: now})
+	bl.SetCases(cs)
+	return cs, bl
+}
+
+func allCases(t *testing.T, cs *cases.Service) []*cases.Case {
+	t.Helper()
+	var out []*cases.Case
+	if err := cs.EachCase(context.Background(), cases.Filter{}, func(c *cases.Case) error { out = append(out, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// visible pages through every case p may list.
+func visible(t *testing.T, cs *cases.Service, p auth.Principal) []*cases.Case {
+	t.Helper()
+	var out []*cases.Case
+	f := cases.Filter{Limit: cases.MaxLimit}
+	for {
+		page, next, err := cs.Find(context.Background(), p, f)
+		if err != nil {
+			t.Fatalf("Find as %s %s: %v", p.Role, p.Name, err)
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out
+		}
+		f.Cursor = next
+	}
+}
+
+func signIn(t *testing.T, as *auth.Service, a Account) auth.Principal {
+	t.Helper()
+	ctx := context.Background()
+	var tok auth.Tokens
+	var err error
+	if a.Role == auth.RoleResident {
+		if err := as.RequestOTP(ctx, a.Phone, "192.0.2.1"); err != nil {
+			t.Fatalf("RequestOTP(%s): %v", a.Phone, err)
+		}
+		tok, err = as.VerifyOTP(ctx, a.Phone, a.Secret, "192.0.2.1")
+	} else {
+		tok, err = as.Login(ctx, a.Username, a.Secret, "192.0.2.1")
+	}
+	if err != nil {
+		t.Fatalf("sign-in of %s%s: %v", a.Username, a.Phone, err)
+	}
+	p, err := as.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSeed(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	rep, err := Seed(ctx, env, seedOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %d cases, %d photos, %d lines, %d adjustments, %d reviews, %d runs funding %d in %s",
+		rep.Cases, rep.Photos, rep.Lines, rep.Adjustments, rep.Reviews, rep.Runs, rep.Funded, rep.Duration)
+	cs, bl := readers(env)
+	stored := allCases(t, cs)
+
+	t.Run("counts per state", func(t *testing.T) {
+		want := ExpectedStatuses(seedOpts)
+		got := map[cases.Status]int{}
+		for _, c := range stored {
+			got[c.Status]++
+		}
+		for _, st := range []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusRejected, cases.StatusMerged,
+			cases.StatusAssigned, cases.StatusAssessed, cases.StatusInProgress, cases.StatusCompleted, cases.StatusClosed, cases.StatusCancelled} {
+			if got[st] != want[st] || got[st] == 0 {
+				t.Errorf("%s: got %d cases, want %d (and more than none)", st, got[st], want[st])
+			}
+			if rep.ByStatus[string(st)] != got[st] {
+				t.Errorf("report %s: got %d, want %d", st, rep.ByStatus[string(st)], got[st])
+			}
+		}
+		if rep.Cases != len(stored) {
+			t.Errorf("report cases: got %d, want %d", rep.Cases, len(stored))
+		}
+	})
+
+	t.Run("counts per area and sub-district", func(t *testing.T) {
+		perArea, perSub, perComm := map[string]int{}, map[string]int{}, map[string]int{}
+		for _, c := range stored {
+			perArea[c.Area]++
+			perSub[c.Location.SubDistrict]++
+			perComm[c.Location.Community]++
+		}
+		for _, a := range []string{"ZH", "DQ", "MS", "SQ", "CG", "PA"} {
+			if perArea[a] == 0 || perArea[a] != rep.ByArea[a] {
+				t.Errorf("area %s: got %d cases (report %d), want some", a, perArea[a], rep.ByArea[a])
+			}
+		}
+		total := 0
+		for _, n := range ExpectedStatuses(Options{SubDistricts: []string{"x"}, CasesPerSubDistrict: 40}) {
+			total += n
+		}
+		for _, sub := range seedOpts.SubDistricts {
+			if perSub[sub] != total {
+				t.Errorf("sub-district %s: got %d cases, want %d", sub, perSub[sub], total)
+			}
+			for _, c := range env.Org.CommunitiesOf(sub) {
+				if perComm[c.Code] == 0 {
+					t.Errorf("community %s has no case", c.Code)
+				}
+			}
+		}
+		if len(perSub) != len(seedOpts.SubDistricts) {
+			t.Errorf("cases in %d sub-districts, want %d: %v", len(perSub), len(seedOpts.SubDistricts), perSub)
+		}
+	})
+
+	t.Run("ledger check is clean", func(t *testing.T) {
+		rep, err := bl.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() {
+			t.Errorf("check: got %d fixes %v and problems %v, want none", len(rep.Fixes), rep.Fixes, rep.Problems)
+		}
+		if rep.Reservations == 0 {
+			t.Error("check saw no reservations, want the demo's links and runs")
+		}
+	})
+
+	t.Run("lifecycle details", func(t *testing.T) {
+		verdicts := map[cases.Verdict]int{}
+		var reopened, cosigned, before, after, overdue, stalled, spent, anonymous int
+		var lateAccept int
+		for _, c := range stored {
+			for _, e := range c.Timeline {
+				if e.Action == cases.ActVerdict || e.Action == cases.ActReopen {
+					v := cases.VerdictDissatisfied
+					if e.Action == cases.ActVerdict {
+						v = c.Verdict
+					}
+					verdicts[v]++
+				}
+				if !e.At.After(c.FiledAt) && e.Action != cases.ActSubmit {
+					t.Errorf("case %s: %s at %s, not after filing %s", c.Number, e.Action, e.At, c.FiledAt)
+				}
+				if e.At.After(asOf) {
+					t.Errorf("case %s: %s at %s, after now %s", c.Number, e.Action, e.At, asOf)
+				}
+			}
+			if !slices.IsSortedFunc(c.Timeline, func(a, b cases.Event) int { return a.At.Compare(b.At) }) {
+				t.Errorf("case %s: timeline out of order", c.Number)
+			}
+			if c.Reopened > 0 {
+				reopened++
+			}
+			if len(c.Cosigners) > 0 {
+				cosigned++
+			}
+			if c.HasPhoto(cases.TagBefore) {
+				before++
+			}
+			if c.HasPhoto(cases.TagAfter) {
+				after++
+			}
+			if c.IsOverdue(asOf) {
+				overdue++
+				if c.Budget != nil && c.Budget.State == budgetlink.StateReserved && c.Status == cases.StatusInProgress {
+					stalled++
+				}
+			}
+			if c.Budget != nil && c.Budget.State == budgetlink.StateSpent {
+				spent++
+			}
+			if c.Anonymous {
+				anonymous++
+			}
+			if c.AcceptedAt != nil && c.AcceptedAt.Sub(c.FiledAt) > 24*time.Hour {
+				lateAccept++
+			}
+		}
+		for _, v := range []cases.Verdict{cases.VerdictSatisfied, cases.VerdictBasicallySatisfied, cases.VerdictDissatisfied} {
+			if verdicts[v] == 0 {
+				t.Errorf("no %s verdict, want some", v)
+			}
+		}
+		checks := []struct {
+			name string
+			got  int
+		}{{"reopened", reopened}, {"co-signed", cosigned}, {"with a before photo", before}, {"with an after photo", after},
+			{"overdue", overdue}, {"stalled and funded", stalled}, {"spent", spent}, {"accepted late", lateAccept}}
+		for _, c := range checks {
+			if c.got == 0 {
+				t.Errorf("cases %s: got none, want some", c.name)
+			}
+		}
+		if before != len(stored) {
+			t.Errorf("cases with a before photo: got %d, want all %d", before, len(stored))
+		}
+		if overdue*3 > len(stored) {
+			t.Errorf("overdue: got %d of %d, want a few (most answered in time)", overdue, len(stored))
+		}
+		if rep.Runs != len(seedOpts.SubDistricts) || rep.Funded == 0 {
+			t.Errorf("runs: got %d funding %d cases, want %d runs funding some", rep.Runs, rep.Funded, len(seedOpts.SubDistricts))
+		}
+	})
+
+	t.Run("the article's examples", func(t *testing.T) {
+		for _, want := range []struct{ community, item, text string }{
+			{"jinrongjie-fengsheng", "SQ-05-04", "10号院旱厕改造"},
+			{"jinrongjie-fengsheng", "SQ-05-03", "10号院"},
+			{"", "MS-02-01", "养老驿站"},
+			{"", "SQ-03-02", "停车"},
+			{"", "CG-01-02", "大件垃圾"},
+		} {
+			found := false
+			for _, c := range stored {
+				if c.CatalogItem == want.item && strings.Contains(c.Title, want.text) && (want.community == "" || c.Location.Community == want.community) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no case %q (%s) in %q", want.text, want.item, want.community)
+			}
+		}
+	})
+
+	t.Run("adjustment report shows a split", func(t *testing.T) {
+		ar, err := bl.AdjustmentReport(ctx, auth.Principal{UserID: "f", Role: auth.RoleFinance}, rep.FiscalYear, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := ar.Total
+		if tot.LineCount != int64(rep.Lines) || tot.AdjustedCount == 0 || tot.ExactCount == 0 || tot.AdjustedCount == tot.LineCount {
+			t.Errorf("adjustment report: got %d lines, %d exact, %d adjusted; want %d lines with both kinds", tot.LineCount, tot.ExactCount, tot.AdjustedCount, rep.Lines)
+		}
+		for _, k := range []string{budgetlink.AdjustIncrease, budgetlink.AdjustDecrease, budgetlink.AdjustTransfer} {
+			if ar.ByKind[k].Count == 0 {
+				t.Errorf("no %s adjustment", k)
+			}
+		}
+		t.Logf("%s", ar.Summary)
+	})
+
+	t.Run("every account signs in and sees only its scope", func(t *testing.T) {
+		accounts := append(slices.Clone(rep.Accounts), Account{Username: "dashilan-shitou", Secret: Password, Role: auth.RoleCadre, Scope: "dashilan-shitou"})
+		roles := map[auth.Role]bool{}
+		for _, a := range accounts {
+			t.Run(a.Username+a.Phone, func(t *testing.T) {
+				p := signIn(t, env.Auth, a)
+				roles[p.Role] = true
+				seen := visible(t, cs, p)
+				if len(seen) == 0 {
+					t.Fatalf("%s sees no case", a.Name)
+				}
+				for _, c := range seen {
+					var ok bool
+					switch p.Role {
+					case auth.RoleCadre:
+						ok = c.Location.Community == a.Scope
+					case auth.RoleSubdistrict:
+						ok = c.Location.SubDistrict == a.Scope
+					case auth.RoleResident:
+						ok = c.FilerID == p.UserID || slices.Contains(c.Cosigners, p.UserID)
+					default:
+						ok = true
+					}
+					if !ok {
+						t.Errorf("%s (%s %s) sees case %s of %s", a.Name, p.Role, a.Scope, c.Number, c.Location.Community)
+					}
+				}
+				if p.Role == auth.RoleAdmin || p.Role == auth.RoleFinance {
+					if len(seen) != len(stored) {
+						t.Errorf("%s sees %d cases, want all %d", a.Name, len(seen), len(stored))
+					}
+				}
+			})
+		}
+		for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleFinance, auth.RoleSubdistrict, auth.RoleCadre, auth.RoleResident} {
+			if !roles[r] {
+				t.Errorf("no demo account of role %s", r)
+			}
+		}
+	})
+
+	t.Run("the fixed SMS code works only with the demo option", func(t *testing.T) {
+		acfg := auth.DefaultConfig([]byte("0123456789abcdef0123456789abcdef"), storetest.Logger())
+		acfg.BcryptCost = bcrypt.MinCost
+		plain, err := auth.NewService(env.Store, env.Org, acfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := plain.RequestOTP(ctx, ResidentPhone, "192.0.2.2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plain.VerifyOTP(ctx, ResidentPhone, ResidentCode, "192.0.2.2"); minsheng.ErrorCode(err) != minsheng.EUNAUTHORIZED {
+			t.Errorf("fixed code without the demo option: got %v, want unauthorized", err)
+		}
+	})
+
+	t.Run("a second seed refuses", func(t *testing.T) {
+		if _, err := Seed(ctx, env, seedOpts); minsheng.ErrorCode(err) != minsheng.ECONFLICT {
+			t.Errorf("second Seed: got %v, want conflict", err)
+		}
+		again, err := Ensure(ctx, env, seedOpts)
+		if err != nil {
+			t.Fatalf("Ensure on the demo store: %v", err)
+		}
+		if !again.AlreadySeeded || again.Cases != rep.Cases {
+			t.Errorf("Ensure: got already=%v cases=%d, want already=true cases=%d", again.AlreadySeeded, again.Cases, rep.Cases)
+		}
+		if n := len(allCases(t, cs)); n != len(stored) {
+			t.Errorf("cases after the refused seeds: got %d, want %d", n, len(stored))
+		}
+	})
+}
+
+func TestSeedRefusesRealData(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		prep func(t *testing.T, env Env)
+	}{
+		{"a filed case", func(t *testing.T, env Env) {
+			cs, _ := readers(env)
+			if _, _, err := cs.Submit(context.Background(), auth.Principal{}, cases.NewCase{Area: "CG", Title: "路灯不亮",
+				Description: "胡同路灯坏了", Community: "xinjiekou-xilierqu", Address: "西里二区1号"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a budget line", func(t *testing.T, env Env) {
+			_, bl := readers(env)
+			if _, err := bl.CreateLine(context.Background(), auth.Principal{UserID: "f", Role: auth.RoleFinance}, budgetlink.NewLine{
+				FiscalYear: 2026, SubDistrict: "desheng", ItemCode: "CG-01-02", ProjectName: "大件垃圾清运", ApprovedFen: 100}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t)
+			tc.prep(t, env)
+			for name, f := range map[string]func(context.Context, Env, Options) (*Report, error){"Seed": Seed, "Ensure": Ensure} {
+				if _, err := f(context.Background(), env, seedOpts); minsheng.ErrorCode(err) != minsheng.ECONFLICT {
+					t.Errorf("%s on a store with %s: got %v, want conflict", name, tc.name, err)
+				}
+			}
+			if _, err := env.Auth.Login(context.Background(), "finance", Password, "192.0.2.3"); err == nil {
+				t.Error("a refused seed created the demo accounts")
+			}
+		})
+	}
+}
+
+// fingerprint is what a plan decides, in order.
+func fingerprint(t *testing.T, opts Options) string {
+	t.Helper()
+	env := Env{Org: org.Xicheng()}
+	s := newSeederForPlan(env, opts.withDefaults())
+	s.year, s.end = fiscalYear(s.opts.Now)
+	s.start = time.Date(s.year, 1, 4, 9, 0, 0, 0, zone)
+	s.runAt = s.start.Add(s.end.Sub(s.start) / 2)
+	for i := range 60 {
+		s.residents = append(s.residents, auth.Principal{UserID: fmt.Sprintf("r%d", i), Role: auth.RoleResident})
+	}
+	for _, sub := range s.opts.SubDistricts {
+		for _, c := range env.Org.CommunitiesOf(sub) {
+			s.homes[c.Code] = []*auth.Principal{&s.residents[len(c.Code)%60]}
+		}
+	}
+	s.plan()
+	var b strings.Builder
+	for _, p := range s.plans {
+		fmt.Fprintf(&b, "%s|%s|%d|%s|%d|%d|%s|%d\n", p.comm.Code, p.title, p.kind, p.filedAt.Format(time.RFC3339), p.estimate, len(p.steps), p.verdict, len(p.cosigners))
+	}
+	return b.String()
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	a := fingerprint(t, Options{Now: asOf, Seed: 7})
+	if b := fingerprint(t, Options{Now: asOf, Seed: 7}); a != b {
+		t.Error("the same seed planned two different districts")
+	}
+	if c := fingerprint(t, Options{Now: asOf, Seed: 8}); a == c {
+		t.Error("seeds 7 and 8 planned the same district")
+	}
+}
+
+func TestSeedCases(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	const n = 1500
+	rep, err := SeedCases(ctx, env, BulkOptions{Cases: n, SubDistricts: 2, Seed: 3, Now: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d cases in %s", rep.Cases, rep.Duration)
+	cs, bl := readers(env)
+	stored := allCases(t, cs)
+	if len(stored) != n || rep.Cases != n {
+		t.Fatalf("got %d cases stored (%d reported), want %d", len(stored), rep.Cases, n)
+	}
+	numbers := map[string]bool{}
+	perStatus := map[string]int{}
+	for _, c := range stored {
+		if numbers[c.Number] {
+			t.Errorf("number %s given twice", c.Number)
+		}
+		numbers[c.Number] = true
+		perStatus[string(c.Status)]++
+		if c.Location.SubDistrict != "xichanganjie" && c.Location.SubDistrict != "xinjiekou" {
+			t.Errorf("case %s in %s, want the first two sub-districts", c.Number, c.Location.SubDistrict)
+		}
+		if c.Status.Open() && c.Status != cases.StatusSubmitted && c.AcceptedAt == nil {
+			t.Errorf("case %s is %s without acceptance", c.Number, c.Status)
+		}
+	}
+	for st, want := range rep.ByStatus {
+		if perStatus[st] != want {
+			t.Errorf("%s: got %d, want %d", st, perStatus[st], want)
+		}
+	}
+	if len(perStatus) < 9 {
+		t.Errorf("states: got %v, want all nine importable", perStatus)
+	}
+	check, err := bl.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !check.OK() {
+		t.Errorf("check after SeedCases: fixes %v problems %v", check.Fixes, check.Problems)
+	}
+	t.Run("same seed, same cases", func(t *testing.T) {
+		env2 := newEnv(t)
+		if _, err := SeedCases(ctx, env2, BulkOptions{Cases: n, SubDistricts: 2, Seed: 3, Now: asOf}); err != nil {
+			t.Fatal(err)
+		}
+		cs2, _ := readers(env2)
+		other := allCases(t, cs2)
+		key := func(cs []*cases.Case) []string {
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.Number+c.Title+c.Location.Community+string(c.Status))
+			}
+			slices.Sort(out)
+			return out
+		}
+		if !slices.Equal(key(stored), key(other)) {
+			t.Error("seed 3 generated two different sets of cases")
+		}
+	})
+}
