@@ -84,6 +84,7 @@ func (p *pages) prepare() {
 		html = bytes.Replace(html, []byte("<!--importmap-->"), p.mapTag, 1)
 		if p.demo {
 			html = bytes.Replace(html, []byte("<html"), []byte(`<html data-demo="1"`), 1)
+			html = bytes.Replace(html, []byte("</head>"), []byte(demoRibbon+"</head>"), 1)
 		}
 		p.indexes[a.Dir] = html
 	}
@@ -124,6 +125,12 @@ func (p *pages) serve(c *fiber.Ctx) error {
 	}
 	return c.Next()
 }
+
+// demoRibbon marks every page of a demo server (serve --demo), whatever
+// the app draws, so nobody mistakes the demo district for production.
+const demoRibbon = `<style>html[data-demo="1"] body::after{content:"演示数据 · 非正式环境";position:fixed;z-index:2147483647;` +
+	`right:0;bottom:0;padding:2px 10px;font:12px/18px sans-serif;color:#fff;background:rgba(230,90,0,.85);` +
+	`border-top-left-radius:6px;pointer-events:none}</style>`
 
 // mountApps serves the front ends; call it after every API route.
 func mountApps(app *fiber.App, files fs.FS, apps []App, demo bool) {

@@ -69,6 +69,20 @@ func TestAppPages(t *testing.T) {
 			t.Fatalf("manifest Content-Type %q", h["Content-Type"])
 		}
 	})
+	t.Run("a demo server marks every page", func(t *testing.T) {
+		d := newTestAppWith(t, handlers.Config{Static: files, Demo: true, Apps: []handlers.App{{Prefix: "/", Dir: "site"}}})
+		res, err := d.app.Test(httptest.NewRequest("GET", "/", nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.Header.Get("X-Minsheng-Demo") != "1" || !strings.Contains(string(body), `data-demo="1"`) || !strings.Contains(string(body), "演示数据") {
+			t.Fatalf("demo page: header %q, body %s", res.Header.Get("X-Minsheng-Demo"), body)
+		}
+		if _, h, body := get(t, "GET", "/"); h["Content-Type"] == "" || strings.Contains(body, "演示数据") {
+			t.Fatalf("a real server's page says demo: %s", body)
+		}
+	})
 	t.Run("/m redirects to /m/", func(t *testing.T) {
 		if status, h, _ := get(t, "GET", "/m"); status != 301 || h["Location"] != "/m/" {
 			t.Fatalf("got %d %v, want 301 to /m/", status, h)
