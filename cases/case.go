@@ -144,6 +144,14 @@ func (v Verdict) Label() string {
 // Valid reports whether v is a known verdict.
 func (v Verdict) Valid() bool { return v.Label() != string(v) }
 
+// VerdictRecord is one verdict as given.
+type VerdictRecord struct {
+	Verdict  Verdict   `bson:"verdict" json:"verdict"`
+	Resolved *bool     `bson:"resolved,omitempty" json:"resolved,omitempty"`
+	Comment  string    `bson:"comment,omitempty" json:"comment,omitempty"`
+	At       time.Time `bson:"at" json:"at"`
+}
+
 // Case is one request from residents.
 type Case struct {
 	ID          string   `bson:"_id" json:"id"`
@@ -161,6 +169,9 @@ type Case struct {
 	FiledBy     string    `bson:"filed_by,omitempty" json:"filed_by,omitempty"`
 	FiledByRole auth.Role `bson:"filed_by_role,omitempty" json:"filed_by_role,omitempty"`
 	Anonymous   bool      `bson:"anonymous" json:"anonymous"`
+	// Public is the filer's 公开 choice: only public cases appear on the
+	// public board and as previews to other residents.
+	Public bool `bson:"public" json:"public"`
 	// TokenHash is the SHA-256 of an anonymous filer's tracking token; the
 	// token itself is handed out once and never stored.
 	TokenHash      string `bson:"token_hash,omitempty" json:"-"`
@@ -206,7 +217,9 @@ type Case struct {
 	ActualCostFen  int64       `bson:"actual_cost_fen" json:"actual_cost_fen"`
 	Verdict        Verdict     `bson:"verdict,omitempty" json:"verdict,omitempty"`
 	VerdictComment string      `bson:"verdict_comment,omitempty" json:"verdict_comment,omitempty"`
-	Reopened       int         `bson:"reopened" json:"reopened"`
+	// Verdicts is every verdict the resident gave, oldest first (回访记录); Verdict is the latest.
+	Verdicts []VerdictRecord `bson:"verdicts,omitempty" json:"verdicts,omitempty"`
+	Reopened int             `bson:"reopened" json:"reopened"`
 	// Reason is why the case was rejected or cancelled.
 	Reason     string `bson:"reason,omitempty" json:"reason,omitempty"`
 	MergedInto string `bson:"merged_into,omitempty" json:"merged_into,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"minsheng"
@@ -91,6 +92,10 @@ type Service struct {
 	money  MoneyEffects
 	// sem bounds concurrent photo decoding: each may take a few hundred MB.
 	sem chan struct{}
+	// sms texts residents about their cases (notify.go); nil sends none.
+	notifyMu sync.Mutex
+	sms      SMSSender
+	siteURL  string
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.

@@ -116,6 +116,7 @@ func (s *Service) apply(ctx context.Context, id string, version int64, set bson.
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to update case %s: %w", id, err)
 	}
+	s.notify(ctx, &out, ev)
 	return &out, nil
 }
 

@@ -44,6 +44,7 @@ type deps struct {
 	budget   *budgetlink.Service
 	planning *planning.Service
 	idem     *idem.Store
+	zone     *time.Location
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -111,6 +112,10 @@ func (d *deps) init(ctx context.Context) error {
 	// a case; SetCases wires both directions (cases never imports it).
 	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
 	d.budget.SetCases(d.cases)
+	// Residents who filed with a phone hear of their case by SMS, through
+	// the sender that delivers sign-in codes.
+	d.cases.SetSMS(d.auth.SMS(), d.cfg.PublicURL)
+	d.zone = zone
 	// Load this fiscal year's catalog now so a broken data file shows at
 	// start; a year without one is served (older years still work) but
 	// finance must add its catalog before booking lines in it.
@@ -244,6 +249,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
+		Apps: []handlers.App{{Prefix: "/", Dir: "site"}},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -290,6 +296,7 @@ func (d *deps) routeGroups() []handlers.RouteGroup {
 		handlers.CasesAPI{Cases: d.cases, Media: d.local},
 		handlers.BudgetAPI{Budget: d.budget},
 		handlers.AllocationAPI{Planning: d.planning},
+		handlers.SiteAPI{Cases: d.cases, Budget: d.budget, Auth: d.auth, Zone: d.zone},
 	}
 }
 
