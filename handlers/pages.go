@@ -75,6 +75,9 @@ func (p *pages) prepare() {
 	// this origin, and the one inline script is the import map's hash.
 	p.csp = "default-src 'self'; script-src 'self' 'unsafe-eval' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
 		"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self'; " +
+		// Vant's icon font is inlined in its CSS as a data: URL (its
+		// fallback on a CDN stays blocked: the site works offline from CDNs).
+		"font-src 'self' data:; " +
 		"worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 	for _, a := range p.apps {
 		html, err := fs.ReadFile(p.files, path.Join(a.Dir, "index.html"))
