@@ -79,9 +79,17 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 
 // notificationText is the SMS for an event, "" when it calls for none.
 func (s *Service) notificationText(ctx context.Context, c *Case, ev Event, site string) string {
-	link := site + "/mine/" + c.ID
+	// Without a public URL there is no link to give: the resident is told
+	// where to look instead of getting a path that opens nothing.
+	link := "请登录民生诉求网站“我的诉求”"
 	if c.Anonymous || c.FilerID == "" {
-		link = site + "/track?number=" + c.Number
+		link = "请打开提交时保存的查询链接"
+	}
+	if site != "" {
+		link = site + "/mine/" + c.ID
+		if c.Anonymous || c.FilerID == "" {
+			link = site + "/track?number=" + c.Number
+		}
 	}
 	switch ev.Action {
 	case ActAccept:

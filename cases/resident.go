@@ -181,6 +181,9 @@ func (s *Service) residentPhone(ctx context.Context, p auth.Principal) (string, 
 		return "", nil
 	}
 	u, err := s.cfg.Users.FindUserByID(ctx, p.UserID)
+	if errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND {
+		return "", nil // a deleted account: nothing to link
+	}
 	if err != nil {
 		return "", err
 	}

@@ -43,7 +43,8 @@ export default {
     }
     function who(e) {
       if (e.actor === 'system') return '系统';
-      if (e.role === 'resident' || !e.role) return '居民';
+      if (e.role === 'resident') return '居民';
+      if (!e.role) return e.actor ? '街道' : '居民'; // budget entries name staff by id only; anonymous filers have none
       return e.actor_name || { cadre: '社区干部', subdistrict: '街道', admin: '管理员' }[e.role] || '';
     }
     async function submitRating() {
