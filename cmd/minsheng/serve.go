@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -142,7 +143,10 @@ func (d *deps) openPhotos(ctx context.Context, secret []byte) error {
 		d.photos = s3
 		return nil
 	}
-	local, err := media.NewLocal(filepath.Join(d.cfg.DataDir, "media"), derive(secret, "media-url"), handlers.MediaPath)
+	// Photo links are absolute under MINSHENG_PUBLIC_URL, so an SMS, a
+	// shared board page or another app can use them as they are.
+	local, err := media.NewLocal(filepath.Join(d.cfg.DataDir, "media"), derive(secret, "media-url"),
+		strings.TrimRight(d.cfg.PublicURL, "/")+handlers.MediaPath)
 	if err != nil {
 		return err
 	}

@@ -38,12 +38,12 @@ export default {
       await api.upload(`/api/v1/cases/${c.value.id}/photos`, photoForm(blob, { tag: 'before' }));
       await load();
     }
-    return { c, error, rate, addPhoto };
+    return { c, error, rate, addPhoto, load };
   },
   template: `
   <div>
     <van-empty v-if="error" image="error" :description="error" />
-    <CaseView v-else-if="c" :c="c" :rate="c.filer_id ? rate : null" :add-photo="c.filer_id ? addPhoto : null" />
+    <CaseView v-else-if="c" :c="c" :rate="c.filer_id ? rate : null" @refresh="load" :add-photo="c.filer_id ? addPhoto : null" />
     <van-loading v-else style="padding: 48px; text-align: center" />
   </div>`,
 };

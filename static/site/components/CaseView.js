@@ -4,14 +4,24 @@
 // The parent supplies rate(body) and addPhoto(blob), so the signed-in and
 // the tracking-link pages share it.
 import { ref, computed } from 'vue';
-import { showToast, showSuccessToast } from 'vant';
+import { showToast, showSuccessToast, showImagePreview } from 'vant';
 import { ACTIONS, VERDICTS, when, deadline, errorText, loadOrg, state } from './shared.js';
 import { compress } from './photos.js';
 
 export default {
   name: 'CaseView',
   props: { c: { type: Object, required: true }, rate: Function, addPhoto: Function },
-  setup(props) {
+  emits: ['refresh'],
+  setup(props, { emit }) {
+    // Photo links live 15 minutes: an expired one asks the page for the
+    // case again (fresh links), at most every 30 seconds.
+    let refreshed = 0;
+    const stale = () => {
+      if (Date.now() - refreshed > 30000) {
+        refreshed = Date.now();
+        emit('refresh');
+      }
+    };
     const verdict = ref('');
     const resolved = ref('');
     const comment = ref('');
@@ -61,6 +71,10 @@ export default {
         sending.value = false;
       }
     }
+    function preview(p) {
+      const all = [...before.value, ...after.value];
+      showImagePreview({ images: all.map((x) => x.url), startPosition: Math.max(0, all.indexOf(p)) });
+    }
     async function onPhoto(item) {
       uploading.value = true;
       try {
@@ -74,7 +88,7 @@ export default {
     }
     return {
       verdict, resolved, comment, sending, uploading, due, before, after, timeline, tag, canRate, canAddPhoto, lastVerdict,
-      communityName, label, who, when, VERDICTS, submitRating, onPhoto, state,
+      communityName, label, who, when, VERDICTS, submitRating, onPhoto, state, stale, preview,
     };
   },
   template: `
@@ -99,8 +113,8 @@ export default {
     <template v-if="before.length || after.length">
       <div class="section-title">照片</div>
       <div class="photos">
-        <div v-for="p in before" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" /><div>{{ p.tag === 'progress' ? '办理中' : '办理前' }}</div></div>
-        <div v-for="p in after" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" /><div>办结后</div></div>
+        <div v-for="p in before" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" @error="stale" @click="preview(p)" /><div>{{ p.tag === 'progress' ? '办理中' : '办理前' }}</div></div>
+        <div v-for="p in after" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" @error="stale" @click="preview(p)" /><div>办结后</div></div>
       </div>
     </template>
     <div v-if="canAddPhoto" style="padding: 0 16px">

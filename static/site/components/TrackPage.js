@@ -45,7 +45,7 @@ export default {
   },
   template: `
   <div>
-    <CaseView v-if="c" :c="c" :rate="rate" :add-photo="addPhoto" />
+    <CaseView v-if="c" :c="c" :rate="rate" @refresh="load" :add-photo="addPhoto" />
     <template v-else>
       <div class="section-title">匿名提交的诉求，请打开提交时保存的查询链接，或输入编号和查询码</div>
       <van-cell-group inset>
