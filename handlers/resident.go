@@ -163,8 +163,15 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 	return sendCase(c)(a.Cases.TrackRate(c.UserContext(), b.Number, b.Token, v, b.rating()))
 }
 
+// publicLimit bounds what one address may ask of the unauthenticated
+// routes that cost a scan or an image (the board is cached instead).
+var publicLimit = auth.Limit{N: 120, Window: time.Minute}
+
 func (a SiteAPI) similar(c *fiber.Ctx) error {
 	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "public-similar-ip:"+c.IP(), publicLimit); err != nil {
 		return err
 	}
 	items, err := a.Cases.SimilarPublic(c.UserContext(), cases.SimilarQuery{
@@ -210,6 +217,9 @@ const maxQRText = 512
 // logged (the access log has the path only) and the image is not cached.
 func (a SiteAPI) qr(c *fiber.Ctx) error {
 	if err := badQuery(routeQuery(c, "text")); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "qr-ip:"+c.IP(), publicLimit); err != nil {
 		return err
 	}
 	text := c.Query("text")

@@ -75,6 +75,15 @@ func TestSiteRoutes(t *testing.T) {
 			t.Fatalf("empty text: status %d, want 400", got)
 		}
 	})
+	t.Run("the unauthenticated QR route is rate-limited per address", func(t *testing.T) {
+		got := 0
+		for i := 0; i < 125 && got != http.StatusTooManyRequests; i++ {
+			got = f.call(t, "", "GET", "/api/v1/qr?text=x", nil, nil)
+		}
+		if got != http.StatusTooManyRequests {
+			t.Fatalf("after 125 requests: status %d, want 429", got)
+		}
+	})
 	t.Run("anonymous follow-up through the token", func(t *testing.T) {
 		anon := map[string]any{"area": "CG", "title": "大件垃圾堆放", "description": "旧沙发", "community": "xinjiekou-yude", "address": "育德胡同"}
 		var filed struct {
