@@ -15,6 +15,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/store"
 )
 
 // PublicCase is what anyone may see of a public case (公开): the request
@@ -233,6 +234,13 @@ func (s *Service) linkOnBehalf(ctx context.Context, p auth.Principal) error {
 		return fmt.Errorf("cases: unable to link on-behalf cases: %w", err)
 	}
 	return nil
+}
+
+func init() {
+	// linkOnBehalf looks cases up by the contact's phone; sparse, because
+	// most cases filed by residents themselves need no entry.
+	Indexes = append(Indexes, store.Index{Collection: casesCollection, Name: "contact_phone_on_behalf",
+		Keys: keys("contact_phone", "filer_id"), Sparse: true})
 }
 
 // ActLinkResident records that a case filed on a resident's behalf was

@@ -225,6 +225,16 @@ test('a resident signs in by SMS, co-signs a similar case, files with a photo, f
   await page.goto(server.url + '/privacy');
   await page.locator('.privacy').waitFor();
   await shot(page, 'site-privacy');
+
+  // Deleting my data signs me out and leaves the case anonymous.
+  await page.goto(server.url + '/me');
+  await page.locator('.forget').click();
+  await page.locator('.van-dialog__confirm').click();
+  await page.waitForURL(`${server.url}/`);
+  const stored = await call('GET', `/api/v1/cases/${id}`, { token: staff });
+  assert.equal(stored.contact_phone || '', '', 'the phone is gone from the case');
+  await page.goto(server.url + '/mine');
+  await page.locator('.sign-in').waitFor();
   await ctx.close();
 });
 
