@@ -245,6 +245,10 @@ test('an anonymous filer files, follows the tracking link in a fresh context and
   await page.locator('[data-area="CG"]').click();
   await page.locator('input[name="title"]').fill('胡同口大件垃圾堆放');
   await page.locator('textarea[name="description"]').fill('有人把旧沙发旧床垫堆在胡同口，已经一周没人清运。');
+  // The draft survives a reload.
+  await page.locator('.draft-note').waitFor();
+  await page.reload();
+  assert.equal(await page.locator('input[name="title"]').inputValue(), '胡同口大件垃圾堆放');
   await pickCommunity(page);
   await page.locator('input[name="address"]').fill('丰盛胡同西口');
   await page.locator('.submit-anon').click();

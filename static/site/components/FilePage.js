@@ -27,6 +27,30 @@ export default {
     const sending = ref(false);
     const result = ref(null);
     const errors = reactive({});
+    // The draft (text and place, not photos) is kept on the phone, so a
+    // closed tab or a lost connection does not lose what was typed.
+    const DRAFT = 'minsheng.site.draft';
+    const savedAt = ref('');
+    try {
+      const d = JSON.parse(localStorage.getItem(DRAFT) || 'null');
+      if (d?.form) {
+        Object.assign(form, d.form);
+        savedAt.value = d.at || '';
+      }
+    } catch {
+      /* a broken draft is dropped */
+    }
+    let draftTimer = null;
+    watch(form, () => {
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(() => {
+        const empty = !form.area && !form.title && !form.description && !form.address;
+        if (empty) return localStorage.removeItem(DRAFT);
+        const at = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date());
+        localStorage.setItem(DRAFT, JSON.stringify({ form: { ...form }, at }));
+        savedAt.value = at;
+      }, 500);
+    }, { deep: true });
     let fileKey = newKey(); // one Idempotency-Key per filing, kept across retries
     let afterSignIn = null;
 
@@ -149,6 +173,9 @@ export default {
           : '';
         result.value = { id: c.id, number: c.number, anonymous, link, failed };
         fileKey = newKey();
+        clearTimeout(draftTimer);
+        localStorage.removeItem(DRAFT);
+        savedAt.value = '';
         window.scrollTo(0, 0);
       } catch (e) {
         showToast(errorText(e));
@@ -171,12 +198,17 @@ export default {
       Object.assign(form, { area: '', title: '', description: '', address: '', lat: null, lng: null, accuracy: null, contact_name: '', contact_phone: '' });
       files.value = [];
       similar.value = [];
+      setTimeout(() => {
+        clearTimeout(draftTimer);
+        localStorage.removeItem(DRAFT);
+        savedAt.value = '';
+      }, 0);
     }
     const qr = computed(() => (result.value?.link ? `/api/v1/qr?text=${encodeURIComponent(result.value.link)}` : ''));
     const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
     return {
       AREAS, form, files, options, showPlace, showSignIn, similar, sending, result, errors, state, qr, areaName,
-      pickPlace, locate, cosign, submit, copy, again, signedIn, day, router,
+      pickPlace, locate, cosign, submit, copy, again, signedIn, day, router, savedAt,
     };
   },
   template: `
@@ -264,6 +296,7 @@ export default {
         </van-button>
         <van-button v-if="!state.user" block round plain type="primary" :disabled="sending" @click="submit(true)" class="submit-anon">匿名提交</van-button>
       </div>
+      <div v-if="savedAt" class="draft-note">草稿已保存 {{ savedAt }}</div>
       <div class="privacy-link">提交即表示同意<router-link to="/privacy">《个人信息保护说明》</router-link>：电话仅办理人员可见，不会公开</div>
 
       <van-popup v-model:show="showSignIn" round position="bottom" :style="{ paddingTop: '16px' }" closeable>
