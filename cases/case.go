@@ -169,6 +169,9 @@ type Case struct {
 	FiledBy     string    `bson:"filed_by,omitempty" json:"filed_by,omitempty"`
 	FiledByRole auth.Role `bson:"filed_by_role,omitempty" json:"filed_by_role,omitempty"`
 	Anonymous   bool      `bson:"anonymous" json:"anonymous"`
+	// Public is the filer's 公开 choice: only public cases appear on the
+	// public board and as previews to other residents.
+	Public bool `bson:"public" json:"public"`
 	// TokenHash is the SHA-256 of an anonymous filer's tracking token; the
 	// token itself is never stored in clear. TokenSealed is the token
 	// encrypted under the filer's Idempotency-Key and the filing's content

@@ -35,6 +35,12 @@ func (s *Service) AddPhoto(ctx context.Context, p auth.Principal, id string, tag
 	if err := canAddPhoto(p, c, tag); err != nil {
 		return nil, err
 	}
+	return s.attachPhoto(ctx, p, c, tag, r)
+}
+
+// attachPhoto stores and attaches a photo to c once the caller's right to
+// add it was checked (AddPhoto, or a tracking token's holder).
+func (s *Service) attachPhoto(ctx context.Context, p auth.Principal, c *Case, tag PhotoTag, r io.Reader) (*Case, error) {
 	if !tag.Valid() {
 		return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"tag": "须为 before、progress 或 after"})
 	}

@@ -20,21 +20,25 @@ import (
 
 // PublicCase is the public view of a case.
 type PublicCase struct {
-	ID          string        `json:"id"`
-	Number      string        `json:"number"`
-	Area        string        `json:"area"`
-	AreaLabel   string        `json:"area_label"`
-	Title       string        `json:"title"`
-	SubDistrict string        `json:"sub_district"`
-	Community   string        `json:"community"`
-	Status      Status        `json:"status"`
-	StatusLabel string        `json:"status_label"`
-	FiledAt     time.Time     `json:"filed_at"`
-	AcceptedAt  *time.Time    `json:"accepted_at,omitempty"`
-	CompletedAt *time.Time    `json:"completed_at,omitempty"`
-	ClosedAt    *time.Time    `json:"closed_at,omitempty"`
-	CosignCount int           `json:"cosign_count"`
-	Photos      []PublicPhoto `json:"photos"`
+	ID          string `json:"id"`
+	Number      string `json:"number"`
+	Area        string `json:"area"`
+	AreaLabel   string `json:"area_label"`
+	Title       string `json:"title"`
+	SubDistrict string `json:"sub_district"`
+	Community   string `json:"community"`
+	// CommunityName is filled where the view is made for residents
+	// (PublicView); Score only by the similar-case search, per mille.
+	CommunityName string        `json:"community_name,omitempty"`
+	Score         int           `json:"score,omitempty"`
+	Status        Status        `json:"status"`
+	StatusLabel   string        `json:"status_label"`
+	FiledAt       time.Time     `json:"filed_at"`
+	AcceptedAt    *time.Time    `json:"accepted_at,omitempty"`
+	CompletedAt   *time.Time    `json:"completed_at,omitempty"`
+	ClosedAt      *time.Time    `json:"closed_at,omitempty"`
+	CosignCount   int           `json:"cosign_count"`
+	Photos        []PublicPhoto `json:"photos"`
 	// PublicView is always true, so a client can tell this view apart.
 	PublicView bool `json:"public_view"`
 }
@@ -60,8 +64,8 @@ func (c *Case) seesPublicView(p auth.Principal) bool {
 // encodes to JSON as a PublicCase.
 func (c *Case) IsPublicView() bool { return c.publicView }
 
-// Public returns the public view of c, with whatever photo URLs c carries.
-func (c *Case) Public() *PublicCase {
+// Preview returns the public view of c, with whatever photo URLs c carries.
+func (c *Case) Preview() *PublicCase {
 	v := &PublicCase{
 		ID: c.ID, Number: c.Number, Area: c.Area, AreaLabel: AreaName(c.Area), Title: c.Title,
 		SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
@@ -103,14 +107,14 @@ type caseJSON Case
 // case itself otherwise.
 func (c Case) MarshalJSON() ([]byte, error) {
 	if c.publicView {
-		return json.Marshal(c.Public())
+		return json.Marshal(c.Preview())
 	}
 	return json.Marshal(caseJSON(c))
 }
 
 // publicOf is the public view of c for a resident, with signed photo links.
 func (s *Service) publicOf(ctx context.Context, c *Case) (*PublicCase, error) {
-	v := c.Public()
+	v := c.Preview()
 	if s.photos == nil {
 		return v, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"minsheng"
@@ -105,6 +106,10 @@ type Service struct {
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
+	// sms texts residents about their cases (sms.go); nil sends none.
+	notifyMu sync.Mutex
+	sms      SMSSender
+	siteURL  string
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.

@@ -142,7 +142,8 @@ func (s *Service) applyChange(ctx context.Context, id string, version int64, ch 
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to update case %s: %w", id, err)
 	}
-	s.notifyAfter(ctx, &out, ev) // notify.go
+	s.notifyAfter(ctx, &out, ev) // notify.go: the cadre's notifications
+	s.notify(ctx, &out, ev)      // sms.go: the resident's text messages
 	return &out, nil
 }
 

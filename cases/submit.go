@@ -45,6 +45,8 @@ type NewCase struct {
 	ContactName  string
 	ContactPhone string
 	Households   int
+	// Public is the filer's 公开 / 不公开 choice (default 不公开).
+	Public bool
 	// ResidentID is the resident a cadre files for, when they have an
 	// account; ignored for residents (they file for themselves).
 	ResidentID string
@@ -269,6 +271,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 		ContactName:    in.ContactName,
 		ContactPhone:   in.ContactPhone,
 		Households:     in.Households,
+		Public:         in.Public,
 		Cosigners:      []string{},
 		Photos:         []Photo{},
 		Status:         StatusSubmitted,

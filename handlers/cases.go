@@ -63,6 +63,7 @@ type caseInput struct {
 	ContactName  string   `json:"contact_name"`
 	ContactPhone string   `json:"contact_phone"`
 	Households   int      `json:"households"`
+	Public       bool     `json:"public"`
 	ResidentID   string   `json:"resident_id"`
 }
 
@@ -98,7 +99,7 @@ func (a CasesAPI) submit(c *fiber.Ctx) error {
 		Area: in.Area, Title: in.Title, Description: in.Description,
 		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
 		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
-		ResidentID: in.ResidentID, IdempotencyKey: idempotencyKey(c),
+		Public: in.Public, ResidentID: in.ResidentID, IdempotencyKey: idempotencyKey(c),
 	})
 	if err != nil {
 		return err

@@ -81,6 +81,7 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Now: opts.now})
 	hc := handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{
 		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
+		handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc},
 	}, Idempotency: idem.New(st, idem.Config{})}
 	if opts.proxyHeader != "" {
 		hc.ProxyHeader, hc.TrustedProxies = opts.proxyHeader, []string{"0.0.0.0"}

@@ -184,7 +184,8 @@ func TestNewcomerPath(t *testing.T) {
 		if err := run(context.Background(), []string{"health", srv.base + "/readyz"}, envOf(nil), &out, &out); err != nil {
 			t.Errorf("health: %v", err)
 		}
-		if err := run(context.Background(), []string{"health", srv.base + "/nothing"}, envOf(nil), &out, &out); err == nil {
+		if err := run(context.Background(), []string{"health", srv.base + "/api/v1/nothing"}, envOf(nil), &out, &out); err == nil {
+			// Under /api: any other path is the resident site's page.
 			t.Error("health of a 404 succeeded")
 		}
 	})

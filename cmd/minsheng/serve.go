@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,6 +49,7 @@ type deps struct {
 	budget   *budgetlink.Service
 	planning *planning.Service
 	idem     *idem.Store
+	zone     *time.Location
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -120,6 +122,10 @@ func (d *deps) init(ctx context.Context) error {
 	// a case; SetCases wires both directions (cases never imports it).
 	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
 	d.budget.SetCases(d.cases)
+	// Residents who filed with a phone hear of their case by SMS, through
+	// the sender that delivers sign-in codes.
+	d.cases.SetSMS(d.auth.SMS(), d.cfg.PublicURL)
+	d.zone = zone
 	// Load this fiscal year's catalog now so a broken data file shows at
 	// start; a year without one is served (older years still work) but
 	// finance must add its catalog before booking lines in it.
@@ -146,7 +152,10 @@ func (d *deps) openPhotos(ctx context.Context, secret []byte) error {
 		d.photos = s3
 		return nil
 	}
-	local, err := media.NewLocal(filepath.Join(d.cfg.DataDir, "media"), derive(secret, "media-url"), handlers.MediaPath)
+	// Photo links are absolute under MINSHENG_PUBLIC_URL, so an SMS, a
+	// shared board page or another app can use them as they are.
+	local, err := media.NewLocal(filepath.Join(d.cfg.DataDir, "media"), derive(secret, "media-url"),
+		strings.TrimRight(d.cfg.PublicURL, "/")+handlers.MediaPath)
 	if err != nil {
 		return err
 	}
@@ -261,7 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
-		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}},
+		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/", Dir: "site"}},
 		RootGroups: d.rootGroups(),
 		Demo:       cfg.Demo,
 	})
@@ -310,6 +319,7 @@ func (d *deps) routeGroups() []handlers.RouteGroup {
 		handlers.CasesAPI{Cases: d.cases, Media: d.local},
 		handlers.BudgetAPI{Budget: d.budget},
 		handlers.AllocationAPI{Planning: d.planning},
+		handlers.SiteAPI{Cases: d.cases, Budget: d.budget, Auth: d.auth, Zone: d.zone},
 	}
 }
 

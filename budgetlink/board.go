@@ -1,0 +1,267 @@
+package budgetlink
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/cases"
+)
+
+// BoardTTL is how long a public board is served from memory: the board is
+// read by anyone without signing in, so it must cost one computation per
+// sub-district and minute, whatever the traffic.
+const BoardTTL = time.Minute
+
+// Board is the public board of funded needs (民生实事公开) of one fiscal
+// year, for one sub-district or (SubDistrict "") the whole district. It
+// holds public cases only and nothing personal: no names, phones, exact
+// addresses, GPS positions or staff.
+type Board struct {
+	FiscalYear      int              `json:"fiscal_year"`
+	SubDistrict     string           `json:"sub_district"`
+	SubDistrictName string           `json:"sub_district_name"`
+	GeneratedAt     time.Time        `json:"generated_at"`
+	Rates           BoardRates       `json:"rates"`
+	Execution       BoardExecution   `json:"execution"`
+	Lines           []BoardLine      `json:"lines"`
+	Communities     []BoardCommunity `json:"communities"`
+}
+
+// BoardRates are the three rates 12345 judges units by, over the year's
+// cases (all of them, public or not: counts reveal no one), per mille.
+type BoardRates struct {
+	Filed int `json:"filed"`
+	// Responded counts cases answered (accepted, rejected, merged) within
+	// their 24-hour response deadline: 响应率.
+	Responded    int `json:"responded"`
+	ResponseRate int `json:"response_rate_permille"`
+	// Rated cases have a verdict; Resolved of them say the problem was
+	// solved (解决率), Satisfied were 满意 or 基本满意 (满意率).
+	Rated            int `json:"rated"`
+	Resolved         int `json:"resolved"`
+	ResolutionRate   int `json:"resolution_rate_permille"`
+	Satisfied        int `json:"satisfied"`
+	SatisfactionRate int `json:"satisfaction_rate_permille"`
+}
+
+// BoardExecution sums the lines: 批复 / 调整 / 已支出.
+type BoardExecution struct {
+	ApprovedFen  int64 `json:"approved_fen"`
+	AdjustedFen  int64 `json:"adjusted_fen"`
+	CommittedFen int64 `json:"committed_fen"`
+	SpentFen     int64 `json:"spent_fen"`
+}
+
+// BoardLine is one budget line's execution.
+type BoardLine struct {
+	SubDistrict  string `json:"sub_district"`
+	ItemCode     string `json:"item_code"`
+	ItemName     string `json:"item_name"`
+	ProjectName  string `json:"project_name"`
+	ApprovedFen  int64  `json:"approved_fen"`
+	AdjustedFen  int64  `json:"adjusted_fen"`
+	CommittedFen int64  `json:"committed_fen"`
+	SpentFen     int64  `json:"spent_fen"`
+}
+
+// BoardCommunity lists the funded public needs of one community.
+type BoardCommunity struct {
+	Code  string      `json:"code"`
+	Name  string      `json:"name"`
+	Needs []BoardNeed `json:"needs"`
+}
+
+// BoardNeed is one funded public case: its public view, its catalog item
+// and the money set aside and spent for it.
+type BoardNeed struct {
+	cases.PublicCase
+	ItemCode    string `json:"item_code"`
+	ItemName    string `json:"item_name"`
+	ApprovedFen int64  `json:"approved_fen"`
+	SpentFen    int64  `json:"spent_fen"`
+	BudgetState string `json:"budget_state"`
+}
+
+type boardEntry struct {
+	board *Board
+	at    time.Time
+}
+
+// boardCache holds computed boards by year and sub-district.
+type boardCache struct {
+	mu      sync.Mutex
+	entries map[string]boardEntry
+	// computing serialises computations, so a burst of visitors after
+	// expiry computes once.
+	computing sync.Mutex
+}
+
+var boards sync.Map // *Service → *boardCache, so Service needs no new field
+
+func (s *Service) boardCache() *boardCache {
+	v, _ := boards.LoadOrStore(s, &boardCache{entries: map[string]boardEntry{}})
+	return v.(*boardCache)
+}
+
+// PublicBoard returns the board of a fiscal year and sub-district ("" for
+// the district), computed at most once per BoardTTL. Errors: EINVALID for
+// an unknown sub-district or a year outside 2000–2100.
+func (s *Service) PublicBoard(ctx context.Context, fiscalYear int, subDistrict string) (*Board, error) {
+	if fiscalYear < 2000 || fiscalYear > 2100 {
+		return nil, minsheng.Invalid("年度无效", map[string]string{"fiscal_year": "须为 2000 到 2100 之间的年份"})
+	}
+	name := ""
+	if subDistrict != "" {
+		sd, err := s.org.SubDistrict(subDistrict)
+		if err != nil {
+			return nil, minsheng.Invalid("街道不存在", map[string]string{"sub_district": "街道不存在"})
+		}
+		name = sd.Name
+	}
+	bc := s.boardCache()
+	key := fmt.Sprintf("%d/%s", fiscalYear, subDistrict)
+	get := func() *Board {
+		bc.mu.Lock()
+		defer bc.mu.Unlock()
+		if e, ok := bc.entries[key]; ok && s.now().Sub(e.at) < BoardTTL {
+			return e.board
+		}
+		return nil
+	}
+	if b := get(); b != nil {
+		return b, nil
+	}
+	bc.computing.Lock()
+	defer bc.computing.Unlock()
+	if b := get(); b != nil {
+		return b, nil
+	}
+	b, err := s.computeBoard(ctx, fiscalYear, subDistrict)
+	if err != nil {
+		return nil, err
+	}
+	b.SubDistrictName = name
+	bc.mu.Lock()
+	bc.entries[key] = boardEntry{board: b, at: s.now()}
+	bc.mu.Unlock()
+	return b, nil
+}
+
+// boardZone is where a fiscal year begins: 1 January in Beijing.
+var boardZone = time.FixedZone("CST", 8*3600)
+
+func (s *Service) computeBoard(ctx context.Context, year int, subDistrict string) (*Board, error) {
+	cs, err := s.requireCases()
+	if err != nil {
+		return nil, err
+	}
+	b := &Board{FiscalYear: year, SubDistrict: subDistrict, GeneratedAt: s.now(), Lines: []BoardLine{}, Communities: []BoardCommunity{}}
+	cat, _ := s.Catalog(year)
+	itemName := func(code string) string {
+		if cat != nil {
+			if it, ok := cat.Item(code); ok {
+				return it.Name
+			}
+		}
+		return ""
+	}
+
+	q := bson.D{{Key: "fiscal_year", Value: year}}
+	if subDistrict != "" {
+		q = append(q, bson.E{Key: "sub_district", Value: subDistrict})
+	}
+	var lines []*BudgetLine
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).
+		SetProjection(bson.D{{Key: "reservations", Value: 0}, {Key: "adjustments", Value: 0}, {Key: "review_notes", Value: 0}})
+	if err := s.lines.FindAll(ctx, q, &lines, opts); err != nil {
+		return nil, fmt.Errorf("budgetlink: unable to read lines for the board: %w", err)
+	}
+	for _, l := range lines {
+		b.Lines = append(b.Lines, BoardLine{SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName,
+			ProjectName: l.ProjectName, ApprovedFen: l.ApprovedFen, AdjustedFen: l.AdjustedFen,
+			CommittedFen: l.CommittedFen, SpentFen: l.SpentFen})
+		b.Execution.ApprovedFen += l.ApprovedFen
+		b.Execution.AdjustedFen += l.AdjustedFen
+		b.Execution.CommittedFen += l.CommittedFen
+		b.Execution.SpentFen += l.SpentFen
+	}
+
+	byCommunity := map[string]*BoardCommunity{}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, boardZone)
+	err = cs.EachCase(ctx, cases.Filter{SubDistrict: subDistrict, FiledFrom: from, FiledTo: from.AddDate(1, 0, 0)}, func(c *cases.Case) error {
+		countRates(&b.Rates, c)
+		if !c.Public || c.Budget == nil || (c.Budget.State != StateReserved && c.Budget.State != StateSpent) {
+			return nil
+		}
+		pv, err := cs.PublicView(ctx, c)
+		if err != nil {
+			return err
+		}
+		if c.Status != cases.StatusCompleted && c.Status != cases.StatusClosed {
+			// After-photos only once the work is done.
+			kept := pv.Photos[:0]
+			for _, ph := range pv.Photos {
+				if ph.Tag == cases.TagBefore {
+					kept = append(kept, ph)
+				}
+			}
+			pv.Photos = kept
+		}
+		bcm := byCommunity[c.Location.Community]
+		if bcm == nil {
+			bcm = &BoardCommunity{Code: c.Location.Community, Name: pv.CommunityName, Needs: []BoardNeed{}}
+			byCommunity[c.Location.Community] = bcm
+		}
+		bcm.Needs = append(bcm.Needs, BoardNeed{PublicCase: *pv, ItemCode: c.Budget.ItemCode, ItemName: itemName(c.Budget.ItemCode),
+			ApprovedFen: c.Budget.ReservedFen, SpentFen: c.Budget.SpentFen, BudgetState: c.Budget.State})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range byCommunity {
+		b.Communities = append(b.Communities, *c)
+	}
+	sort.Slice(b.Communities, func(i, j int) bool { return b.Communities[i].Code < b.Communities[j].Code })
+	r := &b.Rates
+	r.ResponseRate, r.ResolutionRate, r.SatisfactionRate = permille(r.Responded, r.Filed), permille(r.Resolved, r.Rated), permille(r.Satisfied, r.Rated)
+	return b, nil
+}
+
+// countRates adds one case to the rates: responded in time, and its
+// latest verdict (a case reopened and rated again counts once).
+func countRates(r *BoardRates, c *cases.Case) {
+	r.Filed++
+	if c.RespondedAt != nil && !c.RespondedAt.After(c.ResponseDueAt) {
+		r.Responded++
+	}
+	if c.Verdict == "" {
+		return
+	}
+	r.Rated++
+	satisfied := c.Verdict == cases.VerdictSatisfied || c.Verdict == cases.VerdictBasicallySatisfied
+	if satisfied {
+		r.Satisfied++
+	}
+	resolved := satisfied
+	if n := len(c.Verdicts); n > 0 && c.Verdicts[n-1].Resolved != nil {
+		resolved = *c.Verdicts[n-1].Resolved
+	}
+	if resolved {
+		r.Resolved++
+	}
+}
+
+func permille(n, of int) int {
+	if of == 0 {
+		return 0
+	}
+	return n * 1000 / of
+}

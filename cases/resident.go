@@ -1,0 +1,363 @@
+package cases
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/store"
+)
+
+// PublicView returns the public preview of c. afterPhotos admits the
+// after-photos (the board shows them once a case is completed); before-
+// photos are always shown.
+func (s *Service) PublicView(ctx context.Context, c *Case) (*PublicCase, error) {
+	v := &PublicCase{
+		ID: c.ID, Number: c.Number, Area: c.Area, AreaLabel: AreaName(c.Area), Title: c.Title,
+		SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
+		Status: c.Status, StatusLabel: c.Status.Label(), FiledAt: c.FiledAt, CompletedAt: c.CompletedAt,
+		CosignCount: len(c.Cosigners), Photos: []PublicPhoto{}, PublicView: true,
+	}
+	if comm, err := s.dir.Community(c.Location.Community); err == nil {
+		v.CommunityName = comm.Name
+	}
+	if s.photos == nil {
+		return v, nil
+	}
+	for _, ph := range c.Photos {
+		if ph.Tag == TagProgress {
+			continue
+		}
+		pp := PublicPhoto{Tag: ph.Tag}
+		var err error
+		if pp.URL, err = s.photos.URL(ctx, ph.Key, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+		if pp.ThumbURL, err = s.photos.URL(ctx, ph.ThumbKey, s.cfg.PhotoURLTTL); err != nil {
+			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		}
+		v.Photos = append(v.Photos, pp)
+	}
+	return v, nil
+}
+
+// SimilarQuery is a resident's search for a request like theirs before
+// filing. Community and Area narrow it when set; Text is required.
+type SimilarQuery struct {
+	Community string
+	Area      string
+	Text      string
+}
+
+// SimilarPublic finds open public cases of the last Config.SimilarWindow
+// that contain every word of the text in their title or description, or
+// resemble it by character bigrams, best first, as public previews. No
+// sign-in is needed: nothing personal is returned. Errors: EINVALID.
+func (s *Service) SimilarPublic(ctx context.Context, q SimilarQuery) ([]PublicCase, error) {
+	f := map[string]string{}
+	q.Community, q.Area, q.Text = strings.TrimSpace(q.Community), strings.TrimSpace(q.Area), strings.TrimSpace(q.Text)
+	if q.Community != "" {
+		if _, ok := s.dir.SubDistrictOf(q.Community); !ok {
+			f["community"] = "社区不存在"
+		}
+	}
+	if q.Area != "" && AreaName(q.Area) == "" {
+		f["area"] = "领域不存在"
+	}
+	switch n := utf8Len(q.Text); {
+	case n == 0:
+		f["text"] = "必填"
+	case n > maxDescription+maxTitle:
+		f["text"] = "内容过长"
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	filter := bson.D{
+		{Key: "public", Value: true},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
+		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: s.now().Add(-s.cfg.SimilarWindow)}}},
+	}
+	if q.Community != "" {
+		filter = append(filter, bson.E{Key: "location.community", Value: q.Community})
+	}
+	if q.Area != "" {
+		filter = append(filter, bson.E{Key: "area", Value: q.Area})
+	}
+	var found []*Case
+	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: -1}}).SetLimit(500)
+	if err := s.cases.FindAll(ctx, filter, &found, opts); err != nil {
+		return nil, fmt.Errorf("cases: unable to search similar cases: %w", err)
+	}
+	words := strings.Fields(strings.ToLower(q.Text))
+	want := bigrams(q.Text)
+	type hit struct {
+		c     *Case
+		score int
+	}
+	var hits []hit
+	for _, c := range found {
+		score := max(dice(want, bigrams(c.Title)), dice(want, bigrams(c.Title+" "+c.Description)))
+		if containsAll(strings.ToLower(c.Title+" "+c.Description), words) {
+			// A word the resident typed, found literally: 旱厕 finds
+			// "胡同旱厕改造" although they share one bigram in many.
+			score = 1000
+		}
+		if score >= s.cfg.SimilarThreshold {
+			hits = append(hits, hit{c, score})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return b.score - a.score })
+	if len(hits) > maxSimilar {
+		hits = hits[:maxSimilar]
+	}
+	out := make([]PublicCase, 0, len(hits))
+	for _, h := range hits {
+		v, err := s.PublicView(ctx, h.c)
+		if err != nil {
+			return nil, err
+		}
+		v.Score = h.score
+		out = append(out, *v)
+	}
+	return out, nil
+}
+
+func containsAll(s string, words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// residentPhone is the verified phone of a resident's account, "" when
+// the service has no user lookup or the account has none.
+func (s *Service) residentPhone(ctx context.Context, p auth.Principal) (string, error) {
+	if s.cfg.Users == nil || p.UserID == "" {
+		return "", nil
+	}
+	u, err := s.cfg.Users.FindUserByID(ctx, p.UserID)
+	if errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND {
+		return "", nil // a deleted account: nothing to link
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.Phone, nil
+}
+
+// Mine lists a resident's cases, newest first: filed, co-signed, and those
+// a cadre or sub-district staff filed on their behalf with the phone number
+// the resident signed in with (the number was verified by SMS, so such a
+// case is linked to the account on the way: FilerID is set once, and the
+// case is theirs from then on — to follow, rate and add photos to).
+// Errors: EUNAUTHORIZED, EFORBIDDEN for staff, EINVALID for bad paging.
+func (s *Service) Mine(ctx context.Context, p auth.Principal, cursor string, limit int) ([]*Case, string, error) {
+	if p.UserID == "" {
+		return nil, "", minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	if err := p.RequireRole(auth.RoleResident); err != nil {
+		return nil, "", err
+	}
+	if err := s.linkOnBehalf(ctx, p); err != nil {
+		return nil, "", err
+	}
+	return s.Find(ctx, p, Filter{Cursor: cursor, Limit: limit})
+}
+
+// linkOnBehalf gives a resident the cases staff filed for their verified
+// phone and no account yet. It changes no version: it never conflicts
+// with the work on the case.
+func (s *Service) linkOnBehalf(ctx context.Context, p auth.Principal) error {
+	phone, err := s.residentPhone(ctx, p)
+	if err != nil || phone == "" {
+		return err
+	}
+	_, err = s.cases.UpdateMany(ctx,
+		bson.D{
+			{Key: "contact_phone", Value: phone},
+			{Key: "filer_id", Value: bson.D{{Key: "$exists", Value: false}}},
+			{Key: "anonymous", Value: false},
+			{Key: "filed_by_role", Value: bson.D{{Key: "$in", Value: bson.A{auth.RoleCadre, auth.RoleSubdistrict}}}},
+		},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "filer_id", Value: p.UserID}}},
+			{Key: "$push", Value: bson.D{{Key: "timeline", Value: Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
+				Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"}}}},
+		})
+	if err != nil {
+		return fmt.Errorf("cases: unable to link on-behalf cases: %w", err)
+	}
+	return nil
+}
+
+func init() {
+	// linkOnBehalf looks cases up by the contact's phone; sparse, because
+	// most cases filed by residents themselves need no entry.
+	Indexes = append(Indexes, store.Index{Collection: casesCollection, Name: "contact_phone_on_behalf",
+		Keys: keys("contact_phone", "filer_id"), Sparse: true})
+}
+
+// ActLinkResident records that a case filed on a resident's behalf was
+// linked to their account.
+const ActLinkResident Action = "link_resident"
+
+// Rating is a resident's verdict (回访): 满意 / 基本满意 / 不满意, whether
+// the problem was solved (问题是否解决), and a comment, required with 不满意
+// (the reason the case is handled again).
+type Rating struct {
+	Verdict  Verdict
+	Resolved *bool
+	Comment  string
+}
+
+// Rate records the verdict of the case's filer (or a cadre recording it)
+// and keeps it in Verdicts; like RecordVerdict it closes the case or, on
+// 不满意, sends it back to in_progress. Errors as RecordVerdict's, and
+// EINVALID when 不满意 comes without a reason.
+func (s *Service) Rate(ctx context.Context, p auth.Principal, id string, version int64, r Rating) (*Case, error) {
+	c, err := s.step(ctx, p, id, version, ActVerdict)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.rate(ctx, p, c, version, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, p, out)
+}
+
+func (s *Service) rate(ctx context.Context, p auth.Principal, c *Case, version int64, r Rating) (*Case, error) {
+	f := map[string]string{}
+	if !r.Verdict.Valid() {
+		f["verdict"] = "请选择满意、基本满意或不满意"
+	}
+	r.Comment = note(f, "comment", r.Comment, r.Verdict == VerdictDissatisfied)
+	if r.Verdict == VerdictDissatisfied && f["comment"] == "必填" {
+		f["comment"] = "请说明不满意的原因"
+	}
+	if err := invalid(f); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rec := VerdictRecord{Verdict: r.Verdict, Resolved: r.Resolved, Comment: r.Comment, At: now}
+	set := bson.D{
+		{Key: "verdict", Value: r.Verdict}, {Key: "verdict_comment", Value: r.Comment},
+		{Key: "verdicts", Value: append(slices.Clone(c.Verdicts), rec)},
+	}
+	text := r.Verdict.Label()
+	if r.Resolved != nil {
+		text += map[bool]string{true: "，问题已解决", false: "，问题未解决"}[*r.Resolved]
+	}
+	if r.Comment != "" {
+		text += "：" + r.Comment
+	}
+	if r.Verdict == VerdictDissatisfied {
+		due := farFuture
+		if c.CompletionDueAt != nil {
+			due = *c.CompletionDueAt
+		}
+		set = append(set, bson.E{Key: "reopened", Value: c.Reopened + 1}, bson.E{Key: "due_at", Value: due},
+			bson.E{Key: "status", Value: StatusInProgress})
+		return s.apply(ctx, c.ID, version, set, s.event(p, ActReopen, c.Status, StatusInProgress, text))
+	}
+	set = append(set, bson.E{Key: "closed_at", Value: now}, bson.E{Key: "status", Value: StatusClosed})
+	return s.apply(ctx, c.ID, version, set, s.event(p, ActVerdict, c.Status, StatusClosed, text))
+}
+
+// tracked loads the case an anonymous filer's number and token name;
+// ENOTFOUND, saying nothing about which was wrong, otherwise.
+func (s *Service) tracked(ctx context.Context, number, token string) (*Case, error) {
+	notFound := minsheng.Errorf(minsheng.ENOTFOUND, "案件编号或查询码不正确")
+	if number == "" || token == "" || len(number) > 40 || len(token) > 128 {
+		return nil, notFound
+	}
+	var c Case
+	if err := s.cases.FindOne(ctx, byNumber(number), &c); err != nil {
+		if errors.Is(err, minsheng.ErrNotFound) {
+			return nil, notFound
+		}
+		return nil, fmt.Errorf("cases: unable to track %s: %w", number, err)
+	}
+	if c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(hashToken(token))) != 1 {
+		return nil, notFound
+	}
+	return &c, nil
+}
+
+// TrackPhoto adds a before-photo to an open anonymous case through its
+// tracking token. Errors as AddPhoto's, ENOTFOUND for a wrong number or token.
+func (s *Service) TrackPhoto(ctx context.Context, number, token string, r io.Reader) (*Case, error) {
+	c, err := s.tracked(ctx, number, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.attachPhoto(ctx, auth.Principal{}, c, TagBefore, r)
+}
+
+// TrackRate records an anonymous filer's verdict through the tracking
+// token, as Rate does for a signed-in filer.
+func (s *Service) TrackRate(ctx context.Context, number, token string, version int64, r Rating) (*Case, error) {
+	c, err := s.tracked(ctx, number, token)
+	if err != nil {
+		return nil, err
+	}
+	if c.Version != version {
+		return nil, errStale()
+	}
+	if err := checkState(c, ActVerdict); err != nil {
+		return nil, err
+	}
+	out, err := s.rate(ctx, auth.Principal{}, c, version, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, auth.Principal{}, out)
+}
+
+// ForgetResident removes a resident's personal data from cases (PIPL,
+// 删除个人信息): the contact on cases they filed or that were filed for
+// them is blanked and the cases are no longer linked to the account; their
+// co-signatures are withdrawn. The cases themselves stay, anonymous, as
+// the sub-district's record. It returns how many cases changed.
+func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, error) {
+	if p.UserID == "" {
+		return 0, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
+	}
+	if err := p.RequireRole(auth.RoleResident); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	blank := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "contact_name", Value: ""}, {Key: "contact_phone", Value: ""}, {Key: "purged_at", Value: now}}},
+		{Key: "$unset", Value: bson.D{{Key: "filer_id", Value: ""}, {Key: "filed_by", Value: ""}}},
+	}
+	n, err := s.cases.UpdateMany(ctx, bson.D{{Key: "filer_id", Value: p.UserID}}, blank)
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
+	}
+	m, err := s.cases.UpdateMany(ctx, bson.D{{Key: "filed_by", Value: p.UserID}}, blank)
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
+	}
+	k, err := s.cases.UpdateMany(ctx, bson.D{{Key: "cosigners", Value: p.UserID}},
+		bson.D{{Key: "$pull", Value: bson.D{{Key: "cosigners", Value: p.UserID}}}})
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to withdraw co-signatures: %w", err)
+	}
+	return n + m + k, nil
+}

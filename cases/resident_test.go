@@ -1,0 +1,342 @@
+package cases_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"minsheng"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// sms records what the service texted.
+type sms struct {
+	mu   sync.Mutex
+	sent []string // "phone|text"
+}
+
+func (s *sms) Send(_ context.Context, phone, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, phone+"|"+text)
+	return nil
+}
+
+func (s *sms) count(substr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.sent {
+		if strings.Contains(m, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// withResidentPhone gives the resident's account its verified phone.
+func withResidentPhone(cfg *cases.Config) {
+	u := cfg.Users.(users)
+	u[resident.UserID] = auth.User{ID: resident.UserID, Phone: phone, Role: auth.RoleResident}
+	u[neighbour.UserID] = auth.User{ID: neighbour.UserID, Phone: "13900001111", Role: auth.RoleResident}
+}
+
+// complete drives a submitted case to completed as staff and cadre do.
+func (e env) complete(t *testing.T, c *cases.Case) *cases.Case {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	steps := []func() (*cases.Case, error){
+		func() (*cases.Case, error) { return e.svc.Accept(ctx, staff, c.ID, c.Version, "") },
+		func() (*cases.Case, error) { return e.svc.Assign(ctx, staff, c.ID, c.Version, cadre.UserID, "") },
+		func() (*cases.Case, error) {
+			return e.svc.Assess(ctx, cadre, c.ID, c.Version, cases.Assessment{EstimateFen: 50000, Households: 3, Risk: 1})
+		},
+		func() (*cases.Case, error) { return e.svc.Start(ctx, cadre, c.ID, c.Version, "") },
+		func() (*cases.Case, error) {
+			if _, err := e.svc.AddPhoto(ctx, cadre, c.ID, cases.TagAfter, bytesReader(jpeg(t))); err != nil {
+				return nil, err
+			}
+			return e.svc.Complete(ctx, cadre, c.ID, c.Version, 48000, "")
+		},
+	}
+	for i, step := range steps {
+		if c, err = step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	return c
+}
+
+func TestSimilarPublic(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pub := input()
+	pub.Area, pub.Title, pub.Description, pub.Public = cases.AreaCommunity, "胡同旱厕改造", "夏天气味很重，老人如厕不便", true
+	found := e.submit(t, resident, pub)
+	private := pub
+	private.Title, private.Public = "院里旱厕需要改造", false
+	e.submit(t, resident, private)
+
+	t.Run("a word of the title, with no area or community", func(t *testing.T) {
+		got, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != found.ID {
+			t.Fatalf("got %+v, want only %s", got, found.Number)
+		}
+	})
+	t.Run("a word of the description", func(t *testing.T) {
+		got, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "如厕", Community: commA})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != found.ID {
+			t.Fatalf("got %d results, want %s", len(got), found.Number)
+		}
+	})
+	t.Run("another community finds nothing", func(t *testing.T) {
+		got, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕", Community: commB})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("got %d results, want 0", len(got))
+		}
+	})
+	t.Run("the preview holds nothing personal", func(t *testing.T) {
+		got, _ := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕"})
+		b, _ := json.Marshal(got)
+		for _, secret := range []string{phone, "张三", pub.Address, resident.UserID, "contact", "filer", "description"} {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("preview contains %q: %s", secret, b)
+			}
+		}
+	})
+	t.Run("unknown area is refused", func(t *testing.T) {
+		_, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕", Area: "XX"})
+		wantCode(t, err, minsheng.EINVALID)
+	})
+}
+
+func TestMineIncludesOnBehalfFilings(t *testing.T) {
+	e := newEnv(t, withResidentPhone)
+	ctx := context.Background()
+	own := e.submit(t, resident, input())
+	onBehalf := input()
+	onBehalf.Title = "代居民登记：路灯不亮"
+	behalf := e.submit(t, cadre, onBehalf) // no ResidentID: the cadre only knew the phone
+	other := input()
+	other.ContactPhone = "13700000000"
+	e.submit(t, cadre, other)
+	anon := e.submit(t, anonymous, input()) // anonymous with the same phone stays anonymous
+
+	got, next, err := e.svc.Mine(ctx, resident, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, c := range got {
+		ids[c.ID] = true
+	}
+	if len(got) != 2 || !ids[own.ID] || !ids[behalf.ID] || next != "" {
+		t.Fatalf("Mine = %d cases (%v), want the own and the on-behalf one", len(got), ids)
+	}
+	if ids[anon.ID] {
+		t.Fatal("an anonymous filing was linked to an account")
+	}
+	t.Run("the resident may then rate it", func(t *testing.T) {
+		c := e.complete(t, behalf)
+		yes := true
+		out, err := e.svc.Rate(ctx, resident, c.ID, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != cases.StatusClosed || len(out.Verdicts) != 1 || out.Verdicts[0].Resolved == nil || !*out.Verdicts[0].Resolved {
+			t.Fatalf("status %s, verdicts %+v; want closed with one resolved verdict", out.Status, out.Verdicts)
+		}
+	})
+	t.Run("another resident sees none of them", func(t *testing.T) {
+		got, _, err := e.svc.Mine(ctx, neighbour, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("neighbour sees %d cases, want 0", len(got))
+		}
+	})
+	t.Run("staff are refused", func(t *testing.T) {
+		_, _, err := e.svc.Mine(ctx, cadre, "", 20)
+		wantCode(t, err, minsheng.EFORBIDDEN)
+	})
+}
+
+func TestNotificationsOncePerEvent(t *testing.T) {
+	e := newEnv(t)
+	rec := &sms{}
+	e.svc.SetSMS(rec, "https://minsheng.example")
+	ctx := context.Background()
+	// Cases that already hold other entries (a co-signature, a photo).
+	for round := 0; round < 5; round++ {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			c := e.submit(t, resident, input())
+			if _, err := e.svc.Cosign(ctx, neighbour, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.AddPhoto(ctx, resident, c.ID, cases.TagBefore, bytesReader(jpeg(t))); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := 0
+			for i := 0; i < 12; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := e.svc.Accept(ctx, staff, c.ID, c.Version, ""); err == nil {
+						mu.Lock()
+						ok++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if ok != 1 {
+				t.Fatalf("%d accepts succeeded, want 1", ok)
+			}
+			if got := rec.count(c.Number + "已受理"); got != 1 {
+				t.Fatalf("accepted SMS sent %d times, want 1", got)
+			}
+			stored, _ := e.svc.FindByID(ctx, c.ID)
+			notes := 0
+			for _, ev := range stored.Timeline {
+				if ev.Action == cases.ActNotify {
+					notes++
+				}
+			}
+			if notes != 1 {
+				t.Fatalf("timeline lists %d notifications, want 1", notes)
+			}
+		})
+	}
+	t.Run("completed awaiting the verdict, with the link", func(t *testing.T) {
+		c := e.complete(t, e.submit(t, resident, input()))
+		if got := rec.count(phone + "|【民生】您的诉求" + c.Number + "已办结，请对办理结果进行评价：https://minsheng.example/mine/" + c.ID); got != 1 {
+			t.Fatalf("completed SMS sent %d times, want 1: %v", got, rec.sent)
+		}
+	})
+	t.Run("rejected, with the reason", func(t *testing.T) {
+		c := e.submit(t, resident, input())
+		if _, err := e.svc.Reject(ctx, staff, c.ID, c.Version, "不属于街道职责范围"); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.count(c.Number + "不予受理，原因：不属于街道职责范围"); got != 1 {
+			t.Fatalf("rejected SMS sent %d times, want 1", got)
+		}
+	})
+	t.Run("merged, naming the kept case", func(t *testing.T) {
+		kept := e.submit(t, resident, input())
+		dup := e.submit(t, resident, input())
+		if _, err := e.svc.Merge(ctx, staff, dup.ID, dup.Version, kept.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.count(dup.Number + "与相同诉求合并，并入" + kept.Number); got != 1 {
+			t.Fatalf("merged SMS sent %d times, want 1: %v", got, rec.sent)
+		}
+	})
+	t.Run("never for an anonymous case without a phone", func(t *testing.T) {
+		in := input()
+		in.ContactPhone = ""
+		c := e.submit(t, anonymous, in)
+		before := len(rec.sent)
+		e.complete(t, c)
+		if len(rec.sent) != before {
+			t.Fatalf("%d SMS sent for an anonymous case without a phone", len(rec.sent)-before)
+		}
+	})
+}
+
+func TestTrackingTokenFollowUp(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, token, err := e.svc.Submit(ctx, anonymous, input())
+	if err != nil || token == "" {
+		t.Fatalf("anonymous Submit: token %q, %v", token, err)
+	}
+	t.Run("photos through the token", func(t *testing.T) {
+		if _, err := e.svc.TrackPhoto(ctx, c.Number, "wrong", bytesReader(jpeg(t))); !isCode(err, minsheng.ENOTFOUND) {
+			t.Fatalf("wrong token: %v, want not_found", err)
+		}
+		out, err := e.svc.TrackPhoto(ctx, c.Number, token, bytesReader(jpeg(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Photos) != 1 || out.Photos[0].URL == "" || out.Photos[0].Tag != cases.TagBefore {
+			t.Fatalf("photos = %+v, want one before-photo with a link", out.Photos)
+		}
+	})
+	c, _ = e.svc.FindByID(ctx, c.ID)
+	c = e.complete(t, c)
+	t.Run("不满意 needs a reason", func(t *testing.T) {
+		_, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied})
+		wantCode(t, err, minsheng.EINVALID)
+	})
+	t.Run("不满意 reopens, then 满意 closes, both kept", func(t *testing.T) {
+		no := false
+		out, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Resolved: &no, Comment: "还是有味"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != cases.StatusInProgress {
+			t.Fatalf("status %s, want in_progress", out.Status)
+		}
+		if _, err := e.svc.AddPhoto(ctx, cadre, c.ID, cases.TagAfter, bytesReader(jpeg(t))); err != nil {
+			t.Fatal(err)
+		}
+		out, err = e.svc.Complete(ctx, cadre, c.ID, out.Version, 48000, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		yes := true
+		out, err = e.svc.TrackRate(ctx, c.Number, token, out.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != cases.StatusClosed || len(out.Verdicts) != 2 || out.Verdicts[0].Verdict != cases.VerdictDissatisfied {
+			t.Fatalf("status %s, verdicts %+v; want closed with both verdicts", out.Status, out.Verdicts)
+		}
+	})
+}
+
+func TestForgetResident(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	own := e.submit(t, resident, input())
+	theirs := e.submit(t, neighbour, input())
+	if _, err := e.svc.Cosign(ctx, resident, theirs.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ForgetResident(ctx, resident); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := e.svc.Mine(ctx, resident, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("after deletion the resident still has %d cases", len(got))
+	}
+	c, _ := e.svc.FindByID(ctx, own.ID)
+	if c.ContactPhone != "" || c.ContactName != "" || c.FilerID != "" || c.FiledBy != "" {
+		t.Fatalf("case keeps personal data: phone %q name %q filer %q", c.ContactPhone, c.ContactName, c.FilerID)
+	}
+	o, _ := e.svc.FindByID(ctx, theirs.ID)
+	if len(o.Cosigners) != 0 {
+		t.Fatalf("co-signers = %v, want none", o.Cosigners)
+	}
+}

@@ -1,0 +1,109 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng"
+)
+
+// SMSSender delivers a text message; auth.SMSSender satisfies it, so the
+// sign-in codes and the case notifications share one pluggable sender.
+type SMSSender interface {
+	Send(ctx context.Context, phone, text string) error
+}
+
+// ActNotify records in the timeline that the resident was sent an SMS.
+const ActNotify Action = "notify"
+
+const notificationsCollection = "case_notifications"
+
+// notification is the claim that makes an SMS go out at most once per
+// event: its id is the case, the step and the version the step produced.
+type notification struct {
+	ID     string    `bson:"_id"`
+	CaseID string    `bson:"case_id"`
+	Action Action    `bson:"action"`
+	At     time.Time `bson:"at"`
+	Sent   bool      `bson:"sent"`
+}
+
+// SetSMS makes the service text residents who filed with a phone when
+// their case is accepted, rejected, merged, or completed and awaiting
+// their verdict. siteURL is the public base of the resident site
+// (MINSHENG_PUBLIC_URL) for the link; nil sender turns it off.
+func (s *Service) SetSMS(sender SMSSender, siteURL string) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	s.sms, s.siteURL = sender, siteURL
+}
+
+// notify sends the SMS an event calls for. It runs after the event was
+// stored; a failure is logged, never returned: the step itself succeeded.
+func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
+	s.notifyMu.Lock()
+	sender, site := s.sms, s.siteURL
+	s.notifyMu.Unlock()
+	if sender == nil || c.ContactPhone == "" {
+		return
+	}
+	text := s.notificationText(ctx, c, ev, site)
+	if text == "" {
+		return
+	}
+	claim := notification{ID: fmt.Sprintf("%s:%s:%d", c.ID, ev.Action, c.Version), CaseID: c.ID, Action: ev.Action, At: s.now()}
+	if err := s.st.Collection(notificationsCollection).InsertOne(ctx, claim); err != nil {
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			s.cfg.Logger.Warn("cases: unable to claim notification", "case", c.ID, "err", err)
+		}
+		return
+	}
+	if err := sender.Send(ctx, c.ContactPhone, text); err != nil {
+		s.cfg.Logger.Warn("cases: unable to send sms", "case", c.ID, "action", ev.Action, "err", err)
+		return
+	}
+	if _, err := s.st.Collection(notificationsCollection).UpdateOne(ctx, byID(claim.ID),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sent", Value: true}}}}); err != nil {
+		s.cfg.Logger.Warn("cases: unable to mark notification sent", "case", c.ID, "err", err)
+	}
+	// Recorded without a version change: it never conflicts with work.
+	if _, err := s.cases.UpdateOne(ctx, byID(c.ID), bson.D{{Key: "$push", Value: bson.D{{Key: "timeline",
+		Value: Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}}}}}); err != nil {
+		s.cfg.Logger.Warn("cases: unable to record notification", "case", c.ID, "err", err)
+	}
+}
+
+// notificationText is the SMS for an event, "" when it calls for none.
+func (s *Service) notificationText(ctx context.Context, c *Case, ev Event, site string) string {
+	// Without a public URL there is no link to give: the resident is told
+	// where to look instead of getting a path that opens nothing.
+	link := "请登录民生诉求网站“我的诉求”"
+	if c.Anonymous || c.FilerID == "" {
+		link = "请打开提交时保存的查询链接"
+	}
+	if site != "" {
+		link = site + "/mine/" + c.ID
+		if c.Anonymous || c.FilerID == "" {
+			link = site + "/track?number=" + c.Number
+		}
+	}
+	switch ev.Action {
+	case ActAccept:
+		return fmt.Sprintf("【民生】您的诉求%s已受理，我们将尽快办理。查看进度：%s", c.Number, link)
+	case ActComplete:
+		return fmt.Sprintf("【民生】您的诉求%s已办结，请对办理结果进行评价：%s", c.Number, link)
+	case ActReject:
+		return fmt.Sprintf("【民生】您的诉求%s不予受理，原因：%s。详情：%s", c.Number, c.Reason, link)
+	case ActMerge:
+		into := c.MergedInto
+		if kept, err := s.load(ctx, c.MergedInto); err == nil {
+			into = kept.Number
+		}
+		return fmt.Sprintf("【民生】您的诉求%s与相同诉求合并，并入%s一并办理。详情：%s", c.Number, into, link)
+	}
+	return ""
+}

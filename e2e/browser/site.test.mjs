@@ -1,0 +1,287 @@
+// The resident site (/) against the real server, in a phone-sized zh-CN
+// Chromium (issue 12's "Must show"): a resident signs in by SMS code, finds
+// a similar case by a word and co-signs it, files a new one with a photo,
+// follows it; staff and the cadre finish it through the API; the resident
+// answers 满意 and sees 已评价, and the public board shows it funded and
+// completed. An anonymous filer files, opens the tracking link in a fresh
+// context and rates. No page logs a JavaScript error; every page is
+// photographed into e2e/browser/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, phone, shot } from './harness.mjs';
+
+const COMMUNITY = 'jinrongjie-fengsheng';
+const PASSWORD = 'site-browser-test-1';
+let server;
+let browser;
+let org;
+let sub;
+let comm;
+const errors = [];
+const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date()));
+
+async function call(method, path, { token, body, form, key } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['Idempotency-Key'] = key || `t-${Math.random().toString(36).slice(2)}${Date.now()}`;
+  const res = await fetch(server.url + path, { method, headers, body: form || (body !== undefined ? JSON.stringify(body) : undefined) });
+  const text = await res.text();
+  const out = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return out;
+}
+
+async function login(username) {
+  return (await call('POST', '/api/v1/auth/login', { body: { username, password: username === 'admin' ? 'admin-browser-test-1' : PASSWORD } })).access_token;
+}
+
+/** smsCode waits for the code the log sender wrote for phone. */
+async function smsCode(phoneNumber, after = 0) {
+  for (let i = 0; i < 100; i++) {
+    for (const line of server.log.slice(after)) {
+      if (!line.includes('sms (log sender)') || !line.includes(phoneNumber)) continue;
+      const m = JSON.parse(line).text.match(/验证码是 (\d{6})/);
+      if (m) return m[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no SMS code for ${phoneNumber}`);
+}
+
+async function residentToken(phoneNumber) {
+  const mark = server.log.length;
+  await call('POST', '/api/v1/auth/otp', { body: { phone: phoneNumber } });
+  return (await call('POST', '/api/v1/auth/otp/verify', { body: { phone: phoneNumber, code: await smsCode(phoneNumber, mark) } })).access_token;
+}
+
+/** photoOf draws a JPEG in the page, so the upload is a real photo. */
+async function photoOf(page, color) {
+  const b64 = await page.evaluate((c) => {
+    const cv = document.createElement('canvas');
+    cv.width = 640;
+    cv.height = 480;
+    const g = cv.getContext('2d');
+    g.fillStyle = c;
+    g.fillRect(0, 0, 640, 480);
+    g.fillStyle = '#fff';
+    g.fillRect(100, 100, 200, 120);
+    return cv.toDataURL('image/jpeg', 0.9).split(',')[1];
+  }, color);
+  return { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(b64, 'base64') };
+}
+
+function watch(page) {
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
+  });
+  return page;
+}
+
+let staff;
+let cadre;
+let cadreId;
+let lineId;
+
+/** finish takes a case from submitted to completed as staff and cadre do. */
+async function finish(id, afterPhoto) {
+  let c = await call('GET', `/api/v1/cases/${id}`, { token: staff });
+  c = await call('POST', `/api/v1/cases/${id}/accept`, { token: staff, body: { version: c.version, note: '已受理' } });
+  c = await call('POST', `/api/v1/cases/${id}/catalog-item`, { token: staff, body: { version: c.version, item_code: 'SQ-05-04' } });
+  await call('POST', `/api/v1/cases/${id}/budget-link`, { token: staff, body: { line_id: lineId, estimate_fen: 1200000 } });
+  c = await call('GET', `/api/v1/cases/${id}`, { token: staff });
+  c = await call('POST', `/api/v1/cases/${id}/assign`, { token: staff, body: { version: c.version, cadre_id: cadreId } });
+  c = await call('POST', `/api/v1/cases/${id}/assess`, { token: cadre, body: { version: c.version, estimate_fen: 1200000, households: 12, risk: 2 } });
+  c = await call('POST', `/api/v1/cases/${id}/start`, { token: cadre, body: { version: c.version } });
+  const form = new FormData();
+  form.append('tag', 'after');
+  form.append('photo', new Blob([afterPhoto.buffer], { type: 'image/jpeg' }), 'after.jpg');
+  await call('POST', `/api/v1/cases/${id}/photos`, { token: cadre, form });
+  c = await call('GET', `/api/v1/cases/${id}`, { token: cadre });
+  return call('POST', `/api/v1/cases/${id}/complete`, { token: cadre, body: { version: c.version, actual_cost_fen: 1150000 } });
+}
+
+async function pickCommunity(page) {
+  await page.locator('.van-field', { hasText: '街道社区' }).click();
+  await page.locator('.van-cascader__option', { hasText: sub.name }).first().click();
+  await page.locator('.van-cascader__option', { hasText: comm.name }).first().click();
+}
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  org = await call('GET', '/api/v1/org');
+  sub = org.sub_districts.find((s) => s.communities.some((c) => c.code === COMMUNITY));
+  comm = sub.communities.find((c) => c.code === COMMUNITY);
+  const admin = await login('admin');
+  await call('POST', '/api/v1/users', { token: admin, body: { username: 'jie', password: PASSWORD, name: '李街道', role: 'subdistrict', scope: sub.code } });
+  cadreId = (await call('POST', '/api/v1/users', { token: admin, body: { username: 'wang', password: PASSWORD, name: '王社区', role: 'cadre', scope: COMMUNITY } })).id;
+  staff = await login('jie');
+  cadre = await login('wang');
+  lineId = (await call('POST', '/api/v1/budget/lines', { token: admin, body: {
+    fiscal_year: year, sub_district: sub.code, item_code: 'SQ-05-04', project_name: '胡同旱厕改造', approved_fen: 50000000 } })).id;
+  // A neighbour already asked for the same thing, publicly.
+  const neighbour = await residentToken('13900000001');
+  await call('POST', '/api/v1/cases', { token: neighbour, body: {
+    area: 'SQ', title: '丰盛胡同旱厕改造', description: '胡同里的旱厕夏天气味很重，希望改成水冲厕所', community: COMMUNITY,
+    address: '丰盛胡同东口', public: true, contact_phone: '13900000001' } });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a resident signs in by SMS, co-signs a similar case, files with a photo, follows it and rates it 满意; the board shows it', async () => {
+  const ctx = await phone(browser);
+  const page = watch(await ctx.newPage());
+  await page.goto(server.url + '/');
+  await page.locator('[data-area="SQ"]').click();
+  await page.locator('input[name="title"]').fill('旱厕');
+  const similar = page.locator('[data-test="similar"]');
+  await similar.waitFor();
+  assert.match(await similar.innerText(), /丰盛胡同旱厕改造/, 'a word of the title finds the case, with no area asked');
+  await shot(page, 'site-file-similar');
+
+  // +1 needs a sign-in: the SMS code comes from the server log.
+  await similar.locator('.cosign').first().click();
+  const mark = server.log.length;
+  await page.locator('.van-popup input[name="phone"]').fill('13800000002');
+  await page.locator('.van-popup .send-code').click();
+  await page.locator('.van-popup input[name="code"]').fill(await smsCode('13800000002', mark));
+  await shot(page, 'site-sign-in');
+  await page.locator('.van-popup .sign-in').click();
+  await page.locator('.cosign', { hasText: '已附议' }).waitFor();
+
+  // Then files their own, with a photo.
+  await page.locator('input[name="title"]').fill('院内公共厕所需要改造');
+  await page.locator('textarea[name="description"]').fill('大杂院里的公共厕所是旱厕，十二户人家共用，冬天结冰夏天有味。');
+  await pickCommunity(page);
+  await page.locator('input[name="address"]').fill('丰盛胡同12号院');
+  await page.locator('.van-uploader input[type="file"]').first().setInputFiles(await photoOf(page, '#8a6d3b'));
+  await page.locator('.van-uploader__preview').first().waitFor();
+  await shot(page, 'site-file-filled');
+  await page.locator('.submit').click();
+  const number = (await page.locator('[data-test="case-number"]').innerText()).trim();
+  assert.match(number, /^XC\d{4}-\d{6}$/);
+  await shot(page, 'site-filed');
+  await page.locator('.view-case').click();
+  await page.locator('[data-test="status"]').waitFor();
+  assert.equal((await page.locator('[data-test="status"]').innerText()).trim(), '待受理');
+  await page.locator('.photos .van-image img').first().waitFor();
+  await shot(page, 'site-case-submitted');
+
+  // 我的诉求 lists the filed and the co-signed case.
+  await page.goto(server.url + '/mine');
+  await page.locator('[data-test="my-case"]').nth(1).waitFor();
+  const mine = await page.locator('[data-test="my-case"]').allInnerTexts();
+  assert.ok(mine.some((t) => t.includes(number) && t.includes('我提交的')), mine.join('\n'));
+  assert.ok(mine.some((t) => t.includes('丰盛胡同旱厕改造') && t.includes('我附议的')), mine.join('\n'));
+  await shot(page, 'site-mine');
+
+  // Staff and the cadre finish it through the API.
+  const id = page.url() && (await call('GET', '/api/v1/cases?text=' + encodeURIComponent('院内公共厕所'), { token: staff })).items[0].id;
+  await finish(id, await photoOf(page, '#3b7a8a'));
+
+  await page.goto(`${server.url}/mine/${id}`);
+  await page.locator('[data-test="rating"]').waitFor();
+  const detail = await page.locator('.page').innerText();
+  assert.match(detail, /王社区/, 'the handling cadre is named');
+  assert.match(detail, /短信通知/, 'the SMS notifications are in the timeline');
+  await shot(page, 'site-case-completed');
+  await page.locator('.v-satisfied').click();
+  await page.locator('.r-yes').click();
+  await page.locator('.submit-rating').click();
+  await page.locator('[data-test="rated"]').waitFor();
+  assert.equal((await page.locator('[data-test="status"]').innerText()).trim(), '已评价');
+  await shot(page, 'site-case-rated');
+
+  // The SMS went to the filer's phone with the case number, once per event.
+  const sms = server.log.filter((l) => l.includes('sms (log sender)') && l.includes('13800000002') && l.includes(number));
+  assert.equal(sms.filter((l) => l.includes('已受理')).length, 1, sms.join('\n'));
+  assert.equal(sms.filter((l) => l.includes('已办结')).length, 1, sms.join('\n'));
+
+  // The public board, signed out: funded and completed.
+  const anon = watch(await (await phone(browser)).newPage());
+  await anon.goto(`${server.url}/gongkai?sub_district=${sub.code}`);
+  const need = anon.locator('[data-test="need"]', { hasText: number });
+  await need.waitFor();
+  const text = await need.innerText();
+  assert.match(text, /已完成/);
+  assert.match(text, /旱厕改造/, 'the catalog item is named');
+  assert.match(text, /11,500\.00 元/, 'the money spent is shown');
+  assert.doesNotMatch(await anon.locator('.page').innerText(), /13800000002|丰盛胡同12号院|王社区/);
+  await anon.locator('.need .van-image img').first().waitFor();
+  await shot(anon, 'site-board');
+
+  // 个人中心: the name can be changed.
+  await page.goto(server.url + '/me');
+  await page.locator('.save-name').waitFor();
+  await page.locator('.van-field', { hasText: '称呼' }).locator('input').fill('张阿姨');
+  await page.locator('.save-name').click();
+  await page.locator('.van-toast', { hasText: '已保存' }).waitFor();
+  await shot(page, 'site-profile');
+  await page.goto(server.url + '/privacy');
+  await page.locator('.privacy').waitFor();
+  await shot(page, 'site-privacy');
+
+  // Deleting my data signs me out and leaves the case anonymous.
+  await page.goto(server.url + '/me');
+  await page.locator('.forget').click();
+  await page.locator('.van-dialog__confirm').click();
+  await page.waitForURL(`${server.url}/`);
+  const stored = await call('GET', `/api/v1/cases/${id}`, { token: staff });
+  assert.equal(stored.contact_phone || '', '', 'the phone is gone from the case');
+  await page.goto(server.url + '/mine');
+  await page.locator('.sign-in').waitFor();
+  await ctx.close();
+});
+
+test('an anonymous filer files, follows the tracking link in a fresh context and rates', async () => {
+  const ctx = await phone(browser);
+  const page = watch(await ctx.newPage());
+  await page.goto(server.url + '/');
+  await page.locator('[data-area="CG"]').click();
+  await page.locator('input[name="title"]').fill('胡同口大件垃圾堆放');
+  await page.locator('textarea[name="description"]').fill('有人把旧沙发旧床垫堆在胡同口，已经一周没人清运。');
+  // The draft survives a reload.
+  await page.locator('.draft-note').waitFor();
+  await page.reload();
+  assert.equal(await page.locator('input[name="title"]').inputValue(), '胡同口大件垃圾堆放');
+  await pickCommunity(page);
+  await page.locator('input[name="address"]').fill('丰盛胡同西口');
+  await page.locator('.submit-anon').click();
+  const link = (await page.locator('[data-test="tracking-link"]').innerText()).trim();
+  assert.match(link, /\/track#number=XC\d{4}-\d{6}&token=[0-9a-f]+$/);
+  await page.locator('img.qr').evaluate((img) => img.decode());
+  assert.ok(await page.locator('img.qr').evaluate((img) => img.naturalWidth > 100), 'the QR code is drawn');
+  await shot(page, 'site-anonymous-filed');
+  await ctx.close();
+
+  const number = decodeURIComponent(link.match(/number=([^&]+)/)[1]);
+  const id = (await call('GET', '/api/v1/cases?text=' + encodeURIComponent('大件垃圾'), { token: staff })).items[0].id;
+  const fresh = await phone(browser);
+  const tp = watch(await fresh.newPage());
+  await tp.goto(link);
+  await tp.locator('[data-test="status"]').waitFor();
+  assert.match(await tp.locator('.page').innerText(), new RegExp(number));
+  await tp.locator('.add-photo input[type="file"]').setInputFiles(await photoOf(tp, '#555'));
+  await tp.locator('.photos .van-image img').first().waitFor();
+  await shot(tp, 'site-track');
+
+  await finish(id, await photoOf(tp, '#0a0'));
+  await tp.reload();
+  await tp.locator('[data-test="rating"]').waitFor();
+  await tp.locator('.v-basic').click();
+  await tp.locator('.r-yes').click();
+  await tp.locator('.submit-rating').click();
+  await tp.locator('[data-test="rated"]').waitFor();
+  assert.equal((await tp.locator('[data-test="status"]').innerText()).trim(), '已评价');
+  await shot(tp, 'site-track-rated');
+  await fresh.close();
+});
+
+test('no page logged a JavaScript error', () => {
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"minsheng"
+	"minsheng/budgetlink"
+	"minsheng/cases"
+	"minsheng/internal/auth"
+)
+
+// SiteAPI serves what the resident site (/) needs beyond the case routes:
+// a resident's own cases and profile, the anonymous filer's follow-up
+// through the tracking token, the public previews and the public board.
+type SiteAPI struct {
+	Cases  *cases.Service
+	Budget *budgetlink.Service
+	Auth   *auth.Service
+	// Zone decides the current fiscal year: Asia/Shanghai.
+	Zone *time.Location
+}
+
+// Routes registers the site's routes.
+func (a SiteAPI) Routes(api fiber.Router, _ *Server) {
+	api.Get("/me/cases", a.mine)
+	api.Post("/me/cases/:id/verdict", a.rate)
+	api.Patch("/me", a.updateProfile)
+	api.Delete("/me", a.deleteMe)
+	api.Post("/track/photos", a.trackPhoto)
+	api.Post("/track/verdict", a.trackRate)
+	api.Get("/public/similar", a.similar)
+	api.Get("/public/board", a.board)
+	api.Get("/qr", a.qr)
+}
+
+func (a SiteAPI) mine(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	bad := listQuery(c)
+	cursor, limit := queryPage(c, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, next, err := a.Cases.Mine(c.UserContext(), p, cursor, limit)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []*cases.Case{}
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+type ratingBody struct {
+	Version  *int64 `json:"version"`
+	Verdict  string `json:"verdict"`
+	Resolved *bool  `json:"resolved"`
+	Comment  string `json:"comment"`
+}
+
+func (b ratingBody) rating() cases.Rating {
+	return cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment}
+}
+
+func (a SiteAPI) rate(c *fiber.Ctx) error {
+	var b ratingBody
+	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.Rate(c.UserContext(), p, c.Params("id"), v, b.rating()))
+}
+
+func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
+	var b struct {
+		Name string `json:"name"`
+	}
+	if err := BindJSON(c, &b); err != nil {
+		return err
+	}
+	u, err := a.Auth.UpdateName(c.UserContext(), p, b.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+// deleteMe erases a resident's personal data: their cases are made
+// anonymous first, so a failure half-way leaves the account to retry with.
+func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := noQuery(c); err != nil {
+		return err
+	}
+	n, err := a.Cases.ForgetResident(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	if err := a.Auth.DeleteResident(c.UserContext(), p); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"deleted": true, "cases_anonymised": n})
+}
+
+func (a SiteAPI) trackPhoto(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if err := noQuery(c); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请以 multipart/form-data 上传照片")
+	}
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		return minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return &minsheng.Error{Code: minsheng.EINVALID, Message: "照片读取失败", Err: err}
+	}
+	defer f.Close()
+	out, err := a.Cases.TrackPhoto(c.UserContext(), c.FormValue("number"), c.FormValue("token"), f)
+	if err != nil {
+		return err
+	}
+	return JSON(c, out, fiber.StatusCreated)
+}
+
+func (a SiteAPI) trackRate(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if err := noQuery(c); err != nil {
+		return err
+	}
+	var b struct {
+		ratingBody
+		Number string `json:"number"`
+		Token  string `json:"token"`
+	}
+	if err := BindJSON(c, &b); err != nil {
+		return err
+	}
+	v, err := requireVersion(b.Version)
+	if err != nil {
+		return err
+	}
+	return sendCase(c)(a.Cases.TrackRate(c.UserContext(), b.Number, b.Token, v, b.rating()))
+}
+
+// publicLimit bounds what one address may ask of the unauthenticated
+// routes that cost a scan or an image (the board is cached instead).
+var publicLimit = auth.Limit{N: 120, Window: time.Minute}
+
+func (a SiteAPI) similar(c *fiber.Ctx) error {
+	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "public-similar-ip:"+c.IP(), publicLimit); err != nil {
+		return err
+	}
+	items, err := a.Cases.SimilarPublic(c.UserContext(), cases.SimilarQuery{
+		Community: c.Query("community"), Area: c.Query("area"), Text: c.Query("text")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (a SiteAPI) board(c *fiber.Ctx) error {
+	bad := routeQuery(c, "fiscal_year", "sub_district")
+	year := time.Now().In(a.zone()).Year()
+	if v := c.Query("fiscal_year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad["fiscal_year"] = "须为年份"
+		}
+		year = n
+	}
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	b, err := a.Budget.PublicBoard(c.UserContext(), year, c.Query("sub_district"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	return c.JSON(b)
+}
+
+func (a SiteAPI) zone() *time.Location {
+	if a.Zone == nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return a.Zone
+}
+
+// maxQRText bounds what /qr encodes: a tracking link is about 120 bytes.
+const maxQRText = 512
+
+// qr renders text (a tracking link) as a PNG QR code. The text is never
+// logged (the access log has the path only) and the image is not cached.
+func (a SiteAPI) qr(c *fiber.Ctx) error {
+	if err := badQuery(routeQuery(c, "text")); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "qr-ip:"+c.IP(), publicLimit); err != nil {
+		return err
+	}
+	text := c.Query("text")
+	if text == "" || len(text) > maxQRText {
+		return minsheng.Invalid("二维码内容无效", map[string]string{"text": "须为1到512个字符"})
+	}
+	png, err := qrcode.Encode(text, qrcode.Medium, 256)
+	if err != nil {
+		return &minsheng.Error{Code: minsheng.EINVALID, Message: "二维码内容无效", Err: err}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, "image/png")
+	return c.Send(png)
+}

@@ -1,0 +1,86 @@
+// 民生实事公开 (/gongkai, no sign-in): per sub-district and community, the
+// funded public needs with their catalog item, money and progress, the
+// three 12345 rates, and the execution of the sub-district's budget lines.
+import { ref, computed, onMounted, watch } from 'vue';
+import { api, loadOrg, yuan, permille, day, errorText } from './shared.js';
+
+export default {
+  name: 'BoardPage',
+  setup() {
+    const subs = ref([{ text: '西城区全部街道', value: '' }]);
+    const sub = ref(new URLSearchParams(location.search).get('sub_district') || '');
+    const board = ref(null);
+    const error = ref('');
+    const loading = ref(false);
+    async function load() {
+      loading.value = true;
+      try {
+        board.value = await api.request('GET', '/api/v1/public/board', { auth: false, token: '', params: { sub_district: sub.value } });
+        error.value = '';
+      } catch (e) {
+        error.value = errorText(e);
+      } finally {
+        loading.value = false;
+      }
+    }
+    onMounted(async () => {
+      loadOrg().then((org) => {
+        subs.value = [{ text: `${org.name}全部街道`, value: '' }, ...org.sub_districts.map((s) => ({ text: s.name, value: s.code }))];
+      }).catch(() => {});
+      load();
+    });
+    watch(sub, () => {
+      history.replaceState(null, '', sub.value ? `/gongkai?sub_district=${sub.value}` : '/gongkai');
+      load();
+    });
+    const needs = computed(() => board.value?.communities?.reduce((n, c) => n + c.needs.length, 0) || 0);
+    const stateLabel = (n) => (n.status === 'closed' || n.status === 'completed' ? '已完成' : '办理中');
+    return { subs, sub, board, error, loading, needs, yuan, permille, day, stateLabel };
+  },
+  template: `
+  <div>
+    <van-dropdown-menu><van-dropdown-item v-model="sub" :options="subs" /></van-dropdown-menu>
+    <van-empty v-if="error" image="error" :description="error" />
+    <template v-if="board">
+      <div class="section-title">{{ board.fiscal_year }} 年度 · {{ board.sub_district_name || '全区' }} · 12345 考评三率</div>
+      <div class="board-rates" data-test="rates">
+        <div class="rate"><div class="v">{{ permille(board.rates.response_rate_permille) }}</div><div class="l">响应率</div></div>
+        <div class="rate"><div class="v">{{ permille(board.rates.resolution_rate_permille) }}</div><div class="l">解决率</div></div>
+        <div class="rate"><div class="v">{{ permille(board.rates.satisfaction_rate_permille) }}</div><div class="l">满意率</div></div>
+      </div>
+      <div class="section-title">预算执行</div>
+      <van-cell-group inset>
+        <van-cell title="年初批复" :value="yuan(board.execution.approved_fen)" />
+        <van-cell title="预算调整" :value="yuan(board.execution.adjusted_fen)" />
+        <van-cell title="已安排（未支出）" :value="yuan(board.execution.committed_fen)" />
+        <van-cell title="已支出" :value="yuan(board.execution.spent_fen)" />
+      </van-cell-group>
+      <van-collapse v-if="board.lines.length" :model-value="[]" style="margin-top:8px">
+        <van-collapse-item title="各预算项目明细" name="lines">
+          <div v-for="l in board.lines" :key="l.sub_district + l.item_code + l.project_name" style="padding:6px 0;border-bottom:1px solid #eee;font-size:13px">
+            <div><b>{{ l.project_name }}</b> <span style="color:#888">{{ l.item_code }} {{ l.item_name }}</span></div>
+            <div class="money" style="color:#555">批复 {{ yuan(l.approved_fen) }} · 调整 {{ yuan(l.adjusted_fen) }} · 支出 {{ yuan(l.spent_fen) }}</div>
+          </div>
+        </van-collapse-item>
+      </van-collapse>
+      <div class="section-title">已获预算安排的民生需求（{{ needs }} 项，仅显示公开诉求）</div>
+      <div v-if="!needs" class="empty-note">暂无公开的已安排预算的需求</div>
+      <template v-for="cm in board.communities" :key="cm.code">
+        <div class="section-title" style="padding-top:4px">{{ cm.name }}</div>
+        <div v-for="n in cm.needs" :key="n.id" class="need" data-test="need">
+          <div class="row" style="display:flex;justify-content:space-between;gap:8px">
+            <div class="title">{{ n.title }}</div>
+            <van-tag :type="stateLabel(n) === '已完成' ? 'success' : 'primary'" data-test="need-state">{{ stateLabel(n) }}</van-tag>
+          </div>
+          <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
+          <div class="meta money">安排资金 {{ yuan(n.approved_fen) }} · 已支出 {{ yuan(n.spent_fen) }}</div>
+          <div class="meta">提交 {{ day(n.filed_at) }}<span v-if="n.completed_at"> · 办结 {{ day(n.completed_at) }}</span> · {{ n.cosign_count }} 人附议</div>
+          <div v-if="n.photos.length" class="photos" style="padding:8px 0 0">
+            <div v-for="(p, i) in n.photos" :key="i" class="ph"><van-image :src="p.thumb_url" width="72" height="72" fit="cover" radius="4" /><div>{{ p.tag === 'after' ? '办结后' : '办理前' }}</div></div>
+          </div>
+        </div>
+      </template>
+    </template>
+    <van-loading v-else-if="loading" style="padding:48px;text-align:center" />
+  </div>`,
+};

@@ -1,0 +1,157 @@
+// One case as its resident sees it: state, deadline, who handles it, the
+// photos, the timeline in Beijing time and the verdict (满意 / 基本满意 /
+// 不满意 + 问题是否解决; 不满意 needs a reason and sends it back to work).
+// The parent supplies rate(body) and addPhoto(blob), so the signed-in and
+// the tracking-link pages share it.
+import { ref, computed } from 'vue';
+import { showToast, showSuccessToast, showImagePreview } from 'vant';
+import { ACTIONS, VERDICTS, when, deadline, errorText, loadOrg, state } from './shared.js';
+import { compress } from './photos.js';
+
+export default {
+  name: 'CaseView',
+  props: { c: { type: Object, required: true }, rate: Function, addPhoto: Function },
+  emits: ['refresh'],
+  setup(props, { emit }) {
+    // Photo links live 15 minutes: an expired one asks the page for the
+    // case again (fresh links), at most every 30 seconds.
+    let refreshed = 0;
+    const stale = () => {
+      if (Date.now() - refreshed > 30000) {
+        refreshed = Date.now();
+        emit('refresh');
+      }
+    };
+    const verdict = ref('');
+    const resolved = ref('');
+    const comment = ref('');
+    const sending = ref(false);
+    const uploading = ref(false);
+    const communityName = ref('');
+    loadOrg().then((org) => {
+      for (const s of org.sub_districts) {
+        for (const cm of s.communities || []) if (cm.code === props.c.location?.community) communityName.value = `${s.name} ${cm.name}`;
+      }
+    }).catch(() => {});
+    const due = computed(() => deadline(props.c));
+    const before = computed(() => (props.c.photos || []).filter((p) => p.tag !== 'after'));
+    const after = computed(() => (props.c.photos || []).filter((p) => p.tag === 'after'));
+    const timeline = computed(() => [...(props.c.timeline || [])].reverse());
+    const tag = computed(() => ({
+      closed: 'success', completed: 'warning', rejected: 'danger', cancelled: 'default', merged: 'default',
+    }[props.c.status] || 'primary'));
+    const canRate = computed(() => props.c.status === 'completed' && !!props.rate);
+    const canAddPhoto = computed(() => ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'].includes(props.c.status)
+      && !!props.addPhoto && (props.c.photos || []).length < 9);
+    const lastVerdict = computed(() => {
+      const v = props.c.verdicts || [];
+      return v.length ? v[v.length - 1] : (props.c.verdict ? { verdict: props.c.verdict, comment: props.c.verdict_comment } : null);
+    });
+
+    function label(e) {
+      return ACTIONS[e.action] || e.action;
+    }
+    function who(e) {
+      if (e.actor === 'system') return '系统';
+      if (e.role === 'resident') return '居民';
+      if (!e.role) return e.actor ? '街道' : '居民'; // budget entries name staff by id only; anonymous filers have none
+      return e.actor_name || { cadre: '社区干部', subdistrict: '街道', admin: '管理员' }[e.role] || '';
+    }
+    async function submitRating() {
+      if (!verdict.value) return showToast('请选择满意程度');
+      if (!resolved.value) return showToast('请选择问题是否解决');
+      if (verdict.value === 'dissatisfied' && !comment.value.trim()) return showToast('请说明不满意的原因，我们将重新办理');
+      sending.value = true;
+      try {
+        await props.rate({ version: props.c.version, verdict: verdict.value, resolved: resolved.value === 'yes', comment: comment.value.trim() });
+        showSuccessToast(verdict.value === 'dissatisfied' ? '已提交，将重新办理' : '感谢您的评价');
+      } catch (e) {
+        showToast(errorText(e));
+      } finally {
+        sending.value = false;
+      }
+    }
+    function preview(p) {
+      const all = [...before.value, ...after.value];
+      showImagePreview({ images: all.map((x) => x.url), startPosition: Math.max(0, all.indexOf(p)) });
+    }
+    async function onPhoto(item) {
+      uploading.value = true;
+      try {
+        for (const it of Array.isArray(item) ? item : [item]) await props.addPhoto(await compress(it.file));
+        showSuccessToast('照片已上传');
+      } catch (e) {
+        showToast(errorText(e));
+      } finally {
+        uploading.value = false;
+      }
+    }
+    return {
+      verdict, resolved, comment, sending, uploading, due, before, after, timeline, tag, canRate, canAddPhoto, lastVerdict,
+      communityName, label, who, when, VERDICTS, submitRating, onPhoto, state, stale, preview,
+    };
+  },
+  template: `
+  <div>
+    <div class="case-card">
+      <div class="row">
+        <div class="title">{{ c.title }}</div>
+        <van-tag :type="tag" size="medium" data-test="status">{{ c.status === 'closed' && c.verdict ? '已评价' : c.status_label }}</van-tag>
+      </div>
+      <div class="meta">编号 {{ c.number }} · {{ c.area_label }} · 提交于 {{ when(c.filed_at) }}</div>
+      <div class="meta">{{ communityName }} {{ c.location?.address }}</div>
+      <div v-if="due" class="meta" :class="due.cls">{{ due.text }}（{{ due.at }}前）</div>
+      <div v-if="c.cosign_count" class="meta">{{ c.cosign_count }} 位居民附议</div>
+    </div>
+    <van-cell-group inset>
+      <van-cell title="描述" :label="c.description" />
+      <van-cell v-if="c.assigned_name" title="办理人" :value="c.assigned_name" :label="communityName ? (communityName + '居委会，可拨打12345或到社区办公室咨询') : ''" />
+      <van-cell v-else title="办理人" value="待街道派单" />
+      <van-cell v-if="c.reason" title="原因" :label="c.reason" />
+    </van-cell-group>
+
+    <template v-if="before.length || after.length">
+      <div class="section-title">照片</div>
+      <div class="photos">
+        <div v-for="p in before" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" @error="stale" @click="preview(p)" /><div>{{ p.tag === 'progress' ? '办理中' : '办理前' }}</div></div>
+        <div v-for="p in after" :key="p.id" class="ph"><van-image :src="p.thumb_url" width="88" height="88" fit="cover" radius="4" @error="stale" @click="preview(p)" /><div>办结后</div></div>
+      </div>
+    </template>
+    <div v-if="canAddPhoto" style="padding: 0 16px">
+      <van-uploader :after-read="onPhoto" accept="image/*" :disabled="uploading" class="add-photo">
+        <van-button icon="photograph" size="small" :loading="uploading">补充照片</van-button>
+      </van-uploader>
+    </div>
+
+    <div v-if="canRate" class="rating" data-test="rating">
+      <div class="section-title">诉求已办结，请评价办理结果</div>
+      <van-radio-group v-model="verdict" style="padding: 4px 16px">
+        <van-radio name="satisfied" style="margin: 8px 0" class="v-satisfied">满意</van-radio>
+        <van-radio name="basically_satisfied" style="margin: 8px 0" class="v-basic">基本满意</van-radio>
+        <van-radio name="dissatisfied" style="margin: 8px 0" class="v-dissatisfied">不满意（将重新办理）</van-radio>
+      </van-radio-group>
+      <div class="section-title">问题是否解决</div>
+      <van-radio-group v-model="resolved" direction="horizontal" style="padding: 4px 16px 8px">
+        <van-radio name="yes" class="r-yes">已解决</van-radio>
+        <van-radio name="no" class="r-no">未解决</van-radio>
+      </van-radio-group>
+      <van-field v-model="comment" type="textarea" rows="2" maxlength="500" :label="verdict === 'dissatisfied' ? '原因' : '意见'"
+        :placeholder="verdict === 'dissatisfied' ? '请说明哪里不满意（必填）' : '选填'" />
+      <div class="actions"><van-button type="primary" block round :loading="sending" @click="submitRating" class="submit-rating">提交评价</van-button></div>
+      <div class="privacy-link"><router-link to="/privacy">个人信息保护说明</router-link></div>
+    </div>
+    <div v-else-if="lastVerdict" class="rated" data-test="rated">
+      <van-icon name="passed" color="#07c160" /> 您的评价：{{ VERDICTS[lastVerdict.verdict] }}<span v-if="lastVerdict.resolved === true">，问题已解决</span><span v-if="lastVerdict.resolved === false">，问题未解决</span>
+      <div v-if="lastVerdict.comment" class="meta" style="color:#666;font-size:13px;margin-top:4px">{{ lastVerdict.comment }}</div>
+    </div>
+
+    <div class="section-title">办理进度（北京时间）</div>
+    <van-steps direction="vertical" :active="0">
+      <van-step v-for="(e, i) in timeline" :key="i">
+        <div><b>{{ label(e) }}</b> <span style="color:#888;font-size:12px">{{ who(e) }}</span></div>
+        <div v-if="e.note && e.action !== 'submit'" style="font-size:13px;color:#555;margin-top:2px">{{ e.note }}</div>
+        <div style="font-size:12px;color:#999;margin-top:2px">{{ when(e.at) }}</div>
+      </van-step>
+    </van-steps>
+  </div>`,
+};

@@ -1,0 +1,65 @@
+// 我的诉求: every case the resident filed, co-signed, or that a cadre filed
+// for their phone number, newest first, paged.
+import { ref, onMounted } from 'vue';
+import { useRouter } from 'vue-router';
+import { api, state, loadMe, errorText, when } from './shared.js';
+import { SignInForm } from './SignInPage.js';
+
+export default {
+  name: 'MinePage',
+  components: { SignInForm },
+  setup() {
+    const router = useRouter();
+    const items = ref([]);
+    const next = ref('');
+    const loading = ref(false);
+    const finished = ref(false);
+    const error = ref('');
+    async function load(more) {
+      loading.value = true;
+      try {
+        const r = await api.get('/api/v1/me/cases', more && next.value ? { cursor: next.value } : {});
+        items.value = more ? items.value.concat(r.items) : r.items;
+        next.value = r.next_cursor;
+        finished.value = !r.next_cursor;
+        error.value = '';
+      } catch (e) {
+        error.value = errorText(e);
+        finished.value = true;
+      } finally {
+        loading.value = false;
+      }
+    }
+    onMounted(async () => {
+      if (!state.loaded) await loadMe().catch(() => {});
+      if (state.user) load(false);
+    });
+    const signedIn = () => load(false);
+    const tag = (c) => ({ closed: 'success', completed: 'warning', rejected: 'danger' }[c.status] || 'primary');
+    const relation = (c) => (c.filer_id ? (c.filed_by_role && c.filed_by_role !== 'resident' ? '社区代为登记' : '我提交的') : '我附议的');
+    return { state, items, loading, finished, error, load, signedIn, tag, relation, when, router };
+  },
+  template: `
+  <div>
+    <template v-if="!state.user && state.loaded">
+      <div class="section-title">登录后查看您提交、附议以及社区代为登记的诉求</div>
+      <SignInForm @done="signedIn" />
+      <div class="privacy-link">匿名提交的诉求请使用提交时保存的查询链接查看</div>
+    </template>
+    <template v-else-if="state.user">
+      <van-empty v-if="!items.length && finished && !error" description="还没有诉求">
+        <van-button round type="primary" @click="router.push('/')">我有诉求</van-button>
+      </van-empty>
+      <van-empty v-if="error" image="error" :description="error" />
+      <van-list :loading="loading" :finished="finished" finished-text="" @load="load(true)" :immediate-check="false">
+        <div v-for="c in items" :key="c.id" class="case-card" @click="router.push('/mine/' + c.id)" data-test="my-case">
+          <div class="row">
+            <div class="title">{{ c.title }}</div>
+            <van-tag :type="tag(c)">{{ c.status === 'closed' && c.verdict ? '已评价' : c.status_label }}</van-tag>
+          </div>
+          <div class="meta">{{ c.number }} · {{ c.area_label }} · {{ relation(c) }} · {{ when(c.filed_at) }}</div>
+        </div>
+      </van-list>
+    </template>
+  </div>`,
+};

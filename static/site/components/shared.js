@@ -1,0 +1,98 @@
+// What the site's components share: the one API client, the signed-in
+// state, the six areas and the formatting of times and money.
+import { reactive } from 'vue';
+import { createClient } from 'minsheng/api';
+
+export const api = createClient();
+
+/** state.user is the signed-in resident ({id, phone, name, …}) or null. */
+export const state = reactive({ user: null, loaded: false, org: null });
+
+export async function loadMe() {
+  if (!api.session?.access_token) {
+    state.user = null;
+  } else {
+    try {
+      state.user = await api.get('/api/v1/me');
+    } catch (e) {
+      if (e.status === 401 || e.status === 404) {
+        await api.logout();
+        state.user = null;
+      } else throw e;
+    }
+  }
+  state.loaded = true;
+  return state.user;
+}
+
+export async function loadOrg() {
+  if (!state.org) state.org = await api.get('/api/v1/org');
+  return state.org;
+}
+
+/** The catalog's six areas, each with its icon and typical requests. */
+export const AREAS = [
+  { code: 'SQ', name: '社区建设', icon: 'wap-home-o', typical: '旱厕改造 · 停车自治 · 楼道改造' },
+  { code: 'MS', name: '民生保障', icon: 'friends-o', typical: '养老驿站 · 老年助餐 · 助残' },
+  { code: 'CG', name: '城市管理', icon: 'delete-o', typical: '大件垃圾清运 · 道路保洁 · 绿化' },
+  { code: 'PA', name: '平安建设', icon: 'shield-o', typical: '消防隐患 · 电动车充电 · 治安' },
+  { code: 'ZH', name: '综合保障', icon: 'gold-coin-o', typical: '困难救助 · 临时救助 · 其他' },
+  { code: 'DQ', name: '党群工作', icon: 'flag-o', typical: '党群服务 · 志愿服务 · 议事' },
+];
+
+const dateTime = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+});
+const dateOnly = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** when formats an RFC 3339 time in Beijing time: 2026/12/01 21:30. */
+export function when(t) {
+  return t ? dateTime.format(new Date(t)) : '';
+}
+export function day(t) {
+  return t ? dateOnly.format(new Date(t)) : '';
+}
+
+/** yuan formats integer fen without floating point: 123456 → 1,234.56 元. */
+export function yuan(fen) {
+  const n = BigInt(fen || 0);
+  const neg = n < 0n;
+  const a = neg ? -n : n;
+  const int = (a / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const frac = (a % 100n).toString().padStart(2, '0');
+  return `${neg ? '-' : ''}${int}.${frac} 元`;
+}
+
+export function permille(v) {
+  return `${(Number(v || 0) / 10).toFixed(1)}%`;
+}
+
+/** Timeline action names, as residents read them. */
+export const ACTIONS = {
+  submit: '提交诉求', accept: '已受理', reject: '不予受理', merge: '合并办理', assign: '已派单', assess: '现场评估',
+  start: '开始办理', complete: '已办结', verdict: '已评价', cancel: '已取消', catalog: '归入支出事项', cosign: '有居民附议',
+  photo: '上传照片', budget: '预算安排', merged_in: '并入重复诉求', reopen: '不满意，重新办理', notify: '短信通知',
+  link_resident: '关联到您的账号',
+};
+
+export const VERDICTS = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
+
+/** deadline describes the deadline that applies now: 剩余 X 天 X 时, or 已超期 X 天. */
+export function deadline(c) {
+  const open = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'].includes(c.status);
+  const due = c.status === 'submitted' ? c.response_due_at : c.completion_due_at;
+  if (!open || !due) return null;
+  const ms = new Date(due) - Date.now();
+  const label = c.status === 'submitted' ? '受理时限' : '办结时限';
+  if (ms < 0) return { text: `${label}已超期 ${Math.ceil(-ms / 86400000)} 天`, cls: 'due-over', at: when(due) };
+  const d = Math.floor(ms / 86400000);
+  const h = Math.floor((ms % 86400000) / 3600000);
+  return { text: `${label}剩余 ${d} 天 ${h} 时`, cls: ms < 86400000 ? 'due-soon' : '', at: when(due) };
+}
+
+/** toastError shows an ApiError's message (and the request id for support). */
+export function errorText(e) {
+  if (!e) return '';
+  const fields = e.fields && Object.values(e.fields).length ? `（${Object.values(e.fields).join('；')}）` : '';
+  return `${e.message || '操作失败'}${fields}`;
+}
