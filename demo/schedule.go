@@ -63,7 +63,12 @@ func (s *seeder) schedule(p *casePlan) {
 		})
 	case kMerged:
 		add(between(r, time.Hour, 8*time.Hour), "merge", func(ctx context.Context) error {
-			return s.set(s.svc.cases.Merge(ctx, staff, p.c.ID, p.c.Version, p.kept.c.ID, "同一问题重复反映"))(p)
+			if err := s.set(s.svc.cases.Merge(ctx, staff, p.c.ID, p.c.Version, p.kept.c.ID, "同一问题重复反映"))(p); err != nil {
+				return err
+			}
+			// The kept case took the duplicate's voices and photos under a
+			// new version: its next step states that one.
+			return s.set(s.svc.cases.Get(ctx, s.admin, p.kept.c.ID))(p.kept)
 		})
 	default:
 		acceptGap := between(r, time.Hour, 20*time.Hour)
