@@ -95,7 +95,7 @@ func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) 
 // Service is the casework domain's API.
 type Service struct {
 	cfg   Config
-	cases *store.Collection
+	cases *caseStore
 	// cosigns holds one claim per resident and case (Cosign).
 	cosigns *store.Collection
 	st      *store.Store
@@ -144,7 +144,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	}
 	return &Service{
 		cfg:     cfg,
-		cases:   st.Collection(casesCollection),
+		cases:   newCaseStore(st),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
@@ -27,7 +27,7 @@ const (
 
 // Indexes are the indexes the service's queries need, one per query shape
 // (scope × filter × sort); EnsureIndexes creates them at start.
-var Indexes = []store.Index{
+var Indexes = append([]store.Index{
 	{Collection: casesCollection, Name: "number_unique", Keys: keys("number"), Unique: true},
 	{Collection: casesCollection, Name: "idempotency_unique", Keys: keys("idempotency_key"), Unique: true, Sparse: true},
 	// Residents' own cases and co-signed ones.
@@ -55,7 +55,7 @@ var Indexes = []store.Index{
 	{Collection: casesCollection, Name: "money_effect_state", Keys: keys("money_effect.state")},
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
-}
+}, summaryIndexes...)
 
 // keys builds an index key; a leading "-" means descending.
 func keys(names ...string) bson.D {
@@ -336,7 +336,14 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		return nil, "", err
 	}
 	now := s.now()
-	q := append(f.query(now), scoped...)
+	// Residents' lists stay on the cases (filer_id, cosigners); every
+	// other scope reads the summaries, then the page's cases by _id.
+	onSummaries := p.Role != auth.RoleResident
+	q := f.query(now)
+	if onSummaries {
+		q = f.summaryQuery(now)
+	}
+	q = append(q, scoped...)
 	if f.Cursor != "" {
 		cur, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -356,9 +363,23 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		sort = bson.D{{Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}
 	}
 	var found []*Case
-	opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
-	if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
-		return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
+	if onSummaries {
+		sums, err := s.cases.findSummaries(ctx, q, sort, int64(f.Limit+1))
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, len(sums))
+		for i, sm := range sums {
+			ids[i] = sm.ID
+		}
+		if found, err = s.cases.byIDs(ctx, ids); err != nil {
+			return nil, "", err
+		}
+	} else {
+		opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
+		if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
+			return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
+		}
 	}
 	next := ""
 	if len(found) > f.Limit {
@@ -388,14 +409,37 @@ func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) 
 	if err := f.check(); err != nil {
 		return err
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
-	return s.cases.Each(ctx, f.query(s.now()), func(cur *mongo.Cursor) error {
-		var c Case
-		if err := cur.Decode(&c); err != nil {
-			return fmt.Errorf("cases: unable to decode case: %w", err)
+	// The matching ids come from the summaries (top-level fields the
+	// engine pushes down), then the cases in batches by _id $in, so a
+	// report on one sub-district decodes that sub-district's cases only.
+	now := s.now()
+	sums, err := s.cases.findSummaries(ctx, f.summaryQuery(now),
+		bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}, 0)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(sums); start += eachBatch {
+		ids := make([]string, 0, eachBatch)
+		for _, sm := range sums[start:min(start+eachBatch, len(sums))] {
+			ids = append(ids, sm.ID)
 		}
-		c.CosignCount = len(c.Cosigners)
-		c.StatusLabel = c.Status.Label()
-		return fn(&c)
-	}, opts)
+		batch, err := s.cases.byIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range batch {
+			if !f.matches(c, now) {
+				continue
+			}
+			c.CosignCount = len(c.Cosigners)
+			c.StatusLabel = c.Status.Label()
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
+
+// eachBatch is how many cases EachCase fetches per _id $in.
+const eachBatch = 200

@@ -1,0 +1,437 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/store"
+)
+
+// summariesCollection holds one slim document per case (案件摘要), keyed by
+// the case id, with the fields the queues filter and sort on at the top
+// level. The patched embedded engine pushes down only top-level string
+// equality and $in (third_party/PATCHES), so a queue that filtered the
+// cases themselves on location.community decoded every 2 KB case; on the
+// summaries it reads the ~200-byte candidates of one scope through an
+// index, then fetches the page's full cases by _id $in.
+const summariesCollection = "case_summaries"
+
+// summaryIndexes serve the queue shapes, equality fields first.
+var summaryIndexes = []store.Index{
+	{Collection: summariesCollection, Name: "community_status_filed", Keys: keys("community", "status", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "community_filed", Keys: keys("community", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "community_due", Keys: keys("community", "due_at", "_id")},
+	{Collection: summariesCollection, Name: "community_area_status", Keys: keys("community", "area", "status", "-filed_at")},
+	{Collection: summariesCollection, Name: "subdistrict_status_filed", Keys: keys("sub_district", "status", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "subdistrict_filed", Keys: keys("sub_district", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "subdistrict_due", Keys: keys("sub_district", "due_at", "_id")},
+	{Collection: summariesCollection, Name: "status_filed", Keys: keys("status", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
+	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "due", Keys: keys("due_at", "_id")},
+}
+
+// summary is a case's queue document. Its fields carry the names the
+// cases have at the top level, so Filter.query reads the same on both
+// collections once location's fields are renamed.
+type summary struct {
+	ID          string    `bson:"_id"`
+	Number      string    `bson:"number"`
+	SubDistrict string    `bson:"sub_district"`
+	Community   string    `bson:"community"`
+	Status      Status    `bson:"status"`
+	Area        string    `bson:"area"`
+	AssignedTo  string    `bson:"assigned_to,omitempty"`
+	Title       string    `bson:"title"`
+	FiledAt     time.Time `bson:"filed_at"`
+	DueAt       time.Time `bson:"due_at"`
+	// HasBudget is "1" when the case carries a budget link copy: a string,
+	// so that the engine pushes the equality down.
+	HasBudget string `bson:"has_budget,omitempty"`
+	Version   int64  `bson:"version"`
+}
+
+func summaryOf(c *Case) summary {
+	s := summary{
+		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
+		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version,
+	}
+	if c.Budget != nil && c.Budget.LineID != "" {
+		s.HasBudget = "1"
+	}
+	return s
+}
+
+// caseStore is the cases collection with its summaries: every write to a
+// case goes through it and rewrites that case's summary from the case as
+// stored, so no write path can forget it. Reads pass through.
+//
+// Writes of one case and its summary are serialised by a striped lock, so
+// a summary written from an older read never overwrites a newer one within
+// this process (the embedded engine allows one process; on MongoDB with
+// several instances a race can leave a summary stale until `minsheng
+// check` rebuilds it, as it does after a crash between the two writes).
+type caseStore struct {
+	*store.Collection
+	sums  *store.Collection
+	seed  maphash.Seed
+	locks [64]sync.Mutex
+	// afterCaseWrite, when set (tests), runs between a case write and its
+	// summary write; an error from it skips the summary, as a crash would.
+	afterCaseWrite func(id string) error
+}
+
+func newCaseStore(st *store.Store) *caseStore {
+	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection), seed: maphash.MakeSeed()}
+}
+
+func (cs *caseStore) lock(id string) func() {
+	m := &cs.locks[maphash.String(cs.seed, id)%uint64(len(cs.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// errSkipSummary is what afterCaseWrite returns to simulate a crash.
+var errSkipSummary = errors.New("cases: summary write skipped")
+
+func (cs *caseStore) interrupted(id string) bool {
+	return cs.afterCaseWrite != nil && cs.afterCaseWrite(id) != nil
+}
+
+// putSummary writes c's summary (upsert by _id, through the write guard).
+func (cs *caseStore) putSummary(ctx context.Context, c *Case) error {
+	s := summaryOf(c)
+	if _, err := cs.sums.ReplaceOne(ctx, byID(c.ID), s, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("cases: unable to write summary of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// refresh rewrites id's summary from the case as stored now.
+func (cs *caseStore) refresh(ctx context.Context, id string) error {
+	var c Case
+	err := cs.Collection.FindOne(ctx, byID(id), &c)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		_, err = cs.sums.DeleteOne(ctx, byID(id))
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("cases: unable to read %s for its summary: %w", id, err)
+	}
+	return cs.putSummary(ctx, &c)
+}
+
+// InsertOne inserts a case, then its summary.
+func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
+	c, ok := asCase(doc)
+	if !ok {
+		return cs.Collection.InsertOne(ctx, doc)
+	}
+	defer cs.lock(c.ID)()
+	if err := cs.Collection.InsertOne(ctx, doc); err != nil {
+		return err
+	}
+	if cs.interrupted(c.ID) {
+		return nil
+	}
+	return cs.putSummary(ctx, c)
+}
+
+// InsertMany inserts cases in batches, then their summaries in batches. A
+// summary insert that finds one already there (a retried import) rewrites
+// it instead.
+func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
+	if err := cs.Collection.InsertMany(ctx, docs); err != nil {
+		return err
+	}
+	sums := make([]any, 0, len(docs))
+	for _, d := range docs {
+		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
+			sums = append(sums, summaryOf(c))
+		}
+	}
+	if err := cs.sums.InsertMany(ctx, sums); err != nil {
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			return fmt.Errorf("cases: unable to insert summaries: %w", err)
+		}
+		for _, d := range docs {
+			if c, ok := asCase(d); ok {
+				if err := cs.putSummary(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// UpdateOne updates one case and rewrites its summary. The filter must name
+// the case's _id.
+func (cs *caseStore) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (int64, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return 0, fmt.Errorf("cases: update without _id cannot keep its summary")
+	}
+	defer cs.lock(id)()
+	n, err := cs.Collection.UpdateOne(ctx, filter, update, opts...)
+	if err != nil || n == 0 || cs.interrupted(id) {
+		return n, err
+	}
+	return n, cs.refresh(ctx, id)
+}
+
+// FindOneAndUpdate updates one case, decodes it into out (a *Case) and
+// rewrites its summary from it when it is the document after the update,
+// otherwise from a fresh read.
+func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
+	id, ok := idOf(filter)
+	if !ok {
+		return fmt.Errorf("cases: update without _id cannot keep its summary")
+	}
+	defer cs.lock(id)()
+	if err := cs.Collection.FindOneAndUpdate(ctx, filter, update, out, opts...); err != nil {
+		return err
+	}
+	if cs.interrupted(id) {
+		return nil
+	}
+	var after options.FindOneAndUpdateOptions
+	for _, o := range opts {
+		for _, set := range o.List() {
+			_ = set(&after)
+		}
+	}
+	if c, ok := out.(*Case); ok && after.ReturnDocument != nil && *after.ReturnDocument == options.After {
+		return cs.putSummary(ctx, c)
+	}
+	return cs.refresh(ctx, id)
+}
+
+// UpdateMany is only for fields summaries do not carry (the PIPL purge
+// blanks contacts); it leaves the summaries alone.
+func (cs *caseStore) UpdateMany(ctx context.Context, filter, update any) (int64, error) {
+	return cs.Collection.UpdateMany(ctx, filter, update)
+}
+
+// ReplaceOne replaces one case and rewrites its summary.
+func (cs *caseStore) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (int64, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return 0, fmt.Errorf("cases: replace without _id cannot keep its summary")
+	}
+	defer cs.lock(id)()
+	n, err := cs.Collection.ReplaceOne(ctx, filter, doc, opts...)
+	if err != nil || n == 0 || cs.interrupted(id) {
+		return n, err
+	}
+	return n, cs.refresh(ctx, id)
+}
+
+// DeleteOne deletes one case and its summary.
+func (cs *caseStore) DeleteOne(ctx context.Context, filter any) (bool, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return false, fmt.Errorf("cases: delete without _id cannot keep its summary")
+	}
+	defer cs.lock(id)()
+	ok, err := cs.Collection.DeleteOne(ctx, filter)
+	if err != nil || !ok || cs.interrupted(id) {
+		return ok, err
+	}
+	_, err = cs.sums.DeleteOne(ctx, byID(id))
+	return true, err
+}
+
+func asCase(doc any) (*Case, bool) {
+	switch c := doc.(type) {
+	case *Case:
+		return c, c != nil
+	case Case:
+		return &c, true
+	}
+	return nil, false
+}
+
+// idOf returns the string _id a filter names at its top level.
+func idOf(filter any) (string, bool) {
+	switch f := filter.(type) {
+	case bson.D:
+		for _, e := range f {
+			if e.Key == "_id" {
+				id, ok := e.Value.(string)
+				return id, ok
+			}
+		}
+	case bson.M:
+		id, ok := f["_id"].(string)
+		return id, ok
+	}
+	return "", false
+}
+
+// findSummaries returns the summaries matching q in the given order, at
+// most limit (0: all).
+func (cs *caseStore) findSummaries(ctx context.Context, q, sort bson.D, limit int64) ([]summary, error) {
+	opts := options.Find().SetSort(sort)
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	var out []summary
+	if err := cs.sums.FindAll(ctx, q, &out, opts); err != nil {
+		return nil, fmt.Errorf("cases: unable to list summaries: %w", err)
+	}
+	return out, nil
+}
+
+// byIDs fetches the cases with the given ids by _id $in, in the ids' order;
+// an id whose case is gone is left out.
+func (cs *caseStore) byIDs(ctx context.Context, ids []string) ([]*Case, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var found []*Case
+	if err := cs.Collection.FindAll(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, &found); err != nil {
+		return nil, fmt.Errorf("cases: unable to fetch cases: %w", err)
+	}
+	at := make(map[string]*Case, len(found))
+	for _, c := range found {
+		at[c.ID] = c
+	}
+	out := make([]*Case, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := at[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// summaryQuery is f's filter on the summaries: the same as on the cases,
+// with location's fields at the top level and the budget marker a string.
+func (f Filter) summaryQuery(now time.Time) bson.D {
+	q := f.query(now)
+	for i, e := range q {
+		switch e.Key {
+		case "location.sub_district":
+			q[i].Key = "sub_district"
+		case "location.community":
+			q[i].Key = "community"
+		case "budget.line_id":
+			q[i] = bson.E{Key: "has_budget", Value: "1"}
+		}
+	}
+	return q
+}
+
+// SummaryRepair is what RepairSummaries did.
+type SummaryRepair struct {
+	Cases    int           `json:"cases"`
+	Missing  int           `json:"missing"` // cases without a summary, written
+	Stale    int           `json:"stale"`   // summaries that differed from their case, rewritten
+	Orphans  int           `json:"orphans"` // summaries without a case, removed
+	Duration time.Duration `json:"duration"`
+}
+
+// RepairSummaries compares every case with its summary and rewrites the
+// missing and stale ones, removing summaries of cases that are gone: a
+// crash between a case write and its summary write leaves one behind.
+// `minsheng check` runs it.
+func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
+	start := time.Now()
+	var rep SummaryRepair
+	have := map[string]summary{}
+	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var sm summary
+		if err := cur.Decode(&sm); err != nil {
+			return fmt.Errorf("cases: unable to decode summary: %w", err)
+		}
+		have[sm.ID] = sm
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	var fix []*Case
+	err = s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var c Case
+		if err := cur.Decode(&c); err != nil {
+			return fmt.Errorf("cases: unable to decode case: %w", err)
+		}
+		rep.Cases++
+		want := summaryOf(&c)
+		got, ok := have[c.ID]
+		delete(have, c.ID)
+		switch {
+		case !ok:
+			rep.Missing++
+		case !sameSummary(got, want):
+			rep.Stale++
+		default:
+			return nil
+		}
+		fix = append(fix, &c)
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range fix {
+		if err := func() error {
+			defer s.cases.lock(c.ID)()
+			return s.cases.refresh(ctx, c.ID)
+		}(); err != nil {
+			return rep, err
+		}
+	}
+	for id := range have {
+		if err := func() error {
+			defer s.cases.lock(id)()
+			return s.cases.refresh(ctx, id)
+		}(); err != nil {
+			return rep, err
+		}
+		rep.Orphans++
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+func sameSummary(a, b summary) bool {
+	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
+		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.Version == b.Version
+}
+
+// matches reports whether c, as read now, passes f's filter (without scope
+// or cursor): the Go twin of Filter.query. EachCase applies it to the cases
+// it fetches, since one may have changed after its summary was read.
+func (f Filter) matches(c *Case, now time.Time) bool {
+	switch {
+	case f.Status != "" && c.Status != f.Status,
+		f.Area != "" && c.Area != f.Area,
+		f.SubDistrict != "" && c.Location.SubDistrict != f.SubDistrict,
+		f.Community != "" && c.Location.Community != f.Community,
+		f.Overdue && !c.DueAt.Before(now),
+		f.HasBudget && (c.Budget == nil || c.Budget.LineID == ""),
+		!f.FiledFrom.IsZero() && c.FiledAt.Before(f.FiledFrom),
+		!f.FiledTo.IsZero() && !c.FiledAt.Before(f.FiledTo):
+		return false
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		return regexp.MustCompile("(?i)" + regexp.QuoteMeta(t)).MatchString(c.Title)
+	}
+	return true
+}
