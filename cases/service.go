@@ -109,6 +109,10 @@ type Service struct {
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.
 	faultAfterMergeCopy func() error
+	// listOnCases, set only by tests, makes Find and EachCase query the
+	// cases themselves as they did before the summaries, so a test can
+	// compare both.
+	listOnCases bool
 }
 
 // NewService returns the service on st; photos keeps the blobs.

@@ -338,7 +338,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 	now := s.now()
 	// Residents' lists stay on the cases (filer_id, cosigners); every
 	// other scope reads the summaries, then the page's cases by _id.
-	onSummaries := p.Role != auth.RoleResident
+	onSummaries := p.Role != auth.RoleResident && !s.listOnCases
 	q := f.query(now)
 	if onSummaries {
 		q = f.summaryQuery(now)
@@ -413,6 +413,21 @@ func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) 
 	// engine pushes down), then the cases in batches by _id $in, so a
 	// report on one sub-district decodes that sub-district's cases only.
 	now := s.now()
+	if s.listOnCases {
+		opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
+		var all []*Case
+		if err := s.cases.FindAll(ctx, f.query(now), &all, opts); err != nil {
+			return err
+		}
+		for _, c := range all {
+			c.CosignCount = len(c.Cosigners)
+			c.StatusLabel = c.Status.Label()
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	sums, err := s.cases.findSummaries(ctx, f.summaryQuery(now),
 		bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}, 0)
 	if err != nil {

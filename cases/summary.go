@@ -27,6 +27,13 @@ import (
 // index, then fetches the page's full cases by _id $in.
 const summariesCollection = "case_summaries"
 
+// pendingCollection holds a marker {_id: case id} for every case write in
+// flight: inserted before the case write, removed after its summary is
+// written. A crash in between leaves the marker, and the server's start
+// repairs just those summaries (RepairPendingSummaries) instead of reading
+// every case; `minsheng check` compares them all.
+const pendingCollection = "case_summaries_pending"
+
 // summaryIndexes serve the queue shapes, equality fields first.
 var summaryIndexes = []store.Index{
 	{Collection: summariesCollection, Name: "community_status_filed", Keys: keys("community", "status", "-filed_at", "-_id")},
@@ -86,16 +93,18 @@ func summaryOf(c *Case) summary {
 // check` rebuilds it, as it does after a crash between the two writes).
 type caseStore struct {
 	*store.Collection
-	sums  *store.Collection
-	seed  maphash.Seed
-	locks [64]sync.Mutex
+	sums    *store.Collection
+	pending *store.Collection
+	seed    maphash.Seed
+	locks   [64]sync.Mutex
 	// afterCaseWrite, when set (tests), runs between a case write and its
 	// summary write; an error from it skips the summary, as a crash would.
 	afterCaseWrite func(id string) error
 }
 
 func newCaseStore(st *store.Store) *caseStore {
-	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection), seed: maphash.MakeSeed()}
+	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
+		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed()}
 }
 
 func (cs *caseStore) lock(id string) func() {
@@ -109,6 +118,35 @@ var errSkipSummary = errors.New("cases: summary write skipped")
 
 func (cs *caseStore) interrupted(id string) bool {
 	return cs.afterCaseWrite != nil && cs.afterCaseWrite(id) != nil
+}
+
+// begin marks id's summary as about to go stale; the returned func, called
+// once the summary is written, removes the mark.
+func (cs *caseStore) begin(ctx context.Context, ids ...string) (done func() error, err error) {
+	marks := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = bson.D{{Key: "_id", Value: id}}
+	}
+	if len(ids) == 1 {
+		err = cs.pending.InsertOne(ctx, marks[0])
+	} else {
+		err = cs.pending.InsertMany(ctx, marks)
+	}
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		return nil, fmt.Errorf("cases: unable to mark summaries pending: %w", err)
+	}
+	return func() error {
+		var err error
+		if len(ids) == 1 {
+			_, err = cs.pending.DeleteOne(ctx, byID(ids[0]))
+		} else {
+			_, err = cs.pending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+		}
+		if err != nil {
+			return fmt.Errorf("cases: unable to clear pending summary marks: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // putSummary writes c's summary (upsert by _id, through the write guard).
@@ -134,34 +172,69 @@ func (cs *caseStore) refresh(ctx context.Context, id string) error {
 	return cs.putSummary(ctx, &c)
 }
 
+// write runs one case write for id under id's lock between a pending mark
+// and its summary: do performs the case write and reports whether it
+// changed a case; summarize then writes the summary. Unless a test
+// interrupts it there, the mark is removed afterwards.
+func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, error), summarize func() error) error {
+	defer cs.lock(id)()
+	done, err := cs.begin(ctx, id)
+	if err != nil {
+		return err
+	}
+	changed, err := do()
+	if err != nil || !changed {
+		if derr := done(); err == nil {
+			err = derr
+		}
+		return err
+	}
+	if cs.interrupted(id) {
+		return nil
+	}
+	if err := summarize(); err != nil {
+		return err
+	}
+	return done()
+}
+
 // InsertOne inserts a case, then its summary.
 func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 	c, ok := asCase(doc)
 	if !ok {
 		return cs.Collection.InsertOne(ctx, doc)
 	}
-	defer cs.lock(c.ID)()
-	if err := cs.Collection.InsertOne(ctx, doc); err != nil {
-		return err
-	}
-	if cs.interrupted(c.ID) {
-		return nil
-	}
-	return cs.putSummary(ctx, c)
+	return cs.write(ctx, c.ID,
+		func() (bool, error) { return true, cs.Collection.InsertOne(ctx, doc) },
+		func() error { return cs.putSummary(ctx, c) })
 }
 
 // InsertMany inserts cases in batches, then their summaries in batches. A
 // summary insert that finds one already there (a retried import) rewrites
-// it instead.
+// them one by one instead.
 func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
-	if err := cs.Collection.InsertMany(ctx, docs); err != nil {
+	var ids []string
+	var sums []any
+	for _, d := range docs {
+		if c, ok := asCase(d); ok {
+			ids = append(ids, c.ID)
+			if !cs.interrupted(c.ID) {
+				sums = append(sums, summaryOf(c))
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return cs.Collection.InsertMany(ctx, docs)
+	}
+	done, err := cs.begin(ctx, ids...)
+	if err != nil {
 		return err
 	}
-	sums := make([]any, 0, len(docs))
-	for _, d := range docs {
-		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
-			sums = append(sums, summaryOf(c))
-		}
+	if err := cs.Collection.InsertMany(ctx, docs); err != nil {
+		return err // the marks make the start's repair look at them
+	}
+	if len(sums) < len(ids) {
+		return nil
 	}
 	if err := cs.sums.InsertMany(ctx, sums); err != nil {
 		if !errors.Is(err, minsheng.ErrDuplicate) {
@@ -175,7 +248,7 @@ func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
 			}
 		}
 	}
-	return nil
+	return done()
 }
 
 // UpdateOne updates one case and rewrites its summary. The filter must name
@@ -183,15 +256,18 @@ func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
 func (cs *caseStore) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (int64, error) {
 	id, ok := idOf(filter)
 	if !ok {
-		return 0, fmt.Errorf("cases: update without _id cannot keep its summary")
+		return 0, errNoID
 	}
-	defer cs.lock(id)()
-	n, err := cs.Collection.UpdateOne(ctx, filter, update, opts...)
-	if err != nil || n == 0 || cs.interrupted(id) {
-		return n, err
-	}
-	return n, cs.refresh(ctx, id)
+	var n int64
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		n, err = cs.Collection.UpdateOne(ctx, filter, update, opts...)
+		return n > 0, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return n, err
 }
+
+var errNoID = errors.New("cases: a case write must name the case's _id, to keep its summary")
 
 // FindOneAndUpdate updates one case, decodes it into out (a *Case) and
 // rewrites its summary from it when it is the document after the update,
@@ -199,14 +275,7 @@ func (cs *caseStore) UpdateOne(ctx context.Context, filter, update any, opts ...
 func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
 	id, ok := idOf(filter)
 	if !ok {
-		return fmt.Errorf("cases: update without _id cannot keep its summary")
-	}
-	defer cs.lock(id)()
-	if err := cs.Collection.FindOneAndUpdate(ctx, filter, update, out, opts...); err != nil {
-		return err
-	}
-	if cs.interrupted(id) {
-		return nil
+		return errNoID
 	}
 	var after options.FindOneAndUpdateOptions
 	for _, o := range opts {
@@ -214,10 +283,14 @@ func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out a
 			_ = set(&after)
 		}
 	}
-	if c, ok := out.(*Case); ok && after.ReturnDocument != nil && *after.ReturnDocument == options.After {
-		return cs.putSummary(ctx, c)
-	}
-	return cs.refresh(ctx, id)
+	return cs.write(ctx, id, func() (bool, error) {
+		return true, cs.Collection.FindOneAndUpdate(ctx, filter, update, out, opts...)
+	}, func() error {
+		if c, ok := out.(*Case); ok && after.ReturnDocument != nil && *after.ReturnDocument == options.After {
+			return cs.putSummary(ctx, c)
+		}
+		return cs.refresh(ctx, id)
+	})
 }
 
 // UpdateMany is only for fields summaries do not carry (the PIPL purge
@@ -230,29 +303,30 @@ func (cs *caseStore) UpdateMany(ctx context.Context, filter, update any) (int64,
 func (cs *caseStore) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (int64, error) {
 	id, ok := idOf(filter)
 	if !ok {
-		return 0, fmt.Errorf("cases: replace without _id cannot keep its summary")
+		return 0, errNoID
 	}
-	defer cs.lock(id)()
-	n, err := cs.Collection.ReplaceOne(ctx, filter, doc, opts...)
-	if err != nil || n == 0 || cs.interrupted(id) {
-		return n, err
-	}
-	return n, cs.refresh(ctx, id)
+	var n int64
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		n, err = cs.Collection.ReplaceOne(ctx, filter, doc, opts...)
+		return n > 0, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return n, err
 }
 
 // DeleteOne deletes one case and its summary.
 func (cs *caseStore) DeleteOne(ctx context.Context, filter any) (bool, error) {
 	id, ok := idOf(filter)
 	if !ok {
-		return false, fmt.Errorf("cases: delete without _id cannot keep its summary")
+		return false, errNoID
 	}
-	defer cs.lock(id)()
-	ok, err := cs.Collection.DeleteOne(ctx, filter)
-	if err != nil || !ok || cs.interrupted(id) {
-		return ok, err
-	}
-	_, err = cs.sums.DeleteOne(ctx, byID(id))
-	return true, err
+	var deleted bool
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		deleted, err = cs.Collection.DeleteOne(ctx, filter)
+		return deleted, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return deleted, err
 }
 
 func asCase(doc any) (*Case, bool) {
@@ -389,24 +463,51 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 		return rep, err
 	}
 	for _, c := range fix {
-		if err := func() error {
-			defer s.cases.lock(c.ID)()
-			return s.cases.refresh(ctx, c.ID)
-		}(); err != nil {
+		if err := s.repairOne(ctx, c.ID); err != nil {
 			return rep, err
 		}
 	}
 	for id := range have {
-		if err := func() error {
-			defer s.cases.lock(id)()
-			return s.cases.refresh(ctx, id)
-		}(); err != nil {
+		if err := s.repairOne(ctx, id); err != nil {
 			return rep, err
 		}
 		rep.Orphans++
 	}
+	if _, err := s.RepairPendingSummaries(ctx); err != nil {
+		return rep, err
+	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// RepairPendingSummaries rewrites the summaries of the case writes a crash
+// interrupted (their pending marks) and returns how many; the server runs
+// it at start, where reading every case would take too long.
+func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
+	var marks []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.cases.pending.FindAll(ctx, bson.D{}, &marks); err != nil {
+		return 0, fmt.Errorf("cases: unable to read pending summary marks: %w", err)
+	}
+	for _, m := range marks {
+		if err := s.repairOne(ctx, m.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(marks), nil
+}
+
+// repairOne rewrites id's summary from its case and clears its mark.
+func (s *Service) repairOne(ctx context.Context, id string) error {
+	defer s.cases.lock(id)()
+	if err := s.cases.refresh(ctx, id); err != nil {
+		return err
+	}
+	if _, err := s.cases.pending.DeleteOne(ctx, byID(id)); err != nil {
+		return fmt.Errorf("cases: unable to clear the pending summary mark of %s: %w", id, err)
+	}
+	return nil
 }
 
 func sameSummary(a, b summary) bool {

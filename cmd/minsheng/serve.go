@@ -214,6 +214,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("store closed")
 	}()
 
+	// Queue summaries a crash left behind their case are rewritten first
+	// (only those, from their pending marks; `minsheng check` compares all).
+	if n, err := d.cases.RepairPendingSummaries(ctx); err != nil {
+		return fmt.Errorf("case summaries: %w", err)
+	} else if n > 0 {
+		logger.Warn("case summaries repaired after an interrupted write", "cases", n)
+	}
 	// The ledger is checked and repaired before any request can touch it,
 	// so a crash mid-operation in the last run is finished first.
 	rep, err := d.budget.Check(ctx)
