@@ -33,24 +33,10 @@ var Indexes = append([]store.Index{
 	// Residents' own cases and co-signed ones.
 	{Collection: casesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
 	{Collection: casesCollection, Name: "cosigners", Keys: keys("cosigners")},
-	// Staff queues: scope, optional status, sorted by filing or deadline.
-	{Collection: casesCollection, Name: "community_status_filed", Keys: keys("location.community", "status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "community_due", Keys: keys("location.community", "due_at", "_id")},
-	{Collection: casesCollection, Name: "community_filed", Keys: keys("location.community", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "subdistrict_status_filed", Keys: keys("location.sub_district", "status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "subdistrict_due", Keys: keys("location.sub_district", "due_at", "_id")},
-	{Collection: casesCollection, Name: "subdistrict_filed", Keys: keys("location.sub_district", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "status_filed", Keys: keys("status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "status_due", Keys: keys("status", "due_at", "_id")},
-	{Collection: casesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "due", Keys: keys("due_at", "_id")},
-	{Collection: casesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
-	// Similar: open cases of one community and area, recent first.
-	{Collection: casesCollection, Name: "similar", Keys: keys("location.community", "area", "status", "-filed_at")},
-	// Cases linked to a budget line (Filter.HasBudget): budgetlink's checker.
-	// Filing-time ranges (Filter.FiledFrom/FiledTo) use filed,
-	// subdistrict_filed and the other *_filed indexes above.
-	{Collection: casesCollection, Name: "budget_line", Keys: keys("budget.line_id", "filed_at")},
+	// Queues, similar-case search and EachCase read the summaries (see
+	// summaryIndexes): the embedded engine never pushes down the nested
+	// location fields these cases' queue indexes were on, and every index
+	// costs every filing a write.
 	// Pending money effects (FinishMoneyEffects, run by the checker).
 	{Collection: casesCollection, Name: "money_effect_state", Keys: keys("money_effect.state")},
 	// Retention sweep.
