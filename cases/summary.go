@@ -198,43 +198,38 @@ func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, erro
 	return done()
 }
 
-// InsertOne inserts a case, then its summary.
+// InsertOne inserts a case's summary, then the case, both without the
+// guard (inserts need none) and without a pending mark: a crash in between
+// leaves a summary whose case does not exist, which lists skip (byIDs) and
+// check removes. A case insert that fails takes its summary back.
 func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 	c, ok := asCase(doc)
 	if !ok {
 		return cs.Collection.InsertOne(ctx, doc)
 	}
-	return cs.write(ctx, c.ID,
-		func() (bool, error) { return true, cs.Collection.InsertOne(ctx, doc) },
-		func() error { return cs.putSummary(ctx, c) })
-}
-
-// InsertMany inserts cases in batches, then their summaries in batches. A
-// summary insert that finds one already there (a retried import) rewrites
-// them one by one instead.
-func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
-	var ids []string
-	var sums []any
-	for _, d := range docs {
-		if c, ok := asCase(d); ok {
-			ids = append(ids, c.ID)
-			if !cs.interrupted(c.ID) {
-				sums = append(sums, summaryOf(c))
-			}
+	defer cs.lock(c.ID)()
+	if !cs.interrupted(c.ID) {
+		if err := cs.sums.InsertOne(ctx, summaryOf(c)); err != nil {
+			return fmt.Errorf("cases: unable to insert the summary of %s: %w", c.ID, err)
 		}
 	}
-	if len(ids) == 0 {
-		return cs.Collection.InsertMany(ctx, docs)
-	}
-	done, err := cs.begin(ctx, ids...)
-	if err != nil {
+	if err := cs.Collection.InsertOne(ctx, doc); err != nil {
+		if _, derr := cs.sums.DeleteOne(ctx, byID(c.ID)); derr != nil {
+			return errors.Join(err, derr)
+		}
 		return err
 	}
-	if err := cs.Collection.InsertMany(ctx, docs); err != nil {
-		return err // the marks make the start's repair look at them
-	}
-	if len(sums) < len(ids) {
-		return nil
+	return nil
+}
+
+// InsertMany inserts cases' summaries in batches, then the cases, as
+// InsertOne does. A summary already there (a retried import) is rewritten.
+func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
+	var sums []any
+	for _, d := range docs {
+		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
+			sums = append(sums, summaryOf(c))
+		}
 	}
 	if err := cs.sums.InsertMany(ctx, sums); err != nil {
 		if !errors.Is(err, minsheng.ErrDuplicate) {
@@ -248,7 +243,9 @@ func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
 			}
 		}
 	}
-	return done()
+	// On an error the summaries of cases not inserted stay as orphans,
+	// skipped by lists, removed by check.
+	return cs.Collection.InsertMany(ctx, docs)
 }
 
 // UpdateOne updates one case and rewrites its summary. The filter must name
