@@ -37,8 +37,6 @@ var Indexes = append([]store.Index{
 	// summaryIndexes): the embedded engine never pushes down the nested
 	// location fields these cases' queue indexes were on, and every index
 	// costs every filing a write.
-	// Pending money effects (FinishMoneyEffects, run by the checker).
-	{Collection: casesCollection, Name: "money_effect_state", Keys: keys("money_effect.state")},
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
 }, summaryIndexes...)

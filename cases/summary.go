@@ -46,6 +46,7 @@ var summaryIndexes = []store.Index{
 	{Collection: summariesCollection, Name: "status_filed", Keys: keys("status", "-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
+	{Collection: summariesCollection, Name: "effect_pending", Keys: keys("effect_pending")},
 	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "due", Keys: keys("due_at", "_id")},
 }
@@ -67,7 +68,10 @@ type summary struct {
 	// HasBudget is "1" when the case carries a budget link copy: a string,
 	// so that the engine pushes the equality down.
 	HasBudget string `bson:"has_budget,omitempty"`
-	Version   int64  `bson:"version"`
+	// EffectPending is "1" while the case's money effect is pending
+	// (FinishMoneyEffects looks for these, at every check).
+	EffectPending string `bson:"effect_pending,omitempty"`
+	Version       int64  `bson:"version"`
 }
 
 func summaryOf(c *Case) summary {
@@ -78,6 +82,9 @@ func summaryOf(c *Case) summary {
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
+	}
+	if c.MoneyEffect != nil && c.MoneyEffect.State == EffectPending {
+		s.EffectPending = "1"
 	}
 	return s
 }
@@ -510,7 +517,7 @@ func (s *Service) repairOne(ctx context.Context, id string) error {
 func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
-		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.Version == b.Version
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope
