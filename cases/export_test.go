@@ -1,5 +1,7 @@
 package cases
 
+import "context"
+
 // SetMergeFault lets tests stop Merge between copying into the kept case
 // and closing the duplicate, as a crash would.
 func SetMergeFault(s *Service, f func() error) { s.faultAfterMergeCopy = f }
@@ -15,3 +17,9 @@ func SetSummaryFault(s *Service, f func(id string) error) { s.cases.afterCaseWri
 
 // ErrSkipSummary is what a fault returns to skip a summary.
 var ErrSkipSummary = errSkipSummary
+
+// InsertCaseRaw stores c without its summary, as a data directory from
+// before the summaries holds it.
+func InsertCaseRaw(s *Service, c *Case) error {
+	return s.cases.Collection.InsertOne(context.Background(), c)
+}

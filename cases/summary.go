@@ -447,6 +447,7 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 		return rep, err
 	}
 	var fix []*Case
+	var missing []any
 	err = s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
 		var c Case
 		if err := cur.Decode(&c); err != nil {
@@ -458,7 +459,11 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 		delete(have, c.ID)
 		switch {
 		case !ok:
+			// Inserted in batches below: a data directory from before the
+			// summaries has none, and one guarded write per case is slow.
 			rep.Missing++
+			missing = append(missing, want)
+			return nil
 		case !sameSummary(got, want):
 			rep.Stale++
 		default:
@@ -469,6 +474,21 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	})
 	if err != nil {
 		return rep, err
+	}
+	for start := 0; start < len(missing); start += eachBatch {
+		batch := missing[start:min(start+eachBatch, len(missing))]
+		if err := s.cases.sums.InsertMany(ctx, batch); err != nil {
+			if !errors.Is(err, minsheng.ErrDuplicate) {
+				return rep, fmt.Errorf("cases: unable to insert summaries: %w", err)
+			}
+			// A write since the scan inserted some: one by one, from the
+			// cases as they are now.
+			for _, sm := range batch {
+				if err := s.repairOne(ctx, sm.(summary).ID); err != nil {
+					return rep, err
+				}
+			}
+		}
 	}
 	for _, c := range fix {
 		if err := s.repairOne(ctx, c.ID); err != nil {
@@ -486,6 +506,36 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// summariesMeta records that the summaries were built once for this
+// store, so that a data directory from before them gets them at start.
+const summariesMeta = "case_summaries_meta"
+
+// EnsureSummaries is what the server runs at start: on a store whose
+// summaries were never built (a data directory from before them) the full
+// RepairSummaries once, then the repair of interrupted writes. It returns
+// how many summaries it wrote.
+func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
+	meta := s.st.Collection(summariesMeta)
+	var m struct {
+		ID string `bson:"_id"`
+	}
+	err := meta.FindOne(ctx, byID("built"), &m)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		rep, err := s.RepairSummaries(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: "built"}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+			return 0, fmt.Errorf("cases: unable to record the summaries as built: %w", err)
+		}
+		return rep.Missing + rep.Stale + rep.Orphans, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to read the summaries' state: %w", err)
+	}
+	return s.RepairPendingSummaries(ctx)
 }
 
 // RepairPendingSummaries rewrites the summaries of the case writes a crash

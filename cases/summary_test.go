@@ -279,3 +279,32 @@ func TestSummariesFollowConcurrentWrites(t *testing.T) {
 		})
 	}
 }
+
+// A data directory from before the summaries gets them at the first start,
+// in batches; later starts only look at interrupted writes.
+func TestEnsureSummariesBuildsThemOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	kept := e.submit(t, resident, input())
+	for i := range 250 {
+		c := *kept
+		c.ID, c.Number, c.IdempotencyKey = fmt.Sprintf("old-%03d", i), fmt.Sprintf("XC2025-%06d", i), ""
+		c.FiledAt = kept.FiledAt.Add(-time.Duration(i+1) * time.Hour)
+		if err := cases.InsertCaseRaw(e.svc, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := e.svc.EnsureSummaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 250 {
+		t.Errorf("first start wrote %d summaries, want 250", n)
+	}
+	if got := pages(t, e.svc, staff, cases.Filter{Limit: 100}); len(got) != 251 {
+		t.Errorf("got %d cases listed, want 251", len(got))
+	}
+	if n, err := e.svc.EnsureSummaries(ctx); err != nil || n != 0 {
+		t.Errorf("second start wrote %d (%v), want 0", n, err)
+	}
+}

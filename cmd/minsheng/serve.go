@@ -215,8 +215,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 
 	// Queue summaries a crash left behind their case are rewritten first
-	// (only those, from their pending marks; `minsheng check` compares all).
-	if n, err := d.cases.RepairPendingSummaries(ctx); err != nil {
+	// (only those, from their pending marks; `minsheng check` compares all),
+	// and built once for a data directory from before them.
+	if n, err := d.cases.EnsureSummaries(ctx); err != nil {
 		return fmt.Errorf("case summaries: %w", err)
 	} else if n > 0 {
 		logger.Warn("case summaries repaired after an interrupted write", "cases", n)
