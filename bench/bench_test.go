@@ -96,7 +96,7 @@ func wire(b *testing.B, st *store.Store) *world {
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
 	ledger.SetCases(cs)
 	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger})
-	if _, err := cs.RepairPendingSummaries(ctx); err != nil {
+	if _, err := cs.EnsureSummaries(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := ledger.Check(ctx); err != nil {
@@ -255,11 +255,11 @@ func BenchmarkPilot(b *testing.B) {
 		}
 		seed := time.Since(seedStart)
 
+		// The first start on cases stored without summaries (a data
+		// directory from before them) builds them all.
+		firstAt := time.Now()
 		w0 := wire(b, st)
-		rep, err := w0.cases.RepairSummaries(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		firstStart := time.Since(firstAt)
 		checkStart := time.Now()
 		if _, err := w0.cases.RepairSummaries(ctx); err != nil {
 			b.Fatal(err)
@@ -404,9 +404,9 @@ func BenchmarkPilot(b *testing.B) {
 		rawRate := float64(m) / total(intakeRaw).Seconds()
 		fmt.Printf("intake: API %.0f filings/s, raw %.0f inserts/s, ratio %.2f× (%d of %d answered 429)\n", apiRate, rawRate, apiRate/rawRate, limited, m)
 		fmt.Printf("seed (raw InsertMany): %d cases in %s (%.0f/s)\n", n, seed.Round(time.Millisecond), float64(n)/seed.Seconds())
-		fmt.Printf("summaries built from raw cases: %d in %s\n", rep.Missing, rep.Duration.Round(time.Millisecond))
+		fmt.Printf("first start, building every summary from the raw cases: %s\n", firstStart.Round(time.Millisecond))
 		fmt.Printf("check (summaries compared + ledger check): %s\n", check.Round(time.Millisecond))
-		fmt.Printf("server start on the seeded store (indexes, pending summaries, ledger check, listen): %s\n", start.Round(time.Millisecond))
+		fmt.Printf("server start on the seeded store (indexes, interrupted summaries, ledger check, listen): %s\n", start.Round(time.Millisecond))
 
 		// Before: the same staff queue on the cases themselves, as the
 		// lists queried them before the summaries (location.* is never
