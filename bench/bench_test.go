@@ -415,8 +415,10 @@ func BenchmarkPilot(b *testing.B) {
 		var old []cases.Case
 		if err := casesColl.FindAll(ctx, bson.D{{Key: "location.sub_district", Value: sub0}, {Key: "status", Value: "submitted"}}, &old,
 			options.Find().SetSort(byFiled).SetLimit(21)); err != nil {
-			b.Fatal(err)
+			// At 50,000 cases it outlives the store's 10 s deadline.
+			fmt.Printf("before (staff queue on the cases, raw driver, once): failed after %s: %v\n", time.Since(oldStart).Round(time.Millisecond), err)
+		} else {
+			fmt.Printf("before (staff queue on the cases, raw driver, once): %s\n", time.Since(oldStart).Round(time.Millisecond))
 		}
-		fmt.Printf("before (staff queue on the cases, raw driver, once): %s\n", time.Since(oldStart).Round(time.Millisecond))
 	}
 }
