@@ -308,3 +308,42 @@ func TestEnsureSummariesBuildsThemOnce(t *testing.T) {
 		t.Errorf("second start wrote %d (%v), want 0", n, err)
 	}
 }
+
+// Simultaneous copies of one filing (one Idempotency-Key) make one case;
+// the losers' summaries, inserted before their case insert failed, are
+// taken back, so none is left without a case.
+func TestSimultaneousFilingsLeaveNoOrphanSummary(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	corpus(t, e)
+	for round := range 5 {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			in := input()
+			in.IdempotencyKey = fmt.Sprintf("filing-%d", round)
+			var wg sync.WaitGroup
+			ids := make([]string, 12)
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if c, _, err := e.svc.Submit(ctx, resident, in); err == nil {
+						ids[i] = c.ID
+					}
+				}()
+			}
+			wg.Wait()
+			for _, id := range ids {
+				if id != ids[0] || id == "" {
+					t.Fatalf("got ids %v, want one case", ids)
+				}
+			}
+			rep, err := e.svc.RepairSummaries(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Missing+rep.Stale+rep.Orphans != 0 {
+				t.Errorf("got %+v, want nothing to repair", rep)
+			}
+		})
+	}
+}
