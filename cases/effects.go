@@ -224,12 +224,26 @@ type SettledEffect struct {
 // money twice. It returns what it settled; an error only when the store
 // fails.
 func (s *Service) FinishMoneyEffects(ctx context.Context) ([]SettledEffect, error) {
-	var pending []*Case
-	if err := s.cases.FindAll(ctx, bson.D{{Key: "money_effect.state", Value: EffectPending}}, &pending); err != nil {
+	// The summaries carry the pending state at the top level, which the
+	// embedded engine pushes down; money_effect.state on the cases it
+	// would decode every case for, at every check.
+	sums, err := s.cases.findSummaries(ctx, bson.D{{Key: "effect_pending", Value: "1"}}, bson.D{{Key: "_id", Value: 1}}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
+	}
+	ids := make([]string, len(sums))
+	for i, sm := range sums {
+		ids[i] = sm.ID
+	}
+	found, err := s.cases.byIDs(ctx, ids)
+	if err != nil {
 		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
 	}
 	var out []SettledEffect
-	for _, c := range pending {
+	for _, c := range found {
+		if c.MoneyEffect == nil || c.MoneyEffect.State != EffectPending {
+			continue // settled since its summary was read
+		}
 		e := *c.MoneyEffect
 		done := SettledEffect{CaseID: c.ID, EffectID: e.ID, Kind: e.Kind, State: EffectDone}
 		if _, err := s.settle(ctx, c); err != nil {

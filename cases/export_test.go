@@ -1,5 +1,25 @@
 package cases
 
+import "context"
+
 // SetMergeFault lets tests stop Merge between copying into the kept case
 // and closing the duplicate, as a crash would.
 func SetMergeFault(s *Service, f func() error) { s.faultAfterMergeCopy = f }
+
+// SetListOnCases makes Find and EachCase read the cases collection, as they
+// did before the queue summaries, instead of the summaries.
+func SetListOnCases(s *Service, on bool) { s.listOnCases = on }
+
+// SetSummaryFault runs f between every case write and its summary write; an
+// error from f skips the summary (and leaves its pending mark), as a crash
+// there would.
+func SetSummaryFault(s *Service, f func(id string) error) { s.cases.afterCaseWrite = f }
+
+// ErrSkipSummary is what a fault returns to skip a summary.
+var ErrSkipSummary = errSkipSummary
+
+// InsertCaseRaw stores c without its summary, as a data directory from
+// before the summaries holds it.
+func InsertCaseRaw(s *Service, c *Case) error {
+	return s.cases.Collection.InsertOne(context.Background(), c)
+}

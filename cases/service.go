@@ -96,7 +96,7 @@ func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) 
 // Service is the casework domain's API.
 type Service struct {
 	cfg   Config
-	cases *store.Collection
+	cases *caseStore
 	// cosigns holds one claim per resident and case (Cosign).
 	cosigns *store.Collection
 	st      *store.Store
@@ -114,6 +114,10 @@ type Service struct {
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.
 	faultAfterMergeCopy func() error
+	// listOnCases, set only by tests, makes Find and EachCase query the
+	// cases themselves as they did before the summaries, so a test can
+	// compare both.
+	listOnCases bool
 }
 
 // NewService returns the service on st; photos keeps the blobs.
@@ -149,7 +153,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	}
 	return &Service{
 		cfg:     cfg,
-		cases:   st.Collection(casesCollection),
+		cases:   newCaseStore(st),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

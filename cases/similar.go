@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
 	"minsheng/internal/auth"
@@ -60,22 +59,33 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 		}
 	}
 	since := s.now().Add(-s.cfg.SimilarWindow)
+	// Candidates from the summaries (community, area and status are
+	// top-level there, so the engine searches an index), then their cases.
 	q := bson.D{
-		{Key: "location.community", Value: community},
+		{Key: "community", Value: community},
 		{Key: "area", Value: area},
 		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
 		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: since}}},
 	}
-	var found []*Case
-	opts := options.Find().
-		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "number", Value: 1}, {Key: "title", Value: 1},
-			{Key: "description", Value: 1}, {Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "cosigners", Value: 1},
-			{Key: "area", Value: 1}, {Key: "location.sub_district", Value: 1}, {Key: "location.community", Value: 1},
-			{Key: "accepted_at", Value: 1}, {Key: "photos", Value: 1}}).
-		SetSort(bson.D{{Key: "filed_at", Value: -1}}).
-		SetLimit(500)
-	if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
+	sums, err := s.cases.findSummaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, 500)
+	if err != nil {
 		return nil, err
+	}
+	ids := make([]string, len(sums))
+	for i, sm := range sums {
+		ids[i] = sm.ID
+	}
+	var found []*Case
+	for start := 0; start < len(ids); start += eachBatch {
+		batch, err := s.cases.byIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range batch {
+			if c.Status.Open() {
+				found = append(found, c)
+			}
+		}
 	}
 	want := bigrams(text)
 	var out []SimilarCase

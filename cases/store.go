@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
@@ -27,35 +27,19 @@ const (
 
 // Indexes are the indexes the service's queries need, one per query shape
 // (scope × filter × sort); EnsureIndexes creates them at start.
-var Indexes = []store.Index{
+var Indexes = append([]store.Index{
 	{Collection: casesCollection, Name: "number_unique", Keys: keys("number"), Unique: true},
 	{Collection: casesCollection, Name: "idempotency_unique", Keys: keys("idempotency_key"), Unique: true, Sparse: true},
 	// Residents' own cases and co-signed ones.
 	{Collection: casesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
 	{Collection: casesCollection, Name: "cosigners", Keys: keys("cosigners")},
-	// Staff queues: scope, optional status, sorted by filing or deadline.
-	{Collection: casesCollection, Name: "community_status_filed", Keys: keys("location.community", "status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "community_due", Keys: keys("location.community", "due_at", "_id")},
-	{Collection: casesCollection, Name: "community_filed", Keys: keys("location.community", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "subdistrict_status_filed", Keys: keys("location.sub_district", "status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "subdistrict_due", Keys: keys("location.sub_district", "due_at", "_id")},
-	{Collection: casesCollection, Name: "subdistrict_filed", Keys: keys("location.sub_district", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "status_filed", Keys: keys("status", "-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "status_due", Keys: keys("status", "due_at", "_id")},
-	{Collection: casesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
-	{Collection: casesCollection, Name: "due", Keys: keys("due_at", "_id")},
-	{Collection: casesCollection, Name: "area_filed", Keys: keys("area", "-filed_at", "-_id")},
-	// Similar: open cases of one community and area, recent first.
-	{Collection: casesCollection, Name: "similar", Keys: keys("location.community", "area", "status", "-filed_at")},
-	// Cases linked to a budget line (Filter.HasBudget): budgetlink's checker.
-	// Filing-time ranges (Filter.FiledFrom/FiledTo) use filed,
-	// subdistrict_filed and the other *_filed indexes above.
-	{Collection: casesCollection, Name: "budget_line", Keys: keys("budget.line_id", "filed_at")},
-	// Pending money effects (FinishMoneyEffects, run by the checker).
-	{Collection: casesCollection, Name: "money_effect_state", Keys: keys("money_effect.state")},
+	// Queues, similar-case search and EachCase read the summaries (see
+	// summaryIndexes): the embedded engine never pushes down the nested
+	// location fields these cases' queue indexes were on, and every index
+	// costs every filing a write.
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
-}
+}, summaryIndexes...)
 
 // keys builds an index key; a leading "-" means descending.
 func keys(names ...string) bson.D {
@@ -338,7 +322,14 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		return nil, "", err
 	}
 	now := s.now()
-	q := append(f.query(now), scoped...)
+	// Residents' lists stay on the cases (filer_id, cosigners); every
+	// other scope reads the summaries, then the page's cases by _id.
+	onSummaries := p.Role != auth.RoleResident && !s.listOnCases
+	q := f.query(now)
+	if onSummaries {
+		q = f.summaryQuery(now)
+	}
+	q = append(q, scoped...)
 	if f.Cursor != "" {
 		cur, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -358,9 +349,23 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		sort = bson.D{{Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}
 	}
 	var found []*Case
-	opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
-	if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
-		return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
+	if onSummaries {
+		sums, err := s.cases.findSummaries(ctx, q, sort, int64(f.Limit+1))
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, len(sums))
+		for i, sm := range sums {
+			ids[i] = sm.ID
+		}
+		if found, err = s.cases.byIDs(ctx, ids); err != nil {
+			return nil, "", err
+		}
+	} else {
+		opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
+		if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
+			return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
+		}
 	}
 	next := ""
 	if len(found) > f.Limit {
@@ -390,14 +395,52 @@ func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) 
 	if err := f.check(); err != nil {
 		return err
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
-	return s.cases.Each(ctx, f.query(s.now()), func(cur *mongo.Cursor) error {
-		var c Case
-		if err := cur.Decode(&c); err != nil {
-			return fmt.Errorf("cases: unable to decode case: %w", err)
+	// The matching ids come from the summaries (top-level fields the
+	// engine pushes down), then the cases in batches by _id $in, so a
+	// report on one sub-district decodes that sub-district's cases only.
+	now := s.now()
+	if s.listOnCases {
+		opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
+		var all []*Case
+		if err := s.cases.FindAll(ctx, f.query(now), &all, opts); err != nil {
+			return err
 		}
-		c.CosignCount = len(c.Cosigners)
-		c.StatusLabel = c.Status.Label()
-		return fn(&c)
-	}, opts)
+		for _, c := range all {
+			c.CosignCount = len(c.Cosigners)
+			c.StatusLabel = c.Status.Label()
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sums, err := s.cases.findSummaries(ctx, f.summaryQuery(now),
+		bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}, 0)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(sums); start += eachBatch {
+		ids := make([]string, 0, eachBatch)
+		for _, sm := range sums[start:min(start+eachBatch, len(sums))] {
+			ids = append(ids, sm.ID)
+		}
+		batch, err := s.cases.byIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range batch {
+			if !f.matches(c, now) {
+				continue
+			}
+			c.CosignCount = len(c.Cosigners)
+			c.StatusLabel = c.Status.Label()
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
+
+// eachBatch is how many cases EachCase fetches per _id $in.
+const eachBatch = 200

@@ -60,6 +60,10 @@ func newAllocationApp(t *testing.T) allocationApp {
 			t.Fatal(err)
 		}
 	}
+	// Stored raw, so their queue summaries come from the repair.
+	if _, err := a.cases.RepairSummaries(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
 

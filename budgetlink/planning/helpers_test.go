@@ -101,6 +101,7 @@ func (e *env) addCase(t *testing.T, c cases.Case) *cases.Case {
 	if err := e.st.Collection("cases").InsertOne(context.Background(), &c); err != nil {
 		t.Fatal(err)
 	}
+	e.repairSummaries(t)
 	return &c
 }
 
@@ -116,4 +117,13 @@ func vulnerable(a *cases.Assessment, elderly, disabled int) *cases.Assessment {
 
 func assess(estimateFen int64, households, risk int) *cases.Assessment {
 	return &cases.Assessment{EstimateFen: estimateFen, Households: households, Risk: risk}
+}
+
+// repairSummaries rebuilds the queue summaries of cases stored or changed
+// raw by a test, as `minsheng check` would.
+func (e *env) repairSummaries(t *testing.T) {
+	t.Helper()
+	if _, err := e.cases.RepairSummaries(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -598,6 +598,7 @@ func TestRunRecordsRefusalsAndFinishes(t *testing.T) {
 	if _, err := e.st.Collection("cases").UpdateOne(ctx, bson.M{"_id": "refuse-a"}, bson.M{"$set": bson.M{"status": cases.StatusClosed}}); err != nil {
 		t.Fatal(err)
 	}
+	e.repairSummaries(t)
 	got, err := e.svc.StartRun(ctx, staff, req)
 	if err != nil {
 		t.Fatal(err)

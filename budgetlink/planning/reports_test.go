@@ -279,6 +279,7 @@ func TestCompletion(t *testing.T) {
 		if _, err := e.st.Collection("cases").UpdateOne(ctx, map[string]any{"_id": id}, map[string]any{"$set": fields}); err != nil {
 			t.Fatal(err)
 		}
+		e.repairSummaries(t)
 	}
 	set(s.d.ID, map[string]any{"status": cases.StatusClosed})
 	set(s.b.ID, map[string]any{"completion_due_at": asOf.Add(-84 * time.Hour)})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"minsheng/budgetlink"
+	"minsheng/cases"
 )
 
 // check recomputes every budget line from its reservations and adjustments,
@@ -30,6 +31,11 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer d.store.Close(context.WithoutCancel(ctx))
+	// Queue summaries first: the ledger check lists cases through them.
+	sums, err := d.cases.RepairSummaries(ctx)
+	if err != nil {
+		return err
+	}
 	rep, err := d.budget.Check(ctx)
 	if err != nil {
 		return err
@@ -37,10 +43,15 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := enc.Encode(struct {
+			budgetlink.CheckReport
+			Summaries cases.SummaryRepair `json:"summaries"`
+		}{rep, sums}); err != nil {
 			return err
 		}
 	} else {
+		fmt.Fprintf(stdout, "checked %d case summaries in %s: %d missing, %d stale, %d orphans repaired\n",
+			sums.Cases, sums.Duration, sums.Missing, sums.Stale, sums.Orphans)
 		fmt.Fprintf(stdout, "checked %d lines, %d reservations, %d cases, %d pending adjustments in %s\n",
 			rep.Lines, rep.Reservations, rep.Cases, rep.Adjustments, rep.Duration)
 		for _, f := range rep.Fixes {

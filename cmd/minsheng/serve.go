@@ -234,6 +234,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("store closed")
 	}()
 
+	// Queue summaries a crash left behind their case are rewritten first
+	// (only those, from their pending marks; `minsheng check` compares all),
+	// and built once for a data directory from before them.
+	if n, err := d.cases.EnsureSummaries(ctx); err != nil {
+		return fmt.Errorf("case summaries: %w", err)
+	} else if n > 0 {
+		logger.Warn("case summaries repaired after an interrupted write", "cases", n)
+	}
 	// The ledger is checked and repaired before any request can touch it,
 	// so a crash mid-operation in the last run is finished first.
 	rep, err := d.budget.Check(ctx)

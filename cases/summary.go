@@ -1,0 +1,596 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/store"
+)
+
+// summariesCollection holds one slim document per case (案件摘要), keyed by
+// the case id, with the fields the queues filter and sort on at the top
+// level. The patched embedded engine pushes down only top-level string
+// equality and $in (third_party/PATCHES), so a queue that filtered the
+// cases themselves on location.community decoded every 2 KB case; on the
+// summaries it reads the ~200-byte candidates of one scope through an
+// index, then fetches the page's full cases by _id $in.
+const summariesCollection = "case_summaries"
+
+// pendingCollection holds a marker {_id: case id} for every case write in
+// flight: inserted before the case write, removed after its summary is
+// written. A crash in between leaves the marker, and the server's start
+// repairs just those summaries (RepairPendingSummaries) instead of reading
+// every case; `minsheng check` compares them all.
+const pendingCollection = "case_summaries_pending"
+
+// summaryIndexes serve the queue shapes, equality fields first. There is
+// deliberately no index that starts with status or area: the engine pushes
+// {sub_district: s, status: x} down as disjuncts that keep array-valued
+// fields as candidates, and SQLite, without statistics, served the
+// "sub_district is an array" disjunct from a status index, reading every
+// case of that status in the district; with only scope-first indexes that
+// disjunct is an empty range of the same index (TestSummaryQueriesSearchAnIndex).
+var summaryIndexes = []store.Index{
+	{Collection: summariesCollection, Name: "community_status_filed", Keys: keys("community", "status", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "community_filed", Keys: keys("community", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "community_due", Keys: keys("community", "due_at", "_id")},
+	{Collection: summariesCollection, Name: "community_area_status", Keys: keys("community", "area", "status", "-filed_at")},
+	{Collection: summariesCollection, Name: "subdistrict_status_filed", Keys: keys("sub_district", "status", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "subdistrict_filed", Keys: keys("sub_district", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "subdistrict_due", Keys: keys("sub_district", "due_at", "_id")},
+	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
+	{Collection: summariesCollection, Name: "effect_pending", Keys: keys("effect_pending")},
+	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "due", Keys: keys("due_at", "_id")},
+}
+
+// summary is a case's queue document. Its fields carry the names the
+// cases have at the top level, so Filter.query reads the same on both
+// collections once location's fields are renamed.
+type summary struct {
+	ID          string    `bson:"_id"`
+	Number      string    `bson:"number"`
+	SubDistrict string    `bson:"sub_district"`
+	Community   string    `bson:"community"`
+	Status      Status    `bson:"status"`
+	Area        string    `bson:"area"`
+	AssignedTo  string    `bson:"assigned_to,omitempty"`
+	Title       string    `bson:"title"`
+	FiledAt     time.Time `bson:"filed_at"`
+	DueAt       time.Time `bson:"due_at"`
+	// HasBudget is "1" when the case carries a budget link copy: a string,
+	// so that the engine pushes the equality down.
+	HasBudget string `bson:"has_budget,omitempty"`
+	// EffectPending is "1" while the case's money effect is pending
+	// (FinishMoneyEffects looks for these, at every check).
+	EffectPending string `bson:"effect_pending,omitempty"`
+	Version       int64  `bson:"version"`
+}
+
+func summaryOf(c *Case) summary {
+	s := summary{
+		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
+		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version,
+	}
+	if c.Budget != nil && c.Budget.LineID != "" {
+		s.HasBudget = "1"
+	}
+	if c.MoneyEffect != nil && c.MoneyEffect.State == EffectPending {
+		s.EffectPending = "1"
+	}
+	return s
+}
+
+// caseStore is the cases collection with its summaries: every write to a
+// case goes through it and rewrites that case's summary from the case as
+// stored, so no write path can forget it. Reads pass through.
+//
+// Writes of one case and its summary are serialised by a striped lock, so
+// a summary written from an older read never overwrites a newer one within
+// this process (the embedded engine allows one process; on MongoDB with
+// several instances a race can leave a summary stale until `minsheng
+// check` rebuilds it, as it does after a crash between the two writes).
+type caseStore struct {
+	*store.Collection
+	sums    *store.Collection
+	pending *store.Collection
+	seed    maphash.Seed
+	locks   [64]sync.Mutex
+	// afterCaseWrite, when set (tests), runs between a case write and its
+	// summary write; an error from it skips the summary, as a crash would.
+	afterCaseWrite func(id string) error
+}
+
+func newCaseStore(st *store.Store) *caseStore {
+	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
+		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed()}
+}
+
+func (cs *caseStore) lock(id string) func() {
+	m := &cs.locks[maphash.String(cs.seed, id)%uint64(len(cs.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// errSkipSummary is what afterCaseWrite returns to simulate a crash.
+var errSkipSummary = errors.New("cases: summary write skipped")
+
+func (cs *caseStore) interrupted(id string) bool {
+	return cs.afterCaseWrite != nil && cs.afterCaseWrite(id) != nil
+}
+
+// begin marks id's summary as about to go stale; the returned func, called
+// once the summary is written, removes the mark.
+func (cs *caseStore) begin(ctx context.Context, ids ...string) (done func() error, err error) {
+	marks := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = bson.D{{Key: "_id", Value: id}}
+	}
+	if len(ids) == 1 {
+		err = cs.pending.InsertOne(ctx, marks[0])
+	} else {
+		err = cs.pending.InsertMany(ctx, marks)
+	}
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		return nil, fmt.Errorf("cases: unable to mark summaries pending: %w", err)
+	}
+	return func() error {
+		var err error
+		if len(ids) == 1 {
+			_, err = cs.pending.DeleteOne(ctx, byID(ids[0]))
+		} else {
+			_, err = cs.pending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+		}
+		if err != nil {
+			return fmt.Errorf("cases: unable to clear pending summary marks: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// putSummary writes c's summary (upsert by _id, through the write guard).
+func (cs *caseStore) putSummary(ctx context.Context, c *Case) error {
+	s := summaryOf(c)
+	if _, err := cs.sums.ReplaceOne(ctx, byID(c.ID), s, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("cases: unable to write summary of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// refresh rewrites id's summary from the case as stored now.
+func (cs *caseStore) refresh(ctx context.Context, id string) error {
+	var c Case
+	err := cs.Collection.FindOne(ctx, byID(id), &c)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		_, err = cs.sums.DeleteOne(ctx, byID(id))
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("cases: unable to read %s for its summary: %w", id, err)
+	}
+	return cs.putSummary(ctx, &c)
+}
+
+// write runs one case write for id under id's lock between a pending mark
+// and its summary: do performs the case write and reports whether it
+// changed a case; summarize then writes the summary. Unless a test
+// interrupts it there, the mark is removed afterwards.
+func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, error), summarize func() error) error {
+	defer cs.lock(id)()
+	done, err := cs.begin(ctx, id)
+	if err != nil {
+		return err
+	}
+	changed, err := do()
+	if err != nil || !changed {
+		if derr := done(); err == nil {
+			err = derr
+		}
+		return err
+	}
+	if cs.interrupted(id) {
+		return nil
+	}
+	if err := summarize(); err != nil {
+		return err
+	}
+	return done()
+}
+
+// InsertOne inserts a case's summary, then the case, both without the
+// guard (inserts need none) and without a pending mark: a crash in between
+// leaves a summary whose case does not exist, which lists skip (byIDs) and
+// check removes. A case insert that fails takes its summary back.
+func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
+	c, ok := asCase(doc)
+	if !ok {
+		return cs.Collection.InsertOne(ctx, doc)
+	}
+	defer cs.lock(c.ID)()
+	if !cs.interrupted(c.ID) {
+		if err := cs.sums.InsertOne(ctx, summaryOf(c)); err != nil {
+			return fmt.Errorf("cases: unable to insert the summary of %s: %w", c.ID, err)
+		}
+	}
+	if err := cs.Collection.InsertOne(ctx, doc); err != nil {
+		if _, derr := cs.sums.DeleteOne(ctx, byID(c.ID)); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
+	}
+	return nil
+}
+
+// InsertMany inserts cases' summaries in batches, then the cases, as
+// InsertOne does. A summary already there (a retried import) is rewritten.
+func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
+	var sums []any
+	for _, d := range docs {
+		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
+			sums = append(sums, summaryOf(c))
+		}
+	}
+	if err := cs.sums.InsertMany(ctx, sums); err != nil {
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			return fmt.Errorf("cases: unable to insert summaries: %w", err)
+		}
+		for _, d := range docs {
+			if c, ok := asCase(d); ok {
+				if err := cs.putSummary(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// On an error the summaries of cases not inserted stay as orphans,
+	// skipped by lists, removed by check.
+	return cs.Collection.InsertMany(ctx, docs)
+}
+
+// UpdateOne updates one case and rewrites its summary. The filter must name
+// the case's _id.
+func (cs *caseStore) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (int64, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return 0, errNoID
+	}
+	var n int64
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		n, err = cs.Collection.UpdateOne(ctx, filter, update, opts...)
+		return n > 0, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return n, err
+}
+
+var errNoID = errors.New("cases: a case write must name the case's _id, to keep its summary")
+
+// FindOneAndUpdate updates one case, decodes it into out (a *Case) and
+// rewrites its summary from it when it is the document after the update,
+// otherwise from a fresh read.
+func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
+	id, ok := idOf(filter)
+	if !ok {
+		return errNoID
+	}
+	var after options.FindOneAndUpdateOptions
+	for _, o := range opts {
+		for _, set := range o.List() {
+			_ = set(&after)
+		}
+	}
+	return cs.write(ctx, id, func() (bool, error) {
+		return true, cs.Collection.FindOneAndUpdate(ctx, filter, update, out, opts...)
+	}, func() error {
+		if c, ok := out.(*Case); ok && after.ReturnDocument != nil && *after.ReturnDocument == options.After {
+			return cs.putSummary(ctx, c)
+		}
+		return cs.refresh(ctx, id)
+	})
+}
+
+// UpdateMany is only for fields summaries do not carry (the PIPL purge
+// blanks contacts); it leaves the summaries alone.
+func (cs *caseStore) UpdateMany(ctx context.Context, filter, update any) (int64, error) {
+	return cs.Collection.UpdateMany(ctx, filter, update)
+}
+
+// ReplaceOne replaces one case and rewrites its summary.
+func (cs *caseStore) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (int64, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return 0, errNoID
+	}
+	var n int64
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		n, err = cs.Collection.ReplaceOne(ctx, filter, doc, opts...)
+		return n > 0, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return n, err
+}
+
+// DeleteOne deletes one case and its summary.
+func (cs *caseStore) DeleteOne(ctx context.Context, filter any) (bool, error) {
+	id, ok := idOf(filter)
+	if !ok {
+		return false, errNoID
+	}
+	var deleted bool
+	err := cs.write(ctx, id, func() (bool, error) {
+		var err error
+		deleted, err = cs.Collection.DeleteOne(ctx, filter)
+		return deleted, err
+	}, func() error { return cs.refresh(ctx, id) })
+	return deleted, err
+}
+
+func asCase(doc any) (*Case, bool) {
+	switch c := doc.(type) {
+	case *Case:
+		return c, c != nil
+	case Case:
+		return &c, true
+	}
+	return nil, false
+}
+
+// idOf returns the string _id a filter names at its top level.
+func idOf(filter any) (string, bool) {
+	switch f := filter.(type) {
+	case bson.D:
+		for _, e := range f {
+			if e.Key == "_id" {
+				id, ok := e.Value.(string)
+				return id, ok
+			}
+		}
+	case bson.M:
+		id, ok := f["_id"].(string)
+		return id, ok
+	}
+	return "", false
+}
+
+// findSummaries returns the summaries matching q in the given order, at
+// most limit (0: all).
+func (cs *caseStore) findSummaries(ctx context.Context, q, sort bson.D, limit int64) ([]summary, error) {
+	opts := options.Find().SetSort(sort)
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	var out []summary
+	if err := cs.sums.FindAll(ctx, q, &out, opts); err != nil {
+		return nil, fmt.Errorf("cases: unable to list summaries: %w", err)
+	}
+	return out, nil
+}
+
+// byIDs fetches the cases with the given ids by _id $in, in the ids' order;
+// an id whose case is gone is left out.
+func (cs *caseStore) byIDs(ctx context.Context, ids []string) ([]*Case, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var found []*Case
+	if err := cs.Collection.FindAll(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, &found); err != nil {
+		return nil, fmt.Errorf("cases: unable to fetch cases: %w", err)
+	}
+	at := make(map[string]*Case, len(found))
+	for _, c := range found {
+		at[c.ID] = c
+	}
+	out := make([]*Case, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := at[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// summaryQuery is f's filter on the summaries: the same as on the cases,
+// with location's fields at the top level and the budget marker a string.
+func (f Filter) summaryQuery(now time.Time) bson.D {
+	q := f.query(now)
+	for i, e := range q {
+		switch e.Key {
+		case "location.sub_district":
+			q[i].Key = "sub_district"
+		case "location.community":
+			q[i].Key = "community"
+		case "budget.line_id":
+			q[i] = bson.E{Key: "has_budget", Value: "1"}
+		}
+	}
+	return q
+}
+
+// SummaryRepair is what RepairSummaries did.
+type SummaryRepair struct {
+	Cases    int           `json:"cases"`
+	Missing  int           `json:"missing"` // cases without a summary, written
+	Stale    int           `json:"stale"`   // summaries that differed from their case, rewritten
+	Orphans  int           `json:"orphans"` // summaries without a case, removed
+	Duration time.Duration `json:"duration"`
+}
+
+// RepairSummaries compares every case with its summary and rewrites the
+// missing and stale ones, removing summaries of cases that are gone: a
+// crash between a case write and its summary write leaves one behind.
+// `minsheng check` runs it.
+func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
+	start := time.Now()
+	var rep SummaryRepair
+	have := map[string]summary{}
+	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var sm summary
+		if err := cur.Decode(&sm); err != nil {
+			return fmt.Errorf("cases: unable to decode summary: %w", err)
+		}
+		have[sm.ID] = sm
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	var fix []*Case
+	var missing []any
+	err = s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var c Case
+		if err := cur.Decode(&c); err != nil {
+			return fmt.Errorf("cases: unable to decode case: %w", err)
+		}
+		rep.Cases++
+		want := summaryOf(&c)
+		got, ok := have[c.ID]
+		delete(have, c.ID)
+		switch {
+		case !ok:
+			// Inserted in batches below: a data directory from before the
+			// summaries has none, and one guarded write per case is slow.
+			rep.Missing++
+			missing = append(missing, want)
+			return nil
+		case !sameSummary(got, want):
+			rep.Stale++
+		default:
+			return nil
+		}
+		fix = append(fix, &c)
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for start := 0; start < len(missing); start += eachBatch {
+		batch := missing[start:min(start+eachBatch, len(missing))]
+		if err := s.cases.sums.InsertMany(ctx, batch); err != nil {
+			if !errors.Is(err, minsheng.ErrDuplicate) {
+				return rep, fmt.Errorf("cases: unable to insert summaries: %w", err)
+			}
+			// A write since the scan inserted some: one by one, from the
+			// cases as they are now.
+			for _, sm := range batch {
+				if err := s.repairOne(ctx, sm.(summary).ID); err != nil {
+					return rep, err
+				}
+			}
+		}
+	}
+	for _, c := range fix {
+		if err := s.repairOne(ctx, c.ID); err != nil {
+			return rep, err
+		}
+	}
+	for id := range have {
+		if err := s.repairOne(ctx, id); err != nil {
+			return rep, err
+		}
+		rep.Orphans++
+	}
+	if _, err := s.RepairPendingSummaries(ctx); err != nil {
+		return rep, err
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// summariesMeta records that the summaries were built once for this
+// store, so that a data directory from before them gets them at start.
+const summariesMeta = "case_summaries_meta"
+
+// EnsureSummaries is what the server runs at start: on a store whose
+// summaries were never built (a data directory from before them) the full
+// RepairSummaries once, then the repair of interrupted writes. It returns
+// how many summaries it wrote.
+func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
+	meta := s.st.Collection(summariesMeta)
+	var m struct {
+		ID string `bson:"_id"`
+	}
+	err := meta.FindOne(ctx, byID("built"), &m)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		rep, err := s.RepairSummaries(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: "built"}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+			return 0, fmt.Errorf("cases: unable to record the summaries as built: %w", err)
+		}
+		return rep.Missing + rep.Stale + rep.Orphans, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to read the summaries' state: %w", err)
+	}
+	return s.RepairPendingSummaries(ctx)
+}
+
+// RepairPendingSummaries rewrites the summaries of the case writes a crash
+// interrupted (their pending marks) and returns how many; the server runs
+// it at start, where reading every case would take too long.
+func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
+	var marks []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.cases.pending.FindAll(ctx, bson.D{}, &marks); err != nil {
+		return 0, fmt.Errorf("cases: unable to read pending summary marks: %w", err)
+	}
+	for _, m := range marks {
+		if err := s.repairOne(ctx, m.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(marks), nil
+}
+
+// repairOne rewrites id's summary from its case and clears its mark.
+func (s *Service) repairOne(ctx context.Context, id string) error {
+	defer s.cases.lock(id)()
+	if err := s.cases.refresh(ctx, id); err != nil {
+		return err
+	}
+	if _, err := s.cases.pending.DeleteOne(ctx, byID(id)); err != nil {
+		return fmt.Errorf("cases: unable to clear the pending summary mark of %s: %w", id, err)
+	}
+	return nil
+}
+
+func sameSummary(a, b summary) bool {
+	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
+		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version
+}
+
+// matches reports whether c, as read now, passes f's filter (without scope
+// or cursor): the Go twin of Filter.query. EachCase applies it to the cases
+// it fetches, since one may have changed after its summary was read.
+func (f Filter) matches(c *Case, now time.Time) bool {
+	switch {
+	case f.Status != "" && c.Status != f.Status,
+		f.Area != "" && c.Area != f.Area,
+		f.SubDistrict != "" && c.Location.SubDistrict != f.SubDistrict,
+		f.Community != "" && c.Location.Community != f.Community,
+		f.Overdue && !c.DueAt.Before(now),
+		f.HasBudget && (c.Budget == nil || c.Budget.LineID == ""),
+		!f.FiledFrom.IsZero() && c.FiledAt.Before(f.FiledFrom),
+		!f.FiledTo.IsZero() && !c.FiledAt.Before(f.FiledTo):
+		return false
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		return regexp.MustCompile("(?i)" + regexp.QuoteMeta(t)).MatchString(c.Title)
+	}
+	return true
+}
