@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -78,8 +79,10 @@ func (a BudgetAPI) catalog(c *fiber.Ctx) error {
 
 // attachment builds a Content-Disposition with an ASCII fallback and the
 // UTF-8 name (RFC 6266), since the names are Chinese.
+// The ASCII fallback keeps the extension (export.xlsx), so a browser or
+// client that ignores filename* still saves a file Excel opens.
 func attachment(name string) string {
-	return fmt.Sprintf(`attachment; filename="export"; filename*=UTF-8''%s`, url.PathEscape(name))
+	return fmt.Sprintf(`attachment; filename="export%s"; filename*=UTF-8''%s`, path.Ext(name), url.PathEscape(name))
 }
 
 func (a BudgetAPI) suggest(c *fiber.Ctx) error {
