@@ -22,6 +22,7 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
 	api.Put("/allocation/weights/:year", a.setWeights)
 	api.Get("/allocation/priorities", a.priorities)
 	api.Post("/allocation/runs", withBody(a.Planning.StartRun))
+	api.Get("/allocation/runs", a.runs)
 	api.Get("/allocation/runs/:id", a.run)
 	api.Post("/allocation/factor", withBody(a.Planning.AllocateByFactors))
 	api.Get("/reports/completion", a.completion)
