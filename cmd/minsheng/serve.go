@@ -244,6 +244,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
+		Apps: []handlers.App{
+			{Prefix: "/console/", Dir: "console"},
+		},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

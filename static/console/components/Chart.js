@@ -1,0 +1,26 @@
+// Chart draws one ECharts option and redraws when it changes or the
+// window resizes.
+import { ref, onMounted, onBeforeUnmount, watch } from 'vue';
+import * as echarts from 'echarts';
+
+export default {
+  name: 'Chart',
+  props: { option: { type: Object, required: true }, height: { type: String, default: '300px' } },
+  setup(props) {
+    const el = ref(null);
+    let chart = null;
+    const resize = () => chart?.resize();
+    onMounted(() => {
+      chart = echarts.init(el.value);
+      chart.setOption(props.option);
+      window.addEventListener('resize', resize);
+    });
+    watch(() => props.option, (o) => chart?.setOption(o, true), { deep: true });
+    onBeforeUnmount(() => {
+      window.removeEventListener('resize', resize);
+      chart?.dispose();
+    });
+    return { el };
+  },
+  template: `<div ref="el" class="chart" :style="{ height }"></div>`,
+};
