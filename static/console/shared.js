@@ -141,3 +141,12 @@ export function errText(e) {
 }
 
 export { newKey as newKeyLike } from 'minsheng/api';
+
+export const verdictLabels = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
+
+let catalogOnce = null;
+/** catalogItems returns the catalog's items by code, fetched once per page load. */
+export function catalogItems() {
+  catalogOnce ||= api.get('/api/v1/catalog').then((c) => new Map((c.items || []).map((i) => [i.code, i]))).catch(() => new Map());
+  return catalogOnce;
+}

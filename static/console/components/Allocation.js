@@ -20,12 +20,25 @@ export default {
     const committed = ref(null);
     const busy = ref(false);
     const error = ref('');
+    // Case numbers and titles by id, so runs name their cases (the run stores ids).
+    const names = reactive({});
+    async function resolve(run) {
+      const missing = new Set();
+      for (const l of run?.lines || []) for (const d of [...l.funded, ...l.waitlisted]) if (!names[d.case_id]) missing.add(d.case_id);
+      await Promise.all([...missing].map(async (id) => {
+        try {
+          const c = await api.get(`/api/v1/cases/${id}`);
+          names[id] = { number: c.number, title: c.title };
+        } catch { /* shown by id */ }
+      }));
+    }
     const subs = computed(() => session.org?.sub_districts || []);
     const finance = computed(() => ['finance', 'admin'].includes(session.me?.role));
     async function loadPri() {
       error.value = '';
       try {
         pri.value = await api.get('/api/v1/allocation/priorities', { year: year.value, sub_district: sub.value, limit: 100 });
+        for (const n of pri.value.needs || []) names[n.case_id] = { number: n.number, title: n.title };
       } catch (e) {
         error.value = errText(e);
       }
@@ -49,6 +62,7 @@ export default {
       try {
         runId = newKeyLike();
         preview.value = await api.post('/api/v1/allocation/runs', { run_id: runId, fiscal_year: year.value, sub_district: sub.value, dry_run: true });
+        resolve(preview.value);
       } catch (e) {
         ElMessage.error(errText(e));
       } finally {
@@ -65,6 +79,7 @@ export default {
       try {
         // Its own run id (the preview stored nothing); the button is disabled while it runs.
         committed.value = await api.post('/api/v1/allocation/runs', { run_id: newKeyLike(), fiscal_year: year.value, sub_district: sub.value, dry_run: false });
+        resolve(committed.value);
         preview.value = null;
         ElMessage.success(`已分配：${committed.value.applied} 件已预留资金`);
         loadPri();
@@ -78,6 +93,7 @@ export default {
     async function openRun(r) {
       try {
         committed.value = await api.get(`/api/v1/allocation/runs/${r.run_id}`);
+        resolve(committed.value);
         preview.value = null;
         tab.value = 'run';
       } catch (e) {
@@ -89,7 +105,7 @@ export default {
         (pri.value?.needs || []).map((n) => [n.rank, n.line_rank, n.number, n.title, n.project_name, yuan(n.estimate_fen).replace(/,/g, ''), n.score?.total,
           (n.score?.parts || []).map((p) => `${p.label}${p.points}`).join('；')]));
     }
-    return { tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName };
+    return { names, tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName };
   },
   template: `
   <div>
@@ -127,8 +143,8 @@ export default {
           <el-button type="success" :disabled="!preview" :loading="busy" @click="doCommit" data-test="commit">确认分配</el-button>
           <span class="muted" v-if="!sub">请先选择街道</span>
         </div>
-        <RunResult v-if="preview" :run="preview" title="预览（未保存，未预留资金）" />
-        <RunResult v-if="committed" :run="committed" :title="'已执行的分配 ' + committed.run_id" />
+        <RunResult v-if="preview" :run="preview" :names="names" title="预览（未保存，未预留资金）" />
+        <RunResult v-if="committed" :run="committed" :names="names" :title="'已执行的分配（' + dt(committed.created_at) + '）'" />
       </el-tab-pane>
       <el-tab-pane label="历史运行" name="runs">
         <el-table :data="runs" border size="small" empty-text="暂无已执行的分配" @row-dblclick="openRun">

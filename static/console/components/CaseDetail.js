@@ -4,12 +4,12 @@
 import { ref, reactive, computed, onMounted, watch } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
 import { ElMessage } from 'element-plus';
-import { api, yuan, dt, subName, communityName, statusLabels, errText } from '../shared.js';
+import { api, yuan, dt, subName, communityName, statusLabels, errText, verdictLabels, catalogItems } from '../shared.js';
 import DueFlag from './DueFlag.js';
 
 const actionLabels = {
   submit: '登记', accept: '受理', reject: '退单', merge: '合并', assign: '派单', assess: '现场评估', start: '开始办理',
-  complete: '办结', verdict: '回访', cancel: '取消', reopen: '重办', link: '关联预算', unlink: '解除关联', photo: '上传照片', cosign: '附议',
+  complete: '办结', verdict: '回访', catalog: '确认分类', budget: '预算', reestimate: '重新估算', cancel: '取消', reopen: '重办', link: '关联预算', unlink: '解除关联', photo: '上传照片', cosign: '附议',
 };
 
 export default {
@@ -21,6 +21,8 @@ export default {
     const c = ref(null);
     const error = ref('');
     const busy = ref(false);
+    const lineName = ref('');
+    const itemName = ref('');
     const dlg = reactive({ kind: '', note: '', reason: '', cadre: '', number: '', other: null, cadres: [] });
     async function load() {
       error.value = '';
@@ -28,6 +30,14 @@ export default {
         c.value = await api.get(`/api/v1/cases/${route.params.id}`);
       } catch (e) {
         error.value = errText(e);
+        return;
+      }
+      itemName.value = (await catalogItems()).get(c.value.catalog_item)?.name || '';
+      lineName.value = '';
+      if (c.value.budget?.line_id) {
+        try {
+          lineName.value = (await api.get(`/api/v1/budget/lines/${c.value.budget.line_id}`)).project_name;
+        } catch { /* shown by id */ }
       }
     }
     onMounted(load);
@@ -82,7 +92,7 @@ export default {
       }
     }
     const titles = { accept: '受理', reject: '退单（不予受理）', cancel: '取消诉求', assign: '派单', merge: '合并重复诉求' };
-    return { c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, statusLabels, actionLabels };
+    return { lineName, itemName, verdictLabels, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, statusLabels, actionLabels };
   },
   template: `
   <div v-if="c">
@@ -107,16 +117,16 @@ export default {
           <el-descriptions-item label="社区">{{ communityName(c.location?.community) }}</el-descriptions-item>
           <el-descriptions-item label="地址" :span="2">{{ c.location?.address }}</el-descriptions-item>
           <el-descriptions-item label="领域">{{ c.area_label }}</el-descriptions-item>
-          <el-descriptions-item label="分类">{{ c.catalog_item || '未分类' }}</el-descriptions-item>
+          <el-descriptions-item label="分类">{{ c.catalog_item ? c.catalog_item + ' ' + itemName : '未分类' }}</el-descriptions-item>
           <el-descriptions-item label="联系人">{{ c.contact_name || (c.anonymous ? '匿名' : '—') }}</el-descriptions-item>
           <el-descriptions-item label="电话">{{ c.contact_phone || '—' }}</el-descriptions-item>
           <el-descriptions-item label="户数">{{ c.households }}</el-descriptions-item>
           <el-descriptions-item label="附议">{{ c.cosign_count }}</el-descriptions-item>
           <el-descriptions-item label="承办人">{{ c.assigned_name || '—' }}</el-descriptions-item>
           <el-descriptions-item label="估算（元）"><span class="money">{{ c.assessment ? yuan(c.assessment.estimate_fen) : '—' }}</span></el-descriptions-item>
-          <el-descriptions-item label="预算项目">{{ c.budget ? c.budget.line_id : '未关联' }}</el-descriptions-item>
-          <el-descriptions-item label="已预留/已支出（元）"><span class="money">{{ c.budget ? yuan(c.budget.reserved_fen) + ' / ' + yuan(c.budget.spent_fen) : '—' }}</span></el-descriptions-item>
-          <el-descriptions-item label="评价">{{ c.verdict || '—' }} {{ c.verdict_comment || '' }}</el-descriptions-item>
+          <el-descriptions-item label="预算项目"><el-link v-if="c.budget" type="primary" @click="router.push('/lines/' + c.budget.line_id)">{{ lineName || c.budget.line_id }}</el-link><span v-else>未关联</span></el-descriptions-item>
+          <el-descriptions-item label="预留 / 支出（元）"><span class="money">{{ c.budget ? yuan(c.budget.reserved_fen) + ' / ' + yuan(c.budget.spent_fen) : '—' }}</span></el-descriptions-item>
+          <el-descriptions-item label="评价">{{ verdictLabels[c.verdict] || c.verdict || '—' }} {{ c.verdict_comment || '' }}</el-descriptions-item>
           <el-descriptions-item label="原因" v-if="c.reason">{{ c.reason }}</el-descriptions-item>
           <el-descriptions-item label="描述" :span="2">{{ c.description }}</el-descriptions-item>
         </el-descriptions>

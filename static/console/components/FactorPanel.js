@@ -46,8 +46,8 @@ export default {
     });
     const option = computed(() => ({
       tooltip: { trigger: 'axis', valueFormatter: (v) => `${v.toLocaleString('zh-CN')} 万元` },
-      legend: { data: compare.value && rep.value?.compare ? ['方案一', '方案二'] : ['方案一'] },
-      grid: { left: 60, right: 20, bottom: 60, top: 40 },
+      legend: { top: 0, data: compare.value && rep.value?.compare ? ['方案一', '方案二'] : ['方案一'] },
+      grid: { left: 60, right: 20, bottom: 70, top: 40 },
       xAxis: { type: 'category', data: rows.value.map((r) => r.name), axisLabel: { rotate: 30 } },
       yAxis: { type: 'value', name: '万元' },
       series: [

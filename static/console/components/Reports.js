@@ -51,7 +51,7 @@ export default {
       return [...m.values()];
     });
     const demandOpt = computed(() => ({
-      tooltip: { trigger: 'axis' }, legend: {}, grid: { left: 70, right: 20, top: 40, bottom: 30 },
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 70, right: 20, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: areas.value.map((a) => a.area) }, yAxis: { type: 'value', name: '元' },
       series: [
         { name: '已资助', type: 'bar', stack: 'd', data: areas.value.map((a) => a.funded_fen / 100) },
@@ -60,14 +60,14 @@ export default {
     }));
     const rateRows = computed(() => rates.value?.sub_districts || []);
     const ratesOpt = computed(() => ({
-      tooltip: { trigger: 'axis', valueFormatter: (v) => `${v}%` }, legend: {}, grid: { left: 50, right: 20, top: 40, bottom: 60 },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => `${v}%` }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
       xAxis: { type: 'category', data: rateRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', max: 100, name: '%' },
       series: [['响应率', 'response'], ['解决率', 'resolution'], ['满意率', 'satisfaction'], ['一次满意率', 'first_satisfaction']]
         .map(([n, k]) => ({ name: n, type: 'bar', data: rateRows.value.map((r) => pm(r[k])) })),
     }));
     const execRows = computed(() => exec.value?.sub_districts || []);
     const execOpt = computed(() => ({
-      tooltip: { trigger: 'axis' }, legend: {}, grid: { left: 50, right: 20, top: 40, bottom: 60 },
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
       xAxis: { type: 'category', data: execRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', name: '项目数' },
       series: [
         { name: '按批复执行', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.exact_count) },
