@@ -32,6 +32,7 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/budget/lines/:id", a.line)
 	api.Post("/budget/lines/:id/adjustments", a.adjust)
 	api.Post("/budget/lines/:id/review", a.review)
+	api.Post("/budget/lines/:id/void", a.voidLine)
 	api.Post("/budget/import", a.importLines)
 	api.Get("/budget/export", a.export)
 	api.Get("/budget/audit", a.audit)

@@ -12,10 +12,11 @@ export default {
     const resize = () => chart?.resize();
     onMounted(() => {
       chart = echarts.init(el.value);
-      chart.setOption(props.option);
+      // No animation: figures are read, not watched, and screenshots show the final bars.
+      chart.setOption({ animation: false, ...props.option });
       window.addEventListener('resize', resize);
     });
-    watch(() => props.option, (o) => chart?.setOption(o, true), { deep: true });
+    watch(() => props.option, (o) => chart?.setOption({ animation: false, ...o }, true), { deep: true });
     onBeforeUnmount(() => {
       window.removeEventListener('resize', resize);
       chart?.dispose();
