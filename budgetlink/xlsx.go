@@ -61,8 +61,10 @@ func (p ImportProblem) String() string {
 
 // ImportResult reports an import: the lines written, or every problem found.
 type ImportResult struct {
-	Batch    string          `json:"batch,omitempty"`
-	Imported int             `json:"imported"`
+	Batch    string `json:"batch,omitempty"`
+	Imported int    `json:"imported"`
+	// LineIDs are the new lines' ids, in the file's row order.
+	LineIDs  []string        `json:"line_ids,omitempty"`
 	Problems []ImportProblem `json:"problems,omitempty"`
 }
 
@@ -119,7 +121,11 @@ func (s *Service) ImportLines(ctx context.Context, p auth.Principal, r io.Reader
 	if err := s.writeImport(ctx, p, batch, lines); err != nil {
 		return nil, err
 	}
-	return &ImportResult{Batch: batch, Imported: len(lines)}, nil
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	return &ImportResult{Batch: batch, Imported: len(lines), LineIDs: ids}, nil
 }
 
 func readImportRows(r io.Reader) ([][]string, *ImportProblem) {

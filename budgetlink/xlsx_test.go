@@ -134,6 +134,17 @@ func TestImportExportRoundTrip(t *testing.T) {
 	if err != nil || res.Imported != 3 {
 		t.Fatalf("import = %+v, %v", res, err)
 	}
+	t.Run("the new ids are returned in row order", func(t *testing.T) {
+		if len(res.LineIDs) != 3 {
+			t.Fatalf("line ids = %v, want 3", res.LineIDs)
+		}
+		for i, want := range []string{"大件垃圾清运", "垃圾分类驿站", "大件垃圾清运"} {
+			l := mustGet(t, s, res.LineIDs[i])
+			if l.ProjectName != want || l.ImportBatch != res.Batch {
+				t.Errorf("row %d: line %s is %q of batch %q, want %q of %q", i+2, l.ID, l.ProjectName, l.ImportBatch, want, res.Batch)
+			}
+		}
+	})
 	t.Run("re-import refused as existing", func(t *testing.T) {
 		_, err := s.ImportLines(ctx, finance, bytes.NewReader(file))
 		wantCode(t, err, minsheng.EINVALID)
