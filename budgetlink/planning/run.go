@@ -196,7 +196,7 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	}
 	doc := &runDoc{
 		ID: req.RunID, FiscalYear: req.FiscalYear, SubDistrict: req.SubDistrict, State: RunApplying,
-		AsOf: asOf, Weights: yw.Weights, Adjustments: res.Adjustments, NextYear: res.NextYear, Unplaced: d.unplaced,
+		AsOf: asOf, Weights: yw.Weights, Adjustments: res.Adjustments, NextYear: withUnplaced(res.NextYear, d.unplaced), Unplaced: d.unplaced,
 		CreatedBy: p.UserID, CreatedAt: asOf,
 	}
 	for _, lr := range res.Lines {
