@@ -160,7 +160,7 @@ func (a BudgetAPI) line(c *fiber.Ctx) error {
 	if err := noQuery(c); err != nil {
 		return err
 	}
-	l, err := a.Budget.Line(c.UserContext(), p, c.Params("id"))
+	l, err := a.Budget.LineWithCases(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -274,14 +274,14 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 	if err := badQuery(bad); err != nil {
 		return err
 	}
-	items, next, err := a.Budget.Audit(c.UserContext(), p, f)
+	items, refs, next, err := a.Budget.AuditWithCases(c.UserContext(), p, f)
 	if err != nil {
 		return err
 	}
 	if items == nil {
 		items = []budgetlink.AuditEntry{}
 	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+	return c.JSON(fiber.Map{"items": items, "cases": refs, "next_cursor": next})
 }
 
 func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
