@@ -252,6 +252,17 @@ test('an XLSX exported from the console opens with the sums right', async () => 
   }
   assert.equal(Math.round(approved * 100), 2_000_000 + 1_234_567, 'approved yuan sum to the fen');
   assert.equal(Math.round(spent * 100), 480_000, 'spent yuan sum to the fen');
+
+  // A line created by mistake is voided from its page; one that moved money cannot be.
+  const wrong = await call('POST', '/api/v1/budget/lines', { who: 'finance', body: { fiscal_year: year, sub_district: 'desheng', item_code: 'CG-01-04', project_name: '录错的项目', approved_fen: 100 } });
+  await page.goto(`${server.url}/console/lines/${wrong.id}`);
+  await settle(page);
+  await page.click('button:has-text("作废")');
+  await page.click('.el-message-box button:has-text("作废")');
+  await page.waitForURL(/\/console\/lines$/);
+  await page.goto(`${server.url}/console/lines/${lineId}`);
+  await settle(page);
+  assert.equal(await page.locator('button:has-text("作废")').isDisabled(), true, 'a line that moved money cannot be voided');
   await page.context().close();
 });
 

@@ -36,7 +36,10 @@ export default {
     async function load() {
       try {
         l.value = await api.get(`/api/v1/budget/lines/${route.params.id}`);
-        audit.value = (await api.get('/api/v1/budget/audit', { line_id: l.value.id, limit: 100 })).items || [];
+        const page = await api.get('/api/v1/budget/audit', { line_id: l.value.id, limit: 100 });
+        audit.value = page.items || [];
+        // The server names the cases; a case it could not name is fetched here.
+        Object.assign(names, l.value.cases || {}, page.cases || {});
         for (const r of l.value.reservations || []) caseName(r.case_id);
         for (const a of audit.value) caseName(a.case_id);
         others.value = ((await api.get('/api/v1/budget/lines', { year: l.value.fiscal_year, sub_district: l.value.sub_district, limit: 100 })).items || []).filter((x) => x.id !== l.value.id);

@@ -37,11 +37,18 @@ export default {
         finance.value ? get('/api/v1/reports/consistency', { year: y }) : null,
       ]);
     }
-    onMounted(load);
+    const areaNames = ref({});
+    onMounted(async () => {
+      load();
+      try {
+        areaNames.value = Object.fromEntries(((await api.get('/api/v1/catalog')).areas || []).map((a) => [a.code, a.name]));
+      } catch { /* codes are shown */ }
+    });
     const areas = computed(() => {
       const m = new Map();
       for (const it of demand.value?.items || []) {
-        const a = m.get(it.area) || { area: it.area, cases: 0, estimate_fen: 0, funded_fen: 0, unfunded_estimate_fen: 0 };
+        const a = m.get(it.area) || { area: it.area, cases: 0, estimate_fen: 0, funded_fen: 0, spent_fen: 0, unfunded_estimate_fen: 0 };
+        a.spent_fen += it.spent_fen || 0;
         a.cases += it.cases;
         a.estimate_fen += it.estimate_fen;
         a.funded_fen += it.funded_fen;
@@ -52,10 +59,11 @@ export default {
     });
     const demandOpt = computed(() => ({
       tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 70, right: 20, top: 40, bottom: 30 },
-      xAxis: { type: 'category', data: areas.value.map((a) => a.area) }, yAxis: { type: 'value', name: '元' },
+      xAxis: { type: 'category', data: areas.value.map((a) => areaNames.value[a.area] || a.area) }, yAxis: { type: 'value', name: '元' },
       series: [
-        { name: '已资助', type: 'bar', stack: 'd', data: areas.value.map((a) => a.funded_fen / 100) },
-        { name: '未资助估算', type: 'bar', stack: 'd', data: areas.value.map((a) => a.unfunded_estimate_fen / 100) },
+        { name: '估算', type: 'bar', data: areas.value.map((a) => a.estimate_fen / 100) },
+        { name: '实际支出', type: 'bar', data: areas.value.map((a) => a.spent_fen / 100) },
+        { name: '未资助估算', type: 'bar', data: areas.value.map((a) => a.unfunded_estimate_fen / 100) },
       ],
     }));
     const rateRows = computed(() => rates.value?.sub_districts || []);
@@ -78,8 +86,8 @@ export default {
     const compRows = computed(() => comp.value?.sub_districts || []);
     const noComma = (f) => yuan(f).replace(/,/g, '');
     const exporters = {
-      demand: () => csv(`诉求需求-${year.value}.csv`, ['分类编码', '分类', '领域', '件数', '估算（元）', '已资助件数', '已资助（元）', '未资助件数', '未资助估算（元）', '项目数', '预算（元）', '可用（元）'],
-        (demand.value?.items || []).map((i) => [i.item_code, i.item_name, i.area, i.cases, noComma(i.estimate_fen), i.funded_cases, noComma(i.funded_fen), i.unfunded_cases, noComma(i.unfunded_estimate_fen), i.lines, noComma(i.budget_fen), noComma(i.available_fen)])),
+      demand: () => csv(`诉求需求-${year.value}.csv`, ['分类编码', '分类', '领域', '件数', '估算（元）', '已资助件数', '已预留（元）', '实际支出（元）', '未资助件数', '未资助估算（元）', '项目数', '预算（元）', '可用（元）'],
+        (demand.value?.items || []).map((i) => [i.item_code, i.item_name, i.area, i.cases, noComma(i.estimate_fen), i.funded_cases, noComma(i.reserved_fen || 0), noComma(i.spent_fen || 0), i.unfunded_cases, noComma(i.unfunded_estimate_fen), i.lines, noComma(i.budget_fen), noComma(i.available_fen)])),
       rates: () => csv(`三率-${year.value}.csv`, ['单位', '社区', '响应率', '解决率', '满意率', '一次满意率'],
         [...rateRows.value, ...(rates.value?.communities || [])].map((r) => [r.name, r.community_name || '', rate(r.response), rate(r.resolution), rate(r.satisfaction), rate(r.first_satisfaction)])),
       exec: () => csv(`预算执行-${year.value}.csv`, ['街道', '项目数', '按批复执行', '经调整', '按批复执行占比', '经调整占比', '调整后预算（元）', '已支出（元）', '执行率'],
@@ -112,13 +120,14 @@ export default {
         </el-table>
       </el-tab-pane>
       <el-tab-pane label="需求" name="demand">
-        <div class="toolbar"><span class="muted">估算与实际分列：估算来自现场评估，资助额来自预算预留</span><span class="spacer" /><el-button @click="exporters.demand()">导出</el-button></div>
+        <div class="toolbar"><span class="muted">估算与实际分列：估算来自现场评估，已预留与实际支出来自预算项目</span><span class="spacer" /><el-button @click="exporters.demand()">导出</el-button></div>
         <Chart :option="demandOpt" />
         <el-table :data="demand?.items || []" border size="small" max-height="360">
           <el-table-column label="分类" min-width="160" show-overflow-tooltip><template #default="{ row }">{{ row.item_code }} {{ row.item_name }}</template></el-table-column>
           <el-table-column prop="cases" label="件数" width="60" />
           <el-table-column label="估算（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.estimate_fen) }}</template></el-table-column>
-          <el-table-column label="已资助（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.funded_fen) }}</template></el-table-column>
+          <el-table-column label="已预留（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.reserved_fen) }}</template></el-table-column>
+          <el-table-column label="实际支出（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.spent_fen) }}</template></el-table-column>
           <el-table-column label="未资助估算（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.unfunded_estimate_fen) }}</template></el-table-column>
           <el-table-column prop="lines" label="项目数" width="70" />
           <el-table-column label="可用（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.available_fen) }}</template></el-table-column>
