@@ -10,7 +10,11 @@ export default {
     const el = ref(null);
     let chart = null;
     const resize = () => chart?.resize();
+    // A chart drawn inside a hidden tab has no width; redraw when it gets one.
+    let seen = null;
     onMounted(() => {
+      seen = new ResizeObserver(resize);
+      seen.observe(el.value);
       chart = echarts.init(el.value);
       // No animation: figures are read, not watched, and screenshots show the final bars.
       chart.setOption({ animation: false, ...props.option });
@@ -19,6 +23,7 @@ export default {
     watch(() => props.option, (o) => chart?.setOption({ animation: false, ...o }, true), { deep: true });
     onBeforeUnmount(() => {
       window.removeEventListener('resize', resize);
+      seen?.disconnect();
       chart?.dispose();
     });
     return { el };

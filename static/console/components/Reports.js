@@ -76,11 +76,11 @@ export default {
     const execRows = computed(() => exec.value?.sub_districts || []);
     const execOpt = computed(() => ({
       tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
-      xAxis: { type: 'category', data: execRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', name: '项目数' },
+      xAxis: { type: 'category', data: execRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', name: '项目数', minInterval: 1 },
       series: [
         { name: '按批复执行', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.exact_count) },
         { name: '经调整', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.adjusted_count) },
-        { name: '其他', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.other_count) },
+        { name: '未调整、尚未按批复执行完', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.other_count) },
       ],
     }));
     const compRows = computed(() => comp.value?.sub_districts || []);
@@ -106,7 +106,7 @@ export default {
     </h2>
     <el-alert v-for="e in errors" :key="e" :title="e" type="error" :closable="false" style="margin-bottom:6px" />
     <el-tabs v-model="tab" type="border-card">
-      <el-tab-pane label="三率" name="rates">
+      <el-tab-pane lazy label="三率" name="rates">
         <div class="toolbar"><span class="muted" v-if="rates">全区：响应率 {{ rate(rates.total?.response) }}，解决率 {{ rate(rates.total?.resolution) }}，满意率 {{ rate(rates.total?.satisfaction) }}，一次满意率 {{ rate(rates.total?.first_satisfaction) }}</span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
         <Chart :option="ratesOpt" />
         <el-table :data="[...rateRows, ...(rates?.communities || [])]" border size="small" data-test="rates-table" max-height="360">
@@ -119,7 +119,7 @@ export default {
           <el-table-column label="满意 / 评价数"><template #default="{ row }">{{ row.satisfaction?.num }} / {{ row.satisfaction?.den }}</template></el-table-column>
         </el-table>
       </el-tab-pane>
-      <el-tab-pane label="需求" name="demand">
+      <el-tab-pane lazy label="需求" name="demand">
         <div class="toolbar"><span class="muted">估算与实际分列：估算来自现场评估，已预留与实际支出来自预算项目</span><span class="spacer" /><el-button @click="exporters.demand()">导出</el-button></div>
         <Chart :option="demandOpt" />
         <el-table :data="demand?.items || []" border size="small" max-height="360">
@@ -133,7 +133,7 @@ export default {
           <el-table-column label="可用（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.available_fen) }}</template></el-table-column>
         </el-table>
       </el-tab-pane>
-      <el-tab-pane label="按批复执行与调整" name="exec">
+      <el-tab-pane lazy label="按批复执行与调整" name="exec">
         <div class="toolbar"><span class="muted" v-if="exec">全区 {{ exec.total?.line_count }} 个项目：按批复执行 {{ exec.total?.exact_count }} 个（{{ permille(exec.total?.exact_permille) }}），经调整 {{ exec.total?.adjusted_count }} 个（{{ permille(exec.total?.adjusted_permille) }}）</span><span class="spacer" /><el-button @click="exporters.exec()">导出</el-button></div>
         <Chart :option="execOpt" />
         <el-table :data="execRows" border size="small">
@@ -146,7 +146,7 @@ export default {
           <el-table-column label="执行率" width="80"><template #default="{ row }">{{ permille(row.execution_permille) }}</template></el-table-column>
         </el-table>
       </el-tab-pane>
-      <el-tab-pane label="办结、停滞与成本" name="comp">
+      <el-tab-pane lazy label="办结、停滞与成本" name="comp">
         <div class="toolbar"><span class="spacer" /><el-button @click="exporters.comp()">导出</el-button></div>
         <el-table :data="compRows" border size="small">
           <el-table-column prop="name" label="街道" width="110" />
@@ -166,7 +166,7 @@ export default {
           <el-table-column label="超期天数" width="90"><template #default="{ row }"><span class="flag-late">{{ row.days_overdue }}</span></template></el-table-column>
         </el-table>
       </el-tab-pane>
-      <el-tab-pane v-if="finance" label="分类一致性" name="cons">
+      <el-tab-pane lazy v-if="finance" label="分类一致性" name="cons">
         <div class="toolbar"><span class="muted" v-if="cons">比较了 {{ cons.bookings_compared }} 条记账</span><span class="spacer" /><el-button @click="exporters.cons()">导出</el-button></div>
         <el-table :data="cons?.inconsistencies || []" border size="small" empty-text="未发现同类事项分到不同分类">
           <el-table-column prop="summary" label="说明" min-width="260" />
