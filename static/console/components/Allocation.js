@@ -23,6 +23,7 @@ export default {
     // Case numbers and titles by id, so runs name their cases (the run stores ids).
     const names = reactive({});
     async function resolve(run) {
+      Object.assign(names, run?.cases || {}); // the server names them; older runs may not
       const missing = new Set();
       for (const l of run?.lines || []) for (const d of [...l.funded, ...l.waitlisted]) if (!names[d.case_id]) missing.add(d.case_id);
       await Promise.all([...missing].map(async (id) => {
