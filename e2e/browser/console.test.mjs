@@ -231,6 +231,41 @@ test('the full flow: filed, accepted and assigned, assessed, classified, funded 
   await page.context().close();
 });
 
+test('staff merge a duplicate by its case number, side by side, and reject one with a reason', async () => {
+  const body = (title) => ({ area: 'CG', title, description: '六部口5号楼门口堆着旧家具', community: COMM, address: '六部口5号楼', households: 8 });
+  const kept = await call('POST', '/api/v1/cases', { who: 'resident', body: body('5号楼门口旧家具') });
+  const dup = await call('POST', '/api/v1/cases', { who: 'resident', body: body('5号楼门口旧家具没人管') });
+  const junk = await call('POST', '/api/v1/cases', { who: 'resident', body: body('测试') });
+  const page = await newPage();
+  await consoleLogin(page, 'staff');
+  await page.waitForURL(/\/console\/workbench/);
+  await page.goto(`${server.url}/console/cases`);
+  await settle(page);
+  await page.fill('input[data-test=case-search]', dup.number);
+  await page.press('input[data-test=case-search]', 'Enter');
+  await page.waitForURL(new RegExp(`/console/cases/${dup.id}$`));
+  await settle(page);
+  await page.click('[data-action=merge]');
+  await page.fill('.el-dialog input[placeholder^="输入保留的案件编号"]', kept.number);
+  await page.click('.el-dialog button:has-text("查找")');
+  await page.locator('.el-dialog .el-descriptions__title:has-text("保留案件")').waitFor();
+  await shot(page, 'console-case-merge');
+  await page.click('[data-test=confirm]');
+  await page.locator('.el-tag:has-text("已合并")').waitFor();
+  assert.equal((await call('GET', `/api/v1/cases/${dup.id}`, { who: 'staff' })).merged_into, kept.id);
+
+  await page.goto(`${server.url}/console/cases/${junk.id}`);
+  await settle(page);
+  await page.click('[data-action=reject]');
+  await page.fill('.el-dialog textarea', '内容为测试，不是真实诉求');
+  await page.click('[data-test=confirm]');
+  await page.locator('.el-tag:has-text("不予受理")').waitFor();
+  const rejected = await call('GET', `/api/v1/cases/${junk.id}`, { who: 'staff' });
+  assert.equal(rejected.status, 'rejected');
+  assert.match(rejected.reason, /测试/);
+  await page.context().close();
+});
+
 test('an XLSX exported from the console opens with the sums right', async () => {
   await call('POST', '/api/v1/budget/lines', { who: 'finance', body: { fiscal_year: year, sub_district: 'desheng', item_code: ITEM, project_name: '大件垃圾清运（德胜）', approved_fen: 1_234_567 } });
   const page = await newPage();
