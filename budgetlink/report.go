@@ -54,6 +54,9 @@ type LineExecution struct {
 	Adjustments       int64  `json:"adjustments"`
 	Outcome           string `json:"outcome"`
 	ReviewStage       string `json:"review_stage,omitempty"`
+	// ReviewStages is every stage the line was reviewed at (事前、事中、事后),
+	// in the order first reviewed; ReviewStage is only the latest.
+	ReviewStages []string `json:"review_stages,omitempty"`
 }
 
 // Line outcomes, the reform's yardstick: of 2,772 projects approved in 2021
@@ -103,7 +106,7 @@ func (s *SubDistrictExecution) add(l *BudgetLine) LineExecution {
 		ProjectName: l.ProjectName, ApprovedFen: l.ApprovedFen, AdjustedFen: l.AdjustedFen, BudgetFen: l.BudgetFen(),
 		CommittedFen: l.CommittedFen, SpentFen: l.SpentFen, AvailableFen: l.AvailableFen,
 		ExecutionPermille: Permille(l.SpentFen, l.BudgetFen()), Adjustments: l.AdjustmentCount, Outcome: outcomeOf(l),
-		ReviewStage: l.ReviewStage,
+		ReviewStage: l.ReviewStage, ReviewStages: reviewStages(l.ReviewNotes),
 	}
 	s.LineCount++
 	switch le.Outcome {
@@ -178,7 +181,19 @@ func (s *Service) reportScope(p auth.Principal, fiscalYear int, subDistrict stri
 }
 
 // reportProjection reads what reports need, not the entry arrays.
-var reportProjection = bson.M{"reservations": 0, "adjustments": 0, "review_notes": 0, "applied": 0}
+// The review notes stay: the export lists every stage a line was reviewed at.
+var reportProjection = bson.M{"reservations": 0, "adjustments": 0, "applied": 0}
+
+// reviewStages lists the distinct stages of notes, in the order first seen.
+func reviewStages(notes []ReviewNote) []string {
+	var out []string
+	for _, n := range notes {
+		if !slices.Contains(out, n.Stage) {
+			out = append(out, n.Stage)
+		}
+	}
+	return out
+}
 
 // ExecutionReport computes execution per line and sub-district for a fiscal
 // year: spent against budget in ‰, and how many lines were executed exactly

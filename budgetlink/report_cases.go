@@ -28,13 +28,16 @@ type ItemDemand struct {
 	ItemName string `json:"item_name"`
 	Area     string `json:"area"`
 	// Cases classified to the item (rejected, merged and cancelled ones
-	// left out) and their estimates: the reservation when funded, the
-	// on-site assessment otherwise.
+	// left out) and their on-site estimates, funded or not: what residents
+	// asked for, never mixed with what was reserved or spent.
 	Cases       int64 `json:"cases"`
 	EstimateFen int64 `json:"estimate_fen"`
-	// Funded cases hold a live reservation or spending on a line.
+	// Funded cases hold a live reservation or spending on a line; FundedFen
+	// is ReservedFen (still reserved) plus SpentFen (actually spent).
 	FundedCases int64 `json:"funded_cases"`
 	FundedFen   int64 `json:"funded_fen"`
+	ReservedFen int64 `json:"reserved_fen"`
+	SpentFen    int64 `json:"spent_fen"`
 	// Unfunded cases have no line yet.
 	UnfundedCases       int64 `json:"unfunded_cases"`
 	UnfundedEstimateFen int64 `json:"unfunded_estimate_fen"`
@@ -87,7 +90,8 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		}
 		return d
 	}
-	funded := map[string]int64{} // case id → live amount on a line
+	type money struct{ reserved, spent int64 }
+	funded := map[string]money{} // case id → live amount on a line
 	err = s.lines.Each(ctx, lineQuery(fiscalYear, sub), func(cur *mongo.Cursor) error {
 		var l BudgetLine
 		if err := cur.Decode(&l); err != nil {
@@ -100,9 +104,9 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		for _, r := range l.Reservations {
 			switch r.State {
 			case StateReserved:
-				funded[r.CaseID] = r.AmountFen
+				funded[r.CaseID] = money{reserved: r.AmountFen}
 			case StateSpent:
-				funded[r.CaseID] = r.SpentFen
+				funded[r.CaseID] = money{spent: r.SpentFen}
 			}
 		}
 		return nil
@@ -115,9 +119,14 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		if c.FiledAt.In(shanghai).Year() != fiscalYear || !countsAsDemand(c.Status) {
 			return nil
 		}
+		// The estimate is the on-site assessment's, or the one stated when
+		// linking; never what was spent.
 		estimate := int64(0)
-		if c.Assessment != nil {
+		switch {
+		case c.Assessment != nil:
 			estimate = c.Assessment.EstimateFen
+		case c.Budget != nil:
+			estimate = c.Budget.EstimateFen
 		}
 		if c.CatalogItem == "" {
 			rep.Unclassified++
@@ -126,14 +135,15 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		}
 		d := item(c.CatalogItem)
 		d.Cases++
-		if fen, ok := funded[c.ID]; ok {
+		d.EstimateFen += estimate
+		if m, ok := funded[c.ID]; ok {
 			d.FundedCases++
-			d.FundedFen += fen
-			d.EstimateFen += fen
+			d.ReservedFen += m.reserved
+			d.SpentFen += m.spent
+			d.FundedFen += m.reserved + m.spent
 		} else {
 			d.UnfundedCases++
 			d.UnfundedEstimateFen += estimate
-			d.EstimateFen += estimate
 		}
 		return nil
 	})

@@ -70,7 +70,15 @@ func TestDemandReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := e.classify(t, xjkStaff, e.file(t, "xinjiekou-yude", "旧床垫清运", "床垫"), bulkyItem)
-	e.toInProgress(t, xjkStaff, xjkCadre, b)         // assessed at 600 元, not linked
+	e.toInProgress(t, xjkStaff, xjkCadre, b) // assessed at 600 元, not linked
+	// Assessed at 600 元, linked, completed at 480 元: its estimate stays 600.
+	d := e.toInProgress(t, xjkStaff, xjkCadre, e.classify(t, xjkStaff, e.file(t, "xinjiekou-yude", "旧衣柜清运", "衣柜"), bulkyItem))
+	if _, err := e.LinkCase(ctx, xjkStaff, d.ID, line.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cs.Complete(ctx, xjkCadre, d.ID, e.load(t, d.ID).Version, 48_000, "已清运"); err != nil {
+		t.Fatal(err)
+	}
 	e.file(t, "xinjiekou-yude", "院里的树太高了", "遮挡阳光")   // not classified
 	e.file(t, "desheng-deshengli", "旧沙发清运", "楼道旧沙发") // another sub-district
 
@@ -82,8 +90,9 @@ func TestDemandReport(t *testing.T) {
 		t.Fatalf("items = %+v, want one", rep.Items)
 	}
 	got := rep.Items[0]
-	want := ItemDemand{ItemCode: bulkyItem, ItemName: "大件垃圾清运处置", Area: "CG", Cases: 2, EstimateFen: 90_000,
-		FundedCases: 1, FundedFen: 30_000, UnfundedCases: 1, UnfundedEstimateFen: 60_000, Lines: 1, BudgetFen: 100_000, AvailableFen: 70_000}
+	want := ItemDemand{ItemCode: bulkyItem, ItemName: "大件垃圾清运处置", Area: "CG", Cases: 3, EstimateFen: 150_000,
+		FundedCases: 2, FundedFen: 78_000, ReservedFen: 30_000, SpentFen: 48_000, UnfundedCases: 1, UnfundedEstimateFen: 60_000,
+		Lines: 1, BudgetFen: 100_000, AvailableFen: 22_000}
 	if got != want {
 		t.Errorf("demand = %+v\nwant     %+v", got, want)
 	}

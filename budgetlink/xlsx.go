@@ -61,8 +61,10 @@ func (p ImportProblem) String() string {
 
 // ImportResult reports an import: the lines written, or every problem found.
 type ImportResult struct {
-	Batch    string          `json:"batch,omitempty"`
-	Imported int             `json:"imported"`
+	Batch    string `json:"batch,omitempty"`
+	Imported int    `json:"imported"`
+	// LineIDs are the new lines' ids, in the file's row order.
+	LineIDs  []string        `json:"line_ids,omitempty"`
 	Problems []ImportProblem `json:"problems,omitempty"`
 }
 
@@ -119,7 +121,11 @@ func (s *Service) ImportLines(ctx context.Context, p auth.Principal, r io.Reader
 	if err := s.writeImport(ctx, p, batch, lines); err != nil {
 		return nil, err
 	}
-	return &ImportResult{Batch: batch, Imported: len(lines)}, nil
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	return &ImportResult{Batch: batch, Imported: len(lines), LineIDs: ids}, nil
 }
 
 func readImportRows(r io.Reader) ([][]string, *ImportProblem) {
@@ -299,7 +305,30 @@ var exportLineHeader = []any{
 	"财年", "街道编码", "支出分类编码", "项目名称", "批复金额（分）",
 	"预算项目编号", "街道", "支出分类", "调整金额（分）", "调整后预算（分）", "已预留（分）", "已支出（分）", "可用（分）",
 	"执行率（‰）", "调整次数", "评审阶段",
-	"批复金额（元）", "调整后预算（元）", "已支出（元）", "可用（元）",
+	"批复金额（元）", "调整后预算（元）", "已预留（元）", "已支出（元）", "可用（元）",
+}
+
+// yuanFormat shows a yuan cell as 1,234.50元 while it stays a number Excel sums.
+const yuanFormat = `#,##0.00"元"`
+
+// yuanCell is fen as a numeric yuan cell. The stored value is the double
+// nearest the exact decimal (fen are int64 everywhere else; a spreadsheet
+// number is a double, and every amount up to MaxAmountFen has two exact
+// decimals in one), so Excel sums it and shows it to the fen.
+func yuanCell(fen int64, style int) excelize.Cell {
+	v, _ := strconv.ParseFloat(catalogYuan(fen), 64)
+	return excelize.Cell{StyleID: style, Value: v}
+}
+
+// stageLabels joins the labels of every review stage: 事前评审、事后评审.
+func stageLabels(stages []string) string {
+	out := make([]string, 0, len(stages))
+	for _, s := range stages {
+		if l, ok := reviewLabels[s]; ok {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "、")
 }
 
 // ExportLines writes the lines of a fiscal year (and sub-district, "" for
@@ -316,6 +345,11 @@ func (s *Service) ExportLines(ctx context.Context, p auth.Principal, fiscalYear 
 	if err := f.SetSheetName("Sheet1", linesSheet); err != nil {
 		return fmt.Errorf("budgetlink: export: %w", err)
 	}
+	numFmt := yuanFormat
+	yuan, err := f.NewStyle(&excelize.Style{CustomNumFmt: &numFmt})
+	if err != nil {
+		return fmt.Errorf("budgetlink: export: %w", err)
+	}
 	sw, err := f.NewStreamWriter(linesSheet)
 	if err != nil {
 		return fmt.Errorf("budgetlink: export: %w", err)
@@ -330,8 +364,9 @@ func (s *Service) ExportLines(ctx context.Context, p auth.Principal, fiscalYear 
 			values := []any{
 				l.FiscalYear, l.SubDistrict, l.ItemCode, l.ProjectName, l.ApprovedFen,
 				l.LineID, sub.Name, l.ItemName, l.AdjustedFen, l.BudgetFen, l.CommittedFen, l.SpentFen, l.AvailableFen,
-				l.ExecutionPermille, l.Adjustments, reviewLabels[l.ReviewStage],
-				catalogYuan(l.ApprovedFen), catalogYuan(l.BudgetFen), catalogYuan(l.SpentFen), catalogYuan(l.AvailableFen),
+				l.ExecutionPermille, l.Adjustments, stageLabels(l.ReviewStages),
+				yuanCell(l.ApprovedFen, yuan), yuanCell(l.BudgetFen, yuan), yuanCell(l.CommittedFen, yuan),
+				yuanCell(l.SpentFen, yuan), yuanCell(l.AvailableFen, yuan),
 			}
 			if err := sw.SetRow(cell, values); err != nil {
 				return fmt.Errorf("budgetlink: export: %w", err)
@@ -355,7 +390,7 @@ func (s *Service) ExportLines(ctx context.Context, p auth.Principal, fiscalYear 
 	for i, sub := range rep.SubDistricts {
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sum.SetRow(cell, []any{sub.Code, sub.Name, sub.LineCount, sub.ExactCount, sub.AdjustedCount, sub.BudgetFen, sub.SpentFen,
-			sub.ExecutionPermille, catalogYuan(sub.BudgetFen), catalogYuan(sub.SpentFen)}); err != nil {
+			sub.ExecutionPermille, yuanCell(sub.BudgetFen, yuan), yuanCell(sub.SpentFen, yuan)}); err != nil {
 			return fmt.Errorf("budgetlink: export: %w", err)
 		}
 	}

@@ -136,6 +136,17 @@ func TestImportExportRoundTrip(t *testing.T) {
 	if err != nil || res.Imported != 3 {
 		t.Fatalf("import = %+v, %v", res, err)
 	}
+	t.Run("the new ids are returned in row order", func(t *testing.T) {
+		if len(res.LineIDs) != 3 {
+			t.Fatalf("line ids = %v, want 3", res.LineIDs)
+		}
+		for i, want := range []string{"大件垃圾清运", "垃圾分类驿站", "大件垃圾清运"} {
+			l := mustGet(t, s, res.LineIDs[i])
+			if l.ProjectName != want || l.ImportBatch != res.Batch {
+				t.Errorf("row %d: line %s is %q of batch %q, want %q of %q", i+2, l.ID, l.ProjectName, l.ImportBatch, want, res.Batch)
+			}
+		}
+	})
 	t.Run("re-import refused as existing", func(t *testing.T) {
 		_, err := s.ImportLines(ctx, finance, bytes.NewReader(file))
 		wantCode(t, err, minsheng.EINVALID)
@@ -146,6 +157,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 			t.Errorf("lines = %d, want 3", n)
 		}
 	})
+	reviewed := findLine(t, s, "desheng", bulkyItem)
+	for _, st := range []string{ReviewBefore, ReviewAfter} {
+		if _, err := s.Review(ctx, finance, reviewed, st, "评审意见"); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var out bytes.Buffer
 	if err := s.ExportLines(ctx, finance, 2026, "", &out); err != nil {
@@ -170,14 +187,45 @@ func TestImportExportRoundTrip(t *testing.T) {
 	for _, r := range rows[1:] {
 		if r[2] == bulkyItem && r[1] == "xinjiekou" {
 			found = true
-			if r[4] != "1200005" || r[16] != "12000.05" {
-				t.Errorf("approved fen/yuan = %q/%q, want 1200005/12000.05", r[4], r[16])
+			if r[4] != "1200005" || r[16] != "12,000.05元" {
+				t.Errorf("approved fen/yuan = %q/%q, want 1200005/12,000.05元", r[4], r[16])
 			}
 		}
 	}
 	if !found {
 		t.Errorf("xinjiekou bulky-waste line missing from export: %v", rows)
 	}
+	t.Run("yuan columns are numbers Excel sums", func(t *testing.T) {
+		raw, err := f.GetRows("预算项目", excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, col := range []string{"Q", "R", "S", "T", "U"} {
+			typ, err := f.GetCellType("预算项目", col+"2")
+			if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+				t.Errorf("%s2 type = %v, %v; want a number", col, typ, err)
+			}
+		}
+		if got, want := raw[0][18], "已预留（元）"; got != want {
+			t.Errorf("header S1 = %q, want %q", got, want)
+		}
+		if err := f.SetCellFormula("预算项目", "Q10", "SUM(Q2:Q4)"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.CalcCellValue("预算项目", "Q10", excelize.Options{RawCellValue: true})
+		if want := "26500.05"; err != nil || got != want {
+			t.Errorf("SUM of 批复金额（元） = %q, %v; want %q", got, err, want)
+		}
+	})
+	t.Run("every review stage is listed", func(t *testing.T) {
+		for _, r := range rows[1:] {
+			if r[1] == "desheng" {
+				if got, want := r[15], "事前评审、事后评审"; got != want {
+					t.Errorf("review stages = %q, want %q", got, want)
+				}
+			}
+		}
+	})
 	t.Run("export re-imports", func(t *testing.T) {
 		fresh := newService(t)
 		res, err := fresh.ImportLines(ctx, finance, bytes.NewReader(out.Bytes()))
@@ -197,4 +245,20 @@ func TestImportExportRoundTrip(t *testing.T) {
 		}
 		wantCode(t, s.ExportLines(ctx, dsStaff, 2026, "xinjiekou", &buf), minsheng.EFORBIDDEN)
 	})
+}
+
+// findLine returns the id of the line of sub-district and item.
+func findLine(t *testing.T, s *Service, sub, item string) string {
+	t.Helper()
+	ls, _, err := s.Lines(context.Background(), finance, LineFilter{SubDistrict: sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.ItemCode == item {
+			return l.ID
+		}
+	}
+	t.Fatalf("no line %s/%s", sub, item)
+	return ""
 }

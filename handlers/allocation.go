@@ -21,7 +21,8 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/allocation/weights/:year", a.weights)
 	api.Put("/allocation/weights/:year", a.setWeights)
 	api.Get("/allocation/priorities", a.priorities)
-	api.Post("/allocation/runs", withBody(a.Planning.StartRun))
+	api.Post("/allocation/runs", withBody(a.Planning.StartRunNamed))
+	api.Get("/allocation/runs", a.runs)
 	api.Get("/allocation/runs/:id", a.run)
 	api.Post("/allocation/factor", withBody(a.Planning.AllocateByFactors))
 	api.Get("/reports/completion", a.completion)
@@ -116,7 +117,7 @@ func (a AllocationAPI) run(c *fiber.Ctx) error {
 	if err := noQuery(c); err != nil {
 		return err
 	}
-	rep, err := a.Planning.Run(c.UserContext(), p, c.Params("id"))
+	rep, err := a.Planning.RunNamed(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,9 @@ func TestAllocationRefusals(t *testing.T) {
 		{"year not a number", "staff", "GET", "/api/v1/allocation/weights/next", nil, 400},
 		{"priorities limit too large", "staff", "GET", "/api/v1/allocation/priorities?limit=500", nil, 400},
 		{"unknown run", "staff", "GET", "/api/v1/allocation/runs/" + aRunID, nil, 404},
+		{"cadre lists runs", "cadre", "GET", "/api/v1/allocation/runs", nil, 403},
+		{"other sub-district's runs", "stafffar", "GET", "/api/v1/allocation/runs?sub_district=" + aSub, nil, 403},
+		{"runs with unknown query", "staff", "GET", "/api/v1/allocation/runs?page=2", nil, 400},
 		// Issue 8 item 11: report years are validated.
 		{"execution report year out of range", "finance", "GET", "/api/v1/reports/execution?year=-2147483649", nil, 400},
 		{"adjustment report year out of range", "finance", "GET", "/api/v1/reports/adjustments?year=1999", nil, 400},
@@ -256,6 +259,18 @@ func TestAllocationFlow(t *testing.T) {
 		}
 		if got := a.call(t, "stafffar", "GET", "/api/v1/allocation/runs/"+aRunID, nil, nil); got != 403 {
 			t.Errorf("GET by another sub-district: status %d, want 403", got)
+		}
+		var list struct {
+			Items []struct {
+				RunID       string `json:"run_id"`
+				FundedCases int    `json:"funded_cases"`
+				FundedFen   int64  `json:"funded_fen"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs?year=2026", nil, &list); got != 200 ||
+			len(list.Items) != 1 || list.Items[0].RunID != aRunID || list.Items[0].FundedCases != 1 || list.Items[0].FundedFen != 600_000 {
+			t.Errorf("GET runs: status %d %+v, want the one committed run funding 600000", got, list)
 		}
 		var far apiError
 		if got := a.call(t, "stafffar", "POST", "/api/v1/allocation/runs", map[string]any{"run_id": aRunID, "fiscal_year": 2026, "sub_district": aSubFar}, &far); got != 409 ||

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,6 +32,7 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/budget/lines/:id", a.line)
 	api.Post("/budget/lines/:id/adjustments", a.adjust)
 	api.Post("/budget/lines/:id/review", a.review)
+	api.Post("/budget/lines/:id/void", a.voidLine)
 	api.Post("/budget/import", a.importLines)
 	api.Get("/budget/export", a.export)
 	api.Get("/budget/audit", a.audit)
@@ -78,8 +80,10 @@ func (a BudgetAPI) catalog(c *fiber.Ctx) error {
 
 // attachment builds a Content-Disposition with an ASCII fallback and the
 // UTF-8 name (RFC 6266), since the names are Chinese.
+// The ASCII fallback keeps the extension (export.xlsx), so a browser or
+// client that ignores filename* still saves a file Excel opens.
 func attachment(name string) string {
-	return fmt.Sprintf(`attachment; filename="export"; filename*=UTF-8''%s`, url.PathEscape(name))
+	return fmt.Sprintf(`attachment; filename="export%s"; filename*=UTF-8''%s`, path.Ext(name), url.PathEscape(name))
 }
 
 func (a BudgetAPI) suggest(c *fiber.Ctx) error {
@@ -156,7 +160,7 @@ func (a BudgetAPI) line(c *fiber.Ctx) error {
 	if err := noQuery(c); err != nil {
 		return err
 	}
-	l, err := a.Budget.Line(c.UserContext(), p, c.Params("id"))
+	l, err := a.Budget.LineWithCases(c.UserContext(), p, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -270,14 +274,14 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 	if err := badQuery(bad); err != nil {
 		return err
 	}
-	items, next, err := a.Budget.Audit(c.UserContext(), p, f)
+	items, refs, next, err := a.Budget.AuditWithCases(c.UserContext(), p, f)
 	if err != nil {
 		return err
 	}
 	if items == nil {
 		items = []budgetlink.AuditEntry{}
 	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+	return c.JSON(fiber.Map{"items": items, "cases": refs, "next_cursor": next})
 }
 
 func (a BudgetAPI) adjustments(c *fiber.Ctx) error {

@@ -375,12 +375,16 @@ func TestBudgetImportExportOverHTTP(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("export: status %d, headers %v", resp.StatusCode, resp.Header)
 	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="export.xlsx"`) ||
+		!strings.Contains(cd, ".xlsx") {
+		t.Errorf("Content-Disposition = %q, want both filenames ending .xlsx", cd)
+	}
 	f, err := excelize.OpenReader(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := f.GetRows("预算项目")
-	if len(rows) != 2 || rows[1][1] != "xinjiekou" || rows[1][4] != "500000" || rows[1][16] != "5000.00" {
+	if len(rows) != 2 || rows[1][1] != "xinjiekou" || rows[1][4] != "500000" || rows[1][16] != "5,000.00元" {
 		t.Errorf("export rows = %v", rows)
 	}
 	if st := a.call(t, "sxjk", "GET", "/api/v1/budget/export?year=2026&sub_district=desheng", nil, nil); st != 403 {

@@ -34,6 +34,7 @@ func (a CasesAPI) Routes(api fiber.Router, s *Server) {
 	api.Get("/cases", a.list)
 	api.Get("/cases/track", a.track)
 	api.Get("/cases/similar", a.similar)
+	api.Get("/cases/number/:number", a.byNumber)
 	api.Get("/cases/:id", a.get)
 	api.Post("/cases/:id/photos", s.Throttle((*auth.Service).AllowUpload), a.addPhoto)
 	api.Post("/cases/:id/accept", a.accept)

@@ -8,5 +8,5 @@ import "embed"
 
 // FS is the embedded tree: vendor/<package>@<version>/… and lib/….
 //
-//go:embed vendor lib m site
+//go:embed vendor lib m site console
 var FS embed.FS

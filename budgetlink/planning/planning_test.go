@@ -382,7 +382,8 @@ func TestRunCommitted(t *testing.T) {
 		{"L2 funded", caseIDs(l2.Funded), []string{s.a.ID}},
 		{"L2 remaining", l2.RemainingFen, int64(100_000)},
 		{"adjustments", got.Adjustments, []allocation.SuggestedAdjustment{}},
-		{"next year", got.NextYear, []allocation.BudgetRequest{{ItemCode: itemToilet, Cases: 1, DemandFen: 500_000}}},
+		// G's item has no line at all: its demand is next year's request too.
+		{"next year", got.NextYear, []allocation.BudgetRequest{{ItemCode: itemWaste, Cases: 1, DemandFen: 300_000}, {ItemCode: itemToilet, Cases: 1, DemandFen: 500_000}}},
 		{"totals", [4]int64{int64(got.FundedCases), got.FundedFen, int64(got.WaitlistedCases), got.ShortfallFen}, [4]int64{2, 1_100_000, 1, 400_000}},
 		{"applied", got.Applied, 2},
 		{"failed", len(got.Failed), 0},

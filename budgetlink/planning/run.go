@@ -28,6 +28,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/internal/auth"
 )
@@ -100,6 +101,10 @@ type RunReport struct {
 
 	// CreatedBy and CreatedAt are left out of a dry run, which creates
 	// nothing.
+	// Cases names every case the run decided on (number and title) for
+	// people reading it; filled by StartRunNamed and RunNamed, not stored.
+	Cases map[string]budgetlink.CaseName `json:"cases,omitempty" bson:"-"`
+
 	CreatedBy  string     `json:"created_by,omitempty"`
 	CreatedAt  time.Time  `json:"created_at,omitzero"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
@@ -196,7 +201,7 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	}
 	doc := &runDoc{
 		ID: req.RunID, FiscalYear: req.FiscalYear, SubDistrict: req.SubDistrict, State: RunApplying,
-		AsOf: asOf, Weights: yw.Weights, Adjustments: res.Adjustments, NextYear: res.NextYear, Unplaced: d.unplaced,
+		AsOf: asOf, Weights: yw.Weights, Adjustments: res.Adjustments, NextYear: withUnplaced(res.NextYear, d.unplaced), Unplaced: d.unplaced,
 		CreatedBy: p.UserID, CreatedAt: asOf,
 	}
 	for _, lr := range res.Lines {

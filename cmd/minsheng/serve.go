@@ -278,7 +278,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
-		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/", Dir: "site"}},
+		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/console/", Dir: "console"}, {Prefix: "/", Dir: "site"}},
 		RootGroups: d.rootGroups(),
 		Demo:       cfg.Demo,
 	})

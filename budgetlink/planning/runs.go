@@ -1,0 +1,132 @@
+package planning
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/store"
+)
+
+// RunsQuery selects committed runs, newest first. SubDistrict "" is every
+// sub-district the caller may see; FiscalYear 0 is every year.
+type RunsQuery struct {
+	FiscalYear  int
+	SubDistrict string
+	// Cursor is the next_cursor of the previous page; Limit is 1..100.
+	Cursor string
+	Limit  int
+}
+
+// RunSummary is one past run as the console lists it: its totals without
+// the per-case decisions (GET /allocation/runs/{id} has those).
+type RunSummary struct {
+	RunID           string     `json:"run_id"`
+	FiscalYear      int        `json:"fiscal_year"`
+	SubDistrict     string     `json:"sub_district"`
+	SubDistrictName string     `json:"sub_district_name"`
+	State           string     `json:"state"`
+	AsOf            time.Time  `json:"as_of"`
+	Lines           int        `json:"lines"`
+	FundedCases     int        `json:"funded_cases"`
+	FundedFen       int64      `json:"funded_fen"`
+	WaitlistedCases int        `json:"waitlisted_cases"`
+	ShortfallFen    int64      `json:"shortfall_fen"`
+	CreatedBy       string     `json:"created_by"`
+	CreatedAt       time.Time  `json:"created_at"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+}
+
+// runsIndexes serve Runs: by sub-district or all, newest first. They join
+// Indexes here, beside the query that needs them.
+var runsIndexes = []store.Index{
+	{Collection: runsCollection, Name: "sub_created", Keys: bson.D{{Key: "sub_district", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
+	{Collection: runsCollection, Name: "created", Keys: bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
+}
+
+func init() { Indexes = append(Indexes, runsIndexes...) }
+
+// Runs lists committed runs, newest first: sub-district staff their own
+// sub-district's, finance and admin any. Dry runs are never stored.
+// Errors: EFORBIDDEN, EINVALID (year, cursor, limit).
+func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]RunSummary, string, error) {
+	sub, err := s.scopeSubDistrict(p, q.SubDistrict)
+	if err != nil {
+		return nil, "", err
+	}
+	if q.FiscalYear != 0 {
+		if err := checkYear(q.FiscalYear); err != nil {
+			return nil, "", err
+		}
+	}
+	if q.Limit <= 0 {
+		q.Limit = 20
+	}
+	if q.Limit > 100 {
+		return nil, "", minsheng.Invalid("查询条件无效", map[string]string{"limit": "须为 1 到 100 的整数"})
+	}
+	filter := bson.D{}
+	if sub != "" {
+		filter = append(filter, bson.E{Key: "sub_district", Value: sub})
+	}
+	if q.FiscalYear != 0 {
+		filter = append(filter, bson.E{Key: "fiscal_year", Value: q.FiscalYear})
+	}
+	if q.Cursor != "" {
+		at, id, ok := parseRunCursor(q.Cursor)
+		if !ok {
+			return nil, "", minsheng.Invalid("查询条件无效", map[string]string{"cursor": "无效"})
+		}
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.M{"created_at": bson.M{"$lt": at}},
+			bson.M{"created_at": at, "_id": bson.M{"$lt": id}},
+		}})
+	}
+	var docs []runDoc
+	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(q.Limit + 1))
+	if err := s.runs.FindAll(ctx, filter, &docs, opts); err != nil && err != mongo.ErrNoDocuments {
+		return nil, "", fmt.Errorf("planning: unable to list runs: %w", err)
+	}
+	next := ""
+	if len(docs) > q.Limit {
+		docs = docs[:q.Limit]
+		last := docs[len(docs)-1]
+		next = strconv.FormatInt(last.CreatedAt.UnixMilli(), 10) + "." + last.ID
+	}
+	out := make([]RunSummary, 0, len(docs))
+	for i := range docs {
+		d := &docs[i]
+		r := RunSummary{
+			RunID: d.ID, FiscalYear: d.FiscalYear, SubDistrict: d.SubDistrict, State: d.State, AsOf: d.AsOf,
+			Lines: len(d.Lines), CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt,
+		}
+		if sd, err := s.org.SubDistrict(d.SubDistrict); err == nil {
+			r.SubDistrictName = sd.Name
+		}
+		for _, l := range d.Lines {
+			r.FundedCases += len(l.Funded)
+			r.FundedFen += l.FundedFen
+			r.WaitlistedCases += len(l.Waitlisted)
+			r.ShortfallFen += l.ShortfallFen
+		}
+		out = append(out, r)
+	}
+	return out, next, nil
+}
+
+func parseRunCursor(c string) (time.Time, string, bool) {
+	ms, id, ok := strings.Cut(c, ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", false
+	}
+	return time.UnixMilli(n).UTC(), id, true
+}

@@ -1,0 +1,146 @@
+// Lines (预算项目): the year's lines with approved / adjusted / committed /
+// spent / available and an execution bar; new lines, XLSX import with the
+// errors per row and cell, and XLSX export.
+import { ref, reactive, computed, onMounted } from 'vue';
+import { useRouter } from 'vue-router';
+import { ElMessage } from 'element-plus';
+import { api, session, yuan, toFen, fiscalYear, errText, subName, download } from '../shared.js';
+
+export default {
+  name: 'Lines',
+  setup() {
+    const router = useRouter();
+    const year = ref(fiscalYear());
+    const sub = ref('');
+    const rows = ref([]);
+    const loading = ref(false);
+    const error = ref('');
+    const problems = ref([]);
+    const imported = ref(null);
+    const catalog = ref([]);
+    const add = reactive({ open: false, sub_district: '', item_code: '', project_name: '', approved: '' });
+    const finance = computed(() => ['finance', 'admin'].includes(session.me?.role));
+    const subs = computed(() => session.org?.sub_districts || []);
+    async function load() {
+      loading.value = true;
+      error.value = '';
+      try {
+        let out = [];
+        let cursor = '';
+        do {
+          const page = await api.get('/api/v1/budget/lines', { year: year.value, sub_district: sub.value, limit: 100, cursor });
+          out = out.concat(page.items || []);
+          cursor = page.next_cursor || '';
+        } while (cursor && out.length < 2000);
+        rows.value = out;
+      } catch (e) {
+        error.value = errText(e);
+      } finally {
+        loading.value = false;
+      }
+    }
+    onMounted(async () => {
+      load();
+      try {
+        catalog.value = (await api.get('/api/v1/catalog')).items || [];
+      } catch { /* creating lines shows no items */ }
+    });
+    const exec = (l) => {
+      const budget = l.approved_fen + l.adjusted_fen;
+      return budget > 0 ? Math.min(100, Math.round((l.spent_fen * 1000) / budget) / 10) : 0;
+    };
+    const totals = computed(() => rows.value.reduce((t, l) => {
+      for (const k of ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen']) t[k] += l[k];
+      return t;
+    }, { approved_fen: 0, adjusted_fen: 0, committed_fen: 0, spent_fen: 0, available_fen: 0 }));
+    function summary({ columns }) {
+      return columns.map((c, i) => (i === 0 ? '合计' : c.property && c.property in totals.value ? yuan(totals.value[c.property]) : ''));
+    }
+    async function exportXlsx() {
+      try {
+        const name = await download('/api/v1/budget/export', { year: year.value, sub_district: sub.value }, `预算执行-${year.value}.xlsx`);
+        ElMessage.success(`已导出 ${name}`);
+      } catch (e) {
+        ElMessage.error(errText(e));
+      }
+    }
+    async function importFile(ev) {
+      const file = ev.target.files?.[0];
+      ev.target.value = '';
+      if (!file) return;
+      problems.value = [];
+      imported.value = null;
+      const form = new FormData();
+      form.append('file', file);
+      try {
+        imported.value = await api.upload('/api/v1/budget/import', form);
+        ElMessage.success(`已导入 ${imported.value.imported} 个预算项目`);
+        load();
+      } catch (e) {
+        problems.value = Object.entries(e.fields || {}).map(([cell, msg]) => ({ cell, msg }))
+          .sort((a, b) => (parseInt(a.cell.replace(/\D/g, ''), 10) || 0) - (parseInt(b.cell.replace(/\D/g, ''), 10) || 0));
+        if (!problems.value.length) ElMessage.error(errText(e));
+      }
+    }
+    async function create() {
+      const fen = toFen(add.approved);
+      if (fen === null) return ElMessage.error('批复金额格式不正确');
+      try {
+        await api.post('/api/v1/budget/lines', { fiscal_year: year.value, sub_district: add.sub_district, item_code: add.item_code, project_name: add.project_name, approved_fen: fen });
+        ElMessage.success('已新增预算项目');
+        add.open = false;
+        load();
+      } catch (e) {
+        ElMessage.error(errText(e));
+      }
+    }
+    return { year, sub, rows, loading, error, problems, imported, add, finance, subs, catalog, load, exec, summary, exportXlsx, importFile, create, router, yuan, subName, session };
+  },
+  template: `
+  <div>
+    <h2 class="page-title">预算项目</h2>
+    <div class="toolbar">
+      <el-input-number v-model="year" :min="2000" :max="2100" controls-position="right" style="width:110px" @change="load" />
+      <el-select v-if="!session.me?.sub_district" v-model="sub" placeholder="全部街道" clearable filterable style="width:140px" @change="load">
+        <el-option v-for="s in subs" :key="s.code" :label="s.name" :value="s.code" />
+      </el-select>
+      <span class="spacer" />
+      <el-button v-if="finance" @click="add.open = true">新增项目</el-button>
+      <label v-if="finance" class="el-button el-button--small" style="cursor:pointer">导入 XLSX<input type="file" accept=".xlsx" style="display:none" @change="importFile" data-test="import" /></label>
+      <el-button type="primary" @click="exportXlsx" data-test="export">导出 XLSX</el-button>
+    </div>
+    <el-alert v-if="error" :title="error" type="error" :closable="false" style="margin-bottom:8px" />
+    <div v-if="problems.length" class="panel" data-test="import-problems">
+      <h3 style="color:#f56c6c">导入未完成：请修改以下单元格后重新导入（整个文件均未导入）</h3>
+      <el-table :data="problems" border size="small" max-height="240">
+        <el-table-column prop="cell" label="行 / 单元格" width="120" />
+        <el-table-column prop="msg" label="问题" />
+      </el-table>
+    </div>
+    <el-alert v-if="imported" :title="'已导入 ' + imported.imported + ' 个预算项目' + (imported.batch ? '（批次 ' + imported.batch + '）' : '')" type="success" :closable="false" style="margin-bottom:8px" />
+    <div class="panel">
+      <el-table :data="rows" v-loading="loading" border stripe size="small" show-summary :summary-method="summary" @row-dblclick="(r) => router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目">
+        <el-table-column label="项目名称" min-width="170" show-overflow-tooltip sortable prop="project_name">
+          <template #default="{ row }"><el-link type="primary" @click="router.push('/lines/' + row.id)">{{ row.project_name }}</el-link></template>
+        </el-table-column>
+        <el-table-column label="街道" width="100" sortable prop="sub_district"><template #default="{ row }">{{ subName(row.sub_district) }}</template></el-table-column>
+        <el-table-column label="支出分类" min-width="140" show-overflow-tooltip><template #default="{ row }">{{ row.item_code }} {{ row.item_name }}</template></el-table-column>
+        <el-table-column prop="approved_fen" label="批复（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.approved_fen) }}</span></template></el-table-column>
+        <el-table-column prop="adjusted_fen" label="调整（元）" width="110" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.adjusted_fen) }}</span></template></el-table-column>
+        <el-table-column prop="committed_fen" label="已预留（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.committed_fen) }}</span></template></el-table-column>
+        <el-table-column prop="spent_fen" label="已支出（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.spent_fen) }}</span></template></el-table-column>
+        <el-table-column prop="available_fen" label="可用（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.available_fen) }}</span></template></el-table-column>
+        <el-table-column label="执行率" width="130"><template #default="{ row }"><el-progress :percentage="exec(row)" :stroke-width="10" /></template></el-table-column>
+      </el-table>
+    </div>
+    <el-dialog v-model="add.open" title="新增预算项目" width="520px">
+      <el-form label-width="90px" @submit.prevent="create">
+        <el-form-item label="街道" required><el-select v-model="add.sub_district" filterable style="width:100%"><el-option v-for="s in subs" :key="s.code" :label="s.name" :value="s.code" /></el-select></el-form-item>
+        <el-form-item label="支出分类" required><el-select v-model="add.item_code" filterable style="width:100%"><el-option v-for="i in catalog" :key="i.code" :label="i.code + ' ' + i.name" :value="i.code" /></el-select></el-form-item>
+        <el-form-item label="项目名称" required><el-input v-model="add.project_name" /></el-form-item>
+        <el-form-item label="批复（元）" required><el-input v-model="add.approved" placeholder="如 120000.00" /></el-form-item>
+      </el-form>
+      <template #footer><el-button @click="add.open = false">取消</el-button><el-button type="primary" @click="create">保存</el-button></template>
+    </el-dialog>
+  </div>`,
+};

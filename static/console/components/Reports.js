@@ -1,0 +1,179 @@
+// Reports (报表与看板): demand by area and item; the 12345 rates per
+// sub-district and community; executed-as-approved vs adjusted; stalled
+// funded cases and cost per resolved case; classification consistency.
+// Every chart has its table and an export.
+import { ref, computed, onMounted } from 'vue';
+import { api, session, yuan, rate, permille, fiscalYear, errText, csv, subName, communityName, dt } from '../shared.js';
+import Chart from './Chart.js';
+
+const pm = (r) => (r && r.per_mille !== null && r.per_mille !== undefined ? r.per_mille / 10 : 0);
+
+export default {
+  name: 'Reports',
+  components: { Chart },
+  setup() {
+    const year = ref(fiscalYear());
+    const tab = ref('rates');
+    const demand = ref(null);
+    const rates = ref(null);
+    const exec = ref(null);
+    const comp = ref(null);
+    const cons = ref(null);
+    const errors = ref([]);
+    const finance = computed(() => ['finance', 'admin'].includes(session.me?.role));
+    async function load() {
+      errors.value = [];
+      const y = year.value;
+      const get = (p, q) => api.get(p, q).catch((e) => {
+        errors.value.push(errText(e));
+        return null;
+      });
+      [demand.value, rates.value, exec.value, comp.value, cons.value] = await Promise.all([
+        get('/api/v1/reports/demand', { year: y }),
+        get('/api/v1/reports/rates', { from: `${y}-01-01`, to: `${y + 1}-01-01` }),
+        get('/api/v1/reports/execution', { year: y }),
+        get('/api/v1/reports/completion', { year: y }),
+        // Comparing sub-districts' bookings is district finance's view.
+        finance.value ? get('/api/v1/reports/consistency', { year: y }) : null,
+      ]);
+    }
+    const areaNames = ref({});
+    onMounted(async () => {
+      load();
+      try {
+        areaNames.value = Object.fromEntries(((await api.get('/api/v1/catalog')).areas || []).map((a) => [a.code, a.name]));
+      } catch { /* codes are shown */ }
+    });
+    const areas = computed(() => {
+      const m = new Map();
+      for (const it of demand.value?.items || []) {
+        const a = m.get(it.area) || { area: it.area, cases: 0, estimate_fen: 0, funded_fen: 0, spent_fen: 0, unfunded_estimate_fen: 0 };
+        a.spent_fen += it.spent_fen || 0;
+        a.cases += it.cases;
+        a.estimate_fen += it.estimate_fen;
+        a.funded_fen += it.funded_fen;
+        a.unfunded_estimate_fen += it.unfunded_estimate_fen;
+        m.set(it.area, a);
+      }
+      return [...m.values()];
+    });
+    const demandOpt = computed(() => ({
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 70, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: areas.value.map((a) => areaNames.value[a.area] || a.area) }, yAxis: { type: 'value', name: '元' },
+      series: [
+        { name: '估算', type: 'bar', data: areas.value.map((a) => a.estimate_fen / 100) },
+        { name: '实际支出', type: 'bar', data: areas.value.map((a) => a.spent_fen / 100) },
+        { name: '未资助估算', type: 'bar', data: areas.value.map((a) => a.unfunded_estimate_fen / 100) },
+      ],
+    }));
+    const rateRows = computed(() => rates.value?.sub_districts || []);
+    const ratesOpt = computed(() => ({
+      tooltip: { trigger: 'axis', valueFormatter: (v) => `${v}%` }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
+      xAxis: { type: 'category', data: rateRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', max: 100, name: '%' },
+      series: [['响应率', 'response'], ['解决率', 'resolution'], ['满意率', 'satisfaction'], ['一次满意率', 'first_satisfaction']]
+        .map(([n, k]) => ({ name: n, type: 'bar', data: rateRows.value.map((r) => pm(r[k])) })),
+    }));
+    const execRows = computed(() => exec.value?.sub_districts || []);
+    const execOpt = computed(() => ({
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
+      xAxis: { type: 'category', data: execRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', name: '项目数', minInterval: 1 },
+      series: [
+        { name: '按批复执行', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.exact_count) },
+        { name: '经调整', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.adjusted_count) },
+        { name: '未调整、尚未按批复执行完', type: 'bar', stack: 'e', data: execRows.value.map((r) => r.other_count) },
+      ],
+    }));
+    const compRows = computed(() => comp.value?.sub_districts || []);
+    const noComma = (f) => yuan(f).replace(/,/g, '');
+    const exporters = {
+      demand: () => csv(`诉求需求-${year.value}.csv`, ['分类编码', '分类', '领域', '件数', '估算（元）', '已资助件数', '已预留（元）', '实际支出（元）', '未资助件数', '未资助估算（元）', '项目数', '预算（元）', '可用（元）'],
+        (demand.value?.items || []).map((i) => [i.item_code, i.item_name, i.area, i.cases, noComma(i.estimate_fen), i.funded_cases, noComma(i.reserved_fen || 0), noComma(i.spent_fen || 0), i.unfunded_cases, noComma(i.unfunded_estimate_fen), i.lines, noComma(i.budget_fen), noComma(i.available_fen)])),
+      rates: () => csv(`三率-${year.value}.csv`, ['单位', '社区', '响应率', '解决率', '满意率', '一次满意率'],
+        [...rateRows.value, ...(rates.value?.communities || [])].map((r) => [r.name, r.community_name || '', rate(r.response), rate(r.resolution), rate(r.satisfaction), rate(r.first_satisfaction)])),
+      exec: () => csv(`预算执行-${year.value}.csv`, ['街道', '项目数', '按批复执行', '经调整', '按批复执行占比', '经调整占比', '调整后预算（元）', '已支出（元）', '执行率'],
+        execRows.value.map((r) => [r.name, r.line_count, r.exact_count, r.adjusted_count, permille(r.exact_permille), permille(r.adjusted_permille), noComma(r.budget_fen), noComma(r.spent_fen), permille(r.execution_permille)])),
+      comp: () => csv(`办结与成本-${year.value}.csv`, ['街道', '获资助件数', '已解决', '办结率', '已支出（元）', '每件解决成本（元）'],
+        compRows.value.map((r) => [r.name, r.completion?.funded, r.completion?.resolved, rate(r.completion?.completion_rate), noComma(r.completion?.spent_fen || 0), noComma(r.completion?.cost_per_resolved_fen || 0)])),
+      cons: () => csv(`分类一致性-${year.value}.csv`, ['说明', '涉及街道', '使用的分类', '建议分类'],
+        (cons.value?.inconsistencies || []).map((i) => [i.summary, i.sub_districts.map(subName).join('、'), i.items.map((x) => `${x.item_name}(${x.bookings})`).join('、'), i.suggested ? i.suggested.name : ''])),
+    };
+    return { finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, yuan, rate, permille, subName, communityName, dt, session };
+  },
+  template: `
+  <div>
+    <h2 class="page-title">报表与看板
+      <el-input-number v-model="year" :min="2000" :max="2100" controls-position="right" style="width:110px" @change="load" />
+    </h2>
+    <el-alert v-for="e in errors" :key="e" :title="e" type="error" :closable="false" style="margin-bottom:6px" />
+    <el-tabs v-model="tab" type="border-card">
+      <el-tab-pane lazy label="三率" name="rates">
+        <div class="toolbar"><span class="muted" v-if="rates">全区：响应率 {{ rate(rates.total?.response) }}，解决率 {{ rate(rates.total?.resolution) }}，满意率 {{ rate(rates.total?.satisfaction) }}，一次满意率 {{ rate(rates.total?.first_satisfaction) }}</span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
+        <Chart :option="ratesOpt" />
+        <el-table :data="[...rateRows, ...(rates?.communities || [])]" border size="small" data-test="rates-table" max-height="360">
+          <el-table-column prop="name" label="街道" width="110" />
+          <el-table-column prop="community_name" label="社区" width="140" />
+          <el-table-column label="响应率" width="90"><template #default="{ row }">{{ rate(row.response) }}</template></el-table-column>
+          <el-table-column label="解决率" width="90"><template #default="{ row }">{{ rate(row.resolution) }}</template></el-table-column>
+          <el-table-column label="满意率" width="90"><template #default="{ row }">{{ rate(row.satisfaction) }}</template></el-table-column>
+          <el-table-column label="一次满意率" width="100"><template #default="{ row }">{{ rate(row.first_satisfaction) }}</template></el-table-column>
+          <el-table-column label="满意 / 评价数"><template #default="{ row }">{{ row.satisfaction?.num }} / {{ row.satisfaction?.den }}</template></el-table-column>
+        </el-table>
+      </el-tab-pane>
+      <el-tab-pane lazy label="需求" name="demand">
+        <div class="toolbar"><span class="muted">估算与实际分列：估算来自现场评估，已预留与实际支出来自预算项目</span><span class="spacer" /><el-button @click="exporters.demand()">导出</el-button></div>
+        <Chart :option="demandOpt" />
+        <el-table :data="demand?.items || []" border size="small" max-height="360">
+          <el-table-column label="分类" min-width="160" show-overflow-tooltip><template #default="{ row }">{{ row.item_code }} {{ row.item_name }}</template></el-table-column>
+          <el-table-column prop="cases" label="件数" width="60" />
+          <el-table-column label="估算（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.estimate_fen) }}</template></el-table-column>
+          <el-table-column label="已预留（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.reserved_fen) }}</template></el-table-column>
+          <el-table-column label="实际支出（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.spent_fen) }}</template></el-table-column>
+          <el-table-column label="未资助估算（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.unfunded_estimate_fen) }}</template></el-table-column>
+          <el-table-column prop="lines" label="项目数" width="70" />
+          <el-table-column label="可用（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.available_fen) }}</template></el-table-column>
+        </el-table>
+      </el-tab-pane>
+      <el-tab-pane lazy label="按批复执行与调整" name="exec">
+        <div class="toolbar"><span class="muted" v-if="exec">全区 {{ exec.total?.line_count }} 个项目：按批复执行 {{ exec.total?.exact_count }} 个（{{ permille(exec.total?.exact_permille) }}），经调整 {{ exec.total?.adjusted_count }} 个（{{ permille(exec.total?.adjusted_permille) }}）</span><span class="spacer" /><el-button @click="exporters.exec()">导出</el-button></div>
+        <Chart :option="execOpt" />
+        <el-table :data="execRows" border size="small">
+          <el-table-column prop="name" label="街道" width="110" />
+          <el-table-column prop="line_count" label="项目数" width="70" />
+          <el-table-column prop="exact_count" label="按批复执行" width="90" />
+          <el-table-column prop="adjusted_count" label="经调整" width="70" />
+          <el-table-column label="调整后预算（元）" align="right"><template #default="{ row }">{{ yuan(row.budget_fen) }}</template></el-table-column>
+          <el-table-column label="已支出（元）" align="right"><template #default="{ row }">{{ yuan(row.spent_fen) }}</template></el-table-column>
+          <el-table-column label="执行率" width="80"><template #default="{ row }">{{ permille(row.execution_permille) }}</template></el-table-column>
+        </el-table>
+      </el-tab-pane>
+      <el-tab-pane lazy label="办结、停滞与成本" name="comp">
+        <div class="toolbar"><span class="spacer" /><el-button @click="exporters.comp()">导出</el-button></div>
+        <el-table :data="compRows" border size="small">
+          <el-table-column prop="name" label="街道" width="110" />
+          <el-table-column label="获资助" width="70"><template #default="{ row }">{{ row.completion?.funded }}</template></el-table-column>
+          <el-table-column label="已解决" width="70"><template #default="{ row }">{{ row.completion?.resolved }}</template></el-table-column>
+          <el-table-column label="办结率" width="80"><template #default="{ row }">{{ rate(row.completion?.completion_rate) }}</template></el-table-column>
+          <el-table-column label="已支出（元）" align="right"><template #default="{ row }">{{ yuan(row.completion?.spent_fen) }}</template></el-table-column>
+          <el-table-column label="每件解决全成本（元）" align="right"><template #default="{ row }">{{ yuan(row.completion?.cost_per_resolved_fen) }}</template></el-table-column>
+          <el-table-column label="停滞" width="60"><template #default="{ row }">{{ (row.completion?.stalled || []).length }}</template></el-table-column>
+        </el-table>
+        <h3 style="margin:12px 0 6px;font-size:14px">已获资助但停滞的诉求</h3>
+        <el-table :data="comp?.lines?.flatMap(l => (l.completion?.stalled || []).map(s => ({ ...s, project_name: l.project_name }))) || []" border size="small" empty-text="无">
+          <el-table-column prop="case_id" label="诉求" width="200" />
+          <el-table-column prop="project_name" label="预算项目" />
+          <el-table-column label="社区" width="140"><template #default="{ row }">{{ communityName(row.community_code) }}</template></el-table-column>
+          <el-table-column label="时限" width="140"><template #default="{ row }">{{ dt(row.deadline_at) }}</template></el-table-column>
+          <el-table-column label="超期天数" width="90"><template #default="{ row }"><span class="flag-late">{{ row.days_overdue }}</span></template></el-table-column>
+        </el-table>
+      </el-tab-pane>
+      <el-tab-pane lazy v-if="finance" label="分类一致性" name="cons">
+        <div class="toolbar"><span class="muted" v-if="cons">比较了 {{ cons.bookings_compared }} 条记账</span><span class="spacer" /><el-button @click="exporters.cons()">导出</el-button></div>
+        <el-table :data="cons?.inconsistencies || []" border size="small" empty-text="未发现同类事项分到不同分类">
+          <el-table-column prop="summary" label="说明" min-width="260" />
+          <el-table-column label="涉及街道" width="200"><template #default="{ row }">{{ row.sub_districts.map(subName).join('、') }}</template></el-table-column>
+          <el-table-column label="建议统一为" width="160"><template #default="{ row }">{{ row.suggested?.name }}</template></el-table-column>
+        </el-table>
+      </el-tab-pane>
+    </el-tabs>
+  </div>`,
+};

@@ -1,0 +1,49 @@
+// RunResult shows an allocation run: per line funded, waitlisted and the
+// shortfall; adjustments that would fund waiting cases; next year's requests.
+import { yuan } from '../shared.js';
+
+export default {
+  name: 'RunResult',
+  props: { run: { type: Object, required: true }, title: String, names: { type: Object, default: () => ({}) } },
+  setup() {
+    return { yuan };
+  },
+  template: `
+  <div class="panel" data-test="run-result">
+    <h3>{{ title }}：获资助 {{ run.funded_cases }} 件 {{ yuan(run.funded_fen) }} 元，候补 {{ run.waitlisted_cases }} 件，缺口 {{ yuan(run.shortfall_fen) }} 元</h3>
+    <el-table :data="run.lines" border size="small" empty-text="没有预算项目">
+      <el-table-column prop="project_name" label="预算项目" min-width="150" show-overflow-tooltip />
+      <el-table-column prop="item_name" label="分类" width="120" show-overflow-tooltip />
+      <el-table-column label="可用（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.available_fen) }}</template></el-table-column>
+      <el-table-column label="获资助" min-width="240"><template #default="{ row }">
+        <div>{{ row.funded.length }} 件 {{ yuan(row.funded_fen) }} 元</div>
+        <div v-for="d in row.funded" :key="d.case_id" class="muted">第 {{ d.rank }} 位 {{ names[d.case_id]?.number || d.case_id }} {{ names[d.case_id]?.title }} {{ yuan(d.estimate_fen) }} 元</div>
+      </template></el-table-column>
+      <el-table-column label="候补" min-width="200"><template #default="{ row }">
+        <div>{{ row.waitlisted.length }} 件 {{ yuan(row.waitlisted_fen) }} 元</div>
+        <div v-for="d in row.waitlisted" :key="d.case_id" class="muted">第 {{ d.rank }} 位 {{ names[d.case_id]?.number || d.case_id }} {{ names[d.case_id]?.title }} {{ yuan(d.estimate_fen) }} 元</div>
+      </template></el-table-column>
+      <el-table-column label="缺口（元）" width="110" align="right"><template #default="{ row }"><span :class="{ 'flag-late': row.shortfall_fen > 0 }">{{ yuan(row.shortfall_fen) }}</span></template></el-table-column>
+      <el-table-column label="剩余（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.remaining_fen) }}</template></el-table-column>
+    </el-table>
+    <div class="grid2" style="margin-top:8px">
+      <div>
+        <div class="muted">建议调剂（可资助候补诉求）</div>
+        <el-table :data="run.adjustments" border size="small" empty-text="无">
+          <el-table-column label="调出 → 调入" min-width="160"><template #default="{ row }">{{ (run.lines.find(l => l.line_id === row.from_line_id) || {}).project_name || row.from_line_id }} → {{ (run.lines.find(l => l.line_id === row.to_line_id) || {}).project_name || row.to_line_id }}</template></el-table-column>
+          <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
+          <el-table-column label="可资助" min-width="140"><template #default="{ row }">{{ (row.funds_case_ids || []).map(id => names[id]?.number || id).join('、') || '—' }}</template></el-table-column>
+          <el-table-column prop="reason" label="理由" show-overflow-tooltip />
+        </el-table>
+      </div>
+      <div>
+        <div class="muted">下一年度预算需求</div>
+        <el-table :data="run.next_year" border size="small" empty-text="无">
+          <el-table-column prop="item_code" label="分类" width="100" />
+          <el-table-column prop="cases" label="件数" width="60" />
+          <el-table-column label="需求（元）" align="right"><template #default="{ row }">{{ yuan(row.demand_fen) }}</template></el-table-column>
+        </el-table>
+      </div>
+    </div>
+  </div>`,
+};
