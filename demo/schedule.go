@@ -271,6 +271,9 @@ func (s *seeder) file(ctx context.Context, p *casePlan) error {
 	in := cases.NewCase{
 		Area: p.tpl.area, Title: p.title, Description: p.desc, Community: p.comm.Code, Address: p.address,
 		ContactName: p.contact, ContactPhone: p.phone, Households: p.hh,
+		// Four in five residents choose 公开, so the public board has the
+		// funded needs to show; the rest stay private (不公开).
+		Public: p.idx%5 != 0,
 	}
 	var by auth.Principal
 	switch {

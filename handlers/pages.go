@@ -128,9 +128,13 @@ func (p *pages) serve(c *fiber.Ctx) error {
 
 // demoRibbon marks every page of a demo server (serve --demo), whatever
 // the app draws, so nobody mistakes the demo district for production.
-const demoRibbon = `<style>html[data-demo="1"] body::after{content:"演示数据 · 非正式环境";position:fixed;z-index:2147483647;` +
-	`right:0;bottom:0;padding:2px 10px;font:12px/18px sans-serif;color:#fff;background:rgba(230,90,0,.85);` +
-	`border-top-left-radius:6px;pointer-events:none}</style>`
+// It is a thin strip above the page, which moves down by its height, so
+// it covers none of the app's own controls.
+const demoRibbon = `<style>html[data-demo="1"] body{margin-top:0;padding-top:18px}` +
+	`html[data-demo="1"] .van-nav-bar--fixed{top:18px}` +
+	`html[data-demo="1"] body::after{content:"演示数据 · 非正式环境";position:fixed;z-index:2147483647;` +
+	`left:0;right:0;top:0;height:18px;font:12px/18px sans-serif;text-align:center;color:#fff;background:#e65a00;` +
+	`pointer-events:none}</style>`
 
 // mountApps serves the front ends; call it after every API route.
 func mountApps(app *fiber.App, files fs.FS, apps []App, demo bool) {

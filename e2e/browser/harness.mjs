@@ -2,6 +2,7 @@
 // data directory and a free loopback port, and launches Debian's Chromium
 // through playwright-core (FRONTEND.md: no browser download works here).
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +23,36 @@ export function build() {
 }
 
 /**
- * startServer runs `minsheng serve` (plus args) on a new data dir and
- * resolves when it listens; stop() kills it and removes the directory.
+ * demoTemplate seeds the demo district once (`minsheng seed --demo`, about
+ * a minute) into a directory kept for the binary it was made with; test
+ * files copy it instead of seeding again.
  */
-export async function startServer({ args = [], env = {} } = {}) {
+export function demoTemplate() {
+  const bin = build();
+  const sum = crypto.createHash('sha256').update(fs.readFileSync(bin)).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), `minsheng-demo-${sum}`);
+  if (fs.existsSync(path.join(dir, 'seeded'))) return dir;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'minsheng-demo-seeding-'));
+  execFileSync(bin, ['seed', '--demo'], { env: { ...process.env, MINSHENG_DATA: tmp }, stdio: 'ignore' });
+  fs.writeFileSync(path.join(tmp, 'seeded'), sum);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  return dir;
+}
+
+/**
+ * startServer runs `minsheng serve` (plus args) on a new data dir — a copy
+ * of the demo district with demo: true — and resolves when it listens;
+ * stop() kills it and removes the directory.
+ */
+export async function startServer({ args = [], env = {}, demo = false } = {}) {
   const bin = build();
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'minsheng-data-'));
+  if (demo) {
+    fs.cpSync(demoTemplate(), data, { recursive: true, filter: (src) => !fs.lstatSync(src).isSocket() });
+    fs.rmSync(path.join(data, 'seeded'));
+    args = ['--demo', ...args];
+  }
   const child = spawn(bin, ['serve', ...args], {
     env: {
       ...process.env, MINSHENG_DATA: data, MINSHENG_ADDR: '127.0.0.1:0',
