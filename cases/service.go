@@ -55,9 +55,10 @@ type Config struct {
 	// PhotoLimits bound uploads; PhotoURLTTL is how long a photo link lives.
 	PhotoLimits media.Limits
 	PhotoURLTTL time.Duration
-	// TokenSecret is no longer used: tracking tokens are random, and a
-	// retried anonymous filing reads its token back sealed under its own
-	// Idempotency-Key (sealToken). Kept so existing wiring compiles.
+	// TokenSecret derives the tracking token a cadre's app shows as a QR
+	// code for a case filed on a resident's behalf (TrackingTokenFor), so
+	// asking again gives the same token. Anonymous filers' tokens are
+	// random and do not use it.
 	TokenSecret []byte
 	// Users checks assignees; nil skips the check (tests, tools).
 	Users UserLookup
