@@ -51,6 +51,23 @@ func TestSiteRoutes(t *testing.T) {
 			t.Fatal("the preview carries the location")
 		}
 	})
+	t.Run("the signed-in similar search needs no area or community", func(t *testing.T) {
+		f.resident(t, "li", "13811113333")
+		var out struct {
+			Items []map[string]any
+		}
+		if got := f.call(t, "li", "GET", "/api/v1/cases/similar?text=%E6%97%B1%E5%8E%95", nil, &out); got != http.StatusOK {
+			t.Fatalf("status %d", got)
+		}
+		if len(out.Items) != 1 || out.Items[0]["title"] != "胡同旱厕改造" || out.Items[0]["public_view"] != true {
+			t.Fatalf("items = %v, want the public view of 胡同旱厕改造", out.Items)
+		}
+		for _, leak := range []string{"location", "contact_phone", "description", "timeline"} {
+			if _, ok := out.Items[0][leak]; ok {
+				t.Errorf("the result carries %q", leak)
+			}
+		}
+	})
 	t.Run("the board is public, cached by browsers and strict about its query", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", "/api/v1/public/board?sub_district=xinjiekou", nil)
 		resp, err := f.app.Test(req, 30_000)
