@@ -80,7 +80,11 @@ export default {
               <van-tag :type="stateLabel(n) === '已完成' ? 'success' : 'primary'" data-test="need-state">{{ stateLabel(n) }}</van-tag>
             </div>
             <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
-            <div class="meta money">安排资金 {{ yuan(n.approved_fen) }} · 已支出 {{ yuan(n.spent_fen) }}</div>
+            <div class="meta money">
+              <!-- Spending releases the reservation: a finished need shows what it cost. -->
+              <template v-if="n.spent_fen > 0">已支出 {{ yuan(n.spent_fen) }}<template v-if="n.approved_fen > 0"> · 尚余安排 {{ yuan(n.approved_fen) }}</template></template>
+              <template v-else>安排资金 {{ yuan(n.approved_fen) }}</template>
+            </div>
             <div class="meta">提交 {{ day(n.filed_at) }}<span v-if="n.completed_at"> · 办结 {{ day(n.completed_at) }}</span><span v-if="n.cosign_count"> · {{ n.cosign_count }} 人附议</span></div>
             <div v-if="n.photos.length" class="photos" style="padding:8px 0 0">
               <div v-for="(p, i) in n.photos" :key="i" class="ph"><van-image :src="p.thumb_url" width="72" height="72" fit="cover" radius="4" /><div>{{ p.tag === 'after' ? '办结后' : '办理前' }}</div></div>

@@ -106,7 +106,7 @@ export default {
     <van-cell-group inset>
       <van-cell title="描述" :label="c.description" />
       <van-cell title="办理人" :value="c.assigned_name || '待街道派单'" data-test="handler" />
-      <van-cell v-if="c.office" title="社区办公电话" :label="c.office.name + '，工作日可致电咨询办理情况'" data-test="office">
+      <van-cell v-if="c.office" :title="c.office.name" label="可致电咨询办理情况" data-test="office">
         <template #value><a :href="'tel:' + c.office.phone" class="tel">{{ c.office.phone }}</a></template>
       </van-cell>
       <van-cell v-if="c.reason" title="原因" :label="c.reason" />

@@ -4,7 +4,7 @@
 // tracking link once, with a QR code and a copy button).
 import { ref, reactive, computed, watch, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
-import { showToast, showSuccessToast } from 'vant';
+import { showToast, showSuccessToast, closeToast } from 'vant';
 import { newKey } from 'minsheng/api';
 import { api, state, AREAS, loadOrg, errorText, day } from './shared.js';
 import { compress, photoForm } from './photos.js';
@@ -198,6 +198,7 @@ export default {
         const link = c.tracking_token
           ? `${location.origin}/track#number=${encodeURIComponent(c.number)}&token=${encodeURIComponent(c.tracking_token)}`
           : '';
+        closeToast(); // a hint about the form must not linger over the result
         result.value = { id: c.id, number: c.number, anonymous, link, failed };
         fileKey = newKey();
         clearTimeout(draftTimer);
