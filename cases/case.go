@@ -230,6 +230,10 @@ type Case struct {
 	Reason     string `bson:"reason,omitempty" json:"reason,omitempty"`
 	MergedInto string `bson:"merged_into,omitempty" json:"merged_into,omitempty"`
 
+	// Office is the community office to call about the case (office.go),
+	// filled when the case is shown; never stored.
+	Office *Office `bson:"-" json:"office,omitempty"`
+
 	// CatalogItem is the standard catalog item the case is classified to;
 	// Budget is the display copy of its link to a budget line, written by
 	// budgetlink (which owns the authoritative reservation).

@@ -243,6 +243,9 @@ func (s *Service) TrackByToken(ctx context.Context, number, token string) (*Case
 func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, error) {
 	v := c.Redact(p)
 	v.Overdue = c.IsOverdue(s.now())
+	if !v.publicView {
+		v.Office = s.officeOf(c)
+	}
 	if s.photos == nil {
 		return v, nil
 	}

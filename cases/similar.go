@@ -24,25 +24,31 @@ type SimilarCase struct {
 	Score int `json:"score"`
 }
 
-// Similar returns open cases of the same community and area filed in the
-// last Config.SimilarWindow whose title and description resemble text by
-// character bigrams, best first, in their public view. Residents may ask
-// about any community (they file where they live; see public.go); staff
-// only within their scope.
+// Similar returns open cases filed in the last Config.SimilarWindow whose
+// title or description contains every word of text, or resembles it by
+// character bigrams, best first, in their public view. Community and area
+// narrow the search when given; text alone searches everything p may
+// look at. Residents may ask about any community (they file where they
+// live; see public.go) — without a community they are shown public cases
+// only, so a search across the district lists nothing filed as 不公开;
+// staff search within their scope.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
 func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area, text string) ([]SimilarCase, error) {
 	if !p.Role.Valid() {
 		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
 	}
 	f := map[string]string{}
-	sub, ok := s.dir.SubDistrictOf(community)
-	if !ok {
-		f["community"] = "社区不存在"
+	community, area, text = strings.TrimSpace(community), strings.TrimSpace(area), strings.TrimSpace(text)
+	sub := ""
+	if community != "" {
+		var ok bool
+		if sub, ok = s.dir.SubDistrictOf(community); !ok {
+			f["community"] = "社区不存在"
+		}
 	}
-	if AreaName(area) == "" {
+	if area != "" && AreaName(area) == "" {
 		f["area"] = "领域不存在"
 	}
-	text = strings.TrimSpace(text)
 	switch n := utf8Len(text); {
 	case n == 0:
 		f["text"] = "必填"
@@ -53,19 +59,32 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	if p.IsStaff() {
-		if err := p.RequireAccess(sub, community); err != nil {
-			return nil, err
-		}
-	}
 	since := s.now().Add(-s.cfg.SimilarWindow)
-	// Candidates from the summaries (community, area and status are
-	// top-level there, so the engine searches an index), then their cases.
+	// Candidates from the summaries (community, sub-district, area and
+	// status are top-level there, so the engine searches an index), then
+	// their cases.
 	q := bson.D{
-		{Key: "community", Value: community},
-		{Key: "area", Value: area},
 		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
 		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: since}}},
+	}
+	publicOnly := false
+	switch {
+	case community != "":
+		if p.IsStaff() {
+			if err := p.RequireAccess(sub, community); err != nil {
+				return nil, err
+			}
+		}
+		q = append(q, bson.E{Key: "community", Value: community})
+	case p.Role == auth.RoleCadre:
+		q = append(q, bson.E{Key: "community", Value: p.Community})
+	case p.Role == auth.RoleSubdistrict:
+		q = append(q, bson.E{Key: "sub_district", Value: p.SubDistrict})
+	case p.Role == auth.RoleResident:
+		publicOnly = true
+	}
+	if area != "" {
+		q = append(q, bson.E{Key: "area", Value: area})
 	}
 	sums, err := s.cases.findSummaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, 500)
 	if err != nil {
@@ -82,25 +101,29 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 			return nil, err
 		}
 		for _, c := range batch {
-			if c.Status.Open() {
+			if c.Status.Open() && (c.Public || !publicOnly) {
 				found = append(found, c)
 			}
 		}
 	}
+	words := strings.Fields(strings.ToLower(text))
 	want := bigrams(text)
 	var out []SimilarCase
 	byID := map[string]*Case{}
 	for _, c := range found {
-		// Against the title alone too: a short query and a long
-		// description share few pairs relative to their sizes.
-		score := max(dice(want, bigrams(c.Title)), dice(want, bigrams(c.Title+" "+c.Description)))
+		score := similarity(c, want, words)
 		if score < s.cfg.SimilarThreshold {
 			continue
 		}
 		out = append(out, SimilarCase{PublicCase: PublicCase{ID: c.ID}, Score: score})
 		byID[c.ID] = c
 	}
-	slices.SortStableFunc(out, func(a, b SimilarCase) int { return b.Score - a.Score })
+	slices.SortStableFunc(out, func(a, b SimilarCase) int {
+		if a.Score != b.Score {
+			return b.Score - a.Score
+		}
+		return byID[b.ID].FiledAt.Compare(byID[a.ID].FiledAt) // newer first
+	})
 	if len(out) > maxSimilar {
 		out = out[:maxSimilar]
 	}
@@ -112,6 +135,21 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 		out[i].PublicCase = *pub
 	}
 	return out, nil
+}
+
+// similarity scores c against a query's bigrams and words, per mille:
+// the Dice coefficient against the title alone or with the description,
+// whichever is higher (a short query and a long description share few
+// pairs relative to their sizes); a query whose every word occurs
+// literally in the title or description is lifted into the upper half
+// (旱厕 finds "胡同旱厕改造" although they share one bigram of many), the
+// closer texts still first.
+func similarity(c *Case, want map[string]struct{}, words []string) int {
+	score := max(dice(want, bigrams(c.Title)), dice(want, bigrams(c.Title+" "+c.Description)))
+	if containsAll(strings.ToLower(c.Title+" "+c.Description), words) {
+		score = 500 + score/2
+	}
+	return score
 }
 
 // bigrams is the set of adjacent-character pairs of s within runs of

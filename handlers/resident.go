@@ -12,6 +12,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/org"
 )
 
 // SiteAPI serves what the resident site (/) needs beyond the case routes:
@@ -26,7 +27,8 @@ type SiteAPI struct {
 }
 
 // Routes registers the site's routes.
-func (a SiteAPI) Routes(api fiber.Router, _ *Server) {
+func (a SiteAPI) Routes(api fiber.Router, s *Server) {
+	api.Get("/org/locate", locate(s.Org))
 	api.Get("/me/cases", a.mine)
 	api.Post("/me/cases/:id/verdict", a.rate)
 	api.Patch("/me", a.updateProfile)
@@ -36,6 +38,33 @@ func (a SiteAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/public/similar", a.similar)
 	api.Get("/public/board", a.board)
 	api.Get("/qr", a.qr)
+}
+
+// locate answers the site's "use my location": the community whose
+// reference point is nearest to lat/lng (WGS-84, as the browser gives
+// them), with its distance, or a 400 in Chinese outside the district.
+// Nothing is stored or logged beyond the access log's path.
+func locate(dir *org.Directory) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		bad := routeQuery(c, "lat", "lng")
+		coord := func(name string) float64 {
+			v, err := strconv.ParseFloat(c.Query(name), 64)
+			if err != nil {
+				bad[name] = "必填，须为 WGS-84 经纬度（度）"
+			}
+			return v
+		}
+		p := org.Point{Lat: coord("lat"), Lng: coord("lng")}
+		if err := badQuery(bad); err != nil {
+			return err
+		}
+		got, err := dir.Locate(p)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(got)
+	}
 }
 
 func (a SiteAPI) mine(c *fiber.Ctx) error {

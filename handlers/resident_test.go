@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"minsheng/internal/auth"
+	"minsheng/internal/org"
 )
 
 func TestSiteRoutes(t *testing.T) {
@@ -45,6 +49,23 @@ func TestSiteRoutes(t *testing.T) {
 		}
 		if _, leaked := out.Items[0]["location"]; leaked {
 			t.Fatal("the preview carries the location")
+		}
+	})
+	t.Run("the signed-in similar search needs no area or community", func(t *testing.T) {
+		f.resident(t, "li", "13811113333")
+		var out struct {
+			Items []map[string]any
+		}
+		if got := f.call(t, "li", "GET", "/api/v1/cases/similar?text=%E6%97%B1%E5%8E%95", nil, &out); got != http.StatusOK {
+			t.Fatalf("status %d", got)
+		}
+		if len(out.Items) != 1 || out.Items[0]["title"] != "胡同旱厕改造" || out.Items[0]["public_view"] != true {
+			t.Fatalf("items = %v, want the public view of 胡同旱厕改造", out.Items)
+		}
+		for _, leak := range []string{"location", "contact_phone", "description", "timeline"} {
+			if _, ok := out.Items[0][leak]; ok {
+				t.Errorf("the result carries %q", leak)
+			}
 		}
 	})
 	t.Run("the board is public, cached by browsers and strict about its query", func(t *testing.T) {
@@ -130,4 +151,150 @@ func TestSiteRoutes(t *testing.T) {
 			t.Fatalf("after deletion %d cases remain linked", len(mine.Items))
 		}
 	})
+}
+
+func TestResidentCaseShowsCommunityOffice(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.staff(t, "staff1", auth.RoleSubdistrict, "xinjiekou")
+	// Staff accounts hold no phone (auth refuses one); the number a
+	// resident gets is the community office's landline, and no mobile
+	// number but the resident's own may appear in what they are shown.
+	f.staff(t, "cadre1", auth.RoleCadre, "xinjiekou-yude")
+	mobile := regexp.MustCompile(`1[3-9][0-9]{9}`)
+	f.resident(t, "zhang", "13811110000")
+	comm, err := org.Xicheng().Community("xinjiekou-yude")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := org.Xicheng().SubDistrict("xinjiekou")
+
+	type office struct {
+		Name, Phone      string
+		SubDistrictPhone string `json:"sub_district_phone"`
+	}
+	type caseOut struct {
+		ID           string
+		Version      int64
+		AssignedName string `json:"assigned_name"`
+		Office       *office
+	}
+	var c caseOut
+	filing := map[string]any{"area": "SQ", "title": "楼道灯不亮", "description": "三层楼道灯坏了", "community": "xinjiekou-yude",
+		"address": "育德胡同", "public": true}
+	if got := f.call(t, "zhang", "POST", "/api/v1/cases", filing, &c); got != http.StatusCreated {
+		t.Fatalf("file: status %d", got)
+	}
+	for _, st := range []struct {
+		who, action string
+		body        map[string]any
+	}{
+		{"staff1", "accept", map[string]any{}},
+		{"staff1", "assign", map[string]any{"cadre_id": f.ids["cadre1"]}},
+	} {
+		st.body["version"] = c.Version
+		if got := f.call(t, st.who, "POST", "/api/v1/cases/"+c.ID+"/"+st.action, st.body, &c); got != http.StatusOK {
+			t.Fatalf("%s: status %d", st.action, got)
+		}
+	}
+
+	for _, path := range []string{"/api/v1/cases/" + c.ID, "/api/v1/me/cases"} {
+		t.Run("GET "+path, func(t *testing.T) {
+			var raw []byte
+			if got := f.call(t, "zhang", "GET", path, nil, &raw); got != http.StatusOK {
+				t.Fatalf("status %d", got)
+			}
+			for _, m := range mobile.FindAllString(string(raw), -1) {
+				if m != "13811110000" {
+					t.Fatalf("a mobile number %s other than the resident's reached them: %s", m, raw)
+				}
+			}
+			var got caseOut
+			if path == "/api/v1/me/cases" {
+				var list struct{ Items []caseOut }
+				if err := json.Unmarshal(raw, &list); err != nil || len(list.Items) != 1 {
+					t.Fatalf("list %s: %v", raw, err)
+				}
+				got = list.Items[0]
+			} else if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.AssignedName == "" {
+				t.Error("assigned_name is empty: the resident is not told who handles the case")
+			}
+			want := office{Name: comm.Name + "居委会", Phone: comm.OfficePhone, SubDistrictPhone: sub.OfficePhone}
+			if got.Office == nil || *got.Office != want {
+				t.Errorf("office: got %+v, want %+v", got.Office, want)
+			}
+			if !strings.HasPrefix(want.Phone, "010-") {
+				t.Errorf("office phone %q is not a 010 landline", want.Phone)
+			}
+		})
+	}
+	t.Run("a co-signer's public view carries no office or staff", func(t *testing.T) {
+		f.resident(t, "wang", "13811112222")
+		if got := f.call(t, "wang", "POST", "/api/v1/cases/"+c.ID+"/cosign", map[string]any{}, nil); got != http.StatusOK {
+			t.Fatalf("cosign: status %d", got)
+		}
+		var raw []byte
+		if got := f.call(t, "wang", "GET", "/api/v1/cases/"+c.ID, nil, &raw); got != http.StatusOK {
+			t.Fatalf("status %d", got)
+		}
+		for _, leak := range []string{"13811110000", "assigned_name", "office"} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("public view carries %q: %s", leak, raw)
+			}
+		}
+	})
+}
+
+func TestResidentLocate(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	fs, err := org.Xicheng().Community("jinrongjie-fengsheng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a point in 丰盛 chooses its sub-district and community", func(t *testing.T) {
+		var got struct {
+			SubDistrictCode string `json:"sub_district_code"`
+			SubDistrictName string `json:"sub_district_name"`
+			Community       struct{ Code, Name string }
+			DistanceM       *int64 `json:"distance_m"`
+		}
+		path := fmt.Sprintf("/api/v1/org/locate?lat=%f&lng=%f", fs.Center.Lat+0.0003, fs.Center.Lng)
+		if st := f.call(t, "", "GET", path, nil, &got); st != http.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+		if got.SubDistrictCode != "jinrongjie" || got.Community.Code != fs.Code || got.Community.Name != "丰盛社区" {
+			t.Errorf("got %s / %s %s, want jinrongjie / %s 丰盛社区", got.SubDistrictCode, got.Community.Code, got.Community.Name, fs.Code)
+		}
+		if got.DistanceM == nil || *got.DistanceM < 20 || *got.DistanceM > 50 {
+			t.Errorf("distance_m: got %v, want about 33", got.DistanceM)
+		}
+	})
+	for _, tc := range []struct {
+		name, query, field, message string
+	}{
+		{"outside the district", "lat=39.9145&lng=116.4110", "", "不在西城区范围内"},
+		{"missing longitude", "lat=39.9", "lng", ""},
+		{"not a number", "lat=abc&lng=116.36", "lat", ""},
+		{"unknown parameter", "lat=39.91&lng=116.36&q=1", "q", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e struct {
+				Error struct {
+					Code, Message string
+					Fields        map[string]string
+				}
+			}
+			if st := f.call(t, "", "GET", "/api/v1/org/locate?"+tc.query, nil, &e); st != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", st)
+			}
+			if tc.field != "" && e.Error.Fields[tc.field] == "" {
+				t.Errorf("fields %v, want %s", e.Error.Fields, tc.field)
+			}
+			if !strings.Contains(e.Error.Message, tc.message) {
+				t.Errorf("message %q, want %q", e.Error.Message, tc.message)
+			}
+		})
+	}
 }

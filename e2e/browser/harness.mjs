@@ -28,6 +28,10 @@ export function build() {
  * files copy it instead of seeding again.
  */
 export function demoTemplate() {
+  // MINSHENG_DEMO_TEMPLATE names a data dir already made by `minsheng seed
+  // --demo` (with a "seeded" file in it), reused while iterating on the
+  // front ends: every static file is embedded, so each edit reseeds otherwise.
+  if (process.env.MINSHENG_DEMO_TEMPLATE) return process.env.MINSHENG_DEMO_TEMPLATE;
   const bin = build();
   const sum = crypto.createHash('sha256').update(fs.readFileSync(bin)).digest('hex').slice(0, 16);
   const dir = path.join(os.tmpdir(), `minsheng-demo-${sum}`);

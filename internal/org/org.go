@@ -14,6 +14,9 @@ type District struct {
 	Code         string        `json:"code"`
 	Name         string        `json:"name"`
 	SubDistricts []SubDistrict `json:"sub_districts"`
+	// Boundary is the district's outline (WGS-84, a closed ring without the
+	// repeated first point); Locate refuses positions outside it. Optional.
+	Boundary []Point `json:"boundary,omitempty"`
 }
 
 // SubDistrict is a sub-district (街道): the unit that holds a budget and
@@ -27,6 +30,11 @@ type SubDistrict struct {
 	// Population is the resident population (常住人口).
 	Population  int64       `json:"population"`
 	Communities []Community `json:"communities"`
+	// OfficePhone is the sub-district office's landline (街道办事处), shown
+	// to residents; never a person's mobile.
+	OfficePhone string `json:"office_phone,omitempty"`
+	// Center is a reference point of the sub-district, nil when not held.
+	Center *Point `json:"center,omitempty"`
 	// Demo is set when at least one figure of this record is illustrative
 	// rather than published; reports must not present it as fact.
 	Demo bool `json:"demo"`
@@ -39,6 +47,12 @@ type Community struct {
 	SubDistrictCode string `json:"sub_district_code"`
 	// Population is 0 when no figure is held.
 	Population int64 `json:"population"`
+	// OfficePhone is the community office's landline (社区居委会), the
+	// number residents are given for their case; never a cadre's mobile.
+	OfficePhone string `json:"office_phone,omitempty"`
+	// Center is the community's reference point: Locate picks the
+	// community whose point is nearest. Nil when not held.
+	Center *Point `json:"center,omitempty"`
 	// Demo marks an invented community, present only to make lists realistic.
 	Demo bool `json:"demo"`
 }
@@ -67,6 +81,11 @@ func NewDirectory(d District) (*Directory, error) {
 		subIndex:    make(map[string]int, len(d.SubDistricts)),
 		communities: make(map[string]Community),
 	}
+	for i := range dir.district.Boundary {
+		if err := checkPoint("区", d.Code, &dir.district.Boundary[i]); err != nil {
+			return nil, err
+		}
+	}
 	for i, s := range dir.district.SubDistricts {
 		if err := checkSlug("街道", s.Code); err != nil {
 			return nil, err
@@ -76,6 +95,12 @@ func NewDirectory(d District) (*Directory, error) {
 		}
 		if s.AreaKM2Milli < 0 || s.Population < 0 {
 			return nil, minsheng.Errorf(minsheng.EINVALID, "街道 %s 的面积或人口不能为负数", s.Code)
+		}
+		if err := checkOfficePhone("街道", s.Code, s.OfficePhone); err != nil {
+			return nil, err
+		}
+		if err := checkPoint("街道", s.Code, s.Center); err != nil {
+			return nil, err
 		}
 		if _, dup := dir.subIndex[s.Code]; dup {
 			return nil, minsheng.Errorf(minsheng.EINVALID, "街道编码重复：%s", s.Code)
@@ -90,6 +115,12 @@ func NewDirectory(d District) (*Directory, error) {
 			}
 			if c.Population < 0 {
 				return nil, minsheng.Errorf(minsheng.EINVALID, "社区 %s 的人口不能为负数", c.Code)
+			}
+			if err := checkOfficePhone("社区", c.Code, c.OfficePhone); err != nil {
+				return nil, err
+			}
+			if err := checkPoint("社区", c.Code, c.Center); err != nil {
+				return nil, err
 			}
 			if c.SubDistrictCode != s.Code {
 				return nil, minsheng.Errorf(minsheng.EINVALID,
@@ -124,7 +155,7 @@ func (d *Directory) Community(code string) (Community, error) {
 	if !ok {
 		return Community{}, notFound("社区不存在：%s", code)
 	}
-	return c, nil
+	return cloneCommunity(c), nil
 }
 
 // CommunitiesOf returns the communities of a sub-district in their listed
@@ -134,7 +165,7 @@ func (d *Directory) CommunitiesOf(subCode string) []Community {
 	if !ok {
 		return nil
 	}
-	return append([]Community(nil), d.district.SubDistricts[i].Communities...)
+	return cloneSubDistrict(d.district.SubDistricts[i]).Communities
 }
 
 // Contains reports whether communityCode belongs to sub-district subCode;
@@ -177,6 +208,7 @@ func checkSlug(level, code string) error {
 
 func cloneDistrict(d District) District {
 	out := d
+	out.Boundary = append([]Point(nil), d.Boundary...)
 	out.SubDistricts = make([]SubDistrict, len(d.SubDistricts))
 	for i, s := range d.SubDistricts {
 		out.SubDistricts[i] = cloneSubDistrict(s)
@@ -186,6 +218,23 @@ func cloneDistrict(d District) District {
 
 func cloneSubDistrict(s SubDistrict) SubDistrict {
 	out := s
-	out.Communities = append([]Community(nil), s.Communities...)
+	out.Center = clonePoint(s.Center)
+	out.Communities = make([]Community, len(s.Communities))
+	for i, c := range s.Communities {
+		out.Communities[i] = cloneCommunity(c)
+	}
 	return out
+}
+
+func cloneCommunity(c Community) Community {
+	c.Center = clonePoint(c.Center)
+	return c
+}
+
+func clonePoint(p *Point) *Point {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	return &q
 }

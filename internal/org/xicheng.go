@@ -1,6 +1,8 @@
 package org
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"sync"
 )
@@ -24,6 +26,17 @@ import (
 //   - 椿树街道 has only seven real communities; one invented community,
 //     named 演示 ("demo") so nobody mistakes it for a real one, brings it to
 //     the eight every sub-district is expected to list. It has Demo = true.
+//   - Office phones: DEMO DATA. Every sub-district office and community
+//     office carries an invented landline of the form 010-66SSCC00 (SS the
+//     sub-district's place in the list, CC the community's, 00 for the
+//     sub-district office), so the site can show one; a deployment loads
+//     the real numbers.
+//   - Reference points (WGS-84): sub-district centres are approximate
+//     (read off a map to about 300 m); community points are DEMO DATA,
+//     spread evenly around their sub-district's centre within its area
+//     (communitySpread), not surveyed. The district boundary is a coarse
+//     outline of 西城区 (16 vertices, error up to a few hundred metres);
+//     it only decides whether "use my location" is answered at all.
 const (
 	xichengCode = "xicheng"
 	xichengName = "西城区"
@@ -37,6 +50,37 @@ type subDistrictSeed struct {
 	areaKM2Milli int64
 	population   int64 // demo estimate, see above
 	communities  []string
+}
+
+// xichengCenters are the sub-districts' approximate centres, WGS-84.
+var xichengCenters = map[string]Point{
+	"xichanganjie": {39.9040, 116.3800}, "xinjiekou": {39.9400, 116.3670}, "desheng": {39.9550, 116.3780},
+	"yuetan": {39.9130, 116.3450}, "jinrongjie": {39.9180, 116.3620}, "zhanlanlu": {39.9300, 116.3380},
+	"shichahai": {39.9370, 116.3840}, "dashilan": {39.8930, 116.3900}, "tianqiao": {39.8810, 116.3900},
+	"chunshu": {39.8930, 116.3750}, "taoranting": {39.8750, 116.3800}, "guanganmennei": {39.8930, 116.3570},
+	"niujie": {39.8820, 116.3620}, "baizhifang": {39.8720, 116.3500}, "guanganmenwai": {39.8820, 116.3250},
+}
+
+// xichengBoundary is a coarse outline of the district, clockwise from the
+// north-west corner of 德胜街道 at the North Third Ring Road.
+var xichengBoundary = []Point{
+	{39.9680, 116.3580}, {39.9680, 116.3950}, {39.9480, 116.4000}, {39.9320, 116.4000},
+	{39.9120, 116.3920}, {39.8990, 116.3980}, {39.8660, 116.4020}, {39.8620, 116.3600},
+	{39.8580, 116.3300}, {39.8620, 116.3050}, {39.9000, 116.3080}, {39.9100, 116.3220},
+	{39.9350, 116.3180}, {39.9450, 116.3220}, {39.9430, 116.3500}, {39.9550, 116.3560},
+}
+
+// communitySpread places the i-th of n demo community points around centre
+// on a sunflower spiral filling three quarters of a disc of the
+// sub-district's area: evenly spaced, distinct, and inside the district.
+func communitySpread(center Point, areaKM2Milli int64, i, n int) *Point {
+	radiusKM := 0.75 * math.Sqrt(float64(areaKM2Milli)/1000/math.Pi)
+	r := radiusKM * math.Sqrt((float64(i)+0.5)/float64(n))
+	theta := float64(i) * 2.399963229728653 // the golden angle
+	const kmPerDegLat = 111.32
+	lat := center.Lat + r*math.Sin(theta)/kmPerDegLat
+	lng := center.Lng + r*math.Cos(theta)/(kmPerDegLat*math.Cos(center.Lat*math.Pi/180))
+	return &Point{Lat: math.Round(lat*1e6) / 1e6, Lng: math.Round(lng*1e6) / 1e6}
 }
 
 // Communities are written "slug 名称"; a trailing " demo" marks an invented one.
@@ -157,21 +201,26 @@ var xichengSeed = []subDistrictSeed{
 
 // xichengDistrict builds the District value from the seed table.
 func xichengDistrict() District {
-	d := District{Code: xichengCode, Name: xichengName}
-	for _, s := range xichengSeed {
+	d := District{Code: xichengCode, Name: xichengName, Boundary: append([]Point(nil), xichengBoundary...)}
+	for si, s := range xichengSeed {
+		center := xichengCenters[s.code]
 		sd := SubDistrict{
 			Code:         s.code,
 			Name:         s.name,
 			AreaKM2Milli: s.areaKM2Milli,
 			Population:   s.population,
-			Demo:         true, // population is an estimate, see the file comment
+			OfficePhone:  fmt.Sprintf("010-66%02d0000", si+1),
+			Center:       &center,
+			Demo:         true, // population, phone and points are demo data, see the file comment
 		}
-		for _, entry := range s.communities {
+		for ci, entry := range s.communities {
 			f := strings.Fields(entry)
 			c := Community{
 				Code:            s.code + "-" + f[0],
 				Name:            f[1] + "社区",
 				SubDistrictCode: s.code,
+				OfficePhone:     fmt.Sprintf("010-66%02d%02d00", si+1, ci+1),
+				Center:          communitySpread(center, s.areaKM2Milli, ci, len(s.communities)),
 				Demo:            len(f) > 2 && f[2] == "demo",
 			}
 			sd.Communities = append(sd.Communities, c)

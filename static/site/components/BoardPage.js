@@ -34,8 +34,13 @@ export default {
       load();
     });
     const needs = computed(() => board.value?.communities?.reduce((n, c) => n + c.needs.length, 0) || 0);
+    const open = ref([]);
+    watch(board, (b) => {
+      const first = b?.communities?.find((c) => c.needs.length);
+      open.value = first ? [first.code] : [];
+    });
     const stateLabel = (n) => (n.status === 'closed' || n.status === 'completed' ? '已完成' : '办理中');
-    return { subs, sub, board, error, loading, needs, yuan, permille, day, stateLabel };
+    return { subs, sub, board, error, loading, needs, open, yuan, permille, day, stateLabel };
   },
   template: `
   <div>
@@ -65,21 +70,28 @@ export default {
       </van-collapse>
       <div class="section-title">已获预算安排的民生需求（{{ needs }} 项，仅显示公开诉求）</div>
       <div v-if="!needs" class="empty-note">暂无公开的已安排预算的需求</div>
-      <template v-for="cm in board.communities" :key="cm.code">
-        <div class="section-title" style="padding-top:4px">{{ cm.name }}</div>
-        <div v-for="n in cm.needs" :key="n.id" class="need" data-test="need">
-          <div class="row" style="display:flex;justify-content:space-between;gap:8px">
-            <div class="title">{{ n.title }}</div>
-            <van-tag :type="stateLabel(n) === '已完成' ? 'success' : 'primary'" data-test="need-state">{{ stateLabel(n) }}</van-tag>
+      <!-- One fold per community, so a sub-district's board is a list a
+           phone can scroll; the first community with needs starts open. -->
+      <van-collapse v-if="needs" v-model="open" class="communities">
+        <van-collapse-item v-for="cm in board.communities" :key="cm.code" :name="cm.code" :title="cm.name" :value="cm.needs.length + ' 项'" :data-community="cm.code">
+          <div v-for="n in cm.needs" :key="n.id" class="need" data-test="need">
+            <div class="row" style="display:flex;justify-content:space-between;gap:8px">
+              <div class="title">{{ n.title }}</div>
+              <van-tag :type="stateLabel(n) === '已完成' ? 'success' : 'primary'" data-test="need-state">{{ stateLabel(n) }}</van-tag>
+            </div>
+            <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
+            <div class="meta money">
+              <!-- Spending releases the reservation: a finished need shows what it cost. -->
+              <template v-if="n.spent_fen > 0">已支出 {{ yuan(n.spent_fen) }}<template v-if="n.approved_fen > 0"> · 尚余安排 {{ yuan(n.approved_fen) }}</template></template>
+              <template v-else>安排资金 {{ yuan(n.approved_fen) }}</template>
+            </div>
+            <div class="meta">提交 {{ day(n.filed_at) }}<span v-if="n.completed_at"> · 办结 {{ day(n.completed_at) }}</span><span v-if="n.cosign_count"> · {{ n.cosign_count }} 人附议</span></div>
+            <div v-if="n.photos.length" class="photos" style="padding:8px 0 0">
+              <div v-for="(p, i) in n.photos" :key="i" class="ph"><van-image :src="p.thumb_url" width="72" height="72" fit="cover" radius="4" /><div>{{ p.tag === 'after' ? '办结后' : '办理前' }}</div></div>
+            </div>
           </div>
-          <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
-          <div class="meta money">安排资金 {{ yuan(n.approved_fen) }} · 已支出 {{ yuan(n.spent_fen) }}</div>
-          <div class="meta">提交 {{ day(n.filed_at) }}<span v-if="n.completed_at"> · 办结 {{ day(n.completed_at) }}</span> · {{ n.cosign_count }} 人附议</div>
-          <div v-if="n.photos.length" class="photos" style="padding:8px 0 0">
-            <div v-for="(p, i) in n.photos" :key="i" class="ph"><van-image :src="p.thumb_url" width="72" height="72" fit="cover" radius="4" /><div>{{ p.tag === 'after' ? '办结后' : '办理前' }}</div></div>
-          </div>
-        </div>
-      </template>
+        </van-collapse-item>
+      </van-collapse>
     </template>
     <van-loading v-else-if="loading" style="padding:48px;text-align:center" />
   </div>`,

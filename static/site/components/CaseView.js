@@ -105,8 +105,10 @@ export default {
     </div>
     <van-cell-group inset>
       <van-cell title="描述" :label="c.description" />
-      <van-cell v-if="c.assigned_name" title="办理人" :value="c.assigned_name" :label="communityName ? (communityName + '居委会，可拨打12345或到社区办公室咨询') : ''" />
-      <van-cell v-else title="办理人" value="待街道派单" />
+      <van-cell title="办理人" :value="c.assigned_name || '待街道派单'" data-test="handler" />
+      <van-cell v-if="c.office" :title="c.office.name" label="可致电咨询办理情况" data-test="office">
+        <template #value><a :href="'tel:' + c.office.phone" class="tel">{{ c.office.phone }}</a></template>
+      </van-cell>
       <van-cell v-if="c.reason" title="原因" :label="c.reason" />
     </van-cell-group>
 

@@ -4,7 +4,7 @@
 // tracking link once, with a QR code and a copy button).
 import { ref, reactive, computed, watch, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
-import { showToast, showSuccessToast } from 'vant';
+import { showToast, showSuccessToast, closeToast } from 'vant';
 import { newKey } from 'minsheng/api';
 import { api, state, AREAS, loadOrg, errorText, day } from './shared.js';
 import { compress, photoForm } from './photos.js';
@@ -22,6 +22,9 @@ export default {
     const files = ref([]);
     const options = ref([]);
     const showPlace = ref(false);
+    // picked is the cascader's own value, which passes through the
+    // sub-district while choosing; form.community changes on finish only.
+    const picked = ref(form.community);
     const showSignIn = ref(false);
     const similar = ref([]);
     const sending = ref(false);
@@ -87,18 +90,42 @@ export default {
     function pickPlace({ selectedOptions }) {
       form.community = selectedOptions[selectedOptions.length - 1].value;
       form.communityLabel = selectedOptions.map((o) => o.text).join(' / ');
+      located.value = '';
       showPlace.value = false;
     }
+    // "使用当前位置": the server says which community the position falls
+    // in (GET /api/v1/org/locate), and the pickers are filled from it; the
+    // position itself is kept with the filing only (WGS-84, as given).
+    const locating = ref(false);
+    const located = ref('');
     function locate() {
-      if (!navigator.geolocation) return showToast('此浏览器不支持定位');
+      if (!navigator.geolocation) return showToast('此浏览器不支持定位，请手动选择街道和社区');
+      locating.value = true;
       navigator.geolocation.getCurrentPosition(
-        (pos) => {
+        async (pos) => {
           form.lat = pos.coords.latitude;
           form.lng = pos.coords.longitude;
           form.accuracy = Math.round(pos.coords.accuracy);
-          showToast(`已获取位置（精度约${form.accuracy}米）`);
+          try {
+            const r = await api.get('/api/v1/org/locate', { lat: form.lat, lng: form.lng });
+            form.community = r.community.code;
+            picked.value = r.community.code;
+            form.communityLabel = `${r.sub_district_name} / ${r.community.name}`;
+            located.value = `距社区约 ${r.distance_m} 米，定位精度约 ${form.accuracy} 米`;
+            delete errors.community;
+            showToast(`已定位到${r.sub_district_name}${r.community.name}，如不对请手动选择`);
+          } catch (e) {
+            form.lat = form.lng = form.accuracy = null;
+            located.value = '';
+            showToast(errorText(e));
+          } finally {
+            locating.value = false;
+          }
         },
-        () => showToast('无法获取位置，请手动选择社区并填写地址'),
+        (err) => {
+          locating.value = false;
+          showToast(err?.code === 1 ? '未获得定位权限，请手动选择街道和社区' : '无法获取位置，请手动选择街道和社区');
+        },
         { enableHighAccuracy: true, timeout: 10000 },
       );
     }
@@ -171,6 +198,7 @@ export default {
         const link = c.tracking_token
           ? `${location.origin}/track#number=${encodeURIComponent(c.number)}&token=${encodeURIComponent(c.tracking_token)}`
           : '';
+        closeToast(); // a hint about the form must not linger over the result
         result.value = { id: c.id, number: c.number, anonymous, link, failed };
         fileKey = newKey();
         clearTimeout(draftTimer);
@@ -198,6 +226,7 @@ export default {
       Object.assign(form, { area: '', title: '', description: '', address: '', lat: null, lng: null, accuracy: null, contact_name: '', contact_phone: '' });
       files.value = [];
       similar.value = [];
+      located.value = '';
       setTimeout(() => {
         clearTimeout(draftTimer);
         localStorage.removeItem(DRAFT);
@@ -208,7 +237,7 @@ export default {
     const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
     return {
       AREAS, form, files, options, showPlace, showSignIn, similar, sending, result, errors, state, qr, areaName,
-      pickPlace, locate, cosign, submit, copy, again, signedIn, day, router, savedAt,
+      pickPlace, picked, locate, locating, located, cosign, submit, copy, again, signedIn, day, router, savedAt,
     };
   },
   template: `
@@ -252,11 +281,11 @@ export default {
       </van-cell-group>
 
       <div v-if="similar.length" class="similar" data-test="similar">
-        <h4>附近已有相似诉求，可直接附议（+1），不必重复提交</h4>
+        <h4>已有相似诉求，可直接附议（+1），不必重复提交</h4>
         <div v-for="s in similar" :key="s.id" class="similar-item">
           <div>
             <div class="t">{{ s.title }}</div>
-            <div class="m">{{ s.community_name }} · {{ s.area_label }} · {{ s.status_label }} · {{ day(s.filed_at) }} · {{ s.cosign_count }} 人附议</div>
+            <div class="m">{{ s.community_name }} · {{ s.area_label }} · {{ s.status_label }} · {{ day(s.filed_at) }}<template v-if="s.cosign_count"> · {{ s.cosign_count }} 人附议</template></div>
           </div>
           <van-button size="small" type="warning" :disabled="s.cosigned" @click="cosign(s)" class="cosign">{{ s.cosigned ? '已附议' : '+1 附议' }}</van-button>
         </div>
@@ -264,12 +293,14 @@ export default {
 
       <div class="section-title">3. 地点</div>
       <van-cell-group inset>
+        <van-cell title="使用当前位置" is-link @click="locate" icon="location-o" class="use-location" :label="located">
+          <template #value><van-loading v-if="locating" size="16" /><span v-else-if="form.lat !== null" class="located">已定位</span></template>
+        </van-cell>
         <van-field v-model="form.communityLabel" is-link readonly name="community" label="街道社区" placeholder="选择街道和社区" @click="showPlace = true" :error-message="errors.community" />
         <van-field v-model="form.address" name="address" label="地址" maxlength="200" placeholder="胡同、小区、楼号（不必写门牌号）" :error-message="errors.address" />
-        <van-cell title="使用当前位置" is-link @click="locate" :value="form.lat !== null ? ('精度约' + form.accuracy + '米') : ''" icon="location-o" />
       </van-cell-group>
       <van-popup v-model:show="showPlace" round position="bottom">
-        <van-cascader title="选择街道和社区" :options="options" @close="showPlace = false" @finish="pickPlace" />
+        <van-cascader v-model="picked" title="选择街道和社区" :options="options" @close="showPlace = false" @finish="pickPlace" />
       </van-popup>
 
       <div class="section-title">4. 照片（选填，最多9张，上传前会自动压缩）</div>

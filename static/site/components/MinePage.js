@@ -36,8 +36,15 @@ export default {
     });
     const signedIn = () => load(false);
     const tag = (c) => ({ closed: 'success', completed: 'warning', rejected: 'danger' }[c.status] || 'primary');
+    // A completed case waits for its filer's verdict: say so in the list,
+    // or the resident never opens it to rate.
+    const label = (c) => {
+      if (c.status === 'closed' && c.verdict) return '已评价';
+      if (c.status === 'completed' && c.filer_id) return '待您评价';
+      return c.status_label;
+    };
     const relation = (c) => (c.filer_id ? (c.filed_by_role && c.filed_by_role !== 'resident' ? '社区代为登记' : '我提交的') : '我附议的');
-    return { state, items, loading, finished, error, load, signedIn, tag, relation, when, router };
+    return { state, items, loading, finished, error, load, signedIn, tag, label, relation, when, router };
   },
   template: `
   <div>
@@ -55,7 +62,7 @@ export default {
         <div v-for="c in items" :key="c.id" class="case-card" @click="router.push('/mine/' + c.id)" data-test="my-case">
           <div class="row">
             <div class="title">{{ c.title }}</div>
-            <van-tag :type="tag(c)">{{ c.status === 'closed' && c.verdict ? '已评价' : c.status_label }}</van-tag>
+            <van-tag :type="tag(c)">{{ label(c) }}</van-tag>
           </div>
           <div class="meta">{{ c.number }} · {{ c.area_label }} · {{ relation(c) }} · {{ when(c.filed_at) }}</div>
         </div>

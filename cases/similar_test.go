@@ -1,0 +1,112 @@
+package cases_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"minsheng"
+	"minsheng/cases"
+)
+
+func TestSimilarWithoutArea(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	file := func(title, desc, comm, area string, public bool) *cases.Case {
+		in := input()
+		in.Title, in.Description, in.Community, in.Area, in.Public = title, desc, comm, area, public
+		return e.submit(t, resident, in)
+	}
+	toilet := file("胡同旱厕改造", "夏天气味很重，老人如厕不便", commA, cases.AreaCommunity, true)
+	far := file("院里旱厕需要翻修", "地面不平，需要人工清掏", commB, cases.AreaLivelihood, true)
+	private := file("旱厕漏水", "不想公开的诉求", commA2, cases.AreaCommunity, false)
+	file("楼道灯不亮", "二单元楼道灯坏了", commA, cases.AreaUrban, true)
+
+	numbers := func(got []cases.SimilarCase) string {
+		var out []string
+		for _, s := range got {
+			out = append(out, s.Number)
+		}
+		return strings.Join(out, ",")
+	}
+	has := func(got []cases.SimilarCase, c *cases.Case) bool {
+		for _, s := range got {
+			if s.ID == c.ID {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("text alone finds a case by a word of its title, in any area", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, stranger, "", "", "旱厕")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !has(got, toilet) || !has(got, far) || len(got) != 2 {
+			t.Fatalf("got %s, want %s and %s", numbers(got), toilet.Number, far.Number)
+		}
+		if got[0].Score < 500 {
+			t.Errorf("score of a literal word: got %d, want at least 500", got[0].Score)
+		}
+	})
+	t.Run("a word of the description with a community but no area", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, stranger, commA, "", "清掏")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Fatalf("got %s in %s, want none (清掏 is in %s's description)", numbers(got), commA, commB)
+		}
+		got, err = e.svc.Similar(ctx, stranger, commB, "", "清掏")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != far.ID {
+			t.Fatalf("got %s, want %s", numbers(got), far.Number)
+		}
+	})
+	t.Run("a resident searching the district sees no 不公开 case", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, stranger, "", "", "旱厕")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has(got, private) {
+			t.Fatalf("got %s, which includes the non-public %s", numbers(got), private.Number)
+		}
+		b, _ := json.Marshal(got)
+		for _, secret := range []string{phone, "张三", "六部口3号楼", "contact", "description", "address"} {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("result carries %q: %s", secret, b)
+			}
+		}
+	})
+	t.Run("staff without a community search their own scope only", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, staff, "", "", "旱厕")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !has(got, toilet) || !has(got, private) || has(got, far) {
+			t.Fatalf("sub-district staff of %s got %s, want %s and %s, not %s", subA, numbers(got), toilet.Number, private.Number, far.Number)
+		}
+		got, err = e.svc.Similar(ctx, cadreFar, "", "", "旱厕")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != far.ID {
+			t.Fatalf("cadre of %s got %s, want %s", commB, numbers(got), far.Number)
+		}
+		got, err = e.svc.Similar(ctx, finance, "", "", "旱厕")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("finance got %s, want all three", numbers(got))
+		}
+	})
+	t.Run("a cadre naming another community is still refused", func(t *testing.T) {
+		_, err := e.svc.Similar(ctx, cadreFar, commA, "", "旱厕")
+		wantCode(t, err, minsheng.EFORBIDDEN)
+	})
+}
