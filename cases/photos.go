@@ -109,6 +109,7 @@ func (s *Service) attachPhoto(ctx context.Context, p auth.Principal, c *Case, ta
 			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "location.lat", Value: photo.GPS.Lat},
 				{Key: "location.lng", Value: photo.GPS.Lng},
+				{Key: "location.datum", Value: DatumWGS84}, // EXIF GPS is WGS-84
 			}}}); err != nil {
 			s.cfg.Logger.Warn("cases: unable to fill location from photo", "case", c.ID, "err", err)
 		}

@@ -41,6 +41,7 @@ const (
 // photo store, the budget ledger, /api/v1 and /mobile/v1) on a fresh
 // database; tokens, ids and principals hold each signed-in user by name.
 type fixture struct {
+	st      *store.Store
 	app     *fiber.App
 	auth    *auth.Service
 	cases   *cases.Service
@@ -81,7 +82,7 @@ func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
 		Groups:     []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}},
 		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: replay.New(st, nil)}},
 	})
-	f := &fixture{app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
+	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
 		refresh: map[string]string{}, ids: map[string]string{}, who: map[string]auth.Principal{}}
 	f.user(t, "wangfang", auth.RoleCadre, commA)
 	f.user(t, "lisi", auth.RoleCadre, commA)
@@ -190,6 +191,14 @@ func (c mcase) count(action string) int {
 		}
 	}
 	return n
+}
+
+// decode unmarshals a JSON answer or fails the test.
+func decode(t *testing.T, raw []byte, out any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode %q: %v", raw, err)
+	}
 }
 
 type apiError struct {
