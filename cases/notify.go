@@ -156,3 +156,76 @@ func (s *Service) notifyBudget(ctx context.Context, id, note string) {
 	}
 	s.notifyAfter(ctx, c, Event{At: s.now(), Action: ActBudget, Note: note})
 }
+
+// NotifyWaitlisted is the kind of "资金不足，已列入候补".
+const NotifyWaitlisted = "waitlisted"
+
+// WaitlistNotice is a committed allocation run's word that a need stays
+// waitlisted on its line: what it needs and what the line has left.
+type WaitlistNotice struct {
+	RunID  string
+	CaseID string
+	// Line names the budget line (item and project) the need waits on.
+	Line string
+	// Rank is the need's place in the line's priority order.
+	Rank         int
+	EstimateFen  int64
+	RemainingFen int64
+}
+
+// staffLookup is what NotifyWaitlisted needs to find a community's cadres;
+// auth.Service has it. Config.Users is checked for it, so tools and tests
+// wiring no users simply notify nobody for unassigned cases.
+type staffLookup interface {
+	FindStaff(ctx context.Context, p auth.Principal, subDistrict, community string) ([]auth.User, error)
+}
+
+// NotifyWaitlisted tells the cadre assigned to an open case — or, while
+// none is, every cadre of its community — that a committed run left it
+// waitlisted, with the shortfall. Each recipient gets it once per run and
+// case (the notification's id is run, case and user, inserted under the
+// unique _id), however often or concurrently the run is applied again.
+// Errors only from reading the case or the cadres; a closed case or one
+// without anyone to tell is no error.
+func (s *Service) NotifyWaitlisted(ctx context.Context, w WaitlistNotice) error {
+	c, err := s.load(ctx, w.CaseID)
+	if err != nil {
+		return err
+	}
+	if !c.Status.Open() {
+		return nil
+	}
+	users := []string{c.AssignedTo}
+	if c.AssignedTo == "" {
+		users = users[:0]
+		sl, ok := s.cfg.Users.(staffLookup)
+		if !ok {
+			return nil
+		}
+		system := auth.Principal{UserID: "system", Role: auth.RoleSubdistrict, SubDistrict: c.Location.SubDistrict}
+		staff, err := sl.FindStaff(ctx, system, c.Location.SubDistrict, c.Location.Community)
+		if err != nil {
+			return fmt.Errorf("cases: unable to find cadres of %s: %w", c.Location.Community, err)
+		}
+		for _, u := range staff {
+			if u.Role == auth.RoleCadre && !u.Disabled {
+				users = append(users, u.ID)
+			}
+		}
+	}
+	short := w.EstimateFen - w.RemainingFen
+	if short < 0 {
+		short = 0
+	}
+	text := fmt.Sprintf("%s：预计需 %s，预算项目「%s」本次分配后余 %s，尚缺 %s（优先级第 %d 位）",
+		c.Title, Yuan(w.EstimateFen), w.Line, Yuan(w.RemainingFen), Yuan(short), w.Rank)
+	now := s.now()
+	for _, u := range users {
+		s.insertNotification(ctx, &Notification{
+			ID:   fmt.Sprintf("%s|%s|%s|%s", NotifyWaitlisted, w.RunID, c.ID, u),
+			Kind: NotifyWaitlisted, Title: "资金不足，已列入候补", Text: text,
+			UserID: u, CaseID: c.ID, CaseNumber: c.Number, At: now,
+		})
+	}
+	return nil
+}
