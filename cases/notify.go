@@ -76,34 +76,101 @@ func (s *Service) notifyAfter(ctx context.Context, c *Case, ev Event) {
 	s.insertNotification(ctx, n)
 }
 
-func (s *Service) insertNotification(ctx context.Context, n *Notification) {
-	if err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+// insertNotification stores n unless a notification with its id exists;
+// it reports whether this call created it.
+func (s *Service) insertNotification(ctx context.Context, n *Notification) bool {
+	err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n)
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
 		s.cfg.Logger.Warn("cases: unable to store notification", "kind", n.Kind, "case", n.CaseID, "err", err)
 	}
+	return err == nil
 }
 
 // notifyDeadlines produces the deadline notifications of p's assigned
-// cases that came due since they were last looked at.
+// cases that came due since they were last looked at, so a list opened
+// between two sweeps (SweepDeadlines) is already up to date.
 func (s *Service) notifyDeadlines(ctx context.Context, p auth.Principal) error {
 	now := s.now()
 	return s.eachInScope(ctx, p, func(c *Case) error {
-		if c.AssignedTo != p.UserID {
-			return nil
+		if c.AssignedTo == p.UserID {
+			s.notifyDeadline(ctx, c.ID, c.Number, c.Title, p.UserID, DeadlineOf(c, now), now)
 		}
-		d := DeadlineOf(c, now)
-		if d == nil || (!d.Overdue && !d.DueSoon) {
-			return nil
-		}
-		n := &Notification{Kind: NotifyDueSoon, Title: "即将超期", Text: d.Text + "：" + c.Title}
-		if d.Overdue {
-			n.Kind, n.Title = NotifyOverdue, "已超期"
-		}
-		n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, c.ID, c.DueAt.Unix())
-		n.UserID, n.CaseID, n.CaseNumber, n.At = p.UserID, c.ID, c.Number, now
-		s.insertNotification(ctx, n)
 		return nil
 	})
 }
+
+// notifyDeadline stores the "24 小时内到期" or "已超期" notice of one case's
+// running deadline d for user, if d calls for one. Its id — kind, case and
+// the deadline itself — is the claim: the unique _id admits one notice per
+// case, kind and deadline however many sweeps and lists see it at once. A
+// new deadline (the completion deadline after the response one, or a
+// reclassification changing it) is warned about again.
+func (s *Service) notifyDeadline(ctx context.Context, caseID, number, title, user string, d *Deadline, now time.Time) bool {
+	if d == nil || (!d.Overdue && !d.DueSoon) || user == "" {
+		return false
+	}
+	n := &Notification{Kind: NotifyDueSoon, Title: "24 小时内到期", Text: d.Text + "：" + title}
+	if d.Overdue {
+		n.Kind, n.Title = NotifyOverdue, "已超期"
+	}
+	n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, caseID, d.DueAt.Unix())
+	n.UserID, n.CaseID, n.CaseNumber, n.At = user, caseID, number, now
+	return s.insertNotification(ctx, n)
+}
+
+// SweepDeadlines produces the deadline notices of every open, assigned
+// case whose deadline falls within 24 hours or has passed, for its
+// assignee, without anyone opening a list. It reads the queue summaries
+// (open states, pushed down by the engine's $in; the deadline is compared
+// in Go) and not the cases. It returns how many notices it created;
+// notices already there are left alone.
+func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
+	now := s.now()
+	sums, err := s.cases.findSummaries(ctx, bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
+		{Key: "due_at", Value: bson.D{{Key: "$lte", Value: now.Add(24 * time.Hour)}}},
+	}, bson.D{{Key: "_id", Value: 1}}, 0)
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to sweep deadlines: %w", err)
+	}
+	made := 0
+	for _, sm := range sums {
+		if ctx.Err() != nil {
+			return made, ctx.Err()
+		}
+		d := DeadlineOf(&Case{Status: sm.Status, DueAt: sm.DueAt}, now)
+		if s.notifyDeadline(ctx, sm.ID, sm.Number, sm.Title, sm.AssignedTo, d, now) {
+			made++
+		}
+	}
+	return made, nil
+}
+
+// RunDeadlineSweep calls SweepDeadlines at once and then every interval
+// until ctx ends (the server's shutdown), and returns then. A failed
+// sweep is logged and tried again at the next tick.
+func (s *Service) RunDeadlineSweep(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultDeadlineSweep
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.SweepDeadlines(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("deadline sweep", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("deadline sweep: notices created", "notices", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DefaultDeadlineSweep is how often RunDeadlineSweep looks when not told.
+const DefaultDeadlineSweep = 5 * time.Minute
 
 // Notifications returns p's latest notifications (at most 100, newest
 // first) and how many are unread.

@@ -289,6 +289,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("listening", "addr", ln.Addr().String(), "engine", engineName(d.store))
 
 	go sweepLoop(ctx, d, logger)
+	// Deadline notices come from a sweep, not only when a list is opened;
+	// it stops with serve, which waits for it before closing the store.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	deadlinesDone := make(chan struct{})
+	go func() { defer close(deadlinesDone); d.cases.RunDeadlineSweep(sweepCtx, cfg.DeadlineSweep) }()
+	defer func() { stopSweep(); <-deadlinesDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
