@@ -146,7 +146,8 @@ func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
 	return made, nil
 }
 
-// RunDeadlineSweep calls SweepDeadlines at once and then every interval
+// RunDeadlineSweep calls SweepDeadlines (and SweepPhotoUploads, which
+// expires direct uploads never confirmed) at once and then every interval
 // until ctx ends (the server's shutdown), and returns then. A failed
 // sweep is logged and tried again at the next tick.
 func (s *Service) RunDeadlineSweep(ctx context.Context, interval time.Duration) {
@@ -160,6 +161,11 @@ func (s *Service) RunDeadlineSweep(ctx context.Context, interval time.Duration) 
 			s.cfg.Logger.Warn("deadline sweep", "err", err)
 		} else if n > 0 {
 			s.cfg.Logger.Info("deadline sweep: notices created", "notices", n)
+		}
+		if n, err := s.SweepPhotoUploads(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("photo upload sweep", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("photo upload sweep: unconfirmed uploads expired", "uploads", n)
 		}
 		select {
 		case <-ctx.Done():

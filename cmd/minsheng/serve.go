@@ -76,7 +76,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 func (d *deps) init(ctx context.Context) error {
 	var indexes []store.Index
 	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, replay.Indexes} {
+		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, replay.Indexes} {
 		indexes = append(indexes, ix...)
 	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
