@@ -40,8 +40,9 @@ type NewCase struct {
 	Community   string
 	Address     string
 	Lat, Lng    *float64
-	// Datum is the datum of Lat/Lng (location.go): wgs84 when empty.
-	Datum string
+	// Datum is the datum of Lat/Lng (location.go): wgs84 when empty. Left
+	// out of hashInput, so retries of anonymous filings hash as before it.
+	Datum string `json:"-"`
 	// ContactName and ContactPhone are how the handling cadre reaches the
 	// resident; optional, so filing anonymously stays possible.
 	ContactName  string

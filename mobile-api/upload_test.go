@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
 	"minsheng/cases/casestest"
@@ -195,6 +196,20 @@ func TestDirectUpload(t *testing.T) {
 			if n := len(got.Photos) - before; n != 1 {
 				t.Errorf("round %d: %d photos added, want 1", round, n)
 			}
+		}
+	})
+
+	t.Run("a claim left by a confirm that died", func(t *testing.T) {
+		up := ask(t, c.ID, "after", "image/jpeg")
+		put(t, up, casestest.JPEG(t, 64, 48))
+		before := len(photos(t, c.ID).Photos)
+		// A process took the claim and died before attaching anything.
+		if err := f.st.Collection("photo_upload_claims").InsertOne(ctx, bson.M{"_id": up.ID, "at": clk().Add(-3 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		var got mcase
+		if st := confirm(t, c.ID, up.ID, &got); st != http.StatusCreated || len(got.Photos) != before+1 {
+			t.Errorf("confirm: status %d, %d photos, want 201 and %d", st, len(got.Photos), before+1)
 		}
 	})
 
