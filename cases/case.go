@@ -262,6 +262,9 @@ type Location struct {
 	Address     string   `bson:"address" json:"address"`
 	Lat         *float64 `bson:"lat,omitempty" json:"lat,omitempty"`
 	Lng         *float64 `bson:"lng,omitempty" json:"lng,omitempty"`
+	// Datum is the datum of Lat/Lng: DatumWGS84 or DatumGCJ02. Positions
+	// stored before it existed have none and are WGS-84 (DatumOf).
+	Datum string `bson:"datum,omitempty" json:"datum,omitempty"`
 }
 
 // Photo is one stored photo of a case. Only re-encoded copies without EXIF

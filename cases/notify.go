@@ -76,34 +76,107 @@ func (s *Service) notifyAfter(ctx context.Context, c *Case, ev Event) {
 	s.insertNotification(ctx, n)
 }
 
-func (s *Service) insertNotification(ctx context.Context, n *Notification) {
-	if err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+// insertNotification stores n unless a notification with its id exists;
+// it reports whether this call created it.
+func (s *Service) insertNotification(ctx context.Context, n *Notification) bool {
+	err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n)
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
 		s.cfg.Logger.Warn("cases: unable to store notification", "kind", n.Kind, "case", n.CaseID, "err", err)
 	}
+	return err == nil
 }
 
 // notifyDeadlines produces the deadline notifications of p's assigned
-// cases that came due since they were last looked at.
+// cases that came due since they were last looked at, so a list opened
+// between two sweeps (SweepDeadlines) is already up to date.
 func (s *Service) notifyDeadlines(ctx context.Context, p auth.Principal) error {
 	now := s.now()
 	return s.eachInScope(ctx, p, func(c *Case) error {
-		if c.AssignedTo != p.UserID {
-			return nil
+		if c.AssignedTo == p.UserID {
+			s.notifyDeadline(ctx, c.ID, c.Number, c.Title, p.UserID, DeadlineOf(c, now), now)
 		}
-		d := DeadlineOf(c, now)
-		if d == nil || (!d.Overdue && !d.DueSoon) {
-			return nil
-		}
-		n := &Notification{Kind: NotifyDueSoon, Title: "即将超期", Text: d.Text + "：" + c.Title}
-		if d.Overdue {
-			n.Kind, n.Title = NotifyOverdue, "已超期"
-		}
-		n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, c.ID, c.DueAt.Unix())
-		n.UserID, n.CaseID, n.CaseNumber, n.At = p.UserID, c.ID, c.Number, now
-		s.insertNotification(ctx, n)
 		return nil
 	})
 }
+
+// notifyDeadline stores the "24 小时内到期" or "已超期" notice of one case's
+// running deadline d for user, if d calls for one. Its id — kind, case and
+// the deadline itself — is the claim: the unique _id admits one notice per
+// case, kind and deadline however many sweeps and lists see it at once. A
+// new deadline (the completion deadline after the response one, or a
+// reclassification changing it) is warned about again.
+func (s *Service) notifyDeadline(ctx context.Context, caseID, number, title, user string, d *Deadline, now time.Time) bool {
+	if d == nil || (!d.Overdue && !d.DueSoon) || user == "" {
+		return false
+	}
+	n := &Notification{Kind: NotifyDueSoon, Title: "24 小时内到期", Text: d.Text + "：" + title}
+	if d.Overdue {
+		n.Kind, n.Title = NotifyOverdue, "已超期"
+	}
+	n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, caseID, d.DueAt.Unix())
+	n.UserID, n.CaseID, n.CaseNumber, n.At = user, caseID, number, now
+	return s.insertNotification(ctx, n)
+}
+
+// SweepDeadlines produces the deadline notices of every open, assigned
+// case whose deadline falls within 24 hours or has passed, for its
+// assignee, without anyone opening a list. It reads the queue summaries
+// (open states, pushed down by the engine's $in; the deadline is compared
+// in Go) and not the cases. It returns how many notices it created;
+// notices already there are left alone.
+func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
+	now := s.now()
+	sums, err := s.cases.findSummaries(ctx, bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
+		{Key: "due_at", Value: bson.D{{Key: "$lte", Value: now.Add(24 * time.Hour)}}},
+	}, bson.D{{Key: "_id", Value: 1}}, 0)
+	if err != nil {
+		return 0, fmt.Errorf("cases: unable to sweep deadlines: %w", err)
+	}
+	made := 0
+	for _, sm := range sums {
+		if ctx.Err() != nil {
+			return made, ctx.Err()
+		}
+		d := DeadlineOf(&Case{Status: sm.Status, DueAt: sm.DueAt}, now)
+		if s.notifyDeadline(ctx, sm.ID, sm.Number, sm.Title, sm.AssignedTo, d, now) {
+			made++
+		}
+	}
+	return made, nil
+}
+
+// RunDeadlineSweep calls SweepDeadlines (and SweepPhotoUploads, which
+// expires direct uploads never confirmed) at once and then every interval
+// until ctx ends (the server's shutdown), and returns then. A failed
+// sweep is logged and tried again at the next tick.
+func (s *Service) RunDeadlineSweep(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultDeadlineSweep
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := s.SweepDeadlines(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("deadline sweep", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("deadline sweep: notices created", "notices", n)
+		}
+		if n, err := s.SweepPhotoUploads(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("photo upload sweep", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("photo upload sweep: unconfirmed uploads expired", "uploads", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DefaultDeadlineSweep is how often RunDeadlineSweep looks when not told.
+const DefaultDeadlineSweep = 5 * time.Minute
 
 // Notifications returns p's latest notifications (at most 100, newest
 // first) and how many are unread.
@@ -155,4 +228,77 @@ func (s *Service) notifyBudget(ctx context.Context, id, note string) {
 		return
 	}
 	s.notifyAfter(ctx, c, Event{At: s.now(), Action: ActBudget, Note: note})
+}
+
+// NotifyWaitlisted is the kind of "资金不足，已列入候补".
+const NotifyWaitlisted = "waitlisted"
+
+// WaitlistNotice is a committed allocation run's word that a need stays
+// waitlisted on its line: what it needs and what the line has left.
+type WaitlistNotice struct {
+	RunID  string
+	CaseID string
+	// Line names the budget line (item and project) the need waits on.
+	Line string
+	// Rank is the need's place in the line's priority order.
+	Rank         int
+	EstimateFen  int64
+	RemainingFen int64
+}
+
+// staffLookup is what NotifyWaitlisted needs to find a community's cadres;
+// auth.Service has it. Config.Users is checked for it, so tools and tests
+// wiring no users simply notify nobody for unassigned cases.
+type staffLookup interface {
+	FindStaff(ctx context.Context, p auth.Principal, subDistrict, community string) ([]auth.User, error)
+}
+
+// NotifyWaitlisted tells the cadre assigned to an open case — or, while
+// none is, every cadre of its community — that a committed run left it
+// waitlisted, with the shortfall. Each recipient gets it once per run and
+// case (the notification's id is run, case and user, inserted under the
+// unique _id), however often or concurrently the run is applied again.
+// Errors only from reading the case or the cadres; a closed case or one
+// without anyone to tell is no error.
+func (s *Service) NotifyWaitlisted(ctx context.Context, w WaitlistNotice) error {
+	c, err := s.load(ctx, w.CaseID)
+	if err != nil {
+		return err
+	}
+	if !c.Status.Open() {
+		return nil
+	}
+	users := []string{c.AssignedTo}
+	if c.AssignedTo == "" {
+		users = users[:0]
+		sl, ok := s.cfg.Users.(staffLookup)
+		if !ok {
+			return nil
+		}
+		system := auth.Principal{UserID: "system", Role: auth.RoleSubdistrict, SubDistrict: c.Location.SubDistrict}
+		staff, err := sl.FindStaff(ctx, system, c.Location.SubDistrict, c.Location.Community)
+		if err != nil {
+			return fmt.Errorf("cases: unable to find cadres of %s: %w", c.Location.Community, err)
+		}
+		for _, u := range staff {
+			if u.Role == auth.RoleCadre && !u.Disabled {
+				users = append(users, u.ID)
+			}
+		}
+	}
+	short := w.EstimateFen - w.RemainingFen
+	if short < 0 {
+		short = 0
+	}
+	text := fmt.Sprintf("%s：预计需 %s，预算项目「%s」本次分配后余 %s，尚缺 %s（优先级第 %d 位）",
+		c.Title, Yuan(w.EstimateFen), w.Line, Yuan(w.RemainingFen), Yuan(short), w.Rank)
+	now := s.now()
+	for _, u := range users {
+		s.insertNotification(ctx, &Notification{
+			ID:   fmt.Sprintf("%s|%s|%s|%s", NotifyWaitlisted, w.RunID, c.ID, u),
+			Kind: NotifyWaitlisted, Title: "资金不足，已列入候补", Text: text,
+			UserID: u, CaseID: c.ID, CaseNumber: c.Number, At: now,
+		})
+	}
+	return nil
 }

@@ -41,6 +41,12 @@ func (s *Service) AddPhoto(ctx context.Context, p auth.Principal, id string, tag
 // attachPhoto stores and attaches a photo to c once the caller's right to
 // add it was checked (AddPhoto, or a tracking token's holder).
 func (s *Service) attachPhoto(ctx context.Context, p auth.Principal, c *Case, tag PhotoTag, r io.Reader) (*Case, error) {
+	return s.attachPhotoAs(ctx, p, c, tag, r, uuid.NewString())
+}
+
+// attachPhotoAs is attachPhoto with the photo's id chosen by the caller
+// (a direct upload's id, so a takeover can tell it was attached already).
+func (s *Service) attachPhotoAs(ctx context.Context, p auth.Principal, c *Case, tag PhotoTag, r io.Reader, pid string) (*Case, error) {
 	if !tag.Valid() {
 		return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"tag": "须为 before、progress 或 after"})
 	}
@@ -60,7 +66,6 @@ func (s *Service) attachPhoto(ctx context.Context, p auth.Principal, c *Case, ta
 		return nil, err
 	}
 
-	pid := uuid.NewString()
 	ph := Photo{
 		ID:             pid,
 		Tag:            tag,
@@ -109,6 +114,7 @@ func (s *Service) attachPhoto(ctx context.Context, p auth.Principal, c *Case, ta
 			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "location.lat", Value: photo.GPS.Lat},
 				{Key: "location.lng", Value: photo.GPS.Lng},
+				{Key: "location.datum", Value: DatumWGS84}, // EXIF GPS is WGS-84
 			}}}); err != nil {
 			s.cfg.Logger.Warn("cases: unable to fill location from photo", "case", c.ID, "err", err)
 		}

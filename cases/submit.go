@@ -40,6 +40,9 @@ type NewCase struct {
 	Community   string
 	Address     string
 	Lat, Lng    *float64
+	// Datum is the datum of Lat/Lng (location.go): wgs84 when empty. Left
+	// out of hashInput, so retries of anonymous filings hash as before it.
+	Datum string `json:"-"`
 	// ContactName and ContactPhone are how the handling cadre reaches the
 	// resident; optional, so filing anonymously stays possible.
 	ContactName  string
@@ -107,6 +110,7 @@ func (s *Service) validate(in *NewCase) error {
 			f["lng"] = "经度须在 -180 到 180 之间"
 		}
 	}
+	checkDatum(f, in) // location.go
 	if utf8.RuneCountInString(in.ContactName) > maxContactName {
 		f["contact_name"] = fmt.Sprintf("不能超过%d字", maxContactName)
 	}
@@ -263,7 +267,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 		Title:       in.Title,
 		Description: in.Description,
 		Location: Location{SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address,
-			Lat: in.Lat, Lng: in.Lng},
+			Lat: in.Lat, Lng: in.Lng, Datum: in.Datum},
 		FiledBy:        p.UserID,
 		FiledByRole:    p.Role,
 		Anonymous:      anonymous,

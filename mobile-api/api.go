@@ -55,6 +55,8 @@ func (a API) Routes(app fiber.Router, _ *handlers.Server) {
 	m.Put("/cases/:id", a.create)
 	m.Get("/cases/:id/suggestions", a.suggestions)
 	m.Post("/cases/:id/actions/:action", a.act)
+	m.Post("/cases/:id/photos/uploads", a.startUpload)
+	m.Post("/cases/:id/photos/uploads/:upload/complete", a.completeUpload)
 	m.Put("/cases/:id/photos/:photo", a.putPhoto)
 	m.Delete("/cases/:id/photos/:photo", a.deletePhoto)
 	m.Get("/notifications", a.notifications)

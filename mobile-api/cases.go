@@ -171,9 +171,12 @@ type newCaseBody struct {
 	Address   string   `json:"address"`
 	Lat       *float64 `json:"lat"`
 	Lng       *float64 `json:"lng"`
-	// GPSAccuracy is the phone's accuracy in metres; lat/lng are WGS-84
-	// as browsers give them. Both are noted at the end of the description
-	// (the case keeps no field for them).
+	// Datum is the datum of lat/lng: "wgs84" (the default, what the
+	// browser's Geolocation API gives) or "gcj02" (a Chinese map SDK's);
+	// the case keeps it in location.datum.
+	Datum string `json:"datum"`
+	// GPSAccuracy is the phone's accuracy in metres, noted at the end of
+	// the description (the case keeps no field for it).
 	GPSAccuracy  *int   `json:"gps_accuracy"`
 	ContactName  string `json:"contact_name"`
 	ContactPhone string `json:"contact_phone"`
@@ -225,7 +228,11 @@ func (a API) create(c *fiber.Ctx) error {
 		if *b.GPSAccuracy < 0 || *b.GPSAccuracy > 100000 {
 			return minsheng.Invalid("请检查填写的内容", map[string]string{"gps_accuracy": "须在 0 到 100000 米之间"})
 		}
-		desc = strings.TrimSpace(desc) + fmt.Sprintf("（现场定位，精度约 %d 米，WGS-84）", *b.GPSAccuracy)
+		datum := "WGS-84"
+		if strings.EqualFold(strings.TrimSpace(b.Datum), cases.DatumGCJ02) {
+			datum = "GCJ-02"
+		}
+		desc = strings.TrimSpace(desc) + fmt.Sprintf("（现场定位，精度约 %d 米，%s）", *b.GPSAccuracy, datum)
 	}
 	community := b.Community
 	if p.Role == auth.RoleCadre && community == "" {
@@ -236,7 +243,7 @@ func (a API) create(c *fiber.Ctx) error {
 	ans, err := a.Replay.Do(ctx, key, replay.Hash(c.Body()), func() (replay.Answer, error) {
 		out, _, err := a.Cases.Submit(ctx, p, cases.NewCase{
 			Area: b.Area, Title: b.Title, Description: desc, Community: community,
-			Address: b.Address, Lat: b.Lat, Lng: b.Lng, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
+			Address: b.Address, Lat: b.Lat, Lng: b.Lng, Datum: b.Datum, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
 			Households: b.Households, ResidentID: b.ResidentID, IdempotencyKey: id,
 		})
 		if err != nil {

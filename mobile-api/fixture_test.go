@@ -41,6 +41,7 @@ const (
 // photo store, the budget ledger, /api/v1 and /mobile/v1) on a fresh
 // database; tokens, ids and principals hold each signed-in user by name.
 type fixture struct {
+	st      *store.Store
 	app     *fiber.App
 	auth    *auth.Service
 	cases   *cases.Service
@@ -56,9 +57,16 @@ func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureAt(t, nil)
 // newFixtureAt is newFixture with the domain's clock (nil: the real one).
 func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
+	return newFixtureWith(t, now, nil)
+}
+
+// newFixtureWith is newFixtureAt with photos kept in s3 (nil: the local
+// store cmd uses without S3_ENDPOINT).
+func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixture {
+	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, budgetlink.Indexes, replay.Indexes} {
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, budgetlink.Indexes, replay.Indexes} {
 		if err := st.EnsureIndexes(ctx, idx); err != nil {
 			t.Fatal(err)
 		}
@@ -70,18 +78,22 @@ func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
+	local, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	photos := media.Storage(local)
+	if s3 != nil {
+		photos, local = s3, nil
 	}
 	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger, Now: now})
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
 	ledger.SetCases(cs)
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
-		Groups:     []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}},
+		Groups:     []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger}},
 		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: replay.New(st, nil)}},
 	})
-	f := &fixture{app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
+	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
 		refresh: map[string]string{}, ids: map[string]string{}, who: map[string]auth.Principal{}}
 	f.user(t, "wangfang", auth.RoleCadre, commA)
 	f.user(t, "lisi", auth.RoleCadre, commA)
@@ -190,6 +202,14 @@ func (c mcase) count(action string) int {
 		}
 	}
 	return n
+}
+
+// decode unmarshals a JSON answer or fails the test.
+func decode(t *testing.T, raw []byte, out any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode %q: %v", raw, err)
+	}
 }
 
 type apiError struct {

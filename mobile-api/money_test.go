@@ -168,7 +168,7 @@ func TestNotifications(t *testing.T) {
 }
 
 // TestDeadlineNotifications: a case assigned to the cadre whose deadline
-// comes within 24 hours gives one 即将超期 notice, and once it passes one
+// comes within 24 hours gives one 24 小时内到期 notice, and once it passes one
 // 已超期 notice, however often the cadre looks.
 func TestDeadlineNotifications(t *testing.T) {
 	var mu sync.Mutex

@@ -21,6 +21,10 @@ type caseView struct {
 	SubDistrictName string               `json:"sub_district_name"`
 	AssignedToMe    bool                 `json:"assigned_to_me"`
 	Photos          []photoView          `json:"photos"`
+	// LocationDatum is the datum of location.lat/lng (wgs84 for positions
+	// stored before cases kept it), with its label; empty without a position.
+	LocationDatum      string `json:"location_datum,omitempty"`
+	LocationDatumLabel string `json:"location_datum_label,omitempty"`
 }
 
 type eventView struct {
@@ -46,6 +50,9 @@ func (a API) view(p auth.Principal, c *cases.Case, now time.Time) caseView {
 		Funding:      cases.FundingOf(c),
 		AssignedToMe: c.AssignedTo != "" && c.AssignedTo == p.UserID,
 		Photos:       make([]photoView, len(c.Photos)),
+	}
+	if d := cases.DatumOf(c.Location); d != "" {
+		v.LocationDatum, v.LocationDatumLabel = d, cases.DatumLabel(d)
 	}
 	for i, e := range c.Timeline {
 		ev := eventView{Event: e, Label: cases.EventLabel(e), ActionLabel: e.Action.Label()}
@@ -92,6 +99,10 @@ type caseExtra struct {
 	SubDistrictName string               `json:"sub_district_name"`
 	AssignedToMe    bool                 `json:"assigned_to_me"`
 	Photos          []photoView          `json:"photos"`
+	// LocationDatum is the datum of location.lat/lng (wgs84 for positions
+	// stored before cases kept it), with its label; empty without a position.
+	LocationDatum      string `json:"location_datum,omitempty"`
+	LocationDatumLabel string `json:"location_datum_label,omitempty"`
 }
 
 // MarshalJSON is the case's own encoding with the view's fields over it.
@@ -99,6 +110,7 @@ func (v caseView) MarshalJSON() ([]byte, error) {
 	return overlayJSON(v.Case, caseExtra{
 		Timeline: v.Timeline, Actions: v.Actions, Deadline: v.Deadline, Funding: v.Funding,
 		CommunityName: v.CommunityName, SubDistrictName: v.SubDistrictName, AssignedToMe: v.AssignedToMe, Photos: v.Photos,
+		LocationDatum: v.LocationDatum, LocationDatumLabel: v.LocationDatumLabel,
 	})
 }
 

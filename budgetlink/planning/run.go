@@ -331,6 +331,7 @@ func (s *Service) apply(ctx context.Context, p auth.Principal, doc *runDoc) erro
 			}
 		}
 	}
+	s.notifyWaitlisted(ctx, doc) // waitlist_notify.go
 	now := s.now()
 	if _, err := s.runs.UpdateOne(ctx, bson.M{"_id": doc.ID, "state": RunApplying},
 		bson.M{"$set": bson.M{"state": RunDone, "finished_at": now}}); err != nil {

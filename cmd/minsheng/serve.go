@@ -76,7 +76,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 func (d *deps) init(ctx context.Context) error {
 	var indexes []store.Index
 	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, replay.Indexes} {
+		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, replay.Indexes} {
 		indexes = append(indexes, ix...)
 	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
@@ -289,6 +289,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("listening", "addr", ln.Addr().String(), "engine", engineName(d.store))
 
 	go sweepLoop(ctx, d, logger)
+	// Deadline notices come from a sweep, not only when a list is opened;
+	// it stops with serve, which waits for it before closing the store.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	deadlinesDone := make(chan struct{})
+	go func() { defer close(deadlinesDone); d.cases.RunDeadlineSweep(sweepCtx, cfg.DeadlineSweep) }()
+	defer func() { stopSweep(); <-deadlinesDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()

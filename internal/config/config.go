@@ -35,6 +35,9 @@ type Config struct {
 	PublicURL     string        // MINSHENG_PUBLIC_URL
 	RetentionDays int           // MINSHENG_RETENTION_DAYS
 	CasePrefix    string        // MINSHENG_CASE_PREFIX
+	// DeadlineSweep is how often the server looks for deadlines within
+	// 24 hours or passed and notifies the assigned cadres.
+	DeadlineSweep time.Duration // MINSHENG_DEADLINE_SWEEP
 	// ProxyHeader names the header a trusted reverse proxy puts the
 	// client's address in (X-Real-IP); rate limits per IP need it behind a
 	// load balancer, where every request comes from the balancer.
@@ -134,6 +137,7 @@ var settings = []setting{
 		c.CasePrefix = v
 		return nil
 	}},
+	{env: "MINSHENG_DEADLINE_SWEEP", flag: "deadline-sweep", def: "5m", help: "how often deadline notices (24 小时内到期 / 已超期) are produced for assigned cadres", set: dur(func(c *Config) *time.Duration { return &c.DeadlineSweep })},
 	{env: "MINSHENG_PROXY_HEADER", flag: "proxy-header", def: "", help: "header with the client address set by a trusted reverse proxy, e.g. X-Real-IP", set: str(func(c *Config) *string { return &c.ProxyHeader })},
 	{env: "MINSHENG_TRUSTED_PROXIES", flag: "trusted-proxies", def: "", help: "comma-separated proxy IPs or CIDRs whose proxy header is believed", set: func(c *Config, v string) error {
 		c.TrustedProxies = nil
@@ -249,6 +253,8 @@ func (c Config) get(env string) string {
 		return strconv.Itoa(c.RetentionDays)
 	case "MINSHENG_CASE_PREFIX":
 		return c.CasePrefix
+	case "MINSHENG_DEADLINE_SWEEP":
+		return c.DeadlineSweep.String()
 	case "MINSHENG_PROXY_HEADER":
 		return c.ProxyHeader
 	case "MINSHENG_TRUSTED_PROXIES":
