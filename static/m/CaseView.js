@@ -60,8 +60,12 @@ export default {
   template: `
   <div class="page" v-if="c">
     <van-nav-bar :title="c.number" left-arrow @click-left="back"><template #right><sync-badge /></template></van-nav-bar>
+    <van-cell-group inset style="margin-top:8px" v-if="c.failedSteps && c.failedSteps.length">
+      <van-cell v-for="f in c.failedSteps" :key="f.key" :title="'未能发送：' + f.label" :label="f.reason + '。请在「我的」修改或放弃。'" title-class="red" is-link to="/me" data-test="case-failed" />
+    </van-cell-group>
     <van-cell-group inset style="margin-top:8px">
       <van-cell :title="c.title" :label="c.description" />
+      <van-cell v-if="c.pendingSteps && c.pendingSteps.length && !(c.failedSteps && c.failedSteps.length)" title="本机待发送" :value="c.pendingSteps.join('、')" value-class="orange" />
       <van-cell title="状态" :value="c.local ? '待发送' : c.status_label" />
       <van-cell v-if="c.deadline" :title="c.deadline.label" :value="c.deadline.text" :value-class="deadlineClass(c.deadline)" :label="'截止 ' + when(c.deadline.due_at)" />
       <van-cell title="地址" :value="(c.community_name || '') + ' ' + ((c.location && c.location.address) || '')" />

@@ -43,7 +43,7 @@ export default {
     });
     const counts = computed(() => state.me?.counts || {});
     async function onRefresh() {
-      await syncNow();
+      await syncNow({ force: true });
       refreshing.value = false;
     }
     return { tab, search, list, counts, refreshing, onRefresh, deadlineClass, when, state };
