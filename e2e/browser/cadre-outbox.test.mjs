@@ -138,7 +138,7 @@ test('a 429 is retried by itself after the Retry-After the server gave, and a 5x
   await fill(page, '丰盛胡同7号院雨水倒灌');
   await page.locator('[data-test=file-submit]').click();
   await tab(page, '我的');
-  await page.getByText(/稍后重试：请求过于频繁，请稍后再试（\d\d:\d\d 自动重试）/).waitFor();
+  await page.getByText(/稍后重试：请求过于频繁，请稍后再试（\d\d:\d\d:\d\d 自动重试）/).waitFor();
   await shot(page, 'cadre-24-outbox-retry');
   await page.getByText(/稍后重试：服务暂时不可用/).waitFor({ timeout: 15000 });
   await waitSynced(page); // nobody tapped 立即同步
@@ -146,6 +146,64 @@ test('a 429 is retried by itself after the Retry-After the server gave, and a 5x
   assert.ok(tries[1] - tries[0] >= 5900, `the second try ${tries[1] - tries[0]} ms after the 429, want ≥ 6 s (Retry-After)`);
   assert.ok(tries[2] - tries[1] >= 4900, `the third try ${tries[2] - tries[1]} ms after the 503, want ≥ 5 s (backoff)`);
   assert.equal((await casesTitled(env, '丰盛胡同7号院雨水倒灌')).length, 1, 'one case');
+  await ctx.close();
+});
+
+test('a filing refused as invalid: its photo waits with it; 修改 brings both back as a draft, 放弃 drops another', async () => {
+  const ctx = await newPhone(env);
+  const refused = { n: 0 };
+  await ctx.route('**/mobile/v1/cases/*', async (route) => {
+    const req = route.request();
+    // Refused as the server would an address outside the community, and a duplicate.
+    const body = req.method() === 'PUT' ? req.postData() || '' : '';
+    if (body.includes('别处胡同1号') || body.includes('重复登记')) {
+      refused.n++;
+      return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'invalid', message: '请检查填写的内容', fields: { address: '地址不在本社区' } } }) });
+    }
+    return route.continue();
+  });
+  const page = await ctx.newPage();
+  await login(env, page);
+  await waitSynced(page);
+  await fill(page, '丰盛胡同9号院墙体开裂', { address: '别处胡同1号' });
+  await addPhoto(page, '[data-test=photos]', 1200, 900);
+  await page.locator('[data-test=file-submit]').click();
+  await tab(page, '我的');
+  const failed = page.locator('[data-test=outbox-item][data-failed="1"]');
+  await failed.waitFor();
+  assert.match(await failed.textContent(), /登记：丰盛胡同9号院墙体开裂.*未能发送：请检查填写的内容（地址不在本社区）。点「修改」更正后再发送/);
+  await page.locator('[data-test=outbox-item]', { hasText: '等待本案件前一条处理后再发送' }).waitFor(); // its photo
+  await shot(page, 'cadre-25-filing-refused');
+
+  await failed.locator('[data-test=outbox-revise]').click();
+  await page.locator('[data-test=photos] .van-uploader__preview').waitFor();
+  assert.equal(await page.getByPlaceholder('如：10号院旱厕改造').inputValue(), '丰盛胡同9号院墙体开裂');
+  assert.equal(await page.getByPlaceholder('如：丰盛胡同10号院').inputValue(), '别处胡同1号');
+  await page.getByPlaceholder('如：丰盛胡同10号院').fill('丰盛胡同9号院');
+  await page.locator('[data-test=file-submit]').click();
+  await page.locator('[data-test=qr] svg').waitFor({ timeout: 30000 }); // sent: the resident's code shows
+  await waitSynced(page);
+  const found = await casesTitled(env, '丰盛胡同9号院墙体开裂');
+  assert.equal(found.length, 1, 'one case');
+  const full = await call(env, 'GET', `/api/v1/cases/${found[0].id}`, env.staffToken);
+  assert.equal(full.location.address, '丰盛胡同9号院');
+  assert.equal(full.photos.length, 1, 'its photo, once');
+
+  // 放弃: another refused filing leaves the phone with its photo, after a confirmation.
+  await fill(page, '丰盛胡同9号院重复登记');
+  await addPhoto(page, '[data-test=photos]', 800, 600);
+  await page.locator('[data-test=file-submit]').click();
+  await tab(page, '我的');
+  await failed.waitFor();
+  await failed.locator('[data-test=outbox-discard]').click();
+  await page.getByText('「登记：丰盛胡同9号院重复登记」及其照片不会再发送').waitFor();
+  await page.locator('.van-dialog__confirm').click();
+  await page.locator('[data-test=outbox-item]').first().waitFor({ state: 'detached' });
+  await tab(page, '我的待办');
+  await page.locator('[data-test=case-row]').first().waitFor();
+  assert.equal(await page.locator('[data-test=case-row]', { hasText: '丰盛胡同9号院重复登记' }).count(), 0, 'gone from the phone');
+  assert.equal((await casesTitled(env, '丰盛胡同9号院重复登记')).length, 0, 'never filed');
+  assert.equal(refused.n, 2);
   await ctx.close();
 });
 

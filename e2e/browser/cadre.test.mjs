@@ -181,6 +181,7 @@ test('signing out with items waiting warns 本机待发送 N 条', async () => {
   await tab(page, '我的');
   await page.locator('[data-test=logout]').click();
   await page.getByText('本机待发送 2 条').waitFor();
+  await page.waitForTimeout(500); // the dialog's animation, for the screenshot
   await shot(page, 'cadre-16-logout-warning');
   await page.getByText('先同步').click();
   await ctx.close();

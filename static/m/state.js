@@ -48,8 +48,12 @@ async function saveCase(c, waiting = null) {
     // Steps still in the outbox stay visible on the server's copy, and
     // the case offers no new step until they went (no double taps).
     const items = (waiting || (await outbox.list())).filter((i) => i.kind === 'action' && (i.caseRef === c.id || (c.client_id && i.caseRef === c.client_id)));
-    c = { ...c, pendingSteps: items.map((i) => i.label || i.action), failedSteps: items.filter((i) => i.failed).map((i) => ({ key: i.key, label: i.label, reason: i.lastError })) };
-    if (items.length) c.actions = [];
+    // serverActions keeps what the server offered, for when they went.
+    const offered = c.serverActions || c.actions || [];
+    c = {
+      ...c, serverActions: offered, actions: items.length ? [] : offered,
+      pendingSteps: items.map((i) => i.label || i.action), failedSteps: items.filter((i) => i.failed).map((i) => ({ key: i.key, label: i.label, reason: i.lastError })),
+    };
   }
   const plain = JSON.parse(JSON.stringify(c)); // no proxies into IndexedDB
   state.cases[c.id] = plain;
@@ -231,6 +235,22 @@ export async function reviseFiling(item) {
   await outbox.remove(item.key);
   await dropCase(item.clientId);
   return id;
+}
+
+/**
+ * discardItem drops a refused item (放弃) after the cadre confirmed: a
+ * filing goes with its photos and its case on the phone; the case of a
+ * step offers its steps again.
+ */
+export async function discardItem(item) {
+  await outbox.remove(item.key);
+  if (item.kind === 'create') {
+    for (const p of await outbox.list()) if (p.kind === 'photo' && p.caseRef === item.clientId) await outbox.remove(p.key);
+    await dropCase(item.clientId);
+    return;
+  }
+  const id = await resolveCase(refOf(item));
+  if (state.cases[id] && !state.cases[id].local) await saveCase(state.cases[id]);
 }
 
 /** caseOf is the case id an outbox item is for, as the phone knows it now. */
