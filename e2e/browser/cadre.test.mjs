@@ -122,7 +122,7 @@ test('a seeded case: assess, start, complete with an after-photo, 满意; each s
 
   await page.locator('[data-test=act-assess]').click();
   await page.getByPlaceholder('0.00').fill('12000.50');
-  await page.getByText('1200050 分').waitFor();
+  await page.locator('[data-test=amount]', { hasText: '12,000.50 元' }).waitFor(); // how the phone read what was typed
   await shot(page, 'cadre-09-assess');
   await page.locator('[data-test=assess-submit]').click();
   await waitSynced(page);

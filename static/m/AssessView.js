@@ -74,7 +74,7 @@ export default {
         <van-field v-model="form.estimate" label="估算金额" type="number" placeholder="0.00" :error-message="errors.estimate" data-test="estimate">
           <template #extra>元</template>
         </van-field>
-        <van-cell v-if="!Number.isNaN(fen) && form.estimate" title="将提交" :value="yuan(fen) + '（' + fen + ' 分）'" />
+        <van-cell v-if="!Number.isNaN(fen) && form.estimate" title="金额确认" :value="yuan(fen)" data-test="amount" />
         <van-field label="涉及户数"><template #input><van-stepper v-model="form.households" min="1" max="100000" integer /></template></van-field>
         <van-field label="风险等级"><template #input>
           <van-radio-group v-model="form.risk" direction="horizontal"><van-radio name="1">低</van-radio><van-radio name="2">中</van-radio><van-radio name="3">高</van-radio></van-radio-group>

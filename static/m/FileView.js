@@ -7,7 +7,7 @@
 // once, with the resident's QR code once it is sent.
 import { reactive, ref, watch, onMounted, computed, toRaw } from 'vue';
 import { useRouter, useRoute } from 'vue-router';
-import { showFailToast, showToast, showConfirmDialog } from 'vant';
+import { showFailToast, showConfirmDialog } from 'vant';
 import { api, state, fileCase } from './state.js';
 import { db } from './db.js';
 import { drafts, hasContent } from './drafts.js';
@@ -197,7 +197,7 @@ export default {
         draftId.value = '';
         Object.assign(form, empty());
         photos.value = [];
-        showToast(state.online ? '已登记，正在发送' : '已保存到本机，联网后自动发送');
+        // (The QR page says whether it is sent or waits on the phone.)
         router.replace(`/case/${id}/qr`);
       } finally {
         busy.value = false;

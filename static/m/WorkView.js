@@ -73,7 +73,7 @@ export default {
       <van-cell-group inset :title="c.title">
         <template v-if="completing">
           <van-field v-model="cost" label="实际费用" type="number" placeholder="0.00" :error-message="errors.cost" data-test="cost"><template #extra>元</template></van-field>
-          <van-cell v-if="!Number.isNaN(fen) && cost" title="将提交" :value="yuan(fen) + '（' + fen + ' 分）'" />
+          <van-cell v-if="!Number.isNaN(fen) && cost" title="金额确认" :value="yuan(fen)" data-test="amount" />
         </template>
         <van-field v-model="note" label="说明" type="textarea" rows="2" autosize maxlength="500" :placeholder="completing ? '办结情况' : '办理安排'" />
       </van-cell-group>
