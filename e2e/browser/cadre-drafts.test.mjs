@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { shot } from './harness.mjs';
-import { demoCadre, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab, idbKeys } from './cadre-lib.mjs';
+import { demoCadre, file, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab, idbKeys } from './cadre-lib.mjs';
 
 let env;
 before(async () => {
@@ -65,7 +65,7 @@ test('several drafts survive an offline reload; resume, delete, and filing one r
   assert.equal(await page.locator('[data-test=area] input').inputValue(), '城市管理');
   assert.equal(await page.locator('[data-test=drafts]').count(), 0, 'no other draft is left');
   await shot(page, 'cadre-21-draft-resumed');
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await page.getByText('已保存到本机，联网发送成功后显示二维码').waitFor();
   assert.deepEqual(await idbKeys(page, 'dr:'), [], 'filing removed the draft');
   await tab(page, '代居民登记');

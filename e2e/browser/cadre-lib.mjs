@@ -158,3 +158,9 @@ export function idbKeys(page, prefix) {
     };
   }), prefix);
 }
+
+/** file taps 登记 and waits for the QR page the app opens next (before any other tap). */
+export async function file(page) {
+  await page.locator('[data-test=file-submit]').click();
+  await page.locator('[data-test=qr-done]').waitFor();
+}

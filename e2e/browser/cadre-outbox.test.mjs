@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { shot } from './harness.mjs';
-import { demoCadre, demoCase, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab } from './cadre-lib.mjs';
+import { demoCadre, file, demoCase, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab } from './cadre-lib.mjs';
 
 let env;
 before(async () => {
@@ -69,7 +69,7 @@ test('a refused item waits with its reason while the others arrive, each once; �
   await call(env, 'POST', `/api/v1/cases/${working.id}/catalog-item`, env.staffToken, { version: working.version, item_code: working.catalog_item });
   // 3. A new filing.
   await fill(page, '丰盛胡同3号院楼道堆物');
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await page.getByText('已保存到本机，联网发送成功后显示二维码').waitFor();
   await tab(page, '我的');
   assert.equal(await page.locator('[data-test=outbox-item]').count(), 4, 'verdict, photo, 办结, filing');
@@ -136,7 +136,7 @@ test('a 429 is retried by itself after the Retry-After the server gave, and a 5x
   await login(env, page);
   await waitSynced(page);
   await fill(page, '丰盛胡同7号院雨水倒灌');
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await tab(page, '我的');
   await page.getByText(/稍后重试：请求过于频繁，请稍后再试（\d\d:\d\d:\d\d 自动重试）/).waitFor();
   await shot(page, 'cadre-24-outbox-retry');
@@ -167,7 +167,7 @@ test('a filing refused as invalid: its photo waits with it; 修改 brings both b
   await waitSynced(page);
   await fill(page, '丰盛胡同9号院墙体开裂', { address: '别处胡同1号' });
   await addPhoto(page, '[data-test=photos]', 1200, 900);
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await tab(page, '我的');
   const failed = page.locator('[data-test=outbox-item][data-failed="1"]');
   await failed.waitFor();
@@ -180,7 +180,7 @@ test('a filing refused as invalid: its photo waits with it; 修改 brings both b
   assert.equal(await page.getByPlaceholder('如：10号院旱厕改造').inputValue(), '丰盛胡同9号院墙体开裂');
   assert.equal(await page.getByPlaceholder('如：丰盛胡同10号院').inputValue(), '别处胡同1号');
   await page.getByPlaceholder('如：丰盛胡同10号院').fill('丰盛胡同9号院');
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await page.locator('[data-test=qr] svg').waitFor({ timeout: 30000 }); // sent: the resident's code shows
   await waitSynced(page);
   const found = await casesTitled(env, '丰盛胡同9号院墙体开裂');
@@ -192,7 +192,7 @@ test('a filing refused as invalid: its photo waits with it; 修改 brings both b
   // 放弃: another refused filing leaves the phone with its photo, after a confirmation.
   await fill(page, '丰盛胡同9号院重复登记');
   await addPhoto(page, '[data-test=photos]', 800, 600);
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await tab(page, '我的');
   await failed.waitFor();
   await failed.locator('[data-test=outbox-discard]').click();

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { shot } from './harness.mjs';
-import { demoCadre, demoCase, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab, signIn, CADRE, PASSWORD } from './cadre-lib.mjs';
+import { demoCadre, file, demoCase, newPhone, login, controlled, fill, addPhoto, waitSynced, casesTitled, call, tab, signIn, CADRE, PASSWORD } from './cadre-lib.mjs';
 
 let env;
 before(async () => {
@@ -33,7 +33,7 @@ test('a case filed offline with a 4000×3000 photo survives an offline reload an
   await addPhoto(page, '[data-test=photos]', 4000, 3000);
   await page.getByText(/草稿已保存/).waitFor();
   await shot(page, 'cadre-02-file');
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await page.getByText('已保存到本机，联网发送成功后显示二维码').waitFor();
   await shot(page, 'cadre-03-qr-pending');
 
@@ -78,7 +78,7 @@ test('answers lost after the server acted: still one case, one photo', async () 
   await login(env, page);
   await fill(page, '砖塔胡同停车自治');
   await addPhoto(page, '[data-test=photos]', 1200, 900);
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await tab(page, '我的');
   await page.locator('[data-test=outbox-item]').first().waitFor();
   await page.getByText(/稍后重试：网络连接失败/).first().waitFor();
@@ -177,7 +177,7 @@ test('signing out with items waiting warns 本机待发送 N 条', async () => {
   await page.locator('.van-uploader__preview').waitFor();
   assert.equal(await page.getByPlaceholder('如：10号院旱厕改造').inputValue(), '大院胡同路灯不亮');
   assert.equal(await page.locator('.van-uploader__preview').count(), 1);
-  await page.locator('[data-test=file-submit]').click();
+  await file(page);
   await tab(page, '我的');
   await page.locator('[data-test=logout]').click();
   await page.getByText('本机待发送 2 条').waitFor();
