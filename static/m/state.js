@@ -131,7 +131,7 @@ export function syncNow({ force = false } = {}) {
   if (navigator.onLine === false) {
     // No network at all: nothing to try (the online event sends it).
     state.online = false;
-    state.lastError = state.pending ? `网络不可用，${state.pending} 条待发送，恢复网络后自动发送` : '';
+    state.lastError = '网络不可用，待发送的内容会在恢复网络后自动发送';
     return Promise.resolve();
   }
   if (syncing) {
@@ -150,7 +150,7 @@ export function syncNow({ force = false } = {}) {
         await saveCase(c);
       }, { force });
       if (res.offline) {
-        state.lastError = `网络不可用，${state.pending} 条待发送，恢复网络后自动发送`;
+        state.lastError = '网络不可用，待发送的内容会在恢复网络后自动发送';
         return;
       }
       if (res.failed.length) state.lastError = `${res.failed.length} 条未能发送：${res.failed[0].lastError}`;

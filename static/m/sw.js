@@ -3,7 +3,7 @@
 // signal. API calls are never cached: the outbox and sync handle them.
 // VERSION changes with every release of the app's files; a new worker
 // fetches the new shell and drops the old cache.
-const VERSION = 'm-2026-12-02.4';
+const VERSION = 'm-2026-12-02.5';
 const CACHE = `minsheng-${VERSION}`;
 const SHELL = [
   '/m/', '/m/app.css', '/m/manifest.webmanifest', '/m/icons/icon-192.png', '/m/icons/icon.svg',
