@@ -11,7 +11,7 @@ export default {
     const tabs = computed(() => !route.meta.open);
     const banner = computed(() => {
       if (!state.online) return state.pending ? `离线：本机 ${state.pending} 条待发送，恢复网络后自动发送` : '离线：显示本机保存的数据';
-      if (state.failed) return `有 1 条未能发送：${state.failed.lastError}（在「我的」处理）`;
+      if (state.failed) return `有 ${state.failedCount} 条未能发送：${state.failed.lastError}（在「我的」修改或放弃）`;
       return '';
     });
     const openBadge = computed(() => state.me?.counts?.open || '');

@@ -1,9 +1,10 @@
 // 现场评估: the catalog item (top-3 suggestions), the estimate typed in 元
 // and sent in fen, households, risk, elderly and disabled residents.
 import { computed, reactive, ref, onMounted } from 'vue';
-import { useRouter } from 'vue-router';
+import { useRouter, useRoute } from 'vue-router';
 import { showFailToast } from 'vant';
 import { api, state, queueAction } from './state.js';
+import { db } from './db.js';
 import { fenFrom, yuan } from './format.js';
 
 export default {
@@ -21,10 +22,20 @@ export default {
     const hint = ref('');
     const errors = ref({});
     const busy = ref(false);
+    // 修改: a refused assessment comes back with what was entered.
+    const redo = String(useRoute().query.redo || '');
     onMounted(async () => {
+      const old = redo && (await db.get(redo));
+      if (old?.body) {
+        const b = old.body;
+        Object.assign(form, {
+          item: b.catalog_item || form.item, estimate: String(b.estimate_fen / 100), households: b.households, risk: String(b.risk),
+          elderly: b.elderly, disabled: b.disabled, note: b.note || '',
+        });
+      }
       try {
         suggestions.value = (await api.get(`/mobile/v1/cases/${props.id}/suggestions`)).items;
-        if (suggestions.value[0]) form.item = suggestions.value[0].code;
+        if (suggestions.value[0] && !form.item) form.item = suggestions.value[0].code;
       } catch (err) {
         hint.value = err.offline ? '离线：联网后可看支出事项建议' : err.message;
       }
@@ -39,7 +50,7 @@ export default {
         await queueAction(c.value, 'assess', '现场评估', {
           estimate_fen: fen.value, households: Number(form.households), risk: Number(form.risk),
           elderly: Number(form.elderly), disabled: Number(form.disabled), catalog_item: form.item, note: form.note,
-        });
+        }, [], { replaces: redo });
         router.replace(`/case/${props.id}`);
       } finally {
         busy.value = false;
@@ -63,7 +74,7 @@ export default {
         <van-field v-model="form.estimate" label="估算金额" type="number" placeholder="0.00" :error-message="errors.estimate" data-test="estimate">
           <template #extra>元</template>
         </van-field>
-        <van-cell v-if="!Number.isNaN(fen) && form.estimate" title="将提交" :value="yuan(fen) + '（' + fen + ' 分）'" />
+        <van-cell v-if="!Number.isNaN(fen) && form.estimate" title="金额确认" :value="yuan(fen)" data-test="amount" />
         <van-field label="涉及户数"><template #input><van-stepper v-model="form.households" min="1" max="100000" integer /></template></van-field>
         <van-field label="风险等级"><template #input>
           <van-radio-group v-model="form.risk" direction="horizontal"><van-radio name="1">低</van-radio><van-radio name="2">中</van-radio><van-radio name="3">高</van-radio></van-radio-group>

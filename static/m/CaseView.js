@@ -10,6 +10,7 @@ import SyncBadge from './SyncBadge.js';
 
 const ROUTES = { assess: 'assess', start: 'work/start', complete: 'work/complete', verdict: 'verdict' };
 const LABELS = { assess: '现场评估', start: '开始办理', complete: '办结', verdict: '回访评价' };
+const RISK = { 1: '低', 2: '中', 3: '高' };
 
 export default {
   name: 'CaseView',
@@ -20,6 +21,12 @@ export default {
     const c = computed(() => {
       const x = state.cases[props.id];
       return x ? { ...x, deadline: live(x.deadline) } : x;
+    });
+    // Addresses often start with the community already (丰盛社区28号院).
+    const address = computed(() => {
+      const a = c.value?.location?.address || '';
+      const n = c.value?.community_name || '';
+      return !n || a.startsWith(n) ? a : `${n} ${a}`;
     });
     const before = computed(() => (c.value?.photos || []).filter((p) => p.tag !== 'after'));
     const after = computed(() => (c.value?.photos || []).filter((p) => p.tag === 'after'));
@@ -55,20 +62,24 @@ export default {
     function preview(list, i) {
       showImagePreview({ images: list.map((p) => p.url), startPosition: i });
     }
-    return { LABELS, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
+    return { LABELS, RISK, address, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
   },
   template: `
   <div class="page" v-if="c">
     <van-nav-bar :title="c.number" left-arrow @click-left="back"><template #right><sync-badge /></template></van-nav-bar>
+    <van-cell-group inset style="margin-top:8px" v-if="c.failedSteps && c.failedSteps.length">
+      <van-cell v-for="f in c.failedSteps" :key="f.key" :title="'未能发送：' + f.label" :label="f.reason + '。请在「我的」修改或放弃。'" title-class="red" is-link to="/me" data-test="case-failed" />
+    </van-cell-group>
     <van-cell-group inset style="margin-top:8px">
       <van-cell :title="c.title" :label="c.description" />
+      <van-cell v-if="c.pendingSteps && c.pendingSteps.length && !(c.failedSteps && c.failedSteps.length)" title="本机待发送" :value="c.pendingSteps.join('、')" value-class="orange" />
       <van-cell title="状态" :value="c.local ? '待发送' : c.status_label" />
       <van-cell v-if="c.deadline" :title="c.deadline.label" :value="c.deadline.text" :value-class="deadlineClass(c.deadline)" :label="'截止 ' + when(c.deadline.due_at)" />
-      <van-cell title="地址" :value="(c.community_name || '') + ' ' + ((c.location && c.location.address) || '')" />
+      <van-cell title="地址" :value="address" />
       <van-cell v-if="c.contact_name || c.contact_phone" title="联系人" :value="(c.contact_name || '') + ' ' + (c.contact_phone || '')" :url="c.contact_phone && !c.contact_phone.includes('*') ? 'tel:' + c.contact_phone : undefined" :is-link="!!c.contact_phone && !c.contact_phone.includes('*')" />
       <van-cell v-if="c.assigned_name" title="承办干部" :value="c.assigned_name" />
       <van-cell v-if="c.funding && (c.funding.funded || c.funding.waitlisted || ['submitted','accepted','assigned','assessed','in_progress'].includes(c.status))" title="资金" :value="c.funding.label" :label="c.funding.reason" />
-      <van-cell v-if="c.assessment" title="评估" :value="yuan(c.assessment.estimate_fen)" :label="'涉及 ' + c.assessment.households + ' 户，风险 ' + c.assessment.risk + (c.assessment.elderly ? '，老人 ' + c.assessment.elderly : '') + (c.assessment.disabled ? '，残疾人 ' + c.assessment.disabled : '')" />
+      <van-cell v-if="c.assessment" title="评估" :value="yuan(c.assessment.estimate_fen)" :label="'涉及 ' + c.assessment.households + ' 户，风险' + (RISK[c.assessment.risk] || c.assessment.risk) + (c.assessment.elderly ? '，老人 ' + c.assessment.elderly : '') + (c.assessment.disabled ? '，残疾人 ' + c.assessment.disabled : '')" />
       <van-cell v-if="c.status === 'completed' || c.status === 'closed'" title="实际费用" :value="yuan(c.actual_cost_fen)" />
       <van-cell v-if="c.tracking_token" title="居民查询二维码" is-link :to="'/case/' + c.id + '/qr'" />
     </van-cell-group>

@@ -1,15 +1,18 @@
 // 代居民登记: area with the typical requests under it, the request, where
 // (GPS with its accuracy, or the courtyard address), the resident's
 // contact, photos from the camera. Similar open cases of the community are
-// shown before filing. The draft autosaves; filing goes to the outbox and
-// the case shows at once, with the resident's QR code once it is sent.
+// shown before filing. The form autosaves as a draft (/file?draft=<id>);
+// a cadre may keep several, listed above the form to resume or delete;
+// filing goes to the outbox, removes the draft, and the case shows at
+// once, with the resident's QR code once it is sent.
 import { reactive, ref, watch, onMounted, computed, toRaw } from 'vue';
-import { useRouter } from 'vue-router';
-import { showFailToast, showToast } from 'vant';
+import { useRouter, useRoute } from 'vue-router';
+import { showFailToast, showConfirmDialog } from 'vant';
 import { api, state, fileCase } from './state.js';
 import { db } from './db.js';
+import { drafts, hasContent } from './drafts.js';
 import { compress } from './compress.js';
-import { clock } from './format.js';
+import { clock, when } from './format.js';
 import SyncBadge from './SyncBadge.js';
 
 const AREAS = [
@@ -24,7 +27,12 @@ export default {
   components: { SyncBadge },
   setup() {
     const router = useRouter();
+    const route = useRoute();
     const form = reactive(empty());
+    const draftId = ref(''); // the draft this form is, once it holds anything
+    const others = ref([]); // the other drafts kept on the phone
+    let loading = false; // a draft being loaded into the form is no edit
+    let timer = 0;
     const photos = ref([]); // Vant uploader items: {file, content}
     const savedAt = ref('');
     const gps = ref(null); // {lat, lng, accuracy}
@@ -35,16 +43,32 @@ export default {
     const busy = ref(false);
     const errors = ref({});
 
-    onMounted(async () => {
-      const d = await db.get('draft:file');
-      if (d) {
-        Object.assign(form, d.form);
-        savedAt.value = d.savedAt;
-      }
+    async function listOthers() {
+      others.value = (await drafts.list()).filter((d) => d.id !== draftId.value);
+    }
+    // open loads the draft named in the address (or an empty form).
+    async function open(id) {
+      loading = true;
+      clearTimeout(timer);
+      const d = id ? await drafts.get(id) : null;
+      draftId.value = d ? d.id : '';
+      Object.assign(form, empty(), d?.form || {});
+      savedAt.value = d?.savedAt || '';
+      errors.value = {};
+      similar.value = [];
       // Photos of the draft are kept too (already compressed), so closing
       // the app before filing loses none of them.
-      const kept = (await db.get('draft:file:photos')) || [];
-      photos.value = kept.map((blob) => ({ blob, content: URL.createObjectURL(blob), status: 'done', isImage: true }));
+      photos.value = (d?.photos || []).map((blob) => ({ blob, content: URL.createObjectURL(blob), status: 'done', isImage: true }));
+      await listOthers();
+      setTimeout(() => {
+        loading = false;
+      });
+    }
+    watch(() => route.query.draft, (id) => {
+      if ((id || '') !== draftId.value) open(id || '');
+    });
+    onMounted(async () => {
+      await open(String(route.query.draft || ''));
       catalog.value = (await db.get('catalog')) || null;
       try {
         catalog.value = await api.get('/mobile/v1/catalog');
@@ -53,13 +77,23 @@ export default {
         /* offline: the stored catalog, or none */
       }
     });
-    let timer = 0;
+    // save keeps the form as its draft; a form that holds nothing yet is
+    // not saved (so opening the screen makes no empty drafts).
+    async function save() {
+      const blobs = photos.value.filter((p) => p.blob).map((p) => toRaw(p.blob));
+      if (!draftId.value && !hasContent(form, blobs)) return;
+      if (!draftId.value) {
+        draftId.value = drafts.newId();
+        router.replace({ path: '/file', query: { draft: draftId.value } });
+      }
+      const d = await drafts.save(draftId.value, form, blobs);
+      savedAt.value = d.savedAt;
+    }
     watch(form, () => {
+      if (loading) return;
       clearTimeout(timer);
       timer = setTimeout(async () => {
-        const now = new Date().toISOString();
-        await db.set('draft:file', { form: JSON.parse(JSON.stringify(form)), savedAt: now });
-        savedAt.value = now;
+        await save();
         if (state.online && form.area && form.title.length >= 2) {
           try {
             similar.value = (await api.get('/mobile/v1/similar', { area: form.area, text: `${form.title}\n${form.description}` })).items;
@@ -101,10 +135,25 @@ export default {
       );
     }
     async function keepPhotos() {
-      await db.set('draft:file:photos', photos.value.filter((p) => p.blob).map((p) => toRaw(p.blob)));
-      savedAt.value = new Date().toISOString();
+      if (!loading) await save();
     }
     watch(() => photos.value.length, keepPhotos);
+    function fresh() {
+      router.push({ path: '/file' }); // this draft stays in the list
+    }
+    function resume(d) {
+      router.push({ path: '/file', query: { draft: d.id } });
+    }
+    async function dropDraft(d) {
+      try {
+        await showConfirmDialog({ title: '删除这份草稿？', message: `「${d.form.title || '未填标题'}」及其照片将从本机删除。`, confirmButtonText: '删除', confirmButtonColor: '#ee0a24' });
+      } catch {
+        return;
+      }
+      await drafts.remove(d.id);
+      await listOthers();
+    }
+    const nameOf = (code) => AREAS.find((a) => a.code === code)?.name || '未选领域';
     async function afterRead(items) {
       for (const it of Array.isArray(items) ? items : [items]) {
         it.status = 'uploading';
@@ -142,23 +191,35 @@ export default {
         if (gps.value) Object.assign(body, { lat: gps.value.lat, lng: gps.value.lng, gps_accuracy: gps.value.accuracy });
         const blobs = photos.value.filter((p) => p.blob).map((p) => p.blob);
         const id = await fileCase(body, blobs);
-        await db.del('draft:file');
-        await db.del('draft:file:photos');
+        loading = true; // clearing the form is no edit
+        clearTimeout(timer);
+        if (draftId.value) await drafts.remove(draftId.value);
+        draftId.value = '';
         Object.assign(form, empty());
         photos.value = [];
-        showToast(state.online ? '已登记，正在发送' : '已保存到本机，联网后自动发送');
+        // (The QR page says whether it is sent or waits on the phone.)
         router.replace(`/case/${id}/qr`);
       } finally {
         busy.value = false;
       }
     }
-    return { form, photos, savedAt, gps, gpsState, similar, AREAS, areaName, typical, showAreas, busy, errors,
-      pickArea, pickItem, locate, afterRead, submit, clock };
+    return { form, photos, savedAt, gps, gpsState, similar, AREAS, areaName, typical, showAreas, busy, errors, draftId, others,
+      pickArea, pickItem, locate, afterRead, submit, clock, when, fresh, resume, dropDraft, nameOf };
   },
   template: `
   <div class="page">
     <van-nav-bar title="代居民登记"><template #right><sync-badge /></template></van-nav-bar>
-    <div class="pad muted" data-test="draft-saved">{{ savedAt ? '草稿已保存 ' + clock(savedAt) : '填写内容会自动保存为草稿' }}</div>
+    <van-cell-group inset :title="'草稿 ' + others.length + ' 份（未登记，点击继续填写）'" v-if="others.length" data-test="drafts">
+      <van-cell v-for="d in others" :key="d.id" is-link @click="resume(d)" data-test="draft">
+        <template #title><div class="case-title">{{ d.form.title || '未填标题' }}</div></template>
+        <template #label>{{ nameOf(d.form.area) }} · {{ d.form.address || '未填地址' }} · {{ d.photos.length }} 张照片 · 保存于 {{ when(d.savedAt) }}</template>
+        <template #right-icon><van-button size="small" type="danger" plain @click.stop="dropDraft(d)" data-test="draft-delete" style="margin-left:8px">删除</van-button></template>
+      </van-cell>
+    </van-cell-group>
+    <div class="pad muted row" data-test="draft-saved">
+      <span class="grow">{{ savedAt ? '草稿已保存 ' + clock(savedAt) : '填写内容会自动保存为草稿' }}</span>
+      <van-button v-if="draftId" size="small" icon="plus" @click="fresh" data-test="draft-new">另起一份</van-button>
+    </div>
     <van-form @submit="submit">
       <van-cell-group inset title="诉求">
         <van-field :model-value="areaName" label="领域" placeholder="请选择" readonly is-link @click="showAreas = true" :error-message="errors.area" data-test="area" />

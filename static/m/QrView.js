@@ -29,7 +29,7 @@ export default {
       <div class="pad muted">请居民用微信或手机相机扫码，无需注册即可查看办理进度，办结后可评价。查询码只显示给登记人，请勿拍照外传。</div>
     </template>
     <van-empty v-else image="network" :description="state.online ? '正在发送登记，发送成功后显示二维码' : '已保存到本机，联网发送成功后显示二维码'">
-      <van-button round type="primary" @click="syncNow()" :loading="state.syncing">立即同步</van-button>
+      <van-button round type="primary" @click="syncNow({ force: true })" :loading="state.syncing">立即同步</van-button>
     </van-empty>
     <div class="pad"><van-button block round @click="done" data-test="qr-done">完成</van-button></div>
   </div>`,

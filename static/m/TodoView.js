@@ -43,7 +43,7 @@ export default {
     });
     const counts = computed(() => state.me?.counts || {});
     async function onRefresh() {
-      await syncNow();
+      await syncNow({ force: true });
       refreshing.value = false;
     }
     return { tab, search, list, counts, refreshing, onRefresh, deadlineClass, when, state };
@@ -68,7 +68,8 @@ export default {
           </template>
           <template #label>
             <van-tag :type="c.local ? 'warning' : 'primary'" plain>{{ c.local ? '待发送' : c.status_label }}</van-tag>
-            <van-tag v-if="c.pendingSteps && c.pendingSteps.length" type="warning" plain style="margin-left:4px">{{ c.pendingSteps.length }} 步待发送</van-tag>
+            <van-tag v-if="c.failedSteps && c.failedSteps.length" type="danger" style="margin-left:4px">{{ c.failedSteps.length }} 步未能发送</van-tag>
+            <van-tag v-else-if="c.pendingSteps && c.pendingSteps.length" type="warning" plain style="margin-left:4px">{{ c.pendingSteps.length }} 步待发送</van-tag>
             <span v-if="c.deadline" :class="deadlineClass(c.deadline)" style="margin-left:6px">{{ c.deadline.text }}</span>
           </template>
         </van-cell>

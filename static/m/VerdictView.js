@@ -1,8 +1,9 @@
 // 回访: the resident's verdict as the cadre records it on the return visit.
-import { computed, ref } from 'vue';
-import { useRouter } from 'vue-router';
+import { computed, ref, onMounted } from 'vue';
+import { useRouter, useRoute } from 'vue-router';
 import { showFailToast } from 'vant';
 import { state, queueAction } from './state.js';
+import { db } from './db.js';
 
 const CHOICES = [
   { v: 'satisfied', label: '满意', type: 'success' },
@@ -19,12 +20,20 @@ export default {
     const verdict = ref('');
     const comment = ref('');
     const busy = ref(false);
+    const redo = String(useRoute().query.redo || '');
+    onMounted(async () => {
+      const old = redo && (await db.get(redo));
+      if (old?.body) {
+        verdict.value = old.body.verdict || '';
+        comment.value = old.body.comment || '';
+      }
+    });
     async function submit() {
       if (!verdict.value) return showFailToast('请选择居民的评价');
       busy.value = true;
       try {
         const label = CHOICES.find((x) => x.v === verdict.value).label;
-        await queueAction(c.value, 'verdict', `回访：${label}`, { verdict: verdict.value, comment: comment.value });
+        await queueAction(c.value, 'verdict', `回访：${label}`, { verdict: verdict.value, comment: comment.value }, [], { replaces: redo });
         router.replace(`/case/${props.id}`);
       } finally {
         busy.value = false;

@@ -1,9 +1,10 @@
 // 开始办理 / 办结: photos of the work (after-photos are required to
 // complete) and, to complete, the actual cost in 元 (sent in fen).
-import { computed, ref } from 'vue';
-import { useRouter } from 'vue-router';
+import { computed, ref, onMounted } from 'vue';
+import { useRouter, useRoute } from 'vue-router';
 import { showFailToast } from 'vant';
 import { state, queueAction } from './state.js';
+import { db } from './db.js';
 import { compress } from './compress.js';
 import { fenFrom, yuan } from './format.js';
 
@@ -20,6 +21,16 @@ export default {
     const busy = ref(false);
     const errors = ref({});
     const fen = computed(() => fenFrom(cost.value));
+    // 修改: a refused step comes back with what was entered (its photos
+    // went separately and are on the case already).
+    const redo = String(useRoute().query.redo || '');
+    onMounted(async () => {
+      const old = redo && (await db.get(redo));
+      if (old?.body) {
+        if (old.body.actual_cost_fen !== undefined) cost.value = String(old.body.actual_cost_fen / 100);
+        note.value = old.body.note || '';
+      }
+    });
     const hasAfter = computed(() => (c.value?.photos || []).some((p) => p.tag === 'after'));
     async function afterRead(items) {
       for (const it of Array.isArray(items) ? items : [items]) {
@@ -45,8 +56,9 @@ export default {
       if (Object.keys(errors.value).length) return showFailToast(errors.value.photos || '请检查填写的内容');
       busy.value = true;
       try {
-        if (completing.value) await queueAction(c.value, 'complete', '办结', { actual_cost_fen: fen.value, note: note.value }, blobs);
-        else await queueAction(c.value, 'start', '开始办理', { note: note.value }, blobs);
+        const opts = { replaces: redo };
+        if (completing.value) await queueAction(c.value, 'complete', '办结', { actual_cost_fen: fen.value, note: note.value }, blobs, opts);
+        else await queueAction(c.value, 'start', '开始办理', { note: note.value }, blobs, opts);
         router.replace(`/case/${props.id}`);
       } finally {
         busy.value = false;
@@ -61,7 +73,7 @@ export default {
       <van-cell-group inset :title="c.title">
         <template v-if="completing">
           <van-field v-model="cost" label="实际费用" type="number" placeholder="0.00" :error-message="errors.cost" data-test="cost"><template #extra>元</template></van-field>
-          <van-cell v-if="!Number.isNaN(fen) && cost" title="将提交" :value="yuan(fen) + '（' + fen + ' 分）'" />
+          <van-cell v-if="!Number.isNaN(fen) && cost" title="金额确认" :value="yuan(fen)" data-test="amount" />
         </template>
         <van-field v-model="note" label="说明" type="textarea" rows="2" autosize maxlength="500" :placeholder="completing ? '办结情况' : '办理安排'" />
       </van-cell-group>

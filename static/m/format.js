@@ -25,6 +25,12 @@ export function clock(d) {
   return hm.format(d instanceof Date ? d : new Date(d));
 }
 
+const hms = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+/** clockSeconds is hh:mm:ss, for a retry due in seconds. */
+export function clockSeconds(d) {
+  return hms.format(d instanceof Date ? d : new Date(d));
+}
+
 export function deadlineClass(d) {
   if (!d) return '';
   if (d.overdue) return 'red';

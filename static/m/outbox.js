@@ -2,7 +2,7 @@
 // Each item is its own IndexedDB entry (ob:<seq>) and leaves only after the
 // server confirmed it; sending runs one at a time (a promise here, a Web
 // Lock across tabs), in order; a failure keeps the item with the reason
-// and stops the queue so nothing that depends on it goes out of order.
+// and holds back only the later items of the same case (see flush).
 //
 // Items: create {clientId, body} → PUT /mobile/v1/cases/{clientId};
 // photo {caseRef, photoId, tag, blob} → PUT …/photos/{photoId}?tag= (the
@@ -107,20 +107,60 @@ async function sendOne(api, key, item, known) {
   throw new Error(`unknown outbox item ${item.kind}`);
 }
 
+// backoff is how long a transient failure waits before the next automatic
+// attempt: 5 s, 10 s, 20 s … up to 5 minutes; the server's Retry-After wins.
+export function backoff(attempts, retryAfterSeconds = 0) {
+  if (retryAfterSeconds > 0) return Math.min(retryAfterSeconds, 3600) * 1000;
+  return Math.min(5000 * 2 ** Math.max(0, attempts - 1), 300000);
+}
+
+/** refOf is the case an item belongs to (a server id or a client id). */
+export function refOf(item) {
+  return item.kind === 'create' ? item.clientId : item.caseRef;
+}
+
+/** reasonOf is the server's Chinese message, with the fields it named. */
+function reasonOf(err) {
+  const msg = err?.message || String(err);
+  const fields = Object.values(err?.fields || {}).filter(Boolean);
+  return fields.length ? `${msg}（${fields.join('；')}）` : msg;
+}
+
 let running = null;
 
 /**
- * flush sends everything waiting, one item at a time, and resolves with
- * {sent, failed, error}. A second call while one runs joins it.
- * onCase receives every case the server answered.
+ * flush sends what is due, one item at a time, in order, and resolves
+ * with {sent, failed, error, offline}. Items of different cases do not
+ * wait for each other: a failure holds back only the later items of its
+ * own case (a photo or step of a case still waiting for its filing
+ * waits with it). A transient failure (network, 5xx, 429) is retried
+ * after a backoff; a refusal (4xx: a stale version, invalid input) is
+ * kept, marked failed with the server's reason, until the cadre retries,
+ * changes or drops it — never dropped here. No network at all stops the
+ * run. force (立即同步) sends transient failures now, ignoring backoff.
+ * A second call while one runs joins it. onCase receives every case the
+ * server answered.
  */
-export function flush(api, onCase) {
+export function flush(api, onCase, { force = false } = {}) {
   if (!running) {
     const run = async () => {
       let sent = 0;
+      let error = '';
+      const failed = [];
       const known = new Map();
+      const held = new Set(); // cases with an earlier item not sent in this run
       for (const item of await outbox.list()) {
-        if (item.failed) return { sent, failed: item, error: item.lastError };
+        const ref = refOf(item);
+        if (held.has(ref)) continue;
+        if (item.failed) {
+          held.add(ref);
+          failed.push(item);
+          continue;
+        }
+        if (!force && item.retryAt && Date.parse(item.retryAt) > Date.now()) {
+          held.add(ref);
+          continue;
+        }
         try {
           const c = await sendOne(api, item.key, item, known);
           if (c?.id) {
@@ -131,15 +171,27 @@ export function flush(api, onCase) {
           await outbox.remove(item.key); // only now: the server confirmed it
           sent++;
         } catch (err) {
-          const reason = err?.message || String(err);
-          // Offline, rate-limited or a server error: keep it and try later.
-          // Anything else (refused by the rules): keep it, marked, with why.
-          const fatal = err?.name === 'ApiError' && !err.retryable && err.status !== 401;
-          await outbox.update(item.key, { attempts: (item.attempts || 0) + 1, lastError: reason, failed: fatal, failedAt: new Date().toISOString() });
-          return { sent, failed: fatal ? item : null, error: reason, offline: !!err?.offline };
+          held.add(ref);
+          const reason = reasonOf(err);
+          const attempts = (item.attempts || 0) + 1;
+          const at = new Date().toISOString();
+          if (err?.name !== 'ApiError' || err.offline || err.status === 401) {
+            // No network (or no session): nothing else would get through.
+            await outbox.update(item.key, { attempts, lastError: reason, failedAt: at, retryAt: '' });
+            return { sent, failed, error: reason, offline: !!err?.offline };
+          }
+          if (err.retryable) {
+            const retryAt = new Date(Date.now() + backoff(attempts, err.retryAfter)).toISOString();
+            await outbox.update(item.key, { attempts, lastError: reason, failedAt: at, retryAt });
+            error = error || reason;
+            continue;
+          }
+          await outbox.update(item.key, { attempts, lastError: reason, failed: true, failedAt: at, status: err.status, retryAt: '' });
+          failed.push({ ...item, lastError: reason, failed: true });
+          error = error || reason;
         }
       }
-      return { sent, failed: null, error: '' };
+      return { sent, failed, error, offline: false };
     };
     const locked = globalThis.navigator?.locks ? navigator.locks.request('minsheng-m-outbox', run) : run();
     running = locked.finally(() => {

@@ -4,7 +4,8 @@
 import { reactive, toRaw } from 'vue';
 import { createClient, newKey } from 'minsheng/api';
 import { db } from './db.js';
-import { outbox, flush, isFlushing } from './outbox.js';
+import { outbox, flush, isFlushing, refOf, resolveCase } from './outbox.js';
+import { drafts } from './drafts.js';
 
 export const api = createClient({
   storageKey: 'minsheng.m.session',
@@ -16,7 +17,9 @@ export const state = reactive({
   me: null,
   cases: {}, // id → case as the server last sent it (with pending local steps applied)
   pending: 0, // outbox items waiting
-  failed: null, // the item that stopped the queue, if any
+  failed: null, // the first item the server refused, if any
+  failedCount: 0, // items the server refused (kept until retried, changed or dropped)
+  drafts: 0, // drafts of 代居民登记 kept on the phone
   syncing: false,
   online: navigator.onLine,
   lastSyncAt: '',
@@ -34,12 +37,23 @@ export function caseList() {
   return Object.values(state.cases);
 }
 
-async function saveCase(c) {
+async function saveCase(c, waiting = null) {
   // The filing's answer alone carries the tracking token and client id;
   // later syncs of the case keep them.
   const prev = state.cases[c.id];
   if (prev && !c.local) {
     c = { ...c, tracking_token: c.tracking_token || prev.tracking_token, client_id: c.client_id || prev.client_id };
+  }
+  if (!c.local) {
+    // Steps still in the outbox stay visible on the server's copy, and
+    // the case offers no new step until they went (no double taps).
+    const items = (waiting || (await outbox.list())).filter((i) => i.kind === 'action' && (i.caseRef === c.id || (c.client_id && i.caseRef === c.client_id)));
+    // serverActions keeps what the server offered, for when they went.
+    const offered = c.serverActions || c.actions || [];
+    c = {
+      ...c, serverActions: offered, actions: items.length ? [] : offered,
+      pendingSteps: items.map((i) => i.label || i.action), failedSteps: items.filter((i) => i.failed).map((i) => ({ key: i.key, label: i.label, reason: i.lastError })),
+    };
   }
   const plain = JSON.parse(JSON.stringify(c)); // no proxies into IndexedDB
   state.cases[c.id] = plain;
@@ -64,10 +78,16 @@ export async function load() {
 export async function countOutbox() {
   const items = await outbox.list();
   state.pending = items.length;
-  state.failed = items.find((i) => i.failed) || null;
+  const failed = items.filter((i) => i.failed);
+  state.failed = failed[0] || null;
+  state.failedCount = failed.length;
+  state.drafts = (await drafts.list()).length;
   return items;
 }
 outbox.onChange(() => {
+  countOutbox();
+});
+drafts.onChange(() => {
   countOutbox();
 });
 
@@ -80,7 +100,8 @@ async function pull() {
       // Keep cases filed offline that the server does not know yet.
       for (const id of Object.keys(state.cases)) if (!state.cases[id].local) await dropCase(id);
     }
-    for (const c of res.items) await saveCase(c);
+    const waiting = await outbox.list();
+    for (const c of res.items) await saveCase(c, waiting);
     for (const t of res.tombstones) await dropCase(t.id);
     cursor = res.cursor;
     await db.set('cursor', cursor);
@@ -103,35 +124,56 @@ async function refreshMe() {
  * badge says what is left and why, never "done" before the server said so.
  */
 let syncing = null;
-export function syncNow() {
+let lastRunAt = 0;
+let again = null; // a call while a sync runs: {force}, run once more after it
+export function syncNow({ force = false } = {}) {
   if (!state.session) return Promise.resolve();
-  if (!syncing) {
-    syncing = (async () => {
-      state.syncing = true;
-      try {
-        const res = await flush(api, async (c) => {
-          // A case filed offline is replaced by the server's.
-          for (const id of Object.keys(state.cases)) if (state.cases[id].local && state.cases[id].client_id === c.client_id && c.client_id) await dropCase(id);
-          await saveCase(c);
-        });
-        if (res.error) {
-          state.lastError = res.offline ? `网络不可用，${state.pending} 条待发送，恢复网络后自动发送` : `发送失败：${res.error}`;
-          if (res.offline) return;
-        } else state.lastError = '';
-        await pull();
-        await refreshMe();
-        state.lastSyncAt = new Date().toISOString();
-        await db.set('lastSyncAt', state.lastSyncAt);
-      } catch (err) {
-        state.lastError = err?.offline ? '网络不可用，已显示本机保存的数据' : `同步失败：${err?.message || err}`;
-        if (err?.status === 401) state.session = null;
-      } finally {
-        await countOutbox();
-        state.syncing = false;
-        syncing = null;
-      }
-    })();
+  if (navigator.onLine === false) {
+    // No network at all: nothing to try (the online event sends it).
+    state.online = false;
+    state.lastError = '网络不可用，待发送的内容会在恢复网络后自动发送';
+    return Promise.resolve();
   }
+  if (syncing) {
+    // The running sync may have read the outbox before this call's item
+    // was added: one more round follows it.
+    again = { force: force || !!again?.force };
+    return syncing;
+  }
+  syncing = (async () => {
+    state.syncing = true;
+    lastRunAt = Date.now();
+    try {
+      const res = await flush(api, async (c) => {
+        // A case filed offline is replaced by the server's.
+        for (const id of Object.keys(state.cases)) if (state.cases[id].local && state.cases[id].client_id === c.client_id && c.client_id) await dropCase(id);
+        await saveCase(c);
+      }, { force });
+      if (res.offline) {
+        state.lastError = '网络不可用，待发送的内容会在恢复网络后自动发送';
+        return;
+      }
+      if (res.failed.length) state.lastError = `${res.failed.length} 条未能发送：${res.failed[0].lastError}`;
+      else if (res.error) state.lastError = `稍后自动重试：${res.error}`;
+      else state.lastError = '';
+      await pull();
+      await refreshMe();
+      state.lastSyncAt = new Date().toISOString();
+      await db.set('lastSyncAt', state.lastSyncAt);
+    } catch (err) {
+      state.lastError = err?.offline ? '网络不可用，已显示本机保存的数据' : `同步失败：${err?.message || err}`;
+      if (err?.status === 401) state.session = null;
+    } finally {
+      await countOutbox();
+      state.syncing = false;
+      syncing = null;
+      if (again) {
+        const next = again;
+        again = null;
+        syncNow(next);
+      }
+    }
+  })();
   return syncing;
 }
 
@@ -154,9 +196,14 @@ export async function fileCase(body, photos) {
   return clientId;
 }
 
-/** queueAction records a step on a case and applies it on the phone. */
-export async function queueAction(c, action, label, body, photos = []) {
+/**
+ * queueAction records a step on a case and applies it on the phone.
+ * replaces is the key of a refused step this one corrects (修改): that
+ * one leaves the outbox, and this one is sent on the version now known.
+ */
+export async function queueAction(c, action, label, body, photos = [], { replaces = '' } = {}) {
   body = JSON.parse(JSON.stringify(body));
+  if (replaces) await outbox.remove(replaces);
   for (const p of photos) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag: p.tag, blob: toRaw(p.blob) });
   const waiting = (await outbox.list()).some((i) => i.kind === 'action' && i.caseRef === c.id);
   await outbox.add({ kind: 'action', caseRef: c.id, action, label, key: newKey(), body: { ...body, version: c.version }, chained: waiting });
@@ -164,10 +211,51 @@ export async function queueAction(c, action, label, body, photos = []) {
   await saveCase({
     ...JSON.parse(JSON.stringify(c)),
     pendingSteps: [...(c.pendingSteps || []), label],
+    failedSteps: (c.failedSteps || []).filter((f) => f.key !== replaces),
     actions: [],
     timeline: [...(c.timeline || []), { at: now, label: `本机 · ${label}（待发送）`, action }],
   });
   syncNow();
+}
+
+/**
+ * reviseFiling turns a filing the server refused back into a draft (with
+ * its photos, which wait with it) so the cadre can correct it (修改); it
+ * leaves the outbox and returns the draft's id.
+ */
+export async function reviseFiling(item) {
+  const photos = (await outbox.list()).filter((i) => i.kind === 'photo' && i.caseRef === item.clientId);
+  const b = item.body;
+  const id = drafts.newId();
+  await drafts.save(id, {
+    area: b.area || '', item: '', title: b.title || '', description: b.description || '', address: b.address || '',
+    contact_name: b.contact_name || '', contact_phone: b.contact_phone || '', households: b.households || 1,
+  }, photos.map((p) => p.blob));
+  for (const p of photos) await outbox.remove(p.key);
+  await outbox.remove(item.key);
+  await dropCase(item.clientId);
+  return id;
+}
+
+/**
+ * discardItem drops a refused item (放弃) after the cadre confirmed: a
+ * filing goes with its photos and its case on the phone; the case of a
+ * step offers its steps again.
+ */
+export async function discardItem(item) {
+  await outbox.remove(item.key);
+  if (item.kind === 'create') {
+    for (const p of await outbox.list()) if (p.kind === 'photo' && p.caseRef === item.clientId) await outbox.remove(p.key);
+    await dropCase(item.clientId);
+    return;
+  }
+  const id = await resolveCase(refOf(item));
+  if (state.cases[id] && !state.cases[id].local) await saveCase(state.cases[id]);
+}
+
+/** caseOf is the case id an outbox item is for, as the phone knows it now. */
+export async function caseOf(item) {
+  return resolveCase(refOf(item));
 }
 
 /** addPhotos queues photos taken later for a case (补充照片). */
@@ -192,6 +280,7 @@ export async function signIn(username, password, device) {
 }
 
 export async function signOut() {
+  // (MeView warned about the outbox and drafts before calling this.)
   await api.logout();
   for (const k of await db.keys()) await db.del(k);
   for (const id of Object.keys(state.cases)) delete state.cases[id];
@@ -216,6 +305,12 @@ window.addEventListener('online', () => {
 window.addEventListener('offline', () => {
   state.online = false;
 });
-setInterval(() => {
-  if (state.pending > 0 && !state.failed) syncNow();
-}, 30000);
+// Items whose backoff ran out are sent when due; anything else waiting
+// (never tried, or the network was gone) every 30 s while online.
+setInterval(async () => {
+  if (!state.session || !state.online || syncing || state.pending === state.failedCount) return;
+  const items = (await outbox.list()).filter((i) => !i.failed);
+  const now = Date.now();
+  const due = items.some((i) => (i.retryAt ? Date.parse(i.retryAt) <= now : now - lastRunAt >= 30000));
+  if (due) syncNow();
+}, 2000);

@@ -3,11 +3,11 @@
 // signal. API calls are never cached: the outbox and sync handle them.
 // VERSION changes with every release of the app's files; a new worker
 // fetches the new shell and drops the old cache.
-const VERSION = 'm-2026-12-01.7';
+const VERSION = 'm-2026-12-02.5';
 const CACHE = `minsheng-${VERSION}`;
 const SHELL = [
   '/m/', '/m/app.css', '/m/manifest.webmanifest', '/m/icons/icon-192.png', '/m/icons/icon.svg',
-  '/m/main.js', '/m/App.js', '/m/state.js', '/m/db.js', '/m/outbox.js', '/m/compress.js', '/m/format.js', '/m/SyncBadge.js',
+  '/m/main.js', '/m/App.js', '/m/state.js', '/m/db.js', '/m/outbox.js', '/m/drafts.js', '/m/compress.js', '/m/format.js', '/m/SyncBadge.js',
   '/m/LoginView.js', '/m/TodoView.js', '/m/FileView.js', '/m/CaseView.js', '/m/AssessView.js', '/m/WorkView.js',
   '/m/VerdictView.js', '/m/QrView.js', '/m/NoticeView.js', '/m/MeView.js',
   '/lib/api.js',
