@@ -26,3 +26,23 @@ func (a AllocationAPI) runs(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
+
+// shortfalls is the 资金不足 queue with its counts (planning.Shortfalls).
+func (a AllocationAPI) shortfalls(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, bad := 0, listQuery(c, "year", "sub_district")
+	queryInt(c, "year", &year, bad)
+	cursor, limit := queryPage(c, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	list, err := a.Planning.Shortfalls(c.UserContext(), p, planning.ShortQuery{
+		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: cursor, Limit: limit})
+	if err != nil {
+		return err
+	}
+	return JSON(c, list)
+}

@@ -101,4 +101,35 @@ func TestAllocationPreviewCommit(t *testing.T) {
 			t.Errorf("another sub-district: status %d, %d items, want none", got, len(list.Items))
 		}
 	})
+	t.Run("the 资金不足 queue names the waitlisted case", func(t *testing.T) {
+		var q struct {
+			Total         int   `json:"total"`
+			Waitlisted    int   `json:"waitlisted"`
+			OverAvailable int   `json:"over_available"`
+			GapFen        int64 `json:"gap_fen"`
+			Items         []struct {
+				CaseID  string   `json:"case_id"`
+				Number  string   `json:"number"`
+				RunID   string   `json:"run_id"`
+				Reasons []string `json:"reasons"`
+			} `json:"items"`
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/shortfalls?year=2026", nil, &q); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+		// 10,001 元 on the line, 6,000 reserved: need-b (5,000) lacks 999 元.
+		if q.Total != 1 || q.Waitlisted != 1 || q.OverAvailable != 1 || q.GapFen != 99_900 || len(q.Items) != 1 ||
+			q.Items[0].CaseID != "need-b" || q.Items[0].Number == "" || q.Items[0].RunID != r2 {
+			t.Errorf("got %+v, want need-b waitlisted by %s and 999 元 short", q, r2)
+		}
+		if got := a.call(t, "cadre", "GET", "/api/v1/allocation/shortfalls", nil, nil); got != 403 {
+			t.Errorf("cadre: status %d, want 403", got)
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/shortfalls?sub_district="+aSubFar, nil, nil); got != 403 {
+			t.Errorf("staff asking for another sub-district: status %d, want 403", got)
+		}
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/shortfalls?foo=1", nil, nil); got != 400 {
+			t.Errorf("unknown parameter: status %d, want 400", got)
+		}
+	})
 }
