@@ -45,6 +45,11 @@ func InputsDigest(lines []Line, needs []Need, w Weights, extra []string) string 
 		str(l.ItemCode)
 		str(l.Area)
 		num(l.AvailableFen)
+		if l.Sanbao {
+			num(1)
+		} else {
+			num(0)
+		}
 	}
 
 	ns := slices.Clone(needs)
