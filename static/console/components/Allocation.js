@@ -37,13 +37,17 @@ export default {
     }
     const subs = computed(() => session.org?.sub_districts || []);
     const finance = computed(() => ['finance', 'admin'].includes(session.me?.role));
+    const priLoading = ref(false);
     async function loadPri() {
       error.value = '';
+      priLoading.value = true;
       try {
         pri.value = await api.get('/api/v1/allocation/priorities', { year: year.value, sub_district: sub.value, limit: 100 });
         for (const n of pri.value.needs || []) names[n.case_id] = { number: n.number, title: n.title };
       } catch (e) {
         error.value = errText(e);
+      } finally {
+        priLoading.value = false;
       }
     }
     async function loadRuns() {
@@ -130,7 +134,7 @@ export default {
         (pri.value?.needs || []).map((n) => [n.rank, n.line_rank, n.number, n.title, n.project_name, yuan(n.estimate_fen).replace(/,/g, ''), n.score?.total,
           (n.score?.parts || []).map((p) => `${p.label}${p.points}`).join('；')]));
     }
-    return { names, tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName, stateLabels, previewTitle };
+    return { priLoading, names, tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName, stateLabels, previewTitle };
   },
   template: `
   <div>
@@ -145,7 +149,7 @@ export default {
     <el-tabs v-model="tab" type="border-card">
       <el-tab-pane label="优先级" name="priorities">
         <div class="toolbar"><span class="muted" v-if="pri">共 {{ pri.total }} 件待分配</span><span class="spacer" /><el-button @click="exportPri">导出</el-button></div>
-        <el-table :data="pri?.needs || []" border size="small" empty-text="没有待分配资金的诉求">
+        <el-table :data="pri?.needs || []" v-loading="priLoading" border size="small" :empty-text="priLoading ? '正在计算优先级…' : '没有待分配资金的诉求'">
           <el-table-column type="expand"><template #default="{ row }">
             <div style="padding:4px 40px"><b>为什么排在第 {{ row.rank }} 位：</b>总分 {{ row.score?.total }}
               <el-table :data="row.score?.parts || []" size="small" border style="width:520px;margin-top:4px">

@@ -135,7 +135,7 @@ export default {
         <el-table :data="l.review_notes || []" border size="small" empty-text="未评审" style="margin-top:8px">
           <el-table-column label="阶段" width="90"><template #default="{ row }">{{ stageLabels[row.stage] }}</template></el-table-column>
           <el-table-column prop="note" label="意见" show-overflow-tooltip />
-          <el-table-column prop="by_name" label="评审人" width="90" />
+          <el-table-column prop="by_name" label="评审人" width="120" />
           <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.at) }}</template></el-table-column>
         </el-table>
       </div>
@@ -145,11 +145,11 @@ export default {
       <el-table :data="audit" border size="small" empty-text="暂无资金变动">
         <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.at) }}</template></el-table-column>
         <el-table-column label="类型" width="90"><template #default="{ row }">{{ auditLabels[row.kind] || row.kind }}</template></el-table-column>
-        <el-table-column label="诉求" min-width="200" show-overflow-tooltip><template #default="{ row }"><template v-if="row.case_id">{{ names[row.case_id]?.number }} {{ names[row.case_id]?.title }}</template></template></el-table-column>
+        <el-table-column label="诉求" min-width="170" show-overflow-tooltip><template #default="{ row }"><template v-if="row.case_id">{{ names[row.case_id]?.number }} {{ names[row.case_id]?.title }}</template></template></el-table-column>
         <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
         <el-table-column label="变动后可用（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.after?.available_fen) }}</template></el-table-column>
-        <el-table-column prop="by_name" label="经办人" width="90" />
-        <el-table-column prop="note" label="说明" show-overflow-tooltip />
+        <el-table-column prop="by_name" label="经办人" width="120" />
+        <el-table-column prop="note" label="说明" min-width="240" show-overflow-tooltip />
       </el-table>
     </div>
     <el-dialog v-model="adj.open" title="预算调整" width="520px" data-test="adjust-dialog">

@@ -47,7 +47,9 @@ export default {
       const id = route.query.case;
       if (id) pick({ id });
     });
-    const linesOfSub = computed(() => lines.value.filter((l) => !cur.value || l.sub_district === cur.value.location.sub_district));
+    // Lines of the chosen item first, the most money first: the ones staff look for.
+    const linesOfSub = computed(() => lines.value.filter((l) => !cur.value || l.sub_district === cur.value.location.sub_district)
+      .sort((a, b) => (b.item_code === form.item) - (a.item_code === form.item) || b.available_fen - a.available_fen));
     const matching = computed(() => linesOfSub.value.filter((l) => !form.item || l.item_code === form.item));
     const warnings = computed(() => {
       const w = [];
