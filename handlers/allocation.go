@@ -21,6 +21,7 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
 	api.Get("/allocation/weights/:year", a.weights)
 	api.Put("/allocation/weights/:year", a.setWeights)
 	api.Get("/allocation/priorities", a.priorities)
+	api.Get("/allocation/shortfalls", a.shortfalls)
 	api.Post("/allocation/runs", withBody(a.Planning.StartRunNamed))
 	api.Get("/allocation/runs", a.runs)
 	api.Get("/allocation/runs/:id", a.run)

@@ -6,8 +6,29 @@ import (
 	"minsheng/budgetlink/planning"
 )
 
-// runs lists committed allocation runs, newest first (the console's 历史运行).
+// runs lists allocation runs, committed and previews, newest first (the
+// console's 历史运行); ?kind=preview|committed picks one kind.
 func (a AllocationAPI) runs(c *fiber.Ctx) error {
+	p, err := Principal(c)
+	if err != nil {
+		return err
+	}
+	year, bad := 0, listQuery(c, "year", "sub_district", "kind")
+	queryInt(c, "year", &year, bad)
+	cursor, limit := queryPage(c, bad)
+	if err := badQuery(bad); err != nil {
+		return err
+	}
+	items, next, err := a.Planning.Runs(c.UserContext(), p, planning.RunsQuery{
+		FiscalYear: year, SubDistrict: c.Query("sub_district"), Kind: c.Query("kind"), Cursor: cursor, Limit: limit})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+// shortfalls is the 资金不足 queue with its counts (planning.Shortfalls).
+func (a AllocationAPI) shortfalls(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
 		return err
@@ -18,10 +39,10 @@ func (a AllocationAPI) runs(c *fiber.Ctx) error {
 	if err := badQuery(bad); err != nil {
 		return err
 	}
-	items, next, err := a.Planning.Runs(c.UserContext(), p, planning.RunsQuery{
+	list, err := a.Planning.Shortfalls(c.UserContext(), p, planning.ShortQuery{
 		FiscalYear: year, SubDistrict: c.Query("sub_district"), Cursor: cursor, Limit: limit})
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+	return JSON(c, list)
 }

@@ -227,8 +227,9 @@ func TestAllocationFlow(t *testing.T) {
 		if got := a.call(t, "staff", "POST", "/api/v1/allocation/runs", body, &raw); got != 200 || bytes.Contains(raw, []byte("0001-01-01")) {
 			t.Errorf("dry run again: status %d, body shows year 0001: %s", got, raw)
 		}
-		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs/00000000-0000-4000-8000-000000000001", nil, nil); got != 404 {
-			t.Errorf("GET a dry run: status %d, want 404", got)
+		var stored runReport
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs/00000000-0000-4000-8000-000000000001", nil, &stored); got != 200 || !stored.DryRun || stored.State != "preview" {
+			t.Errorf("GET a dry run: status %d %+v, want the stored preview", got, stored)
 		}
 	})
 
@@ -268,7 +269,7 @@ func TestAllocationFlow(t *testing.T) {
 			} `json:"items"`
 			NextCursor string `json:"next_cursor"`
 		}
-		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs?year=2026", nil, &list); got != 200 ||
+		if got := a.call(t, "staff", "GET", "/api/v1/allocation/runs?year=2026&kind=committed", nil, &list); got != 200 ||
 			len(list.Items) != 1 || list.Items[0].RunID != aRunID || list.Items[0].FundedCases != 1 || list.Items[0].FundedFen != 600_000 {
 			t.Errorf("GET runs: status %d %+v, want the one committed run funding 600000", got, list)
 		}

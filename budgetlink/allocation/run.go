@@ -27,6 +27,10 @@ type Line struct {
 	// adjustments prefer a donor in the same area.
 	Area         string
 	AvailableFen int64
+	// Sanbao marks a 三保 line (basic livelihood, wages, operations): it
+	// comes first in the budget, so its money left is never suggested for
+	// another line (no salaries moved to an elevator).
+	Sanbao bool
 }
 
 // Decision is one need's outcome on its line.
@@ -104,9 +108,10 @@ type sortKey struct {
 // budget style), so money is not left idle behind one big request.
 //
 // Then it suggests adjustments and rolls unmet demand up for next year.
-// A donor is a line with money left and nothing waitlisted; a recipient is a
-// line with a shortfall. Money moves only within one sub-district (a
-// sub-district's lines are its own budget; moving money between sub-districts
+// A donor is a line with money left and nothing waitlisted, other than a
+// 三保 line (Line.Sanbao); a recipient is a line with a shortfall. Money
+// moves only within one sub-district (a sub-district's lines are its own
+// budget; moving money between sub-districts
 // is the district's factor allocation, not a line adjustment). Every
 // recipient is first offered the money of donors in its own area, and only
 // then, in a second round, that of donors in other areas; within a round
@@ -355,7 +360,7 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 				// waiting is only ever replaced, never written through, so
 				// it may share the result's backing array.
 				recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: r.Waitlisted})
-			case r.RemainingFen > 0 && len(r.Waitlisted) == 0:
+			case r.RemainingFen > 0 && len(r.Waitlisted) == 0 && !lines[i].Sanbao:
 				donors = append(donors, i)
 			}
 		}

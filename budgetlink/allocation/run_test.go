@@ -328,6 +328,24 @@ func TestSuggestedAdjustmentsFundCases(t *testing.T) {
 			},
 		},
 		{
+			// The demo once suggested moving community workers' pay to an
+			// elevator: 三保 money comes first and is never a donor.
+			name: "a 三保 line never gives, even when it alone could fund the case",
+			lines: []Line{
+				{ID: "WAGES", SubDistrictCode: "SD1", ItemCode: "SQ-01-01", Area: "社区建设", AvailableFen: 900_000, Sanbao: true},
+				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "城市管理", AvailableFen: 10_000},
+				{ID: "R", SubDistrictCode: "SD1", ItemCode: "I2", Area: "社区建设", AvailableFen: 5_000},
+			},
+			needs: []Need{
+				{CaseID: "elevator", LineID: "R", SafetyLevel: 3, EstimateFen: 600_000, FiledAt: filed},
+				{CaseID: "small", LineID: "R", SafetyLevel: 1, EstimateFen: 12_000, FiledAt: filed},
+			},
+			// Only D's 10,000 may move: with R's 5,000 it funds "small".
+			want: []SuggestedAdjustment{
+				{FromLineID: "D", ToLineID: "R", AmountFen: 7_000, Reason: "跨领域结余调剂，可资助候补需求 1 件", FundsCaseIDs: []string{"small"}},
+			},
+		},
+		{
 			name: "exactly what the funded cases take, not the whole shortfall",
 			lines: []Line{
 				{ID: "D", SubDistrictCode: "SD1", ItemCode: "I1", Area: "城市管理", AvailableFen: 25_000},

@@ -117,7 +117,8 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 		if l.Frozen != "" {
 			continue // Check froze it: its figures are beyond the money bound
 		}
-		d.lines = append(d.lines, allocation.Line{ID: l.ID, SubDistrictCode: l.SubDistrict, ItemCode: l.ItemCode, Area: l.Area, AvailableFen: max(l.AvailableFen, 0)})
+		lineItem, _ := cat.Item(l.ItemCode)
+		d.lines = append(d.lines, allocation.Line{ID: l.ID, SubDistrictCode: l.SubDistrict, ItemCode: l.ItemCode, Area: l.Area, AvailableFen: max(l.AvailableFen, 0), Sanbao: lineItem.Sanbao})
 		d.lineInfo[l.ID] = lineInfo{ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName, Area: l.Area, ProjectName: l.ProjectName, Available: l.AvailableFen}
 		k := l.SubDistrict + "|" + l.ItemCode
 		if best := byItem[k]; best == nil || l.AvailableFen > best.AvailableFen {

@@ -2,7 +2,6 @@ package planning
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -313,47 +312,6 @@ func TestRepeatsLeaveOutMergedDuplicates(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestRunDryRunStoresNothing(t *testing.T) {
-	e := newEnv(t)
-	s := e.scenario(t)
-	ctx := context.Background()
-
-	got, err := e.svc.StartRun(ctx, staff, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: sub, DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.DryRun || got.State != RunPreview || got.Applied != 0 {
-		t.Errorf("got dry_run %v state %q applied %d, want a preview", got.DryRun, got.State, got.Applied)
-	}
-	l1 := lineResult(t, got, s.l1.ID)
-	if !reflect.DeepEqual(caseIDs(l1.Funded), []string{s.b.ID}) || !reflect.DeepEqual(caseIDs(l1.Waitlisted), []string{s.c.ID}) {
-		t.Errorf("L1: funded %v waitlisted %v, want [B] and [C]", caseIDs(l1.Funded), caseIDs(l1.Waitlisted))
-	}
-	for _, coll := range []string{runsCollection, runItemsCollection} {
-		if n, err := e.st.Collection(coll).Count(ctx, bson.M{}); err != nil || n != 0 {
-			t.Errorf("%s: %d documents (%v), want none", coll, n, err)
-		}
-	}
-	assertLine(t, e, s.l1.ID, 200_000, map[string]int64{s.d.ID: 200_000})
-	assertLine(t, e, s.l2.ID, 0, map[string]int64{})
-	if _, err := e.svc.Run(ctx, staff, runID); minsheng.ErrorCode(err) != minsheng.ENOTFOUND {
-		t.Errorf("GET after a dry run: got %v, want not found", err)
-	}
-	t.Run("no created_at of year 0001", func(t *testing.T) {
-		b, err := json.Marshal(got)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fields map[string]any
-		if err := json.Unmarshal(b, &fields); err != nil {
-			t.Fatal(err)
-		}
-		if v, ok := fields["created_at"]; ok {
-			t.Errorf("created_at: got %v, want it left out of a dry run", v)
-		}
-	})
 }
 
 func TestRunCommitted(t *testing.T) {

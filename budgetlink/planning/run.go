@@ -35,7 +35,7 @@ import (
 
 // Run states.
 const (
-	RunPreview  = "preview"  // dry run: computed, nothing stored
+	RunPreview  = "preview"  // dry run: computed and stored, no money moved (previews.go)
 	RunApplying = "applying" // stored, reservations being applied
 	RunDone     = "done"     // every funded need reserved or refused
 )
@@ -53,8 +53,14 @@ type RunRequest struct {
 	RunID       string `json:"run_id"`
 	FiscalYear  int    `json:"fiscal_year"`
 	SubDistrict string `json:"sub_district"`
-	// DryRun previews the run and stores nothing.
+	// DryRun previews the run: it is stored as a preview (state preview)
+	// that can be fetched later, and no money moves.
 	DryRun bool `json:"dry_run"`
+	// FromPreview commits a stored preview (its run id): the run is
+	// decided again from the store as of the preview's time and goes ahead
+	// only if nothing it depends on moved since (ECONFLICT otherwise: the
+	// console then previews again). Only with DryRun false.
+	FromPreview string `json:"from_preview,omitempty"`
 }
 
 // RunLine is one line's outcome with the names staff know it by.
@@ -99,8 +105,6 @@ type RunReport struct {
 	Applied int          `json:"applied"`
 	Failed  []RunFailure `json:"failed"`
 
-	// CreatedBy and CreatedAt are left out of a dry run, which creates
-	// nothing.
 	// Cases names every case the run decided on (number and title) for
 	// people reading it; filled by StartRunNamed and RunNamed, not stored.
 	Cases map[string]budgetlink.CaseName `json:"cases,omitempty" bson:"-"`
@@ -108,6 +112,12 @@ type RunReport struct {
 	CreatedBy  string     `json:"created_by,omitempty"`
 	CreatedAt  time.Time  `json:"created_at,omitzero"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// FromPreview is the preview a committed run was made from;
+	// CommittedAs the committed run a preview became.
+	FromPreview string `json:"from_preview,omitempty"`
+	CommittedAs string `json:"committed_as,omitempty"`
+	// CreatedByName is who made the run, as named then.
+	CreatedByName string `json:"created_by_name,omitempty"`
 }
 
 type runDoc struct {
@@ -124,6 +134,14 @@ type runDoc struct {
 	CreatedBy   string                           `bson:"created_by"`
 	CreatedAt   time.Time                        `bson:"created_at"`
 	FinishedAt  *time.Time                       `bson:"finished_at,omitempty"`
+	// InputsDigest fingerprints what the run was decided from
+	// (allocation.InputsDigest); FromPreview is the preview a committed
+	// run was made from, CommittedAs the run a preview became.
+	InputsDigest string `bson:"inputs_digest,omitempty"`
+	// CreatedByName is the creator's name as the run was made, for the list.
+	CreatedByName string `bson:"created_by_name,omitempty"`
+	FromPreview   string `bson:"from_preview,omitempty"`
+	CommittedAs   string `bson:"committed_as,omitempty"`
 }
 
 type runItem struct {
@@ -151,6 +169,10 @@ func (r *RunRequest) validate() error {
 	r.SubDistrict = strings.TrimSpace(r.SubDistrict)
 	if r.SubDistrict == "" {
 		fields["sub_district"] = "必填"
+	}
+	r.FromPreview = strings.ToLower(strings.TrimSpace(r.FromPreview))
+	if r.FromPreview != "" && r.DryRun {
+		fields["from_preview"] = "预览不能基于另一预览"
 	}
 	if len(fields) > 0 {
 		return minsheng.Invalid("分配测算请求有误", fields)
@@ -191,6 +213,15 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 		return RunReport{}, err
 	}
 	asOf := s.now()
+	var prev *runDoc
+	if req.FromPreview != "" {
+		// Decide as of the preview's time, so equal inputs give the
+		// preview's decisions exactly (days waiting included).
+		if prev, err = s.previewToCommit(ctx, p, req); err != nil {
+			return RunReport{}, err
+		}
+		asOf = prev.AsOf
+	}
 	d, err := s.collect(ctx, p, req.FiscalYear, req.SubDistrict, asOf)
 	if err != nil {
 		return RunReport{}, err
@@ -199,10 +230,16 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	if err != nil {
 		return RunReport{}, err
 	}
+	digest := inputsDigest(d, yw.Weights)
+	if prev != nil {
+		if err := s.claimPreview(ctx, prev, req.RunID, digest); err != nil {
+			return RunReport{}, err
+		}
+	}
 	doc := &runDoc{
 		ID: req.RunID, FiscalYear: req.FiscalYear, SubDistrict: req.SubDistrict, State: RunApplying,
 		AsOf: asOf, Weights: yw.Weights, Adjustments: res.Adjustments, NextYear: withUnplaced(res.NextYear, d.unplaced), Unplaced: d.unplaced,
-		CreatedBy: p.UserID, CreatedAt: asOf,
+		CreatedBy: p.UserID, CreatedByName: p.Name, CreatedAt: s.now(), InputsDigest: digest, FromPreview: req.FromPreview,
 	}
 	for _, lr := range res.Lines {
 		li := d.lineInfo[lr.LineID]
@@ -213,7 +250,7 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	}
 	if req.DryRun {
 		doc.State = RunPreview
-		return report(doc, nil, true), nil
+		return s.storePreview(ctx, p, doc, req)
 	}
 	unlock, err := s.runLock(ctx, doc.ID)
 	if err != nil {
@@ -263,6 +300,9 @@ func (s *Service) repeat(ctx context.Context, p auth.Principal, doc *runDoc, req
 		// Another sub-district's run: say only that the id is taken, as
 		// for any used id, and nothing of whose run it is.
 		return RunReport{}, minsheng.Errorf(minsheng.ECONFLICT, "运行编号已被使用，请使用新的运行编号")
+	}
+	if doc.State == RunPreview {
+		return s.repeatPreview(ctx, doc, req)
 	}
 	if req.DryRun || doc.FiscalYear != req.FiscalYear || doc.SubDistrict != req.SubDistrict {
 		return RunReport{}, minsheng.Errorf(minsheng.ECONFLICT, "运行编号 %s 已用于 %d 年度%s的正式分配，请使用新的运行编号", doc.ID, doc.FiscalYear, s.subName(doc.SubDistrict))
@@ -395,7 +435,7 @@ func (s *Service) reportOf(ctx context.Context, doc *runDoc) (RunReport, error) 
 	if err != nil {
 		return RunReport{}, err
 	}
-	return report(doc, items, false), nil
+	return report(doc, items, doc.State == RunPreview), nil
 }
 
 func report(doc *runDoc, items map[string]runItem, dryRun bool) RunReport {
@@ -403,9 +443,7 @@ func report(doc *runDoc, items map[string]runItem, dryRun bool) RunReport {
 		RunID: doc.ID, FiscalYear: doc.FiscalYear, SubDistrict: doc.SubDistrict, DryRun: dryRun, State: doc.State,
 		AsOf: doc.AsOf, Weights: doc.Weights, Lines: doc.Lines, Adjustments: doc.Adjustments, NextYear: doc.NextYear,
 		Unplaced: doc.Unplaced, Failed: []RunFailure{}, CreatedBy: doc.CreatedBy, CreatedAt: doc.CreatedAt, FinishedAt: doc.FinishedAt,
-	}
-	if dryRun {
-		r.CreatedBy, r.CreatedAt = "", time.Time{}
+		FromPreview: doc.FromPreview, CommittedAs: doc.CommittedAs, CreatedByName: doc.CreatedByName,
 	}
 	// Stored empty lists come back as nil; the API shows [].
 	r.Lines = nonNil(r.Lines)

@@ -21,10 +21,12 @@ func TestRunsNameTheirCases(t *testing.T) {
 		}
 	})
 	t.Run("stored run", func(t *testing.T) {
-		if _, err := e.svc.StartRun(ctx, staff, RunRequest{RunID: runID, FiscalYear: 2026, SubDistrict: sub}); err != nil {
+		// Its own run id: the dry run's id names the stored preview.
+		const committedID = "7d9f8a4e-2c1b-4e59-9a7e-3f1c2b6d8e02"
+		if _, err := e.svc.StartRun(ctx, staff, RunRequest{RunID: committedID, FiscalYear: 2026, SubDistrict: sub}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := e.svc.RunNamed(ctx, finance, runID)
+		got, err := e.svc.RunNamed(ctx, finance, committedID)
 		if err != nil {
 			t.Fatal(err)
 		}

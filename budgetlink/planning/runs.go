@@ -16,11 +16,13 @@ import (
 	"minsheng/internal/store"
 )
 
-// RunsQuery selects committed runs, newest first. SubDistrict "" is every
-// sub-district the caller may see; FiscalYear 0 is every year.
+// RunsQuery selects runs, newest first. SubDistrict "" is every
+// sub-district the caller may see; FiscalYear 0 is every year; Kind is
+// RunKindPreview, RunKindCommitted or "" for both.
 type RunsQuery struct {
 	FiscalYear  int
 	SubDistrict string
+	Kind        string
 	// Cursor is the next_cursor of the previous page; Limit is 1..100.
 	Cursor string
 	Limit  int
@@ -29,11 +31,17 @@ type RunsQuery struct {
 // RunSummary is one past run as the console lists it: its totals without
 // the per-case decisions (GET /allocation/runs/{id} has those).
 type RunSummary struct {
-	RunID           string     `json:"run_id"`
-	FiscalYear      int        `json:"fiscal_year"`
-	SubDistrict     string     `json:"sub_district"`
-	SubDistrictName string     `json:"sub_district_name"`
-	State           string     `json:"state"`
+	RunID           string `json:"run_id"`
+	FiscalYear      int    `json:"fiscal_year"`
+	SubDistrict     string `json:"sub_district"`
+	SubDistrictName string `json:"sub_district_name"`
+	State           string `json:"state"`
+	// DryRun marks a stored preview (预览); CommittedAs is the run it
+	// became, FromPreview the preview a committed run was made from.
+	DryRun          bool       `json:"dry_run"`
+	CommittedAs     string     `json:"committed_as,omitempty"`
+	FromPreview     string     `json:"from_preview,omitempty"`
+	CreatedByName   string     `json:"created_by_name,omitempty"`
 	AsOf            time.Time  `json:"as_of"`
 	Lines           int        `json:"lines"`
 	FundedCases     int        `json:"funded_cases"`
@@ -54,9 +62,15 @@ var runsIndexes = []store.Index{
 
 func init() { Indexes = append(Indexes, runsIndexes...) }
 
-// Runs lists committed runs, newest first: sub-district staff their own
-// sub-district's, finance and admin any. Dry runs are never stored.
-// Errors: EFORBIDDEN, EINVALID (year, cursor, limit).
+// Kinds of run a list asks for.
+const (
+	RunKindPreview   = "preview"
+	RunKindCommitted = "committed"
+)
+
+// Runs lists runs, committed ones and stored previews (previews.go),
+// newest first: sub-district staff their own sub-district's, finance and
+// admin any. Errors: EFORBIDDEN, EINVALID (year, kind, cursor, limit).
 func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]RunSummary, string, error) {
 	sub, err := s.scopeSubDistrict(p, q.SubDistrict)
 	if err != nil {
@@ -76,6 +90,15 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 	filter := bson.D{}
 	if sub != "" {
 		filter = append(filter, bson.E{Key: "sub_district", Value: sub})
+	}
+	switch q.Kind {
+	case "":
+	case RunKindPreview:
+		filter = append(filter, bson.E{Key: "state", Value: RunPreview})
+	case RunKindCommitted:
+		filter = append(filter, bson.E{Key: "state", Value: bson.M{"$in": bson.A{RunApplying, RunDone}}})
+	default:
+		return nil, "", minsheng.Invalid("查询条件无效", map[string]string{"kind": "须为 preview 或 committed"})
 	}
 	if q.FiscalYear != 0 {
 		filter = append(filter, bson.E{Key: "fiscal_year", Value: q.FiscalYear})
@@ -106,6 +129,7 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 		d := &docs[i]
 		r := RunSummary{
 			RunID: d.ID, FiscalYear: d.FiscalYear, SubDistrict: d.SubDistrict, State: d.State, AsOf: d.AsOf,
+			DryRun: d.State == RunPreview, CommittedAs: d.CommittedAs, FromPreview: d.FromPreview, CreatedByName: d.CreatedByName,
 			Lines: len(d.Lines), CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt,
 		}
 		if sd, err := s.org.SubDistrict(d.SubDistrict); err == nil {

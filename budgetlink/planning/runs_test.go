@@ -30,7 +30,7 @@ func TestRunsList(t *testing.T) {
 	}
 
 	t.Run("staff see their committed runs with totals", func(t *testing.T) {
-		got, next, err := e.svc.Runs(ctx, staff, RunsQuery{})
+		got, next, err := e.svc.Runs(ctx, staff, RunsQuery{Kind: RunKindCommitted})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestRunsList(t *testing.T) {
 		seen := map[string]bool{}
 		cursor := ""
 		for range 4 {
-			page, next, err := e.svc.Runs(ctx, finance, RunsQuery{Limit: 1, Cursor: cursor})
+			page, next, err := e.svc.Runs(ctx, finance, RunsQuery{Kind: RunKindCommitted, Limit: 1, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,5 +1,7 @@
 // Allocation (资金分配): the priority list with each case's rank and why,
-// previewing and committing a run, past runs, and 因素法 across
+// previewing a run (stored by the server) and committing that preview,
+// past runs and previews (an old preview opens and, if nothing it depends
+// on has moved, can still be committed), and 因素法 across
 // sub-districts (finance) with a second scenario side by side.
 import { ref, reactive, computed, onMounted } from 'vue';
 import { ElMessage, ElMessageBox } from 'element-plus';
@@ -35,13 +37,17 @@ export default {
     }
     const subs = computed(() => session.org?.sub_districts || []);
     const finance = computed(() => ['finance', 'admin'].includes(session.me?.role));
+    const priLoading = ref(false);
     async function loadPri() {
       error.value = '';
+      priLoading.value = true;
       try {
         pri.value = await api.get('/api/v1/allocation/priorities', { year: year.value, sub_district: sub.value, limit: 100 });
         for (const n of pri.value.needs || []) names[n.case_id] = { number: n.number, title: n.title };
       } catch (e) {
         error.value = errText(e);
+      } finally {
+        priLoading.value = false;
       }
     }
     async function loadRuns() {
@@ -55,35 +61,13 @@ export default {
       loadPri();
       loadRuns();
     });
-    let runId = '';
     async function doPreview() {
       if (!sub.value) return ElMessage.warning('请选择街道');
       busy.value = true;
       committed.value = null;
       try {
-        runId = newKeyLike();
-        preview.value = await api.post('/api/v1/allocation/runs', { run_id: runId, fiscal_year: year.value, sub_district: sub.value, dry_run: true });
+        preview.value = await api.post('/api/v1/allocation/runs', { run_id: newKeyLike(), fiscal_year: year.value, sub_district: sub.value, dry_run: true });
         resolve(preview.value);
-      } catch (e) {
-        ElMessage.error(errText(e));
-      } finally {
-        busy.value = false;
-      }
-    }
-    async function doCommit() {
-      try {
-        await ElMessageBox.confirm(`按预览结果为 ${preview.value.funded_cases} 件诉求预留 ${yuan(preview.value.funded_fen)} 元？`, '确认分配', { confirmButtonText: '确认分配', cancelButtonText: '取消' });
-      } catch {
-        return;
-      }
-      busy.value = true;
-      try {
-        // Its own run id (the preview stored nothing); the button is disabled while it runs.
-        committed.value = await api.post('/api/v1/allocation/runs', { run_id: newKeyLike(), fiscal_year: year.value, sub_district: sub.value, dry_run: false });
-        resolve(committed.value);
-        preview.value = null;
-        ElMessage.success(`已分配：${committed.value.applied} 件已预留资金`);
-        loadPri();
         loadRuns();
       } catch (e) {
         ElMessage.error(errText(e));
@@ -91,22 +75,66 @@ export default {
         busy.value = false;
       }
     }
-    async function openRun(r) {
+    async function doCommit() {
+      const p = preview.value;
       try {
-        committed.value = await api.get(`/api/v1/allocation/runs/${r.run_id}`);
+        await ElMessageBox.confirm(`按 ${dt(p.created_at)} 的预览结果为 ${p.funded_cases} 件诉求预留 ${yuan(p.funded_fen)} 元？`, '确认分配', { confirmButtonText: '确认分配', cancelButtonText: '取消' });
+      } catch {
+        return;
+      }
+      busy.value = true;
+      try {
+        // A run of its own id that commits exactly this preview; the server
+        // refuses (409) if a line's money, a case or the weights moved since.
+        committed.value = await api.post('/api/v1/allocation/runs', { run_id: newKeyLike(), fiscal_year: p.fiscal_year, sub_district: p.sub_district, from_preview: p.run_id });
         resolve(committed.value);
         preview.value = null;
+        ElMessage.success(`已分配：${committed.value.applied} 件已预留资金`);
+        loadPri();
+        loadRuns();
+      } catch (e) {
+        busy.value = false;
+        if (e?.status === 409 || e?.code === 'conflict') {
+          try {
+            await ElMessageBox.confirm(`${errText(e)}`, '预览已过期', { confirmButtonText: '重新预览', cancelButtonText: '取消', type: 'warning' });
+            await doPreview();
+          } catch { /* kept the old preview on screen */ }
+        } else {
+          ElMessage.error(errText(e));
+        }
+      } finally {
+        busy.value = false;
+      }
+    }
+    async function openRun(r) {
+      try {
+        const run = await api.get(`/api/v1/allocation/runs/${r.run_id}`);
+        resolve(run);
+        if (run.dry_run) {
+          preview.value = run;
+          committed.value = null;
+        } else {
+          committed.value = run;
+          preview.value = null;
+        }
         tab.value = 'run';
       } catch (e) {
         ElMessage.error(errText(e));
       }
     }
+    const stateLabels = { preview: '预览', applying: '执行中', done: '已执行' };
+    const previewTitle = computed(() => {
+      const p = preview.value;
+      if (!p) return '';
+      const by = p.created_by_name ? `，${p.created_by_name}` : '';
+      return p.committed_as ? `预览（${dt(p.created_at)}${by}，已确认分配）` : `预览（${dt(p.created_at)}${by}，已保存，未预留资金）`;
+    });
     function exportPri() {
       csv(`优先级-${year.value}.csv`, ['排名', '项目内排名', '编号', '标题', '预算项目', '估算（元）', '得分', '构成'],
         (pri.value?.needs || []).map((n) => [n.rank, n.line_rank, n.number, n.title, n.project_name, yuan(n.estimate_fen).replace(/,/g, ''), n.score?.total,
           (n.score?.parts || []).map((p) => `${p.label}${p.points}`).join('；')]));
     }
-    return { names, tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName };
+    return { priLoading, names, tab, year, sub, pri, runs, preview, committed, busy, error, subs, finance, session, loadPri, loadRuns, doPreview, doCommit, openRun, exportPri, yuan, dt, subName, stateLabels, previewTitle };
   },
   template: `
   <div>
@@ -121,7 +149,7 @@ export default {
     <el-tabs v-model="tab" type="border-card">
       <el-tab-pane label="优先级" name="priorities">
         <div class="toolbar"><span class="muted" v-if="pri">共 {{ pri.total }} 件待分配</span><span class="spacer" /><el-button @click="exportPri">导出</el-button></div>
-        <el-table :data="pri?.needs || []" border size="small" empty-text="没有待分配资金的诉求">
+        <el-table :data="pri?.needs || []" v-loading="priLoading" border size="small" :empty-text="priLoading ? '正在计算优先级…' : '没有待分配资金的诉求'">
           <el-table-column type="expand"><template #default="{ row }">
             <div style="padding:4px 40px"><b>为什么排在第 {{ row.rank }} 位：</b>总分 {{ row.score?.total }}
               <el-table :data="row.score?.parts || []" size="small" border style="width:520px;margin-top:4px">
@@ -141,18 +169,25 @@ export default {
       <el-tab-pane label="分配运行" name="run">
         <div class="toolbar">
           <el-button type="primary" :loading="busy" @click="doPreview" data-test="preview">预览分配</el-button>
-          <el-button type="success" :disabled="!preview" :loading="busy" @click="doCommit" data-test="commit">确认分配</el-button>
+          <el-button type="success" :disabled="!preview || !!preview.committed_as" :loading="busy" @click="doCommit" data-test="commit">确认分配</el-button>
           <span class="muted" v-if="!sub">请先选择街道</span>
+          <span class="muted" v-else>预览会保存在“历史运行”中；确认分配时，若预览后预算或诉求有变化，需重新预览。</span>
         </div>
-        <RunResult v-if="preview" :run="preview" :names="names" title="预览（未保存，未预留资金）" />
+        <RunResult v-if="preview" :run="preview" :names="names" :title="previewTitle" />
         <RunResult v-if="committed" :run="committed" :names="names" :title="'已执行的分配（' + dt(committed.created_at) + '）'" />
       </el-tab-pane>
       <el-tab-pane label="历史运行" name="runs">
-        <el-table :data="runs" border size="small" empty-text="暂无已执行的分配" @row-dblclick="openRun">
+        <div class="muted" style="margin-bottom:6px">预览与已执行的分配按时间倒序；每个街道保留最近 20 次预览。双击或点“查看”打开。</div>
+        <el-table :data="runs" border size="small" empty-text="暂无预览或已执行的分配" @row-dblclick="openRun" data-test="runs-table">
           <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.created_at) }}</template></el-table-column>
+          <el-table-column label="类型" width="90"><template #default="{ row }">
+            <el-tag v-if="row.dry_run" size="small" type="info">预览</el-tag>
+            <el-tag v-else size="small" type="success">已执行</el-tag>
+          </template></el-table-column>
           <el-table-column prop="sub_district_name" label="街道" width="100" />
           <el-table-column prop="fiscal_year" label="年度" width="60" />
-          <el-table-column prop="state" label="状态" width="70" />
+          <el-table-column label="状态" width="110"><template #default="{ row }">{{ row.dry_run && row.committed_as ? '已据此执行' : (stateLabels[row.state] || row.state) }}</template></el-table-column>
+          <el-table-column prop="created_by_name" label="操作人" width="90" />
           <el-table-column prop="funded_cases" label="获资助" width="70" />
           <el-table-column label="预留（元）" width="120" align="right"><template #default="{ row }">{{ yuan(row.funded_fen) }}</template></el-table-column>
           <el-table-column prop="waitlisted_cases" label="候补" width="60" />

@@ -52,11 +52,14 @@ export default {
     async function adjust() {
       const fen = toFen(adj.amount);
       if (!fen || fen <= 0) return ElMessage.error('请填写正确的金额（元）');
+      if (adj.kind === 'transfer' && !adj.to) return ElMessage.error('请选择调入项目');
+      if (!adj.reason.trim()) return ElMessage.error('请填写调整理由');
       busy.value = true;
       try {
         await api.post(`/api/v1/budget/lines/${l.value.id}/adjustments`, { kind: adj.kind, to_line_id: adj.kind === 'transfer' ? adj.to : '', amount_fen: fen, reason: adj.reason });
-        ElMessage.success('调整已生效');
+        ElMessage.success(`${kindLabels[adj.kind]} ${yuan(fen)} 元已生效`);
         adj.open = false;
+        Object.assign(adj, { kind: 'increase', to: '', amount: '', reason: '' });
         load();
       } catch (e) {
         ElMessage.error(errText(e));
@@ -65,11 +68,13 @@ export default {
       }
     }
     async function review() {
+      if (!rev.note.trim()) return ElMessage.error('请填写评审意见');
       busy.value = true;
       try {
         l.value = await api.post(`/api/v1/budget/lines/${l.value.id}/review`, { stage: rev.stage, note: rev.note });
-        ElMessage.success('评审意见已记录');
+        ElMessage.success(`${stageLabels[rev.stage]}意见已记录`);
         rev.open = false;
+        rev.note = '';
         load();
       } catch (e) {
         ElMessage.error(errText(e));
@@ -97,17 +102,17 @@ export default {
   <div v-if="l">
     <h2 class="page-title"><el-button link @click="router.push('/lines')">‹ 预算项目</el-button>{{ l.project_name }} <span class="muted">{{ subName(l.sub_district) }} · {{ l.item_code }} {{ l.item_name }} · {{ l.fiscal_year }} 年</span></h2>
     <div class="toolbar">
-      <el-button v-if="finance" type="primary" @click="adj.open = true">预算调整</el-button>
-      <el-button v-if="finance" @click="rev.open = true">评审</el-button>
+      <el-button v-if="finance" type="primary" @click="adj.open = true" data-test="adjust">预算调整</el-button>
+      <el-button v-if="finance" @click="rev.open = true" data-test="review">评审</el-button>
       <el-button v-if="finance" type="danger" plain :disabled="moved" @click="voidLine" :title="moved ? '已有资金变动的项目不能作废' : ''">作废</el-button>
     </div>
     <div class="panel">
       <el-descriptions :column="5" border size="small">
         <el-descriptions-item label="批复（元）"><span class="money">{{ yuan(l.approved_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="调整（元）"><span class="money">{{ yuan(l.adjusted_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="已预留（元）"><span class="money">{{ yuan(l.committed_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item label="调整（元）"><span class="money" data-test="adjusted">{{ yuan(l.adjusted_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item label="已预留（元）"><span class="money" data-test="committed">{{ yuan(l.committed_fen) }}</span></el-descriptions-item>
         <el-descriptions-item label="已支出（元）" ><span class="money" data-test="spent">{{ yuan(l.spent_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="可用（元）"><span class="money">{{ yuan(l.available_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item label="可用（元）"><span class="money" data-test="available">{{ yuan(l.available_fen) }}</span></el-descriptions-item>
       </el-descriptions>
     </div>
     <div class="grid2">
@@ -130,7 +135,7 @@ export default {
         <el-table :data="l.review_notes || []" border size="small" empty-text="未评审" style="margin-top:8px">
           <el-table-column label="阶段" width="90"><template #default="{ row }">{{ stageLabels[row.stage] }}</template></el-table-column>
           <el-table-column prop="note" label="意见" show-overflow-tooltip />
-          <el-table-column prop="by_name" label="评审人" width="90" />
+          <el-table-column prop="by_name" label="评审人" width="120" />
           <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.at) }}</template></el-table-column>
         </el-table>
       </div>
@@ -140,14 +145,14 @@ export default {
       <el-table :data="audit" border size="small" empty-text="暂无资金变动">
         <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.at) }}</template></el-table-column>
         <el-table-column label="类型" width="90"><template #default="{ row }">{{ auditLabels[row.kind] || row.kind }}</template></el-table-column>
-        <el-table-column label="诉求" min-width="200" show-overflow-tooltip><template #default="{ row }"><template v-if="row.case_id">{{ names[row.case_id]?.number }} {{ names[row.case_id]?.title }}</template></template></el-table-column>
+        <el-table-column label="诉求" min-width="170" show-overflow-tooltip><template #default="{ row }"><template v-if="row.case_id">{{ names[row.case_id]?.number }} {{ names[row.case_id]?.title }}</template></template></el-table-column>
         <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
         <el-table-column label="变动后可用（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.after?.available_fen) }}</template></el-table-column>
-        <el-table-column prop="by_name" label="经办人" width="90" />
-        <el-table-column prop="note" label="说明" show-overflow-tooltip />
+        <el-table-column prop="by_name" label="经办人" width="120" />
+        <el-table-column prop="note" label="说明" min-width="240" show-overflow-tooltip />
       </el-table>
     </div>
-    <el-dialog v-model="adj.open" title="预算调整" width="520px">
+    <el-dialog v-model="adj.open" title="预算调整" width="520px" data-test="adjust-dialog">
       <el-form label-width="90px" @submit.prevent="adjust">
         <el-form-item label="类型"><el-radio-group v-model="adj.kind"><el-radio-button value="increase">调增</el-radio-button><el-radio-button value="decrease">调减</el-radio-button><el-radio-button value="transfer">调剂</el-radio-button></el-radio-group></el-form-item>
         <el-form-item v-if="adj.kind === 'transfer'" label="调入项目"><el-select v-model="adj.to" filterable style="width:100%"><el-option v-for="o in others" :key="o.id" :label="o.project_name + '（' + o.item_name + '）'" :value="o.id" /></el-select></el-form-item>
@@ -156,7 +161,7 @@ export default {
       </el-form>
       <template #footer><el-button @click="adj.open = false">取消</el-button><el-button type="primary" :loading="busy" @click="adjust">提交</el-button></template>
     </el-dialog>
-    <el-dialog v-model="rev.open" title="项目评审" width="520px">
+    <el-dialog v-model="rev.open" title="项目评审" width="520px" data-test="review-dialog">
       <el-form label-width="90px">
         <el-form-item label="阶段"><el-radio-group v-model="rev.stage"><el-radio-button value="before">事前</el-radio-button><el-radio-button value="during">事中</el-radio-button><el-radio-button value="after">事后</el-radio-button></el-radio-group></el-form-item>
         <el-form-item label="意见" required><el-input v-model="rev.note" type="textarea" :rows="4" /></el-form-item>

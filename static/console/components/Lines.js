@@ -12,7 +12,15 @@ export default {
     const router = useRouter();
     const year = ref(fiscalYear());
     const sub = ref('');
-    const rows = ref([]);
+    const all = ref([]);
+    // A district has hundreds of lines: a filter by name or item, and a
+    // table that scrolls under its header with the totals kept in view.
+    const q = ref('');
+    const rows = computed(() => {
+      const k = q.value.trim();
+      return k ? all.value.filter((l) => `${l.project_name} ${l.item_code} ${l.item_name}`.includes(k)) : all.value;
+    });
+    const maxHeight = Math.max(420, window.innerHeight - 230);
     const loading = ref(false);
     const error = ref('');
     const problems = ref([]);
@@ -32,7 +40,7 @@ export default {
           out = out.concat(page.items || []);
           cursor = page.next_cursor || '';
         } while (cursor && out.length < 2000);
-        rows.value = out;
+        all.value = out;
       } catch (e) {
         error.value = errText(e);
       } finally {
@@ -94,7 +102,7 @@ export default {
         ElMessage.error(errText(e));
       }
     }
-    return { year, sub, rows, loading, error, problems, imported, add, finance, subs, catalog, load, exec, summary, exportXlsx, importFile, create, router, yuan, subName, session };
+    return { q, maxHeight, year, sub, rows, loading, error, problems, imported, add, finance, subs, catalog, load, exec, summary, exportXlsx, importFile, create, router, yuan, subName, session };
   },
   template: `
   <div>
@@ -104,6 +112,8 @@ export default {
       <el-select v-if="!session.me?.sub_district" v-model="sub" placeholder="全部街道" clearable filterable style="width:140px" @change="load">
         <el-option v-for="s in subs" :key="s.code" :label="s.name" :value="s.code" />
       </el-select>
+      <el-input v-model="q" placeholder="筛选项目名称或分类" clearable style="width:200px" data-test="line-filter" />
+      <span class="muted">{{ rows.length }} 个项目</span>
       <span class="spacer" />
       <el-button v-if="finance" @click="add.open = true">新增项目</el-button>
       <label v-if="finance" class="el-button el-button--small" style="cursor:pointer">导入 XLSX<input type="file" accept=".xlsx" style="display:none" @change="importFile" data-test="import" /></label>
@@ -119,7 +129,7 @@ export default {
     </div>
     <el-alert v-if="imported" :title="'已导入 ' + imported.imported + ' 个预算项目' + (imported.batch ? '（批次 ' + imported.batch + '）' : '')" type="success" :closable="false" style="margin-bottom:8px" />
     <div class="panel">
-      <el-table :data="rows" v-loading="loading" border stripe size="small" show-summary :summary-method="summary" @row-dblclick="(r) => router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目">
+      <el-table :data="rows" v-loading="loading" border stripe size="small" :max-height="maxHeight" show-summary :summary-method="summary" @row-dblclick="(r) => router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目">
         <el-table-column label="项目名称" min-width="170" show-overflow-tooltip sortable prop="project_name">
           <template #default="{ row }"><el-link type="primary" @click="router.push('/lines/' + row.id)">{{ row.project_name }}</el-link></template>
         </el-table-column>

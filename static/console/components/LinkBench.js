@@ -47,7 +47,9 @@ export default {
       const id = route.query.case;
       if (id) pick({ id });
     });
-    const linesOfSub = computed(() => lines.value.filter((l) => !cur.value || l.sub_district === cur.value.location.sub_district));
+    // Lines of the chosen item first, the most money first: the ones staff look for.
+    const linesOfSub = computed(() => lines.value.filter((l) => !cur.value || l.sub_district === cur.value.location.sub_district)
+      .sort((a, b) => (b.item_code === form.item) - (a.item_code === form.item) || b.available_fen - a.available_fen));
     const matching = computed(() => linesOfSub.value.filter((l) => !form.item || l.item_code === form.item));
     const warnings = computed(() => {
       const w = [];
@@ -97,11 +99,18 @@ export default {
       let left = bulkLine.value?.available_fen ?? 0;
       return bulk.selected.map((c) => {
         const est = c.assessment?.estimate_fen ?? 0;
-        const fits = !!bulkLine.value && est > 0 && est <= left && (!c.catalog_item || c.catalog_item === bulkLine.value.item_code);
+        let why = '';
+        if (!bulkLine.value) why = '请选择预算项目';
+        else if (est <= 0) why = '未评估，无估算金额';
+        else if (c.catalog_item && c.catalog_item !== bulkLine.value.item_code) why = `已分类为 ${c.catalog_item}，与项目分类不同`;
+        else if (est > left) why = `余额 ${yuan(left)} 元不足`;
+        const fits = !why;
         if (fits) left -= est;
-        return { c, est, fits, left };
+        return { c, est, fits, why, left };
       });
     });
+    const bulkFits = computed(() => preview.value.filter((p) => p.fits));
+    const bulkSum = computed(() => bulkFits.value.reduce((t, p) => t + p.est, 0));
     async function bulkLink() {
       busy.value = true;
       let ok = 0;
@@ -120,7 +129,7 @@ export default {
       busy.value = false;
       loadQueue();
     }
-    return { pickLine, queue, lines, cur, sugg, form, bulk, busy, error, pick, linesOfSub, matching, warnings, confirmItem, link, preview, bulkLink, bulkLine, yuan, communityName, session };
+    return { pickLine, queue, lines, cur, sugg, form, bulk, busy, error, pick, linesOfSub, matching, warnings, confirmItem, link, preview, bulkLink, bulkLine, bulkFits, bulkSum, yuan, communityName, session };
   },
   template: `
   <div>
@@ -139,17 +148,19 @@ export default {
       </div>
       <div class="panel" v-if="bulk.on">
         <h3>批量关联到一个预算项目</h3>
-        <el-select v-model="bulk.line" filterable placeholder="选择预算项目" style="width:100%;margin-bottom:8px">
+        <div class="muted" style="margin-bottom:6px" v-if="!bulk.selected.length">在左侧勾选相似的诉求，再选择预算项目；按勾选顺序依次放入项目可用资金。</div>
+        <el-select v-model="bulk.line" filterable placeholder="选择预算项目" style="width:100%;margin-bottom:8px" data-test="bulk-line">
           <el-option v-for="l in lines" :key="l.id" :label="l.project_name + '（' + l.item_name + '，可用 ' + yuan(l.available_fen) + ' 元）'" :value="l.id" />
         </el-select>
-        <el-table :data="preview" border size="small">
+        <el-table :data="preview" border size="small" data-test="bulk-preview" empty-text="尚未勾选诉求">
           <el-table-column label="编号" width="125"><template #default="{ row }">{{ row.c.number }}</template></el-table-column>
           <el-table-column label="标题" show-overflow-tooltip><template #default="{ row }">{{ row.c.title }}</template></el-table-column>
           <el-table-column label="估算（元）" width="100" align="right"><template #default="{ row }">{{ yuan(row.est) }}</template></el-table-column>
-          <el-table-column label="预览" width="120"><template #default="{ row }"><el-tag :type="row.fits ? 'success' : 'danger'" size="small">{{ row.fits ? '可关联' : '放不下' }}</el-tag></template></el-table-column>
+          <el-table-column label="预览" width="150"><template #default="{ row }"><el-tag :type="row.fits ? 'success' : 'danger'" size="small">{{ row.fits ? '可关联' : '放不下' }}</el-tag> <span v-if="!row.fits" class="muted">{{ row.why }}</span></template></el-table-column>
           <el-table-column label="余额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.left) }}</template></el-table-column>
         </el-table>
-        <el-button type="primary" style="margin-top:8px" :disabled="!preview.some(p => p.fits)" :loading="busy" @click="bulkLink">关联可放下的 {{ preview.filter(p => p.fits).length }} 件</el-button>
+        <div class="muted" style="margin-top:8px" data-test="bulk-summary" v-if="bulkLine">可关联 {{ bulkFits.length }} 件，合计 {{ yuan(bulkSum) }} 元；项目可用 {{ yuan(bulkLine.available_fen) }} 元，关联后余 {{ yuan(bulkLine.available_fen - bulkSum) }} 元</div>
+        <el-button type="primary" style="margin-top:8px" :disabled="!bulkFits.length" :loading="busy" @click="bulkLink" data-test="bulk-link">关联可放下的 {{ bulkFits.length }} 件</el-button>
       </div>
       <div class="panel" v-else-if="cur" data-test="link-panel">
         <h3>{{ cur.number }} {{ cur.title }}</h3>

@@ -97,7 +97,9 @@ export default {
       cons: () => csv(`分类一致性-${year.value}.csv`, ['说明', '涉及街道', '使用的分类', '建议分类'],
         (cons.value?.inconsistencies || []).map((i) => [i.summary, i.sub_districts.map(subName).join('、'), i.items.map((x) => `${x.item_name}(${x.bookings})`).join('、'), i.suggested ? i.suggested.name : ''])),
     };
-    return { finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, yuan, rate, permille, subName, communityName, dt, session };
+    // Sub-district staff see their own sub-district, not the district.
+    const scopeName = computed(() => (session.me?.sub_district ? subName(session.me.sub_district) : '全区'));
+    return { scopeName, finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, yuan, rate, permille, subName, communityName, dt, session };
   },
   template: `
   <div>
@@ -107,7 +109,7 @@ export default {
     <el-alert v-for="e in errors" :key="e" :title="e" type="error" :closable="false" style="margin-bottom:6px" />
     <el-tabs v-model="tab" type="border-card">
       <el-tab-pane lazy label="三率" name="rates">
-        <div class="toolbar"><span class="muted" v-if="rates">全区：响应率 {{ rate(rates.total?.response) }}，解决率 {{ rate(rates.total?.resolution) }}，满意率 {{ rate(rates.total?.satisfaction) }}，一次满意率 {{ rate(rates.total?.first_satisfaction) }}</span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
+        <div class="toolbar"><span class="muted" v-if="rates">{{ scopeName }}：响应率 {{ rate(rates.total?.response) }}，解决率 {{ rate(rates.total?.resolution) }}，满意率 {{ rate(rates.total?.satisfaction) }}，一次满意率 {{ rate(rates.total?.first_satisfaction) }}</span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
         <Chart :option="ratesOpt" />
         <el-table :data="[...rateRows, ...(rates?.communities || [])]" border size="small" data-test="rates-table" max-height="360">
           <el-table-column prop="name" label="街道" width="110" />
@@ -134,7 +136,7 @@ export default {
         </el-table>
       </el-tab-pane>
       <el-tab-pane lazy label="按批复执行与调整" name="exec">
-        <div class="toolbar"><span class="muted" v-if="exec">全区 {{ exec.total?.line_count }} 个项目：按批复执行 {{ exec.total?.exact_count }} 个（{{ permille(exec.total?.exact_permille) }}），经调整 {{ exec.total?.adjusted_count }} 个（{{ permille(exec.total?.adjusted_permille) }}）</span><span class="spacer" /><el-button @click="exporters.exec()">导出</el-button></div>
+        <div class="toolbar"><span class="muted" v-if="exec">{{ scopeName }} {{ exec.total?.line_count }} 个项目：按批复执行 {{ exec.total?.exact_count }} 个（{{ permille(exec.total?.exact_permille) }}），经调整 {{ exec.total?.adjusted_count }} 个（{{ permille(exec.total?.adjusted_permille) }}）</span><span class="spacer" /><el-button @click="exporters.exec()">导出</el-button></div>
         <Chart :option="execOpt" />
         <el-table :data="execRows" border size="small">
           <el-table-column prop="name" label="街道" width="110" />

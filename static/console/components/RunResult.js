@@ -1,17 +1,28 @@
 // RunResult shows an allocation run: per line funded, waitlisted and the
 // shortfall; adjustments that would fund waiting cases; next year's requests.
-import { yuan } from '../shared.js';
+import { ref, computed, onMounted } from 'vue';
+import { yuan, catalogItems } from '../shared.js';
 
 export default {
   name: 'RunResult',
   props: { run: { type: Object, required: true }, title: String, names: { type: Object, default: () => ({}) } },
-  setup() {
-    return { yuan };
+  setup(props) {
+    // A sub-district has dozens of lines, most with nothing to decide:
+    // show the ones with cases first, the rest on request.
+    const all = ref(false);
+    const busy = (l) => l.funded.length > 0 || l.waitlisted.length > 0;
+    const shown = computed(() => (all.value ? props.run.lines : props.run.lines.filter(busy)));
+    const idle = computed(() => props.run.lines.length - props.run.lines.filter(busy).length);
+    const lineName = (id) => (props.run.lines.find((l) => l.line_id === id) || {}).project_name || id;
+    const items = ref(new Map());
+    onMounted(async () => { items.value = await catalogItems(); });
+    return { yuan, all, shown, idle, lineName, items };
   },
   template: `
   <div class="panel" data-test="run-result">
     <h3>{{ title }}：获资助 {{ run.funded_cases }} 件 {{ yuan(run.funded_fen) }} 元，候补 {{ run.waitlisted_cases }} 件，缺口 {{ yuan(run.shortfall_fen) }} 元</h3>
-    <el-table :data="run.lines" border size="small" empty-text="没有预算项目">
+    <div class="toolbar" v-if="idle"><el-switch v-model="all" :active-text="'显示全部 ' + run.lines.length + ' 个项目（' + idle + ' 个本次无待分配诉求）'" /></div>
+    <el-table :data="shown" border size="small" empty-text="本次没有待分配资金的诉求">
       <el-table-column prop="project_name" label="预算项目" min-width="150" show-overflow-tooltip />
       <el-table-column prop="item_name" label="分类" width="120" show-overflow-tooltip />
       <el-table-column label="可用（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.available_fen) }}</template></el-table-column>
@@ -30,16 +41,16 @@ export default {
       <div>
         <div class="muted">建议调剂（可资助候补诉求）</div>
         <el-table :data="run.adjustments" border size="small" empty-text="无">
-          <el-table-column label="调出 → 调入" min-width="160"><template #default="{ row }">{{ (run.lines.find(l => l.line_id === row.from_line_id) || {}).project_name || row.from_line_id }} → {{ (run.lines.find(l => l.line_id === row.to_line_id) || {}).project_name || row.to_line_id }}</template></el-table-column>
+          <el-table-column label="调出 → 调入" min-width="160"><template #default="{ row }">{{ lineName(row.from_line_id) }} → {{ lineName(row.to_line_id) }}</template></el-table-column>
           <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
           <el-table-column label="可资助" min-width="140"><template #default="{ row }">{{ (row.funds_case_ids || []).map(id => names[id]?.number || id).join('、') || '—' }}</template></el-table-column>
-          <el-table-column prop="reason" label="理由" show-overflow-tooltip />
+          <el-table-column prop="reason" label="理由" min-width="150" />
         </el-table>
       </div>
       <div>
         <div class="muted">下一年度预算需求</div>
         <el-table :data="run.next_year" border size="small" empty-text="无">
-          <el-table-column prop="item_code" label="分类" width="100" />
+          <el-table-column label="分类" min-width="140" show-overflow-tooltip><template #default="{ row }">{{ row.item_code }} {{ items.get(row.item_code)?.name || '' }}</template></el-table-column>
           <el-table-column prop="cases" label="件数" width="60" />
           <el-table-column label="需求（元）" align="right"><template #default="{ row }">{{ yuan(row.demand_fen) }}</template></el-table-column>
         </el-table>
