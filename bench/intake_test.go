@@ -1,0 +1,190 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"minsheng/cases"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+	"minsheng/internal/store/storetest"
+)
+
+// BenchmarkIntake measures one filing through POST /api/v1/cases and each
+// of the parts it is made of, alone, on a store already holding n cases,
+// against the raw driver's InsertOne of the same case document. It prints
+// the breakdown and the ratio of the rates:
+//
+//	go test -run '^$' -bench Intake -benchtime 1x -timeout 30m ./bench/
+func BenchmarkIntake(b *testing.B) {
+	n := envInt("MINSHENG_BENCH_CASES", 10_000)
+	m := envInt("MINSHENG_BENCH_FILINGS", 200)
+	ctx := context.Background()
+	st := storetest.New(b)
+	dir := org.Xicheng()
+	subs := dir.District().SubDistricts
+	if len(subs) > 15 {
+		subs = subs[:15]
+	}
+	sub0 := subs[0].Code
+	comm0 := dir.CommunitiesOf(sub0)[0].Code
+	for range b.N {
+		for _, idx := range allIndexes {
+			if err := st.EnsureIndexes(ctx, idx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		base := time.Now().Add(-time.Duration(n) * 10 * time.Minute)
+		docs := make([]any, n)
+		for i := range docs {
+			sub := subs[i%len(subs)].Code
+			comms := dir.CommunitiesOf(sub)
+			docs[i] = caseDoc(i, fmt.Sprintf("case-%07d", i), sub, comms[(i/len(subs))%len(comms)].Code, base.Add(time.Duration(i)*10*time.Minute))
+		}
+		if err := st.Collection("cases").InsertMany(ctx, docs); err != nil {
+			b.Fatal(err)
+		}
+		w := wire(b, st)
+		if _, err := w.cases.RepairSummaries(ctx); err != nil {
+			b.Fatal(err)
+		}
+		// One cadre per 50 filings keeps every filing under the per-user
+		// limit, as a community's cadres share the work.
+		var cadres []string
+		var principals []auth.Principal
+		for i := range (m + 49) / 50 {
+			tok := w.login(b, fmt.Sprintf("cadre%d", i), auth.RoleCadre, comm0)
+			cadres = append(cadres, tok)
+			p, err := w.auth.Authenticate(ctx, tok)
+			if err != nil {
+				b.Fatal(err)
+			}
+			principals = append(principals, p)
+		}
+		body := func(i int) map[string]any {
+			return map[string]any{"area": "CG", "title": fmt.Sprintf("%s %d", titles[i%len(titles)], i),
+				"description": strings.Repeat("居民反映该问题已持续一段时间，请尽快处理。", 12), "community": comm0, "address": "1号院",
+				"contact_name": "张三", "contact_phone": "13800000000", "households": 3}
+		}
+		type part struct {
+			name string
+			t    timings
+		}
+		var parts []part
+		measure := func(name string, fn func(i int)) timings {
+			t := timeIt(m, fn)
+			parts = append(parts, part{name, t})
+			return t
+		}
+
+		rawColl := st.Collection("cases_raw")
+		var rawIdx []store.Index
+		for _, ix := range cases.Indexes {
+			if ix.Collection == "cases" {
+				ix.Collection = "cases_raw"
+				rawIdx = append(rawIdx, ix)
+			}
+		}
+		if err := st.EnsureIndexes(ctx, rawIdx); err != nil {
+			b.Fatal(err)
+		}
+		raw := measure("raw InsertOne (cases_raw, same indexes)", func(i int) {
+			c := caseDoc(n+i, fmt.Sprintf("raw-%07d", i), sub0, comm0, time.Now())
+			c.Number = fmt.Sprintf("RAW-%07d", i)
+			if err := rawColl.InsertOne(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+		})
+		api := measure("API POST /api/v1/cases", func(i int) {
+			code := w.call(b, "POST", "/cases", cadres[i/50], body(i), nil)
+			if code != http.StatusCreated {
+				b.Fatalf("submit: %d", code)
+			}
+		})
+		measure("  auth: token check (Authenticate)", func(i int) {
+			if _, err := w.auth.Authenticate(ctx, cadres[i/50]); err != nil {
+				b.Fatal(err)
+			}
+		})
+		measure("  rate limit (AllowFiling)", func(i int) {
+			// Another user each time, so the limit never answers 429.
+			p := principals[0]
+			p.UserID = fmt.Sprintf("bench-limit-%d", i)
+			if err := w.auth.AllowFiling(ctx, auth.Attempt{Principal: p, IP: fmt.Sprintf("198.51.100.%d", i%250)}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		measure("  rate limit with Idempotency-Key", func(i int) {
+			p := principals[0]
+			p.UserID = fmt.Sprintf("bench-limitk-%d", i)
+			if err := w.auth.AllowFiling(ctx, auth.Attempt{Principal: p, IP: fmt.Sprintf("198.51.100.%d", i%250), IdempotencyKey: fmt.Sprintf("bench-key-%08d", i)}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		measure("  case number (NextSequence)", func(int) {
+			if _, err := st.NextSequence(ctx, "case_number_BENCH"); err != nil {
+				b.Fatal(err)
+			}
+		})
+		sums := st.Collection("case_summaries")
+		measure("  summary insert (raw, case_summaries)", func(i int) {
+			c := caseDoc(n+i, fmt.Sprintf("sum-%07d", i), sub0, comm0, time.Now())
+			doc := bson.D{{Key: "_id", Value: c.ID}, {Key: "number", Value: c.Number}, {Key: "sub_district", Value: sub0},
+				{Key: "community", Value: comm0}, {Key: "status", Value: string(c.Status)}, {Key: "area", Value: c.Area},
+				{Key: "title", Value: c.Title}, {Key: "filed_at", Value: c.FiledAt}, {Key: "due_at", Value: c.DueAt}, {Key: "version", Value: int64(1)}}
+			if err := sums.InsertOne(ctx, doc); err != nil {
+				b.Fatal(err)
+			}
+		})
+		casesColl := st.Collection("cases")
+		measure("  case insert (raw, cases with n cases)", func(i int) {
+			c := caseDoc(n+i, fmt.Sprintf("ins-%07d", i), sub0, comm0, time.Now())
+			c.Number = fmt.Sprintf("INS-%07d", i)
+			if err := casesColl.InsertOne(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+		})
+		measure("  domain Submit (no HTTP)", func(i int) {
+			p := principals[i/50]
+			in := cases.NewCase{Area: "CG", Title: fmt.Sprintf("%s d%d", titles[i%len(titles)], i),
+				Description: strings.Repeat("居民反映该问题已持续一段时间，请尽快处理。", 12), Community: comm0, Address: "1号院",
+				ContactName: "张三", ContactPhone: "13800000000", Households: 3}
+			if _, _, err := w.cases.Submit(ctx, p, in); err != nil {
+				b.Fatal(err)
+			}
+		})
+		measure("  HTTP, auth and JSON only (GET /me)", func(i int) {
+			if code := w.call(b, "GET", "/me", cadres[i/50], nil, nil); code != 200 {
+				b.Fatalf("me: %d", code)
+			}
+		})
+
+		total := func(t timings) time.Duration {
+			var s time.Duration
+			for _, d := range t {
+				s += d
+			}
+			return s
+		}
+		ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+		fmt.Printf("\nminsheng intake benchmark: %d cases stored, %d filings per row\n", n, m)
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "part\tmean\tp50\tp95\t")
+		for _, p := range parts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", p.name, ms(total(p.t)/time.Duration(len(p.t))), ms(p.t.pct(50)), ms(p.t.pct(95)))
+		}
+		tw.Flush()
+		apiRate := float64(m) / total(api).Seconds()
+		rawRate := float64(m) / total(raw).Seconds()
+		fmt.Printf("intake: API %.0f filings/s, raw %.0f inserts/s, ratio %.2f×\n", apiRate, rawRate, apiRate/rawRate)
+	}
+}
