@@ -300,7 +300,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	}
 	c.Timeline = []Event{s.event(p, ActSubmit, "", StatusSubmitted, note)}
 
-	seq, err := s.st.NextSequence(ctx, "case_number_"+s.cfg.NumberPrefix+now.In(s.cfg.Zone).Format("2006"))
+	seq, err := s.numbers.take(ctx, s.st, "case_number_"+s.cfg.NumberPrefix+now.In(s.cfg.Zone).Format("2006"), 1)
 	if err != nil {
 		return nil, "", fmt.Errorf("cases: unable to number case: %w", err)
 	}
