@@ -1,9 +1,13 @@
-// Package idem keeps the records behind the HTTP Idempotency-Key header: one
-// record per (caller, route, key), holding a hash of the request and, once
-// the first request finished, its answer. A record is claimed by one insert
-// under the unique _id, never by a conditional update over an array, so two
-// identical requests arriving at once cannot both run (DESIGN.md, FerretDB
-// defects).
+// Package idem keeps the records that make a request safe to repeat, for
+// both APIs: the Idempotency-Key header of /api/v1 (handlers, through
+// Begin, Wait and Do) and the cadre app's outbox on /mobile/v1 (a key on
+// every action, the client UUID of PUT /cases/{client_uuid}, through Do).
+// One record per (caller, route, key) holds a hash of the request and,
+// once the first request finished, its answer (or, for Do, the refusal
+// it met). A record is claimed by one insert under the unique _id, never
+// by a conditional update over an array, so two identical requests
+// arriving at once cannot both run (DESIGN.md, FerretDB defects): claim,
+// then run, then store.
 package idem
 
 import (
@@ -37,6 +41,16 @@ const (
 const (
 	DefaultTTL   = 24 * time.Hour
 	DefaultLease = 2 * time.Minute
+	// DefaultWait bounds how long Do waits for the first copy's answer.
+	DefaultWait = 10 * time.Second
+)
+
+// The cadre app's outbox (/mobile/v1) keeps its answers longer than a
+// phone stays offline with a full outbox in practice, and its copies wait
+// a little longer for the first one.
+const (
+	OutboxTTL  = 14 * 24 * time.Hour
+	OutboxWait = 15 * time.Second
 )
 
 // Record is one stored Idempotency-Key.
@@ -48,11 +62,16 @@ type Record struct {
 	BodyHash string `bson:"body_hash"`
 	State    string `bson:"state"`
 	// Status, ContentType and Body are the stored answer (StateDone).
-	Status      int       `bson:"status,omitempty"`
-	ContentType string    `bson:"content_type,omitempty"`
-	Body        []byte    `bson:"body,omitempty"`
-	StartedAt   time.Time `bson:"started_at"`
-	ExpiresAt   time.Time `bson:"expires_at"`
+	Status      int    `bson:"status,omitempty"`
+	ContentType string `bson:"content_type,omitempty"`
+	Body        []byte `bson:"body,omitempty"`
+	// ErrCode, ErrMsg and ErrFields are the refusal Do stored instead of
+	// an answer (a minsheng.Error other than internal or rate limited).
+	ErrCode   string            `bson:"err_code,omitempty"`
+	ErrMsg    string            `bson:"err_msg,omitempty"`
+	ErrFields map[string]string `bson:"err_fields,omitempty"`
+	StartedAt time.Time         `bson:"started_at"`
+	ExpiresAt time.Time         `bson:"expires_at"`
 }
 
 // ID derives a record's id from the caller ("user:<id>" or, for anonymous
@@ -71,7 +90,9 @@ type Config struct {
 	// Lease is how long a pending record blocks others before a retry may
 	// take it over (its request died with its process).
 	Lease time.Duration
-	Now   func() time.Time
+	// Wait bounds how long Do waits for the first copy's answer.
+	Wait time.Duration
+	Now  func() time.Time
 }
 
 // Store keeps idempotency records.
@@ -79,6 +100,7 @@ type Store struct {
 	records *store.Collection
 	ttl     time.Duration
 	lease   time.Duration
+	wait    time.Duration
 	now     func() time.Time
 }
 
@@ -90,10 +112,13 @@ func New(st *store.Store, cfg Config) *Store {
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
 	}
+	if cfg.Wait <= 0 {
+		cfg.Wait = DefaultWait
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{records: st.Collection(collectionName), ttl: cfg.TTL, lease: cfg.Lease, now: cfg.Now}
+	return &Store{records: st.Collection(collectionName), ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait, now: cfg.Now}
 }
 
 // ErrMismatch is returned by Begin when the key was used for a request with
