@@ -66,7 +66,7 @@ func BenchmarkIntake(b *testing.B) {
 		// or try to, through the API).
 		var cadres []string
 		var principals []auth.Principal
-		for i := range (3*m + 49) / 50 {
+		for i := range (4*m + 49) / 50 {
 			tok := w.login(b, fmt.Sprintf("cadre%d", i), auth.RoleCadre, comm0)
 			cadres = append(cadres, tok)
 			p, err := w.auth.Authenticate(ctx, tok)
@@ -82,13 +82,16 @@ func BenchmarkIntake(b *testing.B) {
 		}
 		// post files body with token, as w.call does but with the given
 		// Accept-Encoding and without logging refusals.
-		post := func(token, encoding string, bd map[string]any) int {
+		post := func(token, encoding, key string, bd map[string]any) int {
 			j, _ := json.Marshal(bd)
 			req, _ := http.NewRequest("POST", w.base+"/cases", bytes.NewReader(j))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+token)
 			if encoding != "" {
 				req.Header.Set("Accept-Encoding", encoding)
+			}
+			if key != "" {
+				req.Header.Set("Idempotency-Key", key)
 			}
 			res, err := w.hc.Do(req)
 			if err != nil {
@@ -122,7 +125,7 @@ func BenchmarkIntake(b *testing.B) {
 		}
 		// The API rows and the raw insert alternate, one of each per step,
 		// so a loaded machine weighs on all of them alike.
-		var raw, api, plain, refused timings
+		var raw, api, plain, refused, keyed timings
 		for i := range m {
 			c := caseDoc(n+i, fmt.Sprintf("raw-%07d", i), sub0, comm0, time.Now())
 			c.Number = fmt.Sprintf("RAW-%07d", i)
@@ -137,21 +140,27 @@ func BenchmarkIntake(b *testing.B) {
 			}
 			api = append(api, time.Since(start))
 			start = time.Now()
-			if code := post(cadres[(m+i)/50], "identity", body(m+i)); code != http.StatusCreated {
+			if code := post(cadres[(m+i)/50], "identity", "", body(m+i)); code != http.StatusCreated {
 				b.Fatalf("submit without gzip: %d", code)
 			}
 			plain = append(plain, time.Since(start))
 			bad := body(i)
 			bad["title"] = ""
 			start = time.Now()
-			if code := post(cadres[(2*m+i)/50], "", bad); code != http.StatusBadRequest {
+			if code := post(cadres[(2*m+i)/50], "", "", bad); code != http.StatusBadRequest {
 				b.Fatalf("refused filing: %d", code)
 			}
 			refused = append(refused, time.Since(start))
+			start = time.Now()
+			if code := post(cadres[(3*m+i)/50], "", fmt.Sprintf("bench-filing-%08d", i), body(3*m+i)); code != http.StatusCreated {
+				b.Fatalf("submit with a key: %d", code)
+			}
+			keyed = append(keyed, time.Since(start))
 		}
 		parts = append(parts, part{"raw InsertOne (cases_raw, same indexes)", raw}, part{"API POST /api/v1/cases", api},
 			part{"  the same without gzip (Accept-Encoding: identity)", plain},
-			part{"  HTTP, auth, limit, JSON decode, refused at validation (400)", refused})
+			part{"  HTTP, auth, limit, JSON decode, refused at validation (400)", refused},
+			part{"API POST with an Idempotency-Key (record claimed, then its answer stored)", keyed})
 		measure("  auth: token check (Authenticate)", func(i int) {
 			if _, err := w.auth.Authenticate(ctx, cadres[i/50]); err != nil {
 				b.Fatal(err)

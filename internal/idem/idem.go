@@ -1,8 +1,8 @@
 // Package idem keeps the records that make a request safe to repeat, for
-// both APIs: the Idempotency-Key header of /api/v1 (handlers, through
-// Begin, Wait and Do) and the cadre app's outbox on /mobile/v1 (a key on
-// every action, the client UUID of PUT /cases/{client_uuid}, through Do).
-// One record per (caller, route, key) holds a hash of the request and,
+// both APIs, through Store.Do: the Idempotency-Key header of /api/v1 and
+// the cadre app's outbox on /mobile/v1 (a key on every action, the client
+// UUID of PUT /cases/{client_uuid}); Begin, Wait, Finish and Release are
+// its steps. One record per (caller, route, key) holds a hash of the request and,
 // once the first request finished, its answer (or, for Do, the refusal
 // it met). A record is claimed by one insert under the unique _id, never
 // by a conditional update over an array, so two identical requests
@@ -76,8 +76,10 @@ type Record struct {
 
 // ID derives a record's id from the caller ("user:<id>" or, for anonymous
 // callers, "anon:<client address>"), the route ("POST /api/v1/cases") and
-// the client's key. The same id serves domain services as their own
-// idempotency key, so it is bound to the caller and route there too.
+// the client's key; the cadre app's API passes the user id itself (its
+// routes are its own, so no id of one API can be another's). The same id
+// serves domain services as their own idempotency key, so it is bound to
+// the caller and route there too.
 func ID(caller, route, key string) string {
 	sum := sha256.Sum256([]byte(caller + "\x00" + route + "\x00" + key))
 	return hex.EncodeToString(sum[:])
