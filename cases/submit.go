@@ -249,11 +249,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 			sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
 			idem = "anon:" + hex.EncodeToString(sum[:])
 		}
-		if prev, err := s.byIdempotencyKey(ctx, idem); err == nil {
-			return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
-		} else if !errors.Is(err, minsheng.ErrNotFound) {
-			return nil, "", err
-		}
+		// No read first: the insert under the unique idempotency_key
+		// decides, and a repeat's insert fails and answers with the case
+		// already filed (below). Repeats rarely get here — the API layers
+		// answer them from their own records (internal/idem) — so a first
+		// filing, nearly every one, costs no lookup.
 	}
 
 	now := s.now()
@@ -308,8 +308,9 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 
 	if err := s.cases.InsertOne(ctx, c); err != nil {
 		if errors.Is(err, minsheng.ErrDuplicate) && idem != "" {
-			// A concurrent retry won the race; its case is the one. The
-			// number drawn here is skipped, which numbering tolerates.
+			// A repeat, or a concurrent copy that won the race: the case
+			// already filed is the one. The number drawn here is skipped,
+			// which numbering tolerates.
 			prev, ferr := s.byIdempotencyKey(ctx, idem)
 			if ferr == nil {
 				return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
