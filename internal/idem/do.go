@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"minsheng"
 )
 
@@ -56,14 +54,14 @@ func (s *Store) Do(ctx context.Context, id, route, bodyHash string, fn func() (A
 	// Real time, not Config.Now: the wait is for a request running now.
 	deadline := time.Now().Add(s.wait)
 	for {
-		prev, err := s.Begin(ctx, id, route, bodyHash)
+		prev, mine, err := s.begin(ctx, id, route, bodyHash)
 		switch {
 		case errors.Is(err, ErrMismatch):
 			return Answer{}, &minsheng.Error{Code: minsheng.EUNPROCESSABLE, Message: "该请求标识已用于另一内容不同的请求，请勿重复使用", Err: ErrMismatch}
 		case err != nil:
 			return Answer{}, err
 		case prev == nil:
-			return s.run(ctx, id, fn)
+			return s.run(ctx, mine, fn)
 		}
 		if prev.State == StatePending {
 			if prev, err = s.Wait(ctx, id, time.Until(deadline)); err != nil {
@@ -89,34 +87,34 @@ func (s *Store) Do(ctx context.Context, id, route, bodyHash string, fn func() (A
 	}
 }
 
-// run executes the request that claimed id and stores its outcome.
-func (s *Store) run(ctx context.Context, id string, fn func() (Answer, error)) (ans Answer, err error) {
+// run executes the request that claimed the key and stores its outcome.
+func (s *Store) run(ctx context.Context, claim *Record, fn func() (Answer, error)) (ans Answer, err error) {
 	// The record outlives the request: finish its bookkeeping even when
 	// the client has gone.
 	bg := context.WithoutCancel(ctx)
 	kept := false
 	defer func() {
 		if !kept {
-			_ = s.Release(bg, id) // a failure ends with the lease
+			_ = s.Release(bg, claim.ID) // a failure ends with the lease
 		}
 	}()
 	ans, err = fn()
-	set := bson.M{"state": StateDone}
+	var out Record
 	switch code := minsheng.ErrorCode(err); {
 	case err == nil && ans.Transient:
 		return ans, nil
 	case err == nil:
-		set["status"], set["content_type"], set["body"] = ans.Status, ans.ContentType, ans.Body
+		out = Record{Status: ans.Status, ContentType: ans.ContentType, Body: ans.Body}
 	case code == minsheng.EINTERNAL || code == minsheng.ERATELIMITED:
 		return ans, err
 	default:
 		var e *minsheng.Error
 		errors.As(err, &e)
-		set["err_code"], set["err_msg"], set["err_fields"] = e.Code, e.Message, e.Fields
+		out = Record{ErrCode: e.Code, ErrMsg: e.Message, ErrFields: e.Fields}
 	}
-	if _, uerr := s.records.UpdateOne(bg, bson.M{"_id": id, "state": StatePending}, bson.M{"$set": set}); uerr != nil {
+	if serr := s.storeAnswer(bg, claim, out); serr != nil {
 		if err == nil {
-			return ans, fmt.Errorf("idem: unable to store an answer: %w: %w", ErrNotStored, uerr)
+			return ans, fmt.Errorf("%w: %w", ErrNotStored, serr)
 		}
 		return ans, err
 	}

@@ -3,6 +3,7 @@ package idem_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -162,5 +163,57 @@ func TestHash(t *testing.T) {
 	}
 	if got, want := idem.Hash([]byte("x")), idem.Hash([]byte("x")); got != want {
 		t.Errorf("Hash not stable: %s, %s", got, want)
+	}
+}
+
+// TestDoAfterTakeover: the first copy, presumed dead after the lease,
+// finishes after all; whichever of it and the copy that took over stores
+// first, every later copy gets the taking-over copy's answer.
+func TestDoAfterTakeover(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	st := storetest.New(t)
+	if err := st.EnsureIndexes(ctx, idem.Indexes); err != nil {
+		t.Fatal(err)
+	}
+	s := idem.New(st, idem.Config{Now: clk.now})
+	const route = "POST /api/v1/cases"
+	for _, lateFirst := range []bool{false, true} {
+		name := "the late first copy stores after the takeover"
+		if lateFirst {
+			name = "the late first copy stores before the takeover"
+		}
+		t.Run(name, func(t *testing.T) {
+			key := fmt.Sprintf("takeover-%t", lateFirst)
+			started, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(firstDone)
+				_, _ = s.Do(ctx, key, route, "h", func() (idem.Answer, error) {
+					close(started)
+					<-release
+					return idem.Answer{Status: 201, Body: []byte(`"first"`)}, nil
+				})
+			}()
+			<-started
+			clk.add(idem.DefaultLease + time.Second)
+			takeover := func() (idem.Answer, error) {
+				if lateFirst {
+					close(release)
+					<-firstDone
+				}
+				return idem.Answer{Status: 201, Body: []byte(`"second"`)}, nil
+			}
+			if ans, err := s.Do(ctx, key, route, "h", takeover); err != nil || string(ans.Body) != `"second"` {
+				t.Fatalf("takeover: %+v %v", ans, err)
+			}
+			if !lateFirst {
+				close(release)
+				<-firstDone
+			}
+			ans, err := s.Do(ctx, key, route, "h", func() (idem.Answer, error) { t.Error("ran a third time"); return idem.Answer{}, nil })
+			if err != nil || !ans.Replayed || string(ans.Body) != `"second"` {
+				t.Errorf("replay = %+v %v; want the taking-over copy's answer", ans, err)
+			}
+		})
 	}
 }
