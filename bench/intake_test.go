@@ -18,6 +18,7 @@ import (
 
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
@@ -182,6 +183,18 @@ func BenchmarkIntake(b *testing.B) {
 			p := principals[0]
 			p.UserID = fmt.Sprintf("bench-limitk-%d", i)
 			if err := w.auth.AllowFiling(ctx, auth.Attempt{Principal: p, IP: fmt.Sprintf("198.51.100.%d", i%250), IdempotencyKey: fmt.Sprintf("bench-key-%08d", i)}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		records := idem.New(st, idem.Config{})
+		answer := []byte(strings.Repeat(`{"case":"…"}`, 250))
+		measure("  with a key: claim the record (insert)", func(i int) {
+			if prev, err := records.Begin(ctx, idem.ID("user:bench", "POST /api/v1/cases", fmt.Sprintf("k-%08d", i)), "POST /api/v1/cases", "h"); err != nil || prev != nil {
+				b.Fatalf("claim: %v %v", prev, err)
+			}
+		})
+		measure("  with a key: store its answer (Finish: read the claim, insert the answer)", func(i int) {
+			if err := records.Finish(ctx, idem.ID("user:bench", "POST /api/v1/cases", fmt.Sprintf("k-%08d", i)), 201, "application/json", answer); err != nil {
 				b.Fatal(err)
 			}
 		})
