@@ -65,7 +65,7 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 	}
 	next := map[string]int64{}
 	for year, n := range perYear {
-		first, err := s.st.ReserveSequence(ctx, "case_number_"+s.cfg.NumberPrefix+year, n)
+		first, err := s.numbers.take(ctx, s.st, "case_number_"+s.cfg.NumberPrefix+year, n)
 		if err != nil {
 			return 0, fmt.Errorf("cases: unable to number imported cases: %w", err)
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/store"
 )
 
 // GetByNumber returns the case with a number such as XC2026-000123, the
@@ -37,4 +39,46 @@ func (s *Service) GetByNumber(ctx context.Context, p auth.Principal, number stri
 		return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "无权查看此案件")
 	}
 	return s.view(ctx, p, &c)
+}
+
+// numberBlock is how many case numbers one counter increment reserves.
+// Filing takes its number from the reserved block in memory instead of a
+// guarded findAndModify each time. A process that stops leaves the rest
+// of its block unused: a gap, never a duplicate (the counter only grows,
+// and number carries a unique index), so several instances on MongoDB
+// each draw from their own blocks.
+const numberBlock = 16
+
+// numbers hands out case numbers per counter from reserved blocks.
+type numbers struct {
+	mu     sync.Mutex
+	blocks map[string]*reserved
+}
+
+// reserved is the unused rest [next, end) of a counter's block.
+type reserved struct{ next, end int64 }
+
+// take returns the first of n consecutive values of the counter name,
+// from its block when enough remain, else from a new block reserved with
+// one increment (the old block's rest is skipped, so the n stay
+// consecutive, as Import needs).
+func (ns *numbers) take(ctx context.Context, st *store.Store, name string, n int64) (int64, error) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	b := ns.blocks[name]
+	if b == nil || b.end-b.next < n {
+		size := max(n, numberBlock)
+		first, err := st.ReserveSequence(ctx, name, size)
+		if err != nil {
+			return 0, err
+		}
+		if ns.blocks == nil {
+			ns.blocks = map[string]*reserved{}
+		}
+		b = &reserved{next: first, end: first + size}
+		ns.blocks[name] = b
+	}
+	first := b.next
+	b.next += n
+	return first, nil
 }

@@ -102,6 +102,8 @@ type Service struct {
 	dir     *org.Directory
 	photos  media.Storage
 	money   MoneyEffects
+	// numbers hands out case numbers from reserved blocks (number.go).
+	numbers numbers
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate

@@ -253,11 +253,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 			sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
 			idem = "anon:" + hex.EncodeToString(sum[:])
 		}
-		if prev, err := s.byIdempotencyKey(ctx, idem); err == nil {
-			return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)
-		} else if !errors.Is(err, minsheng.ErrNotFound) {
-			return nil, "", err
-		}
+		// No read first: the insert under the unique idempotency_key
+		// decides, and a repeat's insert fails and answers with the case
+		// already filed (below). Repeats rarely get here — the API layers
+		// answer them from their own records (internal/idem) — so a first
+		// filing, nearly every one, costs no lookup.
 	}
 
 	now := s.now()
@@ -304,7 +304,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	}
 	c.Timeline = []Event{s.event(p, ActSubmit, "", StatusSubmitted, note)}
 
-	seq, err := s.st.NextSequence(ctx, "case_number_"+s.cfg.NumberPrefix+now.In(s.cfg.Zone).Format("2006"))
+	seq, err := s.numbers.take(ctx, s.st, "case_number_"+s.cfg.NumberPrefix+now.In(s.cfg.Zone).Format("2006"), 1)
 	if err != nil {
 		return nil, "", fmt.Errorf("cases: unable to number case: %w", err)
 	}
@@ -312,8 +312,9 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 
 	if err := s.cases.InsertOne(ctx, c); err != nil {
 		if errors.Is(err, minsheng.ErrDuplicate) && idem != "" {
-			// A concurrent retry won the race; its case is the one. The
-			// number drawn here is skipped, which numbering tolerates.
+			// A repeat, or a concurrent copy that won the race: the case
+			// already filed is the one. The number drawn here is skipped,
+			// which numbering tolerates.
 			prev, ferr := s.byIdempotencyKey(ctx, idem)
 			if ferr == nil {
 				return s.replay(ctx, p, prev, in.IdempotencyKey, inputHash)

@@ -2,16 +2,15 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,8 +25,6 @@ const HeaderIdempotencyKey = "Idempotency-Key"
 const HeaderIdempotencyReplayed = "Idempotency-Replayed"
 
 const (
-	// idemWait bounds how long a duplicate waits for the first request.
-	idemWait = 10 * time.Second
 	// idemMaxAnswer bounds a stored answer; a bigger one is not kept and a
 	// retry runs again (the domain's own idempotency still holds).
 	idemMaxAnswer = 256 << 10
@@ -41,8 +38,8 @@ var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
 // A key belongs to its caller (the user, or an anonymous client's address)
 // and route and is bound to a hash of the body: the first request claims a
 // record and runs; a repeat with the same body gets the stored answer with
-// Idempotency-Replayed: true (waiting up to idemWait while the first still
-// runs, then 409); a repeat with another body gets 422. Server errors are
+// Idempotency-Replayed: true (waiting up to idem.Config.Wait while the first
+// still runs, then 409); a repeat with another body gets 422. Server errors are
 // not stored, so a retry runs again.
 func (s *Server) idempotency(c *fiber.Ctx) error {
 	switch c.Method() {
@@ -71,81 +68,47 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	for range 3 {
-		prev, err := s.idem.Begin(ctx, id, route, hash)
-		if errors.Is(err, idem.ErrMismatch) {
-			return minsheng.Errorf(minsheng.EUNPROCESSABLE, "该 Idempotency-Key 已用于另一内容不同的请求")
-		}
-		if err != nil {
-			return err
-		}
-		if prev == nil {
-			return s.runIdempotent(c, id)
-		}
-		if prev.State == idem.StatePending {
-			if prev, err = s.idem.Wait(ctx, id, idemWait); err != nil {
-				return err
-			}
-			if prev == nil {
-				continue // the first request failed and released the key
-			}
-			if prev.State != idem.StateDone {
-				return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+	ans, err := s.idem.Do(c.UserContext(), id, route, hash, func() (idem.Answer, error) {
+		if err := c.Next(); err != nil {
+			if herr := s.errorHandler(c, err); herr != nil {
+				return idem.Answer{}, herr // not an answer: the key is released
 			}
 		}
-		c.Locals(routeLabelKey, "idempotent replay") // one label: paths hold ids
-		c.Set(HeaderIdempotencyReplayed, "true")
-		if prev.ContentType != "" {
-			c.Set(fiber.HeaderContentType, prev.ContentType)
-		}
-		return c.Status(prev.Status).Send(prev.Body)
+		status, body := c.Response().StatusCode(), c.Response().Body()
+		return idem.Answer{Status: status, ContentType: string(c.Response().Header.ContentType()),
+			Body: slices.Clone(body), Transient: !storable(status) || len(body) > idemMaxAnswer}, nil
+	})
+	switch {
+	case errors.Is(err, idem.ErrMismatch):
+		return minsheng.Errorf(minsheng.EUNPROCESSABLE, "该 Idempotency-Key 已用于另一内容不同的请求")
+	case errors.Is(err, idem.ErrNotStored):
+		// The answer stands; the key is released, so a retry runs again
+		// (the domain's own idempotency still holds).
+		s.logger.ErrorContext(c.UserContext(), "idempotency finish", "err", err)
+		return nil
+	case err != nil:
+		return err
+	case !ans.Replayed:
+		return nil // this request ran: its answer is already written
 	}
-	return minsheng.Errorf(minsheng.ECONFLICT, "相同请求正在处理，请稍后重试")
+	c.Locals(routeLabelKey, "idempotent replay") // one label: paths hold ids
+	c.Set(HeaderIdempotencyReplayed, "true")
+	if ans.ContentType != "" {
+		c.Set(fiber.HeaderContentType, ans.ContentType)
+	}
+	return c.Status(ans.Status).Send(ans.Body)
 }
 
 // idempotentPath reports whether the Idempotency-Key of a request to p is
 // served here. Sign-in and account routes are not: their answers are
 // credentials and their bodies passwords, neither of which may be kept, not
 // even hashed. /mobile/v1 is not either: the cadre app's API requires a key
-// on every action and answers replays itself (internal/replay, the same
-// claim-then-store rule), so one request is never recorded twice.
+// on every action and answers replays itself (through the same idem.Store.Do),
+// so one request is never recorded twice.
 func idempotentPath(p string) bool {
 	p = strings.ToLower(p)
 	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/") &&
 		!strings.HasPrefix(p, "/mobile/")
-}
-
-// runIdempotent runs the request that claimed id and stores its answer, or
-// releases the key when the answer is not one a retry should get.
-func (s *Server) runIdempotent(c *fiber.Ctx, id string) (err error) {
-	// The record outlives the request, so its bookkeeping must finish even
-	// when the client has gone.
-	ctx := context.WithoutCancel(c.UserContext())
-	defer func() {
-		if r := recover(); r != nil {
-			_ = s.idem.Release(ctx, id)
-			panic(r)
-		}
-	}()
-	if err := c.Next(); err != nil {
-		if herr := s.errorHandler(c, err); herr != nil {
-			_ = s.idem.Release(ctx, id)
-			return herr
-		}
-	}
-	status, body := c.Response().StatusCode(), c.Response().Body()
-	if !storable(status) || len(body) > idemMaxAnswer {
-		if err := s.idem.Release(ctx, id); err != nil {
-			s.logger.ErrorContext(ctx, "idempotency release", "err", err)
-		}
-		return nil
-	}
-	if err := s.idem.Finish(ctx, id, status, string(c.Response().Header.ContentType()), body); err != nil {
-		// The answer stands; the pending record ends with its lease.
-		s.logger.ErrorContext(ctx, "idempotency finish", "err", err)
-	}
-	return nil
 }
 
 // storable reports whether an answer is what every retry should get: not a

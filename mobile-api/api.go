@@ -4,7 +4,7 @@
 // Idempotency-Key, retry-safe photo uploads and notifications.
 //
 // Handlers are thin: they decode, call one cases/budgetlink/auth verb and
-// encode. No rule lives here; replays are kept by internal/replay.
+// encode. No rule lives here; replays are kept by internal/idem.
 package mobileapi
 
 import (
@@ -20,8 +20,8 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/org"
-	"minsheng/internal/replay"
 )
 
 // Prefix is where the API is mounted.
@@ -33,7 +33,7 @@ type API struct {
 	Cases  *cases.Service
 	Budget *budgetlink.Service
 	Org    *org.Directory
-	Replay *replay.Store
+	Replay *idem.Store
 }
 
 //go:embed openapi.json
@@ -120,7 +120,7 @@ func checkUUID(name, v string) error {
 var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
 
 // sendAnswer writes a replay answer.
-func sendAnswer(c *fiber.Ctx, ans replay.Answer) error {
+func sendAnswer(c *fiber.Ctx, ans idem.Answer) error {
 	if ans.Replayed {
 		c.Set("Idempotency-Replayed", "true")
 	}
@@ -129,10 +129,10 @@ func sendAnswer(c *fiber.Ctx, ans replay.Answer) error {
 }
 
 // answer encodes v as a replayable answer.
-func answer(status int, v any) (replay.Answer, error) {
+func answer(status int, v any) (idem.Answer, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return replay.Answer{}, err
+		return idem.Answer{}, err
 	}
-	return replay.Answer{Status: status, Body: b}, nil
+	return idem.Answer{Status: status, Body: b}, nil
 }

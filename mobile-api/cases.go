@@ -14,7 +14,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
-	"minsheng/internal/replay"
+	"minsheng/internal/idem"
 )
 
 // syncAnswer is one delta: changed cases, tombstones, the next cursor.
@@ -239,19 +239,19 @@ func (a API) create(c *fiber.Ctx) error {
 		community = p.Community
 	}
 	ctx := c.UserContext()
-	key := replay.Key(p.UserID, "PUT "+Prefix+"/cases", id)
-	ans, err := a.Replay.Do(ctx, key, replay.Hash(c.Body()), func() (replay.Answer, error) {
+	route := "PUT " + Prefix + "/cases"
+	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, id), route, idem.Hash(c.Body()), func() (idem.Answer, error) {
 		out, _, err := a.Cases.Submit(ctx, p, cases.NewCase{
 			Area: b.Area, Title: b.Title, Description: desc, Community: community,
 			Address: b.Address, Lat: b.Lat, Lng: b.Lng, Datum: b.Datum, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
 			Households: b.Households, ResidentID: b.ResidentID, IdempotencyKey: id,
 		})
 		if err != nil {
-			return replay.Answer{}, err
+			return idem.Answer{}, err
 		}
 		token, err := a.Cases.TrackingTokenFor(ctx, p, out.ID)
 		if err != nil {
-			return replay.Answer{}, err
+			return idem.Answer{}, err
 		}
 		return answer(fiber.StatusCreated, filed{caseView: a.view(p, out, time.Now()), ClientID: id, TrackingToken: token})
 	})
@@ -421,11 +421,11 @@ func (a API) act(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	rk := replay.Key(p.UserID, "POST "+Prefix+"/cases/"+id+"/actions/"+action, key)
-	ans, err := a.Replay.Do(ctx, rk, replay.Hash(c.Body()), func() (replay.Answer, error) {
+	route := "POST " + Prefix + "/cases/" + id + "/actions/" + action
+	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, key), route, idem.Hash(c.Body()), func() (idem.Answer, error) {
 		out, err := call(ctx)
 		if err != nil {
-			return replay.Answer{}, err
+			return idem.Answer{}, err
 		}
 		return answer(fiber.StatusOK, a.view(p, out, time.Now()))
 	})
@@ -467,11 +467,11 @@ func (a API) putPhoto(c *fiber.Ctx) error {
 		return minsheng.Invalid("请检查填写的内容", map[string]string{"tag": "须为 before、progress 或 after"})
 	}
 	ctx := c.UserContext()
-	rk := replay.Key(p.UserID, "PUT "+Prefix+"/cases/photos", strings.ToLower(photo))
-	ans, err := a.Replay.Do(ctx, rk, replay.Hash([]byte(id), []byte(tag), body), func() (replay.Answer, error) {
+	route := "PUT " + Prefix + "/cases/photos"
+	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, strings.ToLower(photo)), route, idem.Hash([]byte(id), []byte(tag), body), func() (idem.Answer, error) {
 		out, err := a.Cases.AddPhoto(ctx, p, id, tag, bytes.NewReader(body))
 		if err != nil {
-			return replay.Answer{}, err
+			return idem.Answer{}, err
 		}
 		return answer(fiber.StatusCreated, a.view(p, out, time.Now()))
 	})

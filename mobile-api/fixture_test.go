@@ -20,9 +20,9 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
-	"minsheng/internal/replay"
 	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
 	mobileapi "minsheng/mobile-api"
@@ -66,7 +66,7 @@ func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixtu
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, budgetlink.Indexes, replay.Indexes} {
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, budgetlink.Indexes, idem.Indexes} {
 		if err := st.EnsureIndexes(ctx, idx); err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixtu
 	ledger.SetCases(cs)
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
 		Groups:     []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger}},
-		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: replay.New(st, nil)}},
+		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
 	})
 	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
 		refresh: map[string]string{}, ids: map[string]string{}, who: map[string]auth.Principal{}}

@@ -9,7 +9,7 @@ import (
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/handlers"
-	"minsheng/internal/replay"
+	"minsheng/internal/idem"
 )
 
 // Direct photo uploads with S3 (cases/photo_upload.go): ask, PUT to the
@@ -72,11 +72,11 @@ func (a API) completeUpload(c *fiber.Ctx) error {
 		}
 	}
 	ctx := c.UserContext()
-	rk := replay.Key(p.UserID, "POST "+Prefix+"/cases/photos/uploads/complete", key)
-	ans, err := a.Replay.Do(ctx, rk, replay.Hash([]byte(id), []byte(upload)), func() (replay.Answer, error) {
+	route := "POST " + Prefix + "/cases/photos/uploads/complete"
+	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, key), route, idem.Hash([]byte(id), []byte(upload)), func() (idem.Answer, error) {
 		out, err := a.Cases.CompletePhotoUpload(ctx, p, id, upload)
 		if err != nil {
-			return replay.Answer{}, err
+			return idem.Answer{}, err
 		}
 		return answer(fiber.StatusCreated, a.view(p, out, time.Now()))
 	})

@@ -27,7 +27,6 @@ import (
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
-	"minsheng/internal/replay"
 	"minsheng/internal/store"
 	mobileapi "minsheng/mobile-api"
 	"minsheng/static"
@@ -76,7 +75,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 func (d *deps) init(ctx context.Context) error {
 	var indexes []store.Index
 	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, replay.Indexes} {
+		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes} {
 		indexes = append(indexes, ix...)
 	}
 	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
@@ -340,7 +339,7 @@ func (d *deps) routeGroups() []handlers.RouteGroup {
 // rootGroups lists the APIs served outside /api/v1: the cadre app's.
 func (d *deps) rootGroups() []handlers.RouteGroup {
 	return []handlers.RouteGroup{
-		mobileapi.API{Auth: d.auth, Cases: d.cases, Budget: d.budget, Org: d.org, Replay: replay.New(d.store, nil)},
+		mobileapi.API{Auth: d.auth, Cases: d.cases, Budget: d.budget, Org: d.org, Replay: idem.New(d.store, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})},
 	}
 }
 

@@ -21,17 +21,26 @@ type Limit struct {
 }
 
 // Limiter counts attempts per key in fixed windows kept in the database, so
-// every instance behind a load balancer shares one count.
+// every instance behind a load balancer shares one count. On the embedded
+// engine, which one process owns, the windows of AllowAs are kept in memory
+// instead (localCounts); Full and Count (sign-in failures) stay stored.
 type Limiter struct {
 	c   *store.Collection
 	now func() time.Time
+	// local, on the embedded engine, holds the counts of AllowAs in
+	// memory (see localCounts); nil on MongoDB.
+	local *localCounts
 }
 
 const rateLimitCollection = "rate_limits"
 
 // NewLimiter returns a limiter on st.
 func NewLimiter(st *store.Store, now func() time.Time) *Limiter {
-	return &Limiter{c: st.Collection(rateLimitCollection), now: now}
+	l := &Limiter{c: st.Collection(rateLimitCollection), now: now}
+	if st.IsFerretDB() {
+		l.local = newLocalCounts()
+	}
+	return l
 }
 
 // RetryAfter is the cause inside every ERATELIMITED error of this package:
@@ -92,6 +101,14 @@ func (l *Limiter) Allow(ctx context.Context, key string, lim Limit) error {
 
 // AllowAs is Allow with the message's reason, e.g. "提交过于频繁".
 func (l *Limiter) AllowAs(ctx context.Context, key string, lim Limit, what string) error {
+	if l.local != nil {
+		now := l.now()
+		start := now.Truncate(lim.Window)
+		if wait, ok := l.local.allow(now, "", time.Time{}, localCheck{id: windowID(key, start), end: start.Add(lim.Window), n: lim.N}); !ok {
+			return rateLimited(what, wait)
+		}
+		return nil
+	}
 	n, end, err := l.count(ctx, key, lim.Window)
 	if err != nil {
 		return err
@@ -111,7 +128,7 @@ func (l *Limiter) Full(ctx context.Context, key string, lim Limit, what string) 
 	var doc struct {
 		Count int64 `bson:"count"`
 	}
-	err := l.c.FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s|%d", key, start.Unix())}, &doc)
+	err := l.c.FindOne(ctx, bson.M{"_id": windowID(key, start)}, &doc)
 	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
 		return fmt.Errorf("auth: unable to read attempts: %w", err)
 	}
@@ -133,7 +150,7 @@ func (l *Limiter) count(ctx context.Context, key string, window time.Duration) (
 	now := l.now()
 	start := now.Truncate(window)
 	end := start.Add(window)
-	id := fmt.Sprintf("%s|%d", key, start.Unix())
+	id := windowID(key, start)
 	var doc struct {
 		Count int64 `bson:"count"`
 	}
@@ -150,8 +167,14 @@ func (l *Limiter) count(ctx context.Context, key string, window time.Duration) (
 	return doc.Count, end, nil
 }
 
+// windowID is the id of key's window starting at start.
+func windowID(key string, start time.Time) string { return fmt.Sprintf("%s|%d", key, start.Unix()) }
+
 // Sweep deletes windows and lockouts that have ended.
 func (l *Limiter) Sweep(ctx context.Context) error {
+	if l.local != nil {
+		l.local.sweep(l.now())
+	}
 	_, err := l.c.DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lt": l.now()}})
 	return err
 }

@@ -134,8 +134,8 @@ func TestRecordLifecycle(t *testing.T) {
 			t.Errorf("ReleasePending = %d, %v; want 1 (the pending one, not the done one)", n, err)
 		}
 		clk.add(2 * time.Hour)
-		if n, err := s.Purge(ctx); err != nil || n != 1 {
-			t.Errorf("Purge = %d, %v; want 1", n, err)
+		if n, err := s.Purge(ctx); err != nil || n != 2 {
+			t.Errorf("Purge = %d, %v; want 2 (the done record's claim and its answer)", n, err)
 		}
 	})
 }
