@@ -115,7 +115,7 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		return nil, err
 	}
 	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
-	err = cs.EachCase(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
+	err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
 		if c.FiledAt.In(shanghai).Year() != fiscalYear || !countsAsDemand(c.Status) {
 			return nil
 		}
@@ -233,7 +233,7 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 		return nil, err
 	}
 	if cs, err := s.requireCases(); err == nil {
-		err = cs.EachCase(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
+		err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
 			if c.CatalogItem != "" && countsAsDemand(c.Status) && c.FiledAt.In(shanghai).Year() == fiscalYear {
 				books = append(books, Booking{Kind: "case", ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, Text: c.Title})
 			}

@@ -76,13 +76,15 @@ type summary struct {
 	// (FinishMoneyEffects looks for these, at every check).
 	EffectPending string `bson:"effect_pending,omitempty"`
 	Version       int64  `bson:"version"`
+	// Facts is what reports read of the case (facts.go).
+	Facts caseFacts `bson:"facts"`
 }
 
 func summaryOf(c *Case) summary {
 	s := summary{
 		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
 		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
-		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version,
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version, Facts: factsOf(c),
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
@@ -571,7 +573,8 @@ func (s *Service) repairOne(ctx context.Context, id string) error {
 func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
-		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version &&
+		sameFacts(a.Facts, b.Facts)
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope

@@ -184,7 +184,7 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 	// Workload and rates: the cases filed in the basis year.
 	period := allocation.Period{From: s.yearStart(basis), To: s.yearStart(basis + 1)}
 	var facts []allocation.CaseFact
-	err := s.cases.EachCase(ctx, cases.Filter{FiledFrom: period.From, FiledTo: period.To}, func(c *cases.Case) error {
+	err := s.cases.EachCaseFacts(ctx, cases.Filter{FiledFrom: period.From, FiledTo: period.To}, func(c *cases.Case) error {
 		if c.FiledAt.Before(period.From) || !c.FiledAt.Before(period.To) || c.Status == cases.StatusMerged {
 			return nil
 		}

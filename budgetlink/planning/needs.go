@@ -138,7 +138,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 	windowStart := asOf.Add(-RepeatWindow)
 	placeOf := map[string]string{} // case id → place, for the cases that count
 	mergedAway := map[string]bool{}
-	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+	err = s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		key := placeKey(c)
 		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
 		if inWindow && countsAsRepeat(c) {
@@ -198,7 +198,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 			Sanbao:           item.Sanbao,
 			SafetyLevel:      int64(min(max(c.Assessment.Risk, 0), 3)),
 			Households:       max(households, 0),
-			CoSigners:        int64(len(c.Cosigners)),
+			CoSigners:        int64(c.CosignCount),
 			RepeatComplaints: max(repeats, 0),
 			Elderly:          int64(max(c.Assessment.Elderly, 0)),
 			Disabled:         int64(max(c.Assessment.Disabled, 0)),

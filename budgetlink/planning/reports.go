@@ -169,7 +169,7 @@ func (s *Service) Completion(ctx context.Context, p auth.Principal, q Completion
 	}
 	perLine := make([][]allocation.CaseFact, len(lines))
 	perSub := map[string][]allocation.CaseFact{}
-	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+	err = s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		f, ok := funded[c.ID]
 		if !ok {
 			return nil
@@ -287,7 +287,7 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 		f.FiledFrom, f.FiledTo = from, to
 	}
 	var facts []allocation.CaseFact
-	err := s.cases.EachCase(ctx, f, func(c *cases.Case) error {
+	err := s.cases.EachCaseFacts(ctx, f, func(c *cases.Case) error {
 		if !countsInRates(c) || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
 			return nil
 		}
