@@ -3,6 +3,7 @@ package cases_test
 import (
 	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func viewOf(c *cases.Case) []byte {
 func TestEachCaseFactsMatchesEachCase(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	corpus(t, e)
+	ids := corpus(t, e)
 	for _, st := range []cases.Status{cases.StatusAccepted, cases.StatusAssessed, cases.StatusInProgress, cases.StatusCompleted, cases.StatusClosed} {
 		e.clock.Advance(time.Minute)
 		e.to(t, st)
@@ -132,7 +133,63 @@ func TestEachCaseFactsMatchesEachCase(t *testing.T) {
 			})
 		}
 	}
+	if !cases.FactsCached(e.svc) {
+		t.Log("facts cache off (not FerretDB): comparing the summaries' reads only")
+	}
 	t.Run("summaries with facts", compare)
+	t.Run("twice, the second from the cache", compare)
+	// Writes after the cache was filled: a transition, a co-signature, a
+	// budget copy, a new filing, in both sub-districts.
+	moved, err := e.svc.Accept(ctx, staff, ids[0], 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Cosign(ctx, stranger, moved.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetBudgetCopy(ctx, ids[5], &cases.BudgetLink{LineID: "line-y", State: "spent", SpentFen: 100}, ""); err != nil {
+		t.Fatal(err)
+	}
+	far := input()
+	far.Community = commB
+	e.submit(t, resident, far)
+	t.Run("after writes", compare)
+	// Readers racing writers: every read completes and the cache ends
+	// consistent with the store.
+	t.Run("readers beside writers", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for r := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 3 {
+					if err := e.svc.EachCaseFacts(ctx, cases.Filter{SubDistrict: []string{subA, subB}[r%2]}, func(*cases.Case) error { return nil }); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := input()
+				if i%2 == 1 {
+					in.Community = commB
+				}
+				if _, _, err := e.svc.Submit(ctx, resident, in); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+	t.Run("after concurrent writes", compare)
 	for _, id := range []string{kept.ID, dup.ID, c.ID} {
 		if err := cases.DropFacts(e.svc, id); err != nil {
 			t.Fatal(err)

@@ -113,11 +113,13 @@ type caseStore struct {
 	// afterCaseWrite, when set (tests), runs between a case write and its
 	// summary write; an error from it skips the summary, as a crash would.
 	afterCaseWrite func(id string) error
+	// facts is the report facts' cache (facts.go); nil off FerretDB.
+	facts *factsCache
 }
 
 func newCaseStore(st *store.Store) *caseStore {
 	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
-		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed()}
+		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed(), facts: newFactsCache(st)}
 }
 
 func (cs *caseStore) lock(id string) func() {
@@ -168,6 +170,7 @@ func (cs *caseStore) putSummary(ctx context.Context, c *Case) error {
 	if _, err := cs.sums.ReplaceOne(ctx, byID(c.ID), s, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("cases: unable to write summary of %s: %w", c.ID, err)
 	}
+	cs.facts.changed(c.ID, c.Location.SubDistrict)
 	return nil
 }
 
@@ -177,6 +180,7 @@ func (cs *caseStore) refresh(ctx context.Context, id string) error {
 	err := cs.Collection.FindOne(ctx, byID(id), &c)
 	if errors.Is(err, minsheng.ErrNotFound) {
 		_, err = cs.sums.DeleteOne(ctx, byID(id))
+		cs.facts.changed(id, "")
 		return err
 	}
 	if err != nil {
@@ -221,6 +225,7 @@ func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 		return cs.Collection.InsertOne(ctx, doc)
 	}
 	defer cs.lock(c.ID)()
+	defer cs.facts.changed(c.ID, c.Location.SubDistrict)
 	if !cs.interrupted(c.ID) {
 		if err := cs.sums.InsertOne(ctx, summaryOf(c)); err != nil {
 			return fmt.Errorf("cases: unable to insert the summary of %s: %w", c.ID, err)
@@ -238,6 +243,7 @@ func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 // InsertMany inserts cases' summaries in batches, then the cases, as
 // InsertOne does. A summary already there (a retried import) is rewritten.
 func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
+	defer cs.facts.changedCases(docs)
 	var sums []any
 	for _, d := range docs {
 		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
@@ -435,6 +441,7 @@ type SummaryRepair struct {
 // `minsheng check` runs it.
 func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
+	defer s.cases.facts.reset()
 	var rep SummaryRepair
 	have := map[string]summary{}
 	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
