@@ -49,10 +49,19 @@ func readMem() memSample {
 
 func BenchmarkSoak(b *testing.B) {
 	n := envInt("MINSHENG_BENCH_CASES", 10_000)
+	for range b.N {
+		runSoak(b, seedPilot(b, n))
+	}
+}
+
+// runSoak runs the soak on a seeded pilot (BenchmarkReports runs it after
+// its table when MINSHENG_BENCH_SOAK=1, sparing a second seeding).
+func runSoak(b *testing.B, p *pilot) {
+	b.Helper()
+	n := p.n
 	secs := envInt("MINSHENG_SOAK_SECONDS", 60)
 	const clients = 16
-	for range b.N {
-		p := seedPilot(b, n)
+	{
 		// 16 staff accounts over 4 sub-districts, 4 each.
 		type client struct {
 			token string
