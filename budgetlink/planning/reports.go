@@ -19,10 +19,6 @@ import (
 	"minsheng/internal/auth"
 )
 
-func budgetLineFilter(year int, cursor string) budgetlink.LineFilter {
-	return budgetlink.LineFilter{FiscalYear: year, Cursor: cursor, Limit: 100}
-}
-
 // factOf is what the engine's rates and completion need of a case.
 func factOf(c *cases.Case) allocation.CaseFact {
 	f := allocation.CaseFact{
