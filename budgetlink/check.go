@@ -531,12 +531,25 @@ func (s *Service) checkAudit(ctx context.Context, l *BudgetLine, rep *CheckRepor
 // checkCaseCopies makes every case's copy of its link agree with the
 // lines: a live reservation the case does not show (crash after reserving)
 // is copied onto it; a live copy without a live reservation (crash after
-// releasing) is marked released.
+// releasing) is marked released. The copies are read in one pass from the
+// cases' summaries (cases.EachCaseFacts); a case is read itself only when
+// its copy there is missing or disagrees, and every repair is decided on
+// that fresh read, so a summary a moment behind its case repairs nothing.
 func (s *Service) checkCaseCopies(ctx context.Context, links map[string][]liveLink, rep *CheckReport) error {
-	seen := map[string]bool{}
-	for caseID, ls := range links {
-		seen[caseID] = true
+	copies := map[string]*caseCopy{}
+	if err := s.cases.eachLinked(ctx, func(caseID string, c *caseCopy) error {
+		copies[caseID] = c
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, caseID := range sortedKeys(links) {
+		ls := links[caseID]
 		want := copyOf(ls[0].line, ls[0].r)
+		if got, ok := copies[caseID]; ok && sameCopy(got, want) {
+			rep.Cases++
+			continue
+		}
 		got, err := s.cases.budgetCopy(ctx, caseID)
 		if minsheng.ErrorCode(err) == minsheng.ENOTFOUND {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 上预留的案件 %s 不存在", ls[0].line.ID, caseID))
@@ -554,9 +567,18 @@ func (s *Service) checkCaseCopies(ctx context.Context, links map[string][]liveLi
 		rep.fix(CheckFix{Kind: FixCaseCopy, LineID: want.LineID, CaseID: caseID,
 			Detail: fmt.Sprintf("案件关联副本按预算项目修复：%s %s", stateLabel(want.State), yuan(want.ReservedFen+want.SpentFen))})
 	}
-	return s.cases.eachLinked(ctx, func(caseID string, got *caseCopy) error {
-		if seen[caseID] || got == nil || (got.State != StateReserved && got.State != StateSpent) {
-			return nil
+	for _, caseID := range sortedKeys(copies) {
+		if _, live := links[caseID]; live || !liveCopy(copies[caseID]) {
+			continue
+		}
+		got, err := s.cases.budgetCopy(ctx, caseID)
+		if minsheng.ErrorCode(err) == minsheng.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if !liveCopy(got) {
+			continue
 		}
 		rep.Cases++
 		want := &caseCopy{LineID: got.LineID, ItemCode: got.ItemCode, EstimateFen: got.EstimateFen, State: StateReleased, LinkedAt: got.LinkedAt, LinkedBy: got.LinkedBy}
@@ -564,8 +586,13 @@ func (s *Service) checkCaseCopies(ctx context.Context, links map[string][]liveLi
 			return err
 		}
 		rep.fix(CheckFix{Kind: FixCaseCopy, LineID: got.LineID, CaseID: caseID, Detail: "预算项目上没有该案件的预留，案件关联副本标为已释放"})
-		return nil
-	})
+	}
+	return nil
+}
+
+// liveCopy reports whether a case's copy says it holds money.
+func liveCopy(c *caseCopy) bool {
+	return c != nil && (c.State == StateReserved || c.State == StateSpent)
 }
 
 func stateLabel(state string) string {

@@ -325,7 +325,7 @@ func (b casesBook) setCopy(ctx context.Context, caseID string, c *caseCopy, note
 }
 
 func (b casesBook) eachLinked(ctx context.Context, fn func(caseID string, c *caseCopy) error) error {
-	return b.cs.EachCase(ctx, cases.Filter{HasBudget: true}, func(c *cases.Case) error {
+	return b.cs.EachCaseFacts(ctx, cases.Filter{HasBudget: true}, func(c *cases.Case) error {
 		if c.Budget == nil {
 			return nil
 		}

@@ -115,7 +115,7 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		return nil, err
 	}
 	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
-	err = cs.EachCase(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
+	err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
 		if c.FiledAt.In(shanghai).Year() != fiscalYear || !countsAsDemand(c.Status) {
 			return nil
 		}
@@ -233,7 +233,7 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 		return nil, err
 	}
 	if cs, err := s.requireCases(); err == nil {
-		err = cs.EachCase(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
+		err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
 			if c.CatalogItem != "" && countsAsDemand(c.Status) && c.FiledAt.In(shanghai).Year() == fiscalYear {
 				books = append(books, Booking{Kind: "case", ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, Text: c.Title})
 			}
@@ -303,8 +303,45 @@ func (s *Service) boilerplate() func(string) string {
 // similarGroups joins texts whose bigram similarity reaches threshold
 // (single link, union-find). Candidates come from an inverted index of
 // bigrams, so only texts sharing a bigram are compared. An empty text (a
-// name that was all boilerplate) is compared with nothing.
+// name that was all boilerplate) is compared with nothing. Identical texts
+// with bigrams are always joined (their similarity is 1000), so each
+// distinct text is compared once and its copies follow it: a district's
+// year repeats a few hundred titles over tens of thousands of cases, and
+// comparing every copy made the report quadratic in the cases (18 s at
+// 10,000 cases).
 func similarGroups(texts []string, threshold int) [][]int {
+	var distinct []string
+	var copies [][]int // copies[k]: the indices of texts equal to distinct[k]
+	at := map[string]int{}
+	for i, text := range texts {
+		if k, ok := at[text]; ok {
+			copies[k] = append(copies[k], i)
+			continue
+		}
+		if len(Bigrams(text)) > 0 {
+			at[text] = len(distinct) // an empty one is never joined, not even to its copies
+		}
+		distinct = append(distinct, text)
+		copies = append(copies, []int{i})
+	}
+	var out [][]int
+	for _, g := range distinctGroups(distinct, threshold) {
+		var group []int
+		for _, k := range g {
+			group = append(group, copies[k]...)
+		}
+		if len(group) > 1 {
+			slices.Sort(group)
+			out = append(out, group)
+		}
+	}
+	slices.SortFunc(out, func(a, b []int) int { return a[0] - b[0] })
+	return out
+}
+
+// distinctGroups is the union-find of similarGroups over distinct texts;
+// it returns every group, single texts included.
+func distinctGroups(texts []string, threshold int) [][]int {
 	grams := make([]map[string]struct{}, len(texts))
 	index := map[string][]int{}
 	for i, text := range texts {
@@ -344,13 +381,10 @@ func similarGroups(texts []string, threshold int) [][]int {
 		r := find(i)
 		byRoot[r] = append(byRoot[r], i)
 	}
-	var out [][]int
+	out := make([][]int, 0, len(byRoot))
 	for _, g := range byRoot {
-		if len(g) > 1 {
-			out = append(out, g)
-		}
+		out = append(out, g)
 	}
-	slices.SortFunc(out, func(a, b []int) int { return a[0] - b[0] })
 	return out
 }
 

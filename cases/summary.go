@@ -76,13 +76,15 @@ type summary struct {
 	// (FinishMoneyEffects looks for these, at every check).
 	EffectPending string `bson:"effect_pending,omitempty"`
 	Version       int64  `bson:"version"`
+	// Facts is what reports read of the case (facts.go).
+	Facts caseFacts `bson:"facts"`
 }
 
 func summaryOf(c *Case) summary {
 	s := summary{
 		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
 		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
-		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version,
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version, Facts: factsOf(c),
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
@@ -111,11 +113,13 @@ type caseStore struct {
 	// afterCaseWrite, when set (tests), runs between a case write and its
 	// summary write; an error from it skips the summary, as a crash would.
 	afterCaseWrite func(id string) error
+	// facts is the report facts' cache (facts.go); nil off FerretDB.
+	facts *factsCache
 }
 
 func newCaseStore(st *store.Store) *caseStore {
 	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
-		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed()}
+		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed(), facts: newFactsCache(st)}
 }
 
 func (cs *caseStore) lock(id string) func() {
@@ -166,6 +170,7 @@ func (cs *caseStore) putSummary(ctx context.Context, c *Case) error {
 	if _, err := cs.sums.ReplaceOne(ctx, byID(c.ID), s, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("cases: unable to write summary of %s: %w", c.ID, err)
 	}
+	cs.facts.changed(c.ID, c.Location.SubDistrict)
 	return nil
 }
 
@@ -175,6 +180,7 @@ func (cs *caseStore) refresh(ctx context.Context, id string) error {
 	err := cs.Collection.FindOne(ctx, byID(id), &c)
 	if errors.Is(err, minsheng.ErrNotFound) {
 		_, err = cs.sums.DeleteOne(ctx, byID(id))
+		cs.facts.changed(id, "")
 		return err
 	}
 	if err != nil {
@@ -219,6 +225,7 @@ func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 		return cs.Collection.InsertOne(ctx, doc)
 	}
 	defer cs.lock(c.ID)()
+	defer cs.facts.changed(c.ID, c.Location.SubDistrict)
 	if !cs.interrupted(c.ID) {
 		if err := cs.sums.InsertOne(ctx, summaryOf(c)); err != nil {
 			return fmt.Errorf("cases: unable to insert the summary of %s: %w", c.ID, err)
@@ -236,6 +243,7 @@ func (cs *caseStore) InsertOne(ctx context.Context, doc any) error {
 // InsertMany inserts cases' summaries in batches, then the cases, as
 // InsertOne does. A summary already there (a retried import) is rewritten.
 func (cs *caseStore) InsertMany(ctx context.Context, docs []any) error {
+	defer cs.facts.changedCases(docs)
 	var sums []any
 	for _, d := range docs {
 		if c, ok := asCase(d); ok && !cs.interrupted(c.ID) {
@@ -433,6 +441,7 @@ type SummaryRepair struct {
 // `minsheng check` runs it.
 func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
+	defer s.cases.facts.reset()
 	var rep SummaryRepair
 	have := map[string]summary{}
 	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
@@ -571,7 +580,8 @@ func (s *Service) repairOne(ctx context.Context, id string) error {
 func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
-		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version &&
+		sameFacts(a.Facts, b.Facts)
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope

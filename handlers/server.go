@@ -92,6 +92,7 @@ type Server struct {
 	logger  *slog.Logger
 	metrics *httpMetrics
 	idem    *idem.Store
+	abandon *abandonMetrics
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -105,6 +106,7 @@ func New(cfg Config) *fiber.App {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
+	s.abandon = newAbandonMetrics(reg)
 
 	app := fiber.New(fiber.Config{
 		AppName:               "minsheng",
@@ -129,6 +131,7 @@ func New(cfg Config) *fiber.App {
 	// observe comes first: every panic and error of the chain is logged and
 	// counted with its final status.
 	app.Use(s.observe)
+	app.Use(s.requestContext)
 	app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
 	app.Use(limitURI)
 	app.Use(helmet.New(helmet.Config{

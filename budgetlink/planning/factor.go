@@ -184,7 +184,7 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 	// Workload and rates: the cases filed in the basis year.
 	period := allocation.Period{From: s.yearStart(basis), To: s.yearStart(basis + 1)}
 	var facts []allocation.CaseFact
-	err := s.cases.EachCase(ctx, cases.Filter{FiledFrom: period.From, FiledTo: period.To}, func(c *cases.Case) error {
+	err := s.cases.EachCaseFacts(ctx, cases.Filter{FiledFrom: period.From, FiledTo: period.To}, func(c *cases.Case) error {
 		if c.FiledAt.Before(period.From) || !c.FiledAt.Before(period.To) || c.Status == cases.StatusMerged {
 			return nil
 		}
@@ -208,23 +208,17 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 		bySub[u.SubDistrictCode] = u.Rates
 	}
 
-	// Execution: the basis year's lines, from the ledger.
-	cursor := ""
-	for {
-		page, next, err := s.ledger.Lines(ctx, p, budgetLineFilter(basis, cursor))
-		if err != nil {
-			return nil, err
+	// Execution: the basis year's lines, from the ledger, in one query
+	// (paging re-read every line of the year per page).
+	lines, err := s.ledger.LinesWithEntries(ctx, p, basis, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if in := byCode[l.SubDistrict]; in != nil {
+			in.BudgetFen += l.BudgetFen()
+			in.SpentFen += l.SpentFen
 		}
-		for _, l := range page {
-			if in := byCode[l.SubDistrict]; in != nil {
-				in.BudgetFen += l.BudgetFen()
-				in.SpentFen += l.SpentFen
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
 	}
 
 	for i := range inputs {

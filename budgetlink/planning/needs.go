@@ -69,33 +69,19 @@ type demand struct {
 // reservations, returning the lines and the set of cases that hold live
 // money on them.
 func (s *Service) loadLines(ctx context.Context, p auth.Principal, year int, sub string) ([]*budgetlink.BudgetLine, map[string]bool, error) {
-	var out []*budgetlink.BudgetLine
-	funded := map[string]bool{}
-	cursor := ""
-	for {
-		page, next, err := s.ledger.Lines(ctx, p, budgetlink.LineFilter{FiscalYear: year, SubDistrict: sub, Cursor: cursor, Limit: 100})
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, l := range page {
-			// Lines lists without reservations; the line itself is one
-			// _id lookup, the only query FerretDB serves without a scan.
-			full, err := s.ledger.FindLineByID(ctx, l.ID)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, r := range full.Reservations {
-				if r.Live() && r.CaseID != "" {
-					funded[r.CaseID] = true
-				}
-			}
-			out = append(out, full)
-		}
-		if next == "" {
-			return out, funded, nil
-		}
-		cursor = next
+	out, err := s.ledger.LinesWithEntries(ctx, p, year, sub)
+	if err != nil {
+		return nil, nil, err
 	}
+	funded := map[string]bool{}
+	for _, l := range out {
+		for _, r := range l.Reservations {
+			if r.Live() && r.CaseID != "" {
+				funded[r.CaseID] = true
+			}
+		}
+	}
+	return out, funded, nil
 }
 
 // collect builds the demand of year in sub ("" = every sub-district) as of asOf.
@@ -139,7 +125,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 	windowStart := asOf.Add(-RepeatWindow)
 	placeOf := map[string]string{} // case id → place, for the cases that count
 	mergedAway := map[string]bool{}
-	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+	err = s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		key := placeKey(c)
 		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
 		if inWindow && countsAsRepeat(c) {
@@ -199,7 +185,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 			Sanbao:           item.Sanbao,
 			SafetyLevel:      int64(min(max(c.Assessment.Risk, 0), 3)),
 			Households:       max(households, 0),
-			CoSigners:        int64(len(c.Cosigners)),
+			CoSigners:        int64(c.CosignCount),
 			RepeatComplaints: max(repeats, 0),
 			Elderly:          int64(max(c.Assessment.Elderly, 0)),
 			Disabled:         int64(max(c.Assessment.Disabled, 0)),

@@ -19,10 +19,6 @@ import (
 	"minsheng/internal/auth"
 )
 
-func budgetLineFilter(year int, cursor string) budgetlink.LineFilter {
-	return budgetlink.LineFilter{FiscalYear: year, Cursor: cursor, Limit: 100}
-}
-
 // factOf is what the engine's rates and completion need of a case.
 func factOf(c *cases.Case) allocation.CaseFact {
 	f := allocation.CaseFact{
@@ -169,7 +165,7 @@ func (s *Service) Completion(ctx context.Context, p auth.Principal, q Completion
 	}
 	perLine := make([][]allocation.CaseFact, len(lines))
 	perSub := map[string][]allocation.CaseFact{}
-	err = s.cases.EachCase(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
+	err = s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
 		f, ok := funded[c.ID]
 		if !ok {
 			return nil
@@ -287,7 +283,7 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 		f.FiledFrom, f.FiledTo = from, to
 	}
 	var facts []allocation.CaseFact
-	err := s.cases.EachCase(ctx, f, func(c *cases.Case) error {
+	err := s.cases.EachCaseFacts(ctx, f, func(c *cases.Case) error {
 		if !countsInRates(c) || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
 			return nil
 		}

@@ -1,0 +1,315 @@
+package cases
+
+// Report facts: what the reports, the priority list and the ledger check
+// read of a case, kept on its summary (summary.Facts) so they read the
+// ~400-byte summaries of a scope instead of decoding every 2 KB case
+// (DESIGN.md, embedded FerretDB defect 3: about 1 ms per case decoded).
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/store"
+)
+
+// factsVersion stamps the facts a summary carries. A summary written before
+// them (a store from an older build, until `minsheng check` rewrites it)
+// has no stamp, and EachCaseFacts reads its case instead, so no report is
+// ever computed from missing facts.
+const factsVersion = 1
+
+// caseFacts is the part of a case the reports read beyond the summary's own
+// fields. Verdicts keeps the first and latest verdicts only: the 12345
+// rates read nothing else of them.
+type caseFacts struct {
+	V               int         `bson:"v"`
+	CatalogItem     string      `bson:"catalog_item,omitempty"`
+	Address         string      `bson:"address,omitempty"`
+	Households      int         `bson:"households,omitempty"`
+	Cosigns         int         `bson:"cosigns,omitempty"`
+	MergedFrom      []string    `bson:"merged_from,omitempty"`
+	AcceptedAt      *time.Time  `bson:"accepted_at,omitempty"`
+	CompletionDueAt *time.Time  `bson:"completion_due_at,omitempty"`
+	CompletedAt     *time.Time  `bson:"completed_at,omitempty"`
+	Verdict         Verdict     `bson:"verdict,omitempty"`
+	Verdicts        int         `bson:"verdicts,omitempty"`
+	FirstVerdict    Verdict     `bson:"first_verdict,omitempty"`
+	LastVerdict     Verdict     `bson:"last_verdict,omitempty"`
+	Assessment      *Assessment `bson:"assessment,omitempty"` // without its note
+	Budget          *BudgetLink `bson:"budget,omitempty"`
+}
+
+func factsOf(c *Case) caseFacts {
+	f := caseFacts{
+		V: factsVersion, CatalogItem: c.CatalogItem, Address: c.Location.Address, Households: c.Households,
+		Cosigns: len(c.Cosigners), MergedFrom: c.MergedFrom, AcceptedAt: c.AcceptedAt, CompletionDueAt: c.CompletionDueAt,
+		CompletedAt: c.CompletedAt, Verdict: c.Verdict, Verdicts: len(c.Verdicts), Budget: c.Budget,
+	}
+	if n := len(c.Verdicts); n > 0 {
+		f.FirstVerdict, f.LastVerdict = c.Verdicts[0].Verdict, c.Verdicts[n-1].Verdict
+	}
+	if c.Assessment != nil {
+		a := *c.Assessment
+		a.Note = ""
+		f.Assessment = &a
+	}
+	return f
+}
+
+// sameFacts compares facts as stored (times at BSON's millisecond).
+func sameFacts(a, b caseFacts) bool {
+	x, errA := bson.Marshal(a)
+	y, errB := bson.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
+// caseOfFacts is the case as EachCaseFacts gives it: the summary's fields
+// and the facts, nothing else.
+func caseOfFacts(sm *summary) *Case {
+	f := sm.Facts // copied: sm may be shared by the cache's readers
+	c := &Case{
+		ID: sm.ID, Number: sm.Number, Area: sm.Area, Title: sm.Title,
+		Location: Location{SubDistrict: sm.SubDistrict, Community: sm.Community, Address: f.Address},
+		Status:   sm.Status, StatusLabel: sm.Status.Label(), FiledAt: sm.FiledAt, DueAt: sm.DueAt, AssignedTo: sm.AssignedTo,
+		Version: sm.Version, CatalogItem: f.CatalogItem, Households: f.Households, CosignCount: f.Cosigns,
+		MergedFrom: slices.Clone(f.MergedFrom), AcceptedAt: clonePtr(f.AcceptedAt), CompletionDueAt: clonePtr(f.CompletionDueAt),
+		CompletedAt: clonePtr(f.CompletedAt), Verdict: f.Verdict, Assessment: clonePtr(f.Assessment), Budget: clonePtr(f.Budget),
+	}
+	switch {
+	case f.Verdicts == 1:
+		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict}}
+	case f.Verdicts > 1:
+		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict}, {Verdict: f.LastVerdict}}
+	}
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// EachCaseFacts streams the cases matching f to fn, oldest first, as
+// EachCase does, but read from their summaries: each Case carries only the
+// fields reports use — id, number, area, title, location, status, filing,
+// deadlines and completion times, assignee, version, catalog item,
+// households, CosignCount, MergedFrom, the assessment (without its note),
+// the first and latest verdicts (Verdicts holds at most those two) and the
+// budget link copy. Timeline, photos, description and contacts are empty.
+// A summary without facts (written by an older build) is answered from its
+// case. fn's error stops the scan and is returned.
+func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) error) error {
+	if s.listOnCases {
+		return s.EachCase(ctx, f, fn)
+	}
+	f.Cursor, f.Limit = "", 1
+	if err := f.check(); err != nil {
+		return err
+	}
+	if s.cases.facts != nil {
+		return s.eachCachedFacts(ctx, f, fn)
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
+	return s.cases.sums.Each(ctx, f.summaryQuery(s.now()), func(cur *mongo.Cursor) error {
+		var sm summary
+		if err := cur.Decode(&sm); err != nil {
+			return fmt.Errorf("cases: unable to decode summary: %w", err)
+		}
+		c, err := s.caseOfSummary(ctx, &sm)
+		if err != nil || c == nil {
+			return err
+		}
+		return fn(c)
+	}, opts)
+}
+
+// factsCache holds, on the embedded engine, each sub-district's summaries as
+// last read, so a report repeated over an unchanged sub-district decodes
+// nothing (at 50,000 cases one sub-district's 3,300 summaries took the
+// engine most of a second, the district's 50,000 many seconds). Every
+// summary write bumps the generation of the case's sub-district — and of
+// the one the cache last saw it in — after the write lands; an entry read
+// under an older generation is read again. A fill reads the generation
+// before its query, so a write landing during the fill invalidates it.
+// Only on FerretDB: it runs in one process (DESIGN.md), so this process
+// sees every write; with several instances on MongoDB it would not, and
+// MongoDB reads the summaries through real indexes anyway.
+type factsCache struct {
+	mu      sync.Mutex
+	gen     map[string]uint64
+	where   map[string]string // case id → the sub-district it is cached in
+	subs    map[string]*factsEntry
+	filling map[string]*sync.Mutex
+}
+
+// factsEntry is one sub-district's summaries, oldest first; never changed
+// once stored (readers share it).
+type factsEntry struct {
+	gen  uint64
+	sums []summary
+}
+
+func newFactsCache(st *store.Store) *factsCache {
+	if !st.IsFerretDB() {
+		return nil
+	}
+	return &factsCache{gen: map[string]uint64{}, where: map[string]string{}, subs: map[string]*factsEntry{}, filling: map[string]*sync.Mutex{}}
+}
+
+// changed records that id's summary was written (now in sub) or removed
+// (sub ""). Safe on a nil cache.
+func (fc *factsCache) changed(id, sub string) {
+	if fc == nil {
+		return
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	fc.gen[sub]++
+	if old, ok := fc.where[id]; ok && old != sub {
+		fc.gen[old]++
+	}
+}
+
+// changedCases records the summaries of docs (cases) as written.
+func (fc *factsCache) changedCases(docs []any) {
+	for _, d := range docs {
+		if c, ok := asCase(d); ok {
+			fc.changed(c.ID, c.Location.SubDistrict)
+		}
+	}
+}
+
+// reset drops every entry (a full summary repair rewrote any of them).
+func (fc *factsCache) reset() {
+	if fc == nil {
+		return
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	for sub := range fc.subs {
+		fc.gen[sub]++
+	}
+}
+
+// load returns sub's summaries, from the cache when no write touched the
+// sub-district since they were read. Concurrent misses of one sub-district
+// read it once.
+func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub string) ([]summary, error) {
+	fc.mu.Lock()
+	fill := fc.filling[sub]
+	if fill == nil {
+		fill = &sync.Mutex{}
+		fc.filling[sub] = fill
+	}
+	fc.mu.Unlock()
+	fill.Lock()
+	defer fill.Unlock()
+	fc.mu.Lock()
+	g := fc.gen[sub]
+	if e := fc.subs[sub]; e != nil && e.gen == g {
+		fc.mu.Unlock()
+		return e.sums, nil
+	}
+	fc.mu.Unlock()
+	var out []summary
+	err := sums.FindAll(ctx, bson.D{{Key: "sub_district", Value: sub}}, &out,
+		options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to read the summaries of %s: %w", sub, err)
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if old := fc.subs[sub]; old != nil {
+		for i := range old.sums {
+			if fc.where[old.sums[i].ID] == sub {
+				delete(fc.where, old.sums[i].ID)
+			}
+		}
+	}
+	fc.subs[sub] = &factsEntry{gen: g, sums: out}
+	for i := range out {
+		fc.where[out[i].ID] = sub
+	}
+	return out, nil
+}
+
+// eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
+// sub-district, or of every sub-district of the directory for the whole
+// district (a case is always filed in one of them), filtered in Go by
+// f.matches, the twin of the summaries' query.
+func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) error) error {
+	subs := []string{f.SubDistrict}
+	if f.SubDistrict == "" {
+		subs = subs[:0]
+		for _, sd := range s.dir.District().SubDistricts {
+			subs = append(subs, sd.Code)
+		}
+	}
+	var all []summary
+	for _, sub := range subs {
+		sums, err := s.cases.facts.load(ctx, s.cases.sums, sub)
+		if err != nil {
+			return err
+		}
+		if len(subs) == 1 {
+			all = sums
+		} else {
+			all = append(all, sums...)
+		}
+	}
+	if len(subs) > 1 {
+		all = slices.Clone(all)
+		slices.SortFunc(all, func(a, b summary) int {
+			return cmp.Or(a.FiledAt.Compare(b.FiledAt), strings.Compare(a.ID, b.ID))
+		})
+	}
+	now := s.now()
+	for i := range all {
+		c, err := s.caseOfSummary(ctx, &all[i])
+		if err != nil {
+			return err
+		}
+		if c == nil || !f.matches(c, now) {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// caseOfSummary is the case as EachCaseFacts gives it: from the summary's
+// facts, or read in full when the summary has none; nil when the case is
+// gone (an orphan summary, which lists skip and check removes).
+func (s *Service) caseOfSummary(ctx context.Context, sm *summary) (*Case, error) {
+	if sm.Facts.V == factsVersion {
+		return caseOfFacts(sm), nil
+	}
+	var c Case
+	err := s.cases.Collection.FindOne(ctx, byID(sm.ID), &c)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to read %s for its facts: %w", sm.ID, err)
+	}
+	c.CosignCount = len(c.Cosigners)
+	c.StatusLabel = c.Status.Label()
+	return &c, nil
+}

@@ -1,0 +1,183 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/crypto/bcrypt"
+
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+	"minsheng/internal/store/storetest"
+)
+
+// slowScan is a read that keeps the store busy: GET /api/v1/test/scan?n=N
+// runs N finds over a collection (0: until one fails), as a big list or
+// report does, and reports how it ended.
+type slowScan struct {
+	coll    *store.Collection
+	started chan struct{}
+	ended   chan error
+	ops     atomic.Int64
+	quit    chan struct{} // closed at the test's end, so a scan never outlives it
+}
+
+func (s *slowScan) Routes(api fiber.Router, _ *handlers.Server) {
+	api.Get("/test/scan", func(c *fiber.Ctx) error {
+		n := c.QueryInt("n")
+		ctx := c.UserContext()
+		s.started <- struct{}{}
+		var err error
+		for i := 0; n == 0 || i < n; i++ {
+			select {
+			case <-s.quit:
+				return errors.New("test over")
+			default:
+			}
+			var docs []bson.M
+			if err = s.coll.FindAll(ctx, bson.D{{Key: "k", Value: bson.D{{Key: "$gte", Value: 0}}}}, &docs); err != nil {
+				break
+			}
+			s.ops.Add(1)
+		}
+		s.ended <- err
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"ok": true})
+	})
+}
+
+func serveScan(t *testing.T) (base string, scan *slowScan) {
+	t.Helper()
+	st := storetest.New(t)
+	ctx := context.Background()
+	docs := make([]any, 300)
+	for i := range docs {
+		docs[i] = bson.D{{Key: "k", Value: i}, {Key: "text", Value: strings.Repeat("居民反映", 100)}}
+	}
+	if err := st.Collection("scan").InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	dir, logger := org.Xicheng(), storetest.Logger()
+	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
+	acfg.BcryptCost = bcrypt.MinCost
+	authSvc, err := auth.NewService(st, dir, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan = &slowScan{coll: st.Collection("scan"), started: make(chan struct{}, 1), ended: make(chan error, 1), quit: make(chan struct{})}
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{scan}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	t.Cleanup(func() { close(scan.quit) })
+	return "http://" + ln.Addr().String(), scan
+}
+
+func metric(t *testing.T, base, name string) string {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			return strings.TrimPrefix(line, name+" ")
+		}
+	}
+	return ""
+}
+
+// A read whose client closes the connection stops its database work: the
+// store call in flight returns context.Canceled, the handler ends, the
+// abandonment is counted, and the goroutines return to where they were.
+// Before the request context was cancelled on a client's disconnect, the
+// scan below ran forever (its store calls never failed).
+func TestClientGoneStopsTheStoreWork(t *testing.T) {
+	base, scan := serveScan(t)
+	gone := `minsheng_http_requests_abandoned_total{reason="client_gone"}`
+
+	t.Run("a client that stays gets its answer", func(t *testing.T) {
+		res, err := http.Get(base + "/api/v1/test/scan?n=5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		<-scan.started
+		if err := <-scan.ended; err != nil {
+			t.Fatalf("scan ended with %v, want nil", err)
+		}
+		if res.StatusCode != 200 {
+			t.Errorf("status = %d, want 200", res.StatusCode)
+		}
+		if got := metric(t, base, gone); got != "" {
+			t.Errorf("abandoned = %q, want none", got)
+		}
+	})
+
+	for round := range 3 {
+		t.Run(fmt.Sprintf("a client that hangs up, round %d", round), func(t *testing.T) {
+			http.DefaultClient.CloseIdleConnections()
+			time.Sleep(100 * time.Millisecond)
+			baseline := runtime.NumGoroutine()
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write([]byte("GET /api/v1/test/scan HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			<-scan.started
+			time.Sleep(200 * time.Millisecond) // some store calls succeed
+			before := scan.ops.Load()
+			closed := time.Now()
+			conn.Close()
+			var err2 error
+			select {
+			case err2 = <-scan.ended:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the scan still runs 10 s after its client left (%d store calls since)", scan.ops.Load()-before)
+			}
+			if !errors.Is(err2, context.Canceled) {
+				t.Errorf("the store call returned %v, want context.Canceled", err2)
+			}
+			t.Logf("stopped %s after the client left, %d store calls later", time.Since(closed).Round(time.Millisecond), scan.ops.Load()-before)
+			if got, want := metric(t, base, gone), fmt.Sprint(round+1); got != want {
+				t.Errorf("%s = %q, want %s", gone, got, want)
+			}
+			// The driver replaces the connection it closed on cancelling
+			// (two goroutines of the engine's) and fasthttp keeps an idle
+			// worker for a while: that much churn is allowed, nothing of
+			// the request itself.
+			http.DefaultClient.CloseIdleConnections()
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			buf := make([]byte, 1<<20)
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			if got := runtime.NumGoroutine(); got > baseline+3 || strings.Contains(stacks, "watchPeer") || strings.Contains(stacks, "slowScan") {
+				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, stacks)
+			}
+		})
+	}
+}
