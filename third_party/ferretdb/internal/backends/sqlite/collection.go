@@ -71,6 +71,13 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	whereClause, args := prepareWhereClause(params.Filter)
 
 	q += whereClause
+
+	// minsheng patch: the find command's sort (see sortpushdown.go).
+	if params.Sort.Len() == 0 && params.Limit == 0 && !params.OnlyRecordIDs {
+		if res, err := queryFieldSorted(ctx, db, q, args, params.SortFields); res != nil || err != nil {
+			return res, err
+		}
+	}
 	orderByClause := prepareOrderByClause(params.Sort)
 	q += orderByClause + prepareNaturalOrderClause(whereClause, orderByClause) // minsheng patch
 
@@ -265,6 +272,11 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 	filterPushdown := whereClause != ""
 
 	orderByClause := prepareOrderByClause(params.Sort)
+	if orderByClause == "" && params.Limit == 0 {
+		// minsheng patch: the ORDER BY Query tries first (sortpushdown.go);
+		// whether it is kept depends on the candidate rows.
+		orderByClause, _ = prepareFieldSortClause(params.SortFields)
+	}
 	sortPushdown := orderByClause != ""
 
 	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
