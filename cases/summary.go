@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,9 @@ var summaryIndexes = []store.Index{
 	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
 	{Collection: summariesCollection, Name: "effect_pending", Keys: keys("effect_pending")},
 	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	// Residents' own lists (我的诉求): one equality query each, merged in Go.
+	{Collection: summariesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "cosigners_filed", Keys: keys("cosigners", "-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "due", Keys: keys("due_at", "_id")},
 }
 
@@ -76,13 +80,23 @@ type summary struct {
 	// (FinishMoneyEffects looks for these, at every check).
 	EffectPending string `bson:"effect_pending,omitempty"`
 	Version       int64  `bson:"version"`
+	// FilerID and Cosigners are the residents whose lists (我的诉求) show
+	// the case; a resident's list is one equality query on each (the
+	// engine pushes down a string equality; an array field keeps every
+	// row holding an array as a candidate, so Cosigners is left out when
+	// empty, and only co-signed cases are candidates).
+	FilerID   string   `bson:"filer_id,omitempty"`
+	Cosigners []string `bson:"cosigners,omitempty"`
 }
 
 func summaryOf(c *Case) summary {
 	s := summary{
 		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
 		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
-		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version,
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version, FilerID: c.FilerID,
+	}
+	if len(c.Cosigners) > 0 {
+		s.Cosigners = slices.Clone(c.Cosigners)
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
@@ -512,6 +526,11 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 // store, so that a data directory from before them gets them at start.
 const summariesMeta = "case_summaries_meta"
 
+// summariesBuilt is the meta document's id: a new one whenever the
+// summaries gain fields, so that the first start after an upgrade rebuilds
+// them (v2: the residents' filer_id and cosigners).
+const summariesBuilt = "built-v2"
+
 // EnsureSummaries is what the server runs at start: on a store whose
 // summaries were never built (a data directory from before them) the full
 // RepairSummaries once, then the repair of interrupted writes. It returns
@@ -521,13 +540,13 @@ func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
 	var m struct {
 		ID string `bson:"_id"`
 	}
-	err := meta.FindOne(ctx, byID("built"), &m)
+	err := meta.FindOne(ctx, byID(summariesBuilt), &m)
 	if errors.Is(err, minsheng.ErrNotFound) {
 		rep, err := s.RepairSummaries(ctx)
 		if err != nil {
 			return 0, err
 		}
-		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: "built"}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: summariesBuilt}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
 			return 0, fmt.Errorf("cases: unable to record the summaries as built: %w", err)
 		}
 		return rep.Missing + rep.Stale + rep.Orphans, nil
@@ -571,7 +590,8 @@ func (s *Service) repairOne(ctx context.Context, id string) error {
 func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
-		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version
+		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version &&
+		a.FilerID == b.FilerID && slices.Equal(a.Cosigners, b.Cosigners)
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope
