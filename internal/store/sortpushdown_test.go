@@ -122,13 +122,19 @@ func TestSortPushdownDifferential(t *testing.T) {
 		{{Key: "_id", Value: 1}, {Key: "at", Value: 1}},
 		{{Key: "n", Value: -1}, {Key: "_id", Value: 1}}, // numbers: never ordered in SQL
 	}
-	pages := []struct{ limit, skip int64 }{{0, 0}, {1, 0}, {5, 0}, {5, 2}}
+	pages := []struct {
+		limit, skip int64
+		proj        bson.D
+	}{{0, 0, nil}, {1, 0, nil}, {5, 0, nil}, {5, 2, nil}, {3, 0, bson.D{{Key: "k", Value: 1}}}, {0, 0, bson.D{{Key: "n", Value: 1}, {Key: "_id", Value: 0}}}}
 	var compared int
 	for _, f := range filters {
 		for _, sort := range sorts {
 			for _, p := range pages {
-				name := fmt.Sprintf("%s/sort %v/limit %d skip %d", f.name, sort, p.limit, p.skip)
+				name := fmt.Sprintf("%s/sort %v/limit %d skip %d projection %v", f.name, sort, p.limit, p.skip, p.proj)
 				opts := options.Find().SetSort(sort).SetBatchSize(2)
+				if p.proj != nil {
+					opts.SetProjection(p.proj)
+				}
 				if p.limit > 0 {
 					opts.SetLimit(p.limit)
 				}

@@ -86,6 +86,11 @@ type QueryParams struct {
 	// return the documents in that order and then sets QueryResult.Sorted;
 	// otherwise it ignores it and the handler sorts, as before.
 	SortFields *types.Document
+
+	// Fields, when set (minsheng patch), are the only top-level fields the
+	// handler reads of each document (filter, sort and projection): a
+	// backend may return documents holding only those of them present.
+	Fields []string
 }
 
 // QueryResult represents the results of Collection.Query method.

@@ -280,6 +280,11 @@ func (h *Handler) makeFindQueryParams(ctx context.Context, params *common.FindPa
 		qp.SortFields = params.Sort
 	}
 
+	// minsheng patch: the backend may read only the fields the find needs.
+	if !h.DisablePushdown {
+		qp.Fields = findFields(params.Projection, params.Filter, params.Sort)
+	}
+
 	// Limit pushdown is not applied if:
 	//  - pushdown is disabled;
 	//  - `filter` is set, it must fetch all documents to filter them in memory;

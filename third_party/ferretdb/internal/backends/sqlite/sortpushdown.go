@@ -168,11 +168,11 @@ func (s *sortedIterator) Close() {
 var _ types.DocumentsIterator = (*sortedIterator)(nil)
 
 // queryFieldSorted runs the query q (SELECT … WHERE …) with sort's ORDER BY
-// and returns its rows as a sorted result, or nil (and no error) when the
+// and returns its rows, read by newIter, as a sorted result, or nil (and no error) when the
 // sort cannot be pushed down: not a sort prepareFieldSortClause takes, or a
 // candidate row with a field it cannot order. The decision and the rows
 // come from one statement, so they see the same data.
-func queryFieldSorted(ctx context.Context, db *fsql.DB, q string, args []any, sort *types.Document) (*backends.QueryResult, error) {
+func queryFieldSorted(ctx context.Context, db *fsql.DB, q string, args []any, sort *types.Document, newIter func(*fsql.Rows) types.DocumentsIterator) (*backends.QueryResult, error) { //nolint:lll // for readability
 	orderBy, fields := prepareFieldSortClause(sort)
 	if orderBy == "" {
 		return nil, nil
@@ -183,7 +183,7 @@ func queryFieldSorted(ctx context.Context, db *fsql.DB, q string, args []any, so
 		return nil, lazyerrors.Error(err)
 	}
 
-	iter := newQueryIterator(ctx, rows, false)
+	iter := newIter(rows)
 
 	_, first, err := iter.Next()
 
