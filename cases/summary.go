@@ -107,6 +107,17 @@ func summaryOf(c *Case) summary {
 	return s
 }
 
+// summarySource projects a case on the fields summaryOf reads, so that
+// RepairSummaries does not transfer (and the patched embedded engine does
+// not decode, third_party/PATCHES "Fields") descriptions, timelines and
+// photos of every case.
+var summarySource = bson.D{
+	{Key: "number", Value: 1}, {Key: "location.sub_district", Value: 1}, {Key: "location.community", Value: 1},
+	{Key: "status", Value: 1}, {Key: "area", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "title", Value: 1},
+	{Key: "filed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "budget.line_id", Value: 1},
+	{Key: "money_effect.state", Value: 1}, {Key: "version", Value: 1}, {Key: "filer_id", Value: 1}, {Key: "cosigners", Value: 1},
+}
+
 // caseStore is the cases collection with its summaries: every write to a
 // case goes through it and rewrites that case's summary from the case as
 // stored, so no write path can forget it. Reads pass through.
@@ -448,46 +459,53 @@ type SummaryRepair struct {
 func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
 	var rep SummaryRepair
+	// The two scans run side by side (the engine serves each connection
+	// in its own goroutine). A write between them is no harm: whatever
+	// differs is repaired by repairOne, which reads the case again under
+	// its lock.
 	have := map[string]summary{}
-	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
-		var sm summary
-		if err := cur.Decode(&sm); err != nil {
-			return fmt.Errorf("cases: unable to decode summary: %w", err)
-		}
-		have[sm.ID] = sm
-		return nil
-	})
-	if err != nil {
-		return rep, err
-	}
-	var fix []*Case
-	var missing []any
-	err = s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
-		var c Case
+	scanned := make(chan error, 1)
+	go func() {
+		scanned <- s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+			var sm summary
+			if err := cur.Decode(&sm); err != nil {
+				return fmt.Errorf("cases: unable to decode summary: %w", err)
+			}
+			have[sm.ID] = sm
+			return nil
+		})
+	}()
+	var wants []summary
+	err := s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var c Case // the fields of summarySource only
 		if err := cur.Decode(&c); err != nil {
 			return fmt.Errorf("cases: unable to decode case: %w", err)
 		}
+		wants = append(wants, summaryOf(&c))
+		return nil
+	}, options.Find().SetProjection(summarySource))
+	if serr := <-scanned; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return rep, err
+	}
+	var fix []string
+	var missing []any
+	for _, want := range wants {
 		rep.Cases++
-		want := summaryOf(&c)
-		got, ok := have[c.ID]
-		delete(have, c.ID)
+		got, ok := have[want.ID]
+		delete(have, want.ID)
 		switch {
 		case !ok:
 			// Inserted in batches below: a data directory from before the
 			// summaries has none, and one guarded write per case is slow.
 			rep.Missing++
 			missing = append(missing, want)
-			return nil
 		case !sameSummary(got, want):
 			rep.Stale++
-		default:
-			return nil
+			fix = append(fix, want.ID)
 		}
-		fix = append(fix, &c)
-		return nil
-	})
-	if err != nil {
-		return rep, err
 	}
 	for start := 0; start < len(missing); start += eachBatch {
 		batch := missing[start:min(start+eachBatch, len(missing))]
@@ -504,8 +522,8 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			}
 		}
 	}
-	for _, c := range fix {
-		if err := s.repairOne(ctx, c.ID); err != nil {
+	for _, id := range fix {
+		if err := s.repairOne(ctx, id); err != nil {
 			return rep, err
 		}
 	}
