@@ -415,3 +415,61 @@ func TestMineMergesFiledAndCosigned(t *testing.T) {
 		}
 	})
 }
+
+// Simultaneous first lists of one resident (a phone opening the app twice,
+// retries) link each on-behalf filing once: one link event, and its
+// summary names the resident, over several rounds with other filings
+// already linked.
+func TestMineLinksOnBehalfOnceUnderConcurrency(t *testing.T) {
+	e := newEnv(t, withResidentPhone)
+	ctx := context.Background()
+	e.submit(t, resident, input())
+	for round := range 3 {
+		in := input()
+		in.Title = fmt.Sprintf("代居民登记：路灯不亮 %d", round)
+		behalf := e.submit(t, cadre, in)
+		var wg sync.WaitGroup
+		errs := make(chan error, 12)
+		for range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := e.svc.Mine(ctx, resident, "", 20); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		c, err := e.svc.FindByID(ctx, behalf.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links := 0
+		for _, ev := range c.Timeline {
+			if ev.Action == cases.ActLinkResident {
+				links++
+			}
+		}
+		if c.FilerID != resident.UserID || links != 1 {
+			t.Errorf("round %d: filer %q with %d link events, want %q and 1", round, c.FilerID, links, resident.UserID)
+		}
+		got, _, err := e.svc.Mine(ctx, resident, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != round+2 {
+			t.Errorf("round %d: %d cases listed, want %d", round, len(got), round+2)
+		}
+	}
+	rep, err := e.svc.RepairSummaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stale+rep.Missing+rep.Orphans != 0 {
+		t.Errorf("got %+v, want every summary up to date", rep)
+	}
+}
