@@ -187,20 +187,30 @@ func (s *Service) linkOnBehalf(ctx context.Context, p auth.Principal) error {
 	if err != nil || phone == "" {
 		return err
 	}
-	_, err = s.cases.UpdateMany(ctx,
-		bson.D{
-			{Key: "contact_phone", Value: phone},
-			{Key: "filer_id", Value: bson.D{{Key: "$exists", Value: false}}},
-			{Key: "anonymous", Value: false},
-			{Key: "filed_by_role", Value: bson.D{{Key: "$in", Value: bson.A{auth.RoleCadre, auth.RoleSubdistrict}}}},
-		},
-		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "filer_id", Value: p.UserID}}},
-			{Key: "$push", Value: bson.D{{Key: "timeline", Value: Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
-				Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"}}}},
-		})
-	if err != nil {
-		return fmt.Errorf("cases: unable to link on-behalf cases: %w", err)
+	unlinked := bson.D{
+		{Key: "contact_phone", Value: phone},
+		{Key: "filer_id", Value: bson.D{{Key: "$exists", Value: false}}},
+		{Key: "anonymous", Value: false},
+		{Key: "filed_by_role", Value: bson.D{{Key: "$in", Value: bson.A{auth.RoleCadre, auth.RoleSubdistrict}}}},
+	}
+	var found []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.cases.FindAll(ctx, unlinked, &found, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})); err != nil {
+		return fmt.Errorf("cases: unable to find on-behalf cases: %w", err)
+	}
+	// One case at a time through the case store, so that each summary
+	// gains its filer_id (the resident's list reads it there).
+	for _, c := range found {
+		_, err := s.cases.UpdateOne(ctx, append(bson.D{{Key: "_id", Value: c.ID}}, unlinked...),
+			bson.D{
+				{Key: "$set", Value: bson.D{{Key: "filer_id", Value: p.UserID}}},
+				{Key: "$push", Value: bson.D{{Key: "timeline", Value: Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
+					Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"}}}},
+			})
+		if err != nil {
+			return fmt.Errorf("cases: unable to link on-behalf case %s: %w", c.ID, err)
+		}
 	}
 	return nil
 }
@@ -341,6 +351,18 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 	if err := p.RequireRole(auth.RoleResident); err != nil {
 		return 0, err
 	}
+	// The summaries that name the resident, to rewrite once the cases
+	// have changed (UpdateMany leaves summaries alone).
+	var named []string
+	for _, field := range []string{"filer_id", "cosigners"} {
+		sums, err := s.cases.findSummaries(ctx, bson.D{{Key: field, Value: p.UserID}}, bson.D{{Key: "_id", Value: 1}}, 0)
+		if err != nil {
+			return 0, err
+		}
+		for _, sm := range sums {
+			named = append(named, sm.ID)
+		}
+	}
 	now := s.now()
 	blank := bson.D{
 		{Key: "$set", Value: bson.D{{Key: "contact_name", Value: ""}, {Key: "contact_phone", Value: ""}, {Key: "purged_at", Value: now}}},
@@ -358,6 +380,11 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 		bson.D{{Key: "$pull", Value: bson.D{{Key: "cosigners", Value: p.UserID}}}})
 	if err != nil {
 		return 0, fmt.Errorf("cases: unable to withdraw co-signatures: %w", err)
+	}
+	for _, id := range named {
+		if err := s.repairOne(ctx, id); err != nil {
+			return 0, err
+		}
 	}
 	return n + m + k, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"minsheng"
 	"minsheng/cases"
@@ -338,5 +340,136 @@ func TestForgetResident(t *testing.T) {
 	o, _ := e.svc.FindByID(ctx, theirs.ID)
 	if len(o.Cosigners) != 0 {
 		t.Fatalf("co-signers = %v, want none", o.Cosigners)
+	}
+}
+
+// A resident's list merges the cases they filed and those they co-signed,
+// newest first, across pages, each once; it reads the summaries by
+// filer_id and by cosigners (equality the engine pushes down), and keeps
+// the same answer as the $or on the cases it replaced.
+func TestMineMergesFiledAndCosigned(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var want []string // newest first
+	for i := range 7 {
+		in := input()
+		in.Title = fmt.Sprintf("路灯不亮 %d", i)
+		var c *cases.Case
+		switch i % 3 {
+		case 0, 1:
+			c = e.submit(t, neighbour, in)
+			if i%3 == 0 {
+				if _, err := e.svc.Cosign(ctx, resident, c.ID); err != nil {
+					t.Fatal(err)
+				}
+				want = append([]string{c.ID}, want...)
+			}
+		default:
+			c = e.submit(t, resident, in)
+			want = append([]string{c.ID}, want...)
+		}
+		e.clock.Advance(time.Minute)
+	}
+	e.submit(t, stranger, input()) // neither filed nor co-signed
+
+	page := func(t *testing.T, limit int) []string {
+		t.Helper()
+		var got []string
+		cursor := ""
+		for range 10 {
+			cs, next, err := e.svc.Mine(ctx, resident, cursor, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				got = append(got, c.ID)
+			}
+			if next == "" {
+				return got
+			}
+			cursor = next
+		}
+		t.Fatal("more than 10 pages")
+		return nil
+	}
+	for _, limit := range []int{1, 2, 3, 20} {
+		t.Run(fmt.Sprintf("pages of %d", limit), func(t *testing.T) {
+			if got := page(t, limit); !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+	t.Run("same as the $or on the cases", func(t *testing.T) {
+		cases.SetListOnCases(e.svc, true)
+		t.Cleanup(func() { cases.SetListOnCases(e.svc, false) })
+		if got := page(t, 2); !slices.Equal(got, want) {
+			t.Errorf("on the cases: got %v, want %v", got, want)
+		}
+	})
+	t.Run("a withdrawn co-signature leaves the list", func(t *testing.T) {
+		if _, err := e.svc.ForgetResident(ctx, resident); err != nil {
+			t.Fatal(err)
+		}
+		if got := page(t, 20); len(got) != 0 {
+			t.Errorf("after ForgetResident: got %v, want none", got)
+		}
+	})
+}
+
+// Simultaneous first lists of one resident (a phone opening the app twice,
+// retries) link each on-behalf filing once: one link event, and its
+// summary names the resident, over several rounds with other filings
+// already linked.
+func TestMineLinksOnBehalfOnceUnderConcurrency(t *testing.T) {
+	e := newEnv(t, withResidentPhone)
+	ctx := context.Background()
+	e.submit(t, resident, input())
+	for round := range 3 {
+		in := input()
+		in.Title = fmt.Sprintf("代居民登记：路灯不亮 %d", round)
+		behalf := e.submit(t, cadre, in)
+		var wg sync.WaitGroup
+		errs := make(chan error, 12)
+		for range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := e.svc.Mine(ctx, resident, "", 20); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		c, err := e.svc.FindByID(ctx, behalf.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links := 0
+		for _, ev := range c.Timeline {
+			if ev.Action == cases.ActLinkResident {
+				links++
+			}
+		}
+		if c.FilerID != resident.UserID || links != 1 {
+			t.Errorf("round %d: filer %q with %d link events, want %q and 1", round, c.FilerID, links, resident.UserID)
+		}
+		got, _, err := e.svc.Mine(ctx, resident, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != round+2 {
+			t.Errorf("round %d: %d cases listed, want %d", round, len(got), round+2)
+		}
+	}
+	rep, err := e.svc.RepairSummaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stale+rep.Missing+rep.Orphans != 0 {
+		t.Errorf("got %+v, want every summary up to date", rep)
 	}
 }

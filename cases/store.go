@@ -1,12 +1,14 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -322,14 +324,16 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		return nil, "", err
 	}
 	now := s.now()
-	// Residents' lists stay on the cases (filer_id, cosigners); every
-	// other scope reads the summaries, then the page's cases by _id.
-	onSummaries := p.Role != auth.RoleResident && !s.listOnCases
+	// Every scope reads the summaries, then the page's cases by _id; a
+	// resident's scope, filed or co-signed ($or, which the engine does not
+	// push down), is one equality query for each, merged (findMine).
+	onSummaries := !s.listOnCases
 	q := f.query(now)
 	if onSummaries {
 		q = f.summaryQuery(now)
+	} else {
+		q = append(q, scoped...)
 	}
-	q = append(q, scoped...)
 	if f.Cursor != "" {
 		cur, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -349,7 +353,12 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		sort = bson.D{{Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}
 	}
 	var found []*Case
-	if onSummaries {
+	switch {
+	case onSummaries && p.Role == auth.RoleResident:
+		if found, err = s.findMine(ctx, p.UserID, q, sort, f.Limit+1); err != nil {
+			return nil, "", err
+		}
+	case onSummaries:
 		sums, err := s.cases.findSummaries(ctx, q, sort, int64(f.Limit+1))
 		if err != nil {
 			return nil, "", err
@@ -361,7 +370,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		if found, err = s.cases.byIDs(ctx, ids); err != nil {
 			return nil, "", err
 		}
-	} else {
+	default:
 		opts := options.Find().SetSort(sort).SetLimit(int64(f.Limit + 1))
 		if err := s.cases.FindAll(ctx, q, &found, opts); err != nil {
 			return nil, "", fmt.Errorf("cases: unable to list cases: %w", err)
@@ -384,6 +393,41 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		}
 	}
 	return out, next, nil
+}
+
+// findMine returns the first n cases, in sort's order, whose summaries
+// match q and name userID as their filer or a co-signer: one query on
+// filer_id and one on cosigners, each pushed down by equality, merged.
+// A case as read now must still be the resident's (a summary may lag
+// behind a write that bypassed it, such as ForgetResident's).
+func (s *Service) findMine(ctx context.Context, userID string, q, sort bson.D, n int) ([]*Case, error) {
+	var sums []summary
+	for _, field := range []string{"filer_id", "cosigners"} {
+		part, err := s.cases.findSummaries(ctx, append(slices.Clone(q), bson.E{Key: field, Value: userID}), sort, int64(n))
+		if err != nil {
+			return nil, err
+		}
+		sums = append(sums, part...)
+	}
+	byDue := sort[0].Key == "due_at"
+	slices.SortFunc(sums, func(a, b summary) int {
+		if byDue {
+			return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID))
+		}
+		return cmp.Or(b.FiledAt.Compare(a.FiledAt), cmp.Compare(b.ID, a.ID))
+	})
+	sums = slices.CompactFunc(sums, func(a, b summary) bool { return a.ID == b.ID })
+	ids := make([]string, 0, n)
+	for _, sm := range sums[:min(n, len(sums))] {
+		ids = append(ids, sm.ID)
+	}
+	found, err := s.cases.byIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(found, func(c *Case) bool {
+		return c.FilerID != userID && !slices.Contains(c.Cosigners, userID)
+	}), nil
 }
 
 // EachCase streams every case matching f to fn, oldest first, without scope

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,9 @@ var summaryIndexes = []store.Index{
 	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
 	{Collection: summariesCollection, Name: "effect_pending", Keys: keys("effect_pending")},
 	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	// Residents' own lists (我的诉求): one equality query each, merged in Go.
+	{Collection: summariesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
+	{Collection: summariesCollection, Name: "cosigners_filed", Keys: keys("cosigners", "-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "due", Keys: keys("due_at", "_id")},
 }
 
@@ -78,13 +82,24 @@ type summary struct {
 	Version       int64  `bson:"version"`
 	// Facts is what reports read of the case (facts.go).
 	Facts caseFacts `bson:"facts"`
+	// FilerID and Cosigners are the residents whose lists (我的诉求) show
+	// the case; a resident's list is one equality query on each (the
+	// engine pushes down a string equality; an array field keeps every
+	// row holding an array as a candidate, so Cosigners is left out when
+	// empty, and only co-signed cases are candidates).
+	FilerID   string   `bson:"filer_id,omitempty"`
+	Cosigners []string `bson:"cosigners,omitempty"`
 }
 
 func summaryOf(c *Case) summary {
 	s := summary{
 		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,
 		Status: c.Status, Area: c.Area, AssignedTo: c.AssignedTo, Title: c.Title,
-		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version, Facts: factsOf(c),
+		FiledAt: c.FiledAt.UTC(), DueAt: c.DueAt.UTC(), Version: c.Version, FilerID: c.FilerID,
+		Facts: factsOf(c),
+	}
+	if len(c.Cosigners) > 0 {
+		s.Cosigners = slices.Clone(c.Cosigners)
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
@@ -93,6 +108,21 @@ func summaryOf(c *Case) summary {
 		s.EffectPending = "1"
 	}
 	return s
+}
+
+// summarySource projects a case on the fields summaryOf reads, so that
+// RepairSummaries does not transfer (and the patched embedded engine does
+// not decode, third_party/PATCHES "Fields") descriptions, timelines and
+// photos of every case.
+var summarySource = bson.D{
+	{Key: "number", Value: 1}, {Key: "location.sub_district", Value: 1}, {Key: "location.community", Value: 1},
+	{Key: "status", Value: 1}, {Key: "area", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "title", Value: 1},
+	{Key: "filed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "budget", Value: 1},
+	{Key: "money_effect.state", Value: 1}, {Key: "version", Value: 1}, {Key: "filer_id", Value: 1}, {Key: "cosigners", Value: 1},
+	// what factsOf reads (facts.go)
+	{Key: "catalog_item", Value: 1}, {Key: "location.address", Value: 1}, {Key: "households", Value: 1},
+	{Key: "merged_from", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
+	{Key: "completed_at", Value: 1}, {Key: "verdict", Value: 1}, {Key: "verdicts", Value: 1}, {Key: "assessment", Value: 1},
 }
 
 // caseStore is the cases collection with its summaries: every write to a
@@ -443,46 +473,53 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
 	defer s.cases.facts.reset()
 	var rep SummaryRepair
+	// The two scans run side by side (the engine serves each connection
+	// in its own goroutine). A write between them is no harm: whatever
+	// differs is repaired by repairOne, which reads the case again under
+	// its lock.
 	have := map[string]summary{}
-	err := s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
-		var sm summary
-		if err := cur.Decode(&sm); err != nil {
-			return fmt.Errorf("cases: unable to decode summary: %w", err)
-		}
-		have[sm.ID] = sm
-		return nil
-	})
-	if err != nil {
-		return rep, err
-	}
-	var fix []*Case
-	var missing []any
-	err = s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
-		var c Case
+	scanned := make(chan error, 1)
+	go func() {
+		scanned <- s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+			var sm summary
+			if err := cur.Decode(&sm); err != nil {
+				return fmt.Errorf("cases: unable to decode summary: %w", err)
+			}
+			have[sm.ID] = sm
+			return nil
+		})
+	}()
+	var wants []summary
+	err := s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		var c Case // the fields of summarySource only
 		if err := cur.Decode(&c); err != nil {
 			return fmt.Errorf("cases: unable to decode case: %w", err)
 		}
+		wants = append(wants, summaryOf(&c))
+		return nil
+	}, options.Find().SetProjection(summarySource))
+	if serr := <-scanned; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return rep, err
+	}
+	var fix []string
+	var missing []any
+	for _, want := range wants {
 		rep.Cases++
-		want := summaryOf(&c)
-		got, ok := have[c.ID]
-		delete(have, c.ID)
+		got, ok := have[want.ID]
+		delete(have, want.ID)
 		switch {
 		case !ok:
 			// Inserted in batches below: a data directory from before the
 			// summaries has none, and one guarded write per case is slow.
 			rep.Missing++
 			missing = append(missing, want)
-			return nil
 		case !sameSummary(got, want):
 			rep.Stale++
-		default:
-			return nil
+			fix = append(fix, want.ID)
 		}
-		fix = append(fix, &c)
-		return nil
-	})
-	if err != nil {
-		return rep, err
 	}
 	for start := 0; start < len(missing); start += eachBatch {
 		batch := missing[start:min(start+eachBatch, len(missing))]
@@ -499,8 +536,8 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			}
 		}
 	}
-	for _, c := range fix {
-		if err := s.repairOne(ctx, c.ID); err != nil {
+	for _, id := range fix {
+		if err := s.repairOne(ctx, id); err != nil {
 			return rep, err
 		}
 	}
@@ -521,6 +558,11 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 // store, so that a data directory from before them gets them at start.
 const summariesMeta = "case_summaries_meta"
 
+// summariesBuilt is the meta document's id: a new one whenever the
+// summaries gain fields, so that the first start after an upgrade rebuilds
+// them (v2: the residents' filer_id and cosigners).
+const summariesBuilt = "built-v2"
+
 // EnsureSummaries is what the server runs at start: on a store whose
 // summaries were never built (a data directory from before them) the full
 // RepairSummaries once, then the repair of interrupted writes. It returns
@@ -530,13 +572,13 @@ func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
 	var m struct {
 		ID string `bson:"_id"`
 	}
-	err := meta.FindOne(ctx, byID("built"), &m)
+	err := meta.FindOne(ctx, byID(summariesBuilt), &m)
 	if errors.Is(err, minsheng.ErrNotFound) {
 		rep, err := s.RepairSummaries(ctx)
 		if err != nil {
 			return 0, err
 		}
-		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: "built"}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		if err := meta.InsertOne(ctx, bson.D{{Key: "_id", Value: summariesBuilt}, {Key: "at", Value: time.Now().UTC()}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
 			return 0, fmt.Errorf("cases: unable to record the summaries as built: %w", err)
 		}
 		return rep.Missing + rep.Stale + rep.Orphans, nil
@@ -581,7 +623,7 @@ func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
 		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version &&
-		sameFacts(a.Facts, b.Facts)
+		sameFacts(a.Facts, b.Facts) && a.FilerID == b.FilerID && slices.Equal(a.Cosigners, b.Cosigners)
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope

@@ -36,7 +36,8 @@ func TestSummaryQueriesSearchAnIndex(t *testing.T) {
 	// A few summaries, so the collection's table exists.
 	if _, err := db.Collection("case_summaries").InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: "a"}, {Key: "sub_district", Value: subA}, {Key: "community", Value: commA}, {Key: "status", Value: "submitted"}},
-		bson.D{{Key: "_id", Value: "b"}, {Key: "sub_district", Value: subB}, {Key: "community", Value: commB}, {Key: "status", Value: "accepted"}},
+		bson.D{{Key: "_id", Value: "b"}, {Key: "sub_district", Value: subB}, {Key: "community", Value: commB}, {Key: "status", Value: "accepted"},
+			{Key: "filer_id", Value: "res-1"}, {Key: "cosigners", Value: bson.A{"res-2"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,10 @@ func TestSummaryQueriesSearchAnIndex(t *testing.T) {
 			{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{"submitted", "accepted"}}}}}},
 		{"pending effects", bson.D{{Key: "effect_pending", Value: "1"}}},
 		{"page by ids", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"a", "b"}}}}}},
+		// A resident's list (findMine): the $or on the cases it replaced
+		// was not pushed down and decoded every case.
+		{"resident filed", bson.D{{Key: "filer_id", Value: "res-1"}}},
+		{"resident co-signed", bson.D{{Key: "cosigners", Value: "res-1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var e struct {

@@ -338,6 +338,20 @@ func readAnswers(t *testing.T, db *mongo.Database, coll string, filter bson.D, s
 	}
 	cur, err = c.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(5))
 	all("find sorted", cur, err)
+	// Inclusion projections let the patched engine read only the fields
+	// the find needs (third_party/PATCHES, "Fields pushdown").
+	for _, proj := range []bson.D{
+		{{Key: "s", Value: 1}},
+		{{Key: "a.b", Value: 1}, {Key: "_id", Value: 0}},
+		{{Key: "community", Value: 1}, {Key: "status", Value: true}, {Key: "arr.s", Value: 1}},
+		{{Key: "n", Value: int64(1)}, {Key: "t", Value: 1.0}, {Key: "nofield", Value: 1}},
+		{{Key: "s", Value: 0}},
+	} {
+		cur, err = c.Find(ctx, filter, options.Find().SetProjection(proj))
+		all(fmt.Sprintf("find projected %v", proj), cur, err)
+	}
+	cur, err = c.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "version", Value: 1}}).SetSort(bson.D{{Key: "s", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(7))
+	all("find projected sorted", cur, err)
 	cur, err = c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: filter}}})
 	all("aggregate", cur, err)
 	var distinct []any

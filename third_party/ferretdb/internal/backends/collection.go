@@ -81,11 +81,25 @@ type QueryParams struct {
 
 	OnlyRecordIDs bool
 	Comment       string
+
+	// SortFields is the find command's sort (minsheng patch): a backend may
+	// return the documents in that order and then sets QueryResult.Sorted;
+	// otherwise it ignores it and the handler sorts, as before.
+	SortFields *types.Document
+
+	// Fields, when set (minsheng patch), are the only top-level fields the
+	// handler reads of each document (filter, sort and projection): a
+	// backend may return documents holding only those of them present.
+	Fields []string
 }
 
 // QueryResult represents the results of Collection.Query method.
 type QueryResult struct {
 	Iter types.DocumentsIterator
+
+	// Sorted reports that Iter returns the documents in QueryParams.SortFields'
+	// order, exactly as the handler's own sort would (minsheng patch).
+	Sorted bool
 }
 
 // Query executes a query against the collection.
@@ -136,6 +150,9 @@ type ExplainParams struct {
 	Filter *types.Document
 	Sort   *types.Document
 	Limit  int64
+
+	// SortFields is as in QueryParams (minsheng patch).
+	SortFields *types.Document
 }
 
 // ExplainResult represents the results of Collection.Explain method.

@@ -163,6 +163,11 @@ func (h *Handler) MsgExplain(connCtx context.Context, msg *wire.OpMsg) (*wire.Op
 		qp.Limit = params.Limit
 	}
 
+	// minsheng patch: find's sort as makeFindQueryParams passes it.
+	if !h.DisablePushdown && !params.Aggregate && qp.Sort == nil && params.Sort.Len() > 0 {
+		qp.SortFields = params.Sort
+	}
+
 	res, err := coll.Explain(connCtx, qp)
 	if err != nil {
 		return nil, lazyerrors.Error(err)

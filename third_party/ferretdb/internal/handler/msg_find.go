@@ -130,7 +130,7 @@ func (h *Handler) MsgFind(connCtx context.Context, msg *wire.OpMsg) (*wire.OpMsg
 	// closer accumulates all things that should be closed / canceled.
 	closer := iterator.NewMultiCloser(iterator.CloserFunc(cancel))
 
-	iter, err := h.makeFindIter(queryRes.Iter, closer, params)
+	iter, err := h.makeFindIter(queryRes.Iter, closer, params, queryRes.Sorted)
 	if err != nil {
 		return nil, handleMaxTimeMSError(err, params.MaxTimeMS, "find")
 	}
@@ -274,6 +274,17 @@ func (h *Handler) makeFindQueryParams(ctx context.Context, params *common.FindPa
 		qp.Sort = params.Sort
 	}
 
+	// minsheng patch: the backend may return the documents in this order
+	// (QueryResult.Sorted), so that a limit stops reading early.
+	if !h.DisablePushdown && qp.Sort == nil && params.Sort.Len() > 0 {
+		qp.SortFields = params.Sort
+	}
+
+	// minsheng patch: the backend may read only the fields the find needs.
+	if !h.DisablePushdown {
+		qp.Fields = findFields(params.Projection, params.Filter, params.Sort)
+	}
+
 	// Limit pushdown is not applied if:
 	//  - pushdown is disabled;
 	//  - `filter` is set, it must fetch all documents to filter them in memory;
@@ -295,12 +306,20 @@ func (h *Handler) makeFindQueryParams(ctx context.Context, params *common.FindPa
 // and the returned iterator is wrapped with it.
 //
 //nolint:lll // for readability
-func (h *Handler) makeFindIter(iter types.DocumentsIterator, closer *iterator.MultiCloser, params *common.FindParams) (types.DocumentsIterator, error) {
+func (h *Handler) makeFindIter(iter types.DocumentsIterator, closer *iterator.MultiCloser, params *common.FindParams, sorted bool) (types.DocumentsIterator, error) {
 	closer.Add(iter)
 
 	iter = common.FilterIterator(iter, closer, params.Filter)
 
-	iter, err := common.SortIterator(iter, closer, params.Sort)
+	// minsheng patch: a backend that returned the documents in params.Sort's
+	// order (QueryResult.Sorted) needs no sort here, and the iterators that
+	// follow read only as many documents as the limit takes.
+	sort := params.Sort
+	if sorted {
+		sort = nil
+	}
+
+	iter, err := common.SortIterator(iter, closer, sort)
 	if err != nil {
 		closer.Close()
 

@@ -67,10 +67,26 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 
 	q := prepareSelectClause(meta.TableName, params.Comment, meta.Capped(), params.OnlyRecordIDs)
 
+	// minsheng patch: read only the fields the handler needs (see fieldspushdown.go).
+	newIter := func(rows *fsql.Rows) types.DocumentsIterator {
+		return newQueryIterator(ctx, rows, params.OnlyRecordIDs)
+	}
+	if sel := prepareFieldsSelectClause(meta.TableName, meta.Capped(), params.Fields); sel != "" && !params.OnlyRecordIDs {
+		q = sel
+		newIter = func(rows *fsql.Rows) types.DocumentsIterator { return newFieldsIterator(ctx, rows, params.Fields) }
+	}
+
 	// minsheng patch: one place for the pushdown (see pushdown.go).
 	whereClause, args := prepareWhereClause(params.Filter)
 
 	q += whereClause
+
+	// minsheng patch: the find command's sort (see sortpushdown.go).
+	if params.Sort.Len() == 0 && params.Limit == 0 && !params.OnlyRecordIDs {
+		if res, err := queryFieldSorted(ctx, db, q, args, params.SortFields, newIter); res != nil || err != nil {
+			return res, err
+		}
+	}
 	orderByClause := prepareOrderByClause(params.Sort)
 	q += orderByClause + prepareNaturalOrderClause(whereClause, orderByClause) // minsheng patch
 
@@ -85,7 +101,7 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	}
 
 	return &backends.QueryResult{
-		Iter: newQueryIterator(ctx, rows, params.OnlyRecordIDs),
+		Iter: newIter(rows), // minsheng patch
 	}, nil
 }
 
@@ -265,6 +281,11 @@ func (c *collection) Explain(ctx context.Context, params *backends.ExplainParams
 	filterPushdown := whereClause != ""
 
 	orderByClause := prepareOrderByClause(params.Sort)
+	if orderByClause == "" && params.Limit == 0 {
+		// minsheng patch: the ORDER BY Query tries first (sortpushdown.go);
+		// whether it is kept depends on the candidate rows.
+		orderByClause, _ = prepareFieldSortClause(params.SortFields)
+	}
 	sortPushdown := orderByClause != ""
 
 	q := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause
