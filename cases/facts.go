@@ -121,7 +121,11 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 	if err := f.check(); err != nil {
 		return err
 	}
-	if s.cases.facts != nil {
+	// The cache holds whole sub-districts: a filter on the linked cases
+	// (the ledger check at every start) reads only those, through the
+	// has_budget index, instead of filling the cache with every summary
+	// of the district (5.8 s at 50,000 cases when the cache is cold).
+	if s.cases.facts != nil && !f.HasBudget {
 		return s.eachCachedFacts(ctx, f, fn)
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})

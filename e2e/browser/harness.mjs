@@ -129,7 +129,9 @@ export function desktop(browser) {
 export async function shot(page, name) {
   fs.mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // Transitions (Element Plus tabs, Vant toasts) are finished first, so a
+  // shot shows the state the user sees, not a frame of its animation.
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
   return file;
 }
 
