@@ -12,6 +12,7 @@ package bench_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -249,6 +250,27 @@ func BenchmarkPilot(b *testing.B) {
 				}
 			}
 		}
+		// Cases for the assess and link rows: submitted in comm0 an hour
+		// ago, classified to one 社区建设 project item of the year.
+		cat, err := budgetlink.LoadCatalog(reportYear)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var chainItem string
+		for _, it := range cat.Items {
+			if it.Area == "SQ" && it.ExpenseClass == budgetlink.CatalogProject {
+				chainItem = it.Code
+				break
+			}
+		}
+		var chain []string
+		for i := range iters {
+			c := caseDoc(n+10_000+i, fmt.Sprintf("chain-%04d", i), sub0, comm0, time.Now().Add(-time.Hour))
+			c.Number = fmt.Sprintf("XC2026-C%06d", i)
+			c.Area, c.CatalogItem, c.Status, c.DueAt = "SQ", chainItem, cases.StatusSubmitted, c.FiledAt.Add(15*24*time.Hour)
+			docs = append(docs, c)
+			chain = append(chain, c.ID)
+		}
 		seedStart := time.Now()
 		if err := st.Collection("cases").InsertMany(ctx, docs); err != nil {
 			b.Fatal(err)
@@ -357,6 +379,47 @@ func BenchmarkPilot(b *testing.B) {
 			}
 		})
 		rows = append(rows, row{name: "accept (transition)", api: accept, raw: acceptRaw})
+
+		// Assess (the cadre, on site) and link (staff, to a line of the
+		// sub-district), on cases accepted and assigned untimed first.
+		var cadreID string
+		{
+			var me struct {
+				ID     string `json:"id"`
+				UserID string `json:"user_id"`
+			}
+			w.call(b, "GET", "/me", cadre, nil, &me)
+			cadreID = cmp.Or(me.ID, me.UserID)
+			if cadreID == "" {
+				b.Fatal("GET /me: no id for the cadre")
+			}
+		}
+		for _, id := range chain {
+			if code := w.call(b, "POST", "/cases/"+id+"/accept", staff, map[string]any{"version": 1}, nil); code != 200 {
+				b.Fatalf("accept %s: %d", id, code)
+			}
+			if code := w.call(b, "POST", "/cases/"+id+"/assign", staff, map[string]any{"version": 2, "cadre_id": cadreID}, nil); code != 200 {
+				b.Fatalf("assign %s: %d", id, code)
+			}
+		}
+		assess := timeIt(len(chain), func(i int) {
+			if code := w.call(b, "POST", "/cases/"+chain[i]+"/assess", cadre, map[string]any{"version": 3, "estimate_fen": 120_000,
+				"households": 4, "risk": 2, "elderly": 1, "disabled": 0, "note": "现场查看"}, nil); code != 200 {
+				b.Fatalf("assess: %d", code)
+			}
+		})
+		rows = append(rows, row{name: "assess (transition)", api: assess, raw: acceptRaw, rawSimple: "(as accept)"})
+		line, err := w.ledger.CreateLine(ctx, auth.System, budgetlink.NewLine{FiscalYear: reportYear, SubDistrict: sub0, ItemCode: chainItem,
+			ProjectName: "基准测试项目", ApprovedFen: int64(len(chain)) * 200_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		link := timeIt(len(chain), func(i int) {
+			if code := w.call(b, "POST", "/cases/"+chain[i]+"/budget-link", staff, map[string]any{"line_id": line.ID}, nil); code != 201 && code != 200 {
+				b.Fatalf("link: %d", code)
+			}
+		})
+		rows = append(rows, row{name: "link to a line", api: link, raw: acceptRaw, rawSimple: "(as accept)"})
 
 		// Intake: filings through the API (a cadre, so no per-address
 		// limit) against raw inserts of the same documents one by one.
