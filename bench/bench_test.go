@@ -213,16 +213,32 @@ func caseDoc(i int, id, sub, comm string, filed time.Time) *cases.Case {
 	}
 }
 
+// pilotSubs is the 15 sub-districts the benchmarks spread cases over.
+func pilotSubs(dir *org.Directory) []org.SubDistrict {
+	subs := dir.District().SubDistricts
+	return subs[:min(15, len(subs))]
+}
+
+// spreadCases is n case documents filed 10 minutes apart up to now, dealt
+// round-robin over subs and, within each, over its communities.
+func spreadCases(dir *org.Directory, subs []org.SubDistrict, n int) []any {
+	base := time.Now().Add(-time.Duration(n) * 10 * time.Minute)
+	docs := make([]any, n)
+	for i := range docs {
+		sub := subs[i%len(subs)].Code
+		comms := dir.CommunitiesOf(sub)
+		docs[i] = caseDoc(i, fmt.Sprintf("case-%07d", i), sub, comms[(i/len(subs))%len(comms)].Code, base.Add(time.Duration(i)*10*time.Minute))
+	}
+	return docs
+}
+
 func BenchmarkPilot(b *testing.B) {
 	n := envInt("MINSHENG_BENCH_CASES", 10_000)
 	iters := envInt("MINSHENG_BENCH_ITERS", 30)
 	ctx := context.Background()
 	st := storetest.New(b)
 	dir := org.Xicheng()
-	subs := dir.District().SubDistricts
-	if len(subs) > 15 {
-		subs = subs[:15]
-	}
+	subs := pilotSubs(dir)
 	sub0 := subs[0].Code
 	comm0 := dir.CommunitiesOf(sub0)[0].Code
 	for range b.N {
@@ -233,17 +249,12 @@ func BenchmarkPilot(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		base := time.Now().Add(-time.Duration(n) * 10 * time.Minute)
-		docs := make([]any, n)
+		docs := spreadCases(dir, subs, n)
 		var ids0 []string // submitted cases of sub0, for transitions
 		var all0 []string
-		for i := range docs {
-			sub := subs[i%len(subs)].Code
-			comms := dir.CommunitiesOf(sub)
-			comm := comms[(i/len(subs))%len(comms)].Code
-			c := caseDoc(i, fmt.Sprintf("case-%07d", i), sub, comm, base.Add(time.Duration(i)*10*time.Minute))
-			docs[i] = c
-			if sub == sub0 {
+		for _, d := range docs {
+			c := d.(*cases.Case)
+			if c.Location.SubDistrict == sub0 {
 				all0 = append(all0, c.ID)
 				if c.Status == cases.StatusSubmitted {
 					ids0 = append(ids0, c.ID)

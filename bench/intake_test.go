@@ -36,10 +36,7 @@ func BenchmarkIntake(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.New(b)
 	dir := org.Xicheng()
-	subs := dir.District().SubDistricts
-	if len(subs) > 15 {
-		subs = subs[:15]
-	}
+	subs := pilotSubs(dir)
 	sub0 := subs[0].Code
 	comm0 := dir.CommunitiesOf(sub0)[0].Code
 	for range b.N {
@@ -48,14 +45,7 @@ func BenchmarkIntake(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		base := time.Now().Add(-time.Duration(n) * 10 * time.Minute)
-		docs := make([]any, n)
-		for i := range docs {
-			sub := subs[i%len(subs)].Code
-			comms := dir.CommunitiesOf(sub)
-			docs[i] = caseDoc(i, fmt.Sprintf("case-%07d", i), sub, comms[(i/len(subs))%len(comms)].Code, base.Add(time.Duration(i)*10*time.Minute))
-		}
-		if err := st.Collection("cases").InsertMany(ctx, docs); err != nil {
+		if err := st.Collection("cases").InsertMany(ctx, spreadCases(dir, subs, n)); err != nil {
 			b.Fatal(err)
 		}
 		w := wire(b, st)
