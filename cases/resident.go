@@ -37,7 +37,7 @@ func (s *Service) PublicView(ctx context.Context, c *Case) (*PublicCase, error) 
 		if ph.Tag == TagProgress {
 			continue
 		}
-		pp := PublicPhoto{Tag: ph.Tag}
+		pp := PublicPhoto{ID: ph.ID, Tag: ph.Tag, Width: ph.Width, Height: ph.Height, UploadedAt: ph.UploadedAt}
 		var err error
 		if pp.URL, err = s.photos.URL(ctx, ph.Key, s.cfg.PhotoURLTTL); err != nil {
 			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
@@ -59,66 +59,27 @@ type SimilarQuery struct {
 }
 
 // SimilarPublic finds open public cases of the last Config.SimilarWindow
-// that contain every word of the text in their title or description, or
-// resemble it by character bigrams, best first, as public previews. No
-// sign-in is needed: nothing personal is returned. Errors: EINVALID.
+// like the text, scored and ordered as Similar does, as public previews
+// (with the community's name, without progress photos). No sign-in is
+// needed: nothing personal is returned. Errors: EINVALID.
 func (s *Service) SimilarPublic(ctx context.Context, q SimilarQuery) ([]PublicCase, error) {
-	f := map[string]string{}
 	q.Community, q.Area, q.Text = strings.TrimSpace(q.Community), strings.TrimSpace(q.Area), strings.TrimSpace(q.Text)
-	if q.Community != "" {
-		if _, ok := s.dir.SubDistrictOf(q.Community); !ok {
-			f["community"] = "社区不存在"
-		}
-	}
-	if q.Area != "" && AreaName(q.Area) == "" {
-		f["area"] = "领域不存在"
-	}
-	switch n := utf8Len(q.Text); {
-	case n == 0:
-		f["text"] = "必填"
-	case n > maxDescription+maxTitle:
-		f["text"] = "内容过长"
-	}
-	if err := invalid(f); err != nil {
+	if _, err := s.checkSimilar(q.Community, q.Area, q.Text); err != nil {
 		return nil, err
 	}
-	filter := bson.D{
-		{Key: "public", Value: true},
+	q2 := bson.D{
 		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
 		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: s.now().Add(-s.cfg.SimilarWindow)}}},
 	}
 	if q.Community != "" {
-		filter = append(filter, bson.E{Key: "location.community", Value: q.Community})
+		q2 = append(q2, bson.E{Key: "community", Value: q.Community})
 	}
 	if q.Area != "" {
-		filter = append(filter, bson.E{Key: "area", Value: q.Area})
+		q2 = append(q2, bson.E{Key: "area", Value: q.Area})
 	}
-	var found []*Case
-	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: -1}}).SetLimit(500)
-	if err := s.cases.FindAll(ctx, filter, &found, opts); err != nil {
-		return nil, fmt.Errorf("cases: unable to search similar cases: %w", err)
-	}
-	words := strings.Fields(strings.ToLower(q.Text))
-	want := bigrams(q.Text)
-	type hit struct {
-		c     *Case
-		score int
-	}
-	var hits []hit
-	for _, c := range found {
-		score := max(dice(want, bigrams(c.Title)), dice(want, bigrams(c.Title+" "+c.Description)))
-		if containsAll(strings.ToLower(c.Title+" "+c.Description), words) {
-			// A word the resident typed, found literally: 旱厕 finds
-			// "胡同旱厕改造" although they share one bigram in many.
-			score = 1000
-		}
-		if score >= s.cfg.SimilarThreshold {
-			hits = append(hits, hit{c, score})
-		}
-	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return b.score - a.score })
-	if len(hits) > maxSimilar {
-		hits = hits[:maxSimilar]
+	hits, err := s.similarTo(ctx, q2, true, q.Text)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]PublicCase, 0, len(hits))
 	for _, h := range hits {

@@ -124,6 +124,51 @@ func TestSimilarPublic(t *testing.T) {
 		_, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕", Area: "XX"})
 		wantCode(t, err, minsheng.EINVALID)
 	})
+	t.Run("a text with a control character is refused", func(t *testing.T) {
+		_, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕\x07"})
+		wantCode(t, err, minsheng.EINVALID)
+	})
+	t.Run("the preview's photos say which photo and its size", func(t *testing.T) {
+		withPhoto, err := e.svc.AddPhoto(ctx, resident, found.ID, cases.TagBefore, bytesReader(jpeg(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ph := withPhoto.Photos[len(withPhoto.Photos)-1]
+		got, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "旱厕"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || len(got[0].Photos) != 1 {
+			t.Fatalf("got %+v, want one case with one photo", got)
+		}
+		if p := got[0].Photos[0]; p.ID != ph.ID || p.Width == 0 || p.Height == 0 || p.UploadedAt.IsZero() {
+			t.Errorf("photo = %+v, want id %s with its size and upload time", p, ph.ID)
+		}
+	})
+	t.Run("the same order as the signed-in search", func(t *testing.T) {
+		near := input()
+		near.Area, near.Title, near.Description, near.Public = cases.AreaCommunity, "旱厕改造", "胡同里的旱厕", true
+		e.submit(t, resident, near)
+		pub, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Text: "胡同旱厕改造"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := e.svc.Similar(ctx, resident, "", "", "胡同旱厕改造")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pub) != 2 || len(signed) != len(pub) {
+			t.Fatalf("public %d, signed-in %d results, want 2 each", len(pub), len(signed))
+		}
+		for i := range pub {
+			if pub[i].ID != signed[i].ID || pub[i].Score != signed[i].Score {
+				t.Errorf("result %d: public %s (%d), signed-in %s (%d)", i, pub[i].Number, pub[i].Score, signed[i].Number, signed[i].Score)
+			}
+		}
+		if pub[0].ID != found.ID {
+			t.Errorf("first = %s, want the identical title %s first", pub[0].Number, found.Number)
+		}
+	})
 }
 
 func TestMineIncludesOnBehalfFilings(t *testing.T) {

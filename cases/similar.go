@@ -37,26 +37,9 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	if !p.Role.Valid() {
 		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
 	}
-	f := map[string]string{}
 	community, area, text = strings.TrimSpace(community), strings.TrimSpace(area), strings.TrimSpace(text)
-	sub := ""
-	if community != "" {
-		var ok bool
-		if sub, ok = s.dir.SubDistrictOf(community); !ok {
-			f["community"] = "社区不存在"
-		}
-	}
-	if area != "" && AreaName(area) == "" {
-		f["area"] = "领域不存在"
-	}
-	switch n := utf8Len(text); {
-	case n == 0:
-		f["text"] = "必填"
-	case n > maxDescription+maxTitle:
-		f["text"] = "内容过长"
-	}
-	longText(f, "text", text)
-	if err := invalid(f); err != nil {
+	sub, err := s.checkSimilar(community, area, text)
+	if err != nil {
 		return nil, err
 	}
 	since := s.now().Add(-s.cfg.SimilarWindow)
@@ -86,6 +69,57 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	if area != "" {
 		q = append(q, bson.E{Key: "area", Value: area})
 	}
+	hits, err := s.similarTo(ctx, q, publicOnly, text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SimilarCase, len(hits))
+	for i, h := range hits {
+		pub, err := s.publicOf(ctx, h.c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = SimilarCase{PublicCase: *pub, Score: h.score}
+	}
+	return out, nil
+}
+
+// checkSimilar validates a similar-case search (trimmed) and returns the
+// community's sub-district when a community is given.
+func (s *Service) checkSimilar(community, area, text string) (string, error) {
+	f := map[string]string{}
+	sub := ""
+	if community != "" {
+		var ok bool
+		if sub, ok = s.dir.SubDistrictOf(community); !ok {
+			f["community"] = "社区不存在"
+		}
+	}
+	if area != "" && AreaName(area) == "" {
+		f["area"] = "领域不存在"
+	}
+	switch n := utf8Len(text); {
+	case n == 0:
+		f["text"] = "必填"
+	case n > maxDescription+maxTitle:
+		f["text"] = "内容过长"
+	}
+	longText(f, "text", text)
+	return sub, invalid(f)
+}
+
+// similarHit is a candidate case and its similarity score, per mille.
+type similarHit struct {
+	c     *Case
+	score int
+}
+
+// similarTo scores the open cases whose summaries match q (the newest 500)
+// against text and returns the best maxSimilar at or above the threshold,
+// best first, newer first among equals; publicOnly leaves out cases filed
+// as 不公开. The summaries' filter is searched through an index; only the
+// candidates' cases are read, by _id.
+func (s *Service) similarTo(ctx context.Context, q bson.D, publicOnly bool, text string) ([]similarHit, error) {
 	sums, err := s.cases.findSummaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, 500)
 	if err != nil {
 		return nil, err
@@ -94,47 +128,30 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	for i, sm := range sums {
 		ids[i] = sm.ID
 	}
-	var found []*Case
+	words := strings.Fields(strings.ToLower(text))
+	want := bigrams(text)
+	var hits []similarHit
 	for start := 0; start < len(ids); start += eachBatch {
 		batch, err := s.cases.byIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range batch {
-			if c.Status.Open() && (c.Public || !publicOnly) {
-				found = append(found, c)
+			if !c.Status.Open() || (publicOnly && !c.Public) {
+				continue
+			}
+			if score := similarity(c, want, words); score >= s.cfg.SimilarThreshold {
+				hits = append(hits, similarHit{c, score})
 			}
 		}
 	}
-	words := strings.Fields(strings.ToLower(text))
-	want := bigrams(text)
-	var out []SimilarCase
-	byID := map[string]*Case{}
-	for _, c := range found {
-		score := similarity(c, want, words)
-		if score < s.cfg.SimilarThreshold {
-			continue
+	slices.SortStableFunc(hits, func(a, b similarHit) int {
+		if a.score != b.score {
+			return b.score - a.score
 		}
-		out = append(out, SimilarCase{PublicCase: PublicCase{ID: c.ID}, Score: score})
-		byID[c.ID] = c
-	}
-	slices.SortStableFunc(out, func(a, b SimilarCase) int {
-		if a.Score != b.Score {
-			return b.Score - a.Score
-		}
-		return byID[b.ID].FiledAt.Compare(byID[a.ID].FiledAt) // newer first
+		return b.c.FiledAt.Compare(a.c.FiledAt) // newer first
 	})
-	if len(out) > maxSimilar {
-		out = out[:maxSimilar]
-	}
-	for i := range out {
-		pub, err := s.publicOf(ctx, byID[out[i].ID])
-		if err != nil {
-			return nil, err
-		}
-		out[i].PublicCase = *pub
-	}
-	return out, nil
+	return hits[:min(len(hits), maxSimilar)], nil
 }
 
 // similarity scores c against a query's bigrams and words, per mille:
