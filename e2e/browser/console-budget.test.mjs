@@ -186,6 +186,9 @@ test('finance adjusts a line (调增 / 调减 / 调剂 with reasons) and reviews
   assert.equal(la.available_fen, 2_000_000 + 129_950);
   assert.equal(await page.locator('[data-test=adjusted]').innerText(), '1,299.50');
   assert.equal(await page.locator('.panel:has-text("调整与评审") .el-table').first().locator('.el-table__row').count(), 3);
+  const adjRows = await page.locator('.panel:has-text("调整与评审") .el-table').first().locator('.el-table__body').innerText();
+  for (const reason of ['追加预算', '改由物业清运', '结余调剂']) assert.match(adjRows, new RegExp(reason), `the adjustments table shows the reason ${reason}`);
+  assert.match(adjRows, /调往「调整测试·院落大件垃圾清运」/, 'a 调剂 names the line the money went to');
   const audit = await page.locator('.panel:has-text("资金流水") .el-table__body').innerText();
   for (const reason of ['追加预算', '改由物业清运', '结余调剂']) assert.match(audit, new RegExp(reason), `the audit shows the reason ${reason}`);
 

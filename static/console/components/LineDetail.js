@@ -20,6 +20,9 @@ export default {
     const audit = ref([]);
     const names = reactive({});
     const others = ref([]);
+    // The line's adjustments with their reasons and the other line of a
+    // 调剂, by id (the line itself keeps only kind, amount and time).
+    const adjustments = reactive({});
     const error = ref('');
     const busy = ref(false);
     const adj = reactive({ open: false, kind: 'increase', to: '', amount: '', reason: '' });
@@ -43,11 +46,22 @@ export default {
         for (const r of l.value.reservations || []) caseName(r.case_id);
         for (const a of audit.value) caseName(a.case_id);
         others.value = ((await api.get('/api/v1/budget/lines', { year: l.value.fiscal_year, sub_district: l.value.sub_district, limit: 100 })).items || []).filter((x) => x.id !== l.value.id);
+        const adjs = (await api.get('/api/v1/budget/adjustments', { line_id: l.value.id, limit: 100 })).items || [];
+        for (const a of adjs) adjustments[a.id] = a;
       } catch (e) {
         error.value = errText(e);
       }
     }
     onMounted(load);
+    // counterpart names the other line of a 调剂 row: where the money went
+    // (调往) or came from (来自).
+    function counterpart(row) {
+      const a = adjustments[row.adjustment_id];
+      const other = a?.entries?.find((e) => e.line_id !== l.value.id);
+      if (!other) return '';
+      const o = others.value.find((x) => x.id === other.line_id);
+      return `${row.delta_fen < 0 ? '调往' : '来自'}「${o ? o.project_name : other.line_id}」`;
+    }
     const moved = computed(() => (l.value?.reservations || []).length > 0 || audit.value.some((a) => a.kind !== 'adjust'));
     async function adjust() {
       const fen = toFen(adj.amount);
@@ -96,7 +110,7 @@ export default {
         ElMessage.error(errText(e));
       }
     }
-    return { l, audit, names, others, error, busy, adj, rev, finance, moved, adjust, review, voidLine, router, yuan, dt, subName, auditLabels, stateLabels, kindLabels, stageLabels };
+    return { l, audit, names, others, adjustments, counterpart, error, busy, adj, rev, finance, moved, adjust, review, voidLine, router, yuan, dt, subName, auditLabels, stateLabels, kindLabels, stageLabels };
   },
   template: `
   <div v-if="l">
@@ -129,7 +143,8 @@ export default {
         <h3>调整与评审</h3>
         <el-table :data="l.adjustments || []" border size="small" empty-text="未调整">
           <el-table-column label="类型" width="70"><template #default="{ row }">{{ kindLabels[row.kind] || row.kind }}</template></el-table-column>
-          <el-table-column label="金额（元）" align="right"><template #default="{ row }">{{ yuan(row.delta_fen) }}</template></el-table-column>
+          <el-table-column label="金额（元）" align="right" width="120"><template #default="{ row }">{{ yuan(row.delta_fen) }}</template></el-table-column>
+          <el-table-column label="理由"><template #default="{ row }">{{ adjustments[row.adjustment_id]?.reason || '' }}<div v-if="counterpart(row)" class="muted">{{ counterpart(row) }}</div></template></el-table-column>
           <el-table-column label="时间" width="140"><template #default="{ row }">{{ dt(row.at) }}</template></el-table-column>
         </el-table>
         <el-table :data="l.review_notes || []" border size="small" empty-text="未评审" style="margin-top:8px">
