@@ -72,16 +72,18 @@ func slowFilter() bson.D {
 }
 
 // A find whose caller gives up stops inside the embedded engine, not only
-// in the driver: the driver closes the connection on a cancelled context
-// (mongo-driver v2 closes it for context.Canceled; only a deadline leaves
-// it pooled, awaiting the reply), and the patched engine cancels the
-// command's context when its client closes the connection (third_party/
-// PATCHES, "Client gone"). The pool serves the next query, and no goroutine
-// is left behind.
+// in the driver. mongo-driver v2 closes the connection on a cancelled
+// context; on a passed deadline it keeps the connection, waits 400 ms for
+// the reply in the pool (BGReadTimeout), then closes it (Collection.Find
+// sends no maxTimeMS, DRIVERS-2722, so the engine knows no deadline). The
+// patched engine cancels the command's context when its client closes the
+// connection (third_party/PATCHES, "Client gone"). The pool serves the next
+// query, and no goroutine is left behind.
 //
 // How we checked that it fails without the patch: with
 // FERRETDB_STOCK_CLIENTCONN=1 (the patch's stock switch) every round
-// fails with the engine still inside the find 10 s after the cancel.
+// fails with the engine still inside the find 10 s after the cancel or
+// the deadline.
 func TestCancelledFindStopsInTheEngine(t *testing.T) {
 	if os.Getenv("MINSHENG_TEST_MONGODB_URI") != "" {
 		t.Skip("counts the embedded engine's goroutines")
@@ -95,9 +97,19 @@ func TestCancelledFindStopsInTheEngine(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	baseline := runtime.NumGoroutine()
 
-	for round := range 3 {
-		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+	for round := range 4 {
+		deadline := round%2 == 1
+		name := fmt.Sprintf("cancelled, round %d", round/2)
+		if deadline {
+			name = fmt.Sprintf("deadline, round %d", round/2)
+		}
+		t.Run(name, func(t *testing.T) {
 			qctx, cancel := context.WithCancel(ctx)
+			want := context.Canceled
+			if deadline {
+				qctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+				want = context.DeadlineExceeded
+			}
 			defer cancel()
 			ended := make(chan error, 1)
 			go func() {
@@ -111,21 +123,23 @@ func TestCancelledFindStopsInTheEngine(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-			time.Sleep(100 * time.Millisecond) // well inside the find
-			cancel()
+			if !deadline {
+				time.Sleep(100 * time.Millisecond) // well inside the find
+				cancel()
+			}
 			select {
 			case err := <-ended:
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("FindAll returned %v, want context.Canceled", err)
+				if !errors.Is(err, want) {
+					t.Errorf("FindAll returned %v, want %v", err, want)
 				}
 			case <-time.After(10 * time.Second):
-				t.Fatal("FindAll did not return 10 s after its context was cancelled")
+				t.Fatal("FindAll did not return 10 s after its context ended")
 			}
 			took, ok := waitEngine(t, 0, 10*time.Second)
 			if !ok {
-				t.Fatalf("the engine still runs the find %s after its client gave up (%d goroutines in %s)", took.Round(time.Millisecond), engineBusy(), engineFrame)
+				t.Fatalf("the engine still runs the find %s after FindAll returned (%d goroutines in %s)", took.Round(time.Millisecond), engineBusy(), engineFrame)
 			}
-			t.Logf("engine stopped %s after the cancel", took.Round(time.Millisecond))
+			t.Logf("engine stopped %s after FindAll returned", took.Round(time.Millisecond))
 
 			var got []bson.M
 			if err := c.FindAll(ctx, bson.D{{Key: "_id", Value: "small"}}, &got); err != nil {
@@ -144,4 +158,60 @@ func TestCancelledFindStopsInTheEngine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A write whose caller gives up still runs to its end in the engine: the
+// patch watches read-only commands only, so a batch of an import (or a
+// transition's update) that the driver abandons by closing its connection
+// is applied whole, as before, and never half.
+//
+// How we checked that it would fail if writes were watched: with "insert"
+// added to the patch's readOnlyCommands, every round stored 0 of the 200
+// documents.
+func TestCancelledInsertRunsToItsEnd(t *testing.T) {
+	if os.Getenv("MINSHENG_TEST_MONGODB_URI") != "" {
+		t.Skip("watches the embedded engine's goroutines")
+	}
+	s := storetest.New(t)
+	ctx := context.Background()
+	for round := range 3 {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			coll := s.Collection(fmt.Sprintf("import%d", round))
+			docs := make([]any, 200) // one InsertMany command (store's insertBatch)
+			for i := range docs {
+				docs[i] = bson.D{{Key: "_id", Value: fmt.Sprintf("r%d-%04d", round, i)}, {Key: "text", Value: strings.Repeat("居民反映楼道照明长期不亮", 60)}}
+			}
+			qctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			ended := make(chan error, 1)
+			go func() { ended <- coll.InsertMany(qctx, docs) }()
+			start := time.Now()
+			for !engineIn("(*Handler).MsgInsert") {
+				if time.Since(start) > 10*time.Second {
+					t.Fatal("the engine never started the insert")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+			err := <-ended
+			if _, ok := waitEngine(t, 0, 10*time.Second); !ok {
+				t.Fatal("the engine still runs the insert 10 s after the cancel")
+			}
+			n, cerr := coll.Count(ctx, bson.D{})
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if n != int64(len(docs)) {
+				t.Errorf("documents after a cancelled insert = %d, want %d (the whole batch); InsertMany returned %v", n, len(docs), err)
+			}
+			t.Logf("InsertMany returned %v; %d documents stored", err, n)
+		})
+	}
+}
+
+// engineIn reports whether a goroutine of the engine is in a function whose
+// name contains frame.
+func engineIn(frame string) bool {
+	buf := make([]byte, 8<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), frame)
 }
