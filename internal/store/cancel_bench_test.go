@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -34,7 +35,10 @@ func cpuTime(b *testing.B) time.Duration {
 // 30,000). It reports the CPU seconds the process (the engine in it) burns
 // from the start until the engine has no command left running, and that
 // time, with the stock connection loop (FERRETDB_STOCK_CLIENTCONN=1) and
-// with the patch; "full" is one find run to its end, the yardstick.
+// with the patch; "patched-deadline" gives up by a 200 ms deadline instead
+// (the driver closes the connection 400 ms later; stock would not stop
+// either, Find sends no maxTimeMS); "full" is one find run to its end, the
+// yardstick.
 //
 //	MINSHENG_BENCH_CASES=50000 go test -run '^$' -bench AbandonedFinds -benchtime 1x ./internal/store/
 //
@@ -85,23 +89,34 @@ func BenchmarkAbandonedFinds(b *testing.B) {
 	})
 
 	for _, mode := range []struct {
-		name  string
-		stock bool
-	}{{"stock", true}, {"patched", false}} {
+		name     string
+		stock    bool
+		deadline bool // give up by a deadline (RequestTimeout) instead of a cancel
+	}{{"stock", true, false}, {"patched", false, false}, {"patched-deadline", false, true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			if mode.stock {
 				b.Setenv("FERRETDB_STOCK_CLIENTCONN", "1")
 			}
 			waitIdle(b)
 			var cpu, busy time.Duration
+			reached := 0
 			for range b.N {
+				warmPool(b, func() {
+					var got bson.M
+					_ = cases.FindOne(ctx, bson.D{{Key: "_id", Value: "2026-000001"}}, &got)
+				})
 				c0, t0 := cpuTime(b), time.Now()
+				sampled := time.AfterFunc(giveUp-20*time.Millisecond, func() { reached += engineBusy() })
 				var wg sync.WaitGroup
 				for range clients {
 					wg.Go(func() {
 						rctx, cancelReq := context.WithTimeout(ctx, 30*time.Second)
 						defer cancelReq()
 						qctx, giveUpNow := context.WithCancel(rctx)
+						if mode.deadline {
+							qctx, giveUpNow = context.WithTimeout(rctx, giveUp)
+						}
+						defer giveUpNow()
 						t := time.AfterFunc(giveUp, giveUpNow)
 						defer t.Stop()
 						var docs []bson.M
@@ -109,12 +124,67 @@ func BenchmarkAbandonedFinds(b *testing.B) {
 					})
 				}
 				wg.Wait()
+				sampled.Stop()
 				waitIdle(b)
 				cpu += cpuTime(b) - c0
 				busy += time.Since(t0)
 			}
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(busy.Seconds()/float64(b.N), "engine-busy-s/op")
+			b.ReportMetric(float64(reached)/float64(b.N), "finds-in-engine")
+		})
+	}
+}
+
+// warmPool runs op 16 at a time a few times, so that the driver's pool holds
+// about 16 connections, as under steady load: a cold pool opens two at a
+// time, and finds still waiting for one when their clients give up never
+// reach the engine.
+func warmPool(b *testing.B, op func()) {
+	b.Helper()
+	for range 5 {
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(op)
+		}
+		wg.Wait()
+	}
+}
+
+// BenchmarkWatchedFindOne is the patch's cost on every read: a findOne by
+// _id (an index lookup) with the stock connection loop and with the watch
+// (a goroutine waiting on the socket and two read deadlines per command).
+//
+//	go test -run '^$' -bench WatchedFindOne ./internal/store/
+func BenchmarkWatchedFindOne(b *testing.B) {
+	skipUnlessEmbedded(b)
+	ctx := context.Background()
+	s := storetest.New(b)
+	cases := s.Collection("cases")
+	docs := make([]any, 1000)
+	for i := range docs {
+		docs[i] = benchCase(i)
+	}
+	if err := cases.InsertMany(ctx, docs); err != nil {
+		b.Fatal(err)
+	}
+	for _, stock := range []bool{true, false} {
+		name := "patched"
+		if stock {
+			name = "stock"
+		}
+		b.Run(name, func(b *testing.B) {
+			if stock {
+				b.Setenv("FERRETDB_STOCK_CLIENTCONN", "1")
+			}
+			i := 0
+			for b.Loop() {
+				var got bson.M
+				if err := cases.FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("2026-%06d", i%1000)}}, &got); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
 		})
 	}
 }
