@@ -269,6 +269,9 @@ func TestClientGoneStopsTheEngineWork(t *testing.T) {
 
 	for round := range 3 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			http.DefaultClient.CloseIdleConnections()
+			time.Sleep(100 * time.Millisecond)
+			baseline := runtime.NumGoroutine()
 			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 			if err != nil {
 				t.Fatal(err)
@@ -307,6 +310,17 @@ func TestClientGoneStopsTheEngineWork(t *testing.T) {
 			var got bson.M
 			if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "d0007"}}, &got); err != nil {
 				t.Errorf("next query: %v", err)
+			}
+			// As above: the driver's replacement connection (two engine
+			// goroutines) and an idle fasthttp worker may remain.
+			http.DefaultClient.CloseIdleConnections()
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := runtime.NumGoroutine(); got > baseline+3 {
+				buf := make([]byte, 1<<20)
+				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, buf[:runtime.Stack(buf, true)])
 			}
 		})
 	}
