@@ -77,10 +77,10 @@ func watchedCommand(command string, msg *wire.OpMsg) bool {
 // connection, and calls gone once if so. The returned stop ends the watch
 // and returns only once it has ended, with nc's read deadline cleared so
 // that the connection loop can read the next request, or in the past if
-// ctx (the connection's) has ended meanwhile, as run's own goroutine sets it. buffered is
-// the number of bytes of the next request already read; with some, the
-// client is there and nothing is watched. Connections that are not sockets
-// (TLS, pipes in tests) are not watched.
+// ctx (the connection's) has ended meanwhile, as run's own goroutine sets
+// it. buffered is the number of bytes of the next request already read;
+// with some, the client is there and nothing is watched. Connections that
+// are not sockets (TLS, pipes in tests) are not watched.
 func watchClient(ctx context.Context, nc net.Conn, buffered int, gone func()) (stop func()) {
 	if buffered > 0 {
 		return func() {}
