@@ -53,7 +53,11 @@ func newAbandonMetrics(reg prometheus.Registerer) *abandonMetrics {
 // requestContext gives a read (GET, HEAD) a context with RequestTimeout
 // that is also cancelled when the client closes its connection, so the
 // store calls made with it return context.Canceled and the handler stops.
-// Writes keep running to their end, each store call under the store's own
+// The database stops too: the driver closes the connection of a cancelled
+// operation (after 400 ms for a passed deadline), and the embedded engine
+// then cancels the read command it was running (third_party/PATCHES,
+// "Client gone"; TestClientGoneStopsTheEngineWork). The engine never stops
+// a write that way. Writes keep running to their end, each store call under the store's own
 // timeout, as before: a phone that loses signal mid-request must not turn
 // every write it sent into a half-done one for `minsheng check` to finish
 // (the writes are short; the scans that piled up were reads).

@@ -72,6 +72,15 @@ func serveScan(t *testing.T) (base string, scan *slowScan) {
 	if err := st.Collection("scan").InsertMany(ctx, docs); err != nil {
 		t.Fatal(err)
 	}
+	scan = &slowScan{coll: st.Collection("scan"), started: make(chan struct{}, 1), ended: make(chan error, 1), quit: make(chan struct{})}
+	base = serveGroups(t, st, scan)
+	t.Cleanup(func() { close(scan.quit) })
+	return base, scan
+}
+
+// serveGroups serves the API with groups on a real listener.
+func serveGroups(t *testing.T, st *store.Store, groups ...handlers.RouteGroup) (base string) {
+	t.Helper()
 	dir, logger := org.Xicheng(), storetest.Logger()
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
@@ -79,16 +88,14 @@ func serveScan(t *testing.T) (base string, scan *slowScan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scan = &slowScan{coll: st.Collection("scan"), started: make(chan struct{}, 1), ended: make(chan error, 1), quit: make(chan struct{})}
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{scan}})
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: groups})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
-	t.Cleanup(func() { close(scan.quit) })
-	return "http://" + ln.Addr().String(), scan
+	return "http://" + ln.Addr().String()
 }
 
 func metric(t *testing.T, base, name string) string {
@@ -105,6 +112,21 @@ func metric(t *testing.T, base, name string) string {
 		}
 	}
 	return ""
+}
+
+// waitMetric reads a metric until it has the value want, for up to 5 s: the
+// middleware counts an abandoned request after its handler has returned,
+// so just after the handler's end it may not be counted yet.
+func waitMetric(t *testing.T, base, name, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := metric(t, base, name)
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // A read whose client closes the connection stops its database work: the
@@ -161,7 +183,7 @@ func TestClientGoneStopsTheStoreWork(t *testing.T) {
 				t.Errorf("the store call returned %v, want context.Canceled", err2)
 			}
 			t.Logf("stopped %s after the client left, %d store calls later", time.Since(closed).Round(time.Millisecond), scan.ops.Load()-before)
-			if got, want := metric(t, base, gone), fmt.Sprint(round+1); got != want {
+			if got, want := waitMetric(t, base, gone, fmt.Sprint(round+1)), fmt.Sprint(round+1); got != want {
 				t.Errorf("%s = %q, want %s", gone, got, want)
 			}
 			// The driver replaces the connection it closed on cancelling
@@ -177,6 +199,128 @@ func TestClientGoneStopsTheStoreWork(t *testing.T) {
 			stacks := string(buf[:runtime.Stack(buf, true)])
 			if got := runtime.NumGoroutine(); got > baseline+3 || strings.Contains(stacks, "watchPeer") || strings.Contains(stacks, "slowScan") {
 				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, stacks)
+			}
+		})
+	}
+}
+
+// expensiveList is a list the engine works long on: GET /api/v1/test/expensive
+// runs one find that the engine cannot push down to SQL (numbers), over
+// documents with 500-element arrays against 1,500 $in values, none matching,
+// so the engine decodes and compares every document in Go for seconds.
+type expensiveList struct {
+	coll  *store.Collection
+	ended chan error
+}
+
+func (e *expensiveList) Routes(api fiber.Router, _ *handlers.Server) {
+	api.Get("/test/expensive", func(c *fiber.Ctx) error {
+		in := make(bson.A, 1500)
+		for i := range in {
+			in[i] = int32(-1 - i)
+		}
+		var docs []bson.M
+		err := e.coll.FindAll(c.UserContext(), bson.D{{Key: "v", Value: bson.D{{Key: "$in", Value: in}}}}, &docs)
+		e.ended <- err
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"n": len(docs)})
+	})
+}
+
+// engineFrame is in a goroutine's stack while the embedded engine (in this
+// process) runs a command.
+const engineFrame = "clientconn.(*conn).handleOpMsg"
+
+func engineBusy() int {
+	buf := make([]byte, 8<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), engineFrame)
+}
+
+// A list whose HTTP client hangs up stops inside the embedded engine, not
+// only in the handler: the request context's cancellation makes the driver
+// close its connection, and the engine (third_party/PATCHES, "Client gone")
+// stops the find when it sees the connection closed. The store keeps
+// serving and nothing is left running.
+//
+// How we checked that it fails without the patch: with
+// FERRETDB_STOCK_CLIENTCONN=1 (the patch's stock switch) the handler still
+// returns at once with context.Canceled, but every round fails with the
+// engine inside the find 10 s after the client left.
+func TestClientGoneStopsTheEngineWork(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	arr := make(bson.A, 500)
+	for i := range arr {
+		arr[i] = int32(i)
+	}
+	docs := make([]any, 200)
+	for i := range docs {
+		docs[i] = bson.D{{Key: "_id", Value: fmt.Sprintf("d%04d", i)}, {Key: "v", Value: arr}}
+	}
+	coll := st.Collection("expensive")
+	if err := coll.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	list := &expensiveList{coll: coll, ended: make(chan error, 1)}
+	base := serveGroups(t, st, list)
+	gone := `minsheng_http_requests_abandoned_total{reason="client_gone"}`
+
+	for round := range 3 {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			http.DefaultClient.CloseIdleConnections()
+			time.Sleep(100 * time.Millisecond)
+			baseline := runtime.NumGoroutine()
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write([]byte("GET /api/v1/test/expensive HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for engineBusy() == 0 {
+				if time.Since(start) > 10*time.Second {
+					t.Fatal("the engine never started the find")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond) // the phone loses signal mid-list
+			closed := time.Now()
+			conn.Close()
+			select {
+			case err := <-list.ended:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("the store call returned %v, want context.Canceled", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the handler still waits 10 s after its client left")
+			}
+			for engineBusy() > 0 {
+				if time.Since(closed) > 10*time.Second {
+					t.Fatalf("the engine still runs the find %s after the client left", time.Since(closed).Round(time.Millisecond))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Logf("engine stopped %s after the client left", time.Since(closed).Round(time.Millisecond))
+			if got, want := waitMetric(t, base, gone, fmt.Sprint(round+1)), fmt.Sprint(round+1); got != want {
+				t.Errorf("%s = %q, want %s", gone, got, want)
+			}
+			var got bson.M
+			if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "d0007"}}, &got); err != nil {
+				t.Errorf("next query: %v", err)
+			}
+			// As above: the driver's replacement connection (two engine
+			// goroutines) and an idle fasthttp worker may remain.
+			http.DefaultClient.CloseIdleConnections()
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := runtime.NumGoroutine(); got > baseline+3 {
+				buf := make([]byte, 1<<20)
+				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, buf[:runtime.Stack(buf, true)])
 			}
 		})
 	}

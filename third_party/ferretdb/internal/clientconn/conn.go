@@ -86,6 +86,10 @@ type conn struct {
 	proxy          *proxy.Router
 	lastRequestID  atomic.Int32
 	testRecordsDir string // if empty, no records are created
+
+	// minsheng patch: set by run for handleOpMsg (clientgone.go)
+	bufr       *bufio.Reader
+	clientGone func()
 }
 
 // newConnOpts represents newConn options.
@@ -231,6 +235,9 @@ func (c *conn) run(ctx context.Context) (err error) {
 		r := io.TeeReader(c.netConn, io.MultiWriter(f, h))
 		bufr = bufio.NewReader(r)
 	}
+
+	// minsheng patch: a read-only command stops when its client goes away (clientgone.go)
+	c.bufr, c.clientGone = bufr, func() { cancel(errClientGone) }
 
 	bufw := bufio.NewWriter(c.netConn)
 
@@ -580,6 +587,11 @@ func (c *conn) route(connCtx context.Context, reqHeader *wire.MsgHeader, reqBody
 // The passed context is canceled when the client disconnects.
 func (c *conn) handleOpMsg(connCtx context.Context, msg *wire.OpMsg, command string) (*wire.OpMsg, error) {
 	if cmd := c.h.Commands()[command]; cmd != nil && cmd.Handler != nil {
+		// minsheng patch: a read-only command stops when its client goes away (clientgone.go)
+		if c.clientGone != nil && watchedCommand(command, msg) {
+			defer watchClient(connCtx, c.netConn, c.bufr.Buffered(), c.clientGone)()
+		}
+
 		return cmd.Handler(connCtx, msg)
 	}
 
