@@ -79,6 +79,19 @@ func (in *intake) lead(batch []*filing) {
 		}
 		in.mu.Unlock()
 	}()
+	defer func() {
+		// A panic while writing answers every filing of the batch still
+		// waiting (its outcome unknown), then goes on up the leader's stack.
+		if r := recover(); r != nil {
+			for _, f := range batch {
+				select {
+				case f.out <- fmt.Errorf("cases: filing batch failed: %v", r):
+				default:
+				}
+			}
+			panic(r)
+		}
+	}()
 	if in.beforeWrite != nil {
 		in.beforeWrite(len(batch))
 	}
