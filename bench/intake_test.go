@@ -338,7 +338,7 @@ func concurrently(clients, count int, fn func(i int)) (time.Duration, timings) {
 // through POST /api/v1/cases from that many clients at once (cadres of
 // comm, 50 filings each, so no filing meets the per-user limit) against
 // count raw InsertOne of the same case documents into cases_raw (indexed
-// as cases) from as many goroutines, back to back.
+// as cases) from as many goroutines, taking turns in four parts.
 func concurrentIntake(b *testing.B, w *world, sub, comm string, seq, count int) []concurrentRow {
 	b.Helper()
 	ctx := context.Background()
@@ -360,20 +360,30 @@ func concurrentIntake(b *testing.B, w *world, sub, comm string, seq, count int) 
 			tokens = append(tokens, w.login(b, fmt.Sprintf("ccadre%d-%d", ci, k), auth.RoleCadre, comm))
 		}
 		r := concurrentRow{clients: c, count: count}
-		r.api, r.apiT = concurrently(c, count, func(i int) {
-			if code := w.call(b, "POST", "/cases", tokens[i/50], map[string]any{"area": "CG", "title": fmt.Sprintf("%s c%d-%d", titles[i%len(titles)], ci, i),
-				"description": strings.Repeat("居民反映该问题已持续一段时间，请尽快处理。", 12), "community": comm, "address": "1号院",
-				"contact_name": "张三", "contact_phone": "13800000000", "households": 3}, nil); code != http.StatusCreated {
-				b.Errorf("concurrent submit: %d", code)
-			}
-		})
-		r.raw, r.rawT = concurrently(c, count, func(i int) {
-			d := caseDoc(seq+i, fmt.Sprintf("craw-%d-%07d", ci, i), sub, comm, time.Now())
-			d.Number = fmt.Sprintf("CRAW-%d-%07d", ci, i)
-			if err := rawColl.InsertOne(ctx, d); err != nil {
-				b.Error(err)
-			}
-		})
+		// In four parts, API and raw taking turns, so that a shared
+		// machine's load weighs on both alike.
+		const parts = 4
+		for part := range parts {
+			lo, hi := part*count/parts, (part+1)*count/parts
+			d, t := concurrently(c, hi-lo, func(i int) {
+				i += lo
+				if code := w.call(b, "POST", "/cases", tokens[i/50], map[string]any{"area": "CG", "title": fmt.Sprintf("%s c%d-%d", titles[i%len(titles)], ci, i),
+					"description": strings.Repeat("居民反映该问题已持续一段时间，请尽快处理。", 12), "community": comm, "address": "1号院",
+					"contact_name": "张三", "contact_phone": "13800000000", "households": 3}, nil); code != http.StatusCreated {
+					b.Errorf("concurrent submit: %d", code)
+				}
+			})
+			r.api, r.apiT = r.api+d, append(r.apiT, t...)
+			d, t = concurrently(c, hi-lo, func(i int) {
+				i += lo
+				doc := caseDoc(seq+i, fmt.Sprintf("craw-%d-%07d", ci, i), sub, comm, time.Now())
+				doc.Number = fmt.Sprintf("CRAW-%d-%07d", ci, i)
+				if err := rawColl.InsertOne(ctx, doc); err != nil {
+					b.Error(err)
+				}
+			})
+			r.raw, r.rawT = r.raw+d, append(r.rawT, t...)
+		}
 		rows = append(rows, r)
 	}
 	return rows
