@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -27,7 +30,10 @@ import (
 // BenchmarkIntake measures one filing through POST /api/v1/cases and each
 // of the parts it is made of, alone, on a store already holding n cases,
 // against the raw driver's InsertOne of the same case document. It prints
-// the breakdown and the ratio of the rates:
+// the breakdown and the ratio of the rates, then the concurrent rows: C
+// clients (MINSHENG_BENCH_INTAKE_CLIENTS, default 4, 8, 16) filing at
+// once against C goroutines inserting the same documents raw, each
+// MINSHENG_BENCH_CONCURRENT_FILINGS (200) of them:
 //
 //	go test -run '^$' -bench Intake -benchtime 1x -timeout 30m ./bench/
 func BenchmarkIntake(b *testing.B) {
@@ -268,5 +274,130 @@ func BenchmarkIntake(b *testing.B) {
 		rawRate := float64(m) / total(raw).Seconds()
 		fmt.Printf("intake: API %.0f filings/s, raw %.0f inserts/s, ratio %.2f× (of the p50s %.2f×)\n", apiRate, rawRate, apiRate/rawRate,
 			float64(raw.pct(50))/float64(api.pct(50)))
+		// Concurrent clients: what a server's intake rate is when
+		// residents and cadres file at the same time.
+		printConcurrent(concurrentIntake(b, w, sub0, comm0, n+m, envInt("MINSHENG_BENCH_CONCURRENT_FILINGS", 200)))
 	}
+}
+
+// intakeClients are the client counts of the concurrent intake rows:
+// MINSHENG_BENCH_INTAKE_CLIENTS (say "8" or "4,16"), by default 4, 8, 16.
+func intakeClients() []int {
+	var out []int
+	for _, f := range strings.Split(os.Getenv("MINSHENG_BENCH_INTAKE_CLIENTS"), ",") {
+		if c, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && c > 0 {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{4, 8, 16}
+	}
+	return out
+}
+
+// concurrentRow is one concurrent intake row: the same number of filings
+// through the API and of raw inserts, each from the same number of clients
+// at once.
+type concurrentRow struct {
+	clients, count int
+	api, raw       time.Duration // wall time of all of them
+	apiT, rawT     timings       // each one's latency
+}
+
+func (r concurrentRow) rates() (api, raw float64) {
+	return float64(r.count) / r.api.Seconds(), float64(r.count) / r.raw.Seconds()
+}
+
+// concurrently runs fn(i) for i in [0, count) from clients goroutines at
+// once and returns the wall time and every call's latency.
+func concurrently(clients, count int, fn func(i int)) (time.Duration, timings) {
+	var next atomic.Int64
+	lat := make(timings, count)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= count {
+					return
+				}
+				t := time.Now()
+				fn(i)
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), lat
+}
+
+// concurrentIntake measures, for every client count, count filings
+// through POST /api/v1/cases from that many clients at once (cadres of
+// comm, 50 filings each, so no filing meets the per-user limit) against
+// count raw InsertOne of the same case documents into cases_raw (indexed
+// as cases) from as many goroutines, taking turns in four parts.
+func concurrentIntake(b *testing.B, w *world, sub, comm string, seq, count int) []concurrentRow {
+	b.Helper()
+	ctx := context.Background()
+	rawColl := w.st.Collection("cases_raw")
+	var rawIdx []store.Index
+	for _, ix := range cases.Indexes {
+		if ix.Collection == "cases" {
+			ix.Collection = "cases_raw"
+			rawIdx = append(rawIdx, ix)
+		}
+	}
+	if err := w.st.EnsureIndexes(ctx, rawIdx); err != nil {
+		b.Fatal(err)
+	}
+	var rows []concurrentRow
+	for ci, c := range intakeClients() {
+		var tokens []string
+		for k := range (count + 49) / 50 {
+			tokens = append(tokens, w.login(b, fmt.Sprintf("ccadre%d-%d", ci, k), auth.RoleCadre, comm))
+		}
+		r := concurrentRow{clients: c, count: count}
+		// In four parts, API and raw taking turns, so that a shared
+		// machine's load weighs on both alike.
+		const parts = 4
+		for part := range parts {
+			lo, hi := part*count/parts, (part+1)*count/parts
+			d, t := concurrently(c, hi-lo, func(i int) {
+				i += lo
+				if code := w.call(b, "POST", "/cases", tokens[i/50], map[string]any{"area": "CG", "title": fmt.Sprintf("%s c%d-%d", titles[i%len(titles)], ci, i),
+					"description": strings.Repeat("居民反映该问题已持续一段时间，请尽快处理。", 12), "community": comm, "address": "1号院",
+					"contact_name": "张三", "contact_phone": "13800000000", "households": 3}, nil); code != http.StatusCreated {
+					b.Errorf("concurrent submit: %d", code)
+				}
+			})
+			r.api, r.apiT = r.api+d, append(r.apiT, t...)
+			d, t = concurrently(c, hi-lo, func(i int) {
+				i += lo
+				doc := caseDoc(seq+i, fmt.Sprintf("craw-%d-%07d", ci, i), sub, comm, time.Now())
+				doc.Number = fmt.Sprintf("CRAW-%d-%07d", ci, i)
+				if err := rawColl.InsertOne(ctx, doc); err != nil {
+					b.Error(err)
+				}
+			})
+			r.raw, r.rawT = r.raw+d, append(r.rawT, t...)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// printConcurrent prints the concurrent intake rows with their ratios.
+func printConcurrent(rows []concurrentRow) {
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	fmt.Fprintln(tw, "concurrent intake\tfilings\tAPI /s\traw /s\tratio\tAPI p50\tAPI p95\traw p50\traw p95\t")
+	for _, r := range rows {
+		api, raw := r.rates()
+		fmt.Fprintf(tw, "%d clients\t%d\t%.0f\t%.0f\t%.2f×\t%s\t%s\t%s\t%s\t\n", r.clients, r.count, api, raw, api/raw,
+			ms(r.apiT.pct(50)), ms(r.apiT.pct(95)), ms(r.rawT.pct(50)), ms(r.rawT.pct(95)))
+	}
+	tw.Flush()
 }

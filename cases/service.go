@@ -104,6 +104,8 @@ type Service struct {
 	money   MoneyEffects
 	// numbers hands out case numbers from reserved blocks (number.go).
 	numbers numbers
+	// intake writes new cases with group commit (intake_batch.go).
+	intake *intake
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
@@ -152,9 +154,11 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cs := newCaseStore(st)
 	return &Service{
 		cfg:     cfg,
-		cases:   newCaseStore(st),
+		cases:   cs,
+		intake:  &intake{cs: cs},
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

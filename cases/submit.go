@@ -310,7 +310,9 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	}
 	c.Number = fmt.Sprintf("%s%s-%06d", s.cfg.NumberPrefix, now.In(s.cfg.Zone).Format("2006"), seq)
 
-	if err := s.cases.InsertOne(ctx, c); err != nil {
+	// Written together with the filings arriving meanwhile (group
+	// commit, intake_batch.go); err is this filing's own outcome.
+	if err := s.intake.insert(ctx, c); err != nil {
 		if errors.Is(err, minsheng.ErrDuplicate) && idem != "" {
 			// A repeat, or a concurrent copy that won the race: the case
 			// already filed is the one. The number drawn here is skipped,

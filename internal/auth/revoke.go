@@ -55,6 +55,7 @@ func newRevocations(st *store.Store, every time.Duration) *revocations {
 func (r *revocations) minVersion(ctx context.Context, now time.Time, userID string) (int64, error) {
 	r.view.RLock()
 	age := now.Sub(r.loadedAt)
+	loaded := !r.loadedAt.IsZero()
 	v := r.min[userID]
 	r.view.RUnlock()
 	if age < r.every && age >= 0 {
@@ -63,7 +64,7 @@ func (r *revocations) minVersion(ctx context.Context, now time.Time, userID stri
 	// One request reloads; the others go on with the current copy unless
 	// it is too old to trust, then they wait for the reload.
 	if !r.mu.TryLock() {
-		if age < r.maxStale && !r.loadedAt.IsZero() {
+		if age < r.maxStale && loaded {
 			return v, nil
 		}
 		r.mu.Lock()

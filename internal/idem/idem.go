@@ -101,6 +101,8 @@ type Config struct {
 // Store keeps idempotency records.
 type Store struct {
 	records *store.Collection
+	// inserts writes claims and answers with group commit (batch.go).
+	inserts *inserts
 	ttl     time.Duration
 	lease   time.Duration
 	wait    time.Duration
@@ -121,7 +123,8 @@ func New(st *store.Store, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{records: st.Collection(collectionName), ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait, now: cfg.Now}
+	records := st.Collection(collectionName)
+	return &Store{records: records, inserts: &inserts{coll: records}, ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait, now: cfg.Now}
 }
 
 // ErrMismatch is returned by Begin when the key was used for a request with
@@ -142,7 +145,7 @@ func (s *Store) begin(ctx context.Context, id, route, bodyHash string) (prev, mi
 	for attempt := 0; attempt < 3; attempt++ {
 		now := s.now().UTC()
 		rec := Record{ID: id, Route: route, BodyHash: bodyHash, State: StatePending, StartedAt: now, ExpiresAt: now.Add(s.ttl)}
-		err := s.records.InsertOne(ctx, rec)
+		err := s.inserts.insert(ctx, rec)
 		if err == nil {
 			return nil, &rec, nil
 		}
@@ -270,7 +273,7 @@ func (s *Store) storeAnswer(ctx context.Context, claim *Record, ans Record) erro
 	ans.ID, ans.Route, ans.BodyHash, ans.State = answerID(claim.ID), claim.Route, claim.BodyHash, StateDone
 	ans.StartedAt, ans.ExpiresAt = claim.StartedAt, claim.ExpiresAt
 	for attempt := 0; ; attempt++ {
-		err := s.records.InsertOne(ctx, ans)
+		err := s.inserts.insert(ctx, ans)
 		if err == nil {
 			return nil
 		}

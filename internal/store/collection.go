@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
 )
 
 // Collection wraps a driver collection so that every call gets a timeout,
@@ -65,6 +69,54 @@ func (c *Collection) insertMany(ctx context.Context, docs []any) error {
 	defer cancel()
 	_, err := c.c.InsertMany(ctx, docs)
 	return translate("insert many into "+c.c.Name(), err)
+}
+
+// InsertEach inserts docs with one unordered insert command (in batches of
+// insertBatch) and reports each document's own outcome: errs[i] is nil when
+// docs[i] was inserted, an error wrapping minsheng.ErrDuplicate when a
+// unique index refused it; the others are inserted regardless. err is a
+// failure of a command as a whole (a timeout, a lost connection): the
+// outcome of that command's documents is then unknown, and their errs are
+// err too. Group commit (cases/intake_batch.go) writes concurrent requests'
+// documents this way, one command instead of one each, and answers each
+// request with its own result.
+func (c *Collection) InsertEach(ctx context.Context, docs []any) (errs []error, err error) {
+	errs = make([]error, len(docs))
+	for start := 0; start < len(docs); start += insertBatch {
+		end := min(start+insertBatch, len(docs))
+		if cerr := c.insertEach(ctx, docs[start:end], errs[start:end]); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return errs, err
+}
+
+func (c *Collection) insertEach(ctx context.Context, docs []any, errs []error) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := c.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		err = translate("insert many into "+c.c.Name(), err)
+		for i := range errs {
+			errs[i] = err
+		}
+		return err
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Index < 0 || we.Index >= len(errs) {
+			continue
+		}
+		if mongo.IsDuplicateKeyError(we.WriteError) {
+			errs[we.Index] = fmt.Errorf("store: insert into %s: %w", c.c.Name(), minsheng.ErrDuplicate)
+		} else {
+			errs[we.Index] = translate("insert into "+c.c.Name(), we.WriteError)
+		}
+	}
+	return nil
 }
 
 // FindOne decodes the first matching document into out; minsheng.ErrNotFound
