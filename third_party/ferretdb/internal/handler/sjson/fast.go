@@ -32,6 +32,7 @@ package sjson
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -76,8 +77,10 @@ func unmarshalFast(data []byte) (*types.Document, bool) {
 		return nil, false
 	}
 
+	// a data key "$s" would be the schema to the stock decoder (a map, the
+	// last duplicate wins)
 	sch, ok := d.schema()
-	if !ok || !uniqueKeys(sch.Keys) {
+	if !ok || !uniqueKeys(sch.Keys) || slices.Contains(sch.Keys, "$s") {
 		return nil, false
 	}
 

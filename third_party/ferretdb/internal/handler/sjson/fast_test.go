@@ -74,6 +74,8 @@ func fastCorpus(t testing.TB) (marshaled []string, handWritten []string) {
 		`{"$s":{"p":{"a":{"t":"string"},"a":{"t":"int"}},"$k":["a"]},"a":"x"}`,
 		`{"$s":{"p":{"a":{"t":"string"}},"$k":["a"],"$k":["a"]},"a":"x"}`,
 		`{"a":"x","$s":{"p":{"a":{"t":"string"}},"$k":["a"]}}`,
+		`{"$s":{"p":{"$s":{"t":"object","$s":{}}},"$k":["$s"]},"$s":{}}`,
+		`{"$s":{"p":{"a":{"t":"string"}},"$k":["a"]},"a":"x","$s":{}}`,
 		`{"$s":{"p":{"a":{"t":"string"}},"$k":["a"]},"a":null}`,
 		`{"$s":{"p":{},"$k":["a"]},"a":null}`,
 		`{"$s":{"p":{"a":null},"$k":["a"]},"a":"x"}`,
