@@ -115,14 +115,18 @@ func summaryOf(c *Case) summary {
 // not decode, third_party/PATCHES "Fields") descriptions, timelines and
 // photos of every case.
 var summarySource = bson.D{
-	{Key: "number", Value: 1}, {Key: "location.sub_district", Value: 1}, {Key: "location.community", Value: 1},
-	{Key: "status", Value: 1}, {Key: "area", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "title", Value: 1},
-	{Key: "filed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "budget", Value: 1},
-	{Key: "money_effect.state", Value: 1}, {Key: "version", Value: 1}, {Key: "filer_id", Value: 1}, {Key: "cosigners", Value: 1},
-	// what factsOf reads (facts.go)
-	{Key: "catalog_item", Value: 1}, {Key: "location.address", Value: 1}, {Key: "households", Value: 1},
-	{Key: "merged_from", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
-	{Key: "completed_at", Value: 1}, {Key: "verdict", Value: 1}, {Key: "verdicts", Value: 1}, {Key: "assessment", Value: 1},
+	// Top-level fields only, in the order of Case's fields, which is the
+	// order a case is stored in: the engine's inclusion projection then
+	// appends each field, and is linear in the fields, not quadratic
+	// (third_party/PATCHES, fourth part); another order or dotted paths
+	// give the same result, only slower. location and money_effect are
+	// small, and the engine reads them whole anyway (fields pushdown).
+	{Key: "number", Value: 1}, {Key: "area", Value: 1}, {Key: "title", Value: 1}, {Key: "location", Value: 1},
+	{Key: "filer_id", Value: 1}, {Key: "households", Value: 1}, {Key: "cosigners", Value: 1}, {Key: "merged_from", Value: 1},
+	{Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
+	{Key: "completed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "assessment", Value: 1},
+	{Key: "verdict", Value: 1}, {Key: "verdicts", Value: 1}, {Key: "catalog_item", Value: 1}, {Key: "budget", Value: 1},
+	{Key: "money_effect", Value: 1}, {Key: "version", Value: 1},
 }
 
 // caseStore is the cases collection with its summaries: every write to a
@@ -456,6 +460,15 @@ func (f Filter) summaryQuery(now time.Time) bson.D {
 	return q
 }
 
+// repairWorkers is how many batches of cases RepairSummaries reads at
+// once, and repairBatch how many cases a batch has: the engine applies
+// the $in in Go to every candidate, comparing with each value, so a batch
+// stays small; each query costs a round trip, so it is not tiny.
+const (
+	repairWorkers = 3
+	repairBatch   = 250
+)
+
 // SummaryRepair is what RepairSummaries did.
 type SummaryRepair struct {
 	Cases    int           `json:"cases"`
@@ -473,14 +486,33 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
 	defer s.cases.facts.reset()
 	var rep SummaryRepair
-	// The two scans run side by side (the engine serves each connection
-	// in its own goroutine). A write between them is no harm: whatever
-	// differs is repaired by repairOne, which reads the case again under
-	// its lock.
-	have := map[string]summary{}
-	scanned := make(chan error, 1)
-	go func() {
-		scanned <- s.cases.sums.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
+	// The summaries are read in one scan; the cases, the larger part of
+	// the work, by _id $in in batches (pushed down to the _id index) by
+	// repairWorkers at once, from the ids of a scan that reads only _id:
+	// each batch's query is served by the engine in its own goroutine, so
+	// the engine's decoding of the cases uses every core. A write between
+	// the scans is no harm: whatever differs is repaired by repairOne, which
+	// reads the case again under its lock; a case gone before its batch is
+	// read leaves its summary an orphan, which repairOne removes.
+	scan, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error // the first error of any scan, which cancels the others
+		have  = map[string]summary{}
+		wants []summary
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+	}
+	wg.Go(func() {
+		err := s.cases.sums.Each(scan, bson.D{}, func(cur *mongo.Cursor) error {
 			var sm summary
 			if err := cur.Decode(&sm); err != nil {
 				return fmt.Errorf("cases: unable to decode summary: %w", err)
@@ -488,22 +520,67 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			have[sm.ID] = sm
 			return nil
 		})
-	}()
-	var wants []summary
-	err := s.cases.Collection.Each(ctx, bson.D{}, func(cur *mongo.Cursor) error {
-		var c Case // the fields of summarySource only
-		if err := cur.Decode(&c); err != nil {
-			return fmt.Errorf("cases: unable to decode case: %w", err)
+		if err != nil {
+			fail(err)
 		}
-		wants = append(wants, summaryOf(&c))
-		return nil
-	}, options.Find().SetProjection(summarySource))
-	if serr := <-scanned; err == nil {
-		err = serr
+	})
+	batches := make(chan []string, repairWorkers)
+	wg.Go(func() {
+		defer close(batches)
+		batch := make([]string, 0, repairBatch)
+		send := func() error {
+			select {
+			case batches <- batch:
+				batch = make([]string, 0, repairBatch)
+				return nil
+			case <-scan.Done():
+				return scan.Err()
+			}
+		}
+		err := s.cases.Collection.Each(scan, bson.D{}, func(cur *mongo.Cursor) error {
+			id, ok := cur.Current.Lookup("_id").StringValueOK()
+			if !ok {
+				return fmt.Errorf("cases: a case's _id is not a string: %s", cur.Current.Lookup("_id"))
+			}
+			if batch = append(batch, id); len(batch) == repairBatch {
+				return send()
+			}
+			return nil
+		}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		if err != nil {
+			fail(err)
+		}
+	})
+	for range repairWorkers {
+		wg.Go(func() {
+			for batch := range batches {
+				got := make([]summary, 0, len(batch))
+				err := s.cases.Collection.Each(scan, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: batch}}}}, func(cur *mongo.Cursor) error {
+					var c Case // the fields of summarySource only
+					if err := cur.Decode(&c); err != nil {
+						return fmt.Errorf("cases: unable to decode case: %w", err)
+					}
+					got = append(got, summaryOf(&c))
+					return nil
+				}, options.Find().SetProjection(summarySource))
+				if err != nil {
+					fail(err)
+					continue // drain the batches, so that the id scan ends
+				}
+				mu.Lock()
+				wants = append(wants, got...)
+				mu.Unlock()
+			}
+		})
 	}
-	if err != nil {
-		return rep, err
+	wg.Wait()
+	if first != nil {
+		return rep, first
 	}
+	slices.SortFunc(wants, func(a, b summary) int { return strings.Compare(a.ID, b.ID) })
 	var fix []string
 	var missing []any
 	for _, want := range wants {

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
 	"github.com/FerretDB/FerretDB/internal/handler/sjson"
@@ -126,18 +127,24 @@ func (iter *fieldsIterator) Next() (struct{}, *types.Document, error) {
 // from the extracted array (the key order, then schema element and value
 // per field; the element is null for a field the row lacks) and decodes it.
 func fieldsDocument(fields []string, b []byte) (*types.Document, error) {
-	var cols []json.RawMessage
-	if err := json.Unmarshal(b, &cols); err != nil {
-		return nil, lazyerrors.Error(err)
+	// minsheng patch (fourth part): split SQLite's array without
+	// encoding/json (splitArray); encoding/json for anything unusual.
+	cols, ok := splitArray(b)
+	if !ok {
+		if err := json.Unmarshal(b, &cols); err != nil {
+			return nil, lazyerrors.Error(err)
+		}
 	}
 
 	if len(cols) != 1+2*len(fields) {
 		return nil, lazyerrors.Errorf("sqlite: %d extracted values for %d fields", len(cols), len(fields))
 	}
 
-	var keys []string
-	if err := json.Unmarshal(cols[0], &keys); err != nil {
-		return nil, lazyerrors.Error(err)
+	keys, ok := simpleStrings(cols[0])
+	if !ok {
+		if err := json.Unmarshal(cols[0], &keys); err != nil {
+			return nil, lazyerrors.Error(err)
+		}
 	}
 
 	at := make(map[string]int, len(fields))
@@ -155,8 +162,10 @@ func fieldsDocument(fields []string, b []byte) (*types.Document, error) {
 		}
 	}
 
+	// pushdownField names need no escapes
 	var buf bytes.Buffer
 
+	buf.Grow(len(b) + 16*len(present) + 32)
 	buf.WriteString(`{"$s":{"p":{`)
 
 	for i, k := range present {
@@ -164,28 +173,132 @@ func fieldsDocument(fields []string, b []byte) (*types.Document, error) {
 			buf.WriteByte(',')
 		}
 
-		fmt.Fprintf(&buf, "%q:", k) // pushdownField names need no escapes
+		buf.WriteByte('"')
+		buf.WriteString(k)
+		buf.WriteString(`":`)
 		buf.Write(cols[at[k]])
 	}
 
-	buf.WriteString(`},"$k":`)
+	buf.WriteString(`},"$k":[`)
 
-	b, err := json.Marshal(present)
-	if err != nil {
-		return nil, lazyerrors.Error(err)
+	for i, k := range present {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+
+		buf.WriteByte('"')
+		buf.WriteString(k)
+		buf.WriteByte('"')
 	}
 
-	buf.Write(b)
-	buf.WriteByte('}')
+	buf.WriteString(`]}`)
 
 	for _, k := range present {
-		fmt.Fprintf(&buf, ",%q:", k)
+		buf.WriteString(`,"`)
+		buf.WriteString(k)
+		buf.WriteString(`":`)
 		buf.Write(cols[at[k]+1])
 	}
 
 	buf.WriteByte('}')
 
 	return sjson.Unmarshal(buf.Bytes())
+}
+
+// splitArray returns the elements of the JSON array b as their texts,
+// without surrounding whitespace; false when b is not an array it can
+// split with certainty (the caller then uses encoding/json). It relies on
+// b being valid JSON, as SQLite's json_extract returns; the sjson decoder
+// checks every element it decodes.
+func splitArray(b []byte) ([]json.RawMessage, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+
+	var out []json.RawMessage
+
+	inner := b[1 : len(b)-1]
+	if len(bytes.TrimSpace(inner)) == 0 {
+		return out, true
+	}
+
+	depth, start, inString := 0, 0, false
+
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+
+			continue
+		}
+
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth < 0 {
+				return nil, false
+			}
+		case ',':
+			if depth == 0 {
+				el := bytes.TrimSpace(inner[start:i])
+				if len(el) == 0 {
+					return nil, false
+				}
+
+				out = append(out, el)
+				start = i + 1
+			}
+		}
+	}
+
+	el := bytes.TrimSpace(inner[start:])
+	if inString || depth != 0 || len(el) == 0 {
+		return nil, false
+	}
+
+	return append(out, el), true
+}
+
+// simpleStrings decodes a JSON array of strings without escapes.
+func simpleStrings(b []byte) ([]string, bool) {
+	els, ok := splitArray(b)
+	if !ok {
+		return nil, false
+	}
+
+	out := make([]string, len(els))
+
+	for i, el := range els {
+		if len(el) < 2 || el[0] != '"' || el[len(el)-1] != '"' || bytes.IndexByte(el, '\\') >= 0 {
+			return nil, false
+		}
+
+		s := el[1 : len(el)-1]
+		if bytes.IndexByte(s, '"') >= 0 || !utf8.Valid(s) {
+			return nil, false
+		}
+
+		for _, c := range s {
+			if c < 0x20 {
+				return nil, false
+			}
+		}
+
+		out[i] = string(s)
+	}
+
+	return out, true
 }
 
 // Close implements iterator.Interface.

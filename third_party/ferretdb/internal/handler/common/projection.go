@@ -572,6 +572,10 @@ func excludeProjection(path types.Path, projected any) {
 	}
 }
 
+// setBySourceOrderStock turns the minsheng patch in setBySourceOrder off
+// (its test compares the two).
+var setBySourceOrderStock bool
+
 // setBySourceOrder sets the key value field to projected in same field order as the source.
 // Example:
 //
@@ -599,6 +603,16 @@ func setBySourceOrder(key string, val any, source, projected *types.Document) {
 		if sourceKey == projectedKeys[newFieldIndex] {
 			newFieldIndex++
 		}
+	}
+
+	// minsheng patch: when the field goes after every projected one (the
+	// projection lists the fields in the stored order), the steps below
+	// remove and re-copy nothing; skip the deep copy of everything
+	// projected so far, which made an inclusion projection quadratic in its
+	// fields (third_party/PATCHES, fourth part).
+	if newFieldIndex >= len(projectedKeys) && !setBySourceOrderStock {
+		projected.Set(key, val)
+		return
 	}
 
 	tmp := projected.DeepCopy()

@@ -68,6 +68,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/AlekSi/pointer"
@@ -175,6 +176,20 @@ func toSJSON(v any) sjsontype {
 // Unmarshal decodes the top-level document.
 // It decodes document's schema from the `$s` field and uses it to decode the data of the document.
 func Unmarshal(data []byte) (*types.Document, error) {
+	// minsheng patch: the single-pass decoder (fast.go) first; the stock
+	// decoder for what it does not take, and for everything under the
+	// project's stock switch (its differential tests in internal/store).
+	if os.Getenv(stockEnv) == "" {
+		if doc, ok := unmarshalFast(data); ok {
+			return doc, nil
+		}
+	}
+
+	return unmarshalStock(data)
+}
+
+// unmarshalStock is the stock Unmarshal.
+func unmarshalStock(data []byte) (*types.Document, error) {
 	var v map[string]json.RawMessage
 	r := bytes.NewReader(data)
 	dec := json.NewDecoder(r)
