@@ -45,8 +45,13 @@ type linked struct {
 
 func newLinked(t *testing.T) linked {
 	t.Helper()
+	return newLinkedOn(t, storetest.New(t))
+}
+
+// newLinkedOn wires the ledger and the cases service on st.
+func newLinkedOn(t *testing.T, st *store.Store) linked {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.New(t)
 	if err := st.EnsureIndexes(ctx, append(append([]store.Index{}, Indexes...), cases.Indexes...)); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +63,25 @@ func newLinked(t *testing.T) linked {
 	cs := cases.NewService(st, org.Xicheng(), photos, cases.Config{Now: now, Users: caseUsers, Logger: storetest.Logger()})
 	s := NewService(st, Config{Logger: storetest.Logger(), Now: now})
 	s.SetCases(cs)
+	// A new store holds no reservation without its claim: as after the
+	// server's start (Check), links trust the claims (claim.go). Tests of
+	// data from before claims say so with fromBeforeClaims.
+	if err := s.markClaimsComplete(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return linked{s, cs}
+}
+
+// fromBeforeClaims makes s's store one whose reservations may predate the
+// per-case claims, until Check runs again.
+func fromBeforeClaims(t *testing.T, s *Service) {
+	t.Helper()
+	if _, err := s.store.Collection(claimsMetaCollection).DeleteOne(context.Background(), struct {
+		ID string `bson:"_id"`
+	}{claimsCompleteID}); err != nil {
+		t.Fatal(err)
+	}
+	s.claimsComplete.Store(false)
 }
 
 // file submits a case in a community and has its sub-district accept it.
