@@ -339,6 +339,14 @@ func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out a
 	})
 }
 
+// recordOnTimeline appends an entry to a case's timeline without a
+// version change (a text message sent): the summary carries neither the
+// timeline nor anything derived from it (summaryOf, factsOf), so the case
+// alone is written — no pending mark, no summary rewrite.
+func (cs *caseStore) recordOnTimeline(ctx context.Context, id string, ev Event) (int64, error) {
+	return cs.Collection.UpdateOne(ctx, byID(id), bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}}})
+}
+
 // UpdateMany is only for fields summaries do not carry (the PIPL purge
 // blanks contacts); it leaves the summaries alone.
 func (cs *caseStore) UpdateMany(ctx context.Context, filter, update any) (int64, error) {
