@@ -49,7 +49,7 @@ func newLinked(t *testing.T) linked {
 }
 
 // newLinkedOn wires the ledger and the cases service on st.
-func newLinkedOn(t *testing.T, st *store.Store) linked {
+func newLinkedOn(t testing.TB, st *store.Store) linked {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.EnsureIndexes(ctx, append(append([]store.Index{}, Indexes...), cases.Indexes...)); err != nil {
@@ -85,7 +85,7 @@ func fromBeforeClaims(t *testing.T, s *Service) {
 }
 
 // file submits a case in a community and has its sub-district accept it.
-func (e linked) file(t *testing.T, community, title, desc string) *cases.Case {
+func (e linked) file(t testing.TB, community, title, desc string) *cases.Case {
 	t.Helper()
 	ctx := context.Background()
 	c, _, err := e.cs.Submit(ctx, filer, cases.NewCase{Area: cases.AreaUrban, Title: title, Description: desc, Community: community, Address: "院内", Households: 6})
@@ -99,7 +99,7 @@ func (e linked) file(t *testing.T, community, title, desc string) *cases.Case {
 	return c
 }
 
-func (e linked) classify(t *testing.T, p auth.Principal, c *cases.Case, item string) *cases.Case {
+func (e linked) classify(t testing.TB, p auth.Principal, c *cases.Case, item string) *cases.Case {
 	t.Helper()
 	out, err := e.ConfirmItem(context.Background(), p, c.ID, c.Version, item)
 	if err != nil {
