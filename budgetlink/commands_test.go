@@ -62,8 +62,8 @@ func TestLinkCommands(t *testing.T) {
 }
 
 // BenchmarkLinkCase links cases to a line that already holds many
-// reservations (MINSHENG_BENCH_RESERVATIONS, default 300), after Check, as
-// a pilot store's busiest lines do; profile it with -cpuprofile (the
+// reservations (MINSHENG_BENCH_RESERVATIONS, default 300), as a pilot
+// store's busiest lines do, beside other lines; profile it with -cpuprofile (the
 // embedded engine runs in the test process).
 func BenchmarkLinkCase(b *testing.B) {
 	ctx := context.Background()
@@ -83,8 +83,29 @@ func BenchmarkLinkCase(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if _, err := e.Check(ctx); err != nil {
-		b.Fatal(err)
+	// Other lines of the sub-district holding other cases' money, written
+	// directly with their claims (MINSHENG_BENCH_OTHER_LINES lines of 36
+	// reservations: a pilot store has ~270 lines and ~9,700 reservations).
+	others := 0
+	if v := os.Getenv("MINSHENG_BENCH_OTHER_LINES"); v != "" {
+		others, _ = strconv.Atoi(v)
+	}
+	now := e.now()
+	for i := range others {
+		l := BudgetLine{ID: fmt.Sprintf("BL-other-%04d", i), FiscalYear: 2026, SubDistrict: "xinjiekou", ItemCode: bulkyItem,
+			ProjectName: fmt.Sprintf("其他项目 %d", i), ApprovedFen: 100_000_000, Adjustments: []LineDelta{}, CreatedAt: now, UpdatedAt: now}
+		for j := range 36 {
+			caseID := fmt.Sprintf("other-%04d-%02d", i, j)
+			l.Reservations = append(l.Reservations, Reservation{CaseID: caseID, AmountFen: 10_000, State: StateReserved,
+				LinkedAt: now, LinkedBy: "u-xjk", Movement: newID("MV"), UpdatedAt: now, Claim: reserveClaimID(l.ID, caseID, 0)})
+			if err := e.claims.InsertOne(ctx, caseClaim{CaseID: caseID, LineID: l.ID, Token: newID("CL"), CreatedAt: now, UpdatedAt: now}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		l.CommittedFen, l.AvailableFen = 36*10_000, 100_000_000-36*10_000
+		if err := e.lines.InsertOne(ctx, l); err != nil {
+			b.Fatal(err)
+		}
 	}
 	ids := make([]string, b.N)
 	for i := range ids {
