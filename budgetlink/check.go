@@ -123,6 +123,9 @@ func (s *Service) Check(ctx context.Context) (CheckReport, error) {
 	if err := s.checkClaims(ctx, links, &rep); err != nil {
 		return rep, err
 	}
+	if err := s.markClaimsComplete(ctx); err != nil { // claim.go
+		return rep, err
+	}
 	if s.cases != nil {
 		if err := s.checkCaseCopies(ctx, links, &rep); err != nil {
 			return rep, err

@@ -350,6 +350,9 @@ func TestCheckRepairsClaims(t *testing.T) {
 	if cl := claimOf(t, e.Service, a.ID); cl == nil {
 		t.Fatal("the crash should have left a's claim")
 	}
+	// b's reservation as made before claims: its claim gone, and the store
+	// not yet through a Check that gives every reservation its claim.
+	fromBeforeClaims(t, e.Service)
 	if _, err := e.claims.DeleteOne(ctx, bson.M{"_id": b.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -363,6 +366,9 @@ func TestCheckRepairsClaims(t *testing.T) {
 	rep, err := later.Check(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !later.claimsComplete.Load() {
+		t.Error("check did not record every reservation as claimed")
 	}
 	dropped, written := fixesOf(rep, FixClaimDropped), fixesOf(rep, FixClaimWritten)
 	if len(dropped) != 1 || dropped[0].CaseID != a.ID {

@@ -26,7 +26,7 @@ const FixCaseEffect = "case_effect"
 // CanComplete refuses a completion at actualFen that the case's line cannot
 // cover (cases.MoneyEffects); it moves nothing. An unlinked case is fine.
 func (s *Service) CanComplete(ctx context.Context, c *cases.Case, actualFen int64) error {
-	l, _, err := s.lineOfCase(ctx, c.ID)
+	l, _, err := s.linkedLine(ctx, c.ID)
 	if err != nil || l == nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Service) ApplyEffect(ctx context.Context, p auth.Principal, c *cases.Ca
 	}
 	switch e.Kind {
 	case cases.EffectSpend:
-		l, _, err := s.lineOfCase(ctx, c.ID)
+		l, _, err := s.linkedLine(ctx, c.ID)
 		if err != nil || l == nil {
 			return nil, "", err
 		}
@@ -57,7 +57,7 @@ func (s *Service) ApplyEffect(ctx context.Context, p auth.Principal, c *cases.Ca
 		}
 		return copyOf(l, r).budgetLink(), fmt.Sprintf("办结支出 %s（预留 %s）", yuan(r.SpentFen), yuan(r.AmountFen)), nil
 	case cases.EffectRelease:
-		l, r, err := s.lineOfCase(ctx, c.ID)
+		l, r, err := s.linkedLine(ctx, c.ID)
 		if err != nil {
 			return nil, "", err
 		}

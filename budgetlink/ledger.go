@@ -114,67 +114,76 @@ func (s *Service) Reserve(ctx context.Context, p auth.Principal, lineID string, 
 	if err := requireLinker(p, l.SubDistrict); err != nil {
 		return Reservation{}, err
 	}
-	return s.reserve(ctx, p, l, c, amountFen)
+	r, _, err := s.reserve(ctx, p, l, c, amountFen)
+	return r, err
 }
 
-func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, c CaseRef, amountFen int64) (Reservation, error) {
+func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, c CaseRef, amountFen int64) (r Reservation, fresh bool, err error) {
 	if amountFen <= 0 {
-		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
+		return Reservation{}, false, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
 	}
 	if amountFen > minsheng.MaxAmountFen {
-		return Reservation{}, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
+		return Reservation{}, false, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
 	}
 	if l.Frozen != "" {
-		return Reservation{}, errFrozen(l)
+		return Reservation{}, false, errFrozen(l)
 	}
 	if c.ID == "" {
-		return Reservation{}, minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
+		return Reservation{}, false, minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
 	}
 	if c.SubDistrict != l.SubDistrict {
-		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "案件属于其他街道，不能关联本街道的预算项目「%s」", l.ProjectName)
+		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "案件属于其他街道，不能关联本街道的预算项目「%s」", l.ProjectName)
 	}
 	if c.ItemCode == "" {
-		return Reservation{}, minsheng.Invalid("请先确认案件的支出分类，再关联预算项目", map[string]string{"catalog_item": "未确认"})
+		return Reservation{}, false, minsheng.Invalid("请先确认案件的支出分类，再关联预算项目", map[string]string{"catalog_item": "未确认"})
 	}
 	if c.ItemCode != l.ItemCode {
-		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "案件的支出分类（%s）与预算项目「%s」的分类（%s %s）不一致", c.ItemCode, l.ProjectName, l.ItemCode, l.ItemName)
+		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "案件的支出分类（%s）与预算项目「%s」的分类（%s %s）不一致", c.ItemCode, l.ProjectName, l.ItemCode, l.ItemName)
 	}
 	if i, ok := liveEntry(l, c.ID); ok {
-		return sameReservation(l, l.Reservations[i], amountFen)
+		r, err := sameReservation(l, l.Reservations[i], amountFen)
+		return r, false, err
 	}
 	if l.AvailableFen < amountFen {
 		// Refused on what was just read, before any claim is written (the
 		// conditional update below decides the close calls).
-		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
+		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
 			l.ProjectName, yuan(l.AvailableFen), yuan(amountFen))
 	}
 	// The case's claim makes "not on another line" hold against concurrent
-	// links (claim.go); the count still catches reservations made before
-	// claims (a positive match on the array, then a scalar _id test).
+	// links (claim.go). Until Check has given every live reservation its
+	// claim (claimsAreComplete), a count also catches reservations made
+	// before claims (a positive match on the array, then a scalar _id
+	// test) — a scan of every line, which the engine cannot push down.
 	cl, _, err := s.takeClaim(ctx, c.ID, l.ID)
 	if err != nil {
-		return Reservation{}, err
+		return Reservation{}, false, err
 	}
 	if s.faultAfterClaim != nil {
 		if err := s.faultAfterClaim(); err != nil {
-			return Reservation{}, err
+			return Reservation{}, false, err
 		}
 	}
-	other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
+	complete, err := s.claimsAreComplete(ctx)
 	if err != nil {
-		return Reservation{}, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
+		return Reservation{}, false, err
 	}
-	if other > 0 {
-		if _, err := s.dropClaim(ctx, cl); err != nil {
-			return Reservation{}, err
+	if !complete {
+		other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
+		if err != nil {
+			return Reservation{}, false, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
 		}
-		return Reservation{}, errLinkedElsewhere()
+		if other > 0 {
+			if _, err := s.dropClaim(ctx, cl); err != nil {
+				return Reservation{}, false, err
+			}
+			return Reservation{}, false, errLinkedElsewhere()
+		}
 	}
 
 	// The movement's own claim decides which of several identical requests
 	// reserves (ledgerclaim.go); the others answer with its reservation.
 	lc := ledgerClaim{ID: reserveClaimID(l.ID, c.ID, releasedEntries(l, c.ID)), Kind: claimReserve, LineID: l.ID, CaseID: c.ID, AmountFen: amountFen}
-	var r Reservation
 	mine, err := s.claimed(ctx, lc, false, func() error {
 		var err error
 		r, err = s.reserveOnce(ctx, p, l, c, amountFen, lc.ID)
@@ -187,28 +196,29 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 			if cur, _ := s.FindLineByID(ctx, l.ID); cur != nil {
 				if _, live := liveEntry(cur, c.ID); !live {
 					if _, derr := s.dropClaim(ctx, cl); derr != nil {
-						return Reservation{}, derr
+						return Reservation{}, false, derr
 					}
 				}
 			}
 		}
-		return Reservation{}, err
+		return Reservation{}, false, err
 	}
 	if !mine || r.Movement == "" {
 		cur, err := s.FindLineByID(ctx, l.ID)
 		if err != nil {
-			return Reservation{}, err
+			return Reservation{}, false, err
 		}
 		i, ok := liveEntry(cur, c.ID)
 		if !ok {
-			return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件的预算关联刚被修改，请刷新后重试")
+			return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "该案件的预算关联刚被修改，请刷新后重试")
 		}
-		return sameReservation(cur, cur.Reservations[i], amountFen)
+		r, err := sameReservation(cur, cur.Reservations[i], amountFen)
+		return r, false, err
 	}
 	if err := s.confirmClaim(ctx, p, c.ID, l.ID); err != nil {
-		return Reservation{}, err
+		return Reservation{}, false, err
 	}
-	return r, nil
+	return r, true, nil
 }
 
 // releasedEntries counts a case's released entries on a line: the

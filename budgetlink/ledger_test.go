@@ -38,7 +38,7 @@ func newService(t *testing.T) *Service {
 	return NewService(st, Config{Logger: storetest.Logger()})
 }
 
-func mustLine(t *testing.T, s *Service, sub, item, name string, approved int64) *BudgetLine {
+func mustLine(t testing.TB, s *Service, sub, item, name string, approved int64) *BudgetLine {
 	t.Helper()
 	l, err := s.CreateLine(context.Background(), finance, NewLine{FiscalYear: 2026, SubDistrict: sub, ItemCode: item, ProjectName: name, ApprovedFen: approved})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -212,6 +213,11 @@ type Service struct {
 
 	catalogMu sync.Mutex
 	catalogs  map[int]*Catalog
+
+	// claimsComplete is set once Check has given every live reservation
+	// its case claim (claim.go), so a link need not scan the lines for
+	// reservations made before claims.
+	claimsComplete atomic.Bool
 
 	cases    caseBook       // nil until SetCases
 	casesSvc *cases.Service // nil until SetCases

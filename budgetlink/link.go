@@ -113,7 +113,7 @@ func (s *Service) ConfirmItem(ctx context.Context, p auth.Principal, caseID stri
 	if !ok {
 		return nil, minsheng.Invalid("支出分类不存在", map[string]string{"item_code": "不存在：" + itemCode})
 	}
-	if l, _, err := s.lineOfCase(ctx, caseID); err != nil {
+	if l, _, err := s.linkedLine(ctx, caseID); err != nil {
 		return nil, err
 	} else if l != nil && l.ItemCode != item.Code {
 		return nil, minsheng.Errorf(minsheng.ECONFLICT, "案件已关联预算项目「%s」（%s），请先解除关联再改归类", l.ProjectName, l.ItemName)
@@ -122,7 +122,9 @@ func (s *Service) ConfirmItem(ctx context.Context, p auth.Principal, caseID stri
 }
 
 // lineOfCase finds the line holding a live reservation for a case — the
-// authority, not the case's copy, which a crash may have left stale.
+// authority, not the case's copy, which a crash may have left stale — by
+// scanning every line: Check's way, which must not trust the claims it
+// repairs. Requests use linkedLine (claim.go).
 func (s *Service) lineOfCase(ctx context.Context, caseID string) (*BudgetLine, Reservation, error) {
 	var ls []*BudgetLine
 	if err := s.lines.FindAll(ctx, bson.M{"reservations.case_id": caseID}, &ls); err != nil {
@@ -163,7 +165,7 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 	if err := requireLinker(p, l.SubDistrict); err != nil {
 		return nil, err
 	}
-	r, err := s.reserve(ctx, p, l, CaseRef{ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem}, estimateFen)
+	r, fresh, err := s.reserve(ctx, p, l, CaseRef{ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem}, estimateFen)
 	if err != nil {
 		return nil, err
 	}
@@ -173,49 +175,22 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 		}
 	}
 	link := copyOf(l, r).budgetLink()
+	// The timeline notes the link once per reservation: only the request
+	// that made it (its ledger claim's winner, ledgerclaim.go) writes the
+	// note, so copies re-posted, retried or sent at once by a phone do not
+	// (DESIGN.md: "at most once" is an insert under a unique index, here
+	// the reservation's claim res/<line>/<case>/<generation>, never a guard
+	// on the timeline array). Unlinking starts a new generation, so a
+	// later link is noted again. A crash between the reservation and the
+	// copy loses the note, never money: Check rewrites the copy.
 	note := ""
-	if first, err := s.claimLinkNote(ctx, c.ID, l.ID); err != nil {
-		return nil, err
-	} else if first {
+	if fresh {
 		note = fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, yuan(r.AmountFen))
 	}
 	if err := cs.SetBudgetCopy(ctx, c.ID, link, note); err != nil {
 		return nil, err
 	}
 	return link, nil
-}
-
-// linkNotesCollection records that a case's timeline got its "关联预算项目"
-// note for its link to a line (_id = line id/case id). A repeated link —
-// re-posted, retried, or sent several times at once by a phone — must not
-// note it again, and only the request whose insert wins writes the note
-// (DESIGN.md: "at most once" is an insert under a unique index, never a
-// guard on the timeline array). Unlinking drops the record, so a later
-// link is noted again. A crash between the insert and the copy loses the
-// note, never money: Check rewrites the copy.
-const linkNotesCollection = "case_budget_link_notes"
-
-func linkNoteID(lineID, caseID string) string { return lineID + "/" + caseID }
-
-// claimLinkNote reports whether this call is the first to note the link of
-// a case to a line since it was last unlinked.
-func (s *Service) claimLinkNote(ctx context.Context, caseID, lineID string) (bool, error) {
-	err := s.store.Collection(linkNotesCollection).InsertOne(ctx, bson.M{"_id": linkNoteID(lineID, caseID), "at": s.now()})
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, minsheng.ErrDuplicate):
-		return false, nil
-	}
-	return false, fmt.Errorf("budgetlink: unable to record the link note of case %s: %w", caseID, err)
-}
-
-// dropLinkNote forgets that a link was noted, once it is released.
-func (s *Service) dropLinkNote(ctx context.Context, caseID, lineID string) error {
-	if _, err := s.store.Collection(linkNotesCollection).DeleteOne(ctx, bson.M{"_id": linkNoteID(lineID, caseID)}); err != nil {
-		return fmt.Errorf("budgetlink: unable to drop the link note of case %s: %w", caseID, err)
-	}
-	return nil
 }
 
 // ReestimateCase changes the reservation of a linked case.
@@ -229,7 +204,7 @@ func (s *Service) ReestimateCase(ctx context.Context, p auth.Principal, caseID s
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := s.lineOfCase(ctx, c.ID)
+	l, _, err := s.linkedLine(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +237,7 @@ func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID strin
 	if err != nil {
 		return err
 	}
-	l, _, err := s.lineOfCase(ctx, c.ID)
+	l, _, err := s.linkedLine(ctx, c.ID)
 	if err != nil {
 		return err
 	}
@@ -277,9 +252,6 @@ func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID strin
 			if err := s.faultAfterRelease(); err != nil {
 				return err
 			}
-		}
-		if err := s.dropLinkNote(ctx, c.ID, l.ID); err != nil {
-			return err
 		}
 	} else if err := requireLinker(p, c.Location.SubDistrict); err != nil {
 		return err

@@ -1,6 +1,11 @@
 package cases
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
 
 // SetMergeFault lets tests stop Merge between copying into the kept case
 // and closing the duplicate, as a crash would.
@@ -22,4 +27,27 @@ var ErrSkipSummary = errSkipSummary
 // before the summaries holds it.
 func InsertCaseRaw(s *Service, c *Case) error {
 	return s.cases.Collection.InsertOne(context.Background(), c)
+}
+
+// SetMarkSweepDelay sets how long finished writes' pending marks wait to
+// be cleared together.
+func SetMarkSweepDelay(s *Service, d time.Duration) {
+	s.cases.sweep.mu.Lock()
+	defer s.cases.sweep.mu.Unlock()
+	s.cases.sweep.delay = d
+}
+
+// PendingMarks returns the ids of the pending summary marks stored.
+func PendingMarks(s *Service) ([]string, error) {
+	var marks []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.cases.pending.FindAll(context.Background(), bson.D{}, &marks); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(marks))
+	for i, m := range marks {
+		ids[i] = m.ID
+	}
+	return ids, nil
 }

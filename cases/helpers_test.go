@@ -13,6 +13,7 @@ import (
 	"minsheng/internal/auth"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
+	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
 )
 
@@ -121,7 +122,12 @@ type env struct {
 
 func newEnv(t *testing.T, tweak ...func(*cases.Config)) env {
 	t.Helper()
-	st := storetest.New(t)
+	return newEnvOn(t, storetest.New(t), tweak...)
+}
+
+// newEnvOn is newEnv on a given store.
+func newEnvOn(t *testing.T, st *store.Store, tweak ...func(*cases.Config)) env {
+	t.Helper()
 	ctx := context.Background()
 	if err := st.EnsureIndexes(ctx, cases.Indexes); err != nil {
 		t.Fatal(err)

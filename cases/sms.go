@@ -71,8 +71,7 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 		s.cfg.Logger.Warn("cases: unable to mark notification sent", "case", c.ID, "err", err)
 	}
 	// Recorded without a version change: it never conflicts with work.
-	if _, err := s.cases.UpdateOne(ctx, byID(c.ID), bson.D{{Key: "$push", Value: bson.D{{Key: "timeline",
-		Value: Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}}}}}); err != nil {
+	if _, err := s.cases.recordOnTimeline(ctx, c.ID, Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}); err != nil {
 		s.cfg.Logger.Warn("cases: unable to record notification", "case", c.ID, "err", err)
 	}
 }

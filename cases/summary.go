@@ -144,6 +144,8 @@ type caseStore struct {
 	pending *store.Collection
 	seed    maphash.Seed
 	locks   [64]sync.Mutex
+	// sweep clears finished writes' pending marks in batches.
+	sweep markSweep
 	// afterCaseWrite, when set (tests), runs between a case write and its
 	// summary write; an error from it skips the summary, as a crash would.
 	afterCaseWrite func(id string) error
@@ -153,11 +155,16 @@ type caseStore struct {
 
 func newCaseStore(st *store.Store) *caseStore {
 	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
-		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed(), facts: newFactsCache(st)}
+		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed(), facts: newFactsCache(st),
+		sweep: markSweep{delay: markSweepDelay}}
+}
+
+func (cs *caseStore) stripe(id string) int {
+	return int(maphash.String(cs.seed, id) % uint64(len(cs.locks)))
 }
 
 func (cs *caseStore) lock(id string) func() {
-	m := &cs.locks[maphash.String(cs.seed, id)%uint64(len(cs.locks))]
+	m := &cs.locks[cs.stripe(id)]
 	m.Lock()
 	return m.Unlock
 }
@@ -169,33 +176,109 @@ func (cs *caseStore) interrupted(id string) bool {
 	return cs.afterCaseWrite != nil && cs.afterCaseWrite(id) != nil
 }
 
-// begin marks id's summary as about to go stale; the returned func, called
-// once the summary is written, removes the mark.
-func (cs *caseStore) begin(ctx context.Context, ids ...string) (done func() error, err error) {
-	marks := make([]any, len(ids))
-	for i, id := range ids {
-		marks[i] = bson.D{{Key: "_id", Value: id}}
+// markSweepDelay is how long finished writes' pending marks wait to be
+// deleted together (clearMarks): one guarded DeleteMany for all the writes
+// of that time instead of one DeleteOne in each. A crash meanwhile leaves
+// those marks; the start repairs their summaries, which are already right.
+const markSweepDelay = 200 * time.Millisecond
+
+// markSweep holds the ids whose last write finished, so their pending
+// marks may go. An id is only ever deleted from the pending collection
+// under its stripe lock while it is in done, and a write takes it out of
+// done under the same lock before inserting its mark: so no sweep deletes
+// the mark of a write in flight, or of one a crash (or a test) interrupted.
+type markSweep struct {
+	mu      sync.Mutex
+	done    map[string]struct{}
+	running bool
+	delay   time.Duration // markSweepDelay; tests lengthen it
+}
+
+// begin marks id's summary as about to go stale; the caller holds id's
+// lock. A mark left by an earlier write not yet swept is this one's too.
+func (cs *caseStore) begin(ctx context.Context, id string) error {
+	cs.sweep.mu.Lock()
+	delete(cs.sweep.done, id)
+	cs.sweep.mu.Unlock()
+	if err := cs.pending.InsertOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		return fmt.Errorf("cases: unable to mark summaries pending: %w", err)
 	}
-	if len(ids) == 1 {
-		err = cs.pending.InsertOne(ctx, marks[0])
-	} else {
-		err = cs.pending.InsertMany(ctx, marks)
+	return nil
+}
+
+// finished records that id's summary follows its case again (or that the
+// write changed nothing): its mark goes with the next sweep.
+func (cs *caseStore) finished(ctx context.Context, id string) {
+	cs.sweep.mu.Lock()
+	defer cs.sweep.mu.Unlock()
+	if cs.sweep.done == nil {
+		cs.sweep.done = map[string]struct{}{}
 	}
-	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
-		return nil, fmt.Errorf("cases: unable to mark summaries pending: %w", err)
+	cs.sweep.done[id] = struct{}{}
+	if !cs.sweep.running {
+		cs.sweep.running = true
+		cs.sweepLater(context.WithoutCancel(ctx)) // the sweep outlives the request
 	}
-	return func() error {
-		var err error
-		if len(ids) == 1 {
-			_, err = cs.pending.DeleteOne(ctx, byID(ids[0]))
-		} else {
-			_, err = cs.pending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+}
+
+// sweepLater clears the marks after markSweepDelay, and again while
+// writes keep finishing.
+func (cs *caseStore) sweepLater(ctx context.Context) {
+	time.AfterFunc(cs.sweep.delay, func() {
+		_ = cs.clearMarks(ctx) // what stays is swept next time, or repaired at start
+		cs.sweep.mu.Lock()
+		defer cs.sweep.mu.Unlock()
+		if len(cs.sweep.done) == 0 {
+			cs.sweep.running = false
+			return
 		}
-		if err != nil {
-			return fmt.Errorf("cases: unable to clear pending summary marks: %w", err)
+		cs.sweepLater(ctx)
+	})
+}
+
+// clearMarks deletes the pending marks of finished writes, under their
+// stripe locks (taken in order; a writer holds one at a time).
+func (cs *caseStore) clearMarks(ctx context.Context) error {
+	cs.sweep.mu.Lock()
+	var stripes []int
+	seen := map[int]bool{}
+	for id := range cs.sweep.done {
+		if i := cs.stripe(id); !seen[i] {
+			seen[i] = true
+			stripes = append(stripes, i)
 		}
+	}
+	cs.sweep.mu.Unlock()
+	if len(stripes) == 0 {
 		return nil
-	}, nil
+	}
+	slices.Sort(stripes)
+	for _, i := range stripes {
+		cs.locks[i].Lock()
+	}
+	defer func() {
+		for _, i := range stripes {
+			cs.locks[i].Unlock()
+		}
+	}()
+	cs.sweep.mu.Lock()
+	var ids []string
+	for id := range cs.sweep.done {
+		if seen[cs.stripe(id)] {
+			ids = append(ids, id)
+			delete(cs.sweep.done, id)
+		}
+	}
+	cs.sweep.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	// On an error the marks stay: the start repairs those summaries, which
+	// costs a read and a write each and is never wrong.
+	if _, err := cs.pending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("cases: unable to clear pending summary marks: %w", err)
+	}
+	return nil
 }
 
 // putSummary writes c's summary (upsert by _id, through the write guard).
@@ -226,18 +309,16 @@ func (cs *caseStore) refresh(ctx context.Context, id string) error {
 // write runs one case write for id under id's lock between a pending mark
 // and its summary: do performs the case write and reports whether it
 // changed a case; summarize then writes the summary. Unless a test
-// interrupts it there, the mark is removed afterwards.
+// interrupts it there (or summarize fails), the mark is cleared with the
+// next sweep (finished).
 func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, error), summarize func() error) error {
 	defer cs.lock(id)()
-	done, err := cs.begin(ctx, id)
-	if err != nil {
+	if err := cs.begin(ctx, id); err != nil {
 		return err
 	}
 	changed, err := do()
 	if err != nil || !changed {
-		if derr := done(); err == nil {
-			err = derr
-		}
+		cs.finished(ctx, id)
 		return err
 	}
 	if cs.interrupted(id) {
@@ -246,7 +327,8 @@ func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, erro
 	if err := summarize(); err != nil {
 		return err
 	}
-	return done()
+	cs.finished(ctx, id)
+	return nil
 }
 
 // InsertOne inserts a case's summary, then the case, both without the
@@ -341,6 +423,14 @@ func (cs *caseStore) FindOneAndUpdate(ctx context.Context, filter, update, out a
 		}
 		return cs.refresh(ctx, id)
 	})
+}
+
+// recordOnTimeline appends an entry to a case's timeline without a
+// version change (a text message sent): the summary carries neither the
+// timeline nor anything derived from it (summaryOf, factsOf), so the case
+// alone is written — no pending mark, no summary rewrite.
+func (cs *caseStore) recordOnTimeline(ctx context.Context, id string, ev Event) (int64, error) {
+	return cs.Collection.UpdateOne(ctx, byID(id), bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}}})
 }
 
 // UpdateMany is only for fields summaries do not carry (the PIPL purge
@@ -670,6 +760,10 @@ func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
 // interrupted (their pending marks) and returns how many; the server runs
 // it at start, where reading every case would take too long.
 func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
+	// Marks of writes that finished are not interrupted ones.
+	if err := s.cases.clearMarks(ctx); err != nil {
+		return 0, err
+	}
 	var marks []struct {
 		ID string `bson:"_id"`
 	}

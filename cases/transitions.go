@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
 	"minsheng/internal/auth"
@@ -603,15 +604,18 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 		}
 		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
 	}
-	matched, err := s.cases.UpdateOne(ctx, byID(id), update)
+	// The case as stored after the update feeds both its summary and the
+	// assignee's notification, so neither reads it again.
+	var out Case
+	err := s.cases.FindOneAndUpdate(ctx, byID(id), update, &out, options.FindOneAndUpdate().SetReturnDocument(options.After))
+	if errors.Is(err, minsheng.ErrNotFound) {
+		return caseNotFound()
+	}
 	if err != nil {
 		return fmt.Errorf("cases: unable to copy budget link to %s: %w", id, err)
 	}
-	if matched == 0 {
-		return caseNotFound()
-	}
 	if noteText != "" {
-		s.notifyBudget(ctx, id, noteText) // notify.go
+		s.notifyAfter(ctx, &out, Event{At: s.now(), Action: ActBudget, Note: noteText}) // notify.go
 	}
 	return nil
 }

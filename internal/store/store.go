@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -32,6 +33,9 @@ type Config struct {
 	Database string // MONGODB_DB
 	DataDir  string // MINSHENG_DATA; the embedded engine keeps its files in DataDir/db
 	Logger   *slog.Logger
+	// Monitor, when set, sees every command the driver sends (tests count
+	// the commands one request issues).
+	Monitor *event.CommandMonitor
 }
 
 // Store is an open database. It is safe for concurrent use.
@@ -71,9 +75,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.embedded = emb
 		uri = emb.URI()
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+	copts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(15 * time.Second).
-		SetTimeout(DefaultTimeout * 3))
+		SetTimeout(DefaultTimeout * 3)
+	if cfg.Monitor != nil {
+		copts.SetMonitor(cfg.Monitor)
+	}
+	client, err := mongo.Connect(copts)
 	if err != nil {
 		s.closeEmbedded()
 		return nil, fmt.Errorf("store: unable to connect: %w", err)
