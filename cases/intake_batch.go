@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 
@@ -136,20 +135,20 @@ func (in *intake) write(batch []*filing) {
 	}
 }
 
-// stripe is the index of id's lock (the one lock takes).
-func (cs *caseStore) stripe(id string) int {
-	return int(maphash.String(cs.seed, id) % uint64(len(cs.locks)))
+// lockAll takes the striped locks of ids (lockStripes).
+func (cs *caseStore) lockAll(ids []string) func() {
+	stripes := make([]int, len(ids))
+	for i, id := range ids {
+		stripes[i] = cs.stripe(id)
+	}
+	return cs.lockStripes(stripes)
 }
 
-// lockAll takes the striped locks of ids in stripe order (so two callers
-// never wait on each other crosswise; write holds one stripe at a time).
-func (cs *caseStore) lockAll(ids []string) func() {
-	var stripes []int
-	for _, id := range ids {
-		stripes = append(stripes, cs.stripe(id))
-	}
-	slices.Sort(stripes)
-	stripes = slices.Compact(stripes)
+// lockStripes takes the given stripe locks in ascending order, each once
+// (so two callers never wait on each other crosswise; write holds one
+// stripe at a time), and returns their unlock.
+func (cs *caseStore) lockStripes(stripes []int) func() {
+	stripes = slices.Compact(slices.Sorted(slices.Values(stripes)))
 	for _, i := range stripes {
 		cs.locks[i].Lock()
 	}

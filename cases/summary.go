@@ -159,6 +159,7 @@ func newCaseStore(st *store.Store) *caseStore {
 		sweep: markSweep{delay: markSweepDelay}}
 }
 
+// stripe is the index of id's lock (the one lock takes).
 func (cs *caseStore) stripe(id string) int {
 	return int(maphash.String(cs.seed, id) % uint64(len(cs.locks)))
 }
@@ -237,7 +238,7 @@ func (cs *caseStore) sweepLater(ctx context.Context) {
 }
 
 // clearMarks deletes the pending marks of finished writes, under their
-// stripe locks (taken in order; a writer holds one at a time).
+// stripe locks (lockStripes).
 func (cs *caseStore) clearMarks(ctx context.Context) error {
 	cs.sweep.mu.Lock()
 	var stripes []int
@@ -252,15 +253,7 @@ func (cs *caseStore) clearMarks(ctx context.Context) error {
 	if len(stripes) == 0 {
 		return nil
 	}
-	slices.Sort(stripes)
-	for _, i := range stripes {
-		cs.locks[i].Lock()
-	}
-	defer func() {
-		for _, i := range stripes {
-			cs.locks[i].Unlock()
-		}
-	}()
+	defer cs.lockStripes(stripes)()
 	cs.sweep.mu.Lock()
 	var ids []string
 	for id := range cs.sweep.done {
