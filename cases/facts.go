@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -159,6 +160,7 @@ type factsCache struct {
 	where   map[string]string // case id → the sub-district it is cached in
 	subs    map[string]*factsEntry
 	filling map[string]*sync.Mutex
+	merged  map[string]*mergedEntry // key: the sub-districts' codes
 }
 
 // factsEntry is one sub-district's summaries, oldest first; never changed
@@ -166,13 +168,27 @@ type factsCache struct {
 type factsEntry struct {
 	gen  uint64
 	sums []summary
+	once sync.Once
+	p    []*summary
+}
+
+// ptrs is the entry's summaries as pointers, made once.
+func (e *factsEntry) ptrs() []*summary {
+	e.once.Do(func() {
+		e.p = make([]*summary, len(e.sums))
+		for i := range e.sums {
+			e.p[i] = &e.sums[i]
+		}
+	})
+	return e.p
 }
 
 func newFactsCache(st *store.Store) *factsCache {
 	if !st.IsFerretDB() {
 		return nil
 	}
-	return &factsCache{gen: map[string]uint64{}, where: map[string]string{}, subs: map[string]*factsEntry{}, filling: map[string]*sync.Mutex{}}
+	return &factsCache{gen: map[string]uint64{}, where: map[string]string{}, subs: map[string]*factsEntry{}, filling: map[string]*sync.Mutex{},
+		merged: map[string]*mergedEntry{}}
 }
 
 // changed records that id's summary was written (now in sub) or removed
@@ -213,7 +229,7 @@ func (fc *factsCache) reset() {
 // load returns sub's summaries, from the cache when no write touched the
 // sub-district since they were read. Concurrent misses of one sub-district
 // read it once.
-func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub string) ([]summary, error) {
+func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub string) (*factsEntry, error) {
 	fc.mu.Lock()
 	fill := fc.filling[sub]
 	if fill == nil {
@@ -227,7 +243,7 @@ func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub stri
 	g := fc.gen[sub]
 	if e := fc.subs[sub]; e != nil && e.gen == g {
 		fc.mu.Unlock()
-		return e.sums, nil
+		return e, nil
 	}
 	fc.mu.Unlock()
 	var out []summary
@@ -245,57 +261,133 @@ func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub stri
 			}
 		}
 	}
-	fc.subs[sub] = &factsEntry{gen: g, sums: out}
+	e := &factsEntry{gen: g, sums: out}
+	fc.subs[sub] = e
 	for i := range out {
 		fc.where[out[i].ID] = sub
 	}
-	return out, nil
+	return e, nil
 }
 
 // eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
 // sub-district, or of every sub-district of the directory for the whole
-// district (a case is always filed in one of them), filtered in Go by
-// f.matches, the twin of the summaries' query.
+// district (a case is always filed in one of them), filtered in Go on the
+// summaries' own fields (summaryMatcher, the twin of f.matches) before a
+// Case is built for the ones that match.
 func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) error) error {
-	subs := []string{f.SubDistrict}
-	if f.SubDistrict == "" {
-		subs = subs[:0]
+	var subs []string
+	if f.SubDistrict != "" {
+		subs = []string{f.SubDistrict}
+	} else {
 		for _, sd := range s.dir.District().SubDistricts {
 			subs = append(subs, sd.Code)
 		}
 	}
-	var all []summary
-	for _, sub := range subs {
-		sums, err := s.cases.facts.load(ctx, s.cases.sums, sub)
-		if err != nil {
-			return err
-		}
-		if len(subs) == 1 {
-			all = sums
-		} else {
-			all = append(all, sums...)
-		}
-	}
-	if len(subs) > 1 {
-		all = slices.Clone(all)
-		slices.SortFunc(all, func(a, b summary) int {
-			return cmp.Or(a.FiledAt.Compare(b.FiledAt), strings.Compare(a.ID, b.ID))
-		})
+	all, err := s.cases.facts.ordered(ctx, s.cases.sums, subs)
+	if err != nil {
+		return err
 	}
 	now := s.now()
-	for i := range all {
-		c, err := s.caseOfSummary(ctx, &all[i])
-		if err != nil {
-			return err
-		}
-		if c == nil || !f.matches(c, now) {
-			continue
+	match := f.summaryMatcher(now)
+	for _, sm := range all {
+		var c *Case
+		if sm.Facts.V == factsVersion {
+			if !match(sm) {
+				continue
+			}
+			c = caseOfFacts(sm)
+		} else {
+			// No facts (an older build's summary): the case as stored
+			// decides, as it always did.
+			if c, err = s.caseOfSummary(ctx, sm); err != nil {
+				return err
+			}
+			if c == nil || !f.matches(c, now) {
+				continue
+			}
 		}
 		if err := fn(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// summaryMatcher is f.matches on a summary with facts: caseOfFacts copies
+// every field f.matches reads (status, area, sub-district, community, due
+// and filing times, budget copy, title) from the summary unchanged, so it
+// decides the same without building the Case. The text's pattern is
+// compiled once, not per case.
+func (f Filter) summaryMatcher(now time.Time) func(*summary) bool {
+	var text *regexp.Regexp
+	if t := strings.TrimSpace(f.Text); t != "" {
+		text = regexp.MustCompile("(?i)" + regexp.QuoteMeta(t))
+	}
+	return func(sm *summary) bool {
+		switch {
+		case f.Status != "" && sm.Status != f.Status,
+			f.Area != "" && sm.Area != f.Area,
+			f.SubDistrict != "" && sm.SubDistrict != f.SubDistrict,
+			f.Community != "" && sm.Community != f.Community,
+			f.Overdue && !sm.DueAt.Before(now),
+			f.HasBudget && (sm.Facts.Budget == nil || sm.Facts.Budget.LineID == ""),
+			!f.FiledFrom.IsZero() && sm.FiledAt.Before(f.FiledFrom),
+			!f.FiledTo.IsZero() && !sm.FiledAt.Before(f.FiledTo):
+			return false
+		}
+		return text == nil || text.MatchString(sm.Title)
+	}
+}
+
+// ordered returns the summaries of subs, oldest first (filing time, then
+// id), from the cache. For several sub-districts the merged order is kept
+// beside the entries it was built from and reused while none of them
+// changed, so a district-wide report sorts nothing when nothing was
+// written; it holds pointers into those entries, which are never changed.
+func (fc *factsCache) ordered(ctx context.Context, sums *store.Collection, subs []string) ([]*summary, error) {
+	entries := make([]*factsEntry, len(subs))
+	for i, sub := range subs {
+		e, err := fc.load(ctx, sums, sub)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = e
+	}
+	if len(entries) == 1 {
+		return entries[0].ptrs(), nil
+	}
+	key := strings.Join(subs, "\x00")
+	fc.mu.Lock()
+	m := fc.merged[key]
+	fc.mu.Unlock()
+	if m != nil && slices.Equal(m.from, entries) {
+		return m.sums, nil
+	}
+	n := 0
+	for _, e := range entries {
+		n += len(e.sums)
+	}
+	out := make([]*summary, 0, n)
+	for _, e := range entries {
+		out = append(out, e.ptrs()...)
+	}
+	slices.SortFunc(out, compareSummaries)
+	fc.mu.Lock()
+	fc.merged[key] = &mergedEntry{from: entries, sums: out}
+	fc.mu.Unlock()
+	return out, nil
+}
+
+// compareSummaries orders summaries oldest first, then by id, as the
+// summaries' query sorts them.
+func compareSummaries(a, b *summary) int {
+	return cmp.Or(a.FiledAt.Compare(b.FiledAt), strings.Compare(a.ID, b.ID))
+}
+
+// mergedEntry is the merged order of several sub-districts' entries.
+type mergedEntry struct {
+	from []*factsEntry
+	sums []*summary
 }
 
 // caseOfSummary is the case as EachCaseFacts gives it: from the summary's
