@@ -213,6 +213,8 @@ type Service struct {
 	catalogMu sync.Mutex
 	catalogs  map[int]*Catalog
 
+	reportLines linesCache // the reports' lines (report_lines.go)
+
 	cases    caseBook       // nil until SetCases
 	casesSvc *cases.Service // nil until SetCases
 
