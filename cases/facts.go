@@ -161,6 +161,13 @@ type factsCache struct {
 	subs    map[string]*factsEntry
 	filling map[string]*sync.Mutex
 	merged  map[string]*mergedEntry // key: the sub-districts' codes
+	// dirty holds, per sub-district, the ids written since its entry was
+	// read, each with the generation of its latest write; full the
+	// generation of the latest reset, before which an entry is read whole.
+	dirty map[string]map[string]uint64
+	full  map[string]uint64
+	// inflight holds the sub-districts being read (load), for changed.
+	inflight map[string]bool
 }
 
 // factsEntry is one sub-district's summaries, oldest first; never changed
@@ -188,21 +195,43 @@ func newFactsCache(st *store.Store) *factsCache {
 		return nil
 	}
 	return &factsCache{gen: map[string]uint64{}, where: map[string]string{}, subs: map[string]*factsEntry{}, filling: map[string]*sync.Mutex{},
-		merged: map[string]*mergedEntry{}}
+		merged: map[string]*mergedEntry{}, dirty: map[string]map[string]uint64{}, full: map[string]uint64{},
+		inflight: map[string]bool{}}
 }
 
 // changed records that id's summary was written (now in sub) or removed
-// (sub ""). Safe on a nil cache.
+// (sub ""), marking id dirty in sub and in the sub-district the cache last
+// saw it in. Safe on a nil cache.
 func (fc *factsCache) changed(id, sub string) {
 	if fc == nil {
 		return
 	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
-	fc.gen[sub]++
-	if old, ok := fc.where[id]; ok && old != sub {
-		fc.gen[old]++
+	fc.mark(sub, id)
+	old, ok := fc.where[id]
+	if ok && old != sub {
+		fc.mark(old, id)
 	}
+	// A fill in flight may have read id where it was before this write
+	// and not yet recorded it there (where): it must not store that as
+	// current.
+	for f := range fc.inflight {
+		if f != sub && (!ok || f != old) {
+			fc.mark(f, id)
+		}
+	}
+}
+
+// mark bumps sub's generation and records id as changed at it; fc.mu held.
+func (fc *factsCache) mark(sub, id string) {
+	fc.gen[sub]++
+	d := fc.dirty[sub]
+	if d == nil {
+		d = map[string]uint64{}
+		fc.dirty[sub] = d
+	}
+	d[id] = fc.gen[sub]
 }
 
 // changedCases records the summaries of docs (cases) as written.
@@ -214,7 +243,8 @@ func (fc *factsCache) changedCases(docs []any) {
 	}
 }
 
-// reset drops every entry (a full summary repair rewrote any of them).
+// reset drops every entry (a full summary repair rewrote any of them): the
+// next load of each sub-district reads it whole.
 func (fc *factsCache) reset() {
 	if fc == nil {
 		return
@@ -223,12 +253,24 @@ func (fc *factsCache) reset() {
 	defer fc.mu.Unlock()
 	for sub := range fc.subs {
 		fc.gen[sub]++
+		fc.full[sub] = fc.gen[sub]
 	}
 }
 
+// maxPatch is how many changed summaries a load reads by id to patch an
+// entry; beyond it the sub-district is read again whole.
+const maxPatch = 256
+
 // load returns sub's summaries, from the cache when no write touched the
-// sub-district since they were read. Concurrent misses of one sub-district
-// read it once.
+// sub-district since they were read. When some did, and the entry was not
+// reset, only the changed summaries are read (by id, which the engine
+// pushes down) and a patched copy of the entry replaces it: one write no
+// longer costs the next report the whole sub-district (3,300 summaries at
+// 50,000 cases). Every write marks its id after it lands, and a load reads
+// the generation and the marks before its query, so what it reads is at
+// least as new as the generation it stores; a write landing meanwhile
+// leaves a newer mark, which the next load reads. Concurrent misses of one
+// sub-district read once.
 func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub string) (*factsEntry, error) {
 	fc.mu.Lock()
 	fill := fc.filling[sub]
@@ -241,20 +283,46 @@ func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub stri
 	defer fill.Unlock()
 	fc.mu.Lock()
 	g := fc.gen[sub]
-	if e := fc.subs[sub]; e != nil && e.gen == g {
+	old := fc.subs[sub]
+	if old != nil && old.gen == g {
 		fc.mu.Unlock()
-		return e, nil
+		return old, nil
 	}
+	var ids []string
+	patch := old != nil && fc.full[sub] <= old.gen
+	if patch {
+		for id, at := range fc.dirty[sub] {
+			if at > old.gen {
+				ids = append(ids, id)
+			}
+		}
+		patch = len(ids) <= maxPatch
+	}
+	fc.inflight[sub] = true
 	fc.mu.Unlock()
 	var out []summary
-	err := sums.FindAll(ctx, bson.D{{Key: "sub_district", Value: sub}}, &out,
-		options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("cases: unable to read the summaries of %s: %w", sub, err)
+	var err error
+	if patch {
+		var changed []summary
+		if err = sums.FindAll(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, &changed); err != nil {
+			err = fmt.Errorf("cases: unable to read the changed summaries of %s: %w", sub, err)
+		} else {
+			out = patched(old.sums, ids, changed, sub)
+		}
+	} else {
+		err = sums.FindAll(ctx, bson.D{{Key: "sub_district", Value: sub}}, &out,
+			options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}))
+		if err != nil {
+			err = fmt.Errorf("cases: unable to read the summaries of %s: %w", sub, err)
+		}
 	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
-	if old := fc.subs[sub]; old != nil {
+	delete(fc.inflight, sub)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil {
 		for i := range old.sums {
 			if fc.where[old.sums[i].ID] == sub {
 				delete(fc.where, old.sums[i].ID)
@@ -266,7 +334,36 @@ func (fc *factsCache) load(ctx context.Context, sums *store.Collection, sub stri
 	for i := range out {
 		fc.where[out[i].ID] = sub
 	}
+	for id, at := range fc.dirty[sub] {
+		if at <= g {
+			delete(fc.dirty[sub], id) // the stored entry covers it
+		}
+	}
 	return e, nil
+}
+
+// patched is sums (sorted as compareSummaries) without the summaries of
+// ids, plus those of changed that are in sub, at their place: a new slice,
+// sums is shared by readers.
+func patched(sums []summary, ids []string, changed []summary, sub string) []summary {
+	drop := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		drop[id] = true
+	}
+	out := make([]summary, 0, len(sums)+len(changed))
+	for i := range sums {
+		if !drop[sums[i].ID] {
+			out = append(out, sums[i])
+		}
+	}
+	for i := range changed {
+		if changed[i].SubDistrict != sub {
+			continue // moved away
+		}
+		at, _ := slices.BinarySearchFunc(out, &changed[i], func(a summary, b *summary) int { return compareSummaries(&a, b) })
+		out = slices.Insert(out, at, changed[i])
+	}
+	return out
 }
 
 // eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
