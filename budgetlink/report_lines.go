@@ -23,11 +23,20 @@ import (
 )
 
 // linesCache holds each fiscal year's lines as last read, in the store's
-// natural order (what an unsorted query returns). The zero value is ready.
+// natural order (what an unsorted query returns): the whole district's for
+// district-wide reports, and apart each sub-district's for its staff, read
+// through the pushed-down sub_district equality, so a staff report after a
+// write reads its own lines, not the district's. The zero value is ready.
 type linesCache struct {
 	mu    sync.Mutex
 	fill  sync.Mutex // one fill at a time: concurrent misses read once
-	years map[int]*linesEntry
+	years map[linesKey]*linesEntry
+}
+
+// linesKey is a fiscal year and a sub-district ("" = all).
+type linesKey struct {
+	year int
+	sub  string
 }
 
 // linesEntry is one year's lines; never changed once stored (readers share
@@ -37,13 +46,14 @@ type linesEntry struct {
 	lines []*BudgetLine
 }
 
-// yearLines returns every line of fiscalYear, entries included, in the
-// store's natural order. The lines are shared: callers must not modify
-// them (the slice is the caller's).
-func (s *Service) yearLines(ctx context.Context, fiscalYear int) ([]*BudgetLine, error) {
+// linesOf returns every line of fiscalYear in sub ("" = every
+// sub-district), entries included, in the store's natural order. The
+// lines are shared: callers must not modify them (the slice is the
+// caller's).
+func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*BudgetLine, error) {
 	read := func() ([]*BudgetLine, error) {
 		var out []*BudgetLine
-		if err := s.lines.FindAll(ctx, lineQuery(fiscalYear, ""), &out); err != nil {
+		if err := s.lines.FindAll(ctx, lineQuery(fiscalYear, sub), &out); err != nil {
 			return nil, fmt.Errorf("budgetlink: unable to read lines: %w", err)
 		}
 		return out, nil
@@ -56,7 +66,7 @@ func (s *Service) yearLines(ctx context.Context, fiscalYear int) ([]*BudgetLine,
 	defer c.fill.Unlock()
 	g := s.lines.WriteGeneration()
 	c.mu.Lock()
-	e := c.years[fiscalYear]
+	e := c.years[linesKey{fiscalYear, sub}]
 	c.mu.Unlock()
 	if e != nil && e.gen == g {
 		return slices.Clone(e.lines), nil
@@ -67,20 +77,11 @@ func (s *Service) yearLines(ctx context.Context, fiscalYear int) ([]*BudgetLine,
 	}
 	c.mu.Lock()
 	if c.years == nil {
-		c.years = map[int]*linesEntry{}
+		c.years = map[linesKey]*linesEntry{}
 	}
-	c.years[fiscalYear] = &linesEntry{gen: g, lines: out}
+	c.years[linesKey{fiscalYear, sub}] = &linesEntry{gen: g, lines: out}
 	c.mu.Unlock()
 	return slices.Clone(out), nil
-}
-
-// linesOf is yearLines narrowed to sub ("" = every sub-district).
-func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*BudgetLine, error) {
-	all, err := s.yearLines(ctx, fiscalYear)
-	if err != nil || sub == "" {
-		return all, err
-	}
-	return slices.DeleteFunc(all, func(l *BudgetLine) bool { return l.SubDistrict != sub }), nil
 }
 
 // LinesForReports is LinesWithEntries for the reports and the priority
