@@ -224,8 +224,13 @@ func (fc *factsCache) changed(id, sub string) {
 }
 
 // mark bumps sub's generation and records id as changed at it; fc.mu held.
+// Without an entry or a fill in flight the next load reads sub whole, so
+// nothing is recorded (the marks stay bounded by what is cached).
 func (fc *factsCache) mark(sub, id string) {
 	fc.gen[sub]++
+	if fc.subs[sub] == nil && !fc.inflight[sub] {
+		return
+	}
 	d := fc.dirty[sub]
 	if d == nil {
 		d = map[string]uint64{}
