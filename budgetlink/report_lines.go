@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"minsheng/internal/auth"
 )
 
@@ -52,8 +54,15 @@ type linesEntry struct {
 // caller's).
 func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*BudgetLine, error) {
 	read := func() ([]*BudgetLine, error) {
+		// Streamed, bounded by the request's context rather than the
+		// store's per-call 10 s, as the reports always read lines.
 		var out []*BudgetLine
-		if err := s.lines.FindAll(ctx, lineQuery(fiscalYear, sub), &out); err != nil {
+		err := s.lines.Each(ctx, lineQuery(fiscalYear, sub), func(cur *mongo.Cursor) error {
+			l := &BudgetLine{}
+			out = append(out, l)
+			return cur.Decode(l)
+		})
+		if err != nil {
 			return nil, fmt.Errorf("budgetlink: unable to read lines: %w", err)
 		}
 		return out, nil
