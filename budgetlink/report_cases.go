@@ -12,10 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
@@ -92,11 +88,11 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 	}
 	type money struct{ reserved, spent int64 }
 	funded := map[string]money{} // case id → live amount on a line
-	err = s.lines.Each(ctx, lineQuery(fiscalYear, sub), func(cur *mongo.Cursor) error {
-		var l BudgetLine
-		if err := cur.Decode(&l); err != nil {
-			return fmt.Errorf("budgetlink: demand: unable to decode line: %w", err)
-		}
+	lines, err := s.linesOf(ctx, fiscalYear, sub)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
 		d := item(l.ItemCode)
 		d.Lines++
 		d.BudgetFen += l.BudgetFen()
@@ -109,10 +105,6 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 				funded[r.CaseID] = money{spent: r.SpentFen}
 			}
 		}
-		return nil
-	}, options.Find().SetProjection(bson.M{"adjustments": 0, "review_notes": 0}))
-	if err != nil {
-		return nil, err
 	}
 	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
 	err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
@@ -221,16 +213,12 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 		return nil, minsheng.Invalid("相似度阈值须在 1 到 1000 之间", map[string]string{"threshold": "1–1000"})
 	}
 	var books []Booking
-	err := s.lines.Each(ctx, lineQuery(fiscalYear, ""), func(cur *mongo.Cursor) error {
-		var l BudgetLine
-		if err := cur.Decode(&l); err != nil {
-			return fmt.Errorf("budgetlink: consistency: unable to decode line: %w", err)
-		}
-		books = append(books, Booking{Kind: "line", ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, Text: l.ProjectName})
-		return nil
-	}, options.Find().SetProjection(bson.M{"sub_district": 1, "item_code": 1, "project_name": 1}))
+	lines, err := s.linesOf(ctx, fiscalYear, "")
 	if err != nil {
 		return nil, err
+	}
+	for _, l := range lines {
+		books = append(books, Booking{Kind: "line", ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, Text: l.ProjectName})
 	}
 	if cs, err := s.requireCases(); err == nil {
 		err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
@@ -247,8 +235,14 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 	rep := &ConsistencyReport{FiscalYear: fiscalYear, ThresholdPermille: thresholdPermille, BookingsCompared: len(books)}
 	strip := s.boilerplate()
 	texts := make([]string, len(books))
+	stripped := map[string]string{} // a year repeats its titles thousands of times
 	for i, b := range books {
-		texts[i] = strip(b.Text)
+		t, ok := stripped[b.Text]
+		if !ok {
+			t = strip(b.Text)
+			stripped[b.Text] = t
+		}
+		texts[i] = t
 	}
 	for _, group := range similarGroups(texts, thresholdPermille) {
 		if inc, ok := inconsistency(cat, books, texts, group); ok {
@@ -340,39 +334,62 @@ func similarGroups(texts []string, threshold int) [][]int {
 }
 
 // distinctGroups is the union-find of similarGroups over distinct texts;
-// it returns every group, single texts included.
+// it returns every group, single texts included. Each text's bigrams are
+// numbered once; for text i the bigrams it shares with every later text j
+// are counted through the inverted index in one pass over i's postings (a
+// counter per text, no per-pair set lookups), and i and j are joined when
+// the Dice coefficient reaches threshold: floor(2000·shared/(|i|+|j|)) ≥ t,
+// that is 2000·shared ≥ t·(|i|+|j|), exactly diceBigrams' integer test.
+// A bigram every title shares ("号楼") made the per-pair comparison
+// quadratic in map lookups: most of the consistency report's time.
 func distinctGroups(texts []string, threshold int) [][]int {
-	grams := make([]map[string]struct{}, len(texts))
-	index := map[string][]int{}
+	ids := map[string]int32{}
+	grams := make([][]int32, len(texts))
+	var index [][]int32 // bigram id → the texts holding it, ascending
 	for i, text := range texts {
-		grams[i] = Bigrams(text)
-		for g := range grams[i] {
-			index[g] = append(index[g], i)
+		for g := range Bigrams(text) {
+			id, ok := ids[g]
+			if !ok {
+				id = int32(len(index))
+				ids[g] = id
+				index = append(index, nil)
+			}
+			grams[i] = append(grams[i], id)
+			index[id] = append(index[id], int32(i))
 		}
 	}
 	parent := make([]int, len(texts))
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
 		}
 		return i
 	}
+	shared := make([]int32, len(texts))
+	var touched []int32
 	for i := range texts {
-		seen := map[int]bool{}
-		for g := range grams[i] {
-			for _, j := range index[g] {
-				if j <= i || seen[j] {
-					continue
+		touched = touched[:0]
+		for _, g := range grams[i] {
+			post := index[g]
+			// Only later texts: the postings are ascending.
+			k, _ := slices.BinarySearch(post, int32(i)+1)
+			for _, j := range post[k:] {
+				if shared[j] == 0 {
+					touched = append(touched, j)
 				}
-				seen[j] = true
-				if find(i) != find(j) && diceBigrams(grams[i], grams[j]) >= threshold {
-					parent[find(j)] = find(i)
-				}
+				shared[j]++
+			}
+		}
+		li := len(grams[i])
+		for _, j := range touched {
+			n := int(shared[j])
+			shared[j] = 0
+			if 2000*n >= threshold*(li+len(grams[j])) && find(i) != find(int(j)) {
+				parent[find(int(j))] = find(i)
 			}
 		}
 	}
@@ -388,13 +405,39 @@ func distinctGroups(texts []string, threshold int) [][]int {
 	return out
 }
 
+// keywordSpansLines reports whether a keyword of cat holds a line break,
+// so could match across two joined texts (none does in the standard
+// catalogs).
+func keywordSpansLines(cat *Catalog) bool {
+	if cat == nil {
+		return false
+	}
+	for _, it := range cat.Items {
+		for _, kw := range it.Keywords {
+			if strings.Contains(kw, "\n") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // inconsistency describes a group of similar bookings when it uses more
 // than one item in more than one sub-district; texts are the bookings'
 // texts as compared (boilerplate stripped), which the suggestion uses too.
 func inconsistency(cat *Catalog, books []Booking, texts []string, group []int) (Inconsistency, bool) {
 	uses := map[string]*ItemUse{}
 	subs := map[string]bool{}
+	// The group's distinct texts only: the suggestion reads the joined
+	// text's bigram set and whether each keyword occurs in it, neither of
+	// which a repeated text changes ("\n" splits bigram runs and occurs in
+	// no keyword), and a district's year repeats its titles thousands of
+	// times.
 	var groupTexts []string
+	seenText := map[string]bool{}
+	if keywordSpansLines(cat) {
+		seenText = nil // every copy, as before
+	}
 	var inc Inconsistency
 	for _, i := range group {
 		b := books[i]
@@ -413,7 +456,12 @@ func inconsistency(cat *Catalog, books []Booking, texts []string, group []int) (
 			u.SubDistricts = append(u.SubDistricts, b.SubDistrict)
 		}
 		subs[b.SubDistrict] = true
-		groupTexts = append(groupTexts, texts[i])
+		if seenText == nil {
+			groupTexts = append(groupTexts, texts[i])
+		} else if !seenText[texts[i]] {
+			seenText[texts[i]] = true
+			groupTexts = append(groupTexts, texts[i])
+		}
 		inc.Bookings = append(inc.Bookings, b)
 	}
 	if len(uses) < 2 || len(subs) < 2 {

@@ -2,6 +2,7 @@ package budgetlink
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -87,6 +88,43 @@ func TestSimilarGroupsMatchesPairwise(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got %d groups, want %d\n got %v\nwant %v", len(got), len(want), got, want)
+			}
+		})
+	}
+}
+
+// similarGroups (bigrams counted through the inverted index) gives the
+// groups the pairwise Dice comparison gave, on seeded random texts over a
+// small alphabet — so texts share many bigrams, some all of them, some
+// repeat a character ("灯灯灯"), mix full-width and half-width letters and
+// digits, punctuation and spaces that split runs into one-letter ones —
+// at thresholds including the exact boundaries of the integer Dice test.
+func TestSimilarGroupsMatchesPairwiseRandom(t *testing.T) {
+	alphabet := []rune("灯路楼道号垃圾清运停车 ，,AaＡ1１2·")
+	for seed := range int64(6) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 7))
+			texts := make([]string, 400)
+			for i := range texts {
+				if i > 0 && rng.IntN(5) == 0 {
+					texts[i] = texts[rng.IntN(i)] // a copy
+					continue
+				}
+				n := rng.IntN(9)
+				r := make([]rune, n)
+				for k := range r {
+					r[k] = alphabet[rng.IntN(len(alphabet))]
+				}
+				texts[i] = string(r)
+			}
+			for _, threshold := range []int{1, 333, 400, 499, 500, 666, 667, 800, 999, 1000} {
+				got, want := similarGroups(texts, threshold), pairwiseGroups(texts, threshold)
+				if len(want) == 0 {
+					t.Fatalf("threshold %d: no groups: the corpus tests nothing", threshold)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("threshold %d: got %d groups, want %d\n got %v\nwant %v", threshold, len(got), len(want), got, want)
+				}
 			}
 		})
 	}

@@ -210,7 +210,7 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 
 	// Execution: the basis year's lines, from the ledger, in one query
 	// (paging re-read every line of the year per page).
-	lines, err := s.ledger.LinesWithEntries(ctx, p, basis, "")
+	lines, err := s.ledger.LinesForReports(ctx, p, basis, "")
 	if err != nil {
 		return nil, err
 	}

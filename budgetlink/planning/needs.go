@@ -69,7 +69,7 @@ type demand struct {
 // reservations, returning the lines and the set of cases that hold live
 // money on them.
 func (s *Service) loadLines(ctx context.Context, p auth.Principal, year int, sub string) ([]*budgetlink.BudgetLine, map[string]bool, error) {
-	out, err := s.ledger.LinesWithEntries(ctx, p, year, sub)
+	out, err := s.ledger.LinesForReports(ctx, p, year, sub)
 	if err != nil {
 		return nil, nil, err
 	}

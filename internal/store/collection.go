@@ -40,6 +40,7 @@ func (c *Collection) Name() string { return c.c.Name() }
 // InsertOne inserts doc. Inserts run without the guard: FerretDB enforces
 // unique indexes on insert. A unique violation returns minsheng.ErrDuplicate.
 func (c *Collection) InsertOne(ctx context.Context, doc any) error {
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	_, err := c.c.InsertOne(ctx, doc)
@@ -65,6 +66,7 @@ func (c *Collection) InsertMany(ctx context.Context, docs []any) error {
 }
 
 func (c *Collection) insertMany(ctx context.Context, docs []any) error {
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	_, err := c.c.InsertMany(ctx, docs)
@@ -174,6 +176,7 @@ func (c *Collection) Count(ctx context.Context, filter any) (int64, error) {
 // how callers learn that a precondition (version, available funds) failed.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (matched int64, err error) {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	res, err := c.c.UpdateOne(ctx, filter, update, opts...)
@@ -186,6 +189,7 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 // UpdateMany applies update to every matching document.
 func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matched int64, err error) {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	res, err := c.c.UpdateMany(ctx, filter, update)
@@ -198,6 +202,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matche
 // ReplaceOne replaces the first document matching filter.
 func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (matched int64, err error) {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	res, err := c.c.ReplaceOne(ctx, filter, doc, opts...)
@@ -211,6 +216,7 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...op
 // as opts say) into out; minsheng.ErrNotFound when nothing matched.
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, out any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	return translate("find and update in "+c.c.Name(), c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(out))
@@ -219,6 +225,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, out a
 // DeleteOne removes the first matching document and reports whether one was.
 func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	res, err := c.c.DeleteOne(ctx, filter)
@@ -231,6 +238,7 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
 // DeleteMany removes every matching document and returns how many.
 func (c *Collection) DeleteMany(ctx context.Context, filter any) (int64, error) {
 	defer c.s.lock()()
+	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	res, err := c.c.DeleteMany(ctx, filter)

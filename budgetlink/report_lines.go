@@ -1,0 +1,119 @@
+package budgetlink
+
+// The lines the district-wide reports read, cached per fiscal year on the
+// embedded engine. A line query on fiscal_year is not pushed down
+// (third_party/ferretdb/PATCHES: only string and ObjectID equality), so
+// every report decoded every line of every year with all its reservations
+// in the engine: at 50,000 cases that was most of a district-wide
+// report's time. The cache is valid while the collection's write
+// generation (internal/store) is unchanged; every write to budget_lines
+// through the store bumps it after the write returns, and a fill reads the
+// generation before its query, so a write landing during a fill makes the
+// next read fill again. Only on FerretDB, which one process owns
+// (DESIGN.md); on MongoDB every call reads the store.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"minsheng/internal/auth"
+)
+
+// linesCache holds each fiscal year's lines as last read, in the store's
+// natural order (what an unsorted query returns): the whole district's for
+// district-wide reports, and apart each sub-district's for its staff, read
+// through the pushed-down sub_district equality, so a staff report after a
+// write reads its own lines, not the district's. The zero value is ready.
+type linesCache struct {
+	mu    sync.Mutex
+	fill  sync.Mutex // one fill at a time: concurrent misses read once
+	years map[linesKey]*linesEntry
+}
+
+// linesKey is a fiscal year and a sub-district ("" = all).
+type linesKey struct {
+	year int
+	sub  string
+}
+
+// linesEntry is one year's lines; never changed once stored (readers share
+// the lines, which nobody may modify).
+type linesEntry struct {
+	gen   uint64
+	lines []*BudgetLine
+}
+
+// linesOf returns every line of fiscalYear in sub ("" = every
+// sub-district), entries included, in the store's natural order. The
+// lines are shared: callers must not modify them (the slice is the
+// caller's).
+func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*BudgetLine, error) {
+	read := func() ([]*BudgetLine, error) {
+		// Streamed, bounded by the request's context rather than the
+		// store's per-call 10 s, as the reports always read lines.
+		var out []*BudgetLine
+		err := s.lines.Each(ctx, lineQuery(fiscalYear, sub), func(cur *mongo.Cursor) error {
+			l := &BudgetLine{}
+			out = append(out, l)
+			return cur.Decode(l)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("budgetlink: unable to read lines: %w", err)
+		}
+		return out, nil
+	}
+	if s.store == nil || !s.store.IsFerretDB() {
+		return read()
+	}
+	c := &s.reportLines
+	c.fill.Lock()
+	defer c.fill.Unlock()
+	g := s.lines.WriteGeneration()
+	c.mu.Lock()
+	e := c.years[linesKey{fiscalYear, sub}]
+	c.mu.Unlock()
+	if e != nil && e.gen == g {
+		return slices.Clone(e.lines), nil
+	}
+	out, err := read()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.years == nil {
+		c.years = map[linesKey]*linesEntry{}
+	}
+	c.years[linesKey{fiscalYear, sub}] = &linesEntry{gen: g, lines: out}
+	c.mu.Unlock()
+	return slices.Clone(out), nil
+}
+
+// LinesForReports is LinesWithEntries for the reports and the priority
+// list: the same lines in the same order (by id), the same scope checks,
+// read from the report cache. The lines are shared and must not be
+// modified. Errors: EFORBIDDEN, EINVALID.
+func (s *Service) LinesForReports(ctx context.Context, p auth.Principal, fiscalYear int, sub string) ([]*BudgetLine, error) {
+	if err := requireLedgerReader(p); err != nil {
+		return nil, err
+	}
+	sub, err := p.SubDistrictScope(s.org, sub)
+	if err != nil {
+		return nil, err
+	}
+	if sub != "" {
+		if err := p.RequireAccess(sub, ""); err != nil {
+			return nil, err
+		}
+	}
+	out, err := s.linesOf(ctx, fiscalYear, sub)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *BudgetLine) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
