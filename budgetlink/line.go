@@ -218,7 +218,7 @@ type Service struct {
 	// its case claim (claim.go), so a link need not scan the lines for
 	// reservations made before claims.
 	claimsComplete atomic.Bool
-	reportLines linesCache // the reports' lines (report_lines.go)
+	reportLines    linesCache // the reports' lines (report_lines.go)
 
 	cases    caseBook       // nil until SetCases
 	casesSvc *cases.Service // nil until SetCases
