@@ -93,6 +93,18 @@ func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*B
 	return slices.Clone(out), nil
 }
 
+// WarmReportLines reads fiscalYear's lines of the whole district into the
+// reports' cache (the server runs it in the background at start, for the
+// current year) and returns how many there are. Nothing is cached on
+// MongoDB.
+func (s *Service) WarmReportLines(ctx context.Context, fiscalYear int) (int, error) {
+	if s.store == nil || !s.store.IsFerretDB() {
+		return 0, nil
+	}
+	ls, err := s.linesOf(ctx, fiscalYear, "")
+	return len(ls), err
+}
+
 // LinesForReports is LinesWithEntries for the reports and the priority
 // list: the same lines in the same order (by id), the same scope checks,
 // read from the report cache. The lines are shared and must not be

@@ -130,3 +130,43 @@ func TestPendingMarksSweptTogether(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmFactsServesTheFirstReport: after WarmFacts (what the server runs
+// in the background at start) the first district-wide facts walk reads
+// nothing from the store, and it sees every case.
+func TestWarmFactsServesTheFirstReport(t *testing.T) {
+	ctx := context.Background()
+	st, cmds := storetest.NewCounted(t)
+	e := newEnvOn(t, st)
+	far := input()
+	far.Community = commB
+	want := map[string]bool{}
+	for _, in := range []cases.NewCase{input(), input(), far} {
+		want[e.submit(t, resident, in).ID] = true
+	}
+	// A fresh service on the same store: its cache is as cold as after a start.
+	cold := newEnvOn(t, st)
+	n, err := cold.svc.WarmFacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Errorf("warmed %d summaries, want %d", n, len(want))
+	}
+	cmds.Start()
+	got := map[string]bool{}
+	err = cold.svc.EachCaseFacts(ctx, cases.Filter{}, func(c *cases.Case) error {
+		got[c.ID] = true
+		return nil
+	})
+	issued := cmds.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issued) != 0 {
+		t.Errorf("the walk after warming issued %d store commands, want 0:\n%s", len(issued), storetest.Describe(issued))
+	}
+	if len(got) != len(want) {
+		t.Errorf("the walk saw %d cases, want %d", len(got), len(want))
+	}
+}

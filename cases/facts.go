@@ -375,6 +375,28 @@ func patched(sums []summary, ids []string, changed []summary, sub string) []summ
 	return out
 }
 
+// WarmFacts fills the reports' facts cache for every sub-district of the
+// directory, one after the other, so the first district-wide report after
+// a start does not pay for reading every summary (about 50,000 at a
+// pilot's size) within its own request. The server runs it in the
+// background once it listens; a report arriving meanwhile waits for the
+// sub-district being read, never reads it twice. Nothing on MongoDB,
+// where there is no cache.
+func (s *Service) WarmFacts(ctx context.Context) (int, error) {
+	if s.cases.facts == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, sd := range s.dir.District().SubDistricts {
+		e, err := s.cases.facts.load(ctx, s.cases.sums, sd.Code)
+		if err != nil {
+			return n, err
+		}
+		n += len(e.sums)
+	}
+	return n, nil
+}
+
 // eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
 // sub-district, or of every sub-district of the directory for the whole
 // district (a case is always filed in one of them), filtered in Go on the

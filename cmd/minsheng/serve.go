@@ -294,6 +294,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	deadlinesDone := make(chan struct{})
 	go func() { defer close(deadlinesDone); d.cases.RunDeadlineSweep(sweepCtx, cfg.DeadlineSweep) }()
 	defer func() { stopSweep(); <-deadlinesDone }()
+	// The reports' caches are filled in the background, so the first
+	// district-wide report after a start answers from them (at 50,000
+	// cases a cold fill is seconds of engine time).
+	warmDone := make(chan struct{})
+	go func() { defer close(warmDone); warmReports(sweepCtx, d, logger) }()
+	defer func() { stopSweep(); <-warmDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -387,4 +393,21 @@ func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
 func printConfigHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nconfiguration (environment variable, default, meaning):")
 	config.Help(w)
+}
+
+// warmReports fills the reports' facts cache and the current year's lines
+// (embedded engine only) and logs what it read and how long it took.
+func warmReports(ctx context.Context, d *deps, logger *slog.Logger) {
+	start := time.Now()
+	n, err := d.cases.WarmFacts(ctx)
+	if err == nil {
+		var lines int
+		lines, err = d.budget.WarmReportLines(ctx, time.Now().In(d.zone).Year())
+		if err == nil && (n > 0 || lines > 0) {
+			logger.Info("report caches warmed", "case_summaries", n, "lines", lines, "took", time.Since(start).Round(time.Millisecond).String())
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		logger.Warn("report caches not warmed; the first reports fill them", "err", err)
+	}
 }
