@@ -5,133 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng/internal/store"
 )
 
-// maxFilingBatch bounds how many filings one group commit writes.
-const maxFilingBatch = 100
-
-// intake writes new cases with group commit. On the embedded engine an
-// insert costs about the same for one document as for a hundred (the cost
-// is per command: a SQLite transaction), and a filing makes two (its
-// summary, then its case), so filings arriving while a batch is being
-// written queue up and the next batch writes them all with one command
-// per collection. There is no timer: the first filing to find nobody
-// writing leads at once and writes what is queued (one filing alone costs
-// what InsertOne costs); the batch after it forms while it writes, and the
-// leader hands the lead to the first filing queued behind it. Each filing
-// is answered with its own outcome once its batch is written (committed),
-// so a 201 is only ever sent for a case that is stored.
-type intake struct {
-	cs    *caseStore
-	mu    sync.Mutex
-	queue []*filing
-	busy  bool // a leader is writing; filings queue
-	// beforeWrite, when set (tests), runs in the leader before it writes a
-	// batch of n filings.
-	beforeWrite func(n int)
-}
-
-type filing struct {
-	ctx context.Context
-	c   *Case
-	out chan error // its outcome, or errLead: write the next batch
-}
-
-var errLead = errors.New("cases: lead the next batch")
-
-// insert stores c as caseStore.InsertOne does (summary first; a case
-// insert that fails takes its summary back), together with the filings
-// that arrive meanwhile, and returns c's own outcome.
-func (in *intake) insert(ctx context.Context, c *Case) error {
-	f := &filing{ctx: ctx, c: c, out: make(chan error, 1)}
-	in.mu.Lock()
-	in.queue = append(in.queue, f)
-	if in.busy {
-		in.mu.Unlock()
-		if err := <-f.out; err != errLead {
-			return err
-		}
-		in.mu.Lock()
-	}
-	in.busy = true
-	n := min(len(in.queue), maxFilingBatch)
-	batch := slices.Clone(in.queue[:n])
-	in.queue = slices.Delete(in.queue, 0, n)
-	in.mu.Unlock()
-	in.lead(batch)
-	return <-f.out
-}
-
-// lead writes batch, then passes the lead on to the first filing queued
-// meanwhile, or ends it.
-func (in *intake) lead(batch []*filing) {
-	defer func() {
-		in.mu.Lock()
-		if len(in.queue) > 0 {
-			in.queue[0].out <- errLead
-		} else {
-			in.busy = false
-		}
-		in.mu.Unlock()
-	}()
-	defer func() {
-		// A panic while writing answers every filing of the batch still
-		// waiting (its outcome unknown), then goes on up the leader's stack.
-		if r := recover(); r != nil {
-			for _, f := range batch {
-				select {
-				case f.out <- fmt.Errorf("cases: filing batch failed: %v", r):
-				default:
-				}
-			}
-			panic(r)
-		}
-	}()
-	if in.beforeWrite != nil {
-		in.beforeWrite(len(batch))
-	}
-	in.write(batch)
-}
-
-// queued is how many filings wait for the next batch (tests).
-func (in *intake) queued() int {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return len(in.queue)
-}
-
-// write stores batch and answers every filing in it.
-func (in *intake) write(batch []*filing) {
-	var live []*filing
-	for _, f := range batch {
-		if err := f.ctx.Err(); err != nil {
-			f.out <- fmt.Errorf("cases: filing abandoned before it was written: %w", err)
-			continue
-		}
-		live = append(live, f)
-	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
-		live[0].out <- in.cs.InsertOne(live[0].ctx, live[0].c)
-		return
-	}
-	// The batch is written for all its filings: one client going away
-	// must not fail the others' (its filing, if it went away while the
-	// batch was written, stays filed, as it would alone).
-	ctx := context.WithoutCancel(live[0].ctx)
-	cs := make([]*Case, len(live))
-	for i, f := range live {
-		cs[i] = f.c
-	}
-	errs := in.cs.insertFilings(ctx, cs)
-	for i, f := range live {
-		f.out <- errs[i]
+// newIntake writes new cases with group commit (store.Group): on the
+// embedded engine a filing makes two inserts (its summary, then its case),
+// each costing about as much for one document as for a hundred, so the
+// filings arriving while a batch is written go together in the next, with
+// one command per collection. Each filing is answered with its own outcome
+// once its batch is committed, so a 201 is only ever sent for a case that
+// is stored.
+func newIntake(cs *caseStore) *store.Group[*Case] {
+	return &store.Group[*Case]{
+		One:  func(ctx context.Context, c *Case) error { return cs.InsertOne(ctx, c) },
+		Many: cs.insertFilings,
 	}
 }
 

@@ -105,7 +105,7 @@ type Service struct {
 	// numbers hands out case numbers from reserved blocks (number.go).
 	numbers numbers
 	// intake writes new cases with group commit (intake_batch.go).
-	intake *intake
+	intake *store.Group[*Case]
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
@@ -158,7 +158,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	return &Service{
 		cfg:     cfg,
 		cases:   cs,
-		intake:  &intake{cs: cs},
+		intake:  newIntake(cs),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

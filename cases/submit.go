@@ -312,7 +312,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 
 	// Written together with the filings arriving meanwhile (group
 	// commit, intake_batch.go); err is this filing's own outcome.
-	if err := s.intake.insert(ctx, c); err != nil {
+	if err := s.intake.Do(ctx, c); err != nil {
 		if errors.Is(err, minsheng.ErrDuplicate) && idem != "" {
 			// A repeat, or a concurrent copy that won the race: the case
 			// already filed is the one. The number drawn here is skipped,

@@ -102,7 +102,7 @@ type Config struct {
 type Store struct {
 	records *store.Collection
 	// inserts writes claims and answers with group commit (batch.go).
-	inserts *inserts
+	inserts *store.Group[any]
 	ttl     time.Duration
 	lease   time.Duration
 	wait    time.Duration
@@ -124,7 +124,7 @@ func New(st *store.Store, cfg Config) *Store {
 		cfg.Now = time.Now
 	}
 	records := st.Collection(collectionName)
-	return &Store{records: records, inserts: &inserts{coll: records}, ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait, now: cfg.Now}
+	return &Store{records: records, inserts: groupInserts(records), ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait, now: cfg.Now}
 }
 
 // ErrMismatch is returned by Begin when the key was used for a request with
@@ -145,7 +145,7 @@ func (s *Store) begin(ctx context.Context, id, route, bodyHash string) (prev, mi
 	for attempt := 0; attempt < 3; attempt++ {
 		now := s.now().UTC()
 		rec := Record{ID: id, Route: route, BodyHash: bodyHash, State: StatePending, StartedAt: now, ExpiresAt: now.Add(s.ttl)}
-		err := s.inserts.insert(ctx, rec)
+		err := s.inserts.Do(ctx, rec)
 		if err == nil {
 			return nil, &rec, nil
 		}
@@ -273,7 +273,7 @@ func (s *Store) storeAnswer(ctx context.Context, claim *Record, ans Record) erro
 	ans.ID, ans.Route, ans.BodyHash, ans.State = answerID(claim.ID), claim.Route, claim.BodyHash, StateDone
 	ans.StartedAt, ans.ExpiresAt = claim.StartedAt, claim.ExpiresAt
 	for attempt := 0; ; attempt++ {
-		err := s.inserts.insert(ctx, ans)
+		err := s.inserts.Do(ctx, ans)
 		if err == nil {
 			return nil
 		}
