@@ -1,5 +1,11 @@
 package minsheng
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Money is int64 fen (分) everywhere. One bound applies to every single
 // amount a caller may enter (approved budgets, adjustments, estimates,
 // actual costs, allocation pools), and every sum the ledger stores is
@@ -39,3 +45,25 @@ func SumFen(fens ...int64) (int64, bool) {
 
 // AmountBoundMessage is the field message for an amount outside 0..MaxAmountFen.
 const AmountBoundMessage = "金额应在 0 至 1000000000000 分（100 亿元）之间"
+
+// Yuan formats fen as yuan for people, the way the front ends show money:
+// thousands separated, two decimals, then " 元" — 123456789 → "1,234,567.89
+// 元". Integer arithmetic only, and every int64 (even the most negative)
+// formats.
+func Yuan(fen int64) string {
+	sign, u := "", uint64(fen)
+	if fen < 0 {
+		sign, u = "-", -u
+	}
+	whole := strconv.FormatUint(u/100, 10)
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	fmt.Fprintf(&b, ".%02d 元", u%100)
+	return b.String()
+}

@@ -52,3 +52,18 @@ func TestSumFen(t *testing.T) {
 		}
 	})
 }
+
+func TestYuan(t *testing.T) {
+	for _, tt := range []struct {
+		fen  int64
+		want string
+	}{
+		{0, "0.00 元"}, {5, "0.05 元"}, {99_999, "999.99 元"}, {100_000, "1,000.00 元"}, {123456, "1,234.56 元"},
+		{-150, "-1.50 元"}, {-123_456_789, "-1,234,567.89 元"}, {MaxAmountFen, "10,000,000,000.00 元"},
+		{math.MaxInt64, "92,233,720,368,547,758.07 元"}, {math.MinInt64, "-92,233,720,368,547,758.08 元"},
+	} {
+		if got := Yuan(tt.fen); got != tt.want {
+			t.Errorf("Yuan(%d) = %q, want %q", tt.fen, got, tt.want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func newID(prefix string) string {
 }
 
 // yuan formats fen for messages: "1234.56 元".
-func yuan(fen int64) string { return catalogYuan(fen) + " 元" }
+func yuan(fen int64) string { return minsheng.Yuan(fen) }
 
 // requireLinker admits the roles that may move money on a line of a
 // sub-district: its own staff, finance and admin.

@@ -202,7 +202,7 @@ func TestReserveRules(t *testing.T) {
 		{"case of another sub-district", xjkStaff, l.ID, CaseRef{ID: "c9", SubDistrict: "desheng", ItemCode: bulkyItem}, 1000, minsheng.ECONFLICT, "其他街道"},
 		{"unclassified case", xjkStaff, l.ID, CaseRef{ID: "c9", SubDistrict: "xinjiekou"}, 1000, minsheng.EINVALID, "支出分类"},
 		{"other item", xjkStaff, l.ID, CaseRef{ID: "c9", SubDistrict: "xinjiekou", ItemCode: "CG-01-01"}, 1000, minsheng.ECONFLICT, "不一致"},
-		{"more than available", xjkStaff, l.ID, CaseRef{ID: "c9", SubDistrict: "xinjiekou", ItemCode: bulkyItem}, 100_001, minsheng.ECONFLICT, "可用 1000.00 元"},
+		{"more than available", xjkStaff, l.ID, CaseRef{ID: "c9", SubDistrict: "xinjiekou", ItemCode: bulkyItem}, 100_001, minsheng.ECONFLICT, "可用 1,000.00 元"},
 		{"unknown line", xjkStaff, "BL-nope", c, 1000, minsheng.ENOTFOUND, ""},
 	}
 	for _, tt := range tests {

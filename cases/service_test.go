@@ -730,7 +730,7 @@ func TestYuan(t *testing.T) {
 	for _, tt := range []struct {
 		fen  int64
 		want string
-	}{{0, "0.00元"}, {5, "0.05元"}, {123456, "1234.56元"}, {-150, "-1.50元"}} {
+	}{{0, "0.00 元"}, {5, "0.05 元"}, {123456, "1,234.56 元"}, {-150, "-1.50 元"}} {
 		if got := cases.Yuan(tt.fen); got != tt.want {
 			t.Errorf("Yuan(%d) = %q, want %q", tt.fen, got, tt.want)
 		}

@@ -642,12 +642,6 @@ func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int6
 	return n, nil
 }
 
-// Yuan formats fen as yuan for people, without floating point: 123456 →
-// "1234.56元".
-func Yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d元", sign, fen/100, fen%100)
-}
+// Yuan formats fen as yuan for people (minsheng.Yuan): 123456 →
+// "1,234.56 元".
+func Yuan(fen int64) string { return minsheng.Yuan(fen) }

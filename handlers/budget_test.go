@@ -232,7 +232,7 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 
 	path := "/api/v1/cases/" + c.ID + "/budget-link"
 	var e errBody
-	if st := a.call(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 100_001}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用 1000.00 元") {
+	if st := a.call(t, "sxjk", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 100_001}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用 1,000.00 元") {
 		t.Errorf("link beyond available: status %d, %+v", st, e)
 	}
 	if st := a.call(t, "cadre", "POST", path, map[string]any{"line_id": l.ID, "estimate_fen": 40_000}, nil); st != 403 {

@@ -102,7 +102,7 @@ func TestRunNotifiesWaitlisted(t *testing.T) {
 				t.Errorf("%s: got case %s %q, want %s 资金不足，已列入候补", who, n.CaseID, n.Title, s.c.ID)
 			}
 			// C needs 5,000 元; L1 keeps 1,000 元 after funding B.
-			for _, part := range []string{"5000.00元", "1000.00元", "尚缺 4000.00元", "丰盛社区旱厕改造"} {
+			for _, part := range []string{"5,000.00 元", "1,000.00 元", "尚缺 4,000.00 元", "丰盛社区旱厕改造"} {
 				if !strings.Contains(n.Text, part) {
 					t.Errorf("%s: text %q lacks %q", who, n.Text, part)
 				}
