@@ -62,22 +62,37 @@ func (s *Service) ApplyEffect(ctx context.Context, p auth.Principal, c *cases.Ca
 			return nil, "", err
 		}
 		if l == nil {
-			// Released already (an earlier attempt of this effect) or
-			// never linked; Check repairs a copy left stale.
-			return nil, "", nil
+			// Released already — by another attempt of this effect, such
+			// as a request settling it at the same moment — or never
+			// linked. The released copy and its note are returned all the
+			// same, from the case's copy as it was before: only one
+			// attempt records the effect (cases.recordEffect), and if it
+			// is this one, the copy must not stay "reserved" nor the note
+			// go missing.
+			if c.Budget == nil || c.Budget.State == StateReleased {
+				return nil, "", nil
+			}
+			link, note := releasedCopy(fromBudgetLink(c.Budget))
+			return link, note, nil
 		}
 		if _, err := s.release(ctx, p, l.ID, c.ID, "案件取消", true); err != nil {
 			return nil, "", err
 		}
-		released := copyOf(l, r)
-		freed := r.AmountFen
-		if r.State == StateSpent {
-			freed = r.SpentFen
-		}
-		released.State, released.ReservedFen, released.SpentFen = StateReleased, 0, 0
-		return released.budgetLink(), "案件取消，释放预留资金 " + yuan(freed), nil
+		link, note := releasedCopy(copyOf(l, r))
+		return link, note, nil
 	}
 	return nil, "", minsheng.Errorf(minsheng.EINTERNAL, "未知的资金操作")
+}
+
+// releasedCopy is the copy cc once released, and the note saying what was
+// freed: the reservation, or what was spent.
+func releasedCopy(cc *caseCopy) (*cases.BudgetLink, string) {
+	freed := cc.ReservedFen
+	if cc.State == StateSpent {
+		freed = cc.SpentFen
+	}
+	cc.State, cc.ReservedFen, cc.SpentFen = StateReleased, 0, 0
+	return cc.budgetLink(), "案件取消，释放预留资金 " + yuan(freed)
 }
 
 // spendEffect books the actual cost of effect effectID on the case's live

@@ -323,3 +323,37 @@ func TestOverrunTakenAfterPreCheckUndoesCompletion(t *testing.T) {
 		t.Errorf("entry = %+v, want spent 70000", r)
 	}
 }
+
+// TestReleaseAppliedAgain: a cancellation's release applied a second time
+// (two requests settling the same decided effect at once; only one of them
+// records it) still answers the released copy and its note, so whichever
+// records the effect leaves the case's copy released, with the note — it
+// used to answer nothing, and a case could keep "reserved" until Check.
+func TestReleaseAppliedAgain(t *testing.T) {
+	ctx := context.Background()
+	e := newLinked(t)
+	line := mustLine(t, e.Service, "xinjiekou", bulkyItem, "大件垃圾清运处置 2026", 10_000_000)
+	for round := range 3 {
+		t.Run(fmt.Sprintf("round %d", round+1), func(t *testing.T) {
+			before := e.linkedInProgress(t, line, 60_000)
+			cancelled, err := e.cs.Cancel(ctx, xjkStaff, before.ID, before.Version, "居民撤回")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cancelled.Budget == nil || cancelled.Budget.State != StateReleased {
+				t.Fatalf("copy after the cancellation = %+v, want released", cancelled.Budget)
+			}
+			link, note, err := e.ApplyEffect(ctx, xjkStaff, before, *cancelled.MoneyEffect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if link == nil || link.State != StateReleased || link.ReservedFen != 0 || link.LineID != line.ID {
+				t.Errorf("second application's copy = %+v, want released on %s", link, line.ID)
+			}
+			if want := "案件取消，释放预留资金 600.00 元"; note != want {
+				t.Errorf("second application's note = %q, want %q", note, want)
+			}
+			wantInvariant(t, mustGet(t, e.Service, line.ID))
+		})
+	}
+}
