@@ -8,10 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"minsheng/cases"
 	"minsheng/internal/auth"
-	"minsheng/internal/org"
-	"minsheng/internal/store/storetest"
 )
 
 // TestSubmitRepeatsWithoutLookup: a filing under a key is decided by its
@@ -20,18 +17,7 @@ import (
 // (with one token for anonymous copies) and leave no stray summary behind.
 func TestSubmitRepeatsWithoutLookup(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.New(t)
-	if err := st.EnsureIndexes(ctx, cases.Indexes); err != nil {
-		t.Fatal(err)
-	}
-	svc := cases.NewService(st, org.Xicheng(), nil, cases.Config{Logger: storetest.Logger()})
-	for i := range 5 {
-		in := input()
-		in.Title = fmt.Sprintf("已有诉求 %d", i)
-		if _, _, err := svc.Submit(ctx, resident, in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	svc, st := intakeEnv(t) // five cases filed already
 	for round, who := range []auth.Principal{resident, cadre, {}} {
 		t.Run(fmt.Sprintf("round %d: 16 simultaneous copies (%s)", round, who.Role), func(t *testing.T) {
 			in := input()

@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"minsheng/internal/org"
-	"minsheng/internal/store/storetest"
 )
 
 // RepairSummaries reads the cases in batches of repairBatch ids, several
@@ -19,11 +16,7 @@ import (
 // finds each exactly once, and a second run finds nothing.
 func TestRepairSummariesOverBatches(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.New(t)
-	if err := st.EnsureIndexes(ctx, Indexes); err != nil {
-		t.Fatal(err)
-	}
-	s := NewService(st, org.Xicheng(), nil, Config{Logger: storetest.Logger()})
+	s := internalService(t)
 	n := 2*repairBatch + 37
 	filed := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	docs := make([]any, n)

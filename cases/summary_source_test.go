@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"minsheng/internal/org"
-	"minsheng/internal/store/storetest"
 )
 
 // RepairSummaries reads the cases projected on summarySource: a summary
@@ -19,11 +16,7 @@ import (
 // in any one field is found stale and rewritten to the full case's.
 func TestRepairComparesEverySummaryField(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.New(t)
-	if err := st.EnsureIndexes(ctx, Indexes); err != nil {
-		t.Fatal(err)
-	}
-	s := NewService(st, org.Xicheng(), nil, Config{Logger: storetest.Logger()})
+	s := internalService(t)
 	filed := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	c := &Case{
 		ID: "c-1", Number: "XC2026-0000001", Area: AreaUrban, Title: "路灯不亮",

@@ -158,16 +158,7 @@ func TestClientGoneStopsTheStoreWork(t *testing.T) {
 
 	for round := range 3 {
 		t.Run(fmt.Sprintf("a client that hangs up, round %d", round), func(t *testing.T) {
-			http.DefaultClient.CloseIdleConnections()
-			time.Sleep(100 * time.Millisecond)
-			baseline := runtime.NumGoroutine()
-			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := conn.Write([]byte("GET /api/v1/test/scan HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
-				t.Fatal(err)
-			}
+			conn, baseline := hangingGET(t, base, "/api/v1/test/scan")
 			<-scan.started
 			time.Sleep(200 * time.Millisecond) // some store calls succeed
 			before := scan.ops.Load()
@@ -190,14 +181,7 @@ func TestClientGoneStopsTheStoreWork(t *testing.T) {
 			// (two goroutines of the engine's) and fasthttp keeps an idle
 			// worker for a while: that much churn is allowed, nothing of
 			// the request itself.
-			http.DefaultClient.CloseIdleConnections()
-			deadline := time.Now().Add(5 * time.Second)
-			for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			buf := make([]byte, 1<<20)
-			stacks := string(buf[:runtime.Stack(buf, true)])
-			if got := runtime.NumGoroutine(); got > baseline+3 || strings.Contains(stacks, "watchPeer") || strings.Contains(stacks, "slowScan") {
+			if got, stacks := settledGoroutines(baseline); got > baseline+3 || strings.Contains(stacks, "watchPeer") || strings.Contains(stacks, "slowScan") {
 				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, stacks)
 			}
 		})
@@ -269,16 +253,7 @@ func TestClientGoneStopsTheEngineWork(t *testing.T) {
 
 	for round := range 3 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
-			http.DefaultClient.CloseIdleConnections()
-			time.Sleep(100 * time.Millisecond)
-			baseline := runtime.NumGoroutine()
-			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := conn.Write([]byte("GET /api/v1/test/expensive HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
-				t.Fatal(err)
-			}
+			conn, baseline := hangingGET(t, base, "/api/v1/test/expensive")
 			start := time.Now()
 			for engineBusy() == 0 {
 				if time.Since(start) > 10*time.Second {
@@ -313,15 +288,40 @@ func TestClientGoneStopsTheEngineWork(t *testing.T) {
 			}
 			// As above: the driver's replacement connection (two engine
 			// goroutines) and an idle fasthttp worker may remain.
-			http.DefaultClient.CloseIdleConnections()
-			deadline := time.Now().Add(5 * time.Second)
-			for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			if got := runtime.NumGoroutine(); got > baseline+3 {
-				buf := make([]byte, 1<<20)
-				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, buf[:runtime.Stack(buf, true)])
+			if got, stacks := settledGoroutines(baseline); got > baseline+3 {
+				t.Errorf("goroutines = %d, want back to %d (+3)\n%s", got, baseline, stacks)
 			}
 		})
 	}
+}
+
+// hangingGET sends a GET of path on a connection of its own, after idle
+// connections are closed, and returns the connection (for the test to hang
+// up) and the goroutine count from before it.
+func hangingGET(t *testing.T, base, path string) (net.Conn, int) {
+	t.Helper()
+	http.DefaultClient.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond)
+	baseline := runtime.NumGoroutine()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return conn, baseline
+}
+
+// settledGoroutines closes idle connections, waits up to 5 s for the
+// goroutine count to come back within 3 of baseline, and returns it with
+// every goroutine's stack.
+func settledGoroutines(baseline int) (int, string) {
+	http.DefaultClient.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline+3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	return runtime.NumGoroutine(), string(buf[:runtime.Stack(buf, true)])
 }
