@@ -144,7 +144,12 @@ func TestWarmFactsServesTheFirstReport(t *testing.T) {
 	for _, in := range []cases.NewCase{input(), input(), far} {
 		want[e.submit(t, resident, in).ID] = true
 	}
-	// A fresh service on the same store: its cache is as cold as after a start.
+	// A fresh service on the same store, after the first one stopped (and
+	// wrote the summaries it kept waiting, as the server's stop does): its
+	// cache is as cold as after a start.
+	if err := e.svc.FlushSummaries(ctx); err != nil {
+		t.Fatal(err)
+	}
 	cold := newEnvOn(t, st)
 	n, err := cold.svc.WarmFacts(ctx)
 	if err != nil {

@@ -51,3 +51,39 @@ func PendingMarks(s *Service) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// SetLaterDelay sets how long new filings' summaries wait to be written
+// together (summary_later.go); a long one keeps them waiting until a read
+// or FlushSummaries writes them.
+func SetLaterDelay(s *Service, d time.Duration) {
+	s.cases.later.mu.Lock()
+	defer s.cases.later.mu.Unlock()
+	s.cases.later.delay = d
+}
+
+// WaitingSummaries is how many new filings' summaries wait to be written.
+func WaitingSummaries(s *Service) int { return int(s.cases.later.waiting.Load()) }
+
+// LoseWaitingSummaries drops the summaries waiting to be written without
+// writing them or ending their filings' holds, as a crash would.
+func LoseWaitingSummaries(s *Service) {
+	s.cases.later.mu.Lock()
+	defer s.cases.later.mu.Unlock()
+	s.cases.later.waiting.Add(-int64(len(s.cases.later.queue)))
+	clear(s.cases.later.queue)
+}
+
+// IntakeMarks returns the ids of the stored marks of case number blocks.
+func IntakeMarks(s *Service) ([]string, error) {
+	var marks []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.st.Collection(intakeMarksCollection).FindAll(context.Background(), bson.D{}, &marks); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(marks))
+	for i, m := range marks {
+		ids[i] = m.ID
+	}
+	return ids, nil
+}

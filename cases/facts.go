@@ -129,6 +129,9 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 	if s.cases.facts != nil && !f.HasBudget {
 		return s.eachCachedFacts(ctx, f, fn)
 	}
+	if err := s.cases.later.sync(ctx); err != nil {
+		return err
+	}
 	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
 	return s.cases.sums.Each(ctx, f.summaryQuery(s.now()), func(cur *mongo.Cursor) error {
 		var sm summary
@@ -386,6 +389,9 @@ func (s *Service) WarmFacts(ctx context.Context) (int, error) {
 	if s.cases.facts == nil {
 		return 0, nil
 	}
+	if err := s.cases.later.sync(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, sd := range s.dir.District().SubDistricts {
 		e, err := s.cases.facts.load(ctx, s.cases.sums, sd.Code)
@@ -410,6 +416,9 @@ func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) 
 		for _, sd := range s.dir.District().SubDistricts {
 			subs = append(subs, sd.Code)
 		}
+	}
+	if err := s.cases.later.sync(ctx); err != nil {
+		return err
 	}
 	all, err := s.cases.facts.ordered(ctx, s.cases.sums, subs)
 	if err != nil {

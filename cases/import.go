@@ -65,7 +65,7 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 	}
 	next := map[string]int64{}
 	for year, n := range perYear {
-		first, err := s.numbers.take(ctx, s.st, "case_number_"+s.cfg.NumberPrefix+year, n)
+		first, err := s.numbers.take(ctx, s.st, s.cfg.NumberPrefix+year, n, "")
 		if err != nil {
 			return 0, fmt.Errorf("cases: unable to number imported cases: %w", err)
 		}
@@ -74,7 +74,7 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 	batch := make([]any, 0, len(docs))
 	for _, c := range docs {
 		year := c.FiledAt.In(s.cfg.Zone).Format("2006")
-		c.Number = fmt.Sprintf("%s%s-%06d", s.cfg.NumberPrefix, year, next[year])
+		c.Number = caseNumber(s.cfg.NumberPrefix+year, next[year])
 		next[year]++
 		batch = append(batch, c)
 	}

@@ -13,39 +13,84 @@ import (
 )
 
 // newIntake writes new cases with group commit (store.Group): on the
-// embedded engine a filing makes two inserts (its summary, then its case),
-// each costing about as much for one document as for a hundred, so the
-// filings arriving while a batch is written go together in the next, with
-// one command per collection. Each filing is answered with its own outcome
-// once its batch is committed, so a 201 is only ever sent for a case that
-// is stored.
+// embedded engine an insert costs about as much for one document as for a
+// hundred, so the filings arriving while a batch is written go together
+// in the next. Each filing is answered with its own outcome once its
+// batch is committed, so a 201 is only ever sent for a case that is
+// stored. On FerretDB a filing is its case's insert alone, the summaries
+// being written later, together (insertLater, summary_later.go); on
+// MongoDB it is two inserts, its summary, then its case (insertFilings).
 func newIntake(cs *caseStore) *store.Group[*Case] {
+	if cs.later != nil {
+		return &store.Group[*Case]{
+			One:  func(ctx context.Context, c *Case) error { return cs.insertLater(ctx, []*Case{c})[0] },
+			Many: cs.insertLater,
+		}
+	}
 	return &store.Group[*Case]{
 		One:  func(ctx context.Context, c *Case) error { return cs.InsertOne(ctx, c) },
 		Many: cs.insertFilings,
 	}
 }
 
+// insertLater inserts new cases with one unordered insert and queues the
+// summaries of those stored (cs.later writes them). errs[i] is cases[i]'s
+// own outcome. When the command fails as a whole, the cases actually
+// stored are read back; a case whose outcome stays unknown has its
+// summary queued too, so a failure leaves at worst a summary without case
+// (lists skip it, check removes it), never a case without summary.
+func (cs *caseStore) insertLater(ctx context.Context, cases []*Case) []error {
+	ids := make([]string, len(cases))
+	docs := make([]any, len(cases))
+	for i, c := range cases {
+		ids[i], docs[i] = c.ID, c
+	}
+	defer cs.lockAll(ids)()
+	// The report facts' cache learns of each case once its summary is
+	// written (laterSummaries.write).
+	errs, err := cs.Collection.InsertEach(ctx, docs)
+	var stored map[string]bool
+	var rerr error
+	if err != nil {
+		stored, rerr = cs.stored(ctx, ids)
+	}
+	for i, c := range cases {
+		switch {
+		case errs[i] == nil, err != nil && rerr == nil && stored[c.ID]:
+			errs[i] = nil
+		case err != nil && rerr != nil:
+			// Unknown: the summary is queued all the same.
+		default:
+			cs.later.releaseFiling(c.ID)
+			continue
+		}
+		if !cs.interrupted(c.ID) { // a test's crash: the summary is never written
+			cs.later.add(c, cs.facts)
+		}
+	}
+	return errs
+}
+
 // lockAll takes the striped locks of ids (lockStripes).
-func (cs *caseStore) lockAll(ids []string) func() {
+func (ps *perStore) lockAll(ids []string) func() {
 	stripes := make([]int, len(ids))
 	for i, id := range ids {
-		stripes[i] = cs.stripe(id)
+		stripes[i] = ps.stripe(id)
 	}
-	return cs.lockStripes(stripes)
+	return ps.lockStripes(stripes)
 }
 
 // lockStripes takes the given stripe locks in ascending order, each once
 // (so two callers never wait on each other crosswise; write holds one
 // stripe at a time), and returns their unlock.
-func (cs *caseStore) lockStripes(stripes []int) func() {
+func (ps *perStore) lockStripes(stripes []int) func() {
 	stripes = slices.Compact(slices.Sorted(slices.Values(stripes)))
 	for _, i := range stripes {
-		cs.locks[i].Lock()
+		ps.locks[i].Lock()
 	}
 	return func() {
 		for _, i := range slices.Backward(stripes) {
-			cs.locks[i].Unlock()
+			ps.locks[i].Unlock()
 		}
 	}
 }

@@ -83,10 +83,14 @@ func intakeEnv(t *testing.T) (*cases.Service, *store.Store) {
 }
 
 // wantOneSummaryPerCase checks that cases and summaries are the same set
-// of ids, n of each.
-func wantOneSummaryPerCase(t *testing.T, st *store.Store, n int) {
+// of ids, n of each, once the summaries waiting to be written are (as any
+// read of them does first).
+func wantOneSummaryPerCase(t *testing.T, svc *cases.Service, st *store.Store, n int) {
 	t.Helper()
 	ctx := context.Background()
+	if err := svc.FlushSummaries(ctx); err != nil {
+		t.Fatal(err)
+	}
 	ids := func(coll string) []string {
 		var docs []struct {
 			ID string `bson:"_id"`
@@ -153,7 +157,7 @@ func TestIntakeGroupCommit(t *testing.T) {
 				t.Errorf("largest batch %d filings, want the queued filings written together", got)
 			}
 			total += 16
-			wantOneSummaryPerCase(t, st, total)
+			wantOneSummaryPerCase(t, svc, st, total)
 		})
 	}
 
@@ -200,7 +204,7 @@ func TestIntakeGroupCommit(t *testing.T) {
 				t.Errorf("largest batch %d filings, want the queued filings written together", got)
 			}
 			total += 5
-			wantOneSummaryPerCase(t, st, total)
+			wantOneSummaryPerCase(t, svc, st, total)
 		})
 	}
 
@@ -249,7 +253,7 @@ func TestIntakeGroupCommit(t *testing.T) {
 				t.Errorf("largest batch %d filings, want the queued filings written together", got)
 			}
 			total += 15
-			wantOneSummaryPerCase(t, st, total)
+			wantOneSummaryPerCase(t, svc, st, total)
 		})
 	}
 
@@ -276,6 +280,6 @@ func TestIntakeGroupCommit(t *testing.T) {
 			t.Errorf("filing %v: got %v, want a duplicate", k, v)
 			return true
 		})
-		wantOneSummaryPerCase(t, st, total)
+		wantOneSummaryPerCase(t, svc, st, total)
 	})
 }

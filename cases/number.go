@@ -53,32 +53,55 @@ const numberBlock = 16
 type numbers struct {
 	mu     sync.Mutex
 	blocks map[string]*reserved
+	// later, on the embedded engine, marks every new block before its
+	// first number is used (summary_later.go); nil elsewhere.
+	later *laterSummaries
 }
 
-// reserved is the unused rest [next, end) of a counter's block.
-type reserved struct{ next, end int64 }
+// reserved is the unused rest [next, end) of a counter's block, and the
+// block's mark ("" when unmarked).
+type reserved struct {
+	next, end int64
+	mark      string
+}
 
-// take returns the first of n consecutive values of the counter name,
+// caseNumber is the case number seq of the counter of prefix (the number
+// prefix and the year, "XC2026"): XC2026-000123.
+func caseNumber(prefix string, seq int64) string { return fmt.Sprintf("%s-%06d", prefix, seq) }
+
+// take returns the first of n consecutive values of prefix's counter,
 // from its block when enough remain, else from a new block reserved with
 // one increment (the old block's rest is skipped, so the n stay
 // consecutive, as Import needs).
-func (ns *numbers) take(ctx context.Context, st *store.Store, name string, n int64) (int64, error) {
+// holder, when not "", is the id of the case filed with the number: it
+// holds the block's mark until its summary is written or the filing
+// fails (laterSummaries.hold).
+func (ns *numbers) take(ctx context.Context, st *store.Store, prefix string, n int64, holder string) (int64, error) {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	b := ns.blocks[name]
+	b := ns.blocks[prefix]
 	if b == nil || b.end-b.next < n {
 		size := max(n, numberBlock)
-		first, err := st.ReserveSequence(ctx, name, size)
+		first, err := st.ReserveSequence(ctx, "case_number_"+prefix, size)
 		if err != nil {
 			return 0, err
+		}
+		previous := ""
+		if b != nil {
+			previous = b.mark
+		}
+		mark, err := ns.later.markBlock(ctx, prefix, first, size, previous)
+		if err != nil {
+			return 0, err // the block is skipped: a gap
 		}
 		if ns.blocks == nil {
 			ns.blocks = map[string]*reserved{}
 		}
-		b = &reserved{next: first, end: first + size}
-		ns.blocks[name] = b
+		b = &reserved{next: first, end: first + size, mark: mark}
+		ns.blocks[prefix] = b
 	}
 	first := b.next
 	b.next += n
+	ns.later.hold(b.mark, holder)
 	return first, nil
 }

@@ -158,6 +158,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	return &Service{
 		cfg:     cfg,
 		cases:   cs,
+		numbers: numbers{later: cs.later},
 		intake:  newIntake(cs),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,

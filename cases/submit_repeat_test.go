@@ -55,6 +55,9 @@ func TestSubmitRepeatsWithoutLookup(t *testing.T) {
 		})
 	}
 	t.Run("one case and one summary per filing", func(t *testing.T) {
+		if err := svc.FlushSummaries(ctx); err != nil {
+			t.Fatal(err)
+		}
 		var cs, sums []bson.M
 		if err := st.Collection("cases").FindAll(ctx, bson.M{}, &cs); err != nil {
 			t.Fatal(err)

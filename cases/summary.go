@@ -133,19 +133,20 @@ var summarySource = bson.D{
 // case goes through it and rewrites that case's summary from the case as
 // stored, so no write path can forget it. Reads pass through.
 //
-// Writes of one case and its summary are serialised by a striped lock, so
-// a summary written from an older read never overwrites a newer one within
-// this process (the embedded engine allows one process; on MongoDB with
+// Writes of one case and its summary are serialised by a striped lock
+// (perStore, shared by every Service on the store), so a summary written
+// from an older read never overwrites a newer one within this process
+// (the embedded engine allows one process; on MongoDB with
 // several instances a race can leave a summary stale until `minsheng
 // check` rebuilds it, as it does after a crash between the two writes).
 type caseStore struct {
 	*store.Collection
 	sums    *store.Collection
 	pending *store.Collection
-	seed    maphash.Seed
-	locks   [64]sync.Mutex
-	// sweep clears finished writes' pending marks in batches.
-	sweep markSweep
+	// perStore is what every Service on this store shares in the process:
+	// the case locks, the pending marks' sweep and the new filings'
+	// summaries waiting to be written.
+	*perStore
 	// afterCaseWrite, when set (tests), runs between a case write and its
 	// summary write; an error from it skips the summary, as a crash would.
 	afterCaseWrite func(id string) error
@@ -153,19 +154,46 @@ type caseStore struct {
 	facts *factsCache
 }
 
+// perStore is the state that must be one per store in a process, however
+// many Services use the store (the server builds one; the demo's seeding
+// and tests build several): a case's lock serialises its writes across
+// all of them, and a read through any of them writes every summary
+// waiting to be written first.
+type perStore struct {
+	seed  maphash.Seed
+	locks [64]sync.Mutex
+	// sweep clears finished writes' pending marks in batches.
+	sweep markSweep
+	// later writes new filings' summaries after their cases, on FerretDB
+	// (summary_later.go); nil elsewhere.
+	later *laterSummaries
+}
+
+// perStoreKey is perStore's key in store.Local.
+type perStoreKey struct{}
+
+func perStoreOf(st *store.Store) *perStore {
+	return st.Local(perStoreKey{}, func() any {
+		ps := &perStore{seed: maphash.MakeSeed(), sweep: markSweep{delay: markSweepDelay}}
+		if st.IsFerretDB() { // one process owns the store, as the write guard assumes
+			ps.later = newLaterSummaries(st, ps)
+		}
+		return ps
+	}).(*perStore)
+}
+
 func newCaseStore(st *store.Store) *caseStore {
 	return &caseStore{Collection: st.Collection(casesCollection), sums: st.Collection(summariesCollection),
-		pending: st.Collection(pendingCollection), seed: maphash.MakeSeed(), facts: newFactsCache(st),
-		sweep: markSweep{delay: markSweepDelay}}
+		pending: st.Collection(pendingCollection), perStore: perStoreOf(st), facts: newFactsCache(st)}
 }
 
 // stripe is the index of id's lock (the one lock takes).
-func (cs *caseStore) stripe(id string) int {
-	return int(maphash.String(cs.seed, id) % uint64(len(cs.locks)))
+func (ps *perStore) stripe(id string) int {
+	return int(maphash.String(ps.seed, id) % uint64(len(ps.locks)))
 }
 
-func (cs *caseStore) lock(id string) func() {
-	m := &cs.locks[cs.stripe(id)]
+func (ps *perStore) lock(id string) func() {
+	m := &ps.locks[ps.stripe(id)]
 	m.Lock()
 	return m.Unlock
 }
@@ -314,6 +342,10 @@ func (cs *caseStore) write(ctx context.Context, id string, do func() (bool, erro
 		cs.finished(ctx, id)
 		return err
 	}
+	// A new filing's summary still waiting (summary_later.go) is this
+	// write's to write now, from the case as stored; a crash before it
+	// leaves the pending mark, which the start repairs.
+	cs.later.forget(id)
 	if cs.interrupted(id) {
 		return nil
 	}
@@ -492,6 +524,9 @@ func idOf(filter any) (string, bool) {
 // findSummaries returns the summaries matching q in the given order, at
 // most limit (0: all).
 func (cs *caseStore) findSummaries(ctx context.Context, q, sort bson.D, limit int64) ([]summary, error) {
+	if err := cs.later.sync(ctx); err != nil {
+		return nil, err
+	}
 	opts := options.Find().SetSort(sort)
 	if limit > 0 {
 		opts.SetLimit(limit)
@@ -569,6 +604,9 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	start := time.Now()
 	defer s.cases.facts.reset()
 	var rep SummaryRepair
+	if err := s.cases.later.sync(ctx); err != nil {
+		return rep, err
+	}
 	// The summaries are read in one scan; the cases, the larger part of
 	// the work, by _id $in in batches (pushed down to the _id index) by
 	// repairWorkers at once, from the ids of a scan that reads only _id:
@@ -750,8 +788,10 @@ func (s *Service) EnsureSummaries(ctx context.Context) (int, error) {
 }
 
 // RepairPendingSummaries rewrites the summaries of the case writes a crash
-// interrupted (their pending marks) and returns how many; the server runs
-// it at start, where reading every case would take too long.
+// interrupted (their pending marks), writes those of the new filings a
+// crash kept from being written (the cases of the marked number blocks,
+// summary_later.go), and returns how many; the server runs it at start,
+// where reading every case would take too long.
 func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
 	// Marks of writes that finished are not interrupted ones.
 	if err := s.cases.clearMarks(ctx); err != nil {
@@ -768,7 +808,16 @@ func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	return len(marks), nil
+	// New filings whose summaries a crash kept from being written.
+	n, err := s.repairIntake(ctx)
+	return len(marks) + n, err
+}
+
+// FlushSummaries writes the summaries of new filings still waiting
+// (summary_later.go); the server calls it when it stops. Without it
+// nothing is lost: the next start writes them from the cases.
+func (s *Service) FlushSummaries(ctx context.Context) error {
+	return s.cases.later.sync(ctx)
 }
 
 // repairOne rewrites id's summary from its case and clears its mark.

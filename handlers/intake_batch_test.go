@@ -84,6 +84,10 @@ func TestCasesHTTPConcurrentFilings(t *testing.T) {
 	}
 	wantStored := func(t *testing.T, n int) {
 		t.Helper()
+		// The summaries waiting to be written first, as any read does.
+		if err := f.cases.FlushSummaries(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		ids := func(coll string) []string {
 			var docs []struct {
 				ID string `bson:"_id"`

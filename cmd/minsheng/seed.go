@@ -37,7 +37,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	defer d.store.Close(context.WithoutCancel(ctx))
+	defer d.close(context.WithoutCancel(ctx))
 
 	if *demoMode {
 		opts := demo.Options{Seed: *seedValue}

@@ -227,7 +227,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := d.store.Close(cctx); err != nil {
+		if err := d.close(cctx); err != nil {
 			logger.Error("store close", "err", err)
 		}
 		logger.Info("store closed")
@@ -317,6 +317,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	<-served
 	return nil
+}
+
+// close writes the summaries of the last filings, which wait to be
+// written together (were that to fail, the next start writes them from
+// the cases), and closes the store.
+func (d *deps) close(ctx context.Context) error {
+	return errors.Join(d.cases.FlushSummaries(ctx), d.store.Close(ctx))
 }
 
 // shutdownTimeout bounds how long a stop waits for requests in flight.

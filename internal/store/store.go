@@ -47,6 +47,27 @@ type Store struct {
 	logger   *slog.Logger
 	// guard serialises writes on FerretDB; nil on MongoDB.
 	guard *sync.Mutex
+
+	localMu sync.Mutex
+	local   map[any]any // Local's values
+}
+
+// Local returns the value kept under key with this Store, made by mk the
+// first time: state that must be one per store in a process however many
+// services use it (the cases' locks and the summaries waiting to be
+// written). It lives as long as the Store.
+func (s *Store) Local(key any, mk func() any) any {
+	s.localMu.Lock()
+	defer s.localMu.Unlock()
+	if v, ok := s.local[key]; ok {
+		return v
+	}
+	if s.local == nil {
+		s.local = map[any]any{}
+	}
+	v := mk()
+	s.local[key] = v
+	return v
 }
 
 // writeGuard is process-wide on purpose: FerretDB v1 applies updateOne and
