@@ -109,6 +109,12 @@ func BenchmarkCheckRicherStore(b *testing.B) {
 	n := envInt("MINSHENG_BENCH_CASES", 10_000)
 	ctx := context.Background()
 	p := seedPilot(b, n)
+	// As cmd/minsheng/check.go's checkGC runs the command, unless the
+	// environment sets GOGC or GOMEMLIMIT.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(450 << 20))
+	}
 	defer profile(b, "MINSHENG_BENCH_PROFILE")()
 	b.ResetTimer()
 	for range b.N {
