@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -91,4 +94,81 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCheckRicherStore times `minsheng check` as the command runs it
+// (cmd/minsheng/check.go: the summary repair, then the ledger check) on the
+// reports benchmark's store (seedPilot: cases in every state, 270 lines,
+// reservations with their claims and case copies), b.N times, with the
+// process's peak RSS during each check:
+//
+//	MINSHENG_BENCH_CASES=50000 go test -run '^$' -bench 'CheckRicherStore' -benchtime 2x -timeout 60m ./bench/
+//
+// MINSHENG_BENCH_PROFILE=/tmp/check.prof writes a CPU profile of the checks.
+func BenchmarkCheckRicherStore(b *testing.B) {
+	n := envInt("MINSHENG_BENCH_CASES", 10_000)
+	ctx := context.Background()
+	p := seedPilot(b, n)
+	// As cmd/minsheng/check.go's checkGC runs the command, unless the
+	// environment sets GOGC or GOMEMLIMIT.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(450 << 20))
+	}
+	defer profile(b, "MINSHENG_BENCH_PROFILE")()
+	b.ResetTimer()
+	for range b.N {
+		resetPeakRSS(b)
+		at := time.Now()
+		cpu0 := processCPU(b)
+		sums, err := p.cases.RepairSummaries(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sums.Cases != n || sums.Missing+sums.Stale+sums.Orphans != 0 {
+			b.Fatalf("repair on a settled store: %+v, want %d cases and nothing repaired", sums, n)
+		}
+		repair := time.Since(at)
+		rep, err := p.ledger.Check(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK() {
+			b.Fatalf("ledger check on a settled store: %d fixes, %d problems", len(rep.Fixes), len(rep.Problems))
+		}
+		total := time.Since(at)
+		cpu := processCPU(b) - cpu0
+		fmt.Printf("check at %d cases (richer store): summary repair %s, ledger check %s (%d lines, %d reservations, %d case copies), total %s, process CPU %s, peak RSS %d MB\n",
+			n, repair.Round(time.Millisecond), (total - repair).Round(time.Millisecond), rep.Lines, rep.Reservations, rep.Cases,
+			total.Round(time.Millisecond), cpu.Round(time.Millisecond), peakRSS(b)>>20)
+	}
+}
+
+// resetPeakRSS returns the heap's free memory to the system and resets the
+// process's peak resident set size (Linux: VmHWM), so that peakRSS reports
+// the peak of what follows, from what the process holds now (the engine's
+// caches included, as in a command that just opened the store).
+func resetPeakRSS(b *testing.B) {
+	b.Helper()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Logf("peak RSS not reset: %v", err)
+	}
+}
+
+// peakRSS is the process's peak resident set size in bytes since the last
+// resetPeakRSS (0 where /proc is missing).
+func peakRSS(b *testing.B) int64 {
+	b.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

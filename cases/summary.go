@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -607,22 +608,29 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	if err := s.cases.later.sync(ctx); err != nil {
 		return rep, err
 	}
-	// The summaries are read in one scan; the cases, the larger part of
-	// the work, by _id $in in batches (pushed down to the _id index) by
-	// repairWorkers at once, from the ids of a scan that reads only _id:
-	// each batch's query is served by the engine in its own goroutine, so
-	// the engine's decoding of the cases uses every core. A write between
-	// the scans is no harm: whatever differs is repaired by repairOne, which
-	// reads the case again under its lock; a case gone before its batch is
-	// read leaves its summary an orphan, which repairOne removes.
+	// A scan that reads only _id lists the cases; their ids go out in
+	// batches, and repairWorkers at once read a batch's cases and its
+	// summaries by _id $in (both pushed down to the _id index) and compare
+	// them: each query is served by the engine in its own goroutine, so the
+	// decoding uses every core, and no summary waits in memory for its
+	// case. (One scan of every summary beside the batches was the last to
+	// finish, alone on a core, and held all 50,000 summaries.) A second
+	// scan that reads only _id lists the summaries, to find those whose
+	// case the first did not list: the orphans. A write between the scans
+	// is no harm: whatever differs is repaired by repairOne, which reads
+	// the case again under its lock; a case gone before its batch is read
+	// leaves its summary an orphan, which repairOne removes.
 	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error // the first error of any scan, which cancels the others
-		have  = map[string]summary{}
-		wants []summary
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		first   error               // the first error of any scan, which cancels the others
+		listed  = map[string]bool{} // the ids of the case scan
+		sumIDs  []string            // the ids of the summary scan
+		missing []summary           // cases without a summary, as read
+		fix     []string            // summaries that differ from their case
+		gone    []string            // summaries of a batch whose case was not there
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -632,15 +640,16 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			cancel()
 		}
 	}
+	onlyID := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
 	wg.Go(func() {
 		err := s.cases.sums.Each(scan, bson.D{}, func(cur *mongo.Cursor) error {
-			var sm summary
-			if err := cur.Decode(&sm); err != nil {
-				return fmt.Errorf("cases: unable to decode summary: %w", err)
+			id, ok := cur.Current.Lookup("_id").StringValueOK()
+			if !ok {
+				return fmt.Errorf("cases: a summary's _id is not a string: %s", cur.Current.Lookup("_id"))
 			}
-			have[sm.ID] = sm
+			sumIDs = append(sumIDs, id)
 			return nil
-		})
+		}, onlyID)
 		if err != nil {
 			fail(err)
 		}
@@ -663,11 +672,12 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			if !ok {
 				return fmt.Errorf("cases: a case's _id is not a string: %s", cur.Current.Lookup("_id"))
 			}
+			listed[id] = true
 			if batch = append(batch, id); len(batch) == repairBatch {
 				return send()
 			}
 			return nil
-		}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		}, onlyID)
 		if err == nil && len(batch) > 0 {
 			err = send()
 		}
@@ -678,21 +688,16 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	for range repairWorkers {
 		wg.Go(func() {
 			for batch := range batches {
-				got := make([]summary, 0, len(batch))
-				err := s.cases.Collection.Each(scan, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: batch}}}}, func(cur *mongo.Cursor) error {
-					var c Case // the fields of summarySource only
-					if err := cur.Decode(&c); err != nil {
-						return fmt.Errorf("cases: unable to decode case: %w", err)
-					}
-					got = append(got, summaryOf(&c))
-					return nil
-				}, options.Find().SetProjection(summarySource))
+				d, err := s.compareBatch(scan, batch)
 				if err != nil {
 					fail(err)
 					continue // drain the batches, so that the id scan ends
 				}
 				mu.Lock()
-				wants = append(wants, got...)
+				rep.Cases += d.cases
+				missing = append(missing, d.missing...)
+				fix = append(fix, d.stale...)
+				gone = append(gone, d.gone...)
 				mu.Unlock()
 			}
 		})
@@ -701,34 +706,32 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	if first != nil {
 		return rep, first
 	}
-	slices.SortFunc(wants, func(a, b summary) int { return strings.Compare(a.ID, b.ID) })
-	var fix []string
-	var missing []any
-	for _, want := range wants {
-		rep.Cases++
-		got, ok := have[want.ID]
-		delete(have, want.ID)
-		switch {
-		case !ok:
-			// Inserted in batches below: a data directory from before the
-			// summaries has none, and one guarded write per case is slow.
-			rep.Missing++
-			missing = append(missing, want)
-		case !sameSummary(got, want):
-			rep.Stale++
-			fix = append(fix, want.ID)
+	for _, id := range sumIDs {
+		if !listed[id] {
+			gone = append(gone, id)
 		}
 	}
+	// In the ids' order, as one sorted pass over cases and summaries would.
+	slices.SortFunc(missing, func(a, b summary) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(fix)
+	slices.Sort(gone)
+	rep.Missing, rep.Stale = len(missing), len(fix)
 	for start := 0; start < len(missing); start += eachBatch {
 		batch := missing[start:min(start+eachBatch, len(missing))]
-		if err := s.cases.sums.InsertMany(ctx, batch); err != nil {
+		docs := make([]any, len(batch))
+		for i := range batch {
+			docs[i] = batch[i]
+		}
+		// Inserted in batches: a data directory from before the summaries
+		// has none, and one guarded write per case is slow.
+		if err := s.cases.sums.InsertMany(ctx, docs); err != nil {
 			if !errors.Is(err, minsheng.ErrDuplicate) {
 				return rep, fmt.Errorf("cases: unable to insert summaries: %w", err)
 			}
 			// A write since the scan inserted some: one by one, from the
 			// cases as they are now.
 			for _, sm := range batch {
-				if err := s.repairOne(ctx, sm.(summary).ID); err != nil {
+				if err := s.repairOne(ctx, sm.ID); err != nil {
 					return rep, err
 				}
 			}
@@ -739,7 +742,7 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 			return rep, err
 		}
 	}
-	for id := range have {
+	for _, id := range gone {
 		if err := s.repairOne(ctx, id); err != nil {
 			return rep, err
 		}
@@ -750,6 +753,70 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// batchDiff is what compareBatch found in one batch of case ids.
+type batchDiff struct {
+	cases   int       // cases read
+	missing []summary // what the summaries of cases without one must be
+	stale   []string  // ids whose summary differs from its case
+	gone    []string  // ids with a summary but no case any more
+}
+
+// compareBatch reads the cases with the given ids (projected on
+// summarySource) and their summaries, and compares each summary with
+// what its case makes of it.
+func (s *Service) compareBatch(ctx context.Context, ids []string) (batchDiff, error) {
+	var d batchDiff
+	in := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	wants := make(map[string]summary, len(ids))
+	err := s.cases.Collection.Each(ctx, in, func(cur *mongo.Cursor) error {
+		var c Case // the fields of summarySource only
+		if err := cur.Decode(&c); err != nil {
+			return fmt.Errorf("cases: unable to decode case: %w", err)
+		}
+		wants[c.ID] = summaryOf(&c)
+		return nil
+	}, options.Find().SetProjection(summarySource))
+	if err != nil {
+		return d, err
+	}
+	d.cases = len(wants)
+	err = s.cases.sums.Each(ctx, in, func(cur *mongo.Cursor) error {
+		id, ok := cur.Current.Lookup("_id").StringValueOK()
+		if !ok {
+			return fmt.Errorf("cases: a summary's _id is not a string: %s", cur.Current.Lookup("_id"))
+		}
+		want, ok := wants[id]
+		if !ok {
+			d.gone = append(d.gone, id)
+			return nil
+		}
+		delete(wants, id)
+		// A summary is stored as the driver encodes it, and read back the
+		// same: the bytes of what it must be, when equal, say so without
+		// decoding it. Bytes that differ (a summary from an older build,
+		// another encoding of equal values) are decoded and compared field
+		// by field, which decides.
+		if raw, err := bson.Marshal(want); err == nil && bytes.Equal(raw, cur.Current) {
+			return nil
+		}
+		var got summary
+		if err := cur.Decode(&got); err != nil {
+			return fmt.Errorf("cases: unable to decode summary: %w", err)
+		}
+		if !sameSummary(got, want) {
+			d.stale = append(d.stale, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return d, err
+	}
+	for _, want := range wants {
+		d.missing = append(d.missing, want)
+	}
+	return d, nil
 }
 
 // summariesMeta records that the summaries were built once for this

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 
 	"minsheng/budgetlink"
 	"minsheng/cases"
@@ -31,6 +32,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer d.store.Close(context.WithoutCancel(ctx))
+	defer checkGC(getenv)()
 	// Queue summaries first: the ledger check lists cases through them.
 	sums, err := d.cases.RepairSummaries(ctx)
 	if err != nil {
@@ -73,6 +75,28 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%d problems left that need a person", len(rep.Problems))
 	}
 	return nil
+}
+
+// checkMemoryLimit is the heap check lets the garbage collector wait for.
+// check is one pass that allocates for every case it reads and keeps
+// little: at 50,000 cases the collector took a quarter of its CPU with the
+// default GOGC; with the collector held off until this limit, peak RSS was
+// 500 MB and the check 10-15 % faster (BenchmarkCheckRicherStore).
+const checkMemoryLimit = 450 << 20
+
+// checkGC holds the garbage collector off until checkMemoryLimit while
+// check runs, unless GOGC or GOMEMLIMIT set it; the returned function puts
+// the settings back.
+func checkGC(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(checkMemoryLimit)
+	return func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(percent)
+	}
 }
 
 func logCheck(logger *slog.Logger, rep budgetlink.CheckReport) {
