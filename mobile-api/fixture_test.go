@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -220,13 +221,14 @@ type apiError struct {
 	} `json:"error"`
 }
 
-var seq int
+// seq numbers the bodies caseBody makes; tests call it from several
+// goroutines at once.
+var seq atomic.Int64
 
 // caseBody is a valid filing body, distinct per call.
 func caseBody() map[string]any {
-	seq++
 	return map[string]any{
-		"area": "CG", "title": fmt.Sprintf("10号院旱厕改造%d", seq), "description": "地面不平，需人工清掏",
+		"area": "CG", "title": fmt.Sprintf("10号院旱厕改造%d", seq.Add(1)), "description": "地面不平，需人工清掏",
 		"address": "六部口10号院", "contact_name": "张大爷", "contact_phone": "13812345678", "households": 6,
 	}
 }
