@@ -91,21 +91,7 @@ func wantOneSummaryPerCase(t *testing.T, svc *cases.Service, st *store.Store, n 
 	if err := svc.FlushSummaries(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(coll string) []string {
-		var docs []struct {
-			ID string `bson:"_id"`
-		}
-		if err := st.Collection(coll).FindAll(ctx, bson.M{}, &docs); err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, d := range docs {
-			out = append(out, d.ID)
-		}
-		slices.Sort(out)
-		return out
-	}
-	cs, sums := ids("cases"), ids("case_summaries")
+	cs, sums := storedIDs(t, st, "cases"), storedIDs(t, st, "case_summaries")
 	if len(cs) != n || !slices.Equal(cs, sums) {
 		t.Errorf("got %d cases and %d summaries (same ids: %v), want %d of each with the same ids", len(cs), len(sums), slices.Equal(cs, sums), n)
 	}

@@ -197,6 +197,7 @@ func (l *laterSummaries) schedule() {
 	}
 	l.timed = true
 	time.AfterFunc(min(l.delay<<min(l.failures, 10), 30*time.Second), func() {
+		// No request's context: the flush serves every filing waiting.
 		err := l.flush(context.Background())
 		l.mu.Lock()
 		defer l.mu.Unlock()
