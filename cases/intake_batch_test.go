@@ -63,7 +63,7 @@ func (h *batchHold) largest() int {
 }
 
 // intakeEnv is a service on a store that already holds cases in
-// community A (five filed before the test).
+// community A (five filed before the test) and their summaries.
 func intakeEnv(t *testing.T) (*cases.Service, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -78,6 +78,9 @@ func intakeEnv(t *testing.T) (*cases.Service, *store.Store) {
 		if _, _, err := svc.Submit(ctx, resident, in); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := svc.FlushSummaries(ctx); err != nil {
+		t.Fatal(err)
 	}
 	return svc, st
 }
