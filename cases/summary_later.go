@@ -97,7 +97,7 @@ func newLaterSummaries(st *store.Store, ps *perStore) *laterSummaries {
 
 // markBlock stores the mark of a new block of numbers, before any of them
 // is used, and closes the counter's previous block (number.go calls it
-// under its lock). On a nil receiver (not the embedded engine) it does
+// under its lock). On a nil receiver (not FerretDB) it does
 // nothing and returns "".
 func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, size int64, previous string) (string, error) {
 	if l == nil {
