@@ -97,9 +97,17 @@ test('answers lost after the server acted: still one case, one photo', async () 
   await page.locator('.photo-del').first().click();
   await shot(page, 'cadre-17-delete-photo');
   await page.locator('.van-dialog__confirm').click();
-  await waitSynced(page);
-  const after = await call(env, 'GET', `/api/v1/cases/${found[0].id}`, env.staffToken);
+  // The deletion goes through the outbox: the badge may still read 已同步
+  // before the deletion is queued, so wait for the server to have it
+  // (30 s, the badge's own bound), then for the phone to be synced.
+  let after;
+  for (const until = Date.now() + 30000; ;) {
+    after = await call(env, 'GET', `/api/v1/cases/${found[0].id}`, env.staffToken);
+    if (after.photos.length === 0 || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   assert.equal(after.photos.length, 0, 'the photo is gone');
+  await waitSynced(page);
   await ctx.close();
 });
 
