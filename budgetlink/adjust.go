@@ -357,18 +357,12 @@ type AdjustmentFilter struct {
 // and the cursor of the next page ("" on the last).
 // Errors: EFORBIDDEN, EINVALID (unknown sub-district, bad cursor).
 func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f AdjustmentFilter) ([]Adjustment, string, error) {
-	if err := requireLedgerReader(p); err != nil {
-		return nil, "", err
-	}
 	var err error
-	if f.SubDistrict, err = p.SubDistrictScope(s.org, f.SubDistrict); err != nil {
+	if f.SubDistrict, err = s.readerScope(p, f.SubDistrict); err != nil {
 		return nil, "", err
 	}
 	q := bson.M{}
 	if f.SubDistrict != "" {
-		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {
-			return nil, "", err
-		}
 		q["sub_districts"] = f.SubDistrict
 	}
 	if f.FiscalYear != 0 {

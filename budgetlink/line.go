@@ -414,17 +414,9 @@ type LineFilter struct {
 // entries, scoped to p: sub-district staff see only their own sub-district.
 // It returns the page and the cursor of the next one ("" at the end).
 func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]*BudgetLine, string, error) {
-	if err := requireLedgerReader(p); err != nil {
-		return nil, "", err
-	}
 	var err error
-	if f.SubDistrict, err = p.SubDistrictScope(s.org, f.SubDistrict); err != nil {
+	if f.SubDistrict, err = s.readerScope(p, f.SubDistrict); err != nil {
 		return nil, "", err
-	}
-	if f.SubDistrict != "" {
-		if err := p.RequireAccess(f.SubDistrict, ""); err != nil {
-			return nil, "", err
-		}
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50

@@ -17,17 +17,9 @@ import (
 // year once per page plus once more each.
 // Errors: EFORBIDDEN.
 func (s *Service) LinesWithEntries(ctx context.Context, p auth.Principal, fiscalYear int, sub string) ([]*BudgetLine, error) {
-	if err := requireLedgerReader(p); err != nil {
-		return nil, err
-	}
-	sub, err := p.SubDistrictScope(s.org, sub)
+	sub, err := s.readerScope(p, sub)
 	if err != nil {
 		return nil, err
-	}
-	if sub != "" {
-		if err := p.RequireAccess(sub, ""); err != nil {
-			return nil, err
-		}
 	}
 	var out []*BudgetLine
 	if err := s.lines.FindAll(ctx, lineQuery(fiscalYear, sub), &out, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})); err != nil {

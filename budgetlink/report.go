@@ -168,16 +168,27 @@ func (s *Service) reportScope(p auth.Principal, fiscalYear int, subDistrict stri
 	if err := checkReportYear(fiscalYear); err != nil {
 		return "", err
 	}
-	subDistrict, err := p.SubDistrictScope(s.org, subDistrict)
+	return s.readerScope(p, subDistrict)
+}
+
+// readerScope is the sub-district a ledger read by p covers: staff of a
+// sub-district get their own, finance and admin the one asked for ("" for
+// all); p must read the ledger and may read only what p may see.
+// Errors: EFORBIDDEN, EINVALID (unknown sub-district).
+func (s *Service) readerScope(p auth.Principal, sub string) (string, error) {
+	if err := requireLedgerReader(p); err != nil {
+		return "", err
+	}
+	sub, err := p.SubDistrictScope(s.org, sub)
 	if err != nil {
 		return "", err
 	}
-	if subDistrict != "" {
-		if err := p.RequireAccess(subDistrict, ""); err != nil {
+	if sub != "" {
+		if err := p.RequireAccess(sub, ""); err != nil {
 			return "", err
 		}
 	}
-	return subDistrict, nil
+	return sub, nil
 }
 
 // reportProjection reads what reports need, not the entry arrays.

@@ -110,17 +110,9 @@ func (s *Service) WarmReportLines(ctx context.Context, fiscalYear int) (int, err
 // read from the report cache. The lines are shared and must not be
 // modified. Errors: EFORBIDDEN, EINVALID.
 func (s *Service) LinesForReports(ctx context.Context, p auth.Principal, fiscalYear int, sub string) ([]*BudgetLine, error) {
-	if err := requireLedgerReader(p); err != nil {
-		return nil, err
-	}
-	sub, err := p.SubDistrictScope(s.org, sub)
+	sub, err := s.readerScope(p, sub)
 	if err != nil {
 		return nil, err
-	}
-	if sub != "" {
-		if err := p.RequireAccess(sub, ""); err != nil {
-			return nil, err
-		}
 	}
 	out, err := s.linesOf(ctx, fiscalYear, sub)
 	if err != nil {
