@@ -61,12 +61,16 @@ func SetLaterDelay(s *Service, d time.Duration) {
 	s.cases.later.delay = d
 }
 
+// NumberBlock is how many case numbers one counter increment reserves.
+const NumberBlock = numberBlock
+
 // WaitingSummaries is how many new filings' summaries wait to be written.
 func WaitingSummaries(s *Service) int { return int(s.cases.later.waiting.Load()) }
 
 // LoseWaitingSummaries drops the summaries waiting to be written without
 // writing them or ending their filings' holds, as a crash would.
 func LoseWaitingSummaries(s *Service) {
+	s.numbers.fetches.Wait() // a crash stops the spare's reservation too; here it lands first
 	s.cases.later.mu.Lock()
 	defer s.cases.later.mu.Unlock()
 	s.cases.later.waiting.Add(-int64(len(s.cases.later.queue)))

@@ -16,7 +16,8 @@ import (
 // TestCaseNumbersFromBlocks: filings draw their numbers from blocks
 // reserved with one counter increment; simultaneous filings, and a second
 // process (a restart, or another instance) on the same store, never get
-// the same number, and the counter is not written per filing.
+// the same number, and the counter is not written per filing (only per
+// block, one spare block ahead).
 func TestCaseNumbersFromBlocks(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
@@ -57,7 +58,7 @@ func TestCaseNumbersFromBlocks(t *testing.T) {
 		}
 	}
 	for round := range 3 {
-		t.Run(fmt.Sprintf("round %d: 12 simultaneous filings", round), func(t *testing.T) { file(t, first, 12) })
+		t.Run(fmt.Sprintf("round %d: 30 simultaneous filings", round), func(t *testing.T) { file(t, first, 30) })
 	}
 	t.Run("the counter moved by whole blocks, not per filing", func(t *testing.T) {
 		var counters []struct {
@@ -69,8 +70,11 @@ func TestCaseNumbersFromBlocks(t *testing.T) {
 		if len(counters) != 1 {
 			t.Fatalf("got %d counters, want 1", len(counters))
 		}
-		if got := counters[0].Value; got < 36 || got%16 != 0 || got > 48 {
-			t.Errorf("counter = %d after 36 filings, want 48 (three blocks of 16)", got)
+		// 90 filings: two blocks in use, and the spare reserved ahead (or
+		// on its way).
+		block := int64(cases.NumberBlock)
+		if got := counters[0].Value; got%block != 0 || got < 2*block || got > 3*block {
+			t.Errorf("counter = %d after 90 filings, want %d or %d (two blocks of %d, and one spare)", got, 2*block, 3*block, block)
 		}
 	})
 	t.Run("another process on the store files alongside", func(t *testing.T) {
@@ -81,7 +85,7 @@ func TestCaseNumbersFromBlocks(t *testing.T) {
 		go func() { defer wg.Done(); file(t, second, 8) }()
 		wg.Wait()
 	})
-	if got, want := len(seen), 52; got != want {
+	if got, want := len(seen), 106; got != want {
 		t.Errorf("got %d distinct numbers, want %d", got, want)
 	}
 }

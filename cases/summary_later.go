@@ -96,10 +96,9 @@ func newLaterSummaries(st *store.Store, ps *perStore) *laterSummaries {
 }
 
 // markBlock stores the mark of a new block of numbers, before any of them
-// is used, and closes the counter's previous block (number.go calls it
-// under its lock). On a nil receiver (not FerretDB) it does
+// is used (number.go calls it). On a nil receiver (not FerretDB) it does
 // nothing and returns "".
-func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, size int64, previous string) (string, error) {
+func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, size int64) (string, error) {
 	if l == nil {
 		return "", nil
 	}
@@ -111,11 +110,21 @@ func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, si
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.blocks[id] = &numberMark{}
-	if b := l.blocks[previous]; b != nil {
-		b.closed = true
-		l.retireIfDone(previous, b)
-	}
 	return id, nil
+}
+
+// closeBlock records that mark's counter moved on to another block: the
+// mark is removed once every filing numbered from it is resolved.
+func (l *laterSummaries) closeBlock(mark string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.blocks[mark]; b != nil {
+		b.closed = true
+		l.retireIfDone(mark, b)
+	}
 }
 
 // hold counts the filing of case id, numbered from mark's block, until
