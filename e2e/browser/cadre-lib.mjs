@@ -133,9 +133,21 @@ export async function addPhoto(page, sel, w, h) {
   await page.waitForFunction(([sel, n]) => document.querySelectorAll(`${sel} .van-uploader__preview`).length > n && !document.querySelector(`${sel} .van-uploader__mask`), [sel, before], { timeout: 30000 });
 }
 
-/** waitSynced waits until the badge says nothing waits. */
+/**
+ * waitSynced waits until the badge has said nothing waits for half a
+ * second on end (30 s at most). Right after a tap the badge can still read
+ * 已同步 for the moment before the new item is queued; a badge that stays
+ * 已同步 for 500 ms has seen it queued and sent.
+ */
 export async function waitSynced(page) {
-  await page.waitForFunction(() => /已同步/.test(document.querySelector('[data-test=sync-badge]')?.textContent || ''), null, { timeout: 30000 });
+  await page.evaluate(() => { window.__syncedSince = 0; });
+  await page.waitForFunction(() => {
+    const synced = /已同步/.test(document.querySelector('[data-test=sync-badge]')?.textContent || '');
+    const now = Date.now();
+    if (!synced) window.__syncedSince = 0;
+    else if (!window.__syncedSince) window.__syncedSince = now;
+    return synced && now - window.__syncedSince >= 500;
+  }, null, { timeout: 30000, polling: 100 });
 }
 
 /** tab opens a tab of the tab bar. */
