@@ -224,7 +224,7 @@ func (s *Service) abandoned(cl *ledgerClaim) bool {
 	if cl.Owner == s.boot {
 		return !s.held(cl.ID)
 	}
-	if s.store.IsFerretDB() {
+	if s.store.OneProcess() {
 		return true
 	}
 	return !cl.UpdatedAt.After(s.now().Add(-s.staleAfter))

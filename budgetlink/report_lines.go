@@ -67,7 +67,7 @@ func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*B
 		}
 		return out, nil
 	}
-	if s.store == nil || !s.store.IsFerretDB() {
+	if s.store == nil || !s.store.OneProcess() {
 		return read()
 	}
 	c := &s.reportLines
@@ -98,7 +98,7 @@ func (s *Service) linesOf(ctx context.Context, fiscalYear int, sub string) ([]*B
 // current year) and returns how many there are. Nothing is cached on
 // MongoDB.
 func (s *Service) WarmReportLines(ctx context.Context, fiscalYear int) (int, error) {
-	if s.store == nil || !s.store.IsFerretDB() {
+	if s.store == nil || !s.store.OneProcess() {
 		return 0, nil
 	}
 	ls, err := s.linesOf(ctx, fiscalYear, "")

@@ -137,6 +137,7 @@ func TestPendingMarksSweptTogether(t *testing.T) {
 func TestWarmFactsServesTheFirstReport(t *testing.T) {
 	ctx := context.Background()
 	st, cmds := storetest.NewCounted(t)
+	oneProcessOnly(t, st) // the facts cache is kept only there
 	e := newEnvOn(t, st)
 	far := input()
 	far.Community = commB

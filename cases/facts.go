@@ -194,7 +194,7 @@ func (e *factsEntry) ptrs() []*summary {
 }
 
 func newFactsCache(st *store.Store) *factsCache {
-	if !st.IsFerretDB() {
+	if !st.OneProcess() {
 		return nil
 	}
 	return &factsCache{gen: map[string]uint64{}, where: map[string]string{}, subs: map[string]*factsEntry{}, filling: map[string]*sync.Mutex{},

@@ -176,7 +176,7 @@ type perStoreKey struct{}
 func perStoreOf(st *store.Store) *perStore {
 	return st.Local(perStoreKey{}, func() any {
 		ps := &perStore{seed: maphash.MakeSeed(), sweep: markSweep{delay: markSweepDelay}}
-		if st.IsFerretDB() { // one process owns the store, as the write guard assumes
+		if st.OneProcess() { // one process owns the store, as the write guard assumes
 			ps.later = newLaterSummaries(st, ps)
 		}
 		return ps

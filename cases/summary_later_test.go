@@ -34,12 +34,22 @@ func storedIDs(t *testing.T, st *store.Store, coll string) []string {
 	return out
 }
 
+// oneProcessOnly skips a test of what only a store's one process does
+// (summaries written later, caches of the store): not on MongoDB, nor on
+// the embedded engine with MINSHENG_TEST_SHARED=1.
+func oneProcessOnly(t *testing.T, st *store.Store) {
+	t.Helper()
+	if !st.OneProcess() {
+		t.Skip("only where one process owns the store (embedded FerretDB)")
+	}
+}
+
 // reopen connects anew to st's database, as the next process would; the
 // connection closes with the test.
 func reopen(t *testing.T, st *store.Store) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	next, err := store.Open(ctx, store.Config{URI: storetest.URI(), Database: st.DatabaseName(), Logger: storetest.Logger()})
+	next, err := store.Open(ctx, store.Config{URI: storetest.URI(), Database: st.DatabaseName(), Logger: storetest.Logger(), Shared: storetest.Shared()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +67,7 @@ func reopen(t *testing.T, st *store.Store) *store.Store {
 func TestLaterSummariesAfterACrash(t *testing.T) {
 	ctx := context.Background()
 	_, st := intakeEnv(t)
+	oneProcessOnly(t, st)
 	for round := range 3 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
 			// This round's process, on its own connection.
@@ -128,7 +139,9 @@ func TestLaterSummariesAfterACrash(t *testing.T) {
 // write made while it waits writes the summary from the case as it is.
 func TestReadsSeeWaitingSummaries(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t)
+	st := storetest.New(t)
+	oneProcessOnly(t, st)
+	e := newEnvOn(t, st)
 	corpus(t, e)
 	if err := e.svc.FlushSummaries(ctx); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ const rateLimitCollection = "rate_limits"
 // NewLimiter returns a limiter on st.
 func NewLimiter(st *store.Store, now func() time.Time) *Limiter {
 	l := &Limiter{c: st.Collection(rateLimitCollection), now: now}
-	if st.IsFerretDB() {
+	if st.OneProcess() {
 		l.local = newLocalCounts()
 	}
 	return l

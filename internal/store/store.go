@@ -36,6 +36,11 @@ type Config struct {
 	// Monitor, when set, sees every command the driver sends (tests count
 	// the commands one request issues).
 	Monitor *event.CommandMonitor
+	// Shared makes a FerretDB store behave as shared with other processes,
+	// as a MongoDB store always may be (OneProcess is false): tests set it
+	// (MINSHENG_TEST_SHARED=1) to run the code paths of MongoDB's several
+	// instances on the embedded engine.
+	Shared bool
 }
 
 // Store is an open database. It is safe for concurrent use.
@@ -43,6 +48,7 @@ type Store struct {
 	client   *mongo.Client
 	db       *mongo.Database
 	ferret   bool
+	shared   bool // Config.Shared
 	embedded *Embedded // nil when connected to an external server
 	logger   *slog.Logger
 	// guard serialises writes on FerretDB; nil on MongoDB.
@@ -86,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "minsheng"
 	}
-	s := &Store{logger: logger}
+	s := &Store{logger: logger, shared: cfg.Shared}
 	uri := cfg.URI
 	if uri == "" {
 		emb, err := StartEmbedded(cfg.DataDir, logger)
@@ -137,6 +143,13 @@ func (s *Store) detectEngine(ctx context.Context) error {
 // IsFerretDB reports whether the engine is FerretDB, whose defects the
 // domain code must respect (no multi-accumulator $group, scans).
 func (s *Store) IsFerretDB() bool { return s.ferret }
+
+// OneProcess reports whether this process is the store's only writer, as
+// on FerretDB, whose write guard assumes it: per-process state (caches of
+// what the store holds, writes made later, counters kept in memory) is
+// then safe. False on MongoDB, where several instances may share the
+// store, and on a FerretDB store opened with Config.Shared.
+func (s *Store) OneProcess() bool { return s.ferret && !s.shared }
 
 // Embedded reports whether this process runs the database itself.
 func (s *Store) Embedded() bool { return s.embedded != nil }

@@ -56,7 +56,7 @@ func NewCounted(tb testing.TB) (*store.Store, *Commands) {
 		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { c.done(e.RequestID, e.Duration) },
 	}
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{URI: uri, Database: "t_" + randomHex(6), Logger: Logger(), Monitor: mon})
+	s, err := store.Open(ctx, store.Config{URI: uri, Database: "t_" + randomHex(6), Logger: Logger(), Monitor: mon, Shared: Shared()})
 	if err != nil {
 		tb.Fatalf("storetest: open: %v", err)
 	}

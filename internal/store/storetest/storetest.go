@@ -19,7 +19,10 @@ var uri string
 
 // Main starts the package's engine, runs its tests and stops the engine.
 // Call it from TestMain. With MINSHENG_TEST_MONGODB_URI set, tests run
-// against that server instead (a real MongoDB, for instance).
+// against that server instead (a real MongoDB, for instance). With
+// MINSHENG_TEST_SHARED=1 the stores of New behave as shared with other
+// processes (store.Config.Shared): the embedded engine then runs the code
+// paths of MongoDB's several instances.
 func Main(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -46,6 +49,11 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// Shared reports whether MINSHENG_TEST_SHARED=1 asks the tests' stores to
+// behave as shared with other processes; a test opening a store of its own
+// on the tests' engine passes it as store.Config.Shared.
+func Shared() bool { return os.Getenv("MINSHENG_TEST_SHARED") == "1" }
+
 // New returns a Store on a new, empty database.
 func New(tb testing.TB) *store.Store {
 	tb.Helper()
@@ -53,7 +61,7 @@ func New(tb testing.TB) *store.Store {
 		tb.Fatal("storetest: call storetest.Main from TestMain")
 	}
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{URI: uri, Database: "t_" + randomHex(6), Logger: Logger()})
+	s, err := store.Open(ctx, store.Config{URI: uri, Database: "t_" + randomHex(6), Logger: Logger(), Shared: Shared()})
 	if err != nil {
 		tb.Fatalf("storetest: open: %v", err)
 	}
