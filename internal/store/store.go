@@ -48,7 +48,7 @@ type Store struct {
 	client   *mongo.Client
 	db       *mongo.Database
 	ferret   bool
-	shared   bool // Config.Shared
+	shared   bool      // Config.Shared
 	embedded *Embedded // nil when connected to an external server
 	logger   *slog.Logger
 	// guard serialises writes on FerretDB; nil on MongoDB.
