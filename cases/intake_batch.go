@@ -17,9 +17,10 @@ import (
 // hundred, so the filings arriving while a batch is written go together
 // in the next. Each filing is answered with its own outcome once its
 // batch is committed, so a 201 is only ever sent for a case that is
-// stored. On FerretDB a filing is its case's insert alone, the summaries
-// being written later, together (insertLater, summary_later.go); on
-// MongoDB it is two inserts, its summary, then its case (insertFilings).
+// stored. Where one process owns the store (embedded FerretDB) a filing is
+// its case's insert alone, the summaries being written later, together
+// (insertLater, summary_later.go); on a shared store (MongoDB) it is two
+// inserts, its summary, then its case (insertFilings).
 func newIntake(cs *caseStore) *store.Group[*Case] {
 	if cs.later != nil {
 		return &store.Group[*Case]{

@@ -61,8 +61,9 @@ type numbers struct {
 	spares   map[string]*reserved
 	fetching map[string]bool
 	fetches  sync.WaitGroup
-	// later, on the embedded engine, marks every new block before its
-	// first number is used (summary_later.go); nil elsewhere.
+	// later, where one process owns the store (store.OneProcess), marks
+	// every new block before its first number is used (summary_later.go);
+	// nil elsewhere.
 	later *laterSummaries
 }
 

@@ -165,8 +165,9 @@ type perStore struct {
 	locks [64]sync.Mutex
 	// sweep clears finished writes' pending marks in batches.
 	sweep markSweep
-	// later writes new filings' summaries after their cases, on FerretDB
-	// (summary_later.go); nil elsewhere.
+	// later writes new filings' summaries after their cases where one
+	// process owns the store (store.OneProcess, summary_later.go); nil
+	// elsewhere.
 	later *laterSummaries
 }
 

@@ -96,7 +96,7 @@ func newLaterSummaries(st *store.Store, ps *perStore) *laterSummaries {
 }
 
 // markBlock stores the mark of a new block of numbers, before any of them
-// is used (number.go calls it). On a nil receiver (not FerretDB) it does
+// is used (number.go calls it). On a nil receiver (the store is shared) it does
 // nothing and returns "".
 func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, size int64) (string, error) {
 	if l == nil {
