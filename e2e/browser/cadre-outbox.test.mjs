@@ -72,6 +72,9 @@ test('a refused item waits with its reason while the others arrive, each once; �
   await file(page);
   await page.getByText('已保存到本机，联网发送成功后显示二维码').waitFor();
   await tab(page, '我的');
+  // The tab reads the outbox from IndexedDB once it opens: wait for its list
+  // (a count taken at once saw 0 items on a slow machine), then count.
+  await page.waitForFunction(() => document.querySelectorAll('[data-test=outbox-item]').length >= 4, null, { timeout: 10000 }).catch(() => {});
   assert.equal(await page.locator('[data-test=outbox-item]').count(), 4, 'verdict, photo, 办结, filing');
 
   await ctx.setOffline(false); // the online event sends the outbox
