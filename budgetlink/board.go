@@ -12,6 +12,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
+	"minsheng/internal/calendar"
 )
 
 // BoardTTL is how long a public board is served from memory: the board is
@@ -154,9 +155,6 @@ func (s *Service) PublicBoard(ctx context.Context, fiscalYear int, subDistrict s
 	return b, nil
 }
 
-// boardZone is where a fiscal year begins: 1 January in Beijing.
-var boardZone = time.FixedZone("CST", 8*3600)
-
 func (s *Service) computeBoard(ctx context.Context, year int, subDistrict string) (*Board, error) {
 	cs, err := s.requireCases()
 	if err != nil {
@@ -194,7 +192,7 @@ func (s *Service) computeBoard(ctx context.Context, year int, subDistrict string
 	}
 
 	byCommunity := map[string]*BoardCommunity{}
-	from := time.Date(year, 1, 1, 0, 0, 0, 0, boardZone)
+	from := calendar.YearStart(year, s.zone)
 	err = cs.EachCase(ctx, cases.Filter{SubDistrict: subDistrict, FiledFrom: from, FiledTo: from.AddDate(1, 0, 0)}, func(c *cases.Case) error {
 		countRates(&b.Rates, c)
 		if !c.Public || c.Budget == nil || (c.Budget.State != StateReserved && c.Budget.State != StateSpent) {

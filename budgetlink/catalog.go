@@ -21,9 +21,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"minsheng"
+	"minsheng/internal/calendar"
 )
 
 //go:embed catalogdata/*.json
@@ -146,6 +148,39 @@ func CatalogFiscalYears() []int {
 	slices.Sort(years)
 	return years
 }
+
+// CatalogYearAt is the fiscal year of the catalog in force at t: the
+// fiscal year of t when it has a catalog, else the nearest earlier year
+// that has one (a new year runs on last year's classification until its
+// own is added), else the earliest. 0 when no catalog is embedded. This is
+// the one answer to "which catalog now": the site, the console, the cadre
+// app, the demo and the start-up check all ask it.
+func CatalogYearAt(t time.Time, zone *time.Location) int {
+	years := CatalogFiscalYears()
+	if len(years) == 0 {
+		return 0
+	}
+	year, pick := calendar.FiscalYear(t, zone), years[0]
+	for _, y := range years {
+		if y <= year {
+			pick = y
+		}
+	}
+	return pick
+}
+
+// CatalogAt returns the catalog in force at t (CatalogYearAt, in the
+// service's zone).
+func (s *Service) CatalogAt(t time.Time) (*Catalog, error) {
+	y := CatalogYearAt(t, s.zone)
+	if y == 0 {
+		return nil, errors.New("budgetlink: no catalog embedded")
+	}
+	return s.Catalog(y)
+}
+
+// Zone is the zone the service counts fiscal years in.
+func (s *Service) Zone() *time.Location { return s.zone }
 
 // Item returns the item with the given code.
 func (c *Catalog) Item(code string) (CatalogItem, bool) {

@@ -234,7 +234,7 @@ func (s *Service) checkClaims(ctx context.Context, links map[string][]liveLink, 
 		}
 		if dropped {
 			rep.fix(CheckFix{Kind: FixClaimDropped, LineID: cl.LineID, CaseID: caseID,
-				Detail: fmt.Sprintf("案件的预算占用记录（%s 起）没有对应的预留，系关联或解除关联中断所留，已删除", cl.UpdatedAt.In(shanghai).Format("2006-01-02 15:04"))})
+				Detail: fmt.Sprintf("案件的预算占用记录（%s 起）没有对应的预留，系关联或解除关联中断所留，已删除", cl.UpdatedAt.In(s.zone).Format("2006-01-02 15:04"))})
 		}
 	}
 	return nil

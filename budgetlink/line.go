@@ -22,6 +22,7 @@ import (
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 )
@@ -185,6 +186,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Zone is where fiscal years are counted (a case's filing year, a
+	// report's year); nil: calendar.Zone.
+	Zone *time.Location
 	// StaleAfter is how old a pending adjustment must be before Check
 	// finishes it, so Check does not race a request still applying it.
 	// Zero means one minute.
@@ -203,12 +207,14 @@ type Service struct {
 	ledgerClaims *store.Collection
 	// boot identifies this process in the claims it takes; holding counts
 	// this process's requests holding each claim (ledgerclaim.go).
-	boot       string
-	holdMu     sync.Mutex
-	holding    map[string]int
-	org        *org.Directory
-	logger     *slog.Logger
-	now        func() time.Time
+	boot    string
+	holdMu  sync.Mutex
+	holding map[string]int
+	org     *org.Directory
+	logger  *slog.Logger
+	now     func() time.Time
+	// zone is where fiscal years are counted (Config.Zone).
+	zone       *time.Location
 	staleAfter time.Duration
 
 	catalogMu sync.Mutex
@@ -260,6 +266,7 @@ func NewService(st *store.Store, cfg Config) *Service {
 		logger:       cfg.Logger,
 		now:          func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
 		staleAfter:   cfg.StaleAfter,
+		zone:         calendar.Or(cfg.Zone),
 		catalogs:     map[int]*Catalog{},
 	}
 }

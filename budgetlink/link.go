@@ -10,23 +10,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 )
 
-// shanghai is where fiscal years are counted; China keeps UTC+8 all year.
-var shanghai = time.FixedZone("CST", 8*3600)
-
-// filedIn selects the cases filed in a fiscal year (Asia/Shanghai), so
-// reports read that year's cases rather than every case.
-func filedIn(f cases.Filter, fiscalYear int) cases.Filter {
-	f.FiledFrom = time.Date(fiscalYear, 1, 1, 0, 0, 0, 0, shanghai)
-	f.FiledTo = time.Date(fiscalYear+1, 1, 1, 0, 0, 0, 0, shanghai)
+// filedIn selects the cases filed in a fiscal year (in the service's
+// zone), so reports read that year's cases rather than every case.
+func (s *Service) filedIn(f cases.Filter, fiscalYear int) cases.Filter {
+	f.FiledFrom, f.FiledTo = calendar.YearRange(fiscalYear, s.zone)
 	return f
 }
 
@@ -49,21 +45,10 @@ func (s *Service) requireCases() (*cases.Service, error) {
 	return s.casesSvc, nil
 }
 
-// catalogFor returns the catalog that applies to a case: the one of the
-// year it was filed in (Asia/Shanghai), or the nearest earlier one.
+// catalogFor returns the catalog that applies to a case: the one in force
+// when it was filed (CatalogAt).
 func (s *Service) catalogFor(c *cases.Case) (*Catalog, error) {
-	year := c.FiledAt.In(shanghai).Year()
-	years := CatalogFiscalYears()
-	if len(years) == 0 {
-		return nil, errors.New("budgetlink: no catalog embedded")
-	}
-	pick := years[0]
-	for _, y := range years {
-		if y <= year {
-			pick = y
-		}
-	}
-	return s.Catalog(pick)
+	return s.CatalogAt(c.FiledAt)
 }
 
 // SuggestItems returns up to n catalog items (3 when n ≤ 0) for a case, best

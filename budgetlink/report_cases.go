@@ -15,6 +15,7 @@ import (
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 )
 
 // ItemDemand is the residents' demand booked under one catalog item, and
@@ -59,7 +60,7 @@ func countsAsDemand(s cases.Status) bool {
 }
 
 // DemandReport sums, per catalog item, the cases filed in a fiscal year
-// (Asia/Shanghai) with their estimates, funded or not, beside the lines'
+// (in the service's zone) with their estimates, funded or not, beside the lines'
 // budgets. Funding is read from the lines, which are authoritative.
 // Errors: EFORBIDDEN, EINVALID.
 func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear int, subDistrict string) (*DemandReport, error) {
@@ -107,8 +108,8 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		}
 	}
 	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
-	err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
-		if c.FiledAt.In(shanghai).Year() != fiscalYear || !countsAsDemand(c.Status) {
+	err = cs.EachCaseFacts(ctx, s.filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
+		if calendar.FiscalYear(c.FiledAt, s.zone) != fiscalYear || !countsAsDemand(c.Status) {
 			return nil
 		}
 		// The estimate is the on-site assessment's, or the one stated when
@@ -221,8 +222,8 @@ func (s *Service) ConsistencyReport(ctx context.Context, p auth.Principal, fisca
 		books = append(books, Booking{Kind: "line", ID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, Text: l.ProjectName})
 	}
 	if cs, err := s.requireCases(); err == nil {
-		err = cs.EachCaseFacts(ctx, filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
-			if c.CatalogItem != "" && countsAsDemand(c.Status) && c.FiledAt.In(shanghai).Year() == fiscalYear {
+		err = cs.EachCaseFacts(ctx, s.filedIn(cases.Filter{}, fiscalYear), func(c *cases.Case) error {
+			if c.CatalogItem != "" && countsAsDemand(c.Status) && calendar.FiscalYear(c.FiledAt, s.zone) == fiscalYear {
 				books = append(books, Booking{Kind: "case", ID: c.ID, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, Text: c.Title})
 			}
 			return nil

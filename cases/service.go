@@ -15,6 +15,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -62,7 +63,7 @@ type Config struct {
 	TokenSecret []byte
 	// Users checks assignees; nil skips the check (tests, tools).
 	Users UserLookup
-	// Zone is where "the year of filing" is counted: Asia/Shanghai.
+	// Zone is where "the year of filing" is counted; nil: calendar.Zone.
 	Zone   *time.Location
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -143,11 +144,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	if cfg.PhotoURLTTL <= 0 {
 		cfg.PhotoURLTTL = DefaultPhotoURLTTL
 	}
-	if cfg.Zone == nil {
-		// China has kept UTC+8 without daylight saving since 1991, so a
-		// fixed zone avoids depending on the host's tz database.
-		cfg.Zone = time.FixedZone("CST", 8*3600)
-	}
+	cfg.Zone = calendar.Or(cfg.Zone)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

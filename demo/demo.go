@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -244,25 +244,15 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // fiscalYear picks the demo's year and "now": the current year when its
 // catalog exists, else the last catalogued year as of 20 December.
 func fiscalYear(now time.Time) (int, time.Time) {
-	year := now.In(zone).Year()
-	years := budgetlink.CatalogFiscalYears()
-	if slices.Contains(years, year) {
-		return year, now
-	}
-	last := years[0]
-	for _, y := range years {
-		if y <= year {
-			last = y
-		}
-	}
-	if last > year { // a clock before every catalog
-		last = years[0]
+	last := budgetlink.CatalogYearAt(now, zone)
+	if last == calendar.FiscalYear(now, zone) {
+		return last, now
 	}
 	return last, time.Date(last, 12, 20, 18, 0, 0, 0, zone)
 }
 
 // zone is where the fiscal year and working hours are counted.
-var zone = time.FixedZone("CST", 8*3600)
+var zone = calendar.Zone()
 
 // services are the real services over the store, on the demo clock.
 type services struct {
@@ -279,7 +269,7 @@ func newServices(env Env, clk *clock) services {
 		cfg.Zone = zone
 	}
 	cs := cases.NewService(env.Store, env.Org, env.Photos, cfg)
-	bl := budgetlink.NewService(env.Store, budgetlink.Config{Org: env.Org, Logger: env.Logger, Now: clk.Now})
+	bl := budgetlink.NewService(env.Store, budgetlink.Config{Org: env.Org, Logger: env.Logger, Now: clk.Now, Zone: cfg.Zone})
 	bl.SetCases(cs)
 	pl := planning.NewService(env.Store, bl, cs, planning.Config{Org: env.Org, Logger: env.Logger, Now: clk.Now, Zone: cfg.Zone})
 	return services{cases: cs, budget: bl, planning: pl}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,11 +50,7 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 
 // catalog is public: residents and staff read the same classification.
 func (a BudgetAPI) catalog(c *fiber.Ctx) error {
-	years := budgetlink.CatalogFiscalYears()
-	year := 0
-	if len(years) > 0 {
-		year = years[len(years)-1]
-	}
+	year := budgetlink.CatalogYearAt(time.Now(), a.Budget.Zone())
 	bad := routeQuery(c, "year", "format")
 	queryInt(c, "year", &year, bad)
 	if err := badQuery(bad); err != nil {

@@ -27,6 +27,7 @@ import (
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 )
@@ -50,8 +51,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Zone is where a fiscal year and a report's dates begin; China
-	// Standard Time (UTC+8, no daylight saving since 1991) when nil.
+	// Zone is where a fiscal year and a report's dates begin; nil:
+	// calendar.Zone.
 	Zone *time.Location
 }
 
@@ -88,9 +89,7 @@ func NewService(st *store.Store, ledger *budgetlink.Service, cs *cases.Service, 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Zone == nil {
-		cfg.Zone = time.FixedZone("CST", 8*3600)
-	}
+	cfg.Zone = calendar.Or(cfg.Zone)
 	return &Service{
 		ledger:   ledger,
 		cases:    cs,
@@ -119,11 +118,11 @@ func checkYear(year int) error {
 
 // yearStart is 1 January of year, 00:00 in the service's zone.
 func (s *Service) yearStart(year int) time.Time {
-	return time.Date(year, 1, 1, 0, 0, 0, 0, s.zone).UTC()
+	return calendar.YearStart(year, s.zone).UTC()
 }
 
 // currentYear is the calendar (= fiscal) year of now in the service's zone.
-func (s *Service) currentYear() int { return s.now().In(s.zone).Year() }
+func (s *Service) currentYear() int { return calendar.FiscalYear(s.now(), s.zone) }
 
 // requireStaff admits sub-district staff, finance and admin: the roles that
 // see budget figures.

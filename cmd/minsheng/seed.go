@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"minsheng"
 	"minsheng/demo"
+	"minsheng/internal/calendar"
 )
 
 // seed fills a store: --demo with the demo district (an empty store only),
@@ -76,9 +76,6 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	return nil
 }
 
-// demoZone shows the demo's date as Beijing reads it.
-var demoZone = time.FixedZone("CST", 8*3600)
-
 // serveDemo is serve --demo: seed an empty store (or find the demo seeded
 // before), refuse one with real data, and print the demo accounts.
 func serveDemo(ctx context.Context, d *deps, stderr io.Writer) error {
@@ -103,7 +100,7 @@ func printDemo(w io.Writer, rep *demo.Report) {
 		state = "found (seeded before)"
 	}
 	fmt.Fprintf(w, "\n  演示数据 / demo district %s: fiscal year %d as of %s, seed %d\n", state, rep.FiscalYear,
-		rep.AsOf.In(demoZone).Format("2006-01-02 15:04"), rep.Seed)
+		rep.AsOf.In(calendar.Zone()).Format("2006-01-02 15:04"), rep.Seed)
 	statuses := make([]string, 0, len(rep.ByStatus))
 	for s, n := range rep.ByStatus {
 		statuses = append(statuses, fmt.Sprintf("%s %d", s, n))

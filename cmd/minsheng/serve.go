@@ -23,6 +23,7 @@ import (
 	"minsheng/demo"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/config"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
@@ -105,10 +106,7 @@ func (d *deps) init(ctx context.Context) error {
 	if err := d.openPhotos(ctx, secret); err != nil {
 		return err
 	}
-	zone, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		zone = time.FixedZone("CST", 8*3600)
-	}
+	zone := calendar.Zone()
 	d.casesCfg = cases.Config{
 		NumberPrefix: d.cfg.CasePrefix,
 		TokenSecret:  derive(secret, "case-tracking-token"),
@@ -119,7 +117,7 @@ func (d *deps) init(ctx context.Context) error {
 	d.cases = cases.NewService(d.store, dir, d.photos, d.casesCfg)
 	// budgetlink implements the money effects of completing or cancelling
 	// a case; SetCases wires both directions (cases never imports it).
-	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger})
+	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger, Zone: zone})
 	d.budget.SetCases(d.cases)
 	// Residents who filed with a phone hear of their case by SMS, through
 	// the sender that delivers sign-in codes.
@@ -128,7 +126,7 @@ func (d *deps) init(ctx context.Context) error {
 	// Load this fiscal year's catalog now so a broken data file shows at
 	// start; a year without one is served (older years still work) but
 	// finance must add its catalog before booking lines in it.
-	year := time.Now().In(zone).Year()
+	year := calendar.FiscalYear(time.Now(), zone)
 	if _, err := d.budget.Catalog(year); err != nil {
 		d.logger.Warn("no expenditure catalog for the current fiscal year; add budgetlink/catalogdata/fy<year>.json",
 			"fiscal_year", year, "available", budgetlink.CatalogFiscalYears())
@@ -409,7 +407,7 @@ func warmReports(ctx context.Context, d *deps, logger *slog.Logger) {
 	n, err := d.cases.WarmFacts(ctx)
 	if err == nil {
 		var lines int
-		lines, err = d.budget.WarmReportLines(ctx, time.Now().In(d.zone).Year())
+		lines, err = d.budget.WarmReportLines(ctx, calendar.FiscalYear(time.Now(), d.zone))
 		if err == nil && (n > 0 || lines > 0) {
 			logger.Info("report caches warmed", "case_summaries", n, "lines", lines, "took", time.Since(start).Round(time.Millisecond).String())
 		}
