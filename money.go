@@ -46,6 +46,17 @@ func SumFen(fens ...int64) (int64, bool) {
 // AmountBoundMessage is the field message for an amount outside 0..MaxAmountFen.
 const AmountBoundMessage = "金额应在 0 至 1000000000000 分（100 亿元）之间"
 
+// YuanDecimal formats fen as a plain decimal yuan figure for files a
+// program reads (CSV, a spreadsheet's number): two decimals, no separators,
+// no unit — 123456789 → "1234567.89". Integer arithmetic only.
+func YuanDecimal(fen int64) string {
+	sign, u := "", uint64(fen)
+	if fen < 0 {
+		sign, u = "-", -u
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+}
+
 // Yuan formats fen as yuan for people, the way the front ends show money:
 // thousands separated, two decimals, then " 元" — 123456789 → "1,234,567.89
 // 元". Integer arithmetic only, and every int64 (even the most negative)

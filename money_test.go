@@ -67,3 +67,14 @@ func TestYuan(t *testing.T) {
 		}
 	}
 }
+
+func TestYuanDecimal(t *testing.T) {
+	for _, tt := range []struct {
+		fen  int64
+		want string
+	}{{0, "0.00"}, {5, "0.05"}, {65000, "650.00"}, {-120, "-1.20"}, {123456789, "1234567.89"}, {math.MinInt64, "-92233720368547758.08"}} {
+		if got := YuanDecimal(tt.fen); got != tt.want {
+			t.Errorf("YuanDecimal(%d) = %q, want %q", tt.fen, got, tt.want)
+		}
+	}
+}

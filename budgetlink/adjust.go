@@ -262,7 +262,7 @@ func (a *Adjustment) invalidAmounts() string {
 func raiseFits(l *BudgetLine, fen int64) error {
 	budget, ok := minsheng.SumFen(l.ApprovedFen, l.AdjustedFen, fen)
 	if !ok || budget > minsheng.MaxAmountFen {
-		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」调增 %s 后预算将超过上限 100 亿元，未执行", l.ProjectName, yuan(fen))
+		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」调增 %s 后预算将超过上限 100 亿元，未执行", l.ProjectName, minsheng.Yuan(fen))
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func (s *Service) applyDeltaOnce(ctx context.Context, p auth.Principal, adj *Adj
 	}
 	shortOf := func(cur *BudgetLine) error {
 		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，%s需要 %s",
-			cur.ProjectName, yuan(cur.AvailableFen), adjustLabels[adj.Kind], yuan(-e.DeltaFen))
+			cur.ProjectName, minsheng.Yuan(cur.AvailableFen), adjustLabels[adj.Kind], minsheng.Yuan(-e.DeltaFen))
 	}
 	// The approved amount never changes after creation, so "budget stays
 	// within the bound" is a condition on adjusted_fen alone.

@@ -466,7 +466,7 @@ func (c *Catalog) WriteCSV(w io.Writer) error {
 		fen, yuan := "", ""
 		if it.UnitFen != 0 {
 			fen = strconv.FormatInt(it.UnitFen, 10)
-			yuan = catalogYuan(it.UnitFen)
+			yuan = minsheng.YuanDecimal(it.UnitFen)
 		}
 		row := []string{
 			it.Code, it.Name, it.NameEn, it.Area, areaNames[it.Area], it.Category, categoryNames[it.Category],
@@ -482,13 +482,4 @@ func (c *Catalog) WriteCSV(w io.Writer) error {
 		return fmt.Errorf("budgetlink: unable to write catalog csv: %w", err)
 	}
 	return nil
-}
-
-// catalogYuan formats fen as yuan with two decimals using integer arithmetic.
-func catalogYuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }

@@ -480,8 +480,8 @@ func TestCatalogWriteCSV(t *testing.T) {
 			fen  int64
 			want string
 		}{{5, "0.05"}, {65000, "650.00"}, {-120, "-1.20"}} {
-			if got := catalogYuan(tt.fen); got != tt.want {
-				t.Errorf("catalogYuan(%d): got %q, want %q", tt.fen, got, tt.want)
+			if got := minsheng.YuanDecimal(tt.fen); got != tt.want {
+				t.Errorf("minsheng.YuanDecimal(%d): got %q, want %q", tt.fen, got, tt.want)
 			}
 		}
 	})

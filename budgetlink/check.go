@@ -272,7 +272,7 @@ func (s *Service) checkAdjustments(ctx context.Context, rep *CheckReport) error 
 		err := s.applyAdjustment(ctx, checkPrincipal, adj)
 		switch {
 		case err == nil:
-			rep.fix(CheckFix{Kind: FixAdjustmentFinished, AdjustmentID: adj.ID, Detail: fmt.Sprintf("%s %s 已补记到全部预算项目", adjustLabels[adj.Kind], yuan(adj.AmountFen))})
+			rep.fix(CheckFix{Kind: FixAdjustmentFinished, AdjustmentID: adj.ID, Detail: fmt.Sprintf("%s %s 已补记到全部预算项目", adjustLabels[adj.Kind], minsheng.Yuan(adj.AmountFen))})
 		case adj.State == AdjustmentFailed:
 			rep.fix(CheckFix{Kind: FixAdjustmentFailed, AdjustmentID: adj.ID, Detail: adj.FailReason})
 		case minsheng.ErrorCode(err) == minsheng.EINTERNAL:
@@ -449,7 +449,7 @@ func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport
 		before := l.Totals()
 		now := s.now()
 		for _, r := range dropped {
-			detail := fmt.Sprintf("案件 %s 在本预算项目上重复预留（%s，%s），已撤销重复的一笔", r.ReleasedCaseID, stateLabel(r.State), yuan(r.AmountFen+r.SpentFen))
+			detail := fmt.Sprintf("案件 %s 在本预算项目上重复预留（%s，%s），已撤销重复的一笔", r.ReleasedCaseID, stateLabel(r.State), minsheng.Yuan(r.AmountFen+r.SpentFen))
 			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, CaseID: r.ReleasedCaseID, Detail: detail})
 			if err := s.writeAudit(ctx, AuditEntry{
 				ID: r.Movement, Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, CaseID: r.ReleasedCaseID,
@@ -459,7 +459,7 @@ func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport
 			}
 		}
 		for _, d := range droppedDeltas {
-			detail := fmt.Sprintf("预算调整 %s 在本预算项目上重复记入（%s），已撤销重复的一笔", d.AdjustmentID, yuan(d.DeltaFen))
+			detail := fmt.Sprintf("预算调整 %s 在本预算项目上重复记入（%s），已撤销重复的一笔", d.AdjustmentID, minsheng.Yuan(d.DeltaFen))
 			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, AdjustmentID: d.AdjustmentID, Detail: detail})
 			if err := s.writeAudit(ctx, AuditEntry{
 				ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, AdjustmentID: d.AdjustmentID,
@@ -469,10 +469,10 @@ func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport
 			}
 		}
 		detail := fmt.Sprintf("合计已按明细重算：已预留 %s→%s，已支出 %s→%s，调整 %s→%s，可用 %s→%s",
-			yuan(before.CommittedFen), yuan(want.CommittedFen), yuan(before.SpentFen), yuan(want.SpentFen),
-			yuan(before.AdjustedFen), yuan(want.AdjustedFen), yuan(before.AvailableFen), yuan(want.AvailableFen))
+			minsheng.Yuan(before.CommittedFen), minsheng.Yuan(want.CommittedFen), minsheng.Yuan(before.SpentFen), minsheng.Yuan(want.SpentFen),
+			minsheng.Yuan(before.AdjustedFen), minsheng.Yuan(want.AdjustedFen), minsheng.Yuan(before.AvailableFen), minsheng.Yuan(want.AvailableFen))
 		if want.AvailableFen < 0 {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, yuan(want.AvailableFen)))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, minsheng.Yuan(want.AvailableFen)))
 		}
 		if want != before || count != l.AdjustmentCount {
 			rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
@@ -593,7 +593,7 @@ func (s *Service) checkCaseCopies(ctx context.Context, copies map[string]*caseCo
 			return err
 		}
 		rep.fix(CheckFix{Kind: FixCaseCopy, LineID: want.LineID, CaseID: caseID,
-			Detail: fmt.Sprintf("案件关联副本按预算项目修复：%s %s", stateLabel(want.State), yuan(want.ReservedFen+want.SpentFen))})
+			Detail: fmt.Sprintf("案件关联副本按预算项目修复：%s %s", stateLabel(want.State), minsheng.Yuan(want.ReservedFen+want.SpentFen))})
 	}
 	for _, caseID := range sortedKeys(copies) {
 		if _, live := links[caseID]; live || !liveCopy(copies[caseID]) {

@@ -139,7 +139,7 @@ func TestLinkOneCaseToTwoLinesAtOnce(t *testing.T) {
 	if committed != rounds*amount {
 		t.Errorf("committed over both lines = %d, want %d (one reservation per case)", committed, rounds*amount)
 	}
-	t.Logf("%d rounds: line 1 won %d, line 2 won %d; %s committed in all", rounds, wins[lines[0].ID], wins[lines[1].ID], yuan(committed))
+	t.Logf("%d rounds: line 1 won %d, line 2 won %d; %s committed in all", rounds, wins[lines[0].ID], wins[lines[1].ID], minsheng.Yuan(committed))
 	if rep, err := e.Check(ctx); err != nil || !rep.OK() {
 		t.Errorf("check = %+v, %v; want clean", rep, err)
 	}

@@ -55,7 +55,7 @@ func (s *Service) ApplyEffect(ctx context.Context, p auth.Principal, c *cases.Ca
 		if err != nil {
 			return nil, "", err
 		}
-		return copyOf(l, r).budgetLink(), fmt.Sprintf("办结支出 %s（预留 %s）", yuan(r.SpentFen), yuan(r.AmountFen)), nil
+		return copyOf(l, r).budgetLink(), fmt.Sprintf("办结支出 %s（预留 %s）", minsheng.Yuan(r.SpentFen), minsheng.Yuan(r.AmountFen)), nil
 	case cases.EffectRelease:
 		l, r, err := s.linkedLine(ctx, c.ID)
 		if err != nil {
@@ -92,7 +92,7 @@ func releasedCopy(cc *caseCopy) (*cases.BudgetLink, string) {
 		freed = cc.SpentFen
 	}
 	cc.State, cc.ReservedFen, cc.SpentFen = StateReleased, 0, 0
-	return cc.budgetLink(), "案件取消，释放预留资金 " + yuan(freed)
+	return cc.budgetLink(), "案件取消，释放预留资金 " + minsheng.Yuan(freed)
 }
 
 // spendEffect books the actual cost of effect effectID on the case's live
@@ -138,25 +138,25 @@ func (s *Service) spendChange(l *BudgetLine, i int, p auth.Principal, actualFen 
 		}
 		if d > l.AvailableFen {
 			return nil, Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "实际费用改为 %s 需再支出 %s，但预算项目「%s」可用额度仅 %s；请先申请预算调整",
-				yuan(actualFen), yuan(d), l.ProjectName, yuan(l.AvailableFen))
+				minsheng.Yuan(actualFen), minsheng.Yuan(d), l.ProjectName, minsheng.Yuan(l.AvailableFen))
 		}
 		r.SpentFen, r.Movement, r.UpdatedAt = actualFen, movement, s.now()
 		rs[i] = r
 		return &lineChange{reservations: rs, spent: d, available: -d, audit: AuditEntry{
 			ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: d, By: p.UserID, ByName: p.Name,
-			Note: fmt.Sprintf("实际支出更正为 %s", yuan(actualFen)),
+			Note: fmt.Sprintf("实际支出更正为 %s", minsheng.Yuan(actualFen)),
 		}}, r, nil
 	}
 	if over := actualFen - r.AmountFen; over > l.AvailableFen {
 		return nil, Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "实际费用 %s 超出预留 %s，超出的 %s 需由预算项目「%s」的可用额度支付，但可用额度仅 %s；请先申请预算调整",
-			yuan(actualFen), yuan(r.AmountFen), yuan(over), l.ProjectName, yuan(l.AvailableFen))
+			minsheng.Yuan(actualFen), minsheng.Yuan(r.AmountFen), minsheng.Yuan(over), l.ProjectName, minsheng.Yuan(l.AvailableFen))
 	}
 	reserved := r.AmountFen
 	r.State, r.SpentFen, r.Movement, r.UpdatedAt = StateSpent, actualFen, movement, s.now()
 	rs[i] = r
 	return &lineChange{reservations: rs, committed: -reserved, spent: actualFen, available: reserved - actualFen, audit: AuditEntry{
 		ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: actualFen, By: p.UserID, ByName: p.Name,
-		Note: fmt.Sprintf("预留 %s，实际支出 %s", yuan(reserved), yuan(actualFen)),
+		Note: fmt.Sprintf("预留 %s，实际支出 %s", minsheng.Yuan(reserved), minsheng.Yuan(actualFen)),
 	}}, r, nil
 }
 

@@ -71,9 +71,6 @@ func newID(prefix string) string {
 	return prefix + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
 }
 
-// yuan formats fen for messages: "1234.56 元".
-func yuan(fen int64) string { return minsheng.Yuan(fen) }
-
 // requireLinker admits the roles that may move money on a line of a
 // sub-district: its own staff, finance and admin.
 func requireLinker(p auth.Principal, subDistrict string) error {
@@ -148,7 +145,7 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		// Refused on what was just read, before any claim is written (the
 		// conditional update below decides the close calls).
 		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
-			l.ProjectName, yuan(l.AvailableFen), yuan(amountFen))
+			l.ProjectName, minsheng.Yuan(l.AvailableFen), minsheng.Yuan(amountFen))
 	}
 	// The case's claim makes "not on another line" hold against concurrent
 	// links (claim.go). Until Check has given every live reservation its
@@ -269,7 +266,7 @@ func (s *Service) reserveOnce(ctx context.Context, p auth.Principal, l *BudgetLi
 			return sameReservation(cur, cur.Reservations[i], amountFen)
 		}
 		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
-			cur.ProjectName, yuan(cur.AvailableFen), yuan(amountFen))
+			cur.ProjectName, minsheng.Yuan(cur.AvailableFen), minsheng.Yuan(amountFen))
 	} else if err != nil {
 		return Reservation{}, fmt.Errorf("budgetlink: unable to reserve on line %s: %w", l.ID, err)
 	}
@@ -290,9 +287,9 @@ func sameReservation(l *BudgetLine, r Reservation, amountFen int64) (Reservation
 		return r, nil
 	}
 	if r.State == StateSpent {
-		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件在预算项目「%s」上已支出 %s", l.ProjectName, yuan(r.SpentFen))
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件在预算项目「%s」上已支出 %s", l.ProjectName, minsheng.Yuan(r.SpentFen))
 	}
-	return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」预留 %s；如需修改金额，请重新估算", l.ProjectName, yuan(r.AmountFen))
+	return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」预留 %s；如需修改金额，请重新估算", l.ProjectName, minsheng.Yuan(r.AmountFen))
 }
 
 // writeAudit stores an audit entry; an entry already written under the same
@@ -414,7 +411,7 @@ func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, case
 		d := amountFen - r.AmountFen
 		if d > l.AvailableFen {
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，重新估算需增加 %s",
-				l.ProjectName, yuan(l.AvailableFen), yuan(d))
+				l.ProjectName, minsheng.Yuan(l.AvailableFen), minsheng.Yuan(d))
 		}
 		rs := copyReservations(l.Reservations)
 		r.AmountFen, r.Movement, r.UpdatedAt = amountFen, newID("MV"), s.now()
@@ -422,7 +419,7 @@ func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, case
 		out = r
 		return &lineChange{reservations: rs, committed: d, available: -d, audit: AuditEntry{
 			ID: r.Movement, Kind: AuditReestimate, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name,
-			Note: fmt.Sprintf("预估金额调整为 %s", yuan(amountFen)),
+			Note: fmt.Sprintf("预估金额调整为 %s", minsheng.Yuan(amountFen)),
 		}}, nil
 	})
 	return out, err
@@ -463,7 +460,7 @@ func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID,
 		ch := &lineChange{committed: -r.AmountFen, available: r.AmountFen}
 		if r.State == StateSpent {
 			if !undoSpend {
-				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」支出 %s，不能解除关联", l.ProjectName, yuan(r.SpentFen))
+				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已在预算项目「%s」支出 %s，不能解除关联", l.ProjectName, minsheng.Yuan(r.SpentFen))
 			}
 			ch = &lineChange{spent: -r.SpentFen, available: r.SpentFen}
 		}
@@ -531,12 +528,12 @@ func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID st
 				return nil, nil
 			}
 			if !respend {
-				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已按 %s 支出，不能再按 %s 支出", yuan(r.SpentFen), yuan(actualFen))
+				return nil, minsheng.Errorf(minsheng.ECONFLICT, "该案件已按 %s 支出，不能再按 %s 支出", minsheng.Yuan(r.SpentFen), minsheng.Yuan(actualFen))
 			}
 			d := actualFen - r.SpentFen
 			if d > l.AvailableFen {
 				return nil, minsheng.Errorf(minsheng.ECONFLICT, "实际费用改为 %s 需再支出 %s，但预算项目「%s」可用额度仅 %s；请先申请预算调整",
-					yuan(actualFen), yuan(d), l.ProjectName, yuan(l.AvailableFen))
+					minsheng.Yuan(actualFen), minsheng.Yuan(d), l.ProjectName, minsheng.Yuan(l.AvailableFen))
 			}
 			rs := copyReservations(l.Reservations)
 			r.SpentFen, r.Movement, r.UpdatedAt = actualFen, newID("MV"), s.now()
@@ -544,12 +541,12 @@ func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID st
 			out = r
 			return &lineChange{reservations: rs, spent: d, available: -d, audit: AuditEntry{
 				ID: r.Movement, Kind: AuditSpend, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name,
-				Note: fmt.Sprintf("实际支出更正为 %s", yuan(actualFen)),
+				Note: fmt.Sprintf("实际支出更正为 %s", minsheng.Yuan(actualFen)),
 			}}, nil
 		}
 		if over := actualFen - r.AmountFen; over > l.AvailableFen {
 			return nil, minsheng.Errorf(minsheng.ECONFLICT, "实际费用 %s 超出预留 %s，超出的 %s 需由预算项目「%s」的可用额度支付，但可用额度仅 %s；请先申请预算调整",
-				yuan(actualFen), yuan(r.AmountFen), yuan(over), l.ProjectName, yuan(l.AvailableFen))
+				minsheng.Yuan(actualFen), minsheng.Yuan(r.AmountFen), minsheng.Yuan(over), l.ProjectName, minsheng.Yuan(l.AvailableFen))
 		}
 		rs := copyReservations(l.Reservations)
 		reserved := r.AmountFen
@@ -558,7 +555,7 @@ func (s *Service) spend(ctx context.Context, p auth.Principal, lineID, caseID st
 		out = r
 		return &lineChange{reservations: rs, committed: -reserved, spent: actualFen, available: reserved - actualFen, audit: AuditEntry{
 			ID: r.Movement, Kind: AuditSpend, CaseID: caseID, AmountFen: actualFen, By: p.UserID, ByName: p.Name,
-			Note: fmt.Sprintf("预留 %s，实际支出 %s", yuan(reserved), yuan(actualFen)),
+			Note: fmt.Sprintf("预留 %s，实际支出 %s", minsheng.Yuan(reserved), minsheng.Yuan(actualFen)),
 		}}, nil
 	})
 	return out, err

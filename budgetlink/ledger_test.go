@@ -155,7 +155,7 @@ func TestReserveConcurrent(t *testing.T) {
 	if a := auditCount(t, s, bson.M{"line_id": l.ID, "kind": AuditReserve}); a != int64(n) {
 		t.Errorf("audit entries = %d, want %d", a, n)
 	}
-	t.Logf("64 goroutines: %d reservations for %s, %d refused, %s left", n, yuan(live), refused.Load(), yuan(got.AvailableFen))
+	t.Logf("64 goroutines: %d reservations for %s, %d refused, %s left", n, minsheng.Yuan(live), refused.Load(), minsheng.Yuan(got.AvailableFen))
 
 	// Every call again: the winners are already reserved (idempotent), the
 	// losers still find too little.

@@ -170,7 +170,7 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 	// copy loses the note, never money: Check rewrites the copy.
 	note := ""
 	if fresh {
-		note = fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, yuan(r.AmountFen))
+		note = fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, minsheng.Yuan(r.AmountFen))
 	}
 	if err := cs.SetBudgetCopy(ctx, c.ID, link, note); err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (s *Service) ReestimateCase(ctx context.Context, p auth.Principal, caseID s
 		return nil, err
 	}
 	link := copyOf(l, r).budgetLink()
-	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("重新估算，预留调整为 %s", yuan(r.AmountFen))); err != nil {
+	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("重新估算，预留调整为 %s", minsheng.Yuan(r.AmountFen))); err != nil {
 		return nil, err
 	}
 	return link, nil

@@ -316,7 +316,7 @@ const yuanFormat = `#,##0.00"元"`
 // number is a double, and every amount up to MaxAmountFen has two exact
 // decimals in one), so Excel sums it and shows it to the fen.
 func yuanCell(fen int64, style int) excelize.Cell {
-	v, _ := strconv.ParseFloat(catalogYuan(fen), 64)
+	v, _ := strconv.ParseFloat(minsheng.YuanDecimal(fen), 64)
 	return excelize.Cell{StyleID: style, Value: v}
 }
 

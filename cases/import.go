@@ -158,12 +158,12 @@ func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
 		case StatusAssessed:
 			a := *in.Assessment
 			c.Assessment, c.Households = &a, a.Households
-			ev(ActAssess, StatusAssigned, StatusAssessed, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。", Yuan(a.EstimateFen), a.Households, a.Risk))
+			ev(ActAssess, StatusAssigned, StatusAssessed, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk))
 		case StatusInProgress:
 			ev(ActStart, StatusAssessed, StatusInProgress, "")
 		case StatusCompleted:
 			c.ActualCostFen, c.CompletedAt, c.DueAt = in.ActualCostFen, &t, farFuture
-			ev(ActComplete, StatusInProgress, StatusCompleted, "实际费用 "+Yuan(in.ActualCostFen)+"。")
+			ev(ActComplete, StatusInProgress, StatusCompleted, "实际费用 "+minsheng.Yuan(in.ActualCostFen)+"。")
 		case StatusClosed:
 			v := in.Verdict
 			if v == "" || v == VerdictDissatisfied {

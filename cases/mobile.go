@@ -115,10 +115,10 @@ func FundingOf(c *Case) Funding {
 	switch {
 	case b != nil && b.State == "reserved":
 		return Funding{State: "reserved", Label: "已落实资金", Funded: true, AmountFen: b.ReservedFen,
-			Reason: fmt.Sprintf("预算项目 %s 已预留 %s", b.ItemCode, Yuan(b.ReservedFen))}
+			Reason: fmt.Sprintf("预算项目 %s 已预留 %s", b.ItemCode, minsheng.Yuan(b.ReservedFen))}
 	case b != nil && b.State == "spent":
 		return Funding{State: "spent", Label: "已支出", Funded: true, AmountFen: b.SpentFen,
-			Reason: fmt.Sprintf("预算项目 %s 已支出 %s", b.ItemCode, Yuan(b.SpentFen))}
+			Reason: fmt.Sprintf("预算项目 %s 已支出 %s", b.ItemCode, minsheng.Yuan(b.SpentFen))}
 	case b != nil:
 		return Funding{State: b.State, Label: "资金已释放", Waitlisted: c.Status.Open(),
 			Reason: "原预留资金已释放，等待重新安排"}

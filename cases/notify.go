@@ -291,7 +291,7 @@ func (s *Service) NotifyWaitlisted(ctx context.Context, w WaitlistNotice) error 
 		short = 0
 	}
 	text := fmt.Sprintf("%s：预计需 %s，预算项目「%s」本次分配后余 %s，尚缺 %s（优先级第 %d 位）",
-		c.Title, Yuan(w.EstimateFen), w.Line, Yuan(w.RemainingFen), Yuan(short), w.Rank)
+		c.Title, minsheng.Yuan(w.EstimateFen), w.Line, minsheng.Yuan(w.RemainingFen), minsheng.Yuan(short), w.Rank)
 	now := s.now()
 	for _, u := range users {
 		s.insertNotification(ctx, &Notification{

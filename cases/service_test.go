@@ -725,14 +725,3 @@ func TestPurgePersonalData(t *testing.T) {
 		t.Errorf("second purge = %d, want 0", n)
 	}
 }
-
-func TestYuan(t *testing.T) {
-	for _, tt := range []struct {
-		fen  int64
-		want string
-	}{{0, "0.00 元"}, {5, "0.05 元"}, {123456, "1,234.56 元"}, {-150, "-1.50 元"}} {
-		if got := cases.Yuan(tt.fen); got != tt.want {
-			t.Errorf("Yuan(%d) = %q, want %q", tt.fen, got, tt.want)
-		}
-	}
-}

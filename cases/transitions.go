@@ -192,7 +192,7 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 	return s.finish(ctx, p, c, version, ActAssess, StatusAssessed, bson.D{
 		{Key: "assessment", Value: a},
 		{Key: "households", Value: a.Households},
-	}, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。%s", Yuan(a.EstimateFen), a.Households, a.Risk, a.Note))
+	}, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。%s", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk, a.Note))
 }
 
 // maxFen bounds any amount on a case: 10 billion yuan.
@@ -244,7 +244,7 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 		{Key: "completed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
 		{Key: "money_effect", Value: e},
-	}}, s.event(p, ActComplete, c.Status, StatusCompleted, strings.TrimSpace("实际费用 "+Yuan(actualFen)+"。"+noteText)))
+	}}, s.event(p, ActComplete, c.Status, StatusCompleted, strings.TrimSpace("实际费用 "+minsheng.Yuan(actualFen)+"。"+noteText)))
 }
 
 // decide writes a transition carrying a money effect, then settles the
@@ -641,7 +641,3 @@ func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int6
 	}
 	return n, nil
 }
-
-// Yuan formats fen as yuan for people (minsheng.Yuan): 123456 →
-// "1,234.56 元".
-func Yuan(fen int64) string { return minsheng.Yuan(fen) }

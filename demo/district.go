@@ -530,7 +530,7 @@ func (s *seeder) budget(ctx context.Context) error {
 			}
 			if item.BudgetMethod == budgetlink.CatalogCapacity || sp.item == tplToilet.item {
 				if _, err := s.svc.budget.Review(ctx, s.finance, l.ID, "before",
-					fmt.Sprintf("事前评审：%s 立项依据充分，测算标准符合%s，同意按 %s 批复。", item.Name, methodLabels[item.BudgetMethod], cases.Yuan(amount))); err != nil {
+					fmt.Sprintf("事前评审：%s 立项依据充分，测算标准符合%s，同意按 %s 批复。", item.Name, methodLabels[item.BudgetMethod], minsheng.Yuan(amount))); err != nil {
 					return err
 				}
 				s.rep.Reviews++
