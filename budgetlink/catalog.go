@@ -26,6 +26,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/calendar"
+	"minsheng/internal/export"
 )
 
 //go:embed catalogdata/*.json
@@ -440,7 +441,8 @@ var catalogCSVHeader = []string{
 // WriteCSV exports the items as CSV: UTF-8 with a byte-order mark so Excel
 // detects the encoding, a Chinese header row, CRLF line ends, money in
 // integer fen plus a yuan column formatted without floating point, and
-// keywords joined by "、".
+// keywords joined by "、". A field that would start a formula gets a leading
+// ' (export.Cell).
 func (c *Catalog) WriteCSV(w io.Writer) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return fmt.Errorf("budgetlink: unable to write catalog csv: %w", err)
@@ -473,7 +475,7 @@ func (c *Catalog) WriteCSV(w io.Writer) error {
 			catalogClassLabels[it.ExpenseClass], catalogMethodLabels[it.BudgetMethod], sanbao,
 			it.Unit, fen, yuan, strings.Join(it.Keywords, "、"), strconv.Itoa(it.SLADays), it.Description,
 		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(export.Row(row)); err != nil {
 			return fmt.Errorf("budgetlink: unable to write catalog csv: %w", err)
 		}
 	}

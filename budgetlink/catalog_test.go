@@ -486,3 +486,26 @@ func TestCatalogWriteCSV(t *testing.T) {
 		}
 	})
 }
+
+// TestCatalogCSVNeutralisesFormulas: a catalog text that starts a formula
+// reaches the spreadsheet as text (a leading '), numbers stay numbers.
+func TestCatalogCSVNeutralisesFormulas(t *testing.T) {
+	c := loadCatalog2026(t)
+	c.Items[0].Name = `=HYPERLINK("http://x","点我")`
+	c.Items[0].Description = "@SUM(A1:A2)"
+	c.Items[0].Keywords = []string{"-2+3"}
+	var buf bytes.Buffer
+	if err := c.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\xEF\xBB\xBF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[1]
+	for i, want := range map[int]string{1: `'=HYPERLINK("http://x","点我")`, 13: "'-2+3", 15: "'@SUM(A1:A2)", 0: c.Items[0].Code} {
+		if r[i] != want {
+			t.Errorf("column %d (%s) = %q, want %q", i, catalogCSVHeader[i], r[i], want)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package budgetlink
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -261,4 +263,73 @@ func findLine(t *testing.T, s *Service, sub, item string) string {
 	}
 	t.Fatalf("no line %s/%s", sub, item)
 	return ""
+}
+
+// TestExportKeepsFormulaTextAsText: a project name typed as a formula is
+// exported as a text cell, never a formula (excelize's stream writer stores
+// a Go string as an inline string), so the XLSX needs no ' prefix and its
+// names re-import unchanged.
+func TestExportKeepsFormulaTextAsText(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	names := map[string]string{
+		"xinjiekou": `=HYPERLINK("http://x","点我")`,
+		"desheng":   "=1+1",
+	}
+	for sub, name := range names {
+		if _, err := s.CreateLine(ctx, finance, NewLine{FiscalYear: 2026, SubDistrict: sub, ItemCode: bulkyItem, ProjectName: name, ApprovedFen: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := s.ExportLines(ctx, finance, 2026, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("预算项目")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("rows = %d, want header + 2", len(rows))
+	}
+	for i, r := range rows[1:] {
+		cell, _ := excelize.CoordinatesToCellName(4, i+2) // 项目名称
+		if want := names[r[1]]; r[3] != want {
+			t.Errorf("%s = %q, want %q", cell, r[3], want)
+		}
+		if formula, err := f.GetCellFormula("预算项目", cell); err != nil || formula != "" {
+			t.Errorf("%s formula = %q, %v; want none", cell, formula, err)
+		}
+		if typ, err := f.GetCellType("预算项目", cell); err != nil || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
+			t.Errorf("%s type = %v, %v; want a string", cell, typ, err)
+		}
+	}
+	// The raw sheet XML has no <f> element at all.
+	if x := zipEntry(t, out.Bytes(), "xl/worksheets/sheet1.xml"); bytes.Contains(x, []byte("<f>")) || bytes.Contains(x, []byte("<f ")) {
+		t.Error("sheet1.xml contains a formula element")
+	}
+}
+
+// zipEntry is the content of the named file in a zip archive (an XLSX).
+func zipEntry(t *testing.T, archive []byte, name string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

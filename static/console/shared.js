@@ -3,6 +3,7 @@
 // formatting of money (fen → 元), times (Asia/Shanghai) and overdue flags.
 import { reactive } from 'vue';
 import { createClient } from 'minsheng/api';
+import { csvText } from 'minsheng/csv';
 
 export const api = createClient({ storageKey: 'minsheng.console' });
 
@@ -115,19 +116,18 @@ export async function download(path, params, fallback) {
   return name;
 }
 
-/** csv exports rows (arrays) as a UTF-8 CSV with a BOM so Excel reads the Chinese. */
+/**
+ * csv downloads rows (arrays) as a UTF-8 CSV that Excel opens, with every
+ * formula-like cell neutralised (lib/csv.js): titles come from residents.
+ */
 export function csv(name, header, rows) {
-  const esc = (v) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const text = '\ufeff' + [header, ...rows].map((r) => r.map(esc).join(',')).join('\r\n');
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  a.href = URL.createObjectURL(new Blob([csvText(header, rows)], { type: 'text/csv;charset=utf-8' }));
   a.download = name;
   document.body.appendChild(a);
   a.click();
   a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 export function fiscalYear() {
