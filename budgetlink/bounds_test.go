@@ -66,7 +66,7 @@ func TestMoneyBounds(t *testing.T) {
 		}
 		_, err = s.Reestimate(ctx, xjkStaff, l.ID, ref.ID, minsheng.MaxAmountFen+1)
 		wantCode(t, err, minsheng.EINVALID)
-		_, err = s.Spend(ctx, xjkStaff, l.ID, ref.ID, math.MaxInt64)
+		_, err = complete(ctx, s, xjkStaff, ref.ID, math.MaxInt64)
 		wantCode(t, err, minsheng.EINVALID)
 		wantInvariant(t, mustGet(t, s, l.ID))
 	})

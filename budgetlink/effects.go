@@ -119,14 +119,17 @@ func (s *Service) spendEffect(ctx context.Context, p auth.Principal, lineID, cas
 }
 
 // spendChange is what spending actualFen on entry i of l does, under the
-// movement id; ECONFLICT when the line's available money cannot cover an
-// overrun. i < 0 (no live entry) needs nothing.
+// movement id: the one rule of spending, for a completion (ApplyEffect),
+// its check beforehand (CanComplete) and a reopened case completed again
+// (re-booked at the new cost). EINVALID for an amount outside
+// 0..MaxAmountFen; ECONFLICT when the line's available money cannot cover
+// an overrun. i < 0 (no live entry) needs nothing.
 func (s *Service) spendChange(l *BudgetLine, i int, p auth.Principal, actualFen int64, movement string) (*lineChange, Reservation, error) {
 	if i < 0 {
 		return nil, Reservation{}, nil
 	}
-	if actualFen < 0 {
-		return nil, Reservation{}, minsheng.Invalid("实际费用不能为负数", map[string]string{"actual_cost_fen": "不能为负数"})
+	if !minsheng.ValidAmount(actualFen) {
+		return nil, Reservation{}, minsheng.Invalid("实际费用无效", map[string]string{"actual_cost_fen": minsheng.AmountBoundMessage})
 	}
 	r := l.Reservations[i]
 	rs := copyReservations(l.Reservations)

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/store/storetest"
 )
@@ -54,6 +55,30 @@ func mustGet(t *testing.T, s *Service, id string) *BudgetLine {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// completions numbers the effects complete makes, in order, as a case's
+// versions number its transitions.
+var completions atomic.Int64
+
+// complete spends fen on caseID's reservation the way production does: the
+// check before a completion (CanComplete), then the money effect of the
+// case's completion (cases.EffectSpend), each call a later completion of
+// the case (a reopened case completed again re-books at its new cost).
+func complete(ctx context.Context, s *Service, p auth.Principal, caseID string, fen int64) (Reservation, error) {
+	c := &cases.Case{ID: caseID}
+	if err := s.CanComplete(ctx, c, fen); err != nil {
+		return Reservation{}, err
+	}
+	id := fmt.Sprintf("TR-%012d-test", completions.Add(1))
+	if _, _, err := s.ApplyEffect(ctx, p, c, cases.MoneyEffect{ID: id, Kind: cases.EffectSpend, ActualCostFen: fen}); err != nil {
+		return Reservation{}, err
+	}
+	l, r, err := s.linkedLine(ctx, caseID)
+	if err != nil || l == nil {
+		return Reservation{}, err
+	}
+	return r, nil
 }
 
 func wantCode(t *testing.T, err error, code string) {
@@ -261,12 +286,13 @@ func TestReestimateReleaseSpend(t *testing.T) {
 		{"re-estimate beyond funds", func() error { _, err := s.Reestimate(ctx, xjkStaff, l.ID, "c1", 60_000); return err }, minsheng.ECONFLICT, 95_000, 0, 5_000},
 		{"re-estimate down", func() error { _, err := s.Reestimate(ctx, xjkStaff, l.ID, "c1", 20_000); return err }, "", 70_000, 0, 30_000},
 		{"re-estimate by other sub-district", func() error { _, err := s.Reestimate(ctx, dsStaff, l.ID, "c1", 10_000); return err }, minsheng.EFORBIDDEN, 70_000, 0, 30_000},
-		{"spend below estimate releases the rest", func() error { _, err := s.Spend(ctx, xjkStaff, l.ID, "c1", 18_000); return err }, "", 50_000, 18_000, 32_000},
-		{"spend again same cost", func() error { _, err := s.Spend(ctx, xjkStaff, l.ID, "c1", 18_000); return err }, "", 50_000, 18_000, 32_000},
-		{"spend again other cost", func() error { _, err := s.Spend(ctx, xjkStaff, l.ID, "c1", 19_000); return err }, minsheng.ECONFLICT, 50_000, 18_000, 32_000},
+		{"spend below estimate releases the rest", func() error { _, err := complete(ctx, s, xjkStaff, "c1", 18_000); return err }, "", 50_000, 18_000, 32_000},
+		{"spend again same cost", func() error { _, err := complete(ctx, s, xjkStaff, "c1", 18_000); return err }, "", 50_000, 18_000, 32_000},
+		{"completed again at another cost re-books", func() error { _, err := complete(ctx, s, xjkStaff, "c1", 19_000); return err }, "", 50_000, 19_000, 31_000},
+		{"completed again at the first cost", func() error { _, err := complete(ctx, s, xjkStaff, "c1", 18_000); return err }, "", 50_000, 18_000, 32_000},
 		{"release spent", func() error { _, err := s.Release(ctx, xjkStaff, l.ID, "c1", "解除"); return err }, minsheng.ECONFLICT, 50_000, 18_000, 32_000},
-		{"overrun beyond funds", func() error { _, err := s.Spend(ctx, xjkStaff, l.ID, "c2", 90_000); return err }, minsheng.ECONFLICT, 50_000, 18_000, 32_000},
-		{"overrun within funds", func() error { _, err := s.Spend(ctx, xjkStaff, l.ID, "c2", 80_000); return err }, "", 0, 98_000, 2_000},
+		{"overrun beyond funds", func() error { _, err := complete(ctx, s, xjkStaff, "c2", 90_000); return err }, minsheng.ECONFLICT, 50_000, 18_000, 32_000},
+		{"overrun within funds", func() error { _, err := complete(ctx, s, xjkStaff, "c2", 80_000); return err }, "", 0, 98_000, 2_000},
 		{"release unknown case is a no-op", func() error { _, err := s.Release(ctx, xjkStaff, l.ID, "c3", ""); return err }, "", 0, 98_000, 2_000},
 	}
 	for _, st := range steps {
@@ -284,7 +310,7 @@ func TestReestimateReleaseSpend(t *testing.T) {
 		if _, err := s.Reserve(ctx, xjkStaff, l.ID, c3, 1_000); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.Spend(ctx, xjkStaff, l.ID, "c3", 5_000)
+		_, err := complete(ctx, s, xjkStaff, "c3", 5_000)
 		if want := "超出的 40.00 元"; !strings.Contains(minsheng.ErrorMessage(err), want) {
 			t.Errorf("message %q lacks %q", minsheng.ErrorMessage(err), want)
 		}
@@ -311,12 +337,17 @@ func TestReestimateReleaseSpend(t *testing.T) {
 		for i := len(entries) - 1; i >= 0; i-- {
 			kinds = append(kinds, entries[i].Kind)
 		}
-		if got, want := strings.Join(kinds, ","), "reserve,reestimate,reestimate,spend"; got != want {
+		// The spend, then the re-bookings of its completions at 190.00 and
+		// back at 180.00 元 (a completion at the same cost books nothing).
+		if got, want := strings.Join(kinds, ","), "reserve,reestimate,reestimate,spend,spend,spend"; got != want {
 			t.Errorf("c1 audit = %s, want %s", got, want)
 		}
-		last := entries[0]
-		if last.Before.CommittedFen != 70_000 || last.After.CommittedFen != 50_000 || last.After.SpentFen != 18_000 || last.By != xjkStaff.UserID {
-			t.Errorf("spend audit = %+v", last)
+		spend := entries[2]
+		if spend.Before.CommittedFen != 70_000 || spend.After.CommittedFen != 50_000 || spend.After.SpentFen != 18_000 || spend.By != xjkStaff.UserID {
+			t.Errorf("spend audit = %+v", spend)
+		}
+		if last := entries[0]; last.AmountFen != -1_000 || last.After.SpentFen != 18_000 {
+			t.Errorf("last re-booking = %+v, want −10.00 元 back to 180.00 元", last)
 		}
 	})
 }

@@ -137,7 +137,7 @@ func TestReportsThroughTheLedger(t *testing.T) {
 		if _, err := s.Reserve(ctx, finance, l.ID, CaseRef{ID: caseID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode}, fen); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Spend(ctx, finance, l.ID, caseID, fen); err != nil {
+		if _, err := complete(ctx, s, finance, caseID, fen); err != nil {
 			t.Fatal(err)
 		}
 	}

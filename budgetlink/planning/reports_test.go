@@ -272,7 +272,8 @@ func TestCompletion(t *testing.T) {
 	}
 	// D is finished for 1,500 元 of its 2,000 and closed; B, funded by the
 	// run, was due 3½ days ago and has not moved (stalled); A is due later.
-	if _, err := e.ledger.Spend(ctx, finance, s.l1.ID, s.d.ID, 150_000); err != nil {
+	// as its completion does (the ledger's one spend path)
+	if _, _, err := e.ledger.ApplyEffect(ctx, finance, &cases.Case{ID: s.d.ID}, cases.MoneyEffect{ID: "TR-000000000001-test", Kind: cases.EffectSpend, ActualCostFen: 150_000}); err != nil {
 		t.Fatal(err)
 	}
 	set := func(id string, fields map[string]any) {
