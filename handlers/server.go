@@ -147,6 +147,7 @@ func New(cfg Config) *fiber.App {
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	api := app.Group("/api/v1")
+	api.Get("/openapi.json", openapi)
 	api.Post("/auth/login", s.login)
 	api.Post("/auth/refresh", s.refresh)
 	api.Post("/auth/logout", s.logout)
