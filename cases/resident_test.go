@@ -200,7 +200,7 @@ func TestMineIncludesOnBehalfFilings(t *testing.T) {
 	t.Run("the resident may then rate it", func(t *testing.T) {
 		c := e.complete(t, behalf)
 		yes := true
-		out, err := e.svc.Rate(ctx, resident, c.ID, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		out, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,12 +330,12 @@ func TestTrackingTokenFollowUp(t *testing.T) {
 	c, _ = e.svc.FindByID(ctx, c.ID)
 	c = e.complete(t, c)
 	t.Run("不满意 needs a reason", func(t *testing.T) {
-		_, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied})
+		_, err := e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied})
 		wantCode(t, err, minsheng.EINVALID)
 	})
 	t.Run("不满意 reopens, then 满意 closes, both kept", func(t *testing.T) {
 		no := false
-		out, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Resolved: &no, Comment: "还是有味"})
+		out, err := e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Resolved: &no, Comment: "还是有味"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +350,7 @@ func TestTrackingTokenFollowUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		yes := true
-		out, err = e.svc.TrackRate(ctx, c.Number, token, out.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		out, err = e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, out.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
 		if err != nil {
 			t.Fatal(err)
 		}
