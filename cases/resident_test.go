@@ -277,6 +277,15 @@ func TestNotificationsOncePerEvent(t *testing.T) {
 			t.Fatalf("completed SMS sent %d times, want 1: %v", got, rec.sent)
 		}
 	})
+	t.Run("completed, filed on behalf: the link asks the resident to sign in", func(t *testing.T) {
+		// The QR link the cadre holds only reads, so the resident rates
+		// signed in with this phone (Mine links the case).
+		c := e.complete(t, e.submit(t, cadre, input()))
+		if got := rec.count(phone + "|【民生】您的诉求" + c.Number + "已办结，请对办理结果进行评价：https://minsheng.example/mine"); got != 1 ||
+			rec.count(c.Number+"已办结，请对办理结果进行评价：https://minsheng.example/mine/") != 0 {
+			t.Fatalf("completed SMS sent %d times linking /mine, want 1: %v", got, rec.sent)
+		}
+	})
 	t.Run("rejected, with the reason", func(t *testing.T) {
 		c := e.submit(t, resident, input())
 		if _, err := e.svc.Reject(ctx, staff, c.ID, c.Version, "不属于街道职责范围"); err != nil {
