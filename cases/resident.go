@@ -186,7 +186,7 @@ func init() {
 // linked to their account.
 const ActLinkResident Action = "link_resident"
 
-// tracked loads the case an anonymous filer's number and token name;
+// tracked loads the case a tracking link (number and token) names;
 // ENOTFOUND, saying nothing about which was wrong, otherwise.
 func (s *Service) tracked(ctx context.Context, number, token string) (*Case, error) {
 	notFound := minsheng.Errorf(minsheng.ENOTFOUND, "案件编号或查询码不正确")

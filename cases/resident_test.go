@@ -366,6 +366,9 @@ func TestTrackingTokenFollowUp(t *testing.T) {
 		if out.Status != cases.StatusClosed || len(out.Verdicts) != 2 || out.Verdicts[0].Verdict != cases.VerdictDissatisfied {
 			t.Fatalf("status %s, verdicts %+v; want closed with both verdicts", out.Status, out.Verdicts)
 		}
+		if !out.LinkMayRate || out.Verdicts[1].Source != cases.VerdictByLink || out.Verdicts[1].By != "" {
+			t.Errorf("link_may_rate %v, verdict %+v; want true, through the link, by no account", out.LinkMayRate, out.Verdicts[1])
+		}
 	})
 }
 
@@ -525,5 +528,35 @@ func TestMineLinksOnBehalfOnceUnderConcurrency(t *testing.T) {
 	}
 	if rep.Stale+rep.Missing+rep.Orphans != 0 {
 		t.Errorf("got %+v, want every summary up to date", rep)
+	}
+}
+
+// TestLinkOfFilingOnBehalfOnlyReads: the link staff get for a case they
+// filed on a resident's behalf follows it but gives no verdict; the cadre's
+// own record of the resident's answer is attributed to the cadre.
+func TestLinkOfFilingOnBehalfOnlyReads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, cadre, input())
+	token, err := e.svc.TrackingTokenFor(ctx, cadre, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = e.complete(t, c)
+	tracked, err := e.svc.TrackByToken(ctx, c.Number, token)
+	if err != nil || tracked.LinkMayRate {
+		t.Fatalf("TrackByToken: link_may_rate %v, %v; want false", tracked != nil && tracked.LinkMayRate, err)
+	}
+	_, err = e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied})
+	wantCode(t, err, minsheng.EFORBIDDEN)
+	out, err := e.svc.RecordVerdict(ctx, cadre, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Verdicts) != 1 {
+		t.Fatalf("%d verdicts, want 1", len(out.Verdicts))
+	}
+	if got := out.Verdicts[0]; got.By != cadre.UserID || got.Role != auth.RoleCadre || got.Source != cases.VerdictOnSite {
+		t.Errorf("verdict by %q, role %q, source %q; want %s, cadre, on_site", got.By, got.Role, got.Source, cadre.UserID)
 	}
 }
