@@ -253,7 +253,7 @@ func TestReopenedCaseRebooksAndLateEffectIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := *e.load(t, c.ID).MoneyEffect
-	if c, err = e.cs.RecordVerdict(ctx, filer, c.ID, c.Version, cases.VerdictDissatisfied, "还有一件没运走"); err != nil {
+	if c, err = e.cs.RecordVerdict(ctx, filer, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: "还有一件没运走"}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err = e.cs.Complete(ctx, xjkCadre, c.ID, c.Version, 70_000, "全部运走"); err != nil {

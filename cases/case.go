@@ -144,12 +144,19 @@ func (v Verdict) Label() string {
 // Valid reports whether v is a known verdict.
 func (v Verdict) Valid() bool { return v.Label() != string(v) }
 
-// VerdictRecord is one verdict as given.
+// VerdictRecord is one verdict as given, with who gave it (RecordVerdict).
 type VerdictRecord struct {
 	Verdict  Verdict   `bson:"verdict" json:"verdict"`
 	Resolved *bool     `bson:"resolved,omitempty" json:"resolved,omitempty"`
 	Comment  string    `bson:"comment,omitempty" json:"comment,omitempty"`
 	At       time.Time `bson:"at" json:"at"`
+	// By is the account that gave or recorded it and Role its role: the
+	// resident, or the cadre recording the resident's answer; both empty
+	// for an anonymous filer's tracking link. Source says which way.
+	// Verdicts recorded before attribution have none of the three.
+	By     string        `bson:"by,omitempty" json:"by,omitempty"`
+	Role   auth.Role     `bson:"role,omitempty" json:"role,omitempty"`
+	Source VerdictSource `bson:"source,omitempty" json:"source,omitempty"`
 }
 
 // Case is one request from residents.
@@ -226,6 +233,9 @@ type Case struct {
 	// Verdicts is every verdict the resident gave, oldest first (回访记录); Verdict is the latest.
 	Verdicts []VerdictRecord `bson:"verdicts,omitempty" json:"verdicts,omitempty"`
 	Reopened int             `bson:"reopened" json:"reopened"`
+	// LinkMayRate is set only on a tracking link's answer: whether the
+	// link's holder may give the verdict through it (verdict.go).
+	LinkMayRate bool `bson:"-" json:"link_may_rate,omitempty"`
 	// Reason is why the case was rejected or cancelled.
 	Reason     string `bson:"reason,omitempty" json:"reason,omitempty"`
 	MergedInto string `bson:"merged_into,omitempty" json:"merged_into,omitempty"`
@@ -384,6 +394,12 @@ func (c *Case) Redact(p auth.Principal) *Case {
 		for i := range v.Timeline {
 			if v.Timeline[i].Role == auth.RoleResident {
 				v.Timeline[i].Actor = ""
+			}
+		}
+		v.Verdicts = append([]VerdictRecord(nil), c.Verdicts...)
+		for i := range v.Verdicts {
+			if v.Verdicts[i].Role == auth.RoleResident {
+				v.Verdicts[i].By = ""
 			}
 		}
 	}

@@ -69,14 +69,14 @@ func TestEachCaseFactsMatchesEachCase(t *testing.T) {
 	}
 	// Reopened: dissatisfied, completed again, then satisfied.
 	c := e.to(t, cases.StatusCompleted)
-	c, err := e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, cases.VerdictDissatisfied, "灯还是不亮")
+	c, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: "灯还是不亮"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c, err = e.svc.Complete(ctx, cadre, c.ID, c.Version, 52000, "再次更换"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, cases.VerdictSatisfied, ""); err != nil {
+	if _, err = e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied}); err != nil {
 		t.Fatal(err)
 	}
 	// Co-signed, classified with a budget copy, merged.

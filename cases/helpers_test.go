@@ -205,7 +205,7 @@ func (e env) to(t *testing.T, want cases.Status) *cases.Case {
 			return e.svc.Complete(ctx, cadre, c.ID, c.Version, 48000, "已更换灯泡")
 		}},
 		{cases.StatusClosed, func(c *cases.Case) (*cases.Case, error) {
-			return e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, cases.VerdictSatisfied, "")
+			return e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied})
 		}},
 	}
 	for _, st := range path {

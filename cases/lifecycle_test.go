@@ -34,7 +34,7 @@ var steps = map[cases.Action]stepFunc{
 		return e.svc.Complete(context.Background(), p, c.ID, c.Version, 110000, "")
 	},
 	cases.ActVerdict: func(e env, p auth.Principal, c *cases.Case) (*cases.Case, error) {
-		return e.svc.RecordVerdict(context.Background(), p, c.ID, c.Version, cases.VerdictBasicallySatisfied, "")
+		return e.svc.RecordVerdict(context.Background(), p, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictBasicallySatisfied})
 	},
 	cases.ActCancel: func(e env, p auth.Principal, c *cases.Case) (*cases.Case, error) {
 		return e.svc.Cancel(context.Background(), p, c.ID, c.Version, "居民撤回")
@@ -147,7 +147,7 @@ func TestTransitionEffects(t *testing.T) {
 	})
 	t.Run("dissatisfied reopens", func(t *testing.T) {
 		c := e.to(t, cases.StatusCompleted)
-		got, err := e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, cases.VerdictDissatisfied, "灯还是不亮")
+		got, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: "灯还是不亮"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestTransitionEffects(t *testing.T) {
 		if got, err = e.svc.Complete(ctx, cadre, got.ID, got.Version, 52000, "换了线路"); err != nil {
 			t.Fatal(err)
 		}
-		if got, err = e.svc.RecordVerdict(ctx, resident, got.ID, got.Version, cases.VerdictSatisfied, ""); err != nil {
+		if got, err = e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: got.ID}, got.Version, cases.Rating{Verdict: cases.VerdictSatisfied}); err != nil {
 			t.Fatal(err)
 		}
 		if got.Status != cases.StatusClosed || got.ActualCostFen != 52000 {
@@ -439,11 +439,11 @@ func TestTransitionInvalid(t *testing.T) {
 			return err
 		}, "actual_cost_fen"},
 		{"unknown verdict", cases.StatusCompleted, func(c *cases.Case) error {
-			_, err := e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, "great", "")
+			_, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: "great"})
 			return err
 		}, "verdict"},
 		{"verdict comment too long", cases.StatusCompleted, func(c *cases.Case) error {
-			_, err := e.svc.RecordVerdict(ctx, resident, c.ID, c.Version, cases.VerdictSatisfied, long)
+			_, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Comment: long})
 			return err
 		}, "comment"},
 		{"cancel without reason", cases.StatusAccepted, func(c *cases.Case) error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -187,70 +186,7 @@ func init() {
 // linked to their account.
 const ActLinkResident Action = "link_resident"
 
-// Rating is a resident's verdict (回访): 满意 / 基本满意 / 不满意, whether
-// the problem was solved (问题是否解决), and a comment, required with 不满意
-// (the reason the case is handled again).
-type Rating struct {
-	Verdict  Verdict
-	Resolved *bool
-	Comment  string
-}
-
-// Rate records the verdict of the case's filer (or a cadre recording it)
-// and keeps it in Verdicts; like RecordVerdict it closes the case or, on
-// 不满意, sends it back to in_progress. Errors as RecordVerdict's, and
-// EINVALID when 不满意 comes without a reason.
-func (s *Service) Rate(ctx context.Context, p auth.Principal, id string, version int64, r Rating) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActVerdict)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.rate(ctx, p, c, version, r)
-	if err != nil {
-		return nil, err
-	}
-	return s.view(ctx, p, out)
-}
-
-func (s *Service) rate(ctx context.Context, p auth.Principal, c *Case, version int64, r Rating) (*Case, error) {
-	f := map[string]string{}
-	if !r.Verdict.Valid() {
-		f["verdict"] = "请选择满意、基本满意或不满意"
-	}
-	r.Comment = note(f, "comment", r.Comment, r.Verdict == VerdictDissatisfied)
-	if r.Verdict == VerdictDissatisfied && f["comment"] == "必填" {
-		f["comment"] = "请说明不满意的原因"
-	}
-	if err := invalid(f); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	rec := VerdictRecord{Verdict: r.Verdict, Resolved: r.Resolved, Comment: r.Comment, At: now}
-	set := bson.D{
-		{Key: "verdict", Value: r.Verdict}, {Key: "verdict_comment", Value: r.Comment},
-		{Key: "verdicts", Value: append(slices.Clone(c.Verdicts), rec)},
-	}
-	text := r.Verdict.Label()
-	if r.Resolved != nil {
-		text += map[bool]string{true: "，问题已解决", false: "，问题未解决"}[*r.Resolved]
-	}
-	if r.Comment != "" {
-		text += "：" + r.Comment
-	}
-	if r.Verdict == VerdictDissatisfied {
-		due := farFuture
-		if c.CompletionDueAt != nil {
-			due = *c.CompletionDueAt
-		}
-		set = append(set, bson.E{Key: "reopened", Value: c.Reopened + 1}, bson.E{Key: "due_at", Value: due},
-			bson.E{Key: "status", Value: StatusInProgress})
-		return s.apply(ctx, c.ID, version, set, s.event(p, ActReopen, c.Status, StatusInProgress, text))
-	}
-	set = append(set, bson.E{Key: "closed_at", Value: now}, bson.E{Key: "status", Value: StatusClosed})
-	return s.apply(ctx, c.ID, version, set, s.event(p, ActVerdict, c.Status, StatusClosed, text))
-}
-
-// tracked loads the case an anonymous filer's number and token name;
+// tracked loads the case a tracking link (number and token) names;
 // ENOTFOUND, saying nothing about which was wrong, otherwise.
 func (s *Service) tracked(ctx context.Context, number, token string) (*Case, error) {
 	notFound := minsheng.Errorf(minsheng.ENOTFOUND, "案件编号或查询码不正确")
@@ -278,26 +214,6 @@ func (s *Service) TrackPhoto(ctx context.Context, number, token string, r io.Rea
 		return nil, err
 	}
 	return s.attachPhoto(ctx, auth.Principal{}, c, TagBefore, r)
-}
-
-// TrackRate records an anonymous filer's verdict through the tracking
-// token, as Rate does for a signed-in filer.
-func (s *Service) TrackRate(ctx context.Context, number, token string, version int64, r Rating) (*Case, error) {
-	c, err := s.tracked(ctx, number, token)
-	if err != nil {
-		return nil, err
-	}
-	if c.Version != version {
-		return nil, errStale()
-	}
-	if err := checkState(c, ActVerdict); err != nil {
-		return nil, err
-	}
-	out, err := s.rate(ctx, auth.Principal{}, c, version, r)
-	if err != nil {
-		return nil, err
-	}
-	return s.view(ctx, auth.Principal{}, out)
 }
 
 // ForgetResident removes a resident's personal data from cases (PIPL,

@@ -200,7 +200,7 @@ func TestMineIncludesOnBehalfFilings(t *testing.T) {
 	t.Run("the resident may then rate it", func(t *testing.T) {
 		c := e.complete(t, behalf)
 		yes := true
-		out, err := e.svc.Rate(ctx, resident, c.ID, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		out, err := e.svc.RecordVerdict(ctx, resident, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,6 +277,15 @@ func TestNotificationsOncePerEvent(t *testing.T) {
 			t.Fatalf("completed SMS sent %d times, want 1: %v", got, rec.sent)
 		}
 	})
+	t.Run("completed, filed on behalf: the link asks the resident to sign in", func(t *testing.T) {
+		// The QR link the cadre holds only reads, so the resident rates
+		// signed in with this phone (Mine links the case).
+		c := e.complete(t, e.submit(t, cadre, input()))
+		if got := rec.count(phone + "|【民生】您的诉求" + c.Number + "已办结，请对办理结果进行评价：https://minsheng.example/mine"); got != 1 ||
+			rec.count(c.Number+"已办结，请对办理结果进行评价：https://minsheng.example/mine/") != 0 {
+			t.Fatalf("completed SMS sent %d times linking /mine, want 1: %v", got, rec.sent)
+		}
+	})
 	t.Run("rejected, with the reason", func(t *testing.T) {
 		c := e.submit(t, resident, input())
 		if _, err := e.svc.Reject(ctx, staff, c.ID, c.Version, "不属于街道职责范围"); err != nil {
@@ -330,12 +339,12 @@ func TestTrackingTokenFollowUp(t *testing.T) {
 	c, _ = e.svc.FindByID(ctx, c.ID)
 	c = e.complete(t, c)
 	t.Run("不满意 needs a reason", func(t *testing.T) {
-		_, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied})
+		_, err := e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied})
 		wantCode(t, err, minsheng.EINVALID)
 	})
 	t.Run("不满意 reopens, then 满意 closes, both kept", func(t *testing.T) {
 		no := false
-		out, err := e.svc.TrackRate(ctx, c.Number, token, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Resolved: &no, Comment: "还是有味"})
+		out, err := e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictDissatisfied, Resolved: &no, Comment: "还是有味"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,12 +359,15 @@ func TestTrackingTokenFollowUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		yes := true
-		out, err = e.svc.TrackRate(ctx, c.Number, token, out.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
+		out, err = e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, out.Version, cases.Rating{Verdict: cases.VerdictSatisfied, Resolved: &yes})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if out.Status != cases.StatusClosed || len(out.Verdicts) != 2 || out.Verdicts[0].Verdict != cases.VerdictDissatisfied {
 			t.Fatalf("status %s, verdicts %+v; want closed with both verdicts", out.Status, out.Verdicts)
+		}
+		if !out.LinkMayRate || out.Verdicts[1].Source != cases.VerdictByLink || out.Verdicts[1].By != "" {
+			t.Errorf("link_may_rate %v, verdict %+v; want true, through the link, by no account", out.LinkMayRate, out.Verdicts[1])
 		}
 	})
 }
@@ -516,5 +528,35 @@ func TestMineLinksOnBehalfOnceUnderConcurrency(t *testing.T) {
 	}
 	if rep.Stale+rep.Missing+rep.Orphans != 0 {
 		t.Errorf("got %+v, want every summary up to date", rep)
+	}
+}
+
+// TestLinkOfFilingOnBehalfOnlyReads: the link staff get for a case they
+// filed on a resident's behalf follows it but gives no verdict; the cadre's
+// own record of the resident's answer is attributed to the cadre.
+func TestLinkOfFilingOnBehalfOnlyReads(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.submit(t, cadre, input())
+	token, err := e.svc.TrackingTokenFor(ctx, cadre, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = e.complete(t, c)
+	tracked, err := e.svc.TrackByToken(ctx, c.Number, token)
+	if err != nil || tracked.LinkMayRate {
+		t.Fatalf("TrackByToken: link_may_rate %v, %v; want false", tracked != nil && tracked.LinkMayRate, err)
+	}
+	_, err = e.svc.RecordVerdict(ctx, anonymous, cases.CaseRef{Number: c.Number, Token: token}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied})
+	wantCode(t, err, minsheng.EFORBIDDEN)
+	out, err := e.svc.RecordVerdict(ctx, cadre, cases.CaseRef{ID: c.ID}, c.Version, cases.Rating{Verdict: cases.VerdictSatisfied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Verdicts) != 1 {
+		t.Fatalf("%d verdicts, want 1", len(out.Verdicts))
+	}
+	if got := out.Verdicts[0]; got.By != cadre.UserID || got.Role != auth.RoleCadre || got.Source != cases.VerdictOnSite {
+		t.Errorf("verdict by %q, role %q, source %q; want %s, cadre, on_site", got.By, got.Role, got.Source, cadre.UserID)
 	}
 }

@@ -232,15 +232,17 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Case, 
 	return s.view(ctx, p, c)
 }
 
-// TrackByToken lets an anonymous filer follow a case with its number and
-// the token handed out at filing. A wrong number or token both give
-// ENOTFOUND, so the answer reveals nothing about which was wrong.
+// TrackByToken lets the holder of a tracking link follow a case with its
+// number and token: an anonymous filer (the token handed out at filing) or a
+// resident a cadre filed for (the QR code). A wrong number or token both
+// give ENOTFOUND, so the answer reveals nothing about which was wrong. The
+// answer's LinkMayRate says whether the link may also give the verdict.
 func (s *Service) TrackByToken(ctx context.Context, number, token string) (*Case, error) {
 	c, err := s.tracked(ctx, number, token) // resident.go
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, auth.Principal{}, c)
+	return s.trackView(ctx, c)
 }
 
 // view redacts c for p and signs its photo URLs.

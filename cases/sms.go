@@ -80,14 +80,21 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 func (s *Service) notificationText(ctx context.Context, c *Case, ev Event, site string) string {
 	// Without a public URL there is no link to give: the resident is told
 	// where to look instead of getting a path that opens nothing.
+	// A case staff filed for this phone and no account yet is linked
+	// when the resident signs in with it (Mine), which is also the way
+	// they give the verdict: the QR link staff hold only reads (verdict.go).
 	link := "请登录民生诉求网站“我的诉求”"
-	if c.Anonymous || c.FilerID == "" {
+	if c.Anonymous {
 		link = "请打开提交时保存的查询链接"
 	}
 	if site != "" {
-		link = site + "/mine/" + c.ID
-		if c.Anonymous || c.FilerID == "" {
+		switch {
+		case c.Anonymous:
 			link = site + "/track?number=" + c.Number
+		case c.FilerID == "":
+			link = site + "/mine"
+		default:
+			link = site + "/mine/" + c.ID
 		}
 	}
 	switch ev.Action {

@@ -34,6 +34,14 @@ func (s *Service) step(ctx context.Context, p auth.Principal, id string, version
 	if err := authorize(p, c, a); err != nil {
 		return nil, err
 	}
+	return s.ready(ctx, c, version, a)
+}
+
+// ready runs the checks after the caller's: a pending money effect is
+// finished, then the version (ECONFLICT, stale) and the state (ECONFLICT,
+// naming what is allowed).
+func (s *Service) ready(ctx context.Context, c *Case, version int64, a Action) (*Case, error) {
+	var err error
 	if c.MoneyEffect != nil && c.MoneyEffect.State == EffectPending {
 		if c, err = s.settle(ctx, c); err != nil {
 			if refused(err) {
@@ -256,57 +264,6 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, c *Case, version
 		return nil, err
 	}
 	if out, err = s.settle(ctx, out); err != nil {
-		return nil, err
-	}
-	return s.view(ctx, p, out)
-}
-
-// RecordVerdict takes the resident's verdict (回访评价): given by the filer,
-// or recorded by a cadre of the community. Satisfied and basically
-// satisfied close the case; dissatisfied reopens it (back to in_progress,
-// its completion deadline unchanged).
-func (s *Service) RecordVerdict(ctx context.Context, p auth.Principal, id string, version int64, v Verdict, comment string) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActVerdict)
-	if err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	if !v.Valid() {
-		f["verdict"] = "请选择满意、基本满意或不满意"
-	}
-	comment = note(f, "comment", comment, false)
-	if err := invalid(f); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	set := bson.D{{Key: "verdict", Value: v}, {Key: "verdict_comment", Value: comment}}
-	record := bson.D{{Key: "verdicts", Value: VerdictRecord{Verdict: v, Comment: comment, At: now}}}
-	text := v.Label()
-	if comment != "" {
-		text += "：" + comment
-	}
-	if v == VerdictDissatisfied {
-		due := farFuture
-		if c.CompletionDueAt != nil {
-			due = *c.CompletionDueAt
-		}
-		set = append(set,
-			bson.E{Key: "reopened", Value: c.Reopened + 1},
-			bson.E{Key: "due_at", Value: due},
-			bson.E{Key: "status", Value: StatusInProgress})
-		// The work is open again: it has no completion time until the
-		// next completion.
-		out, err := s.applyChange(ctx, c.ID, version, change{set: set, unset: []string{"completed_at"}, push: record},
-			s.event(p, ActReopen, c.Status, StatusInProgress, text))
-		if err != nil {
-			return nil, err
-		}
-		return s.view(ctx, p, out)
-	}
-	set = append(set, bson.E{Key: "closed_at", Value: now}, bson.E{Key: "status", Value: StatusClosed})
-	out, err := s.applyChange(ctx, c.ID, version, change{set: set, push: record},
-		s.event(p, ActVerdict, c.Status, StatusClosed, text))
-	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, p, out)

@@ -139,7 +139,8 @@ func (s *seeder) schedule(p *casePlan) {
 		}
 		if k == kReopenClosed || k == kReopenOpen {
 			add(between(r, day, 5*day), "verdict (dissatisfied)", func(ctx context.Context) error {
-				return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), p.c.ID, p.c.Version, cases.VerdictDissatisfied, dissatisComments[r.IntN(len(dissatisComments))]))(p)
+				return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
+					cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: dissatisComments[r.IntN(len(dissatisComments))]}))(p)
 			})
 			if k == kReopenOpen {
 				break
@@ -149,7 +150,8 @@ func (s *seeder) schedule(p *casePlan) {
 			p.comment = "返工后问题解决了"
 		}
 		add(between(r, day, 5*day), "verdict", func(ctx context.Context) error {
-			return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), p.c.ID, p.c.Version, p.verdict, p.comment))(p)
+			return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
+				cases.Rating{Verdict: p.verdict, Comment: p.comment}))(p)
 		})
 	}
 	if k == kCancelled || k == kCancelledLinked {

@@ -268,12 +268,18 @@ type (
 		ActualCostFen int64  `json:"actual_cost_fen"`
 		Note          string `json:"note"`
 	}
+	// verdictBody is the verdict on every /api/v1 route (cases.Rating).
 	verdictBody struct {
-		Version *int64 `json:"version"`
-		Verdict string `json:"verdict"`
-		Comment string `json:"comment"`
+		Version  *int64 `json:"version"`
+		Verdict  string `json:"verdict"`
+		Resolved *bool  `json:"resolved"`
+		Comment  string `json:"comment"`
 	}
 )
+
+func (b verdictBody) rating() cases.Rating {
+	return cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment}
+}
 
 // bindStep decodes a transition body and returns the caller and the version.
 func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, int64, error) {
@@ -358,7 +364,7 @@ func (a CasesAPI) verdict(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, c.Params("id"), v, cases.Verdict(b.Verdict), b.Comment))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
 }
 
 func (a CasesAPI) cancel(c *fiber.Ctx) error {

@@ -87,24 +87,15 @@ func (a SiteAPI) mine(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
 
-type ratingBody struct {
-	Version  *int64 `json:"version"`
-	Verdict  string `json:"verdict"`
-	Resolved *bool  `json:"resolved"`
-	Comment  string `json:"comment"`
-}
-
-func (b ratingBody) rating() cases.Rating {
-	return cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment}
-}
-
+// rate is the signed-in resident's verdict on their own case; the same
+// service call as every other verdict route.
 func (a SiteAPI) rate(c *fiber.Ctx) error {
-	var b ratingBody
+	var b verdictBody
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.Rate(c.UserContext(), p, c.Params("id"), v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
 }
 
 func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
@@ -178,7 +169,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 		return err
 	}
 	var b struct {
-		ratingBody
+		verdictBody
 		Number string `json:"number"`
 		Token  string `json:"token"`
 	}
@@ -189,7 +180,10 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.TrackRate(c.UserContext(), b.Number, b.Token, v, b.rating()))
+	// The link is the caller's only credential: a bearer token, if any,
+	// is not who gives this verdict.
+	ref := cases.CaseRef{Number: b.Number, Token: b.Token}
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), auth.Principal{}, ref, v, b.rating()))
 }
 
 // publicLimit bounds what one address may ask of the unauthenticated

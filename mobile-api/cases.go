@@ -294,9 +294,10 @@ type (
 		Note          string `json:"note"`
 	}
 	verdictBody struct {
-		Version *int64 `json:"version"`
-		Verdict string `json:"verdict"`
-		Comment string `json:"comment"`
+		Version  *int64 `json:"version"`
+		Verdict  string `json:"verdict"`
+		Resolved *bool  `json:"resolved"`
+		Comment  string `json:"comment"`
 	}
 )
 
@@ -395,7 +396,8 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
-			return s.RecordVerdict(ctx, p, id, v, cases.Verdict(b.Verdict), b.Comment)
+			return s.RecordVerdict(ctx, p, cases.CaseRef{ID: id}, v,
+				cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment})
 		}, nil
 	}
 	return nil, minsheng.Errorf(minsheng.ENOTFOUND, "操作不存在：%s", action)

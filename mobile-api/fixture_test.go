@@ -75,6 +75,7 @@ func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixtu
 	dir, logger := org.Xicheng(), storetest.Logger()
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
+	acfg.FixedCodes = map[string]string{residentPhone: residentCode}
 	authSvc, err := auth.NewService(st, dir, acfg)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,8 @@ func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixtu
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
 	ledger.SetCases(cs)
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
-		Groups:     []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger}},
+		Groups: []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger},
+			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc}},
 		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
 	})
 	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
@@ -116,6 +118,28 @@ func (f *fixture) user(t *testing.T, name string, role auth.Role, scope string) 
 		t.Fatal(err)
 	}
 	f.tokens[name], f.refresh[name], f.ids[name], f.who[name] = tok.AccessToken, tok.RefreshToken, u.ID, u.Principal()
+}
+
+// residentPhone is the phone caseBody files with; residentCode is the
+// text-message code that signs its resident in.
+const (
+	residentPhone = "13812345678"
+	residentCode  = "246810"
+)
+
+// resident signs in the resident of residentPhone, as the site does (a
+// text-message code), under name.
+func (f *fixture) resident(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.auth.RequestOTP(ctx, residentPhone, "192.0.2.2"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.auth.VerifyOTP(ctx, residentPhone, residentCode, "192.0.2.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens[name], f.ids[name], f.who[name] = tok.AccessToken, tok.User.ID, tok.User.Principal()
 }
 
 // call sends a request as who ("" anonymous). A string or []byte body is
@@ -229,7 +253,7 @@ var seq atomic.Int64
 func caseBody() map[string]any {
 	return map[string]any{
 		"area": "CG", "title": fmt.Sprintf("10号院旱厕改造%d", seq.Add(1)), "description": "地面不平，需人工清掏",
-		"address": "六部口10号院", "contact_name": "张大爷", "contact_phone": "13812345678", "households": 6,
+		"address": "六部口10号院", "contact_name": "张大爷", "contact_phone": residentPhone, "households": 6,
 	}
 }
 

@@ -138,7 +138,7 @@ func TestNotifications(t *testing.T) {
 	f.act(t, "wangfang", c.ID, "start", uuid.NewString(), map[string]any{"version": v.Version}, &v)
 	f.call(t, "wangfang", "PUT", "/mobile/v1/cases/"+c.ID+"/photos/"+uuid.NewString()+"?tag=after", casestest.JPEG(t, 32, 32), &v)
 	f.act(t, "wangfang", c.ID, "complete", uuid.NewString(), map[string]any{"version": v.Version, "actual_cost_fen": 90_000}, &v)
-	f.act(t, "wangfang", c.ID, "verdict", uuid.NewString(), map[string]any{"version": v.Version, "verdict": "dissatisfied"}, &v)
+	f.act(t, "wangfang", c.ID, "verdict", uuid.NewString(), map[string]any{"version": v.Version, "verdict": "dissatisfied", "comment": "还有一处没修好"}, &v)
 	f.call(t, "wangfang", "GET", "/mobile/v1/notifications", nil, &l)
 	kinds := map[string]int{}
 	for _, n := range l.Items {

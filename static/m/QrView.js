@@ -1,7 +1,9 @@
 // After filing on a resident's behalf: the QR code the resident scans to
 // follow the case without an account (the resident site's 查询 page with
-// the case number and its tracking token). Until the filing is sent the
-// page says so and shows the code as soon as it is.
+// the case number and its tracking token). The code only reads: staff hold
+// it too, so the verdict is the resident's own (signed in with the phone the
+// case was filed with) or recorded on the return visit (VerdictView). Until
+// the filing is sent the page says so and shows the code as soon as it is.
 import { computed } from 'vue';
 import { useRouter } from 'vue-router';
 import { renderSVG } from 'uqr';
@@ -26,7 +28,7 @@ export default {
     <template v-if="c && svg">
       <div class="pad"><div class="case-title">{{ c.title }}</div><div class="muted">案件编号 {{ c.number }}</div></div>
       <div class="qr" v-html="svg" data-test="qr"></div>
-      <div class="pad muted">请居民用微信或手机相机扫码，无需注册即可查看办理进度，办结后可评价。查询码只显示给登记人，请勿拍照外传。</div>
+      <div class="pad muted">请居民用微信或手机相机扫码，无需注册即可查看办理进度。办结后请居民用登记的手机号登录评价，或由社区干部回访时记录（扫码页不能评价）。查询码只显示给登记人，请勿拍照外传。</div>
     </template>
     <van-empty v-else image="network" :description="state.online ? '正在发送登记，发送成功后显示二维码' : '已保存到本机，联网发送成功后显示二维码'">
       <van-button round type="primary" @click="syncNow({ force: true })" :loading="state.syncing">立即同步</van-button>

@@ -143,7 +143,7 @@ export default {
       <div class="privacy-link"><router-link to="/privacy">个人信息保护说明</router-link></div>
     </div>
     <div v-else-if="lastVerdict" class="rated" data-test="rated">
-      <van-icon name="passed" color="#07c160" /> 您的评价：{{ VERDICTS[lastVerdict.verdict] }}<span v-if="lastVerdict.resolved === true">，问题已解决</span><span v-if="lastVerdict.resolved === false">，问题未解决</span>
+      <van-icon name="passed" color="#07c160" /> {{ lastVerdict.source === 'on_site' ? '社区干部记录的您的评价' : '您的评价' }}：{{ VERDICTS[lastVerdict.verdict] }}<span v-if="lastVerdict.resolved === true">，问题已解决</span><span v-if="lastVerdict.resolved === false">，问题未解决</span>
       <div v-if="lastVerdict.comment" class="meta" style="color:#666;font-size:13px;margin-top:4px">{{ lastVerdict.comment }}</div>
     </div>
 

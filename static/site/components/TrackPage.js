@@ -1,6 +1,9 @@
-// An anonymous filer follows their case through the tracking link
-// (/track#number=…&token=…). The token stays in the fragment, so it never
-// reaches a server log; the page can also be filled in by hand.
+// The holder of a tracking link follows a case (/track#number=…&token=…):
+// an anonymous filer, or a resident who scanned the QR code a cadre showed.
+// The token stays in the fragment, so it never reaches a server log; the
+// page can also be filled in by hand. Only an anonymous filer's own link
+// gives the verdict (the answer's link_may_rate); a QR code's resident
+// signs in with the phone the case was filed with to rate it.
 import { ref, onMounted } from 'vue';
 import { showToast } from 'vant';
 import { api, errorText } from './shared.js';
@@ -45,7 +48,12 @@ export default {
   },
   template: `
   <div>
-    <CaseView v-if="c" :c="c" :rate="rate" @refresh="load" :add-photo="addPhoto" />
+    <template v-if="c">
+      <CaseView :c="c" :rate="c.link_may_rate ? rate : null" @refresh="load" :add-photo="addPhoto" />
+      <div v-if="c.status === 'completed' && !c.link_may_rate" class="section-title" data-test="rate-signed-in">
+        诉求已办结。请用登记的手机号<router-link :to="{ path: '/login', query: { next: '/mine' } }">登录</router-link>后在“我的诉求”中评价。
+      </div>
+    </template>
     <template v-else>
       <div class="section-title">匿名提交的诉求，请打开提交时保存的查询链接，或输入编号和查询码</div>
       <van-cell-group inset>
