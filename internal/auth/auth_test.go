@@ -330,10 +330,17 @@ func TestOTPSignIn(t *testing.T) {
 		if good == bad {
 			bad = "111111"
 		}
-		for i := 0; i < 5; i++ {
-			_, _ = e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+		// One address has four guesses at a phone an hour, so the five
+		// tries come from two.
+		for i := 0; i < 4; i++ {
+			_, err := e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+			wantCode(t, err, minsheng.EUNAUTHORIZED)
 		}
-		_, err := e.svc.VerifyOTP(ctx, phone, good, "10.4.0.2")
+		_, err := e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+		wantCode(t, err, minsheng.ERATELIMITED)
+		_, err = e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.5")
+		wantCode(t, err, minsheng.EUNAUTHORIZED)
+		_, err = e.svc.VerifyOTP(ctx, phone, good, "10.4.0.5")
 		wantCode(t, err, minsheng.EUNAUTHORIZED)
 	})
 	t.Run("expired", func(t *testing.T) {
