@@ -268,9 +268,18 @@ func TestRateLimits(t *testing.T) {
 		wantCode(t, err, minsheng.ERATELIMITED)
 	})
 	t.Run("otp per phone", func(t *testing.T) {
+		// From three addresses, so the phone's cap refuses the third
+		// rather than one address's.
 		var err error
 		for i := 0; i < 3; i++ {
-			err = e.svc.RequestOTP(ctx, "13800138000", "10.3.0.1")
+			err = e.svc.RequestOTP(ctx, "13800138000", "10.3.0."+strconv.Itoa(i+1))
+		}
+		wantCode(t, err, minsheng.ERATELIMITED)
+	})
+	t.Run("otp per phone from one address", func(t *testing.T) {
+		var err error
+		for i := 0; i < 3; i++ {
+			err = e.svc.RequestOTP(ctx, "13800138001", "10.3.1.1")
 		}
 		wantCode(t, err, minsheng.ERATELIMITED)
 	})

@@ -29,7 +29,9 @@ import (
 //     guesses are limited per phone from one address (4 an hour, below a
 //     code's 5 attempts, so one address cannot even use up one code) well
 //     below the phone's 25, so a stranger needs seven addresses to use up
-//     the phone's guesses.
+//     the phone's guesses. These per-address limits are the Limiter's, so
+//     they are as exact as its windows (a fixed window lets twice the
+//     number through around its end).
 //   - Brute force stays at most 25 guesses per phone in any hour, from any
 //     number of addresses. A guess is one code compared (a guess checked
 //     against three live codes is three chances, so it costs three). The
