@@ -141,8 +141,9 @@ func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
 		return err
 	}
 	var n int64
-	forget := func(ctx context.Context) (err error) {
-		n, err = a.Cases.ForgetResident(ctx, p)
+	forget := func(ctx context.Context) error {
+		m, err := a.Cases.ForgetResident(ctx, p)
+		n += m
 		return err
 	}
 	if err := a.Auth.DeleteResident(c.UserContext(), p, forget); err != nil {

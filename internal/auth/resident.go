@@ -47,13 +47,14 @@ func (s *Service) UpdateName(ctx context.Context, p Principal, name string) (Use
 
 // DeleteResident deletes a resident's account (PIPL, 删除个人信息). It
 // first ends every sign-in of it at once, access tokens included, as an
-// admin's change does (revoke.go): so no request of the resident's can
+// admin's change does (revoke.go), so no request of the resident's can
 // file a case, and re-create personal data, once forget has run. Then
-// forget erases the resident's data elsewhere (cases.Service.ForgetResident)
-// and the account goes with its phone and name. If forget fails the
-// account remains, signed out: signing in again retries. Signing in after
-// deletion creates a new, empty account. Errors: EUNAUTHORIZED,
-// EFORBIDDEN for staff, ENOTFOUND when the account is already gone.
+// forget erases the resident's data elsewhere (cases.Service.ForgetResident),
+// the account goes with its phone and name, and forget runs once more, so
+// it must be idempotent. If the first forget fails the account remains,
+// signed out: signing in again retries. Signing in after deletion creates
+// a new, empty account. Errors: EUNAUTHORIZED, EFORBIDDEN for staff,
+// ENOTFOUND when the account is already gone.
 func (s *Service) DeleteResident(ctx context.Context, p Principal, forget func(context.Context) error) error {
 	if p.UserID == "" {
 		return minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
@@ -69,6 +70,12 @@ func (s *Service) DeleteResident(ctx context.Context, p Principal, forget func(c
 	}
 	if _, err := s.users.DeleteOne(ctx, bson.M{"_id": p.UserID, "role": RoleResident}); err != nil {
 		return fmt.Errorf("auth: unable to delete account: %w", err)
+	}
+	// Once more, for a request that was past its token check when the
+	// tokens were revoked and wrote while forget ran. The account is gone
+	// by now, so a failure is logged rather than asked to be retried.
+	if err := forget(ctx); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "deleted resident: second erasure failed", "user_id", p.UserID, "err", err)
 	}
 	return nil
 }
