@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -119,8 +120,9 @@ func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
 	return c.JSON(u)
 }
 
-// deleteMe erases a resident's personal data: their cases are made
-// anonymous first, so a failure half-way leaves the account to retry with.
+// deleteMe erases a resident's personal data: the resident's tokens are
+// void at once, then their cases are made anonymous, then the account goes;
+// a failure half-way leaves the account to sign in to again and retry.
 func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
 	p, err := Principal(c)
 	if err != nil {
@@ -129,11 +131,13 @@ func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
 	if err := noQuery(c); err != nil {
 		return err
 	}
-	n, err := a.Cases.ForgetResident(c.UserContext(), p)
-	if err != nil {
+	var n int64
+	forget := func(ctx context.Context) error {
+		m, err := a.Cases.ForgetResident(ctx, p)
+		n += m
 		return err
 	}
-	if err := a.Auth.DeleteResident(c.UserContext(), p); err != nil {
+	if err := a.Auth.DeleteResident(c.UserContext(), p, forget); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"deleted": true, "cases_anonymised": n})

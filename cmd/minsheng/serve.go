@@ -381,6 +381,9 @@ func sweepLoop(ctx context.Context, d *deps, logger *slog.Logger) {
 			if err := d.auth.Limiter().Sweep(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("rate limit sweep", "err", err)
 			}
+			if err := d.auth.SweepCodes(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("sign-in code sweep", "err", err)
+			}
 			if _, err := d.idem.Purge(ctx); err != nil && ctx.Err() == nil {
 				logger.Warn("idempotency purge", "err", err)
 			}

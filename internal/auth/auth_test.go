@@ -268,9 +268,18 @@ func TestRateLimits(t *testing.T) {
 		wantCode(t, err, minsheng.ERATELIMITED)
 	})
 	t.Run("otp per phone", func(t *testing.T) {
+		// From three addresses, so the phone's cap refuses the third
+		// rather than one address's.
 		var err error
 		for i := 0; i < 3; i++ {
-			err = e.svc.RequestOTP(ctx, "13800138000", "10.3.0.1")
+			err = e.svc.RequestOTP(ctx, "13800138000", "10.3.0."+strconv.Itoa(i+1))
+		}
+		wantCode(t, err, minsheng.ERATELIMITED)
+	})
+	t.Run("otp per phone from one address", func(t *testing.T) {
+		var err error
+		for i := 0; i < 3; i++ {
+			err = e.svc.RequestOTP(ctx, "13800138001", "10.3.1.1")
 		}
 		wantCode(t, err, minsheng.ERATELIMITED)
 	})
@@ -330,10 +339,17 @@ func TestOTPSignIn(t *testing.T) {
 		if good == bad {
 			bad = "111111"
 		}
-		for i := 0; i < 5; i++ {
-			_, _ = e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+		// One address has four guesses at a phone an hour, so the five
+		// tries come from two.
+		for i := 0; i < 4; i++ {
+			_, err := e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+			wantCode(t, err, minsheng.EUNAUTHORIZED)
 		}
-		_, err := e.svc.VerifyOTP(ctx, phone, good, "10.4.0.2")
+		_, err := e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.2")
+		wantCode(t, err, minsheng.ERATELIMITED)
+		_, err = e.svc.VerifyOTP(ctx, phone, bad, "10.4.0.5")
+		wantCode(t, err, minsheng.EUNAUTHORIZED)
+		_, err = e.svc.VerifyOTP(ctx, phone, good, "10.4.0.5")
 		wantCode(t, err, minsheng.EUNAUTHORIZED)
 	})
 	t.Run("expired", func(t *testing.T) {

@@ -2,12 +2,10 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"regexp"
 	"strings"
 	"time"
@@ -35,9 +33,15 @@ type Config struct {
 	BcryptCost int
 	// LoginPerIP bounds failed sign-ins from one address, whatever the
 	// accounts; Lockout is what wrong passwords cost an account+address.
-	LoginPerIP            Limit
-	Lockout               Lockout
-	OTPPerPhone, OTPPerIP Limit
+	LoginPerIP Limit
+	Lockout    Lockout
+	// Sign-in codes (otp.go): codes sent per phone, per phone from one
+	// address, and per address whatever the phones.
+	OTPPerPhone, OTPPerPhoneIP, OTPPerIP Limit
+	// Guesses, each one code compared: per phone (exact over any rolling
+	// window, the brute-force bound) and per phone from one address (so
+	// a stranger needs many addresses to use up the phone's).
+	OTPGuessPerPhone, OTPGuessPerPhoneIP Limit
 	// Filings and photo uploads: per signed-in user, per address for
 	// signed-in callers (many share a carrier's or an office's address),
 	// and per address for anonymous filers.
@@ -62,8 +66,11 @@ func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 		BcryptCost:         bcrypt.DefaultCost,
 		LoginPerIP:         Limit{N: 60, Window: 15 * time.Minute},
 		Lockout:            DefaultLockout,
-		OTPPerPhone:        Limit{N: 5, Window: time.Hour},
+		OTPPerPhone:        Limit{N: 10, Window: time.Hour},
+		OTPPerPhoneIP:      Limit{N: 2, Window: time.Hour},
 		OTPPerIP:           Limit{N: 30, Window: time.Hour},
+		OTPGuessPerPhone:   Limit{N: 25, Window: time.Hour},
+		OTPGuessPerPhoneIP: Limit{N: 4, Window: time.Hour},
 		FilePerUser:        Limit{N: 60, Window: time.Hour},
 		FilePerIP:          Limit{N: 600, Window: time.Hour},
 		FileAnonymousPerIP: Limit{N: 60, Window: time.Hour},
@@ -79,6 +86,7 @@ type Service struct {
 	users   *store.Collection
 	refresh *store.Collection
 	otps    *store.Collection
+	guesses *store.Collection
 	limiter *Limiter
 	revoked *revocations
 	org     *org.Directory
@@ -86,9 +94,10 @@ type Service struct {
 
 // Collections and the indexes their queries need.
 const (
-	usersCollection   = "users"
-	refreshCollection = "refresh_tokens"
-	otpCollection     = "otp_codes"
+	usersCollection    = "users"
+	refreshCollection  = "refresh_tokens"
+	otpCollection      = "otp_codes"
+	otpGuessCollection = "otp_guesses"
 )
 
 // Indexes are the indexes auth's queries need.
@@ -101,6 +110,10 @@ var Indexes = []store.Index{
 	{Collection: usersCollection, Name: "list", Keys: bson.D{{Key: "role", Value: 1}, {Key: "_id", Value: 1}}},
 	{Collection: revocationsCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
 	{Collection: rateLimitCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
+	{Collection: otpCollection, Name: "phone", Keys: bson.D{{Key: "phone", Value: 1}}},
+	{Collection: otpCollection, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
+	{Collection: otpGuessCollection, Name: "phone", Keys: bson.D{{Key: "phone", Value: 1}}},
+	{Collection: otpGuessCollection, Name: "at", Keys: bson.D{{Key: "at", Value: 1}}},
 }
 
 // NewService returns an auth service on st. dir validates scopes.
@@ -128,6 +141,7 @@ func NewService(st *store.Store, dir *org.Directory, cfg Config) (*Service, erro
 		users:   st.Collection(usersCollection),
 		refresh: st.Collection(refreshCollection),
 		otps:    st.Collection(otpCollection),
+		guesses: st.Collection(otpGuessCollection),
 		limiter: NewLimiter(st, cfg.Now),
 		revoked: newRevocations(st, cfg.RevocationRefresh),
 		org:     dir,
@@ -502,116 +516,4 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return err
 	}
 	return s.revokeFamily(ctx, rt.Family)
-}
-
-type otpCode struct {
-	Phone     string    `bson:"_id"`
-	CodeHash  string    `bson:"code_hash"`
-	ExpiresAt time.Time `bson:"expires_at"`
-	Attempts  int64     `bson:"attempts"`
-}
-
-const maxOTPAttempts = 5
-
-// RequestOTP sends a six-digit sign-in code to a resident's phone. Requests
-// are limited per phone and per IP.
-func (s *Service) RequestOTP(ctx context.Context, phone, ip string) error {
-	if !ValidPhone(phone) {
-		return minsheng.Invalid("手机号格式不正确", map[string]string{"phone": "请输入11位手机号"})
-	}
-	if err := s.limiter.Allow(ctx, "otp-ip:"+ip, s.cfg.OTPPerIP); err != nil {
-		return err
-	}
-	if err := s.limiter.Allow(ctx, "otp-phone:"+phone, s.cfg.OTPPerPhone); err != nil {
-		return err
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return fmt.Errorf("auth: unable to draw code: %w", err)
-	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	if fixed, ok := s.cfg.FixedCodes[phone]; ok {
-		code = fixed
-	}
-	doc := otpCode{Phone: phone, CodeHash: sha256Hex(phone + ":" + code), ExpiresAt: s.cfg.Now().Add(s.cfg.OTPTTL).UTC()}
-	if _, err := s.otps.ReplaceOne(ctx, bson.M{"_id": phone}, doc, upsert()); err != nil {
-		return fmt.Errorf("auth: unable to store code: %w", err)
-	}
-	text := fmt.Sprintf("【民生】您的登录验证码是 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(s.cfg.OTPTTL.Minutes()))
-	if err := s.cfg.SMS.Send(ctx, phone, text); err != nil {
-		return fmt.Errorf("auth: unable to send code: %w", err)
-	}
-	return nil
-}
-
-var errBadOTP = minsheng.Errorf(minsheng.EUNAUTHORIZED, "验证码错误或已过期")
-
-// VerifyOTP signs a resident in with the code sent to phone, creating the
-// resident's account on first sign-in. A code works once and allows five
-// tries.
-func (s *Service) VerifyOTP(ctx context.Context, phone, code, ip string) (Tokens, error) {
-	if !ValidPhone(phone) || len(code) != 6 {
-		f := map[string]string{}
-		if !ValidPhone(phone) {
-			f["phone"] = "请输入11位手机号"
-		}
-		if len(code) != 6 {
-			f["code"] = "请输入6位验证码"
-		}
-		return Tokens{}, minsheng.Invalid("手机号或验证码格式不正确", f)
-	}
-	if err := s.limiter.Allow(ctx, "otp-verify-ip:"+ip, s.cfg.LoginPerIP); err != nil {
-		return Tokens{}, err
-	}
-	now := s.cfg.Now()
-	var doc otpCode
-	err := s.otps.FindOneAndUpdate(ctx,
-		bson.M{"_id": phone, "attempts": bson.M{"$lt": int64(maxOTPAttempts)}},
-		bson.M{"$inc": bson.M{"attempts": int64(1)}}, &doc)
-	if errors.Is(err, minsheng.ErrNotFound) {
-		return Tokens{}, errBadOTP
-	}
-	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: unable to check code: %w", err)
-	}
-	if now.After(doc.ExpiresAt) || subtle.ConstantTimeCompare([]byte(doc.CodeHash), []byte(sha256Hex(phone+":"+code))) != 1 {
-		return Tokens{}, errBadOTP
-	}
-	// Deleting is what makes the code one-time: of two racing verifications
-	// only the one that deletes it signs in.
-	deleted, err := s.otps.DeleteOne(ctx, bson.M{"_id": phone, "code_hash": doc.CodeHash})
-	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: unable to use up code: %w", err)
-	}
-	if !deleted {
-		return Tokens{}, errBadOTP
-	}
-	u, err := s.residentByPhone(ctx, phone)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if u.Disabled {
-		return Tokens{}, minsheng.Errorf(minsheng.EFORBIDDEN, "账号已停用，请联系管理员")
-	}
-	return s.issue(ctx, u, uuid.NewString())
-}
-
-func (s *Service) residentByPhone(ctx context.Context, phone string) (User, error) {
-	var u User
-	err := s.users.FindOne(ctx, bson.M{"phone": phone, "role": RoleResident}, &u)
-	if err == nil {
-		return u, nil
-	}
-	if !errors.Is(err, minsheng.ErrNotFound) {
-		return User{}, fmt.Errorf("auth: unable to find resident: %w", err)
-	}
-	u, err = s.CreateUser(ctx, NewUser{Role: RoleResident, Phone: phone, Name: "居民" + phone[len(phone)-4:]})
-	if minsheng.ErrorCode(err) == minsheng.ECONFLICT {
-		// Created by a concurrent first sign-in.
-		if err := s.users.FindOne(ctx, bson.M{"phone": phone, "role": RoleResident}, &u); err != nil {
-			return User{}, fmt.Errorf("auth: unable to find resident: %w", err)
-		}
-		return u, nil
-	}
-	return u, err
 }
