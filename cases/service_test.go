@@ -81,7 +81,9 @@ func TestGetAndRedact(t *testing.T) {
 func TestPublicView(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := e.submit(t, resident, input())
+	in := input()
+	in.Public = true // a neighbour finds and co-signs only public cases
+	c := e.submit(t, resident, in)
 	if _, err := e.svc.AddPhoto(ctx, resident, c.ID, cases.TagBefore, bytesReader(casestest.JPEGWithGPS(t, 32, 32))); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,9 @@ func TestPublicView(t *testing.T) {
 func TestCosign(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := e.submit(t, resident, input())
+	in := input()
+	in.Public = true
+	c := e.submit(t, resident, in)
 	got, err := e.svc.Cosign(ctx, neighbour, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +213,8 @@ func TestCosign(t *testing.T) {
 	}{
 		{"twice", "neighbour", c.ID, minsheng.ECONFLICT},
 		{"own case", "resident", c.ID, minsheng.ECONFLICT},
-		{"closed case", "stranger", closed.ID, minsheng.ECONFLICT},
+		{"another's 不公开 case, as if unknown", "stranger", closed.ID, minsheng.ENOTFOUND},
+		{"another's open 不公开 case", "stranger", e.submit(t, resident, input()).ID, minsheng.ENOTFOUND},
 		{"staff", "cadre", c.ID, minsheng.EFORBIDDEN},
 		{"anonymous", "anonymous", c.ID, minsheng.EFORBIDDEN},
 		{"unknown case", "stranger", "nope", minsheng.ENOTFOUND},
@@ -583,7 +588,7 @@ func TestSimilar(t *testing.T) {
 	ctx := context.Background()
 	file := func(title, desc, comm, area string) *cases.Case {
 		in := input()
-		in.Title, in.Description, in.Community, in.Area = title, desc, comm, area
+		in.Title, in.Description, in.Community, in.Area, in.Public = title, desc, comm, area, true
 		return e.submit(t, resident, in)
 	}
 	file("楼道灯不亮了", "二单元楼道灯不亮", commA, cases.AreaUrban)
@@ -609,8 +614,16 @@ func TestSimilar(t *testing.T) {
 	if want := []string{nearer.Number, near.Number}; strings.Join(numbers, ",") != strings.Join(want, ",") {
 		t.Errorf("similar = %v, want %v (best first; not old, other community, other area, unrelated or closed)", numbers, want)
 	}
-	if len(got) > 0 && (got[0].Score < got[len(got)-1].Score || got[0].Score <= 0) {
-		t.Errorf("scores = %d … %d, want best first", got[0].Score, got[len(got)-1].Score)
+	for _, s := range got {
+		if s.Score != 0 {
+			t.Errorf("a resident got score %d for %s, want none", s.Score, s.Number)
+		}
+	}
+	if got, err = e.svc.Similar(ctx, staff, commA, cases.AreaUrban, "楼道灯不亮"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Score < got[1].Score || got[1].Score <= 0 {
+		t.Errorf("staff got %+v, want two with scores, best first", got)
 	}
 
 	refusals := []struct {
