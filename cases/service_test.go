@@ -81,9 +81,7 @@ func TestGetAndRedact(t *testing.T) {
 func TestPublicView(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	in := input()
-	in.Public = true // a neighbour finds and co-signs only public cases
-	c := e.submit(t, resident, in)
+	c := e.submit(t, resident, input())
 	if _, err := e.svc.AddPhoto(ctx, resident, c.ID, cases.TagBefore, bytesReader(casestest.JPEGWithGPS(t, 32, 32))); err != nil {
 		t.Fatal(err)
 	}
@@ -193,9 +191,7 @@ func TestPublicView(t *testing.T) {
 func TestCosign(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	in := input()
-	in.Public = true
-	c := e.submit(t, resident, in)
+	c := e.submit(t, resident, input())
 	got, err := e.svc.Cosign(ctx, neighbour, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +201,9 @@ func TestCosign(t *testing.T) {
 		t.Errorf("count %d public %v version %d, want 1, the public view and unchanged %d", got.CosignCount, got.IsPublicView(), stored.Version, c.Version)
 	}
 	closed := e.to(t, cases.StatusClosed)
+	in := input()
+	in.Public = false
+	private := e.submit(t, resident, in)
 	tests := []struct {
 		name string
 		p    string
@@ -213,8 +212,8 @@ func TestCosign(t *testing.T) {
 	}{
 		{"twice", "neighbour", c.ID, minsheng.ECONFLICT},
 		{"own case", "resident", c.ID, minsheng.ECONFLICT},
-		{"another's 不公开 case, as if unknown", "stranger", closed.ID, minsheng.ENOTFOUND},
-		{"another's open 不公开 case", "stranger", e.submit(t, resident, input()).ID, minsheng.ENOTFOUND},
+		{"closed case", "stranger", closed.ID, minsheng.ECONFLICT},
+		{"another's 不公开 case, as if unknown", "stranger", private.ID, minsheng.ENOTFOUND},
 		{"staff", "cadre", c.ID, minsheng.EFORBIDDEN},
 		{"anonymous", "anonymous", c.ID, minsheng.EFORBIDDEN},
 		{"unknown case", "stranger", "nope", minsheng.ENOTFOUND},
@@ -588,7 +587,7 @@ func TestSimilar(t *testing.T) {
 	ctx := context.Background()
 	file := func(title, desc, comm, area string) *cases.Case {
 		in := input()
-		in.Title, in.Description, in.Community, in.Area, in.Public = title, desc, comm, area, true
+		in.Title, in.Description, in.Community, in.Area = title, desc, comm, area
 		return e.submit(t, resident, in)
 	}
 	file("楼道灯不亮了", "二单元楼道灯不亮", commA, cases.AreaUrban)

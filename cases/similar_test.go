@@ -123,7 +123,9 @@ func TestSimilarWithoutArea(t *testing.T) {
 func TestSimilarFindsNoOthersNonPublicCase(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	private := e.submit(t, resident, input()) // 不公开 by default
+	in := input()
+	in.Public = false
+	private := e.submit(t, resident, in)
 	for _, comm := range []string{commA, ""} {
 		for _, area := range []string{cases.AreaUrban, ""} {
 			got, err := e.svc.Similar(ctx, neighbour, comm, area, private.Title)
