@@ -43,40 +43,42 @@ type Config struct {
 	// and per address for anonymous filers.
 	FilePerUser, FilePerIP, FileAnonymousPerIP Limit
 	UploadPerUser, UploadPerIP                 Limit
-	// Searches (similar cases, free text in case lists): per signed-in
-	// user, per address for signed-in callers, and per address for
-	// anonymous ones (AllowSearch).
-	SearchPerUser, SearchPerIP, SearchAnonymousPerIP Limit
-	Now                                              func() time.Time
-	SMS                                              SMSSender
-	Logger                                           *slog.Logger
+	Now                                        func() time.Time
+	SMS                                        SMSSender
+	Logger                                     *slog.Logger
 	// FixedCodes gives phones a fixed sign-in code instead of a random
 	// one: the demo resident's, set by cmd in demo mode only.
 	FixedCodes map[string]string
+
+	// Searches (similar cases, free text in case lists; AllowSearch): per
+	// signed-in user, per address for signed-in callers, and per address
+	// for anonymous ones.
+	SearchPerUser, SearchPerIP, SearchAnonymousPerIP Limit
 }
 
 // DefaultConfig returns production settings around secret.
 func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 	return Config{
-		Secret:               secret,
-		AccessTTL:            15 * time.Minute,
-		RefreshTTL:           30 * 24 * time.Hour,
-		OTPTTL:               5 * time.Minute,
-		RevocationRefresh:    2 * time.Second,
-		BcryptCost:           bcrypt.DefaultCost,
-		LoginPerIP:           Limit{N: 60, Window: 15 * time.Minute},
-		Lockout:              DefaultLockout,
-		OTPPerPhone:          Limit{N: 5, Window: time.Hour},
-		OTPPerIP:             Limit{N: 30, Window: time.Hour},
-		FilePerUser:          Limit{N: 60, Window: time.Hour},
-		FilePerIP:            Limit{N: 600, Window: time.Hour},
-		FileAnonymousPerIP:   Limit{N: 60, Window: time.Hour},
-		UploadPerUser:        Limit{N: 200, Window: time.Hour},
-		UploadPerIP:          Limit{N: 1000, Window: time.Hour},
+		Secret:             secret,
+		AccessTTL:          15 * time.Minute,
+		RefreshTTL:         30 * 24 * time.Hour,
+		OTPTTL:             5 * time.Minute,
+		RevocationRefresh:  2 * time.Second,
+		BcryptCost:         bcrypt.DefaultCost,
+		LoginPerIP:         Limit{N: 60, Window: 15 * time.Minute},
+		Lockout:            DefaultLockout,
+		OTPPerPhone:        Limit{N: 5, Window: time.Hour},
+		OTPPerIP:           Limit{N: 30, Window: time.Hour},
+		FilePerUser:        Limit{N: 60, Window: time.Hour},
+		FilePerIP:          Limit{N: 600, Window: time.Hour},
+		FileAnonymousPerIP: Limit{N: 60, Window: time.Hour},
+		UploadPerUser:      Limit{N: 200, Window: time.Hour},
+		UploadPerIP:        Limit{N: 1000, Window: time.Hour},
+		Logger:             logger,
+
 		SearchPerUser:        Limit{N: 60, Window: time.Minute},
 		SearchPerIP:          Limit{N: 120, Window: time.Minute},
 		SearchAnonymousPerIP: Limit{N: 60, Window: time.Minute},
-		Logger:               logger,
 	}
 }
 
