@@ -168,6 +168,9 @@ func input() cases.NewCase {
 		ContactName:  "张三",
 		ContactPhone: phone,
 		Households:   12,
+		// Public, so that other residents may co-sign it (Cosign refuses
+		// another's 不公开 case); tests of 不公开 cases say so.
+		Public: true,
 	}
 }
 

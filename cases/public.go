@@ -28,9 +28,8 @@ type PublicCase struct {
 	SubDistrict string `json:"sub_district"`
 	Community   string `json:"community"`
 	// CommunityName is filled where the view is made for residents
-	// (PublicView); Score only by the similar-case search, per mille.
+	// (PublicView).
 	CommunityName string        `json:"community_name,omitempty"`
-	Score         int           `json:"score,omitempty"`
 	Status        Status        `json:"status"`
 	StatusLabel   string        `json:"status_label"`
 	FiledAt       time.Time     `json:"filed_at"`

@@ -58,25 +58,20 @@ type SimilarQuery struct {
 }
 
 // SimilarPublic finds open public cases of the last Config.SimilarWindow
-// like the text, scored and ordered as Similar does, as public previews
-// (with the community's name, without progress photos). No sign-in is
-// needed: nothing personal is returned. Errors: EINVALID.
+// like the text, as Similar does for a caller who may read none of them
+// (public fields only, no score), as public previews (with the community's
+// name, without progress photos). No sign-in is needed: nothing personal
+// is returned. Errors: EINVALID.
 func (s *Service) SimilarPublic(ctx context.Context, q SimilarQuery) ([]PublicCase, error) {
 	q.Community, q.Area, q.Text = strings.TrimSpace(q.Community), strings.TrimSpace(q.Area), strings.TrimSpace(q.Text)
 	if _, err := s.checkSimilar(q.Community, q.Area, q.Text); err != nil {
 		return nil, err
 	}
-	q2 := bson.D{
-		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
-		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: s.now().Add(-s.cfg.SimilarWindow)}}},
-	}
+	q2 := s.similarQuery(q.Area)
 	if q.Community != "" {
 		q2 = append(q2, bson.E{Key: "community", Value: q.Community})
 	}
-	if q.Area != "" {
-		q2 = append(q2, bson.E{Key: "area", Value: q.Area})
-	}
-	hits, err := s.similarTo(ctx, q2, true, q.Text)
+	hits, err := s.similarTo(ctx, auth.Principal{}, q2, q.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +81,6 @@ func (s *Service) SimilarPublic(ctx context.Context, q SimilarQuery) ([]PublicCa
 		if err != nil {
 			return nil, err
 		}
-		v.Score = h.score
 		out = append(out, *v)
 	}
 	return out, nil

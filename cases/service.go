@@ -216,6 +216,16 @@ func canView(p auth.Principal, c *Case) bool {
 	return p.CanAccess(c.Location.SubDistrict, c.Location.Community)
 }
 
+// mayFind reports whether p may come across c at all — in a similar-case
+// search, to co-sign it: a public case, or one p may view (canView). A
+// resident never finds another's 不公开 case.
+func mayFind(p auth.Principal, c *Case) bool { return c.Public || canView(p, c) }
+
+// readsAll reports whether p may read all of c, description included:
+// whoever may view it (canView) and gets more than its public view — staff
+// whose scope covers it, its filer — not a co-signer.
+func readsAll(p auth.Principal, c *Case) bool { return canView(p, c) && !c.seesPublicView(p) }
+
 // Get returns the case as p may see it, with short-lived photo URLs.
 // ENOTFOUND for an unknown id, EFORBIDDEN outside p's scope.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Case, error) {

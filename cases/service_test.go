@@ -201,6 +201,9 @@ func TestCosign(t *testing.T) {
 		t.Errorf("count %d public %v version %d, want 1, the public view and unchanged %d", got.CosignCount, got.IsPublicView(), stored.Version, c.Version)
 	}
 	closed := e.to(t, cases.StatusClosed)
+	in := input()
+	in.Public = false
+	private := e.submit(t, resident, in)
 	tests := []struct {
 		name string
 		p    string
@@ -210,6 +213,7 @@ func TestCosign(t *testing.T) {
 		{"twice", "neighbour", c.ID, minsheng.ECONFLICT},
 		{"own case", "resident", c.ID, minsheng.ECONFLICT},
 		{"closed case", "stranger", closed.ID, minsheng.ECONFLICT},
+		{"another's 不公开 case, as if unknown", "stranger", private.ID, minsheng.ENOTFOUND},
 		{"staff", "cadre", c.ID, minsheng.EFORBIDDEN},
 		{"anonymous", "anonymous", c.ID, minsheng.EFORBIDDEN},
 		{"unknown case", "stranger", "nope", minsheng.ENOTFOUND},
@@ -609,8 +613,16 @@ func TestSimilar(t *testing.T) {
 	if want := []string{nearer.Number, near.Number}; strings.Join(numbers, ",") != strings.Join(want, ",") {
 		t.Errorf("similar = %v, want %v (best first; not old, other community, other area, unrelated or closed)", numbers, want)
 	}
-	if len(got) > 0 && (got[0].Score < got[len(got)-1].Score || got[0].Score <= 0) {
-		t.Errorf("scores = %d … %d, want best first", got[0].Score, got[len(got)-1].Score)
+	for _, s := range got {
+		if s.Score != 0 {
+			t.Errorf("a resident got score %d for %s, want none", s.Score, s.Number)
+		}
+	}
+	if got, err = e.svc.Similar(ctx, staff, commA, cases.AreaUrban, "楼道灯不亮"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Score < got[1].Score || got[1].Score <= 0 {
+		t.Errorf("staff got %+v, want two with scores, best first", got)
 	}
 
 	refusals := []struct {

@@ -20,18 +20,19 @@ const maxSimilar = 10
 // location.
 type SimilarCase struct {
 	PublicCase
-	// Score is the per-mille similarity of the texts.
-	Score int `json:"score"`
+	// Score is the per-mille similarity of the texts, for staff only:
+	// everything they find is theirs to read. Residents get none (see
+	// similarTo), so the field is left out for them.
+	Score int `json:"score,omitempty"`
 }
 
-// Similar returns open cases filed in the last Config.SimilarWindow whose
-// title or description contains every word of text, or resembles it by
-// character bigrams, best first, in their public view. Community and area
-// narrow the search when given; text alone searches everything p may
-// look at. Residents may ask about any community (they file where they
-// live; see public.go) — without a community they are shown public cases
-// only, so a search across the district lists nothing filed as 不公开;
-// staff search within their scope.
+// Similar returns open cases filed in the last Config.SimilarWindow like
+// text (similarTo), best first, in their public view. Community and area
+// narrow the search when given; text alone searches everything p may look
+// at. Staff search within their scope, matching descriptions too, and see
+// scores. A resident may ask about any community (they file where they
+// live; see public.go) but finds only public cases and those they filed
+// or co-signed, matched on what they may read, without scores.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
 func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area, text string) ([]SimilarCase, error) {
 	if !p.Role.Valid() {
@@ -42,15 +43,10 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	if err != nil {
 		return nil, err
 	}
-	since := s.now().Add(-s.cfg.SimilarWindow)
 	// Candidates from the summaries (community, sub-district, area and
 	// status are top-level there, so the engine searches an index), then
 	// their cases.
-	q := bson.D{
-		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
-		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: since}}},
-	}
-	publicOnly := false
+	q := s.similarQuery(area)
 	switch {
 	case community != "":
 		if p.IsStaff() {
@@ -63,13 +59,8 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 		q = append(q, bson.E{Key: "community", Value: p.Community})
 	case p.Role == auth.RoleSubdistrict:
 		q = append(q, bson.E{Key: "sub_district", Value: p.SubDistrict})
-	case p.Role == auth.RoleResident:
-		publicOnly = true
 	}
-	if area != "" {
-		q = append(q, bson.E{Key: "area", Value: area})
-	}
-	hits, err := s.similarTo(ctx, q, publicOnly, text)
+	hits, err := s.similarTo(ctx, p, q, text)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +70,25 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 		if err != nil {
 			return nil, err
 		}
-		out[i] = SimilarCase{PublicCase: *pub, Score: h.score}
+		out[i] = SimilarCase{PublicCase: *pub}
+		if p.IsStaff() && h.readable {
+			out[i].Score = h.score
+		}
 	}
 	return out, nil
+}
+
+// similarQuery is the summaries' filter every similar-case search starts
+// from: open, filed in the last Config.SimilarWindow, in area if given.
+func (s *Service) similarQuery(area string) bson.D {
+	q := bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
+		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: s.now().Add(-s.cfg.SimilarWindow)}}},
+	}
+	if area != "" {
+		q = append(q, bson.E{Key: "area", Value: area})
+	}
+	return q
 }
 
 // checkSimilar validates a similar-case search (trimmed) and returns the
@@ -108,18 +115,26 @@ func (s *Service) checkSimilar(community, area, text string) (string, error) {
 	return sub, invalid(f)
 }
 
-// similarHit is a candidate case and its similarity score, per mille.
+// similarHit is a candidate case and its similarity score, per mille;
+// readable tells whether the score read the description (the searcher
+// may read all of the case).
 type similarHit struct {
-	c     *Case
-	score int
+	c        *Case
+	score    int
+	readable bool
 }
 
 // similarTo scores the open cases whose summaries match q (the newest 500)
-// against text and returns the best maxSimilar at or above the threshold,
-// best first, newer first among equals; publicOnly leaves out cases filed
-// as 不公开. The summaries' filter is searched through an index; only the
-// candidates' cases are read, by _id.
-func (s *Service) similarTo(ctx context.Context, q bson.D, publicOnly bool, text string) ([]similarHit, error) {
+// against text for p (zero for an anonymous caller) and returns the best
+// maxSimilar at or above the threshold, best first, newer first among
+// equals. p finds a case only if it is public or p may view it (canView);
+// its description counts only if p may read all of it (readsAll), else the
+// public fields do (publicText). So whether a case is found, and where,
+// depends on nothing p may not read: a score over hidden text is an
+// oracle (issue 21: a phone number read back one digit at a time). The
+// summaries' filter is searched through an index; only the candidates'
+// cases are read, by _id.
+func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, text string) ([]similarHit, error) {
 	sums, err := s.cases.findSummaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, 500)
 	if err != nil {
 		return nil, err
@@ -137,11 +152,16 @@ func (s *Service) similarTo(ctx context.Context, q bson.D, publicOnly bool, text
 			return nil, err
 		}
 		for _, c := range batch {
-			if !c.Status.Open() || (publicOnly && !c.Public) {
+			if !c.Status.Open() || !mayFind(p, c) {
 				continue
 			}
-			if score := similarity(c, want, words); score >= s.cfg.SimilarThreshold {
-				hits = append(hits, similarHit{c, score})
+			body := s.publicText(c)
+			readable := readsAll(p, c)
+			if readable {
+				body = c.Description + " " + body
+			}
+			if score := similarity(c.Title, body, want, words); score >= s.cfg.SimilarThreshold {
+				hits = append(hits, similarHit{c, score, readable})
 			}
 		}
 	}
@@ -154,16 +174,28 @@ func (s *Service) similarTo(ctx context.Context, q bson.D, publicOnly bool, text
 	return hits[:min(len(hits), maxSimilar)], nil
 }
 
-// similarity scores c against a query's bigrams and words, per mille:
-// the Dice coefficient against the title alone or with the description,
-// whichever is higher (a short query and a long description share few
-// pairs relative to their sizes); a query whose every word occurs
-// literally in the title or description is lifted into the upper half
+// publicText is what anyone may read of c besides its title, for the
+// similar-case search: its area, its community's name and its catalog
+// item. Never the description, the address or the contact.
+func (s *Service) publicText(c *Case) string {
+	name := c.Location.Community
+	if comm, err := s.dir.Community(c.Location.Community); err == nil {
+		name = comm.Name
+	}
+	return AreaName(c.Area) + " " + name + " " + c.CatalogItem
+}
+
+// similarity scores a case's title and body against a query's bigrams and
+// words, per mille: the Dice coefficient against the title alone or with
+// the body, whichever is higher (a short query and a long description
+// share few pairs relative to their sizes); a query whose every word
+// occurs literally in the title or body is lifted into the upper half
 // (旱厕 finds "胡同旱厕改造" although they share one bigram of many), the
-// closer texts still first.
-func similarity(c *Case, want map[string]struct{}, words []string) int {
-	score := max(dice(want, bigrams(c.Title)), dice(want, bigrams(c.Title+" "+c.Description)))
-	if containsAll(strings.ToLower(c.Title+" "+c.Description), words) {
+// closer texts still first. The body is only text the searcher may read
+// (similarTo).
+func similarity(title, body string, want map[string]struct{}, words []string) int {
+	score := max(dice(want, bigrams(title)), dice(want, bigrams(title+" "+body)))
+	if containsAll(strings.ToLower(title+" "+body), words) {
 		score = 500 + score/2
 	}
 	return score

@@ -47,24 +47,30 @@ func TestSimilarWithoutArea(t *testing.T) {
 		if !has(got, toilet) || !has(got, far) || len(got) != 2 {
 			t.Fatalf("got %s, want %s and %s", numbers(got), toilet.Number, far.Number)
 		}
-		if got[0].Score < 500 {
-			t.Errorf("score of a literal word: got %d, want at least 500", got[0].Score)
-		}
-	})
-	t.Run("a word of the description with a community but no area", func(t *testing.T) {
-		got, err := e.svc.Similar(ctx, stranger, commA, "", "清掏")
+		got, err = e.svc.Similar(ctx, finance, "", "", "旱厕")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 0 {
-			t.Fatalf("got %s in %s, want none (清掏 is in %s's description)", numbers(got), commA, commB)
+		if len(got) == 0 || got[0].Score < 500 {
+			t.Errorf("staff's score of a literal word: got %+v, want at least 500", got)
 		}
-		got, err = e.svc.Similar(ctx, stranger, commB, "", "清掏")
+	})
+	t.Run("a word of the description with a community but no area", func(t *testing.T) {
+		got, err := e.svc.Similar(ctx, cadreFar, commB, "", "清掏")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1 || got[0].ID != far.ID {
-			t.Fatalf("got %s, want %s", numbers(got), far.Number)
+			t.Fatalf("the cadre of %s got %s, want %s", commB, numbers(got), far.Number)
+		}
+		for _, comm := range []string{commA, commB} {
+			got, err = e.svc.Similar(ctx, stranger, comm, "", "清掏")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 0 {
+				t.Fatalf("a resident got %s in %s, want none (清掏 is in %s's description, which they may not read)", numbers(got), comm, far.Number)
+			}
 		}
 	})
 	t.Run("a resident searching the district sees no 不公开 case", func(t *testing.T) {
@@ -109,4 +115,38 @@ func TestSimilarWithoutArea(t *testing.T) {
 		_, err := e.svc.Similar(ctx, cadreFar, commA, "", "旱厕")
 		wantCode(t, err, minsheng.EFORBIDDEN)
 	})
+}
+
+// TestSimilarFindsNoOthersNonPublicCase (issue 21 item 2): a resident
+// finds another resident's 不公开 case through no search, naming its
+// community or not, and cannot co-sign it; its filer still finds it.
+func TestSimilarFindsNoOthersNonPublicCase(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := input()
+	in.Public = false
+	private := e.submit(t, resident, in)
+	for _, comm := range []string{commA, ""} {
+		for _, area := range []string{cases.AreaUrban, ""} {
+			got, err := e.svc.Similar(ctx, neighbour, comm, area, private.Title)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 0 {
+				t.Errorf("community %q area %q: a neighbour got %+v, want nothing", comm, area, got)
+			}
+		}
+	}
+	got, err := e.svc.Similar(ctx, resident, commA, "", private.Title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != private.ID || got[0].Score != 0 {
+		t.Errorf("the filer got %+v, want their case without a score", got)
+	}
+	_, err = e.svc.Cosign(ctx, neighbour, private.ID)
+	wantCode(t, err, minsheng.ENOTFOUND)
+	if c, _ := e.svc.FindByID(ctx, private.ID); len(c.Cosigners) != 0 {
+		t.Errorf("co-signers = %v, want none", c.Cosigners)
+	}
 }

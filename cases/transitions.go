@@ -414,8 +414,11 @@ func (s *Service) copyInto(ctx context.Context, p auth.Principal, dup, kept *Cas
 const maxMergeRetries = 10
 
 // Cosign adds p's voice to an open case (附议, +1), once per resident.
-// The filer cannot co-sign their own case. Co-signing does not change the
-// version: it never conflicts with the staff's work on the case.
+// The filer cannot co-sign their own case. Only a case the resident may
+// find may be co-signed: a public one, or one they may view already;
+// another resident's 不公开 case is ENOTFOUND, as if it did not exist (a
+// co-signature would give its public view for good). Co-signing does not
+// change the version: it never conflicts with the staff's work on the case.
 func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Case, error) {
 	if err := p.RequireRole(auth.RoleResident); err != nil {
 		return nil, err
@@ -428,6 +431,8 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 		return nil, err
 	}
 	switch {
+	case !mayFind(p, c):
+		return nil, caseNotFound()
 	case c.FilerID == p.UserID || c.FiledBy == p.UserID:
 		return nil, minsheng.Errorf(minsheng.ECONFLICT, "不能附议自己提交的案件")
 	case !c.Status.Open():

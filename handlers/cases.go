@@ -31,9 +31,9 @@ type CasesAPI struct {
 // Routes registers the cases routes. Fixed paths come before /cases/:id.
 func (a CasesAPI) Routes(api fiber.Router, s *Server) {
 	api.Post("/cases", s.Throttle((*auth.Service).AllowFiling), a.submit)
-	api.Get("/cases", a.list)
+	api.Get("/cases", s.ThrottleSearch("text"), a.list)
 	api.Get("/cases/track", a.track)
-	api.Get("/cases/similar", a.similar)
+	api.Get("/cases/similar", s.ThrottleSearch(), a.similar)
 	api.Get("/cases/number/:number", a.byNumber)
 	api.Get("/cases/:id", a.get)
 	api.Post("/cases/:id/photos", s.Throttle((*auth.Service).AllowUpload), a.addPhoto)

@@ -508,12 +508,16 @@ func TestCasesHTTPConcurrentAccept(t *testing.T) {
 
 func TestCasesHTTPSimilarAndCosign(t *testing.T) {
 	a := newCasesApp(t)
-	c := a.file(t)
+	body := newCaseBody()
+	body["public"] = true // another resident finds and co-signs public cases only
+	var c caseJSON
+	if st := a.call(t, "resident", "POST", "/api/v1/cases", body, &c); st != 201 {
+		t.Fatalf("file: status %d", st)
+	}
 	var sim struct {
 		Items []struct {
 			ID     string `json:"id"`
 			Number string `json:"number"`
-			Score  int    `json:"score"`
 		} `json:"items"`
 	}
 	path := "/api/v1/cases/similar?community=" + hComm + "&area=CG&text=" + url.QueryEscape("楼道灯不亮")

@@ -36,7 +36,7 @@ func (a SiteAPI) Routes(api fiber.Router, s *Server) {
 	api.Delete("/me", a.deleteMe)
 	api.Post("/track/photos", a.trackPhoto)
 	api.Post("/track/verdict", a.trackRate)
-	api.Get("/public/similar", a.similar)
+	api.Get("/public/similar", s.ThrottleSearch(), a.similar)
 	api.Get("/public/board", a.board)
 	api.Get("/qr", a.qr)
 }
@@ -191,14 +191,12 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 }
 
 // publicLimit bounds what one address may ask of the unauthenticated
-// routes that cost a scan or an image (the board is cached instead).
+// routes that cost an image (the board is cached instead; the public
+// similar search counts as a search, auth.Service.AllowSearch).
 var publicLimit = auth.Limit{N: 120, Window: time.Minute}
 
 func (a SiteAPI) similar(c *fiber.Ctx) error {
 	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
-		return err
-	}
-	if err := a.Auth.Limiter().Allow(c.UserContext(), "public-similar-ip:"+c.IP(), publicLimit); err != nil {
 		return err
 	}
 	items, err := a.Cases.SimilarPublic(c.UserContext(), cases.SimilarQuery{

@@ -40,7 +40,7 @@ type API struct {
 var openAPI []byte
 
 // Routes registers the routes. Fixed paths come before parameters.
-func (a API) Routes(app fiber.Router, _ *handlers.Server) {
+func (a API) Routes(app fiber.Router, s *handlers.Server) {
 	m := app.Group(Prefix)
 	m.Get("/openapi.json", a.openapi)
 	m.Post("/auth/login", a.login)
@@ -49,8 +49,8 @@ func (a API) Routes(app fiber.Router, _ *handlers.Server) {
 	m.Get("/me", a.me)
 	m.Get("/sync", a.sync)
 	m.Get("/catalog", a.catalog)
-	m.Get("/cases", a.list)
-	m.Get("/similar", a.similar)
+	m.Get("/cases", s.ThrottleSearch("address"), a.list)
+	m.Get("/similar", s.ThrottleSearch(), a.similar)
 	m.Get("/cases/:id", a.get)
 	m.Put("/cases/:id", a.create)
 	m.Get("/cases/:id/suggestions", a.suggestions)

@@ -53,6 +53,11 @@ type Config struct {
 	// FixedCodes gives phones a fixed sign-in code instead of a random
 	// one: the demo resident's, set by cmd in demo mode only.
 	FixedCodes map[string]string
+
+	// Searches (similar cases, free text in case lists; AllowSearch): per
+	// signed-in user, per address for signed-in callers, and per address
+	// for anonymous ones.
+	SearchPerUser, SearchPerIP, SearchAnonymousPerIP Limit
 }
 
 // DefaultConfig returns production settings around secret.
@@ -77,6 +82,10 @@ func DefaultConfig(secret []byte, logger *slog.Logger) Config {
 		UploadPerUser:      Limit{N: 200, Window: time.Hour},
 		UploadPerIP:        Limit{N: 1000, Window: time.Hour},
 		Logger:             logger,
+
+		SearchPerUser:        Limit{N: 60, Window: time.Minute},
+		SearchPerIP:          Limit{N: 120, Window: time.Minute},
+		SearchAnonymousPerIP: Limit{N: 60, Window: time.Minute},
 	}
 }
 
