@@ -91,3 +91,7 @@ func IntakeMarks(s *Service) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// SetSimilarPool sets how many of the newest matching cases a similar
+// search scores, for the test that fills the pool; it returns the old size.
+func SetSimilarPool(n int64) int64 { old := similarPool; similarPool = n; return old }

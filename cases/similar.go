@@ -124,6 +124,43 @@ type similarHit struct {
 	readable bool
 }
 
+// similarPool is how many of the newest matching cases a search scores.
+var similarPool int64 = 500
+
+// similarCandidates returns the ids of the newest similarPool cases whose summaries
+// match q that p may find (mayFind). Staff search only cases they may read
+// (their scope), so their candidates are q's. Anyone else gets the public
+// ones and, beside them, their own (filed or co-signed): the candidates are
+// drawn from what the caller may find alone, so how many hidden cases exist
+// never decides which public ones are searched.
+func (s *Service) similarCandidates(ctx context.Context, p auth.Principal, q bson.D) ([]string, error) {
+	newest := bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}
+	queries := []bson.D{q}
+	if !p.IsStaff() {
+		queries = []bson.D{append(slices.Clone(q), bson.E{Key: "public", Value: "1"})}
+		if p.UserID != "" {
+			queries = append(queries,
+				append(slices.Clone(q), bson.E{Key: "filer_id", Value: p.UserID}),
+				append(slices.Clone(q), bson.E{Key: "cosigners", Value: p.UserID}))
+		}
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, qq := range queries {
+		sums, err := s.cases.findSummaries(ctx, qq, newest, similarPool)
+		if err != nil {
+			return nil, err
+		}
+		for _, sm := range sums {
+			if !seen[sm.ID] {
+				seen[sm.ID] = true
+				ids = append(ids, sm.ID)
+			}
+		}
+	}
+	return ids, nil
+}
+
 // similarTo scores the open cases whose summaries match q (the newest 500)
 // against text for p (zero for an anonymous caller) and returns the best
 // maxSimilar at or above the threshold, best first, newer first among
@@ -135,13 +172,9 @@ type similarHit struct {
 // summaries' filter is searched through an index; only the candidates'
 // cases are read, by _id.
 func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, text string) ([]similarHit, error) {
-	sums, err := s.cases.findSummaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, 500)
+	ids, err := s.similarCandidates(ctx, p, q)
 	if err != nil {
 		return nil, err
-	}
-	ids := make([]string, len(sums))
-	for i, sm := range sums {
-		ids[i] = sm.ID
 	}
 	words := strings.Fields(strings.ToLower(text))
 	want := bigrams(text)

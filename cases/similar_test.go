@@ -3,8 +3,11 @@ package cases_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"minsheng"
 	"minsheng/cases"
@@ -148,5 +151,47 @@ func TestSimilarFindsNoOthersNonPublicCase(t *testing.T) {
 	wantCode(t, err, minsheng.ENOTFOUND)
 	if c, _ := e.svc.FindByID(ctx, private.ID); len(c.Cosigners) != 0 {
 		t.Errorf("co-signers = %v, want none", c.Cosigners)
+	}
+}
+
+// TestSimilarPoolIgnoresHiddenCases: a search's pool of candidates (the
+// newest few hundred) must be drawn from what its caller may find, or the
+// number of newer 不公开 cases decides whether a public one is searched at
+// all — a count the caller may not read. With a pool of 2, three newer
+// 不公开 filings of other residents used to push the public case out.
+func TestSimilarPoolIgnoresHiddenCases(t *testing.T) {
+	defer cases.SetSimilarPool(cases.SetSimilarPool(2))
+	e := newEnv(t)
+	ctx := context.Background()
+	public := e.submit(t, resident, input())
+	search := func() []string {
+		t.Helper()
+		got, err := e.svc.SimilarPublic(ctx, cases.SimilarQuery{Community: commA, Text: public.Title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := e.svc.Similar(ctx, neighbour, commA, "", public.Title)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, "public:"+c.ID)
+		}
+		for _, c := range mine {
+			ids = append(ids, "resident:"+c.ID)
+		}
+		return ids
+	}
+	before := search()
+	for i := 0; i < 3; i++ {
+		e.clock.Advance(time.Minute)
+		in := input()
+		in.Public = false
+		in.Title = fmt.Sprintf("楼道灯不亮 %d", i)
+		e.submit(t, resident, in)
+	}
+	if after := search(); !slices.Equal(before, after) || len(before) != 2 {
+		t.Errorf("answers %v before and %v after three newer 不公开 filings; want the public case found by both, unchanged", before, after)
 	}
 }

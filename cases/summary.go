@@ -54,6 +54,9 @@ var summaryIndexes = []store.Index{
 	{Collection: summariesCollection, Name: "budget_filed", Keys: keys("has_budget", "filed_at", "_id")},
 	{Collection: summariesCollection, Name: "effect_pending", Keys: keys("effect_pending")},
 	{Collection: summariesCollection, Name: "filed", Keys: keys("-filed_at", "-_id")},
+	// Searches by callers who may not read every case (residents,
+	// anonymous): public cases first, their own beside them (similar.go).
+	{Collection: summariesCollection, Name: "public_filed", Keys: keys("public", "-filed_at", "-_id")},
 	// Residents' own lists (我的诉求): one equality query each, merged in Go.
 	{Collection: summariesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
 	{Collection: summariesCollection, Name: "cosigners_filed", Keys: keys("cosigners", "-filed_at", "-_id")},
@@ -90,6 +93,10 @@ type summary struct {
 	// empty, and only co-signed cases are candidates).
 	FilerID   string   `bson:"filer_id,omitempty"`
 	Cosigners []string `bson:"cosigners,omitempty"`
+	// Public is "1" for a case filed as 公开, so a search for callers who
+	// may read only public cases reads public candidates alone (a string,
+	// as the engine pushes down string equality).
+	Public string `bson:"public,omitempty"`
 }
 
 func summaryOf(c *Case) summary {
@@ -101,6 +108,9 @@ func summaryOf(c *Case) summary {
 	}
 	if len(c.Cosigners) > 0 {
 		s.Cosigners = slices.Clone(c.Cosigners)
+	}
+	if c.Public {
+		s.Public = "1"
 	}
 	if c.Budget != nil && c.Budget.LineID != "" {
 		s.HasBudget = "1"
@@ -123,7 +133,7 @@ var summarySource = bson.D{
 	// give the same result, only slower. location and money_effect are
 	// small, and the engine reads them whole anyway (fields pushdown).
 	{Key: "number", Value: 1}, {Key: "area", Value: 1}, {Key: "title", Value: 1}, {Key: "location", Value: 1},
-	{Key: "filer_id", Value: 1}, {Key: "households", Value: 1}, {Key: "cosigners", Value: 1}, {Key: "merged_from", Value: 1},
+	{Key: "filer_id", Value: 1}, {Key: "public", Value: 1}, {Key: "households", Value: 1}, {Key: "cosigners", Value: 1}, {Key: "merged_from", Value: 1},
 	{Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
 	{Key: "completed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "assessment", Value: 1},
 	{Key: "verdict", Value: 1}, {Key: "verdicts", Value: 1}, {Key: "catalog_item", Value: 1}, {Key: "budget", Value: 1},
@@ -826,8 +836,8 @@ const summariesMeta = "case_summaries_meta"
 
 // summariesBuilt is the meta document's id: a new one whenever the
 // summaries gain fields, so that the first start after an upgrade rebuilds
-// them (v2: the residents' filer_id and cosigners).
-const summariesBuilt = "built-v2"
+// them (v2: the residents' filer_id and cosigners; v3: public).
+const summariesBuilt = "built-v3"
 
 // EnsureSummaries is what the server runs at start: on a store whose
 // summaries were never built (a data directory from before them) the full
@@ -904,7 +914,7 @@ func sameSummary(a, b summary) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.SubDistrict == b.SubDistrict && a.Community == b.Community &&
 		a.Status == b.Status && a.Area == b.Area && a.AssignedTo == b.AssignedTo && a.Title == b.Title &&
 		a.FiledAt.Equal(b.FiledAt) && a.DueAt.Equal(b.DueAt) && a.HasBudget == b.HasBudget && a.EffectPending == b.EffectPending && a.Version == b.Version &&
-		sameFacts(a.Facts, b.Facts) && a.FilerID == b.FilerID && slices.Equal(a.Cosigners, b.Cosigners)
+		sameFacts(a.Facts, b.Facts) && a.FilerID == b.FilerID && slices.Equal(a.Cosigners, b.Cosigners) && a.Public == b.Public
 }
 
 // matches reports whether c, as read now, passes f's filter (without scope
