@@ -225,8 +225,8 @@ func (d windowDoc) counts() []slotCount {
 }
 
 // maxWindowTries bounds add's loop: each turn means another instance
-// created the window at the same moment, or the engine answered a
-// simultaneous first insert with a write conflict.
+// created the window at the same moment, or the engine answered a write
+// with a conflict (retried with jitter, as DESIGN.md asks).
 const maxWindowTries = 4
 
 // add adds delta attempts to now's slot of key's stored window by one
@@ -249,8 +249,20 @@ func (l *Limiter) add(ctx context.Context, key string, w slide, now time.Time, d
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, minsheng.ErrNotFound) || delta < 0 || try == maxWindowTries {
+		if try == maxWindowTries || ctx.Err() != nil {
 			return nil, 0, fmt.Errorf("auth: unable to count attempt: %w", err)
+		}
+		if !errors.Is(err, minsheng.ErrNotFound) {
+			// A write conflict under contention (MongoDB, DocumentDB):
+			// try again. Had the failed $inc applied after all, the
+			// window would only be stricter until it ends.
+			if err := backoff(ctx, try); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		if delta < 0 {
+			return nil, 0, nil // nothing left to take back
 		}
 		created := bson.M{"_id": id, "s": bson.M{}, "expires_at": now.Add(w.ttl()).UTC()}
 		if err := l.c.InsertOne(ctx, created); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
