@@ -453,6 +453,14 @@ func serveMetrics(cfg config.Config, reg *prometheus.Registry, logger *slog.Logg
 			logger.Error("metrics listener", "err", err)
 		}
 	}()
-	logger.Info("metrics: GET /metrics without a token on the metrics address only", "metrics_addr", ln.Addr().String())
+	logger.Info("metrics: GET /metrics without a token on the metrics address", "metrics_addr", ln.Addr().String(), "main_address", mainMetrics(cfg))
 	return func() { _ = srv.Close() }, nil
+}
+
+// mainMetrics says what GET /metrics answers on the main address.
+func mainMetrics(cfg config.Config) string {
+	if cfg.MetricsToken != "" {
+		return "needs the metrics token"
+	}
+	return "404"
 }
