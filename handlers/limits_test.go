@@ -67,7 +67,7 @@ func rawRequest(t *testing.T, addr, head string) (*http.Response, []byte) {
 // and what a real client sends (a 5 KB cookie, a long query) is served.
 func TestRequestLimitsRealServer(t *testing.T) {
 	logs := &logBuffer{}
-	a := newTestAppWith(t, handlers.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	a := newTestAppWith(t, handlers.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil)), MetricsToken: testMetricsToken})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestRequestLimitsRealServer(t *testing.T) {
 		if line := logs.accessLine(e.Error.RequestID); line == nil || line["status"] != float64(500) || line["route"] != "/api/v1/test/panic" {
 			t.Errorf("access log line = %v, want status 500 on /api/v1/test/panic", line)
 		}
-		_, metrics := rawRequest(t, addr, "GET /metrics HTTP/1.1\r\nHost: x")
+		_, metrics := rawRequest(t, addr, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+testMetricsToken)
 		for _, want := range []string{
 			`minsheng_http_requests_total{method="GET",route="/api/v1/test/panic",status="500"} 1`,
 			`minsheng_http_requests_total{method="GET",route="unparsed",status="431"} 1`,

@@ -88,7 +88,7 @@ func serveGroups(t *testing.T, st *store.Store, groups ...handlers.RouteGroup) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: groups})
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: groups, MetricsToken: testMetricsToken})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,12 @@ func serveGroups(t *testing.T, st *store.Store, groups ...handlers.RouteGroup) (
 
 func metric(t *testing.T, base, name string) string {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
+	req, err := http.NewRequest("GET", base+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"minsheng"
@@ -66,8 +65,14 @@ type Config struct {
 	// caller and route for the domain services but stores no answers.
 	Idempotency *idem.Store
 	Logger      *slog.Logger
-	// Registry receives the HTTP metrics; nil makes a fresh one.
+	// Registry receives the HTTP metrics; nil makes a fresh one
+	// (NewRegistry).
 	Registry *prometheus.Registry
+	// MetricsToken is the bearer token GET /metrics asks for on this
+	// app; empty: this app serves no /metrics (404), as the statistics
+	// are not for anyone who asks. cmd may serve them on a listen address
+	// of their own instead (MetricsHandler).
+	MetricsToken string
 	// ProxyHeader and TrustedProxies make the client's address come from
 	// a trusted reverse proxy's header (rate limits, logs); empty: the
 	// connection's address.
@@ -102,8 +107,7 @@ func New(cfg Config) *fiber.App {
 	}
 	reg := cfg.Registry
 	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg = NewRegistry()
 	}
 	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
 	s.abandon = newAbandonMetrics(reg)
@@ -139,12 +143,15 @@ func New(cfg Config) *fiber.App {
 		ReferrerPolicy:        "same-origin",
 	}))
 	app.Use(compress.New())
+	// Before authenticate: the metrics token is not a user's token.
+	if cfg.MetricsToken != "" {
+		app.Get("/metrics", metricsToken(cfg.MetricsToken), adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	}
 	app.Use(s.authenticate)
 	app.Use(s.idempotency)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	api := app.Group("/api/v1")
 	api.Get("/openapi.json", openapi)

@@ -129,8 +129,12 @@ func (a testApp) user(t *testing.T, in auth.NewUser) {
 	}
 }
 
+// testMetricsToken is the MINSHENG_METRICS_TOKEN of the tests that read
+// /metrics.
+const testMetricsToken = "metrics-token-of-the-tests"
+
 func TestOperationalEndpoints(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestAppWith(t, handlers.Config{MetricsToken: testMetricsToken})
 	for _, path := range []string{"/healthz", "/readyz"} {
 		t.Run(path, func(t *testing.T) {
 			if resp := a.do(t, "GET", path, "", nil, nil); resp.StatusCode != 200 {
@@ -140,7 +144,7 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	t.Run("metrics by route and status", func(t *testing.T) {
 		a.do(t, "GET", "/api/v1/org", "", nil, nil)
-		resp := a.do(t, "GET", "/metrics", "", nil, nil)
+		resp := a.do(t, "GET", "/metrics", testMetricsToken, nil, nil)
 		body, _ := io.ReadAll(resp.Body)
 		for _, want := range []string{`minsheng_http_requests_total{method="GET",route="/api/v1/org",status="200"}`, "minsheng_http_request_duration_seconds_bucket"} {
 			if !strings.Contains(string(body), want) {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -40,7 +41,14 @@ type API struct {
 var openAPI []byte
 
 // Routes registers the routes. Fixed paths come before parameters.
+//
+// Filings and uploads count against the same limits as /api/v1's (one
+// limiter per action, whichever API is used). They are counted once the
+// caller is known to be signed in: the app needs an account.
 func (a API) Routes(app fiber.Router, s *handlers.Server) {
+	fileLimit := s.ThrottleBy((*auth.Service).AllowFiling, pathUUID("id"))
+	uploadLimit := s.ThrottleBy((*auth.Service).AllowUpload, pathUUID("photo"))
+	noKey := func(*fiber.Ctx) string { return "" }
 	m := app.Group(Prefix)
 	m.Get("/openapi.json", a.openapi)
 	m.Post("/auth/login", a.login)
@@ -52,12 +60,12 @@ func (a API) Routes(app fiber.Router, s *handlers.Server) {
 	m.Get("/cases", s.ThrottleSearch("address"), a.list)
 	m.Get("/similar", s.ThrottleSearch(), a.similar)
 	m.Get("/cases/:id", a.get)
-	m.Put("/cases/:id", a.create)
+	m.Put("/cases/:id", signedIn, fileLimit, a.create)
 	m.Get("/cases/:id/suggestions", a.suggestions)
 	m.Post("/cases/:id/actions/:action", a.act)
-	m.Post("/cases/:id/photos/uploads", a.startUpload)
+	m.Post("/cases/:id/photos/uploads", signedIn, s.ThrottleBy((*auth.Service).AllowUpload, noKey), a.startUpload)
 	m.Post("/cases/:id/photos/uploads/:upload/complete", a.completeUpload)
-	m.Put("/cases/:id/photos/:photo", a.putPhoto)
+	m.Put("/cases/:id/photos/:photo", signedIn, uploadLimit, a.putPhoto)
 	m.Delete("/cases/:id/photos/:photo", a.deletePhoto)
 	m.Get("/notifications", a.notifications)
 	m.Post("/notifications/read", a.markRead)
@@ -65,6 +73,27 @@ func (a API) Routes(app fiber.Router, s *handlers.Server) {
 	m.Use(func(c *fiber.Ctx) error {
 		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())
 	})
+}
+
+// signedIn refuses anonymous callers before anything is counted for them.
+func signedIn(c *fiber.Ctx) error {
+	if _, err := handlers.Principal(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// pathUUID returns the replay key of a route whose client UUID is path
+// parameter name, as the handler keys its replays (lower case); none when
+// it is not a UUID (the handler refuses it).
+func pathUUID(name string) func(*fiber.Ctx) string {
+	return func(c *fiber.Ctx) string {
+		v := c.Params(name)
+		if !uuidRe.MatchString(v) {
+			return ""
+		}
+		return strings.ToLower(v)
+	}
 }
 
 func (a API) openapi(c *fiber.Ctx) error {

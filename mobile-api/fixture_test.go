@@ -65,6 +65,13 @@ func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
 // store cmd uses without S3_ENDPOINT).
 func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixture {
 	t.Helper()
+	return newFixtureAuth(t, now, s3, nil)
+}
+
+// newFixtureAuth is newFixtureWith with the auth settings changed by tweak
+// (nil: production's), e.g. smaller limits.
+func newFixtureAuth(t *testing.T, now func() time.Time, s3 media.Storage, tweak func(*auth.Config)) *fixture {
+	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
 	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, budgetlink.Indexes, idem.Indexes} {
@@ -76,6 +83,9 @@ func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixtu
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
 	acfg.FixedCodes = map[string]string{residentPhone: residentCode}
+	if tweak != nil {
+		tweak(&acfg)
+	}
 	authSvc, err := auth.NewService(st, dir, acfg)
 	if err != nil {
 		t.Fatal(err)

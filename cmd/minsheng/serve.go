@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
@@ -272,8 +274,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	reg := handlers.NewRegistry()
 	app := handlers.New(handlers.Config{
 		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
+		Registry: reg, MetricsToken: cfg.MetricsToken,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
 		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/console/", Dir: "console"}, {Prefix: "/", Dir: "site"}},
 		RootGroups: d.rootGroups(),
@@ -284,6 +288,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("unable to listen on %s: %w", cfg.Addr, err)
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "engine", engineName(d.store))
+	stopMetrics, err := serveMetrics(cfg, reg, logger)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stopMetrics()
 
 	go sweepLoop(ctx, d, logger)
 	// Deadline notices come from a sweep, not only when a list is opened;
@@ -418,4 +428,40 @@ func warmReports(ctx context.Context, d *deps, logger *slog.Logger) {
 	if err != nil && ctx.Err() == nil {
 		logger.Warn("report caches not warmed; the first reports fill them", "err", err)
 	}
+}
+
+// serveMetrics starts the listener of MINSHENG_METRICS_ADDR, which serves
+// only /metrics, and says in the log where the metrics can be read: there,
+// on the main address with MINSHENG_METRICS_TOKEN, or nowhere. The
+// function it returns stops the listener.
+func serveMetrics(cfg config.Config, reg *prometheus.Registry, logger *slog.Logger) (func(), error) {
+	switch {
+	case cfg.MetricsToken != "":
+		logger.Info("metrics: GET /metrics on the main address needs Authorization: Bearer <MINSHENG_METRICS_TOKEN>")
+	case cfg.MetricsAddr == "":
+		logger.Info("metrics: not served (GET /metrics answers 404); set MINSHENG_METRICS_ADDR or MINSHENG_METRICS_TOKEN to scrape them")
+	}
+	if cfg.MetricsAddr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("unable to listen on %s for metrics: %w", cfg.MetricsAddr, err)
+	}
+	srv := &http.Server{Handler: handlers.MetricsHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics listener", "err", err)
+		}
+	}()
+	logger.Info("metrics: GET /metrics without a token on the metrics address", "metrics_addr", ln.Addr().String(), "main_address", mainMetrics(cfg))
+	return func() { _ = srv.Close() }, nil
+}
+
+// mainMetrics says what GET /metrics answers on the main address.
+func mainMetrics(cfg config.Config) string {
+	if cfg.MetricsToken != "" {
+		return "needs the metrics token"
+	}
+	return "404"
 }

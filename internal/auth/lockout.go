@@ -98,7 +98,7 @@ func (s *Service) claimCheck(ctx context.Context, username, ip string) (loginFai
 func (s *Service) recordFailure(ctx context.Context, username, ip string, doc loginFailures) (time.Duration, error) {
 	lk := s.cfg.Lockout
 	now := s.cfg.Now().UTC()
-	total, _, err := s.limiter.count(ctx, "login-account-fail:"+username, lk.CeilingWindow)
+	total, err := s.limiter.count(ctx, "login-account-fail:"+username, Limit{N: lk.AccountCeiling, Window: lk.CeilingWindow})
 	if err != nil {
 		return 0, err
 	}

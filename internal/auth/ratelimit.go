@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mrand "math/rand/v2"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -20,10 +22,11 @@ type Limit struct {
 	Window time.Duration
 }
 
-// Limiter counts attempts per key in fixed windows kept in the database, so
-// every instance behind a load balancer shares one count. On the embedded
-// engine, which one process owns, the windows of AllowAs are kept in memory
-// instead (localCounts); Full and Count (sign-in failures) stay stored.
+// Limiter counts attempts per key in sliding windows (ratelimit_window.go)
+// kept in the database, so every instance behind a load balancer shares
+// one count. On the embedded engine, which one process owns, the windows
+// of AllowAs are kept in memory instead (localCounts); Full and Count
+// (sign-in failures) stay stored.
 type Limiter struct {
 	c   *store.Collection
 	now func() time.Time
@@ -93,84 +96,212 @@ func rateLimited(what string, wait time.Duration) error {
 		Err:     &RetryAfter{Wait: wait}}
 }
 
-// Allow counts one attempt for key and returns ERATELIMITED once the window's
-// limit is passed, carrying the time left in the window.
+// Allow counts one attempt for key and returns ERATELIMITED, counting
+// nothing, once N attempts were allowed in the sliding window before it;
+// the error carries the wait until one is allowed again.
 func (l *Limiter) Allow(ctx context.Context, key string, lim Limit) error {
 	return l.AllowAs(ctx, key, lim, "尝试过于频繁")
 }
 
 // AllowAs is Allow with the message's reason, e.g. "提交过于频繁".
 func (l *Limiter) AllowAs(ctx context.Context, key string, lim Limit, what string) error {
+	return l.allow(ctx, what, keyedLimit{key, lim})
+}
+
+// allow counts one attempt against every limit or, when one of them is
+// full, against none: ERATELIMITED with the longest wait of the full ones.
+// On the embedded engine the windows live in memory (localCounts); on
+// MongoDB in the database, shared by every instance.
+func (l *Limiter) allow(ctx context.Context, what string, limits ...keyedLimit) error {
 	if l.local != nil {
-		now := l.now()
-		start := now.Truncate(lim.Window)
-		if wait, ok := l.local.allow(now, "", time.Time{}, localCheck{id: windowID(key, start), end: start.Add(lim.Window), n: lim.N}); !ok {
+		if wait, ok := l.local.allow(l.now(), "", time.Time{}, limits...); !ok {
 			return rateLimited(what, wait)
 		}
 		return nil
 	}
-	n, end, err := l.count(ctx, key, lim.Window)
+	wait, err := l.countAll(ctx, limits)
 	if err != nil {
 		return err
 	}
-	if n > lim.N {
-		return rateLimited(what, end.Sub(l.now()))
+	if wait > 0 {
+		return rateLimited(what, wait)
 	}
 	return nil
 }
 
-// Full returns ERATELIMITED when key's current window already holds
-// lim.N attempts, without counting one: for limits that count only
-// failures (Count adds them).
-func (l *Limiter) Full(ctx context.Context, key string, lim Limit, what string) error {
+// countAll adds one attempt to each stored window in turn. When one is
+// past its limit, the attempts already added are taken back (a refused
+// attempt counts nowhere, so the wait it is told stays true) and the wait
+// is the longest of the full windows, the unvisited ones read without
+// counting.
+func (l *Limiter) countAll(ctx context.Context, limits []keyedLimit) (time.Duration, error) {
 	now := l.now()
-	start := now.Truncate(lim.Window)
-	var doc struct {
-		Count int64 `bson:"count"`
+	for i, k := range limits {
+		w := slideOf(k.lim)
+		live, sum, err := l.add(ctx, k.key, w, now, 1)
+		if err != nil {
+			l.undo(ctx, now, limits[:i])
+			return 0, err
+		}
+		if sum <= k.lim.N {
+			continue
+		}
+		l.undo(ctx, now, limits[:i+1])
+		wait := w.wait(now, without(live, w.slot(now)), sum-1, k.lim.N-1)
+		for _, rest := range limits[i+1:] {
+			if more, err := l.full(ctx, rest.key, rest.lim, now); err == nil {
+				wait = max(wait, more)
+			}
+		}
+		return max(wait, time.Nanosecond), nil
 	}
-	err := l.c.FindOne(ctx, bson.M{"_id": windowID(key, start)}, &doc)
-	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
-		return fmt.Errorf("auth: unable to read attempts: %w", err)
+	return 0, nil
+}
+
+// undo takes back one attempt from each window of limits, best effort: a
+// count left behind only makes its window stricter until it ends.
+func (l *Limiter) undo(ctx context.Context, now time.Time, limits []keyedLimit) {
+	for _, k := range limits {
+		_, _, _ = l.add(ctx, k.key, slideOf(k.lim), now, -1)
 	}
-	if doc.Count >= lim.N {
-		return rateLimited(what, start.Add(lim.Window).Sub(now))
+}
+
+// Full returns ERATELIMITED when key's sliding window already holds
+// lim.N attempts, without counting one: for limits that count only
+// failures (Count adds them). Both are stored on every engine, so
+// sign-in failures survive a restart.
+func (l *Limiter) Full(ctx context.Context, key string, lim Limit, what string) error {
+	wait, err := l.full(ctx, key, lim, l.now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return rateLimited(what, wait)
 	}
 	return nil
 }
 
-// Count adds one attempt to key's current window.
+// full is the wait until key's stored window holds fewer than lim.N
+// attempts: 0 when it already does.
+func (l *Limiter) full(ctx context.Context, key string, lim Limit, now time.Time) (time.Duration, error) {
+	w := slideOf(lim)
+	var doc windowDoc
+	err := l.c.FindOne(ctx, bson.M{"_id": w.docID(key)}, &doc)
+	if err != nil && !errors.Is(err, minsheng.ErrNotFound) {
+		return 0, fmt.Errorf("auth: unable to read attempts: %w", err)
+	}
+	live, sum := w.live(now, doc.counts())
+	return w.wait(now, live, sum, lim.N-1), nil
+}
+
+// Count adds one attempt to key's stored window.
 func (l *Limiter) Count(ctx context.Context, key string, lim Limit) error {
-	_, _, err := l.count(ctx, key, lim.Window)
+	_, err := l.count(ctx, key, lim)
 	return err
 }
 
-// count adds one to key's current window and returns the new count and the
-// window's end.
-func (l *Limiter) count(ctx context.Context, key string, window time.Duration) (int64, time.Time, error) {
-	now := l.now()
-	start := now.Truncate(window)
-	end := start.Add(window)
-	id := windowID(key, start)
-	var doc struct {
-		Count int64 `bson:"count"`
-	}
-	update := bson.M{"$inc": bson.M{"count": int64(1)}, "$setOnInsert": bson.M{"expires_at": end}}
-	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
-	err := l.c.FindOneAndUpdate(ctx, bson.M{"_id": id}, update, &doc, opts)
-	if errors.Is(err, minsheng.ErrDuplicate) {
-		// Two first attempts raced on the upsert; the second one now finds the document.
-		err = l.c.FindOneAndUpdate(ctx, bson.M{"_id": id}, update, &doc, opts)
-	}
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("auth: unable to count attempt: %w", err)
-	}
-	return doc.Count, end, nil
+// count adds one attempt to key's stored window and returns the attempts
+// the window now holds.
+func (l *Limiter) count(ctx context.Context, key string, lim Limit) (int64, error) {
+	_, sum, err := l.add(ctx, key, slideOf(lim), l.now(), 1)
+	return sum, err
 }
 
-// windowID is the id of key's window starting at start.
-func windowID(key string, start time.Time) string { return fmt.Sprintf("%s|%d", key, start.Unix()) }
+// windowDoc is a stored sliding window: attempts per slot, by slot number.
+type windowDoc struct {
+	Slots map[string]int64 `bson:"s"`
+}
 
-// Sweep deletes windows and lockouts that have ended.
+func (d windowDoc) counts() []slotCount {
+	out := make([]slotCount, 0, len(d.Slots))
+	for f, n := range d.Slots {
+		s, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, slotCount{slot: s, n: n})
+	}
+	return out
+}
+
+// maxWindowTries bounds add's loop: each turn means another instance
+// created the window at the same moment, or the engine answered a write
+// with a conflict (retried with jitter, as DESIGN.md asks).
+const maxWindowTries = 4
+
+// add adds delta attempts to now's slot of key's stored window by one
+// single-document $inc, and returns the window's live slots and their sum
+// after it. A window is created by a plain insert and the $inc tried
+// again, never by an upsert, whose collision some engines report with a
+// generic error (DESIGN.md): whatever the insert answers, the next $inc
+// finds the window if anyone created it. Slots that left the window are
+// removed afterwards, best effort (a later attempt removes them again).
+func (l *Limiter) add(ctx context.Context, key string, w slide, now time.Time, delta int64) ([]slotCount, int64, error) {
+	id := w.docID(key)
+	slot := w.slot(now)
+	update := bson.M{
+		"$inc": bson.M{"s." + slotField(slot): delta},
+		"$set": bson.M{"expires_at": now.Add(w.ttl()).UTC()},
+	}
+	var doc windowDoc
+	for try := 1; ; try++ {
+		err := l.c.FindOneAndUpdate(ctx, bson.M{"_id": id}, update, &doc, options.FindOneAndUpdate().SetReturnDocument(options.After))
+		if err == nil {
+			break
+		}
+		if try == maxWindowTries || ctx.Err() != nil {
+			return nil, 0, fmt.Errorf("auth: unable to count attempt: %w", err)
+		}
+		if !errors.Is(err, minsheng.ErrNotFound) {
+			// A write conflict under contention (MongoDB, DocumentDB):
+			// try again. Had the failed $inc applied after all, the
+			// window would only be stricter until it ends.
+			if err := backoff(ctx, try); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		if delta < 0 {
+			return nil, 0, nil // nothing left to take back
+		}
+		created := bson.M{"_id": id, "s": bson.M{}, "expires_at": now.Add(w.ttl()).UTC()}
+		if err := l.c.InsertOne(ctx, created); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+			if err := backoff(ctx, try); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	counts := doc.counts()
+	live, sum := w.live(now, counts)
+	if len(live) < len(doc.Slots) {
+		stale := bson.M{}
+		first := w.oldest(now)
+		for f := range doc.Slots {
+			if s, err := strconv.ParseInt(f, 10, 64); err != nil || s < first {
+				stale["s."+f] = ""
+			}
+		}
+		if len(stale) > 0 {
+			_, _ = l.c.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$unset": stale})
+		}
+	}
+	return live, sum, nil
+}
+
+// backoff sleeps a few jittered milliseconds before turn try+1.
+func backoff(ctx context.Context, try int) error {
+	d := time.Duration(try)*5*time.Millisecond + time.Duration(mrand.Int64N(int64(5*time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("auth: unable to count attempt: %w", ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}
+
+// Sweep deletes windows, claims and lockouts that have ended.
 func (l *Limiter) Sweep(ctx context.Context) error {
 	if l.local != nil {
 		l.local.sweep(l.now())

@@ -9,20 +9,22 @@ import (
 // of seen in this process's memory instead of the database. It serves the
 // embedded engine (FerretDB), which one process owns (DESIGN.md: one
 // process per FerretDB; several instances need MongoDB), so the count is
-// the same one the database would hold, without two guarded upserts on
+// the same one the database would hold, without two guarded writes on
 // every filing. A restart starts the windows afresh, as if they had
 // ended. Sign-in failures and lockouts stay in the database (Full, Count,
 // lockout.go): they must survive a restart.
 type localCounts struct {
 	mu        sync.Mutex
-	windows   map[string]localWindow // key|window start → count
-	claims    map[string]time.Time   // seen id → expiry
+	windows   map[string]*localWindow // key|slot width → slots
+	claims    map[string]time.Time    // seen id → expiry
 	sweepSize int
 }
 
+// localWindow is one key's sliding window: its live slots and when the
+// last of them stops counting.
 type localWindow struct {
-	count int64
-	end   time.Time
+	slots []slotCount
+	until time.Time
 }
 
 // localSweepSize is how many entries may pile up before an insert sweeps
@@ -30,25 +32,17 @@ type localWindow struct {
 const localSweepSize = 4096
 
 func newLocalCounts() *localCounts {
-	return &localCounts{windows: map[string]localWindow{}, claims: map[string]time.Time{}, sweepSize: localSweepSize}
+	return &localCounts{windows: map[string]*localWindow{}, claims: map[string]time.Time{}, sweepSize: localSweepSize}
 }
 
-// localCheck is one limit an attempt counts against: the window's id
-// (key|window start), its end and the limit.
-type localCheck struct {
-	id  string
-	end time.Time
-	n   int64
-}
-
-// allow counts one attempt against each check in turn and returns the
-// wait of the first one it passes (ok false), as the database path stops
-// at its first refusal. A claimID already claimed and not expired is a
-// replay: nothing is counted. The claim is made only when every check
-// passes, all under one lock, so simultaneous copies of one request count
-// once and a refused attempt leaves no claim for its copies to pass on,
-// nor memory behind it beyond its windows.
-func (l *localCounts) allow(now time.Time, claimID string, claimUntil time.Time, checks ...localCheck) (wait time.Duration, ok bool) {
+// allow counts one attempt against every limit, or against none when one
+// of them already holds N attempts in its sliding window: then ok is false
+// and wait the longest wait of the full ones. A claimID already claimed
+// and not expired is a replay: nothing is counted. The claim is made only
+// when every limit passes, all under one lock, so simultaneous copies of
+// one request count once and a refused attempt leaves no claim for its
+// copies to pass on, nor any count.
+func (l *localCounts) allow(now time.Time, claimID string, claimUntil time.Time, limits ...keyedLimit) (wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.maybeSweep(now)
@@ -57,14 +51,34 @@ func (l *localCounts) allow(now time.Time, claimID string, claimUntil time.Time,
 			return 0, true
 		}
 	}
-	for _, c := range checks {
-		w := l.windows[c.id]
-		w.count++
-		w.end = c.end
-		l.windows[c.id] = w
-		if w.count > c.n {
-			return c.end.Sub(now), false
+	windows := make([]*localWindow, len(limits))
+	for i, k := range limits {
+		w := slideOf(k.lim)
+		id := w.docID(k.key)
+		lw := l.windows[id]
+		if lw == nil {
+			lw = &localWindow{}
+			l.windows[id] = lw
 		}
+		live, sum := w.live(now, lw.slots)
+		lw.slots = live
+		if sum >= k.lim.N {
+			wait = max(wait, w.wait(now, live, sum, k.lim.N-1), time.Nanosecond)
+		}
+		windows[i] = lw
+	}
+	if wait > 0 {
+		return wait, false
+	}
+	for i, k := range limits {
+		w, lw := slideOf(k.lim), windows[i]
+		s := w.slot(now)
+		if n := len(lw.slots); n > 0 && lw.slots[n-1].slot == s {
+			lw.slots[n-1].n++
+		} else {
+			lw.slots = append(lw.slots, slotCount{slot: s, n: 1})
+		}
+		lw.until = now.Add(w.ttl())
 	}
 	if claimID != "" {
 		l.claims[claimID] = claimUntil
@@ -91,7 +105,7 @@ func (l *localCounts) sweep(now time.Time) {
 
 func (l *localCounts) sweepLocked(now time.Time) {
 	for id, w := range l.windows {
-		if !w.end.After(now) {
+		if !w.until.After(now) {
 			delete(l.windows, id)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"minsheng"
 )
 
@@ -33,13 +35,15 @@ func (s *Service) AllowFiling(ctx context.Context, a Attempt) error {
 }
 
 // AllowUpload counts one photo upload, per user and per address;
-// ERATELIMITED states the real wait. Anonymous callers cannot upload, so
-// they are not counted here (the route refuses them).
+// ERATELIMITED states the real wait. A replay of an Idempotency-Key (the
+// cadre app's photo UUID) already counted is not counted again. Anonymous
+// callers cannot upload, so they are not counted here (the routes refuse
+// them).
 func (s *Service) AllowUpload(ctx context.Context, a Attempt) error {
 	if a.Principal.UserID == "" {
 		return nil
 	}
-	return s.allowAttempt(ctx, "", "", 0, "上传照片过于频繁",
+	return s.allowAttempt(ctx, "upload|user:"+a.Principal.UserID, a.IdempotencyKey, s.cfg.UploadPerUser.Window, "上传照片过于频繁",
 		keyedLimit{"upload-user:" + a.Principal.UserID, s.cfg.UploadPerUser}, keyedLimit{"upload-ip:" + a.IP, s.cfg.UploadPerIP})
 }
 
@@ -49,58 +53,102 @@ type keyedLimit struct {
 	lim Limit
 }
 
-// allowAttempt counts one attempt against each limit in turn, stopping at
-// the first it passes (ERATELIMITED with its wait), unless idemKey was
+// allowAttempt counts one attempt against every limit, or against none
+// when one is full (ERATELIMITED with the wait), unless idemKey was
 // already counted for who within claimWindow (a replay). On the embedded
 // engine the counts live in memory (localCounts), where claim and counts
-// are one step; elsewhere in the database, shared by every instance.
+// are one step. Elsewhere they are in the database, shared by every
+// instance: the attempt is counted first and its key claimed after, so a
+// refused attempt leaves no claim its retry could pass on uncounted; a
+// refused attempt whose key is already claimed is a replay and passes; a
+// counted attempt that loses the claim to a copy of itself gives its
+// counts back.
 func (s *Service) allowAttempt(ctx context.Context, who, idemKey string, claimWindow time.Duration, what string, limits ...keyedLimit) error {
-	if loc := s.limiter.local; loc != nil {
-		now := s.limiter.now()
+	l := s.limiter
+	if l.local != nil {
+		now := l.now()
 		claim := ""
 		if idemKey != "" {
 			claim = seenID(who, idemKey)
 		}
-		checks := make([]localCheck, len(limits))
-		for i, k := range limits {
-			start := now.Truncate(k.lim.Window)
-			checks[i] = localCheck{id: windowID(k.key, start), end: start.Add(k.lim.Window), n: k.lim.N}
-		}
-		if wait, ok := loc.allow(now, claim, now.Add(claimWindow), checks...); !ok {
+		if wait, ok := l.local.allow(now, claim, now.Add(claimWindow), limits...); !ok {
 			return rateLimited(what, wait)
 		}
 		return nil
 	}
-	if replay, err := s.seen(ctx, who, idemKey, claimWindow); err != nil || replay {
+	now := l.now()
+	wait, err := l.countAll(ctx, limits)
+	if err != nil {
 		return err
 	}
-	for _, k := range limits {
-		if err := s.limiter.AllowAs(ctx, k.key, k.lim, what); err != nil {
+	if wait > 0 {
+		if replay, err := s.claimed(ctx, who, idemKey, now); err != nil || replay {
 			return err
 		}
+		return rateLimited(what, wait)
 	}
-	return nil
+	replay, err := s.seen(ctx, who, idemKey, claimWindow)
+	if err != nil || replay {
+		l.undo(ctx, now, limits)
+	}
+	return err
 }
 
 func seenID(who, key string) string { return "seen:" + who + "|" + sha256Hex(key) }
 
+// claimed reports whether key is claimed for who and the claim still holds.
+func (s *Service) claimed(ctx context.Context, who, key string, now time.Time) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	var doc struct {
+		ExpiresAt time.Time `bson:"expires_at"`
+	}
+	err := s.limiter.c.FindOne(ctx, bson.M{"_id": seenID(who, key)}, &doc)
+	if errors.Is(err, minsheng.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("auth: unable to read idempotency key: %w", err)
+	}
+	return doc.ExpiresAt.After(now), nil
+}
+
 // seen claims key for who by one insert under the unique _id: true when
-// it was already claimed (a replay). No key: never a replay.
+// it was already claimed (a replay). A claim that has expired but is not
+// swept yet is removed and claimed anew. Whatever the insert answers
+// (some engines answer simultaneous inserts with a write conflict), the
+// claim is read back before deciding. No key: never a replay.
 func (s *Service) seen(ctx context.Context, who, key string, window time.Duration) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
-	now := s.cfg.Now()
+	now := s.limiter.now()
+	id := seenID(who, key)
 	doc := struct {
 		ID        string    `bson:"_id"`
 		ExpiresAt time.Time `bson:"expires_at"`
-	}{ID: seenID(who, key), ExpiresAt: now.Add(window).UTC()}
-	err := s.limiter.c.InsertOne(ctx, doc)
-	if errors.Is(err, minsheng.ErrDuplicate) {
-		return true, nil
+	}{ID: id, ExpiresAt: now.Add(window).UTC()}
+	for try := 1; ; try++ {
+		err := s.limiter.c.InsertOne(ctx, doc)
+		if err == nil {
+			return false, nil
+		}
+		held, rerr := s.claimed(ctx, who, key, now)
+		switch {
+		case rerr != nil:
+			return false, rerr
+		case held:
+			return true, nil
+		case try == maxWindowTries:
+			return false, fmt.Errorf("auth: unable to record idempotency key: %w", err)
+		}
+		// Expired and not swept, or a conflict with a simultaneous copy.
+		if _, err := s.limiter.c.DeleteOne(ctx, bson.M{"_id": id, "expires_at": bson.M{"$lte": now}}); err != nil {
+			return false, fmt.Errorf("auth: unable to renew idempotency key: %w", err)
+		}
+		if err := backoff(ctx, try); err != nil {
+			return false, err
+		}
 	}
-	if err != nil {
-		return false, fmt.Errorf("auth: unable to record idempotency key: %w", err)
-	}
-	return false, nil
 }

@@ -43,6 +43,11 @@ type Config struct {
 	// load balancer, where every request comes from the balancer.
 	ProxyHeader    string   // MINSHENG_PROXY_HEADER
 	TrustedProxies []string // MINSHENG_TRUSTED_PROXIES
+	// MetricsToken is the bearer token /metrics asks for on Addr;
+	// MetricsAddr a listen address of its own serving only /metrics,
+	// without a token. Neither set: no /metrics anywhere.
+	MetricsToken string // MINSHENG_METRICS_TOKEN
+	MetricsAddr  string // MINSHENG_METRICS_ADDR
 	// Demo is serve --demo: not a setting of the table, set by cmd only.
 	Demo bool
 }
@@ -152,6 +157,22 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{env: "MINSHENG_METRICS_TOKEN", flag: "metrics-token", def: "", help: "bearer token for GET /metrics on the main address (16+ characters); empty: /metrics there answers 404", secret: true, set: func(c *Config, v string) error {
+		if v != "" && len(v) < 16 {
+			return fmt.Errorf("must be at least 16 characters")
+		}
+		c.MetricsToken = v
+		return nil
+	}},
+	{env: "MINSHENG_METRICS_ADDR", flag: "metrics-addr", def: "", help: "separate listen address serving only /metrics, without a token (e.g. 127.0.0.1:9090); empty: none", set: func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("must be host:port or :port")
+			}
+		}
+		c.MetricsAddr = v
+		return nil
+	}},
 }
 
 // Load reads the environment through getenv and then the flags in args.
@@ -259,6 +280,10 @@ func (c Config) get(env string) string {
 		return c.ProxyHeader
 	case "MINSHENG_TRUSTED_PROXIES":
 		return strings.Join(c.TrustedProxies, ",")
+	case "MINSHENG_METRICS_TOKEN":
+		return c.MetricsToken
+	case "MINSHENG_METRICS_ADDR":
+		return c.MetricsAddr
 	}
 	return ""
 }

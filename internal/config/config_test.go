@@ -86,3 +86,37 @@ func TestTrustedProxies(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsSettings(t *testing.T) {
+	t.Run("neither set by default", func(t *testing.T) {
+		c, err := Load(nil, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MetricsToken != "" || c.MetricsAddr != "" {
+			t.Errorf("token %q, addr %q; want both empty (no /metrics)", c.MetricsToken, c.MetricsAddr)
+		}
+	})
+	t.Run("valid", func(t *testing.T) {
+		c, err := Load([]string{"-metrics-addr", "127.0.0.1:9090"}, env(map[string]string{"MINSHENG_METRICS_TOKEN": "prometheus-scrape-token"}), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MetricsToken != "prometheus-scrape-token" || c.MetricsAddr != "127.0.0.1:9090" {
+			t.Errorf("token %q, addr %q", c.MetricsToken, c.MetricsAddr)
+		}
+		var b strings.Builder
+		slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+		if strings.Contains(b.String(), "prometheus-scrape-token") {
+			t.Errorf("log line leaks the metrics token: %s", b.String())
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		_, err := Load(nil, env(map[string]string{"MINSHENG_METRICS_TOKEN": "short", "MINSHENG_METRICS_ADDR": "9090"}), io.Discard)
+		for _, want := range []string{"MINSHENG_METRICS_TOKEN", "MINSHENG_METRICS_ADDR"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %v does not name %s", err, want)
+			}
+		}
+	})
+}
