@@ -1,0 +1,258 @@
+package authz_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"minsheng/budgetlink"
+	"minsheng/budgetlink/planning"
+	"minsheng/cases"
+	"minsheng/handlers"
+	"minsheng/internal/auth"
+	"minsheng/internal/idem"
+	"minsheng/internal/media"
+	"minsheng/internal/org"
+	"minsheng/internal/store"
+	"minsheng/internal/store/storetest"
+	mobileapi "minsheng/mobile-api"
+)
+
+// The two scopes: A is the callers' own, B another sub-district's.
+var scopes = map[string]scopeOrg{
+	"A": {sub: "jinrongjie", comm: "jinrongjie-fengsheng"},
+	"B": {sub: "desheng", comm: "desheng-andelunan"},
+}
+
+type scopeOrg struct{ sub, comm string }
+
+// world is the server as cmd wires it (both route sets, every group) on a
+// fresh database, with the matrix's users signed in. Callers are always
+// scope A's; scope B's users exist so B has a cadre, staff and a resident.
+type world struct {
+	app    *fiber.App
+	auth   *auth.Service
+	cases  *cases.Service
+	budget *budgetlink.Service
+	sms    *smsBox
+	tokens map[string]string // by user key: "cadre-A", "resident-B", "finance"…
+	ids    map[string]string
+	who    map[string]auth.Principal
+	seeded []*seedCase // every case ever seeded, for the leak checks
+	lines  []seedLine
+	seq    atomic.Int64
+	year   int
+}
+
+// seedCase is one seeded case and the strings only its readers may see.
+type seedCase struct {
+	scope, kind         string // kind: pub (cadre-filed, public), priv (the resident's own), anon
+	id, number, token   string
+	version             int64
+	descPhone, idNumber string // written into the description
+	marker              string // written into the description
+	contactPhone        string
+	ownerKey            string // the user key of the resident who owns it, "" for none
+}
+
+type seedLine struct {
+	scope, id, name string
+	version         int64
+}
+
+// scopeData is what one cell's placeholders point at.
+type scopeData struct {
+	org        scopeOrg
+	pub, priv  *seedCase
+	anon       *seedCase
+	line       seedLine
+	cadreID    string
+	residentID string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	st := storetest.New(t)
+	ctx := context.Background()
+	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
+		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes} {
+		if err := st.EnsureIndexes(ctx, idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, logger := org.Xicheng(), storetest.Logger()
+	sms := &smsBox{last: map[string]string{}}
+	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
+	acfg.BcryptCost = bcrypt.MinCost
+	acfg.SMS = sms
+	authSvc, err := auth.NewService(st, dir, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := time.FixedZone("CST", 8*3600)
+	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger, Zone: zone,
+		TokenSecret: []byte(strings.Repeat("t", 32))})
+	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
+	ledger.SetCases(cs)
+	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Zone: zone})
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Idempotency: idem.New(st, idem.Config{}),
+		Groups: []handlers.RouteGroup{
+			handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
+			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc, Zone: zone},
+		},
+		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir,
+			Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
+	})
+	w := &world{app: app, auth: authSvc, cases: cs, budget: ledger, sms: sms, tokens: map[string]string{}, ids: map[string]string{},
+		who: map[string]auth.Principal{}, year: time.Now().In(zone).Year()}
+	for i, sc := range []string{"A", "B"} {
+		o := scopes[sc]
+		w.staff(t, "cadre-"+sc, auth.RoleCadre, o.comm)
+		w.staff(t, "sub-"+sc, auth.RoleSubdistrict, o.sub)
+		w.resident(t, "resident-"+sc, fmt.Sprintf("1370000000%d", i+1))
+	}
+	w.staff(t, "finance", auth.RoleFinance, "")
+	w.staff(t, "admin", auth.RoleAdmin, "")
+	return w
+}
+
+// staff creates and signs in a staff account keyed key.
+func (w *world) staff(t *testing.T, key string, role auth.Role, scope string) {
+	t.Helper()
+	ctx := context.Background()
+	name := strings.ReplaceAll(key, "-", "")
+	u, err := w.auth.CreateUser(ctx, auth.NewUser{Username: name, Password: "password-" + name, Name: name, Role: role, Scope: scope})
+	if err != nil {
+		t.Fatalf("create %s: %v", key, err)
+	}
+	tok, err := w.auth.Login(ctx, name, "password-"+name, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tokens[key], w.ids[key], w.who[key] = tok.AccessToken, u.ID, u.Principal()
+}
+
+// resident signs a resident in with a text-message code.
+func (w *world) resident(t *testing.T, key, phone string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := w.auth.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := w.auth.VerifyOTP(ctx, phone, w.sms.code(phone), "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.auth.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tokens[key], w.ids[key], w.who[key] = tok.AccessToken, tok.User.ID, p
+}
+
+// seed files a public, a private and an anonymous case in scope sc and
+// books a budget line there, each carrying sentinels of its own.
+func (w *world) seed(t *testing.T, sc string) *scopeData {
+	t.Helper()
+	o := scopes[sc]
+	d := &scopeData{org: o, cadreID: w.ids["cadre-"+sc], residentID: w.ids["resident-"+sc]}
+	d.pub = w.file(t, sc, "pub", w.who["cadre-"+sc], true, "")
+	d.priv = w.file(t, sc, "priv", w.who["resident-"+sc], false, "resident-"+sc)
+	d.anon = w.file(t, sc, "anon", auth.Principal{}, false, "")
+	n := w.seq.Add(1)
+	name := fmt.Sprintf("预算哨兵%s%03d", sc, n)
+	l, err := w.budget.CreateLine(context.Background(), w.who["finance"], budgetlink.NewLine{
+		FiscalYear: w.year, SubDistrict: o.sub, ItemCode: "SQ-05-04", ProjectName: name, ApprovedFen: 5_000_000})
+	if err != nil {
+		t.Fatalf("seed line: %v", err)
+	}
+	d.line = seedLine{scope: sc, id: l.ID, name: name, version: l.Version}
+	w.lines = append(w.lines, d.line)
+	return d
+}
+
+func (w *world) file(t *testing.T, sc, kind string, p auth.Principal, public bool, owner string) *seedCase {
+	t.Helper()
+	n := w.seq.Add(1)
+	c := &seedCase{scope: sc, kind: kind, ownerKey: owner,
+		descPhone: fmt.Sprintf("1391%07d", n), idNumber: fmt.Sprintf("1101021980%08d", n),
+		marker: fmt.Sprintf("隐私哨兵%s%s%03d", sc, kind, n), contactPhone: fmt.Sprintf("1365%07d", n)}
+	o := scopes[sc]
+	got, token, err := w.cases.Submit(context.Background(), p, cases.NewCase{
+		Area: "CG", Title: fmt.Sprintf("楼道堆物清理%03d", n),
+		Description: fmt.Sprintf("%s：联系电话 %s，身份证 %s，院内堆物需清运", c.marker, c.descPhone, c.idNumber),
+		SubDistrict: o.sub, Community: o.comm, Address: fmt.Sprintf("%d号院", n),
+		ContactName: "张大爷", ContactPhone: c.contactPhone, Households: 3, Public: public,
+	})
+	if err != nil {
+		t.Fatalf("seed %s %s case: %v", sc, kind, err)
+	}
+	c.id, c.number, c.token, c.version = got.ID, got.Number, token, got.Version
+	w.seeded = append(w.seeded, c)
+	return c
+}
+
+// do sends one request as the user keyed who ("" anonymous) and returns
+// the status and body.
+func (w *world) do(t *testing.T, who, method, target, body, ctype string) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	switch {
+	case ctype != "":
+		req.Header.Set("Content-Type", ctype)
+	case body != "":
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method != "GET" {
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("authz-%d-%d", time.Now().UnixNano(), w.seq.Add(1)))
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+w.tokens[who])
+	}
+	resp, err := w.app.Test(req, 60_000)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = io.Copy(&buf, resp.Body)
+	return resp.StatusCode, buf.Bytes()
+}
+
+// smsBox keeps the last code texted to each phone.
+type smsBox struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (b *smsBox) Send(_ context.Context, phone, text string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last[phone] = regexp.MustCompile(`\d{6}`).FindString(text)
+	return nil
+}
+
+func (b *smsBox) code(phone string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last[phone]
+}
