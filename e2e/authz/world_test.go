@@ -81,7 +81,8 @@ type scopeData struct {
 	residentID string
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld builds a world; tune adjusts the auth configuration (limits).
+func newWorld(t *testing.T, tune ...func(*auth.Config)) *world {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
@@ -96,6 +97,9 @@ func newWorld(t *testing.T) *world {
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
 	acfg.SMS = sms
+	for _, f := range tune {
+		f(&acfg)
+	}
 	authSvc, err := auth.NewService(st, dir, acfg)
 	if err != nil {
 		t.Fatal(err)
@@ -131,30 +135,57 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// freshCallers replaces scope A's callers with new accounts, so a cell
+// that signs its caller out or changes its account decides nothing for
+// the next cell.
+func (w *world) freshCallers(t *testing.T) {
+	t.Helper()
+	n := w.seq.Add(1)
+	suffix := fmt.Sprintf("%d", n)
+	w.staffNamed(t, "cadre-A", "cadrea"+suffix, auth.RoleCadre, scopes["A"].comm)
+	w.staffNamed(t, "sub-A", "suba"+suffix, auth.RoleSubdistrict, scopes["A"].sub)
+	w.staffNamed(t, "finance", "finance"+suffix, auth.RoleFinance, "")
+	w.staffNamed(t, "admin", "admin"+suffix, auth.RoleAdmin, "")
+	w.resident(t, "resident-A", fmt.Sprintf("1372%07d", n))
+}
+
 // staff creates and signs in a staff account keyed key.
 func (w *world) staff(t *testing.T, key string, role auth.Role, scope string) {
 	t.Helper()
+	w.staffNamed(t, key, strings.ReplaceAll(key, "-", ""), role, scope)
+}
+
+// staffNamed creates and signs in the staff account name, keyed key.
+func (w *world) staffNamed(t *testing.T, key, name string, role auth.Role, scope string) {
+	t.Helper()
 	ctx := context.Background()
-	name := strings.ReplaceAll(key, "-", "")
 	u, err := w.auth.CreateUser(ctx, auth.NewUser{Username: name, Password: "password-" + name, Name: name, Role: role, Scope: scope})
 	if err != nil {
 		t.Fatalf("create %s: %v", key, err)
 	}
-	tok, err := w.auth.Login(ctx, name, "password-"+name, "192.0.2.1")
+	tok, err := w.auth.Login(ctx, name, "password-"+name, w.nextIP())
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.tokens[key], w.ids[key], w.who[key] = tok.AccessToken, u.ID, u.Principal()
 }
 
+// nextIP is a new client address for each sign-in, so the fixture's own
+// sign-ins never meet the per-address limits the cells are about.
+func (w *world) nextIP() string {
+	n := w.seq.Add(1)
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
+}
+
 // resident signs a resident in with a text-message code.
 func (w *world) resident(t *testing.T, key, phone string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := w.auth.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
+	ip := w.nextIP()
+	if err := w.auth.RequestOTP(ctx, phone, ip); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := w.auth.VerifyOTP(ctx, phone, w.sms.code(phone), "192.0.2.1")
+	tok, err := w.auth.VerifyOTP(ctx, phone, w.sms.code(phone), ip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,11 +200,27 @@ func (w *world) resident(t *testing.T, key, phone string) {
 // books a budget line there, each carrying sentinels of its own.
 func (w *world) seed(t *testing.T, sc string) *scopeData {
 	t.Helper()
+	return w.seedFor(t, sc, "{pub}{case}{anon}{line}")
+}
+
+// seedFor seeds in scope sc only what the placeholders in uses name: a
+// write cell's own entities.
+func (w *world) seedFor(t *testing.T, sc, uses string) *scopeData {
+	t.Helper()
 	o := scopes[sc]
 	d := &scopeData{org: o, cadreID: w.ids["cadre-"+sc], residentID: w.ids["resident-"+sc]}
-	d.pub = w.file(t, sc, "pub", w.who["cadre-"+sc], true, "")
-	d.priv = w.file(t, sc, "priv", w.who["resident-"+sc], false, "resident-"+sc)
-	d.anon = w.file(t, sc, "anon", auth.Principal{}, false, "")
+	if strings.Contains(uses, "{pub") {
+		d.pub = w.file(t, sc, "pub", w.who["cadre-"+sc], true, "")
+	}
+	if strings.Contains(uses, "{case}") || strings.Contains(uses, "{ver}") || strings.Contains(uses, "{number}") {
+		d.priv = w.file(t, sc, "priv", w.who["resident-"+sc], false, "resident-"+sc)
+	}
+	if strings.Contains(uses, "{anon") || strings.Contains(uses, "{token}") {
+		d.anon = w.file(t, sc, "anon", auth.Principal{}, false, "")
+	}
+	if !strings.Contains(uses, "{line") {
+		return d
+	}
 	n := w.seq.Add(1)
 	name := fmt.Sprintf("预算哨兵%s%03d", sc, n)
 	l, err := w.budget.CreateLine(context.Background(), w.who["finance"], budgetlink.NewLine{
