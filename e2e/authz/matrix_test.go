@@ -147,6 +147,9 @@ func (w *world) fill(s string, d *scopeData, n int64) string {
 		if c := d.anon; c != nil {
 			pairs = append(pairs, "{anon}", c.id, "{token}", c.token, "{anonnumber}", c.number, "{anonver}", strconv.FormatInt(c.version, 10))
 		}
+		for stage, c := range d.staged {
+			pairs = append(pairs, "{"+stage+"}", c.id, "{"+stage+"ver}", strconv.FormatInt(c.version, 10))
+		}
 		if d.line.id != "" {
 			pairs = append(pairs, "{line}", d.line.id, "{linever}", strconv.FormatInt(d.line.version, 10))
 		}

@@ -15,12 +15,12 @@ const (
 	cadreApp = "anon:401 res:403/403 cadre:ok/ok sub:ok/ok fin:403/403 admin:403/403"
 	// triage is the sub-district's (and admin's) handling of a new case.
 	triage = "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:403/403 admin:ok/ok"
-	// cadreStep is the on-site work only the community's cadre does; the
-	// seeded case is not assigned yet, so the allowed cell is a conflict.
-	cadreStep = "anon:401 res:403/403 cadre:409/deny sub:403/403 fin:403/403 admin:403/403"
-	// verdict is the resident's (or the cadre recording it for them); the
-	// seeded case is not completed yet, so allowed cells are a conflict.
-	verdict = "anon:401 res:409/deny cadre:409/deny sub:403/403 fin:403/403 admin:403/403"
+	// cadreStep is the on-site work only the community's cadre does, on a
+	// case assigned to it (assessed and started for completion).
+	cadreStep = "anon:401 res:403/403 cadre:ok/deny sub:403/403 fin:403/403 admin:403/403"
+	// verdict is the resident's, or the cadre's recording it for them, on a
+	// completed case.
+	verdict = "anon:401 res:ok/deny cadre:ok/deny sub:403/403 fin:403/403 admin:403/403"
 )
 
 // Multipart bodies: a file that is not an image or a workbook, so allowed
@@ -89,10 +89,10 @@ var matrix = map[string]entry{
 	"POST /api/v1/cases/:id/reject":    {target: "/api/v1/cases/{case}/reject", body: `{"version":{ver},"reason":"不属于受理范围"}`, want: triage},
 	"POST /api/v1/cases/:id/merge":     {target: "/api/v1/cases/{case}/merge", body: `{"version":{ver},"into":"{pub}"}`, want: triage},
 	"POST /api/v1/cases/:id/assign":    {target: "/api/v1/cases/{case}/assign", body: `{"version":{ver},"cadre_id":"{cadre}"}`, want: "anon:401 res:403/403 cadre:403/403 sub:409/deny fin:403/403 admin:409/409"},
-	"POST /api/v1/cases/:id/assess":    {target: "/api/v1/cases/{case}/assess", body: `{"version":{ver},"estimate_fen":100000}`, want: cadreStep},
-	"POST /api/v1/cases/:id/start":     {target: "/api/v1/cases/{case}/start", body: `{"version":{ver}}`, want: cadreStep},
-	"POST /api/v1/cases/:id/complete":  {target: "/api/v1/cases/{case}/complete", body: `{"version":{ver},"actual_cost_fen":100000}`, want: cadreStep},
-	"POST /api/v1/cases/:id/verdict":   {target: "/api/v1/cases/{case}/verdict", body: `{"version":{ver},"verdict":"satisfied"}`, want: verdict},
+	"POST /api/v1/cases/:id/assess":    {target: "/api/v1/cases/{assigned}/assess", body: `{"version":{assignedver},"estimate_fen":100000,"households":3,"risk":1}`, want: cadreStep},
+	"POST /api/v1/cases/:id/start":     {target: "/api/v1/cases/{assessed}/start", body: `{"version":{assessedver}}`, want: cadreStep},
+	"POST /api/v1/cases/:id/complete":  {target: "/api/v1/cases/{started}/complete", body: `{"version":{startedver},"actual_cost_fen":100000}`, want: cadreStep},
+	"POST /api/v1/cases/:id/verdict":   {target: "/api/v1/cases/{completed}/verdict", body: `{"version":{completedver},"verdict":"satisfied"}`, want: verdict},
 	"POST /api/v1/cases/:id/cancel":    {target: "/api/v1/cases/{case}/cancel", body: `{"version":{ver},"reason":"不需要了"}`, want: triage},
 	// pending: finding 1 (res/out: co-signing another community's non-public case)
 	"POST /api/v1/cases/:id/cosign": {target: "/api/v1/cases/{case}/cosign", body: `{}`, want: "anon:401 res:409/deny cadre:403/403 sub:403/403 fin:403/403 admin:403/403",
@@ -101,7 +101,7 @@ var matrix = map[string]entry{
 
 	// Residents' own pages and the public site.
 	"GET /api/v1/me/cases":              {target: "/api/v1/me/cases", want: "anon:401 res:ok/ok cadre:403/403 sub:403/403 fin:403/403 admin:403/403"},
-	"POST /api/v1/me/cases/:id/verdict": {target: "/api/v1/me/cases/{case}/verdict", body: `{"version":{ver},"verdict":"satisfied"}`, want: verdict},
+	"POST /api/v1/me/cases/:id/verdict": {target: "/api/v1/me/cases/{completed}/verdict", body: `{"version":{completedver},"verdict":"satisfied"}`, want: verdict},
 	"POST /api/v1/track/photos":         {target: "/api/v1/track/photos", body: trackPhotoForm, ctype: formType, want: "anon:415 res:415/415 cadre:415/415 sub:415/415 fin:415/415 admin:415/415", tracks: true},
 	"POST /api/v1/track/verdict":        {target: "/api/v1/track/verdict", body: `{"number":"{anonnumber}","token":"{token}","version":{anonver},"verdict":"satisfied"}`, want: "anon:409 res:409/409 cadre:409/409 sub:409/409 fin:409/409 admin:409/409", tracks: true},
 	// pending: finding 2 (anon, res/in, res/out: a score on the public search)

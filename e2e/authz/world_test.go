@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"net/http/httptest"
 	"regexp"
@@ -73,9 +75,12 @@ type seedLine struct {
 
 // scopeData is what one cell's placeholders point at.
 type scopeData struct {
-	org        scopeOrg
-	pub, priv  *seedCase
-	anon       *seedCase
+	org       scopeOrg
+	pub, priv *seedCase
+	anon      *seedCase
+	// staged is the resident's own case moved on by staff: "assigned" (to
+	// the scope's cadre), "started", "completed".
+	staged     map[string]*seedCase
 	line       seedLine
 	cadreID    string
 	residentID string
@@ -218,6 +223,12 @@ func (w *world) seedFor(t *testing.T, sc, uses string) *scopeData {
 	if strings.Contains(uses, "{anon") || strings.Contains(uses, "{token}") {
 		d.anon = w.file(t, sc, "anon", auth.Principal{}, false, "")
 	}
+	d.staged = map[string]*seedCase{}
+	for _, stage := range stages {
+		if strings.Contains(uses, "{"+stage) {
+			d.staged[stage] = w.stage(t, sc, stage)
+		}
+	}
 	if !strings.Contains(uses, "{line") {
 		return d
 	}
@@ -252,6 +263,61 @@ func (w *world) file(t *testing.T, sc, kind string, p auth.Principal, public boo
 	c.id, c.number, c.token, c.version = got.ID, got.Number, token, got.Version
 	w.seeded = append(w.seeded, c)
 	return c
+}
+
+// stages are the steps a staged case goes through, in order.
+var stages = []string{"assigned", "assessed", "started", "completed"}
+
+// stage files the resident's own case in scope sc and moves it, as the
+// scope's staff, to stage: assigned to the cadre, assessed, started (with
+// a photo taken after, so it can be completed) or completed.
+func (w *world) stage(t *testing.T, sc, stage string) *seedCase {
+	t.Helper()
+	ctx := context.Background()
+	c := w.file(t, sc, "priv", w.who["resident-"+sc], false, "resident-"+sc)
+	sub, cadre := w.who["sub-"+sc], w.who["cadre-"+sc]
+	got, err := w.cases.Accept(ctx, sub, c.id, c.version, "")
+	steps := map[string]func() (*cases.Case, error){
+		"assigned": func() (*cases.Case, error) { return w.cases.Assign(ctx, sub, c.id, got.Version, cadre.UserID, "") },
+		"assessed": func() (*cases.Case, error) {
+			return w.cases.Assess(ctx, cadre, c.id, got.Version, cases.Assessment{EstimateFen: 100_000, Households: 3, Risk: 1})
+		},
+		"started": func() (*cases.Case, error) {
+			if _, err := w.cases.Start(ctx, cadre, c.id, got.Version, ""); err != nil {
+				return nil, err
+			}
+			return w.cases.AddPhoto(ctx, cadre, c.id, cases.TagAfter, bytes.NewReader(tinyJPEG(t)))
+		},
+		"completed": func() (*cases.Case, error) { return w.cases.Complete(ctx, cadre, c.id, got.Version, 100_000, "") },
+	}
+	for _, s := range stages {
+		if err != nil {
+			break
+		}
+		got, err = steps[s]()
+		if s == stage {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("stage %s case %s: %v", sc, stage, err)
+	}
+	c.version = got.Version
+	return c
+}
+
+// tinyJPEG is a small real photo: completion needs one taken after.
+func tinyJPEG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // do sends one request as the user keyed who ("" anonymous) and returns
