@@ -286,7 +286,7 @@ func (r *runner) world(t *testing.T, e entry, method string, c cell) (*world, *s
 	if c.scope == "out" {
 		sc = "B"
 	}
-	return r.writes, r.writes.seedFor(t, sc, e.target+e.body)
+	return r.writes, r.writes.seedFor(t, sc, e.target+e.body+strings.Join(e.also, " "))
 }
 
 // route runs one route's cells as subtests.

@@ -124,11 +124,11 @@ var matrix = map[string]entry{
 	"GET /api/v1/budget/audit":                  {target: "/api/v1/budget/audit?sub_district={sub}", also: []string{"/api/v1/budget/audit"}, want: budgetRead},
 	"GET /api/v1/budget/adjustments":            {target: "/api/v1/budget/adjustments?sub_district={sub}", also: []string{"/api/v1/budget/adjustments"}, want: budgetRead},
 	"POST /api/v1/cases/:id/catalog-item":       {target: "/api/v1/cases/{case}/catalog-item", body: `{"version":{ver},"item_code":"SQ-05-04"}`, want: triage},
-	"POST /api/v1/cases/:id/budget-link":        {target: "/api/v1/cases/{case}/budget-link", body: `{"line_id":"{line}","estimate_fen":10000}`, want: "anon:401 res:403/403 cadre:403/403 sub:400/deny fin:400/400 admin:400/400"},
-	"PATCH /api/v1/cases/:id/budget-link":       {target: "/api/v1/cases/{case}/budget-link", body: `{"estimate_fen":20000}`, want: "anon:401 res:deny/deny cadre:deny/deny sub:404/deny fin:404/404 admin:404/404"},
-	// A case without a link: unlinking it is a no-op (204) once the case is
-	// readable; the linker's role is checked only when a link exists.
-	"DELETE /api/v1/cases/:id/budget-link": {target: "/api/v1/cases/{case}/budget-link", want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"POST /api/v1/cases/:id/budget-link":        {target: "/api/v1/cases/{classified}/budget-link", body: `{"line_id":"{line}","estimate_fen":10000}`, want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"PATCH /api/v1/cases/:id/budget-link":       {target: "/api/v1/cases/{linked}/budget-link", body: `{"estimate_fen":20000}`, want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
+	// Also a case without a link: unlinking it is a no-op (204) once the
+	// case is readable; the linker's role is checked only when a link exists.
+	"DELETE /api/v1/cases/:id/budget-link": {target: "/api/v1/cases/{linked}/budget-link", also: []string{"/api/v1/cases/{case}/budget-link"}, want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
 
 	// Reports and allocation.
 	"GET /api/v1/reports/execution":        {target: "/api/v1/reports/execution?year={year}&sub_district={sub}", also: []string{"/api/v1/reports/execution?year={year}"}, want: budgetRead},

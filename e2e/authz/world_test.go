@@ -78,8 +78,9 @@ type scopeData struct {
 	org       scopeOrg
 	pub, priv *seedCase
 	anon      *seedCase
-	// staged is the resident's own case moved on by staff: "assigned" (to
-	// the scope's cadre), "started", "completed".
+	// staged is the resident's own case moved on by staff, by stage:
+	// "assigned" (to the scope's cadre), "assessed", "started",
+	// "completed"; "classified" (catalog item confirmed), "linked" (to line).
 	staged     map[string]*seedCase
 	line       seedLine
 	cadreID    string
@@ -229,9 +230,43 @@ func (w *world) seedFor(t *testing.T, sc, uses string) *scopeData {
 			d.staged[stage] = w.stage(t, sc, stage)
 		}
 	}
-	if !strings.Contains(uses, "{line") {
-		return d
+	if strings.Contains(uses, "{line") || strings.Contains(uses, "{linked") {
+		d.line = w.seedLine(t, sc)
 	}
+	for _, stage := range []string{"classified", "linked"} {
+		if strings.Contains(uses, "{"+stage) {
+			d.staged[stage] = w.classify(t, sc, d.line.id, stage == "linked")
+		}
+	}
+	return d
+}
+
+// classify files the resident's own case in scope sc, has the scope's
+// staff accept it and confirm its catalog item, and link it to lineID
+// when link is set.
+func (w *world) classify(t *testing.T, sc, lineID string, link bool) *seedCase {
+	t.Helper()
+	ctx := context.Background()
+	c := w.file(t, sc, "priv", w.who["resident-"+sc], false, "resident-"+sc)
+	sub := w.who["sub-"+sc]
+	got, err := w.cases.Accept(ctx, sub, c.id, c.version, "")
+	if err == nil {
+		got, err = w.budget.ConfirmItem(ctx, sub, c.id, got.Version, "SQ-05-04")
+	}
+	if err == nil && link {
+		_, err = w.budget.LinkCase(ctx, sub, c.id, lineID, 10_000)
+	}
+	if err != nil {
+		t.Fatalf("classify %s case: %v", sc, err)
+	}
+	c.version = got.Version
+	return c
+}
+
+// seedLine books a budget line in scope sc, its project name a sentinel.
+func (w *world) seedLine(t *testing.T, sc string) seedLine {
+	t.Helper()
+	o := scopes[sc]
 	n := w.seq.Add(1)
 	name := fmt.Sprintf("预算哨兵%s%03d", sc, n)
 	l, err := w.budget.CreateLine(context.Background(), w.who["finance"], budgetlink.NewLine{
@@ -239,9 +274,9 @@ func (w *world) seedFor(t *testing.T, sc, uses string) *scopeData {
 	if err != nil {
 		t.Fatalf("seed line: %v", err)
 	}
-	d.line = seedLine{scope: sc, id: l.ID, name: name, version: l.Version}
-	w.lines = append(w.lines, d.line)
-	return d
+	line := seedLine{scope: sc, id: l.ID, name: name, version: l.Version}
+	w.lines = append(w.lines, line)
+	return line
 }
 
 func (w *world) file(t *testing.T, sc, kind string, p auth.Principal, public bool, owner string) *seedCase {
