@@ -148,7 +148,7 @@ func (w *world) fill(s string, d *scopeData, n int64) string {
 			pairs = append(pairs, "{anon}", c.id, "{token}", c.token, "{anonnumber}", c.number, "{anonver}", strconv.FormatInt(c.version, 10))
 		}
 		for stage, c := range d.staged {
-			pairs = append(pairs, "{"+stage+"}", c.id, "{"+stage+"ver}", strconv.FormatInt(c.version, 10))
+			pairs = append(pairs, "{"+stage+"}", c.id, "{"+stage+"ver}", strconv.FormatInt(c.version, 10), "{"+stage+"photo}", c.photo)
 		}
 		if d.line.id != "" {
 			pairs = append(pairs, "{line}", d.line.id, "{linever}", strconv.FormatInt(d.line.version, 10))

@@ -169,10 +169,12 @@ var matrix = map[string]entry{
 	"POST /mobile/v1/cases/:id/photos/uploads":                  {target: "/mobile/v1/cases/{case}/photos/uploads", body: `{"tag":"before","content_type":"image/jpeg"}`, want: "anon:401 res:409/deny cadre:409/deny sub:409/deny fin:403/403 admin:409/409"},
 	"POST /mobile/v1/cases/:id/photos/uploads/:upload/complete": {target: "/mobile/v1/cases/{case}/photos/uploads/{uuid}/complete", body: `{}`, want: "anon:401 res:deny/deny cadre:404/deny sub:404/deny fin:deny/deny admin:404/404"},
 	"PUT /mobile/v1/cases/:id/photos/:photo":                    {target: "/mobile/v1/cases/{case}/photos/{uuid}?tag=before", body: "not a jpeg", ctype: "image/jpeg", want: "anon:401 res:415/deny cadre:415/deny sub:415/deny fin:403/403 admin:415/415"},
-	// A photo id the case does not hold: the answer is the case as the caller
-	// may read it (a retried delete), so readers get 200 and others 403/404.
-	"DELETE /mobile/v1/cases/:id/photos/:photo": {target: "/mobile/v1/cases/{case}/photos/{uuid}", want: "anon:401 res:ok/deny cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
-	"GET /mobile/v1/notifications":              {target: "/mobile/v1/notifications", want: cadreApp},
+	// The cadre's photo on a case in progress. (A photo id the case does not
+	// hold answers 200 with the case to anyone who may read it, finance and
+	// the filer included: a retried delete, with no effect.)
+	"DELETE /mobile/v1/cases/:id/photos/:photo": {target: "/mobile/v1/cases/{started}/photos/{startedphoto}",
+		want: "anon:401 res:403/deny cadre:ok/deny sub:ok/deny fin:403/403 admin:ok/ok"},
+	"GET /mobile/v1/notifications": {target: "/mobile/v1/notifications", want: cadreApp},
 	// Marking read is open to any signed-in user (it touches only their own).
 	"POST /mobile/v1/notifications/read": {target: "/mobile/v1/notifications/read", body: `{"all":true}`, want: signedIn},
 }

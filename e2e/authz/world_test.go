@@ -65,6 +65,7 @@ type seedCase struct {
 	descPhone, idNumber string // written into the description
 	marker              string // written into the description
 	contactPhone        string
+	photo               string // the id of its photo, for a started case
 	ownerKey            string // the user key of the resident who owns it, "" for none
 }
 
@@ -338,6 +339,9 @@ func (w *world) stage(t *testing.T, sc, stage string) *seedCase {
 		t.Fatalf("stage %s case %s: %v", sc, stage, err)
 	}
 	c.version = got.Version
+	if n := len(got.Photos); n > 0 {
+		c.photo = got.Photos[n-1].ID
+	}
 	return c
 }
 
