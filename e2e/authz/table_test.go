@@ -39,15 +39,6 @@ func fileEnd(name string) string {
 		"Content-Type: application/octet-stream\r\n\r\nnot an image\r\n--matrixboundary--\r\n"
 }
 
-// Findings known to be fixed in parallel; their cells are pending.
-const (
-	findingSimilar = "finding 1: residents see non-public cases of other communities through similar and can co-sign them"
-	findingScore   = "finding 2: similar returns a score computed from hidden description text"
-	findingDeleted = "finding 3: a deleted resident's token keeps working"
-	findingLimits  = "finding 4: /mobile/v1 filing and upload lack the rate limits"
-	findingMetrics = "finding 5: /metrics is anonymous"
-)
-
 // matrix is the authorization matrix, keyed "METHOD /path" as the router
 // names the route. A route added without an entry fails TestAuthzMatrix.
 var matrix = map[string]entry{
@@ -66,6 +57,7 @@ var matrix = map[string]entry{
 	"GET /api/v1/users":                         {target: "/api/v1/users?sub_district={sub}", want: adminOnly},
 	"PATCH /api/v1/users/:id":                   {target: "/api/v1/users/{cadre}", body: `{"name":"改名"}`, want: adminOnly, isolate: true},
 	"POST /api/v1/users/:id/password":           {target: "/api/v1/users/{cadre}/password", body: `{"password":"password-changed"}`, want: adminOnly, isolate: true},
+	"GET /api/v1/openapi.json":                  {target: "/api/v1/openapi.json", want: public, document: true},
 	"GET /api/v1/org":                           {target: "/api/v1/org", want: public},
 	"GET /api/v1/org/locate":                    {target: "/api/v1/org/locate?lat=39.918&lng=116.362", want: public},
 	"GET /api/v1/org/communities/:code/staff":   {target: "/api/v1/org/communities/{comm}/staff", want: staffRead},
@@ -74,14 +66,9 @@ var matrix = map[string]entry{
 	// Cases: filing is open to anyone; reading is scoped.
 	"POST /api/v1/cases": {target: "/api/v1/cases", body: `{"area":"CG","title":"楼道堆物{n}","description":"楼道堆物需清运","sub_district":"{sub}","community":"{comm}","address":"1号院","households":2}`,
 		want: "anon:ok res:ok/ok cadre:ok/deny sub:ok/deny fin:403/403 admin:403/403"},
-	"GET /api/v1/cases":       {target: "/api/v1/cases?community={comm}", also: []string{"/api/v1/cases", "/api/v1/cases?sort=deadline"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
-	"GET /api/v1/cases/track": {target: "/api/v1/cases/track?number={anonnumber}&token={token}", want: public, tracks: true},
-	// pending: finding 1 (res/out, res/in), finding 2 (res/in, res/out)
-	"GET /api/v1/cases/similar": {target: "/api/v1/cases/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", also: []string{"/api/v1/cases/similar?area=CG&text=%E5%A0%86%E7%89%A9"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok",
-		pending: map[string]string{"res/out": findingSimilar + "; " + findingScore,
-			// The resident's own community too: a neighbour's non-public
-			// (anonymously filed) case comes back, with a score.
-			"res/in": findingSimilar + " (also in the resident's own community); " + findingScore}},
+	"GET /api/v1/cases":                {target: "/api/v1/cases?community={comm}", also: []string{"/api/v1/cases", "/api/v1/cases?sort=deadline"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"GET /api/v1/cases/track":          {target: "/api/v1/cases/track?number={anonnumber}&token={token}", want: public, tracks: true},
+	"GET /api/v1/cases/similar":        {target: "/api/v1/cases/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", also: []string{"/api/v1/cases/similar?area=CG&text=%E5%A0%86%E7%89%A9"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"GET /api/v1/cases/number/:number": {target: "/api/v1/cases/number/{number}", want: "anon:401 res:403/403 cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"GET /api/v1/cases/:id":            {target: "/api/v1/cases/{case}", want: "anon:401 res:ok/deny cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"POST /api/v1/cases/:id/photos":    {target: "/api/v1/cases/{case}/photos", body: photoForm, ctype: formType, want: "anon:401 res:415/deny cadre:415/deny sub:415/deny fin:403/403 admin:415/415"},
@@ -94,21 +81,17 @@ var matrix = map[string]entry{
 	"POST /api/v1/cases/:id/complete":  {target: "/api/v1/cases/{started}/complete", body: `{"version":{startedver},"actual_cost_fen":100000}`, want: cadreStep},
 	"POST /api/v1/cases/:id/verdict":   {target: "/api/v1/cases/{completed}/verdict", body: `{"version":{completedver},"verdict":"satisfied"}`, want: verdict},
 	"POST /api/v1/cases/:id/cancel":    {target: "/api/v1/cases/{case}/cancel", body: `{"version":{ver},"reason":"不需要了"}`, want: triage},
-	// pending: finding 1 (res/out: co-signing another community's non-public case)
-	"POST /api/v1/cases/:id/cosign": {target: "/api/v1/cases/{case}/cosign", body: `{}`, want: "anon:401 res:409/deny cadre:403/403 sub:403/403 fin:403/403 admin:403/403",
-		pending: map[string]string{"res/out": findingSimilar}},
-	"GET /api/v1/media/*": {target: "/api/v1/media/{case}/nosuch.jpg", want: "anon:deny res:deny/deny cadre:deny/deny sub:deny/deny fin:deny/deny admin:deny/deny"},
+	"POST /api/v1/cases/:id/cosign":    {target: "/api/v1/cases/{case}/cosign", body: `{}`, want: "anon:401 res:409/deny cadre:403/403 sub:403/403 fin:403/403 admin:403/403"},
+	"GET /api/v1/media/*":              {target: "/api/v1/media/{case}/nosuch.jpg", want: "anon:deny res:deny/deny cadre:deny/deny sub:deny/deny fin:deny/deny admin:deny/deny"},
 
 	// Residents' own pages and the public site.
 	"GET /api/v1/me/cases":              {target: "/api/v1/me/cases", want: "anon:401 res:ok/ok cadre:403/403 sub:403/403 fin:403/403 admin:403/403"},
 	"POST /api/v1/me/cases/:id/verdict": {target: "/api/v1/me/cases/{completed}/verdict", body: `{"version":{completedver},"verdict":"satisfied"}`, want: verdict},
 	"POST /api/v1/track/photos":         {target: "/api/v1/track/photos", body: trackPhotoForm, ctype: formType, want: "anon:415 res:415/415 cadre:415/415 sub:415/415 fin:415/415 admin:415/415", tracks: true},
 	"POST /api/v1/track/verdict":        {target: "/api/v1/track/verdict", body: `{"number":"{anonnumber}","token":"{token}","version":{anonver},"verdict":"satisfied"}`, want: "anon:409 res:409/409 cadre:409/409 sub:409/409 fin:409/409 admin:409/409", tracks: true},
-	// pending: finding 2 (anon, res/in, res/out: a score on the public search)
-	"GET /api/v1/public/similar": {target: "/api/v1/public/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", want: public, public: true,
-		pending: map[string]string{"anon/anon": findingScore, "res/in": findingScore, "res/out": findingScore}},
-	"GET /api/v1/public/board": {target: "/api/v1/public/board?sub_district={sub}", also: []string{"/api/v1/public/board"}, want: public, public: true},
-	"GET /api/v1/qr":           {target: "/api/v1/qr?text=https%3A%2F%2Fexample.org%2Ft%2F{n}", want: public},
+	"GET /api/v1/public/similar":        {target: "/api/v1/public/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", want: public, public: true},
+	"GET /api/v1/public/board":          {target: "/api/v1/public/board?sub_district={sub}", also: []string{"/api/v1/public/board"}, want: public, public: true},
+	"GET /api/v1/qr":                    {target: "/api/v1/qr?text=https%3A%2F%2Fexample.org%2Ft%2F{n}", want: public},
 
 	// Catalog and budget.
 	"GET /api/v1/catalog":                       {target: "/api/v1/catalog", want: public},
@@ -147,7 +130,7 @@ var matrix = map[string]entry{
 	"POST /api/v1/allocation/factor":       {target: "/api/v1/allocation/factor", body: `{"fiscal_year":{year}}`, want: financeRun},
 
 	// The cadre app.
-	"GET /mobile/v1/openapi.json":  {target: "/mobile/v1/openapi.json", want: public},
+	"GET /mobile/v1/openapi.json":  {target: "/mobile/v1/openapi.json", want: public, document: true},
 	"POST /mobile/v1/auth/login":   {target: "/mobile/v1/auth/login", body: `{"username":"cadre{n}","password":"wrong-password","device":"matrix"}`, want: "anon:401 res:401/401 cadre:401/401 sub:401/401 fin:401/401 admin:401/401"},
 	"POST /mobile/v1/auth/refresh": {target: "/mobile/v1/auth/refresh", body: `{"refresh_token":"not-a-token"}`, want: "anon:401 res:401/401 cadre:401/401 sub:401/401 fin:401/401 admin:401/401"},
 	"POST /mobile/v1/auth/logout":  {target: "/mobile/v1/auth/logout", body: `{"refresh_token":"not-a-token"}`, want: public, isolate: true},
@@ -156,9 +139,7 @@ var matrix = map[string]entry{
 	"GET /mobile/v1/catalog":       {target: "/mobile/v1/catalog", want: signedIn},
 	"GET /mobile/v1/cases":         {target: "/mobile/v1/cases?number={number}", also: []string{"/mobile/v1/cases"}, want: cadreApp},
 	// The cadre app's search answers residents too (their view is public);
-	// pending: finding 2 (res/in, res/out: the score).
-	"GET /mobile/v1/similar": {target: "/mobile/v1/similar?area=CG&text=%E5%A0%86%E7%89%A9", want: signedIn,
-		pending: map[string]string{"res/in": findingScore, "res/out": findingScore}},
+	"GET /mobile/v1/similar": {target: "/mobile/v1/similar?area=CG&text=%E5%A0%86%E7%89%A9", want: signedIn},
 	// A resident's own case is readable through the cadre app's API too.
 	"GET /mobile/v1/cases/:id": {target: "/mobile/v1/cases/{case}", want: "anon:401 res:ok/deny cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"PUT /mobile/v1/cases/:id": {target: "/mobile/v1/cases/{uuid}", body: `{"area":"CG","title":"楼道堆物{n}","description":"楼道堆物需清运","community":"{comm}","address":"1号院","households":2}`,
