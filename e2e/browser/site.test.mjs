@@ -227,6 +227,22 @@ test('the demo resident signs in by SMS, co-signs a demo case, files from their 
   await need.locator('.van-image img').first().waitFor();
   await shot(anon, 'site-board');
 
+  // Issue 22 item 1: the board shows the very figures the console's 报表
+  // shows for the sub-district (one definition, computed once in Go), with
+  // the period and each definition stated beside them.
+  await anon.reload();
+  await anon.locator('[data-test=rates] [data-rate=response] .v').waitFor();
+  const report = await call('GET', `/api/v1/reports/rates?from=${year}-01-01&to=${year + 1}-01-01`, { token: staff });
+  const unit = report.sub_districts.find((u) => u.sub_district === sub.code);
+  for (const key of ['response', 'resolution', 'satisfaction']) {
+    const shown = (await anon.locator(`[data-test=rates] [data-rate=${key}]`).innerText()).replace(/\s+/g, ' ');
+    assert.ok(shown.includes(unit[key].text) && shown.includes(`${unit[key].num} / ${unit[key].den}`), `${key}: board shows ${shown}, report ${JSON.stringify(unit[key])}`);
+  }
+  const notes = await anon.locator('[data-test=rate-notes]').innerText();
+  assert.match(notes, /统计范围：登记于/);
+  assert.match(notes, /响应率 = 按时响应的诉求 ÷ 应响应的诉求/);
+  await shot(anon, 'site-board-rates');
+
   // 个人中心: the name can be changed.
   await page.goto(server.url + '/me');
   await page.locator('.save-name').waitFor();
