@@ -307,10 +307,10 @@ func TestCompletion(t *testing.T) {
 		got, want any
 	}{
 		{"L1 money", [4]int64{l1.BudgetFen, l1.CommittedFen, l1.SpentFen, l1.AvailableFen}, [4]int64{1_200_000, 900_000, 150_000, 150_000}},
-		{"L1 execution", l1.Execution, Rate{Num: 150_000, Den: 1_200_000, PerMille: perMille(125)}},
+		{"L1 execution", l1.Execution, rates.NewRate(150_000, 1_200_000)},
 		{"L1 funded", c.Funded, int64(2)},
 		{"L1 by status", c.ByStatus, []allocation.StatusCount{{Status: "assessed", Cases: 1}, {Status: "closed", Cases: 1, SpentFen: 150_000}}},
-		{"L1 completion", c.CompletionRate, Rate{Num: 1, Den: 2, PerMille: perMille(500)}},
+		{"L1 completion", c.CompletionRate, rates.NewRate(1, 2)},
 		{"L1 cost per resolved", c.CostPerResolvedFen, int64(150_000)},
 		{"L1 stalled", len(c.Stalled), 1},
 		{"sub-districts", len(got.SubDistricts), 1},
