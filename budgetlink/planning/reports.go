@@ -282,9 +282,26 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 	if f.SubDistrict != "" {
 		rep.Total.SubDistrict, rep.Total.Name = f.SubDistrict, s.subName(f.SubDistrict)
 	}
+	// Every sub-district of the scope is listed, one without a case due
+	// with "—", as the public board shows it.
+	listed := map[string]bool{}
 	for _, u := range tally.SubDistricts() {
 		rep.SubDistricts = append(rep.SubDistricts, s.unit(u))
+		listed[u.SubDistrict] = true
 	}
+	scope := []string{f.SubDistrict}
+	if f.SubDistrict == "" {
+		scope = scope[:0]
+		for _, sd := range s.org.District().SubDistricts {
+			scope = append(scope, sd.Code)
+		}
+	}
+	for _, code := range scope {
+		if !listed[code] {
+			rep.SubDistricts = append(rep.SubDistricts, s.unit(rates.Unit{SubDistrict: code}))
+		}
+	}
+	slices.SortFunc(rep.SubDistricts, func(a, b UnitRates) int { return strings.Compare(a.SubDistrict, b.SubDistrict) })
 	for _, u := range tally.Communities() {
 		rep.Communities = append(rep.Communities, s.unit(u))
 	}

@@ -236,8 +236,14 @@ func TestRates(t *testing.T) {
 			t.Fatal(err)
 		}
 		// r9 was never answered: one more in the response denominator.
-		if len(got.SubDistricts) != 2 || !reflect.DeepEqual(got.Total.Response, r(5, 8)) {
-			t.Errorf("got %d sub-districts, response %+v; want 2 and 5/8", len(got.SubDistricts), got.Total.Response)
+		if len(got.SubDistricts) != 15 || !reflect.DeepEqual(got.Total.Response, r(5, 8)) {
+			t.Errorf("got %d sub-districts, response %+v; want all 15 and 5/8", len(got.SubDistricts), got.Total.Response)
+		}
+		// A sub-district without cases is listed with "—", as on the board.
+		for _, u := range got.SubDistricts {
+			if u.SubDistrict == "jinrongjie" && (u.Response.Text != "—" || u.Satisfaction.Text != "—") {
+				t.Errorf("jinrongjie: got %+v, want —", u.Set)
+			}
 		}
 	})
 	t.Run("nothing to measure is null", func(t *testing.T) {
