@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { devices } from 'playwright-core';
-import { startServer, launch, phone, shot } from './harness.mjs';
+import { startServer, launch, phone, desktop, shot } from './harness.mjs';
 
 // The demo's accounts (README, "Demo accounts"): 金融街's staff, 丰盛社区's
 // cadre and the demo resident, who lives in 丰盛社区.
@@ -242,6 +242,23 @@ test('the demo resident signs in by SMS, co-signs a demo case, files from their 
   assert.match(notes, /统计范围：登记于/);
   assert.match(notes, /响应率 = 按时响应的诉求 ÷ 应响应的诉求/);
   await shot(anon, 'site-board-rates');
+  // The same sub-district's 报表 in the console, signed in as its staff:
+  // the same texts and counts beside their definitions.
+  const desk = watch(await (await desktop(browser)).newPage());
+  await desk.goto(`${server.url}/console/login`);
+  await desk.fill('input[name=username]', sub.code);
+  await desk.fill('input[name=password]', DEMO_PASSWORD);
+  await desk.click('[data-test=login]');
+  await desk.waitForURL(/\/console\/workbench/);
+  await desk.goto(`${server.url}/console/reports`);
+  const row = desk.locator('[data-test=rates-table] .el-table__row').first();
+  await row.waitFor();
+  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  for (const key of ['response', 'resolution', 'satisfaction']) {
+    assert.ok(rowText.includes(`${unit[key].text} ${unit[key].num}/${unit[key].den}`), `${key}: console row ${rowText}`);
+  }
+  await shot(desk, 'console-reports-rates-board-sub');
+  await desk.context().close();
 
   // 个人中心: the name can be changed.
   await page.goto(server.url + '/me');
