@@ -12,6 +12,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/calendar"
 )
 
@@ -36,20 +37,15 @@ type Board struct {
 }
 
 // BoardRates are the three rates 12345 judges units by, over the year's
-// cases (all of them, public or not: counts reveal no one), per mille.
+// cases (all of them, public or not: counts reveal no one), counted by
+// package rates — the same figures the console's reports and the factor
+// allocation use — with the period and the definitions the board states.
 type BoardRates struct {
-	Filed int `json:"filed"`
-	// Responded counts cases answered (accepted, rejected, merged) within
-	// their 24-hour response deadline: 响应率.
-	Responded    int `json:"responded"`
-	ResponseRate int `json:"response_rate_permille"`
-	// Rated cases have a verdict; Resolved of them say the problem was
-	// solved (解决率), Satisfied were 满意 or 基本满意 (满意率).
-	Rated            int `json:"rated"`
-	Resolved         int `json:"resolved"`
-	ResolutionRate   int `json:"resolution_rate_permille"`
-	Satisfied        int `json:"satisfied"`
-	SatisfactionRate int `json:"satisfaction_rate_permille"`
+	Response     rates.Rate         `json:"response"`
+	Resolution   rates.Rate         `json:"resolution"`
+	Satisfaction rates.Rate         `json:"satisfaction"`
+	Period       rates.Period       `json:"period"`
+	Definitions  []rates.Definition `json:"definitions"`
 }
 
 // BoardExecution sums the lines: 批复 / 调整 / 已支出.
@@ -192,9 +188,10 @@ func (s *Service) computeBoard(ctx context.Context, year int, subDistrict string
 	}
 
 	byCommunity := map[string]*BoardCommunity{}
-	from := calendar.YearStart(year, s.zone)
-	err = cs.EachCase(ctx, cases.Filter{SubDistrict: subDistrict, FiledFrom: from, FiledTo: from.AddDate(1, 0, 0)}, func(c *cases.Case) error {
-		countRates(&b.Rates, c)
+	from, to := calendar.YearRange(year, s.zone)
+	tally := rates.NewTally(rates.NewPeriod(from, to, b.GeneratedAt))
+	err = cs.EachCase(ctx, cases.Filter{SubDistrict: subDistrict, FiledFrom: from, FiledTo: to}, func(c *cases.Case) error {
+		tally.Add(c)
 		if !c.Public || c.Budget == nil || (c.Budget.State != StateReserved && c.Budget.State != StateSpent) {
 			return nil
 		}
@@ -228,38 +225,19 @@ func (s *Service) computeBoard(ctx context.Context, year int, subDistrict string
 		b.Communities = append(b.Communities, *c)
 	}
 	sort.Slice(b.Communities, func(i, j int) bool { return b.Communities[i].Code < b.Communities[j].Code })
-	r := &b.Rates
-	r.ResponseRate, r.ResolutionRate, r.SatisfactionRate = permille(r.Responded, r.Filed), permille(r.Resolved, r.Rated), permille(r.Satisfied, r.Rated)
+	r := tally.Total().Rates()
+	b.Rates = BoardRates{Response: r.Response, Resolution: r.Resolution, Satisfaction: r.Satisfaction,
+		Period: tally.Period, Definitions: publicDefinitions()}
 	return b, nil
 }
 
-// countRates adds one case to the rates: responded in time, and its
-// latest verdict (a case reopened and rated again counts once).
-func countRates(r *BoardRates, c *cases.Case) {
-	r.Filed++
-	if c.RespondedAt != nil && !c.RespondedAt.After(c.ResponseDueAt) {
-		r.Responded++
+// publicDefinitions are the definitions of the rates the board shows.
+func publicDefinitions() []rates.Definition {
+	var out []rates.Definition
+	for _, d := range rates.Definitions() {
+		if d.Key == "response" || d.Key == "resolution" || d.Key == "satisfaction" {
+			out = append(out, d)
+		}
 	}
-	if c.Verdict == "" {
-		return
-	}
-	r.Rated++
-	satisfied := c.Verdict == cases.VerdictSatisfied || c.Verdict == cases.VerdictBasicallySatisfied
-	if satisfied {
-		r.Satisfied++
-	}
-	resolved := satisfied
-	if n := len(c.Verdicts); n > 0 && c.Verdicts[n-1].Resolved != nil {
-		resolved = *c.Verdicts[n-1].Resolved
-	}
-	if resolved {
-		r.Resolved++
-	}
-}
-
-func permille(n, of int) int {
-	if of == 0 {
-		return 0
-	}
-	return n * 1000 / of
+	return out
 }

@@ -3,10 +3,12 @@ package budgetlink
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 )
 
@@ -74,8 +76,8 @@ func TestPublicBoardPrivacy(t *testing.T) {
 		if b.Execution.ApprovedFen != 1_000_000 || b.Execution.SpentFen != 55_000 {
 			t.Fatalf("execution = %+v", b.Execution)
 		}
-		if b.Rates.Filed != 3 || b.Rates.Responded != 3 || b.Rates.ResponseRate != 1000 {
-			t.Fatalf("rates = %+v, want 3 filed, 3 answered in time", b.Rates)
+		if !reflect.DeepEqual(b.Rates.Response, rates.NewRate(3, 3)) {
+			t.Fatalf("rates = %+v, want 3 answered in time of 3 due", b.Rates)
 		}
 	})
 	t.Run("nothing personal and no non-public case", func(t *testing.T) {

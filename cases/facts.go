@@ -26,10 +26,11 @@ import (
 )
 
 // factsVersion stamps the facts a summary carries. A summary written before
-// them (a store from an older build, until `minsheng check` rewrites it)
+// them (a store from an older build, until `minsheng check` rewrites it;
+// version 2 added the response times and the latest 问题是否解决 answer)
 // has no stamp, and EachCaseFacts reads its case instead, so no report is
 // ever computed from missing facts.
-const factsVersion = 1
+const factsVersion = 2
 
 // caseFacts is the part of a case the reports read beyond the summary's own
 // fields. Verdicts keeps the first and latest verdicts only: the 12345
@@ -41,6 +42,8 @@ type caseFacts struct {
 	Households      int         `bson:"households,omitempty"`
 	Cosigns         int         `bson:"cosigns,omitempty"`
 	MergedFrom      []string    `bson:"merged_from,omitempty"`
+	ResponseDueAt   time.Time   `bson:"response_due_at"`
+	RespondedAt     *time.Time  `bson:"responded_at,omitempty"`
 	AcceptedAt      *time.Time  `bson:"accepted_at,omitempty"`
 	CompletionDueAt *time.Time  `bson:"completion_due_at,omitempty"`
 	CompletedAt     *time.Time  `bson:"completed_at,omitempty"`
@@ -48,6 +51,7 @@ type caseFacts struct {
 	Verdicts        int         `bson:"verdicts,omitempty"`
 	FirstVerdict    Verdict     `bson:"first_verdict,omitempty"`
 	LastVerdict     Verdict     `bson:"last_verdict,omitempty"`
+	LastResolved    *bool       `bson:"last_resolved,omitempty"`
 	Assessment      *Assessment `bson:"assessment,omitempty"` // without its note
 	Budget          *BudgetLink `bson:"budget,omitempty"`
 }
@@ -55,11 +59,12 @@ type caseFacts struct {
 func factsOf(c *Case) caseFacts {
 	f := caseFacts{
 		V: factsVersion, CatalogItem: c.CatalogItem, Address: c.Location.Address, Households: c.Households,
-		Cosigns: len(c.Cosigners), MergedFrom: c.MergedFrom, AcceptedAt: c.AcceptedAt, CompletionDueAt: c.CompletionDueAt,
+		Cosigns: len(c.Cosigners), MergedFrom: c.MergedFrom, ResponseDueAt: c.ResponseDueAt, RespondedAt: c.RespondedAt, AcceptedAt: c.AcceptedAt, CompletionDueAt: c.CompletionDueAt,
 		CompletedAt: c.CompletedAt, Verdict: c.Verdict, Verdicts: len(c.Verdicts), Budget: c.Budget,
 	}
 	if n := len(c.Verdicts); n > 0 {
 		f.FirstVerdict, f.LastVerdict = c.Verdicts[0].Verdict, c.Verdicts[n-1].Verdict
+		f.LastResolved = c.Verdicts[n-1].Resolved
 	}
 	if c.Assessment != nil {
 		a := *c.Assessment
@@ -85,14 +90,14 @@ func caseOfFacts(sm *summary) *Case {
 		Location: Location{SubDistrict: sm.SubDistrict, Community: sm.Community, Address: f.Address},
 		Status:   sm.Status, StatusLabel: sm.Status.Label(), FiledAt: sm.FiledAt, DueAt: sm.DueAt, AssignedTo: sm.AssignedTo,
 		Version: sm.Version, CatalogItem: f.CatalogItem, Households: f.Households, CosignCount: f.Cosigns,
-		MergedFrom: slices.Clone(f.MergedFrom), AcceptedAt: clonePtr(f.AcceptedAt), CompletionDueAt: clonePtr(f.CompletionDueAt),
+		MergedFrom: slices.Clone(f.MergedFrom), ResponseDueAt: f.ResponseDueAt, RespondedAt: clonePtr(f.RespondedAt), AcceptedAt: clonePtr(f.AcceptedAt), CompletionDueAt: clonePtr(f.CompletionDueAt),
 		CompletedAt: clonePtr(f.CompletedAt), Verdict: f.Verdict, Assessment: clonePtr(f.Assessment), Budget: clonePtr(f.Budget),
 	}
 	switch {
 	case f.Verdicts == 1:
-		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict}}
+		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict, Resolved: clonePtr(f.LastResolved)}}
 	case f.Verdicts > 1:
-		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict}, {Verdict: f.LastVerdict}}
+		c.Verdicts = []VerdictRecord{{Verdict: f.FirstVerdict}, {Verdict: f.LastVerdict, Resolved: clonePtr(f.LastResolved)}}
 	}
 	return c
 }
@@ -108,9 +113,10 @@ func clonePtr[T any](p *T) *T {
 // EachCaseFacts streams the cases matching f to fn, oldest first, as
 // EachCase does, but read from their summaries: each Case carries only the
 // fields reports use — id, number, area, title, location, status, filing,
-// deadlines and completion times, assignee, version, catalog item,
+// deadlines, response and completion times, assignee, version, catalog item,
 // households, CosignCount, MergedFrom, the assessment (without its note),
-// the first and latest verdicts (Verdicts holds at most those two) and the
+// the first and latest verdicts (Verdicts holds at most those two, the latest
+// with its 问题是否解决 answer) and the
 // budget link copy. Timeline, photos, description and contacts are empty.
 // A summary without facts (written by an older build) is answered from its
 // case. fn's error stops the scan and is returned.

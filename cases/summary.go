@@ -134,7 +134,8 @@ var summarySource = bson.D{
 	// small, and the engine reads them whole anyway (fields pushdown).
 	{Key: "number", Value: 1}, {Key: "area", Value: 1}, {Key: "title", Value: 1}, {Key: "location", Value: 1},
 	{Key: "filer_id", Value: 1}, {Key: "public", Value: 1}, {Key: "households", Value: 1}, {Key: "cosigners", Value: 1}, {Key: "merged_from", Value: 1},
-	{Key: "status", Value: 1}, {Key: "filed_at", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
+	{Key: "status", Value: 1}, {Key: "filed_at", Value: 1},
+	{Key: "response_due_at", Value: 1}, {Key: "responded_at", Value: 1}, {Key: "accepted_at", Value: 1}, {Key: "completion_due_at", Value: 1},
 	{Key: "completed_at", Value: 1}, {Key: "due_at", Value: 1}, {Key: "assigned_to", Value: 1}, {Key: "assessment", Value: 1},
 	{Key: "verdict", Value: 1}, {Key: "verdicts", Value: 1}, {Key: "catalog_item", Value: 1}, {Key: "budget", Value: 1},
 	{Key: "money_effect", Value: 1}, {Key: "version", Value: 1},

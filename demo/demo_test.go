@@ -361,6 +361,50 @@ func TestSeed(t *testing.T) {
 		}
 	})
 
+	// Issue 22 item 1: on the demo district the public board and the
+	// console's rates report give the same 三率 per sub-district (one
+	// definition, package cases/rates); one without cases shows "—".
+	t.Run("board and rates report agree", func(t *testing.T) {
+		pl := planning.NewService(env.Store, bl, cs, planning.Config{Org: env.Org, Logger: storetest.Logger(), Now: func() time.Time { return asOf }})
+		year := asOf.In(time.FixedZone("CST", 8*3600)).Year()
+		rep, err := pl.Rates(ctx, auth.Principal{UserID: "finance", Role: auth.RoleFinance},
+			planning.RatesQuery{From: fmt.Sprintf("%d-01-01", year), To: fmt.Sprintf("%d-01-01", year+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units := map[string]planning.UnitRates{}
+		for _, u := range rep.SubDistricts {
+			units[u.SubDistrict] = u
+		}
+		for _, code := range append(slices.Clone(seedOpts.SubDistricts), "xinjiekou") {
+			b, err := bl.PublicBoard(ctx, year, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := units[code]
+			for _, c := range []struct {
+				name        string
+				board, want string
+			}{
+				{"响应率", fmt.Sprint(b.Rates.Response.Num, b.Rates.Response.Den, b.Rates.Response.Text), fmt.Sprint(u.Response.Num, u.Response.Den, u.Response.Text)},
+				{"解决率", fmt.Sprint(b.Rates.Resolution.Num, b.Rates.Resolution.Den, b.Rates.Resolution.Text), fmt.Sprint(u.Resolution.Num, u.Resolution.Den, u.Resolution.Text)},
+				{"满意率", fmt.Sprint(b.Rates.Satisfaction.Num, b.Rates.Satisfaction.Den, b.Rates.Satisfaction.Text), fmt.Sprint(u.Satisfaction.Num, u.Satisfaction.Den, u.Satisfaction.Text)},
+			} {
+				if c.board != c.want {
+					t.Errorf("%s %s: board %s, report %s", code, c.name, c.board, c.want)
+				}
+				if code == "xinjiekou" && !strings.HasSuffix(c.board, "—") {
+					t.Errorf("%s %s: got %s, want —", code, c.name, c.board)
+				}
+			}
+			if code != "xinjiekou" && b.Rates.Response.Den == 0 {
+				t.Errorf("%s: no case due on the demo", code)
+			}
+			t.Logf("%s: 响应率 %s (%d/%d), 解决率 %s (%d/%d), 满意率 %s (%d/%d)", code, b.Rates.Response.Text, b.Rates.Response.Num, b.Rates.Response.Den,
+				b.Rates.Resolution.Text, b.Rates.Resolution.Num, b.Rates.Resolution.Den, b.Rates.Satisfaction.Text, b.Rates.Satisfaction.Num, b.Rates.Satisfaction.Den)
+		}
+	})
+
 	t.Run("a second seed refuses", func(t *testing.T) {
 		if _, err := Seed(ctx, env, seedOpts); minsheng.ErrorCode(err) != minsheng.ECONFLICT {
 			t.Errorf("second Seed: got %v, want conflict", err)

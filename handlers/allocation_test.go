@@ -53,8 +53,11 @@ func newAllocationApp(t *testing.T) allocationApp {
 			Location: cases.Location{SubDistrict: aSub, Community: aComm, Address: string(rune('a' + i))},
 			Status:   cases.StatusAssessed, CatalogItem: "SQ-05-04", FiledAt: now().Add(-time.Duration(100-10*i) * 24 * time.Hour),
 			AcceptedAt: ptrTime(now().Add(-time.Duration(100-10*i)*24*time.Hour + time.Hour)),
-			Assessment: &cases.Assessment{EstimateFen: amt, Households: 2, Risk: 2},
-			Timeline:   []cases.Event{}, Photos: []cases.Photo{}, Cosigners: []string{},
+			// Answered as Accept records it; the rates read these.
+			ResponseDueAt: now().Add(-time.Duration(100-10*i)*24*time.Hour + 24*time.Hour),
+			RespondedAt:   ptrTime(now().Add(-time.Duration(100-10*i)*24*time.Hour + time.Hour)),
+			Assessment:    &cases.Assessment{EstimateFen: amt, Households: 2, Risk: 2},
+			Timeline:      []cases.Event{}, Photos: []cases.Photo{}, Cosigners: []string{},
 		}
 		if err := st.Collection("cases").InsertOne(ctx, &c); err != nil {
 			t.Fatal(err)

@@ -2,13 +2,12 @@ package allocation
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"minsheng"
+	"minsheng/cases/rates"
 )
 
 // Case statuses the rates need to recognise; every other status counts as
@@ -25,11 +24,8 @@ const (
 	VerdictDissatisfied       = "dissatisfied"        // 不满意
 )
 
-// ResponseWindow is how soon after filing a case must be accepted to count
-// as responded (12345 接诉即办).
-const ResponseWindow = 24 * time.Hour
-
-// CaseFact is what the rates and the completion report need of one case.
+// CaseFact is what the completion report needs of one case. The 12345
+// rates are counted by package cases/rates, not here.
 type CaseFact struct {
 	CaseID          string
 	SubDistrictCode string
@@ -87,182 +83,12 @@ func divRoundHalfUp(n, d int64) int64 {
 	return q
 }
 
-// Rates are the three 12345 rates of one unit over one period.
-//
-// A case belongs to the period when period.From ≤ filed_at < period.To.
-// Over the cases of the period:
-//
-//	响应率 response     = accepted within 24 h of filing
-//	                      / (filed − not yet accepted and filed less than 24 h before asOf)
-//	解决率 resolution   = accepted and resolved (status completed or closed) / accepted
-//	满意率 satisfaction = cases whose latest verdict is 满意 or 基本满意
-//	                      / cases with at least one verdict
-//	一次满意率 first_satisfaction
-//	                    = cases whose first verdict was 满意 or 基本满意
-//	                      / cases with at least one verdict
-//
-// 满意率 is the final result after any rework (a 不满意 reopens the case and
-// a later verdict replaces it); 一次满意率 shows how often the work satisfied
-// the resident the first time, so rework cannot hide behind a good final
-// figure.
-//
-// "Accepted within 24 h" means accepted_at − filed_at ≤ 24 h. A case not yet
-// accepted whose 24 hours are not over at asOf is left out of the response
-// denominator: it can still be answered in time, and counting it would make
-// a unit's rate drop every evening and recover every morning. Once its 24
-// hours pass unanswered it counts against the unit. Per-mille figures are
-// rounded half up; a rate with no denominator is shown as "—" (Known false).
-type Rates struct {
-	Response          Rate `json:"response"`
-	Resolution        Rate `json:"resolution"`
-	Satisfaction      Rate `json:"satisfaction"`
-	FirstSatisfaction Rate `json:"first_satisfaction"`
-}
-
-func (r *Rates) add(o Rates) {
-	r.Response.Num += o.Response.Num
-	r.Response.Den += o.Response.Den
-	r.Resolution.Num += o.Resolution.Num
-	r.Resolution.Den += o.Resolution.Den
-	r.Satisfaction.Num += o.Satisfaction.Num
-	r.Satisfaction.Den += o.Satisfaction.Den
-	r.FirstSatisfaction.Num += o.FirstSatisfaction.Num
-	r.FirstSatisfaction.Den += o.FirstSatisfaction.Den
-}
-
-// UnitRates are the rates of a sub-district (CommunityCode "") or of one of
-// its communities.
-type UnitRates struct {
-	SubDistrictCode string `json:"sub_district_code"`
-	CommunityCode   string `json:"community_code,omitempty"`
-	Rates
-}
-
-// RatesReport holds the rates of a whole set of cases and of each unit in it.
-type RatesReport struct {
-	Total Rates `json:"total"`
-	// SubDistricts are sorted by code; Communities by sub-district then
-	// community code. Cases without a community count only in their
-	// sub-district.
-	SubDistricts []UnitRates `json:"sub_districts"`
-	Communities  []UnitRates `json:"communities"`
-}
-
-// Period is the half-open interval [From, To) of filing times a report covers.
-type Period struct {
-	From time.Time
-	To   time.Time
-}
-
-// ComputeRates computes the 12345 rates (see Rates for the formulas) of the
-// cases filed in p, as of asOf, for the whole set, per sub-district and per
-// community. It returns EINVALID for an empty period, a case without a
-// sub-district, an unknown verdict or an acceptance before filing.
-func ComputeRates(facts []CaseFact, p Period, asOf time.Time) (RatesReport, error) {
-	if !p.From.Before(p.To) {
-		return RatesReport{}, minsheng.Invalid("统计期间无效", map[string]string{"to": "结束时间应晚于开始时间"})
-	}
-	type unit struct{ sub, community string }
-	bySub := map[string]*Rates{}
-	byCommunity := map[unit]*Rates{}
-	rep := RatesReport{SubDistricts: []UnitRates{}, Communities: []UnitRates{}} // [] rather than null in JSON
-	for i := range facts {
-		c := &facts[i]
-		if err := c.validate(i); err != nil {
-			return RatesReport{}, err
-		}
-		if c.FiledAt.Before(p.From) || !c.FiledAt.Before(p.To) {
-			continue
-		}
-		r := c.rates(asOf)
-		rep.Total.add(r)
-		if bySub[c.SubDistrictCode] == nil {
-			bySub[c.SubDistrictCode] = &Rates{}
-		}
-		bySub[c.SubDistrictCode].add(r)
-		if c.CommunityCode != "" {
-			u := unit{c.SubDistrictCode, c.CommunityCode}
-			if byCommunity[u] == nil {
-				byCommunity[u] = &Rates{}
-			}
-			byCommunity[u].add(r)
-		}
-	}
-	for _, sub := range slices.Sorted(maps.Keys(bySub)) {
-		rep.SubDistricts = append(rep.SubDistricts, UnitRates{SubDistrictCode: sub, Rates: *bySub[sub]})
-	}
-	units := slices.SortedFunc(maps.Keys(byCommunity), func(a, b unit) int {
-		return cmp.Or(strings.Compare(a.sub, b.sub), strings.Compare(a.community, b.community))
-	})
-	for _, u := range units {
-		rep.Communities = append(rep.Communities, UnitRates{SubDistrictCode: u.sub, CommunityCode: u.community, Rates: *byCommunity[u]})
-	}
-	return rep, nil
-}
-
-func (c *CaseFact) validate(i int) error {
-	field := func(name string) string { return fmt.Sprintf("cases[%d].%s", i, name) }
-	switch {
-	case c.SubDistrictCode == "":
-		return minsheng.Invalid("案件缺少街道", map[string]string{field("sub_district_code"): "必填"})
-	case c.AcceptedAt != nil && c.AcceptedAt.Before(c.FiledAt):
-		return minsheng.Invalid("受理时间早于登记时间", map[string]string{field("accepted_at"): "不能早于登记时间"})
-	}
-	for _, v := range [...]struct{ name, v string }{{"verdict", c.Verdict}, {"first_verdict", c.FirstVerdict}} {
-		switch v.v {
-		case "", VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied:
-		default:
-			return minsheng.Invalid("评价结果无效", map[string]string{field(v.name): "未知评价：" + v.v})
-		}
-	}
-	return nil
-}
-
-func satisfied(verdict string) bool {
-	return verdict == VerdictSatisfied || verdict == VerdictBasicallySatisfied
-}
-
-// rates is one case's contribution (each count 0 or 1) to its unit's rates.
-func (c *CaseFact) rates(asOf time.Time) Rates {
-	var r Rates
-	if c.AcceptedAt != nil {
-		r.Response.Den = 1
-		if c.AcceptedAt.Sub(c.FiledAt) <= ResponseWindow {
-			r.Response.Num = 1
-		}
-		r.Resolution.Den = 1
-		if c.resolved() {
-			r.Resolution.Num = 1
-		}
-	} else if asOf.Sub(c.FiledAt) >= ResponseWindow {
-		r.Response.Den = 1 // the window is over, unanswered
-	}
-	first := c.FirstVerdict
-	if first == "" {
-		first = c.Verdict
-	}
-	if first != "" {
-		// Rated at least once: in both satisfaction denominators.
-		r.Satisfaction.Den, r.FirstSatisfaction.Den = 1, 1
-		last := c.Verdict
-		if last == "" {
-			last = first
-		}
-		if satisfied(last) {
-			r.Satisfaction.Num = 1
-		}
-		if satisfied(first) {
-			r.FirstSatisfaction.Num = 1
-		}
-	}
-	return r
-}
-
 // NeutralPerformance is the coefficient of a sub-district with nothing to
 // judge it by: no case, no rating, no budget.
 const NeutralPerformance int64 = 1000
 
-// PerformanceCoefficient turns last year's rates and budget execution (spent
+// PerformanceCoefficient turns last year's rates (as cases/rates counts
+// them, the figures every screen shows) and budget execution (spent
 // over budget) into the per-mille coefficient of the factor allocation, from
 // 800 (everything at 0) to 1200 (everything at 100%), so performance moves a
 // sub-district's performance part by at most ±20% around the neutral 1000.
@@ -278,18 +104,23 @@ const NeutralPerformance int64 = 1000
 // full marks, and with nothing measured at all the coefficient is the
 // neutral 1000: no data is neither merit nor fault. Each figure is clamped
 // to 0..1000‰, since spending more than the budget is no merit.
-func PerformanceCoefficient(r Rates, execution Rate) int64 {
+func PerformanceCoefficient(r rates.Set, execution Rate) int64 {
 	var sum, weight int64
+	add := func(w int64, known bool, pm int64) {
+		if known {
+			sum += w * clamp(pm, 0, 1000)
+			weight += w
+		}
+	}
 	for _, p := range []struct {
 		w int64
-		r Rate
-	}{{2, r.Response}, {3, r.Resolution}, {3, r.Satisfaction}, {2, execution}} {
-		if !p.r.Known() {
-			continue
+		r rates.Rate
+	}{{2, r.Response}, {3, r.Resolution}, {3, r.Satisfaction}} {
+		if p.r.Known() {
+			add(p.w, true, *p.r.PerMille)
 		}
-		sum += p.w * clamp(p.r.PerMille(), 0, 1000)
-		weight += p.w
 	}
+	add(2, execution.Known(), execution.PerMille())
 	if weight == 0 {
 		return NeutralPerformance
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"minsheng/cases/rates"
 )
 
 func at(month time.Month, day, hour, minute int) time.Time {
@@ -12,119 +14,6 @@ func at(month time.Month, day, hour, minute int) time.Time {
 }
 
 func ptr(t time.Time) *time.Time { return &t }
-
-// rateFacts is the hand-made set; asOf is 27 Nov 09:00 and the period November.
-var rateFacts = []CaseFact{
-	// SD1 / C1
-	{CaseID: "c1", SubDistrictCode: "SD1", CommunityCode: "C1", FiledAt: at(11, 10, 8, 0), AcceptedAt: ptr(at(11, 10, 20, 0)), Status: StatusCompleted, Verdict: VerdictSatisfied},      // 12 h: responded
-	{CaseID: "c2", SubDistrictCode: "SD1", CommunityCode: "C1", FiledAt: at(11, 11, 8, 0), AcceptedAt: ptr(at(11, 12, 8, 0)), Status: StatusClosed, Verdict: VerdictBasicallySatisfied}, // exactly 24 h: responded
-	{CaseID: "c3", SubDistrictCode: "SD1", CommunityCode: "C1", FiledAt: at(11, 12, 8, 0), AcceptedAt: ptr(at(11, 13, 9, 0)), Status: "in_progress"},                                    // 25 h: late
-	{CaseID: "c4", SubDistrictCode: "SD1", CommunityCode: "C1", FiledAt: at(11, 27, 0, 0), Status: "submitted"},                                                                         // 9 h old, window open: left out
-	{CaseID: "c5", SubDistrictCode: "SD1", CommunityCode: "C2", FiledAt: at(11, 20, 8, 0), Status: "submitted"},                                                                         // 7 days unanswered
-	{CaseID: "c6", SubDistrictCode: "SD1", CommunityCode: "C2", FiledAt: at(11, 21, 8, 0), AcceptedAt: ptr(at(11, 21, 9, 0)), Status: StatusCompleted, Verdict: VerdictDissatisfied},    // 1 h
-	{CaseID: "c7", SubDistrictCode: "SD2", CommunityCode: "C3", FiledAt: at(10, 31, 23, 59), AcceptedAt: ptr(at(11, 1, 0, 0)), Status: StatusCompleted, Verdict: VerdictSatisfied},      // October: outside
-	{CaseID: "c8", SubDistrictCode: "SD2", CommunityCode: "C3", FiledAt: at(11, 26, 10, 0), AcceptedAt: ptr(at(11, 26, 11, 0)), Status: "accepted"},                                     // young but answered: counts
-	{CaseID: "c9", SubDistrictCode: "SD2", FiledAt: at(11, 5, 8, 0), AcceptedAt: ptr(at(11, 5, 10, 0)), Status: StatusCompleted, Verdict: VerdictSatisfied},                             // no community
-}
-
-func TestComputeRates(t *testing.T) {
-	got, err := ComputeRates(rateFacts, Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}, asOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rates := func(rn, rd, sn, sd, tn, td int64) Rates {
-		// Every case was rated at most once: first-time = final.
-		return Rates{Response: Rate{rn, rd}, Resolution: Rate{sn, sd}, Satisfaction: Rate{tn, td}, FirstSatisfaction: Rate{tn, td}}
-	}
-	want := RatesReport{
-		// response: responded c1 c2 c6 c8 c9 / counted c1 c2 c3 c5 c6 c8 c9 = 5/7
-		// resolution: resolved c1 c2 c6 c9 / accepted c1 c2 c3 c6 c8 c9 = 4/6
-		// satisfaction: c1 c2 c9 / rated c1 c2 c6 c9 = 3/4
-		Total: rates(5, 7, 4, 6, 3, 4),
-		SubDistricts: []UnitRates{
-			// response c1 c2 c6 / c1 c2 c3 c5 c6; resolution c1 c2 c6 / c1 c2 c3 c6; satisfaction c1 c2 / c1 c2 c6
-			{SubDistrictCode: "SD1", Rates: rates(3, 5, 3, 4, 2, 3)},
-			// response c8 c9 / c8 c9; resolution c9 / c8 c9; satisfaction c9 / c9
-			{SubDistrictCode: "SD2", Rates: rates(2, 2, 1, 2, 1, 1)},
-		},
-		Communities: []UnitRates{
-			{SubDistrictCode: "SD1", CommunityCode: "C1", Rates: rates(2, 3, 2, 3, 2, 2)},
-			{SubDistrictCode: "SD1", CommunityCode: "C2", Rates: rates(1, 2, 1, 1, 0, 1)},
-			{SubDistrictCode: "SD2", CommunityCode: "C3", Rates: rates(1, 1, 0, 1, 0, 0)},
-		},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
-	}
-	t.Run("per mille", func(t *testing.T) {
-		// 5/7 = 714.29‰, 4/6 = 666.67‰, 3/4 = 750‰
-		for _, c := range []struct {
-			name string
-			r    Rate
-			want int64
-		}{{"response", got.Total.Response, 714}, {"resolution", got.Total.Resolution, 667}, {"satisfaction", got.Total.Satisfaction, 750}} {
-			if pm := c.r.PerMille(); pm != c.want {
-				t.Errorf("%s: got %d‰, want %d‰", c.name, pm, c.want)
-			}
-		}
-	})
-}
-
-// TestFirstSatisfaction pins issue 8 item 8: the final 满意率 counts the
-// latest verdict, the 一次满意率 the first, over the same cases (those rated
-// at least once).
-func TestFirstSatisfaction(t *testing.T) {
-	filed, accepted := at(11, 2, 8, 0), ptr(at(11, 2, 9, 0))
-	fact := func(id, first, last string) CaseFact {
-		return CaseFact{CaseID: id, SubDistrictCode: "SD1", FiledAt: filed, AcceptedAt: accepted, Status: StatusClosed, FirstVerdict: first, Verdict: last}
-	}
-	facts := []CaseFact{
-		fact("reworked", VerdictDissatisfied, VerdictSatisfied),                  // final yes, first no
-		fact("first time", VerdictBasicallySatisfied, VerdictBasicallySatisfied), // yes, yes
-		fact("rated once", "", VerdictSatisfied),                                 // only the latest known: yes, yes
-		fact("still unhappy", VerdictDissatisfied, VerdictDissatisfied),          // no, no
-		fact("not rated", "", ""),                                                // in neither
-	}
-	got, err := ComputeRates(facts, Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}, asOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		name      string
-		got, want Rate
-	}{
-		{"满意率 (final)", got.Total.Satisfaction, Rate{3, 4}},
-		{"一次满意率 (first time)", got.Total.FirstSatisfaction, Rate{2, 4}},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
-		}
-	}
-	if _, err := ComputeRates([]CaseFact{fact("bad", "happy", VerdictSatisfied)}, Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}, asOf); err == nil {
-		t.Error("unknown first verdict: got no error")
-	}
-}
-
-func TestComputeRatesInvalid(t *testing.T) {
-	nov := Period{From: at(11, 1, 0, 0), To: at(12, 1, 0, 0)}
-	tests := []struct {
-		name      string
-		facts     []CaseFact
-		p         Period
-		wantField string
-	}{
-		{"empty period", nil, Period{From: nov.To, To: nov.From}, "to"},
-		{"unknown verdict", []CaseFact{{SubDistrictCode: "SD1", FiledAt: at(11, 2, 0, 0), Verdict: "happy"}}, nov, "cases[0].verdict"},
-		{"no sub-district", []CaseFact{{FiledAt: at(11, 2, 0, 0)}}, nov, "cases[0].sub_district_code"},
-		{"accepted before filed", []CaseFact{{SubDistrictCode: "SD1", FiledAt: at(11, 2, 0, 0), AcceptedAt: ptr(at(11, 1, 0, 0))}}, nov, "cases[0].accepted_at"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ComputeRates(tt.facts, tt.p, asOf)
-			assertInvalid(t, err, tt.wantField)
-		})
-	}
-}
 
 func TestRatePerMille(t *testing.T) {
 	tests := []struct {
@@ -152,30 +41,34 @@ func TestRatePerMille(t *testing.T) {
 }
 
 func TestPerformanceCoefficient(t *testing.T) {
-	all := func(pm int64) Rates {
-		return Rates{Response: Rate{pm, 1000}, Resolution: Rate{pm, 1000}, Satisfaction: Rate{pm, 1000}}
+	all := func(pm int64) rates.Set {
+		r := rates.NewRate(pm, 1000)
+		return rates.Set{Response: r, Resolution: r, Satisfaction: r}
+	}
+	three := func(rn, rd, sn, sd, tn, td int64) rates.Set {
+		return rates.Set{Response: rates.NewRate(rn, rd), Resolution: rates.NewRate(sn, sd), Satisfaction: rates.NewRate(tn, td)}
 	}
 	exec := func(pm int64) Rate { return Rate{pm, 1000} }
 	tests := []struct {
 		name      string
-		r         Rates
+		r         rates.Set
 		execution Rate
 		want      int64
 	}{
 		// 2×714 + 3×667 + 3×750 + 2×950 = 1428 + 2001 + 2250 + 1900 = 7579;
 		// 7579 / 25 = 303.16 → 303; 800 + 303
-		{"the hand-made set at 95% execution", Rates{Response: Rate{5, 7}, Resolution: Rate{4, 6}, Satisfaction: Rate{3, 4}}, exec(950), 1103},
+		{"the hand-made set at 95% execution", three(5, 7, 4, 6, 3, 4), exec(950), 1103},
 		{"everything at 0", all(0), exec(0), 800},                   // 800 + 0
 		{"everything at 100%", all(1000), exec(1000), 1200},         // 800 + 10000/25
 		{"everything at 50% is neutral", all(500), exec(500), 1000}, // 800 + 5000/25
 		// Issue 8 item 8: no cases and no lines used to score the maximum 1200.
-		{"nothing measured is neutral", Rates{}, Rate{}, 1000},
-		{"nothing measured with a budget of 0 is neutral", Rates{}, Rate{Num: 0, Den: 0}, 1000},
+		{"nothing measured is neutral", rates.Set{}, Rate{}, 1000},
+		{"nothing measured with a budget of 0 is neutral", rates.Set{}, Rate{Num: 0, Den: 0}, 1000},
 		// Only execution measured, fully spent: 800 + 400×2×1000/(1000×2)
-		{"only execution measured", Rates{}, exec(1000), 1200},
+		{"only execution measured", rates.Set{}, exec(1000), 1200},
 		// Response 1/2, resolution 1/2, satisfaction 1/1, no budget:
 		// 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 275
-		{"missing execution is left out", Rates{Response: Rate{1, 2}, Resolution: Rate{1, 2}, Satisfaction: Rate{1, 1}}, Rate{}, 1075},
+		{"missing execution is left out", three(1, 2, 1, 2, 1, 1), Rate{}, 1075},
 		{"overspending is clamped", all(1000), Rate{1300, 1000}, 1200},
 		// 2×1000 + 3×1000 + 3×1000 + 2×7 = 8014; 8014/25 = 320.56 → 321
 		{"rounds half up", all(1000), exec(7), 1121},

@@ -16,6 +16,7 @@ import (
 	"minsheng"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 )
 
@@ -42,18 +43,19 @@ type FactorInput struct {
 	Name string `json:"name"`
 	// Demo is set when the org figures are illustrative (see internal/org).
 	Demo bool `json:"demo"`
-	// Rates are the previous year's 12345 rates (the coefficient uses the
-	// final satisfaction; the first-time one is shown beside it); BudgetFen and SpentFen its
+	// Rates are the previous year's 12345 rates as package rates counts
+	// them for every screen (the coefficient uses the final satisfaction;
+	// the first-time one is shown beside it); BudgetFen and SpentFen its
 	// lines' budget (approved + adjustments) and spending, ExecutionPerMille
 	// their ratio (null without a budget, which is then left out of the
 	// performance coefficient).
-	Response          Rate   `json:"response"`
-	Resolution        Rate   `json:"resolution"`
-	Satisfaction      Rate   `json:"satisfaction"`
-	FirstSatisfaction Rate   `json:"first_satisfaction"`
-	BudgetFen         int64  `json:"budget_fen"`
-	SpentFen          int64  `json:"spent_fen"`
-	ExecutionPerMille *int64 `json:"execution_per_mille"`
+	Response          rates.Rate `json:"response"`
+	Resolution        rates.Rate `json:"resolution"`
+	Satisfaction      rates.Rate `json:"satisfaction"`
+	FirstSatisfaction rates.Rate `json:"first_satisfaction"`
+	BudgetFen         int64      `json:"budget_fen"`
+	SpentFen          int64      `json:"spent_fen"`
+	ExecutionPerMille *int64     `json:"execution_per_mille"`
 }
 
 // FactorShare is one sub-district's amount explained factor by factor.
@@ -181,31 +183,23 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 		byCode[inputs[i].Code] = &inputs[i]
 	}
 
-	// Workload and rates: the cases filed in the basis year.
-	period := allocation.Period{From: s.yearStart(basis), To: s.yearStart(basis + 1)}
-	var facts []allocation.CaseFact
-	err := s.cases.EachCaseFacts(ctx, cases.Filter{FiledFrom: period.From, FiledTo: period.To}, func(c *cases.Case) error {
-		if c.FiledAt.Before(period.From) || !c.FiledAt.Before(period.To) || c.Status == cases.StatusMerged {
+	// Workload and rates: the cases filed in the basis year, counted by
+	// the one definition the board and the reports use.
+	from, to := s.yearStart(basis), s.yearStart(basis+1)
+	tally := rates.NewTally(rates.NewPeriod(from, to, asOf))
+	err := s.cases.EachCaseFacts(ctx, cases.Filter{FiledFrom: from, FiledTo: to}, func(c *cases.Case) error {
+		in := byCode[c.Location.SubDistrict]
+		if in == nil || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
 			return nil
 		}
-		if in := byCode[c.Location.SubDistrict]; in != nil {
+		if c.Status != cases.StatusMerged {
 			in.Cases++
-			if countsInRates(c) {
-				facts = append(facts, factOf(c))
-			}
 		}
+		tally.Add(c)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
-	}
-	rates, err := allocation.ComputeRates(facts, period, asOf)
-	if err != nil {
-		return nil, err
-	}
-	bySub := map[string]allocation.Rates{}
-	for _, u := range rates.SubDistricts {
-		bySub[u.SubDistrictCode] = u.Rates
 	}
 
 	// Execution: the basis year's lines, from the ledger, in one query
@@ -223,9 +217,8 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 
 	for i := range inputs {
 		in := &inputs[i]
-		r := bySub[in.Code]
-		in.Response, in.Resolution, in.Satisfaction = rateOf(r.Response), rateOf(r.Resolution), rateOf(r.Satisfaction)
-		in.FirstSatisfaction = rateOf(r.FirstSatisfaction)
+		r := tally.SubDistrict(in.Code).Rates()
+		in.Response, in.Resolution, in.Satisfaction, in.FirstSatisfaction = r.Response, r.Resolution, r.Satisfaction, r.FirstSatisfaction
 		// Nothing budgeted: execution is not measured (Den 0) and is left
 		// out of the coefficient rather than counted as full marks.
 		execution := allocation.Rate{Num: in.SpentFen, Den: max(in.BudgetFen, 0)}

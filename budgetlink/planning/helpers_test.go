@@ -88,6 +88,19 @@ func (e *env) addCase(t *testing.T, c cases.Case) *cases.Case {
 	if c.Status == "" {
 		c.Status = cases.StatusAssessed
 	}
+	// As the service records them: the response deadline 24 h after
+	// filing; answered when accepted, and a rejection or merge (always
+	// with a reason) answered within the hour unless the test says when.
+	if c.ResponseDueAt.IsZero() {
+		c.ResponseDueAt = c.FiledAt.Add(24 * time.Hour)
+	}
+	if c.RespondedAt == nil && c.AcceptedAt != nil {
+		c.RespondedAt = c.AcceptedAt
+	}
+	if c.RespondedAt == nil && (c.Status == cases.StatusMerged || c.Status == cases.StatusRejected) {
+		answered := c.FiledAt.Add(time.Hour)
+		c.RespondedAt = &answered
+	}
 	if c.Area == "" && len(c.CatalogItem) >= 2 {
 		c.Area = c.CatalogItem[:2]
 	}

@@ -26,6 +26,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/org"
@@ -292,19 +293,9 @@ func (s *Service) SetWeights(ctx context.Context, p auth.Principal, year int, bo
 	return YearWeights{Weights: w, UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt}, nil
 }
 
-// Rate is an exact fraction with its per-mille figure (rounded half up);
-// PerMille is null when there was nothing to measure (Den 0).
-type Rate struct {
-	Num      int64  `json:"num"`
-	Den      int64  `json:"den"`
-	PerMille *int64 `json:"per_mille"`
-}
+// Rate is an exact fraction with its per-mille figure and text, by the one
+// rounding rule of package rates (per-mille rounded half up; null and "—"
+// when there was nothing to measure).
+type Rate = rates.Rate
 
-func rateOf(r allocation.Rate) Rate {
-	out := Rate{Num: r.Num, Den: r.Den}
-	if r.Known() {
-		pm := r.PerMille()
-		out.PerMille = &pm
-	}
-	return out
-}
+func rateOf(r allocation.Rate) Rate { return rates.NewRate(r.Num, r.Den) }

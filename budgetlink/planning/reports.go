@@ -4,7 +4,6 @@ package planning
 // streamed cases of the caller's scope.
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +15,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 )
 
@@ -53,15 +53,6 @@ func knownVerdict(v string) string {
 		return v
 	}
 	return ""
-}
-
-// countsInRates reports whether a case enters the 12345 rates. A merged
-// case is the same request as the case it was merged into, which counts
-// once; a rejected one (不予受理: not the unit's matter) was answered but
-// never accepted, and the engine would count it as unanswered and
-// unresolved against the unit.
-func countsInRates(c *cases.Case) bool {
-	return c.Status != cases.StatusMerged && c.Status != cases.StatusRejected
 }
 
 // Completion is allocation.CompletionReport with its completion rate as
@@ -200,29 +191,27 @@ func (s *Service) Completion(ctx context.Context, p auth.Principal, q Completion
 	return rep, nil
 }
 
-// UnitRates are the three 12345 rates of a sub-district (Community "") or
-// of one of its communities.
+// UnitRates are the 12345 rates of a sub-district (Community "") or of
+// one of its communities, as package rates counts them.
 type UnitRates struct {
 	SubDistrict   string `json:"sub_district"`
 	Name          string `json:"name"`
 	Community     string `json:"community,omitempty"`
 	CommunityName string `json:"community_name,omitempty"`
-	Response      Rate   `json:"response"`
-	Resolution    Rate   `json:"resolution"`
-	// Satisfaction is the final 满意率 (latest verdicts), FirstSatisfaction
-	// the 一次满意率 (first verdicts); see allocation.Rates.
-	Satisfaction      Rate `json:"satisfaction"`
-	FirstSatisfaction Rate `json:"first_satisfaction"`
+	rates.Set
 }
 
-// RatesReport holds the rates of the caller's scope over a period.
+// RatesReport holds the rates of the caller's scope over a period, with
+// the period and the definitions every screen states beside them.
 type RatesReport struct {
-	From         time.Time   `json:"from"`
-	To           time.Time   `json:"to"`
-	AsOf         time.Time   `json:"as_of"`
-	Total        UnitRates   `json:"total"`
-	SubDistricts []UnitRates `json:"sub_districts"`
-	Communities  []UnitRates `json:"communities"`
+	From         time.Time          `json:"from"`
+	To           time.Time          `json:"to"`
+	AsOf         time.Time          `json:"as_of"`
+	Period       rates.Period       `json:"period"`
+	Definitions  []rates.Definition `json:"definitions"`
+	Total        UnitRates          `json:"total"`
+	SubDistricts []UnitRates        `json:"sub_districts"`
+	Communities  []UnitRates        `json:"communities"`
 }
 
 // RatesQuery selects a rates report. From and To are dates (2006-01-02, in
@@ -234,11 +223,11 @@ type RatesQuery struct {
 	SubDistrict string
 }
 
-// Rates computes the response, resolution, satisfaction (final) and
-// first-time satisfaction rates (see allocation.Rates for the formulas) of the cases filed in [From, To), per
-// sub-district and per community. Cadres get their community, sub-district
-// staff their sub-district, finance and admin any or all. Merged and
-// rejected cases are left out (countsInRates). Errors: EFORBIDDEN, EINVALID.
+// Rates reports the 12345 rates (package rates: the one definition the
+// public board and the factor allocation also use) of the cases filed in
+// [From, To), per sub-district and per community. Cadres get their
+// community, sub-district staff their sub-district, finance and admin any
+// or all. Errors: EFORBIDDEN, EINVALID.
 func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (RatesReport, error) {
 	if !p.IsStaff() {
 		return RatesReport{}, minsheng.Errorf(minsheng.EFORBIDDEN, "当前角色（%s）无权查看考核指标", p.Role.Label())
@@ -273,57 +262,59 @@ func (s *Service) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (Ra
 		}
 		to = t
 	}
+	if len(fields) == 0 && !from.Before(to) {
+		fields["to"] = "结束时间应晚于开始时间"
+	}
 	if len(fields) > 0 {
 		return RatesReport{}, minsheng.Invalid("统计期间无效", fields)
 	}
-	period := allocation.Period{From: from, To: to}
-	// The store narrows the scan to the period; an empty or inverted one
-	// is left to ComputeRates, so only a proper range goes to the filter.
-	if to.After(from) {
-		f.FiledFrom, f.FiledTo = from, to
-	}
-	var facts []allocation.CaseFact
+	f.FiledFrom, f.FiledTo = from, to
+	tally := rates.NewTally(rates.NewPeriod(from, to, asOf))
 	err := s.cases.EachCaseFacts(ctx, f, func(c *cases.Case) error {
-		if !countsInRates(c) || c.FiledAt.Before(from) || !c.FiledAt.Before(to) {
-			return nil
-		}
-		facts = append(facts, factOf(c))
+		tally.Add(c)
 		return nil
 	})
 	if err != nil {
 		return RatesReport{}, fmt.Errorf("planning: unable to read cases: %w", err)
 	}
-	r, err := allocation.ComputeRates(facts, period, asOf)
-	if err != nil {
-		return RatesReport{}, err
-	}
-	rep := RatesReport{From: from, To: to, AsOf: asOf, Total: s.unit(allocation.UnitRates{Rates: r.Total}),
-		SubDistricts: make([]UnitRates, len(r.SubDistricts)), Communities: make([]UnitRates, len(r.Communities))}
-	rep.Total.Name = s.org.District().Name
+	rep := RatesReport{From: from, To: to, AsOf: asOf, Period: tally.Period, Definitions: rates.Definitions(),
+		Total: UnitRates{Name: s.org.District().Name, Set: tally.Total().Rates()}, SubDistricts: []UnitRates{}, Communities: []UnitRates{}}
 	if f.SubDistrict != "" {
 		rep.Total.SubDistrict, rep.Total.Name = f.SubDistrict, s.subName(f.SubDistrict)
 	}
-	for i, u := range r.SubDistricts {
-		rep.SubDistricts[i] = s.unit(u)
+	// Every sub-district of the scope is listed, one without a case due
+	// with "—", as the public board shows it.
+	listed := map[string]bool{}
+	for _, u := range tally.SubDistricts() {
+		rep.SubDistricts = append(rep.SubDistricts, s.unit(u))
+		listed[u.SubDistrict] = true
 	}
-	for i, u := range r.Communities {
-		rep.Communities[i] = s.unit(u)
+	scope := []string{f.SubDistrict}
+	if f.SubDistrict == "" {
+		scope = scope[:0]
+		for _, sd := range s.org.District().SubDistricts {
+			scope = append(scope, sd.Code)
+		}
 	}
-	slices.SortStableFunc(rep.Communities, func(a, b UnitRates) int {
-		return cmp.Or(strings.Compare(a.SubDistrict, b.SubDistrict), strings.Compare(a.Community, b.Community))
-	})
+	for _, code := range scope {
+		if !listed[code] {
+			rep.SubDistricts = append(rep.SubDistricts, s.unit(rates.Unit{SubDistrict: code}))
+		}
+	}
+	slices.SortFunc(rep.SubDistricts, func(a, b UnitRates) int { return strings.Compare(a.SubDistrict, b.SubDistrict) })
+	for _, u := range tally.Communities() {
+		rep.Communities = append(rep.Communities, s.unit(u))
+	}
 	return rep, nil
 }
 
-func (s *Service) unit(u allocation.UnitRates) UnitRates {
-	out := UnitRates{SubDistrict: u.SubDistrictCode, Community: u.CommunityCode,
-		Response: rateOf(u.Response), Resolution: rateOf(u.Resolution), Satisfaction: rateOf(u.Satisfaction),
-		FirstSatisfaction: rateOf(u.FirstSatisfaction)}
-	if u.SubDistrictCode != "" {
-		out.Name = s.subName(u.SubDistrictCode)
+func (s *Service) unit(u rates.Unit) UnitRates {
+	out := UnitRates{SubDistrict: u.SubDistrict, Community: u.Community, Set: u.Counts.Rates()}
+	if u.SubDistrict != "" {
+		out.Name = s.subName(u.SubDistrict)
 	}
-	if u.CommunityCode != "" {
-		if c, err := s.org.Community(u.CommunityCode); err == nil {
+	if u.Community != "" {
+		if c, err := s.org.Community(u.Community); err == nil {
 			out.CommunityName = c.Name
 		}
 	}

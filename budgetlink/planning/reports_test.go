@@ -9,6 +9,7 @@ import (
 	"minsheng"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
+	"minsheng/cases/rates"
 	"minsheng/internal/org"
 )
 
@@ -26,9 +27,12 @@ func TestFactorAllocation(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	// Xinjiekou's 2025: one case answered in 2 h, closed, 满意; one answered
-	// in 30 h and still in progress. Response 1/2, resolution 1/2,
-	// satisfaction 1/1, no 2025 budget (execution not measured, left out):
-	// coefficient = 800 + 400 × (2×500 + 3×500 + 3×1000) / (1000 × 8) = 1075.
+	// in 30 h and still in progress; one merged within the hour. The rates
+	// the board and the reports show (package rates): response 2/3 = 667‰
+	// (the merge was answered with a reason), resolution 1/1 and
+	// satisfaction 1/1 (one 回访 answer), no 2025 budget (execution not
+	// measured, left out): coefficient = 800 + 400 × (2×667 + 3×1000 +
+	// 3×1000) / (1000 × 8) = 800 + 366.7 → 1167.
 	// Every other sub-district had nothing to measure: the neutral 1000
 	// (issue 8 item 8; it used to be the maximum 1200).
 	e.addCase(t, cases.Case{ID: "f1", CatalogItem: itemToilet, Status: cases.StatusClosed, Verdict: cases.VerdictSatisfied,
@@ -37,7 +41,7 @@ func TestFactorAllocation(t *testing.T) {
 		FiledAt: at("2025-05-01T02:00:00Z"), AcceptedAt: ptr(at("2025-05-02T08:00:00Z"))})
 	// Filed 2024-12-31 23:30 in Beijing: 2024, not counted.
 	e.addCase(t, cases.Case{ID: "f3", CatalogItem: itemToilet, Status: cases.StatusClosed, FiledAt: at("2024-12-31T15:30:00Z")})
-	// Merged into another: not a case of its own.
+	// Merged into another: not a case of its own (workload), but answered.
 	e.addCase(t, cases.Case{ID: "f4", CatalogItem: itemToilet, Status: cases.StatusMerged, FiledAt: at("2025-06-01T02:00:00Z")})
 
 	// The 2020 census population, 1,106,214, times 100 fen: with all weight
@@ -86,7 +90,7 @@ func TestFactorAllocation(t *testing.T) {
 		wantCases, wantPerf, wantGrowth := int64(0), int64(1000), int64(0)
 		switch in.Code {
 		case sub:
-			wantCases, wantPerf, wantGrowth = 2, 1075, 300
+			wantCases, wantPerf, wantGrowth = 2, 1167, 300
 		case otherSub:
 			wantGrowth = -50
 		}
@@ -95,8 +99,8 @@ func TestFactorAllocation(t *testing.T) {
 			t.Errorf("%s inputs: got %+v", in.Code, in.SubDistrictFactors)
 		}
 		if in.Code == sub {
-			want := [3]Rate{{1, 2, perMille(500)}, {1, 2, perMille(500)}, {1, 1, perMille(1000)}}
-			if got := [3]Rate{in.Response, in.Resolution, in.Satisfaction}; !reflect.DeepEqual(got, want) {
+			want := [3]rates.Rate{rates.NewRate(2, 3), rates.NewRate(1, 1), rates.NewRate(1, 1)}
+			if got := [3]rates.Rate{in.Response, in.Resolution, in.Satisfaction}; !reflect.DeepEqual(got, want) {
 				t.Errorf("xinjiekou rates: got %+v, want %+v", got, want)
 			}
 			if in.ExecutionPerMille != nil {
@@ -167,13 +171,14 @@ func TestRates(t *testing.T) {
 	add("r2", comm1, filed("2026-03-02T00:00:00Z"), 25*h, cases.StatusCompleted, cases.VerdictBasicallySatisfied)
 	add("r3", comm1, filed("2026-04-01T00:00:00Z"), 2*h, cases.StatusInProgress, "")
 	// Community 2: never answered (its 24 h are long over); filed 8 h ago
-	// and not answered yet (left out of the response rate); answered in
-	// 3 h, closed, 不满意; a merged duplicate and a rejected case (left out).
+	// and not answered yet (not yet due: left out of the response rate);
+	// answered in 3 h, closed, 不满意; a merged duplicate and a rejected
+	// case, both answered with a reason within the hour (in the response
+	// rate only).
 	add("r4", comm2, filed("2026-05-01T00:00:00Z"), 0, cases.StatusSubmitted, "")
 	add("r5", comm2, asOf.Add(-8*h), 0, cases.StatusSubmitted, "")
 	add("r6", comm2, filed("2026-06-01T00:00:00Z"), 3*h, cases.StatusClosed, cases.VerdictDissatisfied)
 	add("r7", comm2, filed("2026-06-02T00:00:00Z"), 1*h, cases.StatusMerged, "")
-	// Rejected (不予受理, not the unit's matter): left out too.
 	add("r10", comm2, filed("2026-07-01T00:00:00Z"), 0, cases.StatusRejected, "")
 	// Filed 2025-12-31 18:00 Beijing: before the period.
 	add("r8", comm1, filed("2025-12-31T10:00:00Z"), 1*h, cases.StatusClosed, cases.VerdictSatisfied)
@@ -181,14 +186,15 @@ func TestRates(t *testing.T) {
 	e.addCase(t, cases.Case{ID: "r9", Status: cases.StatusSubmitted, FiledAt: filed("2026-06-01T00:00:00Z"),
 		Location: cases.Location{SubDistrict: otherSub, Community: "desheng-andelunan"}})
 
-	r := func(num, den, pm int64) Rate { return Rate{Num: num, Den: den, PerMille: perMille(pm)} }
-	type three struct{ response, resolution, satisfaction Rate }
-	ratesOf := func(u UnitRates) three { return three{u.Response, u.Resolution, u.Satisfaction} }
-	// Sub-district: response 3/5 (r1, r3, r6 of r1 r2 r3 r4 r6), resolution
-	// 3/4 (r1 r2 r6 of the accepted r1 r2 r3 r6), satisfaction 2/3 = 667‰.
-	wantSub := three{r(3, 5, 600), r(3, 4, 750), r(2, 3, 667)}
-	wantC1 := three{r(2, 3, 667), r(2, 3, 667), r(2, 2, 1000)}
-	wantC2 := three{r(1, 2, 500), r(1, 1, 1000), r(0, 1, 0)}
+	r := rates.NewRate
+	type four struct{ response, resolution, satisfaction, completion rates.Rate }
+	ratesOf := func(u UnitRates) four { return four{u.Response, u.Resolution, u.Satisfaction, u.Completion} }
+	// Sub-district: response 5/7 (r1 r3 r6 r7 r10 of r1 r2 r3 r4 r6 r7
+	// r10; r5 not yet due), 解决率 2/3 and 满意率 2/3 (r1 r2 of the answered
+	// r1 r2 r6), 办结率 3/4 (r1 r2 r6 of the accepted r1 r2 r3 r6).
+	wantSub := four{r(5, 7), r(2, 3), r(2, 3), r(3, 4)}
+	wantC1 := four{r(2, 3), r(2, 2), r(2, 2), r(2, 3)}
+	wantC2 := four{r(3, 4), r(0, 1), r(0, 1), r(1, 1)}
 
 	t.Run("sub-district staff", func(t *testing.T) {
 		got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
@@ -200,7 +206,7 @@ func TestRates(t *testing.T) {
 		}
 		for _, c := range []struct {
 			name      string
-			got, want three
+			got, want four
 		}{
 			{"total", ratesOf(got.Total), wantSub},
 			{"sub-district", ratesOf(got.SubDistricts[0]), wantSub},
@@ -230,8 +236,14 @@ func TestRates(t *testing.T) {
 			t.Fatal(err)
 		}
 		// r9 was never answered: one more in the response denominator.
-		if len(got.SubDistricts) != 2 || !reflect.DeepEqual(got.Total.Response, r(3, 6, 500)) {
-			t.Errorf("got %d sub-districts, response %+v; want 2 and 3/6", len(got.SubDistricts), got.Total.Response)
+		if len(got.SubDistricts) != 15 || !reflect.DeepEqual(got.Total.Response, r(5, 8)) {
+			t.Errorf("got %d sub-districts, response %+v; want all 15 and 5/8", len(got.SubDistricts), got.Total.Response)
+		}
+		// A sub-district without cases is listed with "—", as on the board.
+		for _, u := range got.SubDistricts {
+			if u.SubDistrict == "jinrongjie" && (u.Response.Text != "—" || u.Satisfaction.Text != "—") {
+				t.Errorf("jinrongjie: got %+v, want —", u.Set)
+			}
 		}
 	})
 	t.Run("nothing to measure is null", func(t *testing.T) {
@@ -239,8 +251,8 @@ func TestRates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Total.Satisfaction.PerMille != nil || got.Total.Satisfaction.Den != 0 {
-			t.Errorf("got %+v, want 0/0 with per_mille null", got.Total.Satisfaction)
+		if got.Total.Satisfaction.PerMille != nil || got.Total.Satisfaction.Den != 0 || got.Total.Satisfaction.Text != "—" {
+			t.Errorf("got %+v, want 0/0 with per_mille null and the text —", got.Total.Satisfaction)
 		}
 	})
 	t.Run("refusals", func(t *testing.T) {
@@ -302,10 +314,10 @@ func TestCompletion(t *testing.T) {
 		got, want any
 	}{
 		{"L1 money", [4]int64{l1.BudgetFen, l1.CommittedFen, l1.SpentFen, l1.AvailableFen}, [4]int64{1_200_000, 900_000, 150_000, 150_000}},
-		{"L1 execution", l1.Execution, Rate{Num: 150_000, Den: 1_200_000, PerMille: perMille(125)}},
+		{"L1 execution", l1.Execution, rates.NewRate(150_000, 1_200_000)},
 		{"L1 funded", c.Funded, int64(2)},
 		{"L1 by status", c.ByStatus, []allocation.StatusCount{{Status: "assessed", Cases: 1}, {Status: "closed", Cases: 1, SpentFen: 150_000}}},
-		{"L1 completion", c.CompletionRate, Rate{Num: 1, Den: 2, PerMille: perMille(500)}},
+		{"L1 completion", c.CompletionRate, rates.NewRate(1, 2)},
 		{"L1 cost per resolved", c.CostPerResolvedFen, int64(150_000)},
 		{"L1 stalled", len(c.Stalled), 1},
 		{"sub-districts", len(got.SubDistricts), 1},
@@ -360,11 +372,11 @@ func TestRatesFirstSatisfaction(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name      string
-		got, want Rate
+		got, want rates.Rate
 	}{
-		{"满意率 (final)", got.Total.Satisfaction, Rate{Num: 3, Den: 4, PerMille: perMille(750)}},
-		{"一次满意率 (first time)", got.Total.FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
-		{"sub-district 一次满意率", got.SubDistricts[0].FirstSatisfaction, Rate{Num: 2, Den: 4, PerMille: perMille(500)}},
+		{"满意率 (final)", got.Total.Satisfaction, rates.NewRate(3, 4)},
+		{"一次满意率 (first time)", got.Total.FirstSatisfaction, rates.NewRate(2, 4)},
+		{"sub-district 一次满意率", got.SubDistricts[0].FirstSatisfaction, rates.NewRate(2, 4)},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)

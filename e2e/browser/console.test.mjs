@@ -249,6 +249,10 @@ test('the full flow: filed, accepted and assigned, assessed, classified, funded 
   const rates = await page.locator('[data-test=rates-table] .el-table__row', { hasText: '西长安街街道' }).first().innerText();
   assert.match(rates, /西长安街街道/);
   assert.match(rates, /100\.0%/, 'satisfaction shows the 满意');
+  // The texts, counts, period and definitions come from the server.
+  const notes = await page.locator('[data-test=rate-notes]').innerText();
+  assert.match(notes, /统计范围：登记于/);
+  assert.match(notes, /办结率 = 已办结的诉求 ÷ 已受理的诉求（内部指标）/);
   await shot(page, 'console-reports-rates');
   for (const tab of ['需求', '按批复执行与调整', '办结、停滞与成本']) {
     await page.click(`.el-tabs__item:has-text("${tab}")`);

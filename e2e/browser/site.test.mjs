@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { devices } from 'playwright-core';
-import { startServer, launch, phone, shot } from './harness.mjs';
+import { startServer, launch, phone, desktop, shot } from './harness.mjs';
 
 // The demo's accounts (README, "Demo accounts"): 金融街's staff, 丰盛社区's
 // cadre and the demo resident, who lives in 丰盛社区.
@@ -226,6 +226,39 @@ test('the demo resident signs in by SMS, co-signs a demo case, files from their 
   assert.doesNotMatch(await anon.locator('.page').innerText(), new RegExp(`${RESIDENT}|丰盛胡同12号院|${cadreName}`));
   await need.locator('.van-image img').first().waitFor();
   await shot(anon, 'site-board');
+
+  // Issue 22 item 1: the board shows the very figures the console's 报表
+  // shows for the sub-district (one definition, computed once in Go), with
+  // the period and each definition stated beside them.
+  await anon.reload();
+  await anon.locator('[data-test=rates] [data-rate=response] .v').waitFor();
+  const report = await call('GET', `/api/v1/reports/rates?from=${year}-01-01&to=${year + 1}-01-01`, { token: staff });
+  const unit = report.sub_districts.find((u) => u.sub_district === sub.code);
+  for (const key of ['response', 'resolution', 'satisfaction']) {
+    const shown = (await anon.locator(`[data-test=rates] [data-rate=${key}]`).innerText()).replace(/\s+/g, ' ');
+    assert.ok(shown.includes(unit[key].text) && shown.includes(`${unit[key].num} / ${unit[key].den}`), `${key}: board shows ${shown}, report ${JSON.stringify(unit[key])}`);
+  }
+  const notes = await anon.locator('[data-test=rate-notes]').innerText();
+  assert.match(notes, /统计范围：登记于/);
+  assert.match(notes, /响应率 = 按时响应的诉求 ÷ 应响应的诉求/);
+  await shot(anon, 'site-board-rates');
+  // The same sub-district's 报表 in the console, signed in as its staff:
+  // the same texts and counts beside their definitions.
+  const desk = watch(await (await desktop(browser)).newPage());
+  await desk.goto(`${server.url}/console/login`);
+  await desk.fill('input[name=username]', sub.code);
+  await desk.fill('input[name=password]', DEMO_PASSWORD);
+  await desk.click('[data-test=login]');
+  await desk.waitForURL(/\/console\/workbench/);
+  await desk.goto(`${server.url}/console/reports`);
+  const row = desk.locator('[data-test=rates-table] .el-table__row').first();
+  await row.waitFor();
+  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  for (const key of ['response', 'resolution', 'satisfaction']) {
+    assert.ok(rowText.includes(`${unit[key].text} ${unit[key].num}/${unit[key].den}`), `${key}: console row ${rowText}`);
+  }
+  await shot(desk, 'console-reports-rates-board-sub');
+  await desk.context().close();
 
   // 个人中心: the name can be changed.
   await page.goto(server.url + '/me');

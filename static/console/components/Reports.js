@@ -6,7 +6,9 @@ import { ref, computed, onMounted } from 'vue';
 import { api, session, yuan, rate, permille, fiscalYear, errText, csv, subName, communityName, dt } from '../shared.js';
 import Chart from './Chart.js';
 
-const pm = (r) => (r && r.per_mille !== null && r.per_mille !== undefined ? r.per_mille / 10 : 0);
+// The chart plots the server's per-mille as a percentage; a rate with
+// nothing due has no bar (null), never a 0 % one.
+const pm = (r) => (r && r.per_mille !== null && r.per_mille !== undefined ? r.per_mille / 10 : null);
 
 export default {
   name: 'Reports',
@@ -67,11 +69,15 @@ export default {
       ],
     }));
     const rateRows = computed(() => rates.value?.sub_districts || []);
+    // The rates, their texts ("—" when nothing was due), counts, period and
+    // definitions all come from the server (one definition for the board,
+    // these reports and the performance coefficient).
+    const rateDefs = computed(() => rates.value?.definitions || []);
+    const rateText = (r) => (r ? `${r.text}（${r.num}/${r.den}）` : '—');
     const ratesOpt = computed(() => ({
       tooltip: { trigger: 'axis', valueFormatter: (v) => `${v}%` }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 70 },
       xAxis: { type: 'category', data: rateRows.value.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value', max: 100, name: '%' },
-      series: [['响应率', 'response'], ['解决率', 'resolution'], ['满意率', 'satisfaction'], ['一次满意率', 'first_satisfaction']]
-        .map(([n, k]) => ({ name: n, type: 'bar', data: rateRows.value.map((r) => pm(r[k])) })),
+      series: rateDefs.value.map((d) => ({ name: d.label, type: 'bar', data: rateRows.value.map((r) => pm(r[d.key])) })),
     }));
     const execRows = computed(() => exec.value?.sub_districts || []);
     const execOpt = computed(() => ({
@@ -88,18 +94,19 @@ export default {
     const exporters = {
       demand: () => csv(`诉求需求-${year.value}.csv`, ['分类编码', '分类', '领域', '件数', '估算（元）', '已资助件数', '已预留（元）', '实际支出（元）', '未资助件数', '未资助估算（元）', '项目数', '预算（元）', '可用（元）'],
         (demand.value?.items || []).map((i) => [i.item_code, i.item_name, i.area, i.cases, noComma(i.estimate_fen), i.funded_cases, noComma(i.reserved_fen || 0), noComma(i.spent_fen || 0), i.unfunded_cases, noComma(i.unfunded_estimate_fen), i.lines, noComma(i.budget_fen), noComma(i.available_fen)])),
-      rates: () => csv(`三率-${year.value}.csv`, ['单位', '社区', '响应率', '解决率', '满意率', '一次满意率'],
-        [...rateRows.value, ...(rates.value?.communities || [])].map((r) => [r.name, r.community_name || '', rate(r.response), rate(r.resolution), rate(r.satisfaction), rate(r.first_satisfaction)])),
+      rates: () => csv(`三率-${year.value}.csv`, ['单位', '社区', ...rateDefs.value.flatMap((d) => [d.label, `${d.label}分子`, `${d.label}分母`]), '统计范围'],
+        [...rateRows.value, ...(rates.value?.communities || [])].map((r) => [r.name, r.community_name || '',
+          ...rateDefs.value.flatMap((d) => [r[d.key]?.text ?? '—', r[d.key]?.num ?? 0, r[d.key]?.den ?? 0]), rates.value?.period?.text || ''])),
       exec: () => csv(`预算执行-${year.value}.csv`, ['街道', '项目数', '按批复执行', '经调整', '按批复执行占比', '经调整占比', '调整后预算（元）', '已支出（元）', '执行率'],
         execRows.value.map((r) => [r.name, r.line_count, r.exact_count, r.adjusted_count, permille(r.exact_permille), permille(r.adjusted_permille), noComma(r.budget_fen), noComma(r.spent_fen), permille(r.execution_permille)])),
-      comp: () => csv(`办结与成本-${year.value}.csv`, ['街道', '获资助件数', '已解决', '办结率', '已支出（元）', '每件解决成本（元）'],
+      comp: () => csv(`办结与成本-${year.value}.csv`, ['街道', '获资助件数', '已办结', '办结率', '已支出（元）', '每件解决成本（元）'],
         compRows.value.map((r) => [r.name, r.completion?.funded, r.completion?.resolved, rate(r.completion?.completion_rate), noComma(r.completion?.spent_fen || 0), noComma(r.completion?.cost_per_resolved_fen || 0)])),
       cons: () => csv(`分类一致性-${year.value}.csv`, ['说明', '涉及街道', '使用的分类', '建议分类'],
         (cons.value?.inconsistencies || []).map((i) => [i.summary, i.sub_districts.map(subName).join('、'), i.items.map((x) => `${x.item_name}(${x.bookings})`).join('、'), i.suggested ? i.suggested.name : ''])),
     };
     // Sub-district staff see their own sub-district, not the district.
     const scopeName = computed(() => (session.me?.sub_district ? subName(session.me.sub_district) : '全区'));
-    return { scopeName, finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, yuan, rate, permille, subName, communityName, dt, session };
+    return { scopeName, finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, rateDefs, rateText, yuan, rate, permille, subName, communityName, dt, session };
   },
   template: `
   <div>
@@ -109,16 +116,23 @@ export default {
     <el-alert v-for="e in errors" :key="e" :title="e" type="error" :closable="false" style="margin-bottom:6px" />
     <el-tabs v-model="tab" type="border-card">
       <el-tab-pane lazy label="三率" name="rates">
-        <div class="toolbar"><span class="muted" v-if="rates">{{ scopeName }}：响应率 {{ rate(rates.total?.response) }}，解决率 {{ rate(rates.total?.resolution) }}，满意率 {{ rate(rates.total?.satisfaction) }}，一次满意率 {{ rate(rates.total?.first_satisfaction) }}</span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
+        <div class="toolbar"><span class="muted" v-if="rates" data-test="rates-total">{{ scopeName }}：<template v-for="(d, i) in rateDefs" :key="d.key">{{ i ? '，' : '' }}{{ d.label }} {{ rateText(rates.total?.[d.key]) }}</template></span><span class="spacer" /><el-button @click="exporters.rates()">导出</el-button></div>
+        <div class="muted rate-notes" v-if="rates" data-test="rate-notes" style="font-size:12px;margin:0 0 8px;line-height:1.7">
+          <div>统计范围：{{ rates.period?.text }}（与居民端“民生实事公开”同一口径、同一算法；无应计诉求时显示“—”）</div>
+          <div v-for="d in rateDefs" :key="d.key">{{ d.label }} = {{ d.formula }}<span v-if="d.internal">（内部指标）</span></div>
+        </div>
         <Chart :option="ratesOpt" />
         <el-table :data="[...rateRows, ...(rates?.communities || [])]" border size="small" data-test="rates-table" max-height="360">
           <el-table-column prop="name" label="街道" width="110" />
           <el-table-column prop="community_name" label="社区" width="140" />
-          <el-table-column label="响应率" width="90"><template #default="{ row }">{{ rate(row.response) }}</template></el-table-column>
-          <el-table-column label="解决率" width="90"><template #default="{ row }">{{ rate(row.resolution) }}</template></el-table-column>
-          <el-table-column label="满意率" width="90"><template #default="{ row }">{{ rate(row.satisfaction) }}</template></el-table-column>
-          <el-table-column label="一次满意率" width="100"><template #default="{ row }">{{ rate(row.first_satisfaction) }}</template></el-table-column>
-          <el-table-column label="满意 / 评价数"><template #default="{ row }">{{ row.satisfaction?.num }} / {{ row.satisfaction?.den }}</template></el-table-column>
+          <el-table-column v-for="d in rateDefs" :key="d.key" min-width="110">
+            <template #header>
+              <el-tooltip placement="top" :content="d.formula + '。分子：' + d.numerator + '；分母：' + d.denominator + '。' + (rates?.period?.text || '')">
+                <span :data-rate-head="d.key">{{ d.label }} ⓘ</span>
+              </el-tooltip>
+            </template>
+            <template #default="{ row }"><span :data-rate="d.key">{{ row[d.key]?.text }}</span> <span class="muted" style="font-size:11px">{{ row[d.key]?.num }}/{{ row[d.key]?.den }}</span></template>
+          </el-table-column>
         </el-table>
       </el-tab-pane>
       <el-tab-pane lazy label="需求" name="demand">
@@ -153,7 +167,7 @@ export default {
         <el-table :data="compRows" border size="small">
           <el-table-column prop="name" label="街道" width="110" />
           <el-table-column label="获资助" width="70"><template #default="{ row }">{{ row.completion?.funded }}</template></el-table-column>
-          <el-table-column label="已解决" width="70"><template #default="{ row }">{{ row.completion?.resolved }}</template></el-table-column>
+          <el-table-column label="已办结" width="70"><template #default="{ row }">{{ row.completion?.resolved }}</template></el-table-column>
           <el-table-column label="办结率" width="80"><template #default="{ row }">{{ rate(row.completion?.completion_rate) }}</template></el-table-column>
           <el-table-column label="已支出（元）" align="right"><template #default="{ row }">{{ yuan(row.completion?.spent_fen) }}</template></el-table-column>
           <el-table-column label="每件解决全成本（元）" align="right"><template #default="{ row }">{{ yuan(row.completion?.cost_per_resolved_fen) }}</template></el-table-column>

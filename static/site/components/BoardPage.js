@@ -2,7 +2,8 @@
 // funded public needs with their catalog item, money and progress, the
 // three 12345 rates, and the execution of the sub-district's budget lines.
 import { ref, computed, onMounted, watch } from 'vue';
-import { api, loadOrg, yuan, permille, day, errorText } from './shared.js';
+import { showDialog } from 'vant';
+import { api, loadOrg, yuan, day, errorText } from './shared.js';
 
 export default {
   name: 'BoardPage',
@@ -40,7 +41,19 @@ export default {
       open.value = first ? [first.code] : [];
     });
     const stateLabel = (n) => (n.status === 'closed' || n.status === 'completed' ? '已完成' : '办理中');
-    return { subs, sub, board, error, loading, needs, open, yuan, permille, day, stateLabel };
+    // The server counts the rates (one definition for every screen) and
+    // sends each with its counts, its text ("—" when nothing was due), the
+    // period and the definition; the board only shows them.
+    const rateCells = computed(() => (board.value?.rates?.definitions || []).map((d) => ({ ...d, rate: board.value.rates[d.key] })));
+    function explain(c) {
+      showDialog({
+        title: `${c.label}：${c.rate.text}`,
+        message: `${c.formula}\n\n分子 ${c.rate.num}：${c.numerator}\n分母 ${c.rate.den}：${c.denominator}\n\n${board.value.rates.period.text}`,
+        messageAlign: 'left',
+        confirmButtonText: '知道了',
+      });
+    }
+    return { subs, sub, board, error, loading, needs, open, yuan, day, stateLabel, rateCells, explain };
   },
   template: `
   <div>
@@ -49,9 +62,16 @@ export default {
     <template v-if="board">
       <div class="section-title">{{ board.fiscal_year }} 年度 · {{ board.sub_district_name || '全区' }} · 12345 考评三率</div>
       <div class="board-rates" data-test="rates">
-        <div class="rate"><div class="v">{{ permille(board.rates.response_rate_permille) }}</div><div class="l">响应率</div></div>
-        <div class="rate"><div class="v">{{ permille(board.rates.resolution_rate_permille) }}</div><div class="l">解决率</div></div>
-        <div class="rate"><div class="v">{{ permille(board.rates.satisfaction_rate_permille) }}</div><div class="l">满意率</div></div>
+        <div v-for="c in rateCells" :key="c.key" class="rate" :data-rate="c.key" @click="explain(c)">
+          <div class="v">{{ c.rate.text }}</div>
+          <div class="l">{{ c.label }} <van-icon name="info-o" :aria-label="c.label + '的口径'" /></div>
+          <div class="n">{{ c.rate.num }} / {{ c.rate.den }}</div>
+        </div>
+      </div>
+      <div class="rate-notes" data-test="rate-notes">
+        <div>统计范围：{{ board.rates.period.text }}</div>
+        <div v-for="c in rateCells" :key="c.key">{{ c.label }} = {{ c.formula }}</div>
+        <div>无应计诉求时显示“—”。点 ⓘ 查看分子、分母说明。</div>
       </div>
       <div class="section-title">预算执行</div>
       <van-cell-group inset>

@@ -63,10 +63,6 @@ export function yuan(fen) {
   return `${neg ? '-' : ''}${int}.${frac} 元`;
 }
 
-export function permille(v) {
-  return `${(Number(v || 0) / 10).toFixed(1)}%`;
-}
-
 /** Timeline action names, as residents read them. */
 export const ACTIONS = {
   submit: '提交诉求', accept: '已受理', reject: '不予受理', merge: '合并办理', assign: '已派单', assess: '现场评估',
