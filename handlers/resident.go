@@ -13,6 +13,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/org"
 )
 
@@ -23,7 +24,7 @@ type SiteAPI struct {
 	Cases  *cases.Service
 	Budget *budgetlink.Service
 	Auth   *auth.Service
-	// Zone decides the current fiscal year: Asia/Shanghai.
+	// Zone decides the current fiscal year; nil: calendar.Zone.
 	Zone *time.Location
 }
 
@@ -209,7 +210,7 @@ func (a SiteAPI) similar(c *fiber.Ctx) error {
 
 func (a SiteAPI) board(c *fiber.Ctx) error {
 	bad := routeQuery(c, "fiscal_year", "sub_district")
-	year := time.Now().In(a.zone()).Year()
+	year := calendar.FiscalYear(time.Now(), a.Zone)
 	if v := c.Query("fiscal_year"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -226,13 +227,6 @@ func (a SiteAPI) board(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
 	return c.JSON(b)
-}
-
-func (a SiteAPI) zone() *time.Location {
-	if a.Zone == nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return a.Zone
 }
 
 // maxQRText bounds what /qr encodes: a tracking link is about 120 bytes.

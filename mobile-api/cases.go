@@ -363,7 +363,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 				return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"catalog_item": "编码无效"})
 			}
 			name := ""
-			if cat, err := a.Budget.Catalog(time.Now().In(shanghai).Year()); err == nil {
+			if cat, err := a.Budget.CatalogAt(time.Now()); err == nil {
 				if it, ok := cat.Item(item); ok {
 					name = " " + it.Name
 				}
@@ -568,12 +568,9 @@ func (a API) catalog(c *fiber.Ctx) error {
 	if _, err := handlers.Principal(c); err != nil {
 		return err
 	}
-	year := time.Now().In(shanghai).Year()
-	cat, err := a.Budget.Catalog(year)
+	cat, err := a.Budget.CatalogAt(time.Now())
 	if err != nil {
-		if cat, err = a.Budget.Catalog(year - 1); err != nil {
-			return err
-		}
+		return err
 	}
 	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}}
 	idx := map[string]int{}
@@ -589,5 +586,3 @@ func (a API) catalog(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
 	return c.JSON(out)
 }
-
-var shanghai = time.FixedZone("CST", 8*3600)

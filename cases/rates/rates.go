@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"minsheng/cases"
+	"minsheng/internal/calendar"
 )
 
 // Rate is one rate as every screen shows it: the counts, the per-mille
@@ -184,9 +185,6 @@ type Period struct {
 	Text string `json:"text"`
 }
 
-// Zone is Beijing time, in which periods are stated.
-var Zone = time.FixedZone("CST", 8*3600)
-
 // NewPeriod returns the period of cases filed in [from, to) judged at asOf,
 // with its text ("登记于 2026-01-01 至 2026-12-07 的诉求，截至 2026-12-07 16:05").
 func NewPeriod(from, to, asOf time.Time) Period {
@@ -194,8 +192,8 @@ func NewPeriod(from, to, asOf time.Time) Period {
 	if asOf.Before(last) {
 		last = asOf
 	}
-	text := fmt.Sprintf("登记于 %s 至 %s 的诉求，截至 %s", from.In(Zone).Format(time.DateOnly),
-		last.In(Zone).Format(time.DateOnly), asOf.In(Zone).Format("2006-01-02 15:04"))
+	text := fmt.Sprintf("登记于 %s 至 %s 的诉求，截至 %s", from.In(calendar.Zone()).Format(time.DateOnly),
+		last.In(calendar.Zone()).Format(time.DateOnly), asOf.In(calendar.Zone()).Format("2006-01-02 15:04"))
 	return Period{From: from.UTC(), To: to.UTC(), AsOf: asOf.UTC(), Text: text}
 }
 
