@@ -179,7 +179,7 @@ func TestSearchRateLimit(t *testing.T) {
 				}
 			}
 			got := f.limited(t, "one", r.path, "198.51.100.250")
-			wantRetryAfter(t, got, 1, int(def.SearchPerUser.Window.Seconds()))
+			wantRetryAfter(t, got, 1, int(def.SearchPerUser.MaxWait().Seconds()))
 			if st := f.call(t, "two", "GET", r.path, nil, nil, "X-Real-IP", "198.51.100.250"); st != 200 {
 				t.Fatalf("another user from the same address: %d, want 200", st)
 			}
@@ -197,7 +197,7 @@ func TestSearchRateLimit(t *testing.T) {
 				}
 			}
 			got := f.limited(t, fmt.Sprint("r", users-1), r.path, "203.0.113.7")
-			wantRetryAfter(t, got, 1, int(def.SearchPerIP.Window.Seconds()))
+			wantRetryAfter(t, got, 1, int(def.SearchPerIP.MaxWait().Seconds()))
 		})
 	}
 	t.Run("public similar per address", func(t *testing.T) {
@@ -209,7 +209,7 @@ func TestSearchRateLimit(t *testing.T) {
 			}
 		}
 		got := f.limited(t, "", path, "203.0.113.8")
-		wantRetryAfter(t, got, 1, int(def.SearchAnonymousPerIP.Window.Seconds()))
+		wantRetryAfter(t, got, 1, int(def.SearchAnonymousPerIP.MaxWait().Seconds()))
 		if st := f.call(t, "", "GET", path, nil, nil, "X-Real-IP", "203.0.113.9"); st != 200 {
 			t.Fatalf("another address: %d, want 200", st)
 		}

@@ -109,3 +109,7 @@ func without(live []slotCount, s int64) []slotCount {
 	}
 	return out
 }
+
+// MaxWait is the longest wait a refusal under l can state: the window and
+// its oldest slot, which counts whole (Retry-After never says more).
+func (l Limit) MaxWait() time.Duration { return slideOf(l).ttl() }
