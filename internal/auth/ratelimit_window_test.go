@@ -246,12 +246,12 @@ func TestLimitUnderSimultaneousAttempts(t *testing.T) {
 
 func TestMaxWaitIsWindowAndOneSlot(t *testing.T) {
 	for _, tt := range []struct {
-		lim  Limit
+		lim  auth.Limit
 		want time.Duration
 	}{
-		{Limit{N: 60, Window: time.Minute}, 61 * time.Second},
-		{Limit{N: 60, Window: time.Hour}, 61 * time.Minute},
-		{Limit{N: 60, Window: 15 * time.Minute}, 15*time.Minute + 15*time.Second},
+		{auth.Limit{N: 60, Window: time.Minute}, 61 * time.Second},
+		{auth.Limit{N: 60, Window: time.Hour}, 61 * time.Minute},
+		{auth.Limit{N: 60, Window: 15 * time.Minute}, 15*time.Minute + 15*time.Second},
 	} {
 		if got := tt.lim.MaxWait(); got != tt.want {
 			t.Errorf("%v.MaxWait() = %v, want %v", tt.lim, got, tt.want)
