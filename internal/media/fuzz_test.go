@@ -39,7 +39,7 @@ func FuzzProcess(f *testing.F) {
 		f.Add(webp)
 	}
 	// Small limits keep one run cheap; the checks are the same at any size.
-	lim := Limits{MaxBytes: 1 << 20, MaxPixels: 1 << 20, MaxDecodeBytes: 8 << 20, ThumbMax: 64}
+	lim := Limits{MaxBytes: 64 << 10, MaxPixels: 128 * 128, MaxDecodeBytes: 256 << 10, ThumbMax: 8}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Process(bytes.NewReader(data), lim)
 		if err != nil {
