@@ -30,7 +30,7 @@ var (
 )
 
 // newService returns a ledger on a fresh database with its indexes.
-func newService(t *testing.T) *Service {
+func newService(t testing.TB) *Service {
 	t.Helper()
 	st := storetest.New(t)
 	if err := st.EnsureIndexes(context.Background(), Indexes); err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // workbook builds an XLSX file whose first sheet holds rows.
-func workbook(t *testing.T, rows [][]any) []byte {
+func workbook(t testing.TB, rows [][]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
@@ -41,7 +41,7 @@ func header() []any {
 	return h
 }
 
-func lineCount(t *testing.T, s *Service) int64 {
+func lineCount(t testing.TB, s *Service) int64 {
 	t.Helper()
 	n, err := s.lines.Count(context.Background(), bson.M{})
 	if err != nil {

@@ -51,9 +51,11 @@ type fixtureOptions struct {
 	// proxyHeader, when set, is trusted from app.Test's 0.0.0.0, so a test
 	// can speak as several client addresses.
 	proxyHeader string
+	// auth adjusts the auth configuration (rate limits, say).
+	auth func(*auth.Config)
 }
 
-func newFixture(t *testing.T, opts fixtureOptions) *fixture {
+func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
@@ -67,6 +69,9 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
 	acfg.SMS = sms
+	if opts.auth != nil {
+		opts.auth(&acfg)
+	}
 	authSvc, err := auth.NewService(st, dir, acfg)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +97,7 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 }
 
 // staff creates and signs in a staff account named name.
-func (f *fixture) staff(t *testing.T, name string, role auth.Role, scope string) {
+func (f *fixture) staff(t testing.TB, name string, role auth.Role, scope string) {
 	t.Helper()
 	ctx := context.Background()
 	created, err := f.auth.CreateUser(ctx, auth.NewUser{Username: name, Password: "password-" + name, Name: name, Role: role, Scope: scope})
@@ -107,7 +112,7 @@ func (f *fixture) staff(t *testing.T, name string, role auth.Role, scope string)
 }
 
 // resident signs a resident in with a text-message code, as the phone does.
-func (f *fixture) resident(t *testing.T, name, phone string) {
+func (f *fixture) resident(t testing.TB, name, phone string) {
 	t.Helper()
 	ctx := context.Background()
 	if err := f.auth.RequestOTP(ctx, phone, "192.0.2.1"); err != nil {
@@ -123,7 +128,7 @@ func (f *fixture) resident(t *testing.T, name, phone string) {
 // call sends a request as who ("" for anonymous). A string body is sent as
 // is, anything else as JSON; header holds name, value pairs. out may be nil,
 // a *[]byte for the raw body, or a value to decode JSON into.
-func (f *fixture) call(t *testing.T, who, method, path string, body any, out any, header ...string) int {
+func (f *fixture) call(t testing.TB, who, method, path string, body any, out any, header ...string) int {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -145,7 +150,7 @@ func (f *fixture) call(t *testing.T, who, method, path string, body any, out any
 }
 
 // send sends a prepared request as who; see call for out.
-func (f *fixture) send(t *testing.T, req *http.Request, who string, out any) int {
+func (f *fixture) send(t testing.TB, req *http.Request, who string, out any) int {
 	t.Helper()
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+f.tokens[who])

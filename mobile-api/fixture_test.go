@@ -53,17 +53,17 @@ type fixture struct {
 	who     map[string]auth.Principal
 }
 
-func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureAt(t, nil) }
+func newFixture(t testing.TB) *fixture { t.Helper(); return newFixtureAt(t, nil) }
 
 // newFixtureAt is newFixture with the domain's clock (nil: the real one).
-func newFixtureAt(t *testing.T, now func() time.Time) *fixture {
+func newFixtureAt(t testing.TB, now func() time.Time) *fixture {
 	t.Helper()
 	return newFixtureWith(t, now, nil)
 }
 
 // newFixtureWith is newFixtureAt with photos kept in s3 (nil: the local
 // store cmd uses without S3_ENDPOINT).
-func newFixtureWith(t *testing.T, now func() time.Time, s3 media.Storage) *fixture {
+func newFixtureWith(t testing.TB, now func() time.Time, s3 media.Storage) *fixture {
 	t.Helper()
 	return newFixtureAuth(t, now, s3, nil)
 }
@@ -116,7 +116,7 @@ func newFixtureAuth(t *testing.T, now func() time.Time, s3 media.Storage, tweak 
 }
 
 // user creates and signs in a staff account.
-func (f *fixture) user(t *testing.T, name string, role auth.Role, scope string) {
+func (f *fixture) user(t testing.TB, name string, role auth.Role, scope string) {
 	t.Helper()
 	ctx := context.Background()
 	u, err := f.auth.CreateUser(ctx, auth.NewUser{Username: name, Password: "password-" + name, Name: name + "名", Role: role, Scope: scope})
@@ -155,13 +155,13 @@ func (f *fixture) resident(t *testing.T, name string) {
 // call sends a request as who ("" anonymous). A string or []byte body is
 // sent as is, anything else as JSON; header holds name, value pairs. out
 // may be nil, *[]byte or a value to decode into. It returns the status.
-func (f *fixture) call(t *testing.T, who, method, path string, body any, out any, header ...string) int {
+func (f *fixture) call(t testing.TB, who, method, path string, body any, out any, header ...string) int {
 	t.Helper()
 	status, _ := f.callH(t, who, method, path, body, out, header...)
 	return status
 }
 
-func (f *fixture) callH(t *testing.T, who, method, path string, body any, out any, header ...string) (int, http.Header) {
+func (f *fixture) callH(t testing.TB, who, method, path string, body any, out any, header ...string) (int, http.Header) {
 	t.Helper()
 	var r io.Reader
 	ctype := "application/json"

@@ -53,7 +53,7 @@ type env struct {
 	cfg   auth.Config
 }
 
-func newEnv(t *testing.T, tweak ...func(*auth.Config)) env {
+func newEnv(t testing.TB, tweak ...func(*auth.Config)) env {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
@@ -76,7 +76,7 @@ func newEnv(t *testing.T, tweak ...func(*auth.Config)) env {
 	return env{svc: svc, clock: c, sms: box, st: st, cfg: cfg}
 }
 
-func mustUser(t *testing.T, e env, in auth.NewUser) auth.User {
+func mustUser(t testing.TB, e env, in auth.NewUser) auth.User {
 	t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), in)
 	if err != nil {

@@ -368,7 +368,7 @@ func isReddish(c color.Color) bool {
 	return r > 2*b
 }
 
-func encodeTestJPEG(t *testing.T, img image.Image) []byte {
+func encodeTestJPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
@@ -377,7 +377,7 @@ func encodeTestJPEG(t *testing.T, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-func encodeTestPNG(t *testing.T, img image.Image) []byte {
+func encodeTestPNG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -397,7 +397,7 @@ func decodeTestJPEG(t *testing.T, name string, b []byte) image.Image {
 
 // pngHeader returns a 1×1 PNG whose IHDR is rewritten to declare w×h, with
 // a valid CRC so the decoder believes it.
-func pngHeader(t *testing.T, w, h uint32) []byte {
+func pngHeader(t testing.TB, w, h uint32) []byte {
 	t.Helper()
 	b := encodeTestPNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))
 	// Signature (8) + length (4) + "IHDR" (4), then width and height.
