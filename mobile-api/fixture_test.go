@@ -70,7 +70,7 @@ func newFixtureWith(t testing.TB, now func() time.Time, s3 media.Storage) *fixtu
 
 // newFixtureAuth is newFixtureWith with the auth settings changed by tweak
 // (nil: production's), e.g. smaller limits.
-func newFixtureAuth(t *testing.T, now func() time.Time, s3 media.Storage, tweak func(*auth.Config)) *fixture {
+func newFixtureAuth(t testing.TB, now func() time.Time, s3 media.Storage, tweak func(*auth.Config)) *fixture {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
