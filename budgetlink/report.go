@@ -16,16 +16,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 )
-
-// Permille returns n/d in per-mille rounded half up; 0 when d is 0.
-func Permille(n, d int64) int64 {
-	if d <= 0 {
-		return 0
-	}
-	return (n*1000 + d/2) / d
-}
 
 // Percent returns n/d in percent rounded half up; 0 when d is 0.
 func Percent(n, d int64) int64 {
@@ -105,7 +98,7 @@ func (s *SubDistrictExecution) add(l *BudgetLine) LineExecution {
 		LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName,
 		ProjectName: l.ProjectName, ApprovedFen: l.ApprovedFen, AdjustedFen: l.AdjustedFen, BudgetFen: l.BudgetFen(),
 		CommittedFen: l.CommittedFen, SpentFen: l.SpentFen, AvailableFen: l.AvailableFen,
-		ExecutionPermille: Permille(l.SpentFen, l.BudgetFen()), Adjustments: l.AdjustmentCount, Outcome: outcomeOf(l),
+		ExecutionPermille: rates.PerMille(l.SpentFen, l.BudgetFen()), Adjustments: l.AdjustmentCount, Outcome: outcomeOf(l),
 		ReviewStage: l.ReviewStage, ReviewStages: reviewStages(l.ReviewNotes),
 	}
 	s.LineCount++
@@ -127,9 +120,9 @@ func (s *SubDistrictExecution) add(l *BudgetLine) LineExecution {
 }
 
 func (s *SubDistrictExecution) finish() {
-	s.ExactPermille, s.AdjustedPermille = Permille(s.ExactCount, s.LineCount), Permille(s.AdjustedCount, s.LineCount)
+	s.ExactPermille, s.AdjustedPermille = rates.PerMille(s.ExactCount, s.LineCount), rates.PerMille(s.AdjustedCount, s.LineCount)
 	s.ExactPercent, s.AdjustedPercent = Percent(s.ExactCount, s.LineCount), Percent(s.AdjustedCount, s.LineCount)
-	s.ExecutionPermille = Permille(s.SpentFen, s.BudgetFen)
+	s.ExecutionPermille = rates.PerMille(s.SpentFen, s.BudgetFen)
 }
 
 // ExecutionReport is a fiscal year's execution, per sub-district and line,

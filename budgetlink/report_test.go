@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"minsheng"
+	"minsheng/cases/rates"
 )
 
 func TestPermille(t *testing.T) {
@@ -19,8 +20,8 @@ func TestPermille(t *testing.T) {
 		{5, 5, 1000, 100},
 	}
 	for _, tt := range tests {
-		if got := Permille(tt.n, tt.d); got != tt.permille {
-			t.Errorf("Permille(%d, %d) = %d, want %d", tt.n, tt.d, got, tt.permille)
+		if got := rates.PerMille(tt.n, tt.d); got != tt.permille {
+			t.Errorf("rates.PerMille(%d, %d) = %d, want %d", tt.n, tt.d, got, tt.permille)
 		}
 		if got := Percent(tt.n, tt.d); got != tt.percent {
 			t.Errorf("Percent(%d, %d) = %d, want %d", tt.n, tt.d, got, tt.percent)

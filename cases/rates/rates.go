@@ -48,6 +48,17 @@ func NewRate(num, den int64) Rate {
 // Known reports whether the rate had anything to measure.
 func (r Rate) Known() bool { return r.Den > 0 }
 
+// PerMille is num/den ×1000 rounded half up — the one rounding rule, for
+// the 三率 and every other ratio the reports show (budget execution, exact
+// and adjusted lines) — and 0 when den ≤ 0 (callers that must tell "nothing
+// to measure" from 0 use NewRate).
+func PerMille(num, den int64) int64 {
+	if den <= 0 {
+		return 0
+	}
+	return perMille(num, den)
+}
+
 // perMille returns num/den ×1000 rounded half up, for num ≥ 0 and den > 0,
 // without overflowing where num×1000+den/2 would.
 func perMille(num, den int64) int64 {
