@@ -22,11 +22,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"minsheng"
 	"minsheng/internal/calendar"
 	"minsheng/internal/export"
+	"minsheng/internal/textsim"
 )
 
 //go:embed catalogdata/*.json
@@ -331,7 +331,7 @@ func (c *Catalog) Suggest(area, text string, n int) []Suggestion {
 		return nil
 	}
 	lower := strings.ToLower(text)
-	textGrams := Bigrams(text)
+	textGrams := textsim.Bigrams(text)
 	var out []Suggestion
 	for _, it := range c.Items {
 		var hits []string
@@ -340,7 +340,7 @@ func (c *Catalog) Suggest(area, text string, n int) []Suggestion {
 				hits = append(hits, kw)
 			}
 		}
-		sim := diceBigrams(textGrams, Bigrams(catalogProfile(it)))
+		sim := textsim.Dice(textGrams, textsim.Bigrams(catalogProfile(it)))
 		if len(hits) == 0 && sim == 0 {
 			continue
 		}
@@ -373,61 +373,6 @@ func (c *Catalog) Suggest(area, text string, n int) []Suggestion {
 // keep bigrams from spanning two keywords.
 func catalogProfile(it CatalogItem) string {
 	return it.Name + " " + strings.Join(it.Keywords, " ") + " " + it.Description
-}
-
-// Bigrams returns the set of adjacent-character pairs of s, taken within runs
-// of letters and digits (so punctuation and spaces split runs). Letters are
-// lower-cased and full-width ASCII folded to half-width; a run of one
-// character contributes that character. Suited to Chinese, which has no
-// spaces between words.
-func Bigrams(s string) map[string]struct{} {
-	set := make(map[string]struct{})
-	var run []rune
-	flush := func() {
-		if len(run) == 1 {
-			set[string(run)] = struct{}{}
-		}
-		for i := 0; i+1 < len(run); i++ {
-			set[string(run[i:i+2])] = struct{}{}
-		}
-		run = run[:0]
-	}
-	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII: Ａ, １ …
-			r -= 0xFEE0
-		}
-		if unicode.IsLetter(r) || unicode.IsNumber(r) {
-			run = append(run, unicode.ToLower(r))
-		} else {
-			flush()
-		}
-	}
-	flush()
-	return set
-}
-
-// BigramSimilarity is the Dice coefficient of the bigram sets of a and b in
-// per-mille (0..1000, integer division): 1000 for texts with the same
-// bigrams, 0 when they share none or either has none.
-func BigramSimilarity(a, b string) int {
-	return diceBigrams(Bigrams(a), Bigrams(b))
-}
-
-func diceBigrams(a, b map[string]struct{}) int {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	small, large := a, b
-	if len(small) > len(large) {
-		small, large = large, small
-	}
-	shared := 0
-	for g := range small {
-		if _, ok := large[g]; ok {
-			shared++
-		}
-	}
-	return 2 * shared * 1000 / (len(a) + len(b))
 }
 
 // catalogCSVHeader is the export's header row, in Chinese for the finance

@@ -16,6 +16,7 @@ import (
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
+	"minsheng/internal/textsim"
 )
 
 // ItemDemand is the residents' demand booked under one catalog item, and
@@ -313,7 +314,7 @@ func similarGroups(texts []string, threshold int) [][]int {
 			copies[k] = append(copies[k], i)
 			continue
 		}
-		if len(Bigrams(text)) > 0 {
+		if len(textsim.Bigrams(text)) > 0 {
 			at[text] = len(distinct) // an empty one is never joined, not even to its copies
 		}
 		distinct = append(distinct, text)
@@ -348,7 +349,7 @@ func distinctGroups(texts []string, threshold int) [][]int {
 	grams := make([][]int32, len(texts))
 	var index [][]int32 // bigram id → the texts holding it, ascending
 	for i, text := range texts {
-		for g := range Bigrams(text) {
+		for g := range textsim.Bigrams(text) {
 			id, ok := ids[g]
 			if !ok {
 				id = int32(len(index))

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"minsheng/internal/textsim"
 )
 
 // pairwiseGroups is similarGroups as it was before distinct texts were
@@ -14,7 +16,7 @@ func pairwiseGroups(texts []string, threshold int) [][]int {
 	grams := make([]map[string]struct{}, len(texts))
 	index := map[string][]int{}
 	for i, text := range texts {
-		grams[i] = Bigrams(text)
+		grams[i] = textsim.Bigrams(text)
 		for g := range grams[i] {
 			index[g] = append(index[g], i)
 		}
@@ -39,7 +41,7 @@ func pairwiseGroups(texts []string, threshold int) [][]int {
 					continue
 				}
 				seen[j] = true
-				if find(i) != find(j) && diceBigrams(grams[i], grams[j]) >= threshold {
+				if find(i) != find(j) && textsim.Dice(grams[i], grams[j]) >= threshold {
 					parent[find(j)] = find(i)
 				}
 			}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"unicode"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/textsim"
 )
 
 // maxSimilar is how many similar cases are offered.
@@ -177,7 +177,7 @@ func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, tex
 		return nil, err
 	}
 	words := strings.Fields(strings.ToLower(text))
-	want := bigrams(text)
+	want := textsim.Bigrams(text)
 	var hits []similarHit
 	for start := 0; start < len(ids); start += eachBatch {
 		batch, err := s.cases.byIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
@@ -227,54 +227,9 @@ func (s *Service) publicText(c *Case) string {
 // closer texts still first. The body is only text the searcher may read
 // (similarTo).
 func similarity(title, body string, want map[string]struct{}, words []string) int {
-	score := max(dice(want, bigrams(title)), dice(want, bigrams(title+" "+body)))
+	score := max(textsim.Dice(want, textsim.Bigrams(title)), textsim.Dice(want, textsim.Bigrams(title+" "+body)))
 	if containsAll(strings.ToLower(title+" "+body), words) {
 		score = 500 + score/2
 	}
 	return score
-}
-
-// bigrams is the set of adjacent-character pairs of s within runs of
-// letters and digits, lower-cased, full-width ASCII folded; a run of one
-// character counts as itself. Chinese has no spaces, so pairs of
-// characters are the cheapest useful unit. (budgetlink has the same
-// helper; cases may not import it.)
-func bigrams(s string) map[string]struct{} {
-	set := make(map[string]struct{})
-	var run []rune
-	flush := func() {
-		if len(run) == 1 {
-			set[string(run)] = struct{}{}
-		}
-		for i := 0; i+1 < len(run); i++ {
-			set[string(run[i:i+2])] = struct{}{}
-		}
-		run = run[:0]
-	}
-	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E {
-			r -= 0xFEE0
-		}
-		if unicode.IsLetter(r) || unicode.IsNumber(r) {
-			run = append(run, unicode.ToLower(r))
-		} else {
-			flush()
-		}
-	}
-	flush()
-	return set
-}
-
-// dice is the Dice coefficient of two bigram sets, per mille.
-func dice(a, b map[string]struct{}) int {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	shared := 0
-	for g := range a {
-		if _, ok := b[g]; ok {
-			shared++
-		}
-	}
-	return 2 * shared * 1000 / (len(a) + len(b))
 }
