@@ -5,6 +5,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 // Account administration (admin only; the rules live in auth.Service).
@@ -13,7 +14,7 @@ import (
 var knownUserQuery = map[string]bool{"role": true, "sub_district": true, "cursor": true, "limit": true}
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -24,11 +25,11 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 		}
 	}
 	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
-	queryInt(c, "limit", &f.Limit, bad)
+	httpkit.QueryInt(c, "limit", &f.Limit, bad)
 	if v := c.Query("limit"); v != "" && f.Limit == 0 && bad["limit"] == "" {
 		bad["limit"] = "须为 1 到 100 的整数"
 	}
-	if err := badQuery(bad); err != nil {
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := s.Auth.FindUsers(c.UserContext(), p, f)
@@ -46,7 +47,7 @@ type updateUserRequest struct {
 }
 
 func (s *Server) updateUser(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 		return err
 	}
 	var req updateUserRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Disabled == nil && req.Role == nil && req.Scope == nil && req.Name == nil {
@@ -77,7 +78,7 @@ type setPasswordRequest struct {
 }
 
 func (s *Server) setPassword(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (s *Server) setPassword(c *fiber.Ctx) error {
 		return err
 	}
 	var req setPasswordRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if err := s.Auth.SetPassword(c.UserContext(), p, c.Params("id"), req.Password); err != nil {

@@ -12,8 +12,8 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 )
 
@@ -28,10 +28,10 @@ type syncAnswer struct {
 }
 
 func (a API) sync(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "cursor", "limit"); err != nil {
+	if err := httpkit.OnlyQuery(c, "cursor", "limit"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -78,10 +78,10 @@ func boolQuery(c *fiber.Ctx, name string, bad map[string]string) bool {
 
 // list is the cadre's queue: overdue first, then by deadline.
 func (a API) list(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "assigned", "status", "overdue", "due_soon", "address", "number"); err != nil {
+	if err := httpkit.OnlyQuery(c, "assigned", "status", "overdue", "due_soon", "address", "number"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -113,10 +113,10 @@ func (a API) list(c *fiber.Ctx) error {
 }
 
 func (a API) get(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -128,10 +128,10 @@ func (a API) get(c *fiber.Ctx) error {
 }
 
 func (a API) similar(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "area", "text"); err != nil {
+	if err := httpkit.OnlyQuery(c, "area", "text"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -146,10 +146,10 @@ func (a API) similar(c *fiber.Ctx) error {
 }
 
 func (a API) suggestions(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -204,10 +204,10 @@ func (f filed) MarshalJSON() ([]byte, error) {
 // same body answers the first result (201, Idempotency-Replayed: true);
 // with another body 422.
 func (a API) create(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (a API) create(c *fiber.Ctx) error {
 	}
 	id = strings.ToLower(id)
 	var b newCaseBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if err := p.RequireRole(auth.RoleCadre, auth.RoleSubdistrict); err != nil {
@@ -301,23 +301,16 @@ type (
 	}
 )
 
-func needVersion(v *int64) (int64, error) {
-	if v == nil || *v < 1 {
-		return 0, minsheng.Invalid("请提供读取时的版本号", map[string]string{"version": "必填"})
-	}
-	return *v, nil
-}
-
 // step decodes one action's body and returns the service call to make.
 func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(context.Context) (*cases.Case, error), error) {
 	s := a.Cases
 	switch cases.Action(action) {
 	case cases.ActAccept, cases.ActStart:
 		var b noteBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -327,10 +320,10 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		return func(ctx context.Context) (*cases.Case, error) { return s.Start(ctx, p, id, v, b.Note) }, nil
 	case cases.ActReject, cases.ActCancel:
 		var b reasonBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -340,20 +333,20 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		return func(ctx context.Context) (*cases.Case, error) { return s.Cancel(ctx, p, id, v, b.Reason) }, nil
 	case cases.ActAssign:
 		var b assignBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Assign(ctx, p, id, v, b.CadreID, b.Note) }, nil
 	case cases.ActAssess:
 		var b assessBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -376,10 +369,10 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}, nil
 	case cases.ActComplete:
 		var b completeBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -388,10 +381,10 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}, nil
 	case cases.ActVerdict:
 		var b verdictBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -406,16 +399,16 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 // act takes one workflow step under the Idempotency-Key the outbox keeps
 // for it: copies get the first answer, never a second timeline entry.
 func (a API) act(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	id, action := c.Params("id"), c.Params("action")
-	key := c.Get("Idempotency-Key")
-	if !idemKeyRe.MatchString(key) {
+	key := c.Get(httpkit.HeaderIdempotencyKey)
+	if !httpkit.ValidIdempotencyKey(key) {
 		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
 	}
 	call, err := a.step(c, p, id, action)
@@ -445,10 +438,10 @@ var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/w
 // the tag a query parameter. The same UUID and bytes answer the first
 // result; never a second photo.
 func (a API) putPhoto(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "tag"); err != nil {
+	if err := httpkit.OnlyQuery(c, "tag"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -484,10 +477,10 @@ func (a API) putPhoto(c *fiber.Ctx) error {
 }
 
 func (a API) deletePhoto(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -499,10 +492,10 @@ func (a API) deletePhoto(c *fiber.Ctx) error {
 }
 
 func (a API) notifications(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -519,15 +512,15 @@ type readBody struct {
 }
 
 func (a API) markRead(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var b readBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if len(b.IDs) == 0 && !b.All {
@@ -562,10 +555,10 @@ type catalogItem struct {
 }
 
 func (a API) catalog(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	if _, err := handlers.Principal(c); err != nil {
+	if _, err := httpkit.Principal(c); err != nil {
 		return err
 	}
 	cat, err := a.Budget.CatalogAt(time.Now())

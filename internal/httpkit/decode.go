@@ -1,4 +1,4 @@
-package handlers
+package httpkit
 
 import (
 	"bytes"
@@ -12,8 +12,28 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/gofiber/fiber/v2"
+
 	"minsheng"
 )
+
+// JSONLimit bounds JSON bodies; nothing either API accepts as JSON is
+// bigger.
+const JSONLimit = 1 << 20
+
+// BindJSON decodes a JSON body into v: EUNSUPPORTED for another content
+// type, ETOOLARGE over JSONLimit, EINVALID for malformed JSON or a field of
+// the wrong type (named in fields).
+func BindJSON(c *fiber.Ctx, v any) error {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请求内容须为 application/json")
+	}
+	body := c.Body()
+	if len(body) > JSONLimit {
+		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容不能超过 1 MB")
+	}
+	return decodeStrict(body, v)
+}
 
 // decodeStrict decodes exactly one JSON value into v, the one decoder of
 // every route. Before decoding it reads the body once as a stream of JSON
