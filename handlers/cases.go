@@ -235,53 +235,6 @@ func (a CasesAPI) media(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// A transition's body states the version the client read.
-type (
-	noteBody struct {
-		Version *int64 `json:"version"`
-		Note    string `json:"note"`
-	}
-	reasonBody struct {
-		Version *int64 `json:"version"`
-		Reason  string `json:"reason"`
-	}
-	mergeBody struct {
-		Version *int64 `json:"version"`
-		Into    string `json:"into"`
-		Note    string `json:"note"`
-	}
-	assignBody struct {
-		Version *int64 `json:"version"`
-		CadreID string `json:"cadre_id"`
-		Note    string `json:"note"`
-	}
-	assessBody struct {
-		Version     *int64 `json:"version"`
-		EstimateFen int64  `json:"estimate_fen"`
-		Households  int    `json:"households"`
-		Risk        int    `json:"risk"`
-		Elderly     int    `json:"elderly"`
-		Disabled    int    `json:"disabled"`
-		Note        string `json:"note"`
-	}
-	completeBody struct {
-		Version       *int64 `json:"version"`
-		ActualCostFen int64  `json:"actual_cost_fen"`
-		Note          string `json:"note"`
-	}
-	// verdictBody is the verdict on every /api/v1 route (cases.Rating).
-	verdictBody struct {
-		Version  *int64 `json:"version"`
-		Verdict  string `json:"verdict"`
-		Resolved *bool  `json:"resolved"`
-		Comment  string `json:"comment"`
-	}
-)
-
-func (b verdictBody) rating() cases.Rating {
-	return cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment}
-}
-
 // bindStep decodes a transition body and returns the caller and the version.
 func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, int64, error) {
 	p, err := httpkit.Principal(c)
@@ -296,7 +249,7 @@ func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, in
 }
 
 func (a CasesAPI) accept(c *fiber.Ctx) error {
-	var b noteBody
+	var b cases.NoteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -305,7 +258,7 @@ func (a CasesAPI) accept(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) reject(c *fiber.Ctx) error {
-	var b reasonBody
+	var b cases.ReasonInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -314,7 +267,7 @@ func (a CasesAPI) reject(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) merge(c *fiber.Ctx) error {
-	var b mergeBody
+	var b cases.MergeInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -323,7 +276,7 @@ func (a CasesAPI) merge(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) assign(c *fiber.Ctx) error {
-	var b assignBody
+	var b cases.AssignInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -332,17 +285,16 @@ func (a CasesAPI) assign(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) assess(c *fiber.Ctx) error {
-	var b assessBody
+	var b cases.AssessInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v,
-		cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households, Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: b.Note}))
+	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v, b.Assessment()))
 }
 
 func (a CasesAPI) start(c *fiber.Ctx) error {
-	var b noteBody
+	var b cases.NoteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -351,7 +303,7 @@ func (a CasesAPI) start(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) complete(c *fiber.Ctx) error {
-	var b completeBody
+	var b cases.CompleteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -360,16 +312,16 @@ func (a CasesAPI) complete(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) verdict(c *fiber.Ctx) error {
-	var b verdictBody
+	var b cases.VerdictInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.Rating()))
 }
 
 func (a CasesAPI) cancel(c *fiber.Ctx) error {
-	var b reasonBody
+	var b cases.ReasonInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err

@@ -93,12 +93,12 @@ func (a SiteAPI) mine(c *fiber.Ctx) error {
 // rate is the signed-in resident's verdict on their own case; the same
 // service call as every other verdict route.
 func (a SiteAPI) rate(c *fiber.Ctx) error {
-	var b verdictBody
+	var b cases.VerdictInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.Rating()))
 }
 
 func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
@@ -175,7 +175,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 		return err
 	}
 	var b struct {
-		verdictBody
+		cases.VerdictInput
 		Number string `json:"number"`
 		Token  string `json:"token"`
 	}
@@ -189,7 +189,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 	// The link is the caller's only credential: a bearer token, if any,
 	// is not who gives this verdict.
 	ref := cases.CaseRef{Number: b.Number, Token: b.Token}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), auth.Principal{}, ref, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), auth.Principal{}, ref, v, b.Rating()))
 }
 
 // publicLimit bounds what one address may ask of the unauthenticated

@@ -261,52 +261,20 @@ func (a API) create(c *fiber.Ctx) error {
 	return sendAnswer(c, ans)
 }
 
-// Action bodies, one per step, strict (unknown fields are refused).
-type (
-	noteBody struct {
-		Version *int64 `json:"version"`
-		Note    string `json:"note"`
-	}
-	reasonBody struct {
-		Version *int64 `json:"version"`
-		Reason  string `json:"reason"`
-	}
-	assignBody struct {
-		Version *int64 `json:"version"`
-		CadreID string `json:"cadre_id"`
-		Note    string `json:"note"`
-	}
-	assessBody struct {
-		Version     *int64 `json:"version"`
-		EstimateFen int64  `json:"estimate_fen"`
-		Households  int    `json:"households"`
-		Risk        int    `json:"risk"`
-		Elderly     int    `json:"elderly"`
-		Disabled    int    `json:"disabled"`
-		// CatalogItem is the catalog item the cadre proposes; the
-		// sub-district confirms classification, so it goes in the note.
-		CatalogItem string `json:"catalog_item"`
-		Note        string `json:"note"`
-	}
-	completeBody struct {
-		Version       *int64 `json:"version"`
-		ActualCostFen int64  `json:"actual_cost_fen"`
-		Note          string `json:"note"`
-	}
-	verdictBody struct {
-		Version  *int64 `json:"version"`
-		Verdict  string `json:"verdict"`
-		Resolved *bool  `json:"resolved"`
-		Comment  string `json:"comment"`
-	}
-)
+// assessBody is the assess step's body (cases.AssessInput) plus the
+// catalog item the cadre proposes: the sub-district confirms
+// classification, so it goes in the note.
+type assessBody struct {
+	cases.AssessInput
+	CatalogItem string `json:"catalog_item"`
+}
 
 // step decodes one action's body and returns the service call to make.
 func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(context.Context) (*cases.Case, error), error) {
 	s := a.Cases
 	switch cases.Action(action) {
 	case cases.ActAccept, cases.ActStart:
-		var b noteBody
+		var b cases.NoteInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
@@ -319,7 +287,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Start(ctx, p, id, v, b.Note) }, nil
 	case cases.ActReject, cases.ActCancel:
-		var b reasonBody
+		var b cases.ReasonInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
@@ -332,7 +300,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Cancel(ctx, p, id, v, b.Reason) }, nil
 	case cases.ActAssign:
-		var b assignBody
+		var b cases.AssignInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
@@ -364,11 +332,12 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			note = strings.TrimSpace("建议支出事项 " + item + name + "。" + note)
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
-			return s.Assess(ctx, p, id, v, cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households,
-				Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: note})
+			as := b.Assessment()
+			as.Note = note
+			return s.Assess(ctx, p, id, v, as)
 		}, nil
 	case cases.ActComplete:
-		var b completeBody
+		var b cases.CompleteInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
@@ -380,7 +349,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			return s.Complete(ctx, p, id, v, b.ActualCostFen, b.Note)
 		}, nil
 	case cases.ActVerdict:
-		var b verdictBody
+		var b cases.VerdictInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
@@ -389,8 +358,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
-			return s.RecordVerdict(ctx, p, cases.CaseRef{ID: id}, v,
-				cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment})
+			return s.RecordVerdict(ctx, p, cases.CaseRef{ID: id}, v, b.Rating())
 		}, nil
 	}
 	return nil, minsheng.Errorf(minsheng.ENOTFOUND, "操作不存在：%s", action)
