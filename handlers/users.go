@@ -10,20 +10,13 @@ import (
 
 // Account administration (admin only; the rules live in auth.Service).
 
-// knownUserQuery are the query parameters GET /users reads.
-var knownUserQuery = map[string]bool{"role": true, "sub_district": true, "cursor": true, "limit": true}
-
 func (s *Server) listUsers(c *fiber.Ctx) error {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	bad := map[string]string{}
-	for k := range c.Queries() {
-		if !knownUserQuery[k] {
-			bad[k] = "不支持的查询参数"
-		}
-	}
+	// The page size defaults to auth's 50, not QueryPage's 20.
+	bad := httpkit.ListQuery(c, "role", "sub_district")
 	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
 	httpkit.QueryInt(c, "limit", &f.Limit, bad)
 	if v := c.Query("limit"); v != "" && f.Limit == 0 && bad["limit"] == "" {
