@@ -8,7 +8,7 @@ import (
 	"fmt"
 )
 
-// Error codes. The HTTP layer maps each to one status (handlers.StatusOf).
+// Error codes. The HTTP layer maps each to one status (httpkit.StatusOf).
 const (
 	EINVALID      = "invalid"      // 400: the request is malformed or a field is wrong
 	EUNAUTHORIZED = "unauthorized" // 401: no or bad credentials

@@ -38,6 +38,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
@@ -112,7 +113,7 @@ func wire(b *testing.B, st *store.Store) *world {
 	if _, err := ledger.Check(ctx); err != nil {
 		b.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{
+	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []httpkit.RouteGroup{
 		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
 	}, Idempotency: idem.New(st, idem.Config{})})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -7,6 +7,7 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink/planning"
+	"minsheng/internal/httpkit"
 )
 
 // AllocationAPI serves priority weights and lists, allocation runs, the
@@ -17,7 +18,7 @@ type AllocationAPI struct {
 }
 
 // Routes registers the allocation routes.
-func (a AllocationAPI) Routes(api fiber.Router, _ *Server) {
+func (a AllocationAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/allocation/weights/:year", a.weights)
 	api.Put("/allocation/weights/:year", a.setWeights)
 	api.Get("/allocation/priorities", a.priorities)
@@ -42,13 +43,13 @@ func allocYearParam(c *fiber.Ctx) (int, error) {
 // allocYearQuery reads the optional ?year= parameter (0 when absent) of a
 // route that also takes the parameters in allowed.
 func allocYearQuery(c *fiber.Ctx, allowed ...string) (int, error) {
-	year, bad := 0, routeQuery(c, append(allowed, "year")...)
-	queryInt(c, "year", &year, bad)
-	return year, badQuery(bad)
+	year, bad := 0, httpkit.RouteQuery(c, append(allowed, "year")...)
+	httpkit.QueryInt(c, "year", &year, bad)
+	return year, httpkit.BadQuery(bad)
 }
 
 func (a AllocationAPI) weights(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (a AllocationAPI) weights(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	w, err := a.Planning.Weights(c.UserContext(), p, year)
@@ -67,7 +68,7 @@ func (a AllocationAPI) weights(c *fiber.Ctx) error {
 }
 
 func (a AllocationAPI) setWeights(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (a AllocationAPI) setWeights(c *fiber.Ctx) error {
 		return err
 	}
 	var in planning.WeightsBody
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	w, err := a.Planning.SetWeights(c.UserContext(), p, year, in)
@@ -92,14 +93,14 @@ func (a AllocationAPI) setWeights(c *fiber.Ctx) error {
 }
 
 func (a AllocationAPI) priorities(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	year, bad := 0, listQuery(c, "year", "sub_district")
-	queryInt(c, "year", &year, bad)
-	cursor, limit := queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	year, bad := 0, httpkit.ListQuery(c, "year", "sub_district")
+	httpkit.QueryInt(c, "year", &year, bad)
+	cursor, limit := httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	list, err := a.Planning.Priorities(c.UserContext(), p, planning.PriorityQuery{
@@ -111,11 +112,11 @@ func (a AllocationAPI) priorities(c *fiber.Ctx) error {
 }
 
 func (a AllocationAPI) run(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	rep, err := a.Planning.RunNamed(c.UserContext(), p, c.Params("id"))
@@ -126,7 +127,7 @@ func (a AllocationAPI) run(c *fiber.Ctx) error {
 }
 
 func (a AllocationAPI) completion(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -142,11 +143,11 @@ func (a AllocationAPI) completion(c *fiber.Ctx) error {
 }
 
 func (a AllocationAPI) rates(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := badQuery(routeQuery(c, "from", "to", "sub_district")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "from", "to", "sub_district")); err != nil {
 		return err
 	}
 	rep, err := a.Planning.Rates(c.UserContext(), p, planning.RatesQuery{From: c.Query("from"), To: c.Query("to"), SubDistrict: c.Query("sub_district")})

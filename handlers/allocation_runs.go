@@ -4,19 +4,20 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng/budgetlink/planning"
+	"minsheng/internal/httpkit"
 )
 
 // runs lists allocation runs, committed and previews, newest first (the
 // console's 历史运行); ?kind=preview|committed picks one kind.
 func (a AllocationAPI) runs(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	year, bad := 0, listQuery(c, "year", "sub_district", "kind")
-	queryInt(c, "year", &year, bad)
-	cursor, limit := queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	year, bad := 0, httpkit.ListQuery(c, "year", "sub_district", "kind")
+	httpkit.QueryInt(c, "year", &year, bad)
+	cursor, limit := httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := a.Planning.Runs(c.UserContext(), p, planning.RunsQuery{
@@ -29,14 +30,14 @@ func (a AllocationAPI) runs(c *fiber.Ctx) error {
 
 // shortfalls is the 资金不足 queue with its counts (planning.Shortfalls).
 func (a AllocationAPI) shortfalls(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	year, bad := 0, listQuery(c, "year", "sub_district")
-	queryInt(c, "year", &year, bad)
-	cursor, limit := queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	year, bad := 0, httpkit.ListQuery(c, "year", "sub_district")
+	httpkit.QueryInt(c, "year", &year, bad)
+	cursor, limit := httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	list, err := a.Planning.Shortfalls(c.UserContext(), p, planning.ShortQuery{

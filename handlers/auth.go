@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 type loginRequest struct {
@@ -13,7 +14,7 @@ type loginRequest struct {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var req loginRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	tok, err := s.Auth.Login(c.UserContext(), req.Username, req.Password, c.IP())
@@ -29,7 +30,7 @@ type refreshRequest struct {
 
 func (s *Server) refresh(c *fiber.Ctx) error {
 	var req refreshRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	tok, err := s.Auth.Refresh(c.UserContext(), req.RefreshToken)
@@ -41,7 +42,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 
 func (s *Server) logout(c *fiber.Ctx) error {
 	var req refreshRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if err := s.Auth.Logout(c.UserContext(), req.RefreshToken); err != nil {
@@ -57,7 +58,7 @@ type otpRequest struct {
 
 func (s *Server) requestOTP(c *fiber.Ctx) error {
 	var req otpRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if err := s.Auth.RequestOTP(c.UserContext(), req.Phone, c.IP()); err != nil {
@@ -68,7 +69,7 @@ func (s *Server) requestOTP(c *fiber.Ctx) error {
 
 func (s *Server) verifyOTP(c *fiber.Ctx) error {
 	var req otpRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	tok, err := s.Auth.VerifyOTP(c.UserContext(), req.Phone, req.Code, c.IP())
@@ -86,11 +87,11 @@ type meResponse struct {
 }
 
 func (s *Server) me(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	u, err := s.Auth.FindUserByID(c.UserContext(), p.UserID)
@@ -116,7 +117,7 @@ type createUserRequest struct {
 }
 
 func (s *Server) createUser(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	var req createUserRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	u, err := s.Auth.CreateUser(c.UserContext(), auth.NewUser{

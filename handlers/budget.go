@@ -13,6 +13,7 @@ import (
 	"minsheng"
 	"minsheng/budgetlink"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 // BudgetAPI serves the catalog, budget lines, case↔line links and the
@@ -25,7 +26,7 @@ type BudgetAPI struct {
 const mimeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 // Routes registers the budget routes. Fixed paths come before :id ones.
-func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
+func (a BudgetAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/catalog", a.catalog)
 	api.Get("/catalog/suggest", a.suggest)
 	api.Get("/budget/lines", a.lines)
@@ -51,9 +52,9 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *Server) {
 // catalog is public: residents and staff read the same classification.
 func (a BudgetAPI) catalog(c *fiber.Ctx) error {
 	year := budgetlink.CatalogYearAt(time.Now(), a.Budget.Zone())
-	bad := routeQuery(c, "year", "format")
-	queryInt(c, "year", &year, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.RouteQuery(c, "year", "format")
+	httpkit.QueryInt(c, "year", &year, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	cat, err := a.Budget.Catalog(year)
@@ -84,18 +85,18 @@ func attachment(name string) string {
 }
 
 func (a BudgetAPI) suggest(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	bad := routeQuery(c, "case_id", "n")
+	bad := httpkit.RouteQuery(c, "case_id", "n")
 	id := c.Query("case_id")
 	if id == "" {
 		bad["case_id"] = "必填"
 	}
 	n := 3
-	queryInt(c, "n", &n, bad)
-	if err := badQuery(bad); err != nil {
+	httpkit.QueryInt(c, "n", &n, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	if n > 10 {
@@ -112,15 +113,15 @@ func (a BudgetAPI) suggest(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) lines(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	f := budgetlink.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code")}
-	bad := listQuery(c, "year", "sub_district", "item_code")
-	queryInt(c, "year", &f.FiscalYear, bad)
-	f.Cursor, f.Limit = queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.ListQuery(c, "year", "sub_district", "item_code")
+	httpkit.QueryInt(c, "year", &f.FiscalYear, bad)
+	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := a.Budget.Lines(c.UserContext(), p, f)
@@ -134,12 +135,12 @@ func (a BudgetAPI) lines(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) createLine(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in budgetlink.NewLine
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := a.Budget.CreateLine(c.UserContext(), p, in)
@@ -150,11 +151,11 @@ func (a BudgetAPI) createLine(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) line(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	l, err := a.Budget.LineWithCases(c.UserContext(), p, c.Params("id"))
@@ -172,12 +173,12 @@ type adjustInput struct {
 }
 
 func (a BudgetAPI) adjust(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in adjustInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	adj, err := a.Budget.Adjust(c.UserContext(), p, budgetlink.AdjustmentRequest{
@@ -196,12 +197,12 @@ type reviewInput struct {
 }
 
 func (a BudgetAPI) review(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in reviewInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := a.Budget.Review(c.UserContext(), p, c.Params("id"), in.Stage, in.Note)
@@ -215,7 +216,7 @@ func (a BudgetAPI) review(c *fiber.Ctx) error {
 // file answers 400 with every problem in error.fields, keyed by cell
 // ("E7"), row ("row 7") or "file".
 func (a BudgetAPI) importLines(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -236,14 +237,14 @@ func (a BudgetAPI) importLines(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) export(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	year := 0
-	bad := routeQuery(c, "year", "sub_district")
-	queryInt(c, "year", &year, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.RouteQuery(c, "year", "sub_district")
+	httpkit.QueryInt(c, "year", &year, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	sub := c.Query("sub_district")
@@ -261,14 +262,14 @@ func (a BudgetAPI) export(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) audit(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	f := budgetlink.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district")}
-	bad := listQuery(c, "line_id", "case_id", "sub_district")
-	f.Cursor, f.Limit = queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.ListQuery(c, "line_id", "case_id", "sub_district")
+	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, refs, next, err := a.Budget.AuditWithCases(c.UserContext(), p, f)
@@ -282,15 +283,15 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	f := budgetlink.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
-	bad := listQuery(c, "year", "sub_district", "line_id", "state")
-	queryInt(c, "year", &f.FiscalYear, bad)
-	f.Cursor, f.Limit = queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.ListQuery(c, "year", "sub_district", "line_id", "state")
+	httpkit.QueryInt(c, "year", &f.FiscalYear, bad)
+	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := a.Budget.Adjustments(c.UserContext(), p, f)
@@ -309,15 +310,15 @@ type confirmItemInput struct {
 }
 
 func (a BudgetAPI) confirmItem(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in confirmItemInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
-	v, err := requireVersion(in.Version)
+	v, err := httpkit.RequireVersion(in.Version)
 	if err != nil {
 		return err
 	}
@@ -334,12 +335,12 @@ type linkInput struct {
 }
 
 func (a BudgetAPI) link(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in linkInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	if in.LineID == "" {
@@ -357,12 +358,12 @@ type reestimateInput struct {
 }
 
 func (a BudgetAPI) reestimate(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var in reestimateInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	out, err := a.Budget.ReestimateCase(c.UserContext(), p, c.Params("id"), in.EstimateFen)
@@ -373,7 +374,7 @@ func (a BudgetAPI) reestimate(c *fiber.Ctx) error {
 }
 
 func (a BudgetAPI) unlink(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -385,16 +386,16 @@ func (a BudgetAPI) unlink(c *fiber.Ctx) error {
 
 // reportArgs reads the year and sub-district every report takes.
 func reportArgs(c *fiber.Ctx) (year int, sub string, err error) {
-	bad := routeQuery(c, "year", "sub_district")
-	queryInt(c, "year", &year, bad)
-	return year, c.Query("sub_district"), badQuery(bad)
+	bad := httpkit.RouteQuery(c, "year", "sub_district")
+	httpkit.QueryInt(c, "year", &year, bad)
+	return year, c.Query("sub_district"), httpkit.BadQuery(bad)
 }
 
 // yearReport serves a report that takes the caller, a fiscal year and an
 // optional sub-district; the service checks the caller's scope.
 func yearReport[T any](report func(context.Context, auth.Principal, int, string) (T, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := Principal(c)
+		p, err := httpkit.Principal(c)
 		if err != nil {
 			return err
 		}
@@ -411,15 +412,15 @@ func yearReport[T any](report func(context.Context, auth.Principal, int, string)
 }
 
 func (a BudgetAPI) consistency(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	year, threshold := 0, 0
-	bad := routeQuery(c, "year", "threshold")
-	queryInt(c, "year", &year, bad)
-	queryInt(c, "threshold", &threshold, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.RouteQuery(c, "year", "threshold")
+	httpkit.QueryInt(c, "year", &year, bad)
+	httpkit.QueryInt(c, "threshold", &threshold, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	rep, err := a.Budget.ConsistencyReport(c.UserContext(), p, year, threshold)

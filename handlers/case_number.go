@@ -1,14 +1,18 @@
 package handlers
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"minsheng/internal/httpkit"
+)
 
 // byNumber finds a case by its number (XC2026-000123) for staff.
 func (a CasesAPI) byNumber(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	out, err := a.Cases.GetByNumber(c.UserContext(), p, c.Params("number"))

@@ -12,6 +12,7 @@ import (
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/media"
 )
 
@@ -29,14 +30,14 @@ type CasesAPI struct {
 }
 
 // Routes registers the cases routes. Fixed paths come before /cases/:id.
-func (a CasesAPI) Routes(api fiber.Router, s *Server) {
-	api.Post("/cases", s.Throttle((*auth.Service).AllowFiling), a.submit)
-	api.Get("/cases", s.ThrottleSearch("text"), a.list)
+func (a CasesAPI) Routes(api fiber.Router, k *httpkit.Kit) {
+	api.Post("/cases", k.Throttle((*auth.Service).AllowFiling), a.submit)
+	api.Get("/cases", k.ThrottleSearch("text"), a.list)
 	api.Get("/cases/track", a.track)
-	api.Get("/cases/similar", s.ThrottleSearch(), a.similar)
+	api.Get("/cases/similar", k.ThrottleSearch(), a.similar)
 	api.Get("/cases/number/:number", a.byNumber)
 	api.Get("/cases/:id", a.get)
-	api.Post("/cases/:id/photos", s.Throttle((*auth.Service).AllowUpload), a.addPhoto)
+	api.Post("/cases/:id/photos", k.Throttle((*auth.Service).AllowUpload), a.addPhoto)
 	api.Post("/cases/:id/accept", a.accept)
 	api.Post("/cases/:id/reject", a.reject)
 	api.Post("/cases/:id/merge", a.merge)
@@ -92,10 +93,10 @@ func (f filed) MarshalJSON() ([]byte, error) {
 
 func (a CasesAPI) submit(c *fiber.Ctx) error {
 	var in caseInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
-	p, _ := OptionalPrincipal(c)
+	p, _ := httpkit.OptionalPrincipal(c)
 	out, token, err := a.Cases.Submit(c.UserContext(), p, cases.NewCase{
 		Area: in.Area, Title: in.Title, Description: in.Description,
 		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
@@ -109,7 +110,7 @@ func (a CasesAPI) submit(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) list(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -118,14 +119,14 @@ func (a CasesAPI) list(c *fiber.Ctx) error {
 		SubDistrict: c.Query("sub_district"), Community: c.Query("community"),
 		Text: c.Query("text"), Sort: c.Query("sort"),
 	}
-	bad := listQuery(c, "status", "area", "sub_district", "community", "overdue", "text", "sort")
+	bad := httpkit.ListQuery(c, "status", "area", "sub_district", "community", "overdue", "text", "sort")
 	if v := c.Query("overdue"); v != "" {
 		if f.Overdue, err = strconv.ParseBool(v); err != nil {
 			bad["overdue"] = "须为 true 或 false"
 		}
 	}
-	f.Cursor, f.Limit = queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := a.Cases.Find(c.UserContext(), p, f)
@@ -139,11 +140,11 @@ func (a CasesAPI) list(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) get(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	out, err := a.Cases.Get(c.UserContext(), p, c.Params("id"))
@@ -157,7 +158,7 @@ func (a CasesAPI) get(c *fiber.Ctx) error {
 // not cached anywhere.
 func (a CasesAPI) track(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if err := badQuery(routeQuery(c, "number", "token")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "number", "token")); err != nil {
 		return err
 	}
 	out, err := a.Cases.TrackByToken(c.UserContext(), c.Query("number"), c.Query("token"))
@@ -168,11 +169,11 @@ func (a CasesAPI) track(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) similar(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "community", "area", "text")); err != nil {
 		return err
 	}
 	items, err := a.Cases.Similar(c.UserContext(), p, c.Query("community"), c.Query("area"), c.Query("text"))
@@ -186,7 +187,7 @@ func (a CasesAPI) similar(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) addPhoto(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -213,7 +214,7 @@ func (a CasesAPI) addPhoto(c *fiber.Ctx) error {
 // Get hands links only to those allowed to see the case.
 func (a CasesAPI) media(c *fiber.Ctx) error {
 	key := c.Params("*")
-	if err := badQuery(routeQuery(c, "exp", "sig")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "exp", "sig")); err != nil {
 		return err
 	}
 	if err := a.Media.Verify(key, c.Query("exp"), c.Query("sig"), time.Now()); err != nil {
@@ -234,68 +235,21 @@ func (a CasesAPI) media(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// A transition's body states the version the client read.
-type (
-	noteBody struct {
-		Version *int64 `json:"version"`
-		Note    string `json:"note"`
-	}
-	reasonBody struct {
-		Version *int64 `json:"version"`
-		Reason  string `json:"reason"`
-	}
-	mergeBody struct {
-		Version *int64 `json:"version"`
-		Into    string `json:"into"`
-		Note    string `json:"note"`
-	}
-	assignBody struct {
-		Version *int64 `json:"version"`
-		CadreID string `json:"cadre_id"`
-		Note    string `json:"note"`
-	}
-	assessBody struct {
-		Version     *int64 `json:"version"`
-		EstimateFen int64  `json:"estimate_fen"`
-		Households  int    `json:"households"`
-		Risk        int    `json:"risk"`
-		Elderly     int    `json:"elderly"`
-		Disabled    int    `json:"disabled"`
-		Note        string `json:"note"`
-	}
-	completeBody struct {
-		Version       *int64 `json:"version"`
-		ActualCostFen int64  `json:"actual_cost_fen"`
-		Note          string `json:"note"`
-	}
-	// verdictBody is the verdict on every /api/v1 route (cases.Rating).
-	verdictBody struct {
-		Version  *int64 `json:"version"`
-		Verdict  string `json:"verdict"`
-		Resolved *bool  `json:"resolved"`
-		Comment  string `json:"comment"`
-	}
-)
-
-func (b verdictBody) rating() cases.Rating {
-	return cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment}
-}
-
 // bindStep decodes a transition body and returns the caller and the version.
 func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, int64, error) {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return p, 0, err
 	}
-	if err := BindJSON(c, body); err != nil {
+	if err := httpkit.BindJSON(c, body); err != nil {
 		return p, 0, err
 	}
-	v, err := requireVersion(version())
+	v, err := httpkit.RequireVersion(version())
 	return p, v, err
 }
 
 func (a CasesAPI) accept(c *fiber.Ctx) error {
-	var b noteBody
+	var b cases.NoteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -304,7 +258,7 @@ func (a CasesAPI) accept(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) reject(c *fiber.Ctx) error {
-	var b reasonBody
+	var b cases.ReasonInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -313,7 +267,7 @@ func (a CasesAPI) reject(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) merge(c *fiber.Ctx) error {
-	var b mergeBody
+	var b cases.MergeInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -322,7 +276,7 @@ func (a CasesAPI) merge(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) assign(c *fiber.Ctx) error {
-	var b assignBody
+	var b cases.AssignInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -331,17 +285,16 @@ func (a CasesAPI) assign(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) assess(c *fiber.Ctx) error {
-	var b assessBody
+	var b cases.AssessInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v,
-		cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households, Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: b.Note}))
+	return sendCase(c)(a.Cases.Assess(c.UserContext(), p, c.Params("id"), v, b.Assessment()))
 }
 
 func (a CasesAPI) start(c *fiber.Ctx) error {
-	var b noteBody
+	var b cases.NoteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -350,7 +303,7 @@ func (a CasesAPI) start(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) complete(c *fiber.Ctx) error {
-	var b completeBody
+	var b cases.CompleteInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -359,16 +312,16 @@ func (a CasesAPI) complete(c *fiber.Ctx) error {
 }
 
 func (a CasesAPI) verdict(c *fiber.Ctx) error {
-	var b verdictBody
+	var b cases.VerdictInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.Rating()))
 }
 
 func (a CasesAPI) cancel(c *fiber.Ctx) error {
-	var b reasonBody
+	var b cases.ReasonInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
@@ -379,7 +332,7 @@ func (a CasesAPI) cancel(c *fiber.Ctx) error {
 // cosign needs no version: a +1 never conflicts with the staff's work.
 // A body, if sent, may carry the version the client read; it is ignored.
 func (a CasesAPI) cosign(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -387,7 +340,7 @@ func (a CasesAPI) cosign(c *fiber.Ctx) error {
 		var b struct {
 			Version *int64 `json:"version"`
 		}
-		if err := BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return err
 		}
 	}

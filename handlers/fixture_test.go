@@ -21,6 +21,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
@@ -84,7 +85,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger, Now: opts.now})
 	ledger.SetCases(cs)
 	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Now: opts.now})
-	hc := handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []handlers.RouteGroup{
+	hc := handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []httpkit.RouteGroup{
 		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
 		handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc},
 	}, Idempotency: idem.New(st, idem.Config{})}

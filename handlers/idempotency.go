@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,14 +14,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 )
-
-// HeaderIdempotencyKey is the request header that makes a retry safe.
-const HeaderIdempotencyKey = "Idempotency-Key"
-
-// HeaderIdempotencyReplayed marks an answer replayed from the first request.
-const HeaderIdempotencyReplayed = "Idempotency-Replayed"
 
 const (
 	// idemMaxAnswer bounds a stored answer; a bigger one is not kept and a
@@ -30,8 +24,6 @@ const (
 	idemMaxAnswer = 256 << 10
 	idemLocal     = "idempotency_id"
 )
-
-var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
 
 // idempotency serves the Idempotency-Key header of every mutating route
 // (sign-in and account routes excepted, see idempotentPath).
@@ -47,15 +39,15 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 	default:
 		return c.Next()
 	}
-	key := c.Get(HeaderIdempotencyKey)
+	key := c.Get(httpkit.HeaderIdempotencyKey)
 	if key == "" || !idempotentPath(c.Path()) {
 		return c.Next()
 	}
-	if !idemKeyRe.MatchString(key) {
-		return minsheng.Invalid("Idempotency-Key 无效", map[string]string{HeaderIdempotencyKey: "须为8到128位字母、数字或 _ - : ."})
+	if !httpkit.ValidIdempotencyKey(key) {
+		return minsheng.Invalid("Idempotency-Key 无效", map[string]string{httpkit.HeaderIdempotencyKey: "须为8到128位字母、数字或 _ - : ."})
 	}
 	caller := "anon:" + c.IP()
-	if p, ok := principalOf(c); ok {
+	if p, ok := httpkit.OptionalPrincipal(c); ok {
 		caller = "user:" + p.UserID
 	}
 	route := c.Method() + " " + routePath(c.Path())
@@ -92,7 +84,7 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 		return nil // this request ran: its answer is already written
 	}
 	c.Locals(routeLabelKey, "idempotent replay") // one label: paths hold ids
-	c.Set(HeaderIdempotencyReplayed, "true")
+	c.Set(httpkit.HeaderIdempotencyReplayed, "true")
 	if ans.ContentType != "" {
 		c.Set(fiber.HeaderContentType, ans.ContentType)
 	}

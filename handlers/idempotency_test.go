@@ -19,6 +19,7 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 // answer is one HTTP answer as a test reads it.
@@ -276,7 +277,7 @@ func TestIdempotencyConcurrentOverSocket(t *testing.T) {
 // a panic, then succeeds, counting calls.
 type flakyGroup struct{ calls *atomic.Int32 }
 
-func (g flakyGroup) Routes(api fiber.Router, _ *handlers.Server) {
+func (g flakyGroup) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Post("/test/flaky", func(c *fiber.Ctx) error {
 		switch n := g.calls.Add(1); n {
 		case 1:
@@ -293,7 +294,7 @@ func (g flakyGroup) Routes(api fiber.Router, _ *handlers.Server) {
 // so the retry runs again; the success after it is what later retries get.
 func TestIdempotencyServerErrorsNotStored(t *testing.T) {
 	g := flakyGroup{calls: new(atomic.Int32)}
-	a := newTestAppWith(t, handlers.Config{Groups: []handlers.RouteGroup{g}})
+	a := newTestAppWith(t, handlers.Config{Groups: []httpkit.RouteGroup{g}})
 	send := func() answer {
 		req := httptest.NewRequest("POST", "/api/v1/test/flaky", bytes.NewReader([]byte(`{"x":1}`)))
 		req.Header.Set("Content-Type", "application/json")

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 
 	"github.com/gofiber/fiber/v2"
+
+	"minsheng/internal/httpkit"
 )
 
 // openAPI describes /api/v1, /healthz and /readyz (OpenAPI 3.1). A test
@@ -15,7 +17,7 @@ var openAPI []byte
 
 // openapi serves the document; it takes no query parameters.
 func openapi(c *fiber.Ctx) error {
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)

@@ -137,7 +137,7 @@ func TestAPIOpenAPI(t *testing.T) {
 		}
 	})
 
-	// Each route declares its query parameters (routeQuery, listQuery); an
+	// Each route declares its query parameters (httpkit.RouteQuery, ListQuery); an
 	// undeclared one is 400 naming it. Asking each GET with every query
 	// name the document knows, plus one nobody declares, shows which names
 	// the route takes; they must be the documented ones.

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"minsheng/internal/httpkit"
 )
 
 // orgTree is public: residents pick their community from it when filing.
@@ -11,11 +13,11 @@ func (s *Server) orgTree(c *fiber.Ctx) error {
 }
 
 func (s *Server) communityStaff(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	users, err := s.Auth.FindStaff(c.UserContext(), p, "", c.Params("code"))
@@ -26,11 +28,11 @@ func (s *Server) communityStaff(c *fiber.Ctx) error {
 }
 
 func (s *Server) subDistrictStaff(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	if _, err := s.Org.SubDistrict(c.Params("code")); err != nil {

@@ -18,6 +18,7 @@ import (
 	"minsheng/cases/casestest"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -56,7 +57,7 @@ func newProxiedApp(t *testing.T, tweak ...func(*auth.Config)) proxiedApp {
 	}
 	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger})
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
-		Groups:      []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: photos}},
+		Groups:      []httpkit.RouteGroup{handlers.CasesAPI{Cases: cs, Media: photos}},
 		ProxyHeader: "X-Real-IP", TrustedProxies: []string{"0.0.0.0"}})
 	return proxiedApp{app: app, auth: authSvc}
 }

@@ -19,6 +19,7 @@ import (
 
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
@@ -35,7 +36,7 @@ type slowScan struct {
 	quit    chan struct{} // closed at the test's end, so a scan never outlives it
 }
 
-func (s *slowScan) Routes(api fiber.Router, _ *handlers.Server) {
+func (s *slowScan) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/test/scan", func(c *fiber.Ctx) error {
 		n := c.QueryInt("n")
 		ctx := c.UserContext()
@@ -79,7 +80,7 @@ func serveScan(t *testing.T) (base string, scan *slowScan) {
 }
 
 // serveGroups serves the API with groups on a real listener.
-func serveGroups(t *testing.T, st *store.Store, groups ...handlers.RouteGroup) (base string) {
+func serveGroups(t *testing.T, st *store.Store, groups ...httpkit.RouteGroup) (base string) {
 	t.Helper()
 	dir, logger := org.Xicheng(), storetest.Logger()
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
@@ -202,7 +203,7 @@ type expensiveList struct {
 	ended chan error
 }
 
-func (e *expensiveList) Routes(api fiber.Router, _ *handlers.Server) {
+func (e *expensiveList) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/test/expensive", func(c *fiber.Ctx) error {
 		in := make(bson.A, 1500)
 		for i := range in {

@@ -14,6 +14,7 @@ import (
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/org"
 )
 
@@ -29,15 +30,15 @@ type SiteAPI struct {
 }
 
 // Routes registers the site's routes.
-func (a SiteAPI) Routes(api fiber.Router, s *Server) {
-	api.Get("/org/locate", locate(s.Org))
+func (a SiteAPI) Routes(api fiber.Router, k *httpkit.Kit) {
+	api.Get("/org/locate", locate(k.Org))
 	api.Get("/me/cases", a.mine)
 	api.Post("/me/cases/:id/verdict", a.rate)
 	api.Patch("/me", a.updateProfile)
 	api.Delete("/me", a.deleteMe)
 	api.Post("/track/photos", a.trackPhoto)
 	api.Post("/track/verdict", a.trackRate)
-	api.Get("/public/similar", s.ThrottleSearch(), a.similar)
+	api.Get("/public/similar", k.ThrottleSearch(), a.similar)
 	api.Get("/public/board", a.board)
 	api.Get("/qr", a.qr)
 }
@@ -48,7 +49,7 @@ func (a SiteAPI) Routes(api fiber.Router, s *Server) {
 // Nothing is stored or logged beyond the access log's path.
 func locate(dir *org.Directory) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		bad := routeQuery(c, "lat", "lng")
+		bad := httpkit.RouteQuery(c, "lat", "lng")
 		coord := func(name string) float64 {
 			v, err := strconv.ParseFloat(c.Query(name), 64)
 			if err != nil {
@@ -57,7 +58,7 @@ func locate(dir *org.Directory) fiber.Handler {
 			return v
 		}
 		p := org.Point{Lat: coord("lat"), Lng: coord("lng")}
-		if err := badQuery(bad); err != nil {
+		if err := httpkit.BadQuery(bad); err != nil {
 			return err
 		}
 		got, err := dir.Locate(p)
@@ -70,13 +71,13 @@ func locate(dir *org.Directory) fiber.Handler {
 }
 
 func (a SiteAPI) mine(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	bad := listQuery(c)
-	cursor, limit := queryPage(c, bad)
-	if err := badQuery(bad); err != nil {
+	bad := httpkit.ListQuery(c)
+	cursor, limit := httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := a.Cases.Mine(c.UserContext(), p, cursor, limit)
@@ -92,26 +93,26 @@ func (a SiteAPI) mine(c *fiber.Ctx) error {
 // rate is the signed-in resident's verdict on their own case; the same
 // service call as every other verdict route.
 func (a SiteAPI) rate(c *fiber.Ctx) error {
-	var b verdictBody
+	var b cases.VerdictInput
 	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
 	if err != nil {
 		return err
 	}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), p, cases.CaseRef{ID: c.Params("id")}, v, b.Rating()))
 }
 
 func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	var b struct {
 		Name string `json:"name"`
 	}
-	if err := BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	u, err := a.Auth.UpdateName(c.UserContext(), p, b.Name)
@@ -125,11 +126,11 @@ func (a SiteAPI) updateProfile(c *fiber.Ctx) error {
 // void at once, then their cases are made anonymous, then the account goes;
 // a failure half-way leaves the account to sign in to again and retry.
 func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	var n int64
@@ -146,7 +147,7 @@ func (a SiteAPI) deleteMe(c *fiber.Ctx) error {
 
 func (a SiteAPI) trackPhoto(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
@@ -170,25 +171,25 @@ func (a SiteAPI) trackPhoto(c *fiber.Ctx) error {
 
 func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if err := noQuery(c); err != nil {
+	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
 	var b struct {
-		verdictBody
+		cases.VerdictInput
 		Number string `json:"number"`
 		Token  string `json:"token"`
 	}
-	if err := BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
-	v, err := requireVersion(b.Version)
+	v, err := httpkit.RequireVersion(b.Version)
 	if err != nil {
 		return err
 	}
 	// The link is the caller's only credential: a bearer token, if any,
 	// is not who gives this verdict.
 	ref := cases.CaseRef{Number: b.Number, Token: b.Token}
-	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), auth.Principal{}, ref, v, b.rating()))
+	return sendCase(c)(a.Cases.RecordVerdict(c.UserContext(), auth.Principal{}, ref, v, b.Rating()))
 }
 
 // publicLimit bounds what one address may ask of the unauthenticated
@@ -197,7 +198,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 var publicLimit = auth.Limit{N: 120, Window: time.Minute}
 
 func (a SiteAPI) similar(c *fiber.Ctx) error {
-	if err := badQuery(routeQuery(c, "community", "area", "text")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "community", "area", "text")); err != nil {
 		return err
 	}
 	items, err := a.Cases.SimilarPublic(c.UserContext(), cases.SimilarQuery{
@@ -209,7 +210,7 @@ func (a SiteAPI) similar(c *fiber.Ctx) error {
 }
 
 func (a SiteAPI) board(c *fiber.Ctx) error {
-	bad := routeQuery(c, "fiscal_year", "sub_district")
+	bad := httpkit.RouteQuery(c, "fiscal_year", "sub_district")
 	year := calendar.FiscalYear(time.Now(), a.Zone)
 	if v := c.Query("fiscal_year"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -218,7 +219,7 @@ func (a SiteAPI) board(c *fiber.Ctx) error {
 		}
 		year = n
 	}
-	if err := badQuery(bad); err != nil {
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	b, err := a.Budget.PublicBoard(c.UserContext(), year, c.Query("sub_district"))
@@ -235,7 +236,7 @@ const maxQRText = 512
 // qr renders text (a tracking link) as a PNG QR code. The text is never
 // logged (the access log has the path only) and the image is not cached.
 func (a SiteAPI) qr(c *fiber.Ctx) error {
-	if err := badQuery(routeQuery(c, "text")); err != nil {
+	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "text")); err != nil {
 		return err
 	}
 	if err := a.Auth.Limiter().Allow(c.UserContext(), "qr-ip:"+c.IP(), publicLimit); err != nil {

@@ -1,17 +1,17 @@
 // Package handlers is the HTTP API for the resident site and the console
 // (/api/v1) plus the operational endpoints. Handlers are thin: decode, call
-// one service method, encode. Errors are rendered in one place (errorHandler).
+// one service method, encode. The request rules (decoding, queries,
+// versions, principal, limits, error rendering) are internal/httpkit's,
+// shared with the cadre app's /mobile/v1.
 package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,12 +19,12 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
-	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/org"
 )
@@ -33,8 +33,6 @@ import (
 const (
 	// BodyLimit admits one photo (10 MB) plus multipart overhead.
 	BodyLimit = 12 << 20
-	// JSONLimit bounds JSON bodies; nothing we accept as JSON is bigger.
-	JSONLimit = 1 << 20
 	// ReadBufferSize bounds the request line plus headers (fasthttp's
 	// default of 4 KB refused a 5 KB cookie); more is 431.
 	ReadBufferSize = 32 << 10
@@ -43,12 +41,6 @@ const (
 	// more is 414.
 	MaxURILength = 24 << 10
 )
-
-// RouteGroup is a part of the API that registers its own routes; domain
-// APIs (cases, budget) plug in this way so cmd decides what is served.
-type RouteGroup interface {
-	Routes(api fiber.Router, s *Server)
-}
 
 // Pinger answers whether the store is reachable (for /readyz).
 type Pinger interface {
@@ -60,7 +52,7 @@ type Config struct {
 	Auth   *auth.Service
 	Org    *org.Directory
 	Store  Pinger
-	Groups []RouteGroup
+	Groups []httpkit.RouteGroup
 	// Idempotency stores Idempotency-Key records; nil binds keys to their
 	// caller and route for the domain services but stores no answers.
 	Idempotency *idem.Store
@@ -83,7 +75,7 @@ type Config struct {
 	// Apps are the front ends in Static, served at their prefixes.
 	Apps []App
 	// RootGroups register under their own prefix (mobileapi: /mobile/v1).
-	RootGroups []RouteGroup
+	RootGroups []httpkit.RouteGroup
 	// Demo marks every response with X-Minsheng-Demo: 1 (serve --demo), so
 	// nobody mistakes the demo district for production.
 	Demo bool
@@ -91,8 +83,7 @@ type Config struct {
 
 // Server holds the dependencies the handlers share.
 type Server struct {
-	Auth    *auth.Service
-	Org     *org.Directory
+	*httpkit.Kit
 	store   Pinger
 	logger  *slog.Logger
 	metrics *httpMetrics
@@ -109,7 +100,7 @@ func New(cfg Config) *fiber.App {
 	if reg == nil {
 		reg = NewRegistry()
 	}
-	s := &Server{Auth: cfg.Auth, Org: cfg.Org, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
+	s := &Server{Kit: &httpkit.Kit{Auth: cfg.Auth, Org: cfg.Org}, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
 	s.abandon = newAbandonMetrics(reg)
 
 	app := fiber.New(fiber.Config{
@@ -147,7 +138,7 @@ func New(cfg Config) *fiber.App {
 	if cfg.MetricsToken != "" {
 		app.Get("/metrics", metricsToken(cfg.MetricsToken), adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	}
-	app.Use(s.authenticate)
+	app.Use(s.Authenticate)
 	app.Use(s.idempotency)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -169,11 +160,11 @@ func New(cfg Config) *fiber.App {
 	api.Get("/org/communities/:code/staff", s.communityStaff)
 	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
 	for _, g := range cfg.Groups {
-		g.Routes(api, s)
+		g.Routes(api, s.Kit)
 	}
 	// Groups outside /api/v1 (the cadre app's /mobile/v1) mount themselves.
 	for _, g := range cfg.RootGroups {
-		g.Routes(app, s)
+		g.Routes(app, s.Kit)
 	}
 	if cfg.Static != nil {
 		mountStatic(app, cfg.Static)
@@ -187,99 +178,13 @@ func New(cfg Config) *fiber.App {
 	return app
 }
 
-// StatusOf maps an error code to its HTTP status: the one place this happens.
-func StatusOf(code string) int {
-	switch code {
-	case minsheng.EINVALID:
-		return fiber.StatusBadRequest
-	case minsheng.EUNAUTHORIZED:
-		return fiber.StatusUnauthorized
-	case minsheng.EFORBIDDEN:
-		return fiber.StatusForbidden
-	case minsheng.ENOTFOUND:
-		return fiber.StatusNotFound
-	case minsheng.ECONFLICT:
-		return fiber.StatusConflict
-	case minsheng.ETOOLARGE:
-		return fiber.StatusRequestEntityTooLarge
-	case minsheng.EUNSUPPORTED:
-		return fiber.StatusUnsupportedMediaType
-	case minsheng.EUNPROCESSABLE:
-		return fiber.StatusUnprocessableEntity
-	case minsheng.EURITOOLONG:
-		return fiber.StatusRequestURITooLong
-	case minsheng.EHEADERSTOOLARGE:
-		return fiber.StatusRequestHeaderFieldsTooLarge
-	case minsheng.ERATELIMITED:
-		return fiber.StatusTooManyRequests
-	}
-	return fiber.StatusInternalServerError
-}
-
-// fiberCodes maps Fiber's own errors (unknown route, body too large, bad
-// method) onto our codes so they get the same shape.
-func fromFiber(e *fiber.Error) *minsheng.Error {
-	switch e.Code {
-	case fiber.StatusNotFound:
-		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在")
-	case fiber.StatusRequestEntityTooLarge:
-		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容过大")
-	case fiber.StatusRequestHeaderFieldsTooLarge:
-		return minsheng.Errorf(minsheng.EHEADERSTOOLARGE, "请求头过大（请求行与请求头合计不能超过 32 KB）")
-	case fiber.StatusRequestURITooLong:
-		return minsheng.Errorf(minsheng.EURITOOLONG, "请求地址过长")
-	case fiber.StatusMethodNotAllowed:
-		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不支持该请求方法")
-	case fiber.StatusUnsupportedMediaType:
-		return minsheng.Errorf(minsheng.EUNSUPPORTED, "不支持的内容类型")
-	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
-		return minsheng.Errorf(minsheng.EINVALID, "请求格式不正确")
-	case fiber.StatusRequestTimeout:
-		return minsheng.Errorf(minsheng.EINVALID, "请求超时")
-	}
-	return &minsheng.Error{Code: minsheng.EINTERNAL, Message: "服务器内部错误", Err: e}
-}
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code      string            `json:"code"`
-	Message   string            `json:"message"`
-	Fields    map[string]string `json:"fields,omitempty"`
-	RequestID string            `json:"request_id,omitempty"`
-}
-
-// errorHandler renders every error as {"error":{code,message,fields}}.
-// Internal errors are logged with the request id and never explained.
+// errorHandler renders every error (httpkit.RenderError); a request
+// refused before observe saw it is still logged and counted.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		err = fromFiber(fe)
-	}
-	code := minsheng.ErrorCode(err)
-	rid, _ := c.Locals("requestid").(string)
-	_, observed := c.Locals(observedKey).(time.Time)
-	if rid == "" {
-		// fasthttp refused the request (too large, malformed, timed out)
-		// before any middleware ran: it still gets an id.
-		rid = utils.UUIDv4()
-		c.Locals("requestid", rid)
-		c.Set(fiber.HeaderXRequestID, rid)
-	}
-	if !observed {
+	if _, observed := c.Locals(observedKey).(time.Time); !observed {
 		defer s.record(c, "unparsed", time.Time{})
 	}
-	if code == minsheng.EINTERNAL {
-		s.logger.ErrorContext(c.UserContext(), "internal error", "err", err, "request_id", rid, "method", c.Method(), "path", c.Path())
-	}
-	if code == minsheng.ERATELIMITED {
-		c.Set(fiber.HeaderRetryAfter, retryAfter(err))
-	}
-	return c.Status(StatusOf(code)).JSON(errorBody{Error: errorDetail{
-		Code: code, Message: minsheng.ErrorMessage(err), Fields: minsheng.ErrorFields(err), RequestID: rid,
-	}})
+	return httpkit.RenderError(c, err, s.logger)
 }
 
 // observedKey holds when observe saw the request start; routeLabelKey a
@@ -342,7 +247,7 @@ func (s *Server) record(c *fiber.Ctx, route string, start time.Time) {
 		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", elapsed),
 		slog.String("ip", c.IP()), slog.Int("bytes", len(c.Response().Body())),
 	}
-	if p, ok := principalOf(c); ok {
+	if p, ok := httpkit.OptionalPrincipal(c); ok {
 		attrs = append(attrs, slog.String("user_id", p.UserID), slog.String("role", string(p.Role)))
 	}
 	s.logger.LogAttrs(c.UserContext(), level, "http", attrs...)
@@ -392,69 +297,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
-const principalKey = "principal"
-
-// authenticate reads a Bearer token when one is sent. A bad token is an
-// error even on routes that allow anonymous use, so a client learns that its
-// session expired instead of silently acting anonymously.
-func (s *Server) authenticate(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	if h == "" {
-		return c.Next()
-	}
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		return minsheng.Errorf(minsheng.EUNAUTHORIZED, "Authorization 头格式应为 Bearer <token>")
-	}
-	p, err := s.Auth.Authenticate(c.UserContext(), token)
-	if err != nil {
-		return err
-	}
-	c.Locals(principalKey, p)
-	return c.Next()
-}
-
-func principalOf(c *fiber.Ctx) (auth.Principal, bool) {
-	p, ok := c.Locals(principalKey).(auth.Principal)
-	return p, ok
-}
-
-// Principal returns the signed-in caller, or EUNAUTHORIZED.
-func Principal(c *fiber.Ctx) (auth.Principal, error) {
-	p, ok := principalOf(c)
-	if !ok {
-		return auth.Principal{}, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
-	}
-	return p, nil
-}
-
-// OptionalPrincipal returns the caller if signed in (anonymous filing).
-func OptionalPrincipal(c *fiber.Ctx) (auth.Principal, bool) { return principalOf(c) }
-
-// BindJSON decodes a JSON body into v: EUNSUPPORTED for another content
-// type, ETOOLARGE over JSONLimit, EINVALID for malformed JSON or a field of
-// the wrong type (named in fields).
-func BindJSON(c *fiber.Ctx, v any) error {
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
-		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请求内容须为 application/json")
-	}
-	body := c.Body()
-	if len(body) > JSONLimit {
-		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容不能超过 1 MB")
-	}
-	return decodeStrict(body, v)
-}
-
 // withBody serves a request whose JSON body is the whole input of one
 // service call, answering 200 with its result.
 func withBody[In, Out any](call func(context.Context, auth.Principal, In) (Out, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := Principal(c)
+		p, err := httpkit.Principal(c)
 		if err != nil {
 			return err
 		}
 		var in In
-		if err := BindJSON(c, &in); err != nil {
+		if err := httpkit.BindJSON(c, &in); err != nil {
 			return err
 		}
 		out, err := call(c.UserContext(), p, in)

@@ -19,6 +19,7 @@ import (
 
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/org"
 	"minsheng/internal/store/storetest"
@@ -33,7 +34,7 @@ type testApp struct {
 
 type panicGroup struct{}
 
-func (panicGroup) Routes(api fiber.Router, _ *handlers.Server) {
+func (panicGroup) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/test/panic", func(*fiber.Ctx) error { panic("boom") })
 }
 
@@ -417,7 +418,7 @@ func TestRateLimitBehindProxy(t *testing.T) {
 
 type slowGroup struct{ started chan struct{} }
 
-func (g slowGroup) Routes(api fiber.Router, _ *handlers.Server) {
+func (g slowGroup) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/test/slow", func(c *fiber.Ctx) error {
 		close(g.started)
 		time.Sleep(300 * time.Millisecond)
@@ -429,7 +430,7 @@ func (g slowGroup) Routes(api fiber.Router, _ *handlers.Server) {
 // already being handled finish with its answer.
 func TestShutdownFinishesInFlight(t *testing.T) {
 	g := slowGroup{started: make(chan struct{})}
-	a := newTestAppWith(t, handlers.Config{Groups: []handlers.RouteGroup{g}})
+	a := newTestAppWith(t, handlers.Config{Groups: []httpkit.RouteGroup{g}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

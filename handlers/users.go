@@ -5,30 +5,24 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 // Account administration (admin only; the rules live in auth.Service).
 
-// knownUserQuery are the query parameters GET /users reads.
-var knownUserQuery = map[string]bool{"role": true, "sub_district": true, "cursor": true, "limit": true}
-
 func (s *Server) listUsers(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	bad := map[string]string{}
-	for k := range c.Queries() {
-		if !knownUserQuery[k] {
-			bad[k] = "不支持的查询参数"
-		}
-	}
+	// The page size defaults to auth's 50, not QueryPage's 20.
+	bad := httpkit.ListQuery(c, "role", "sub_district")
 	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
-	queryInt(c, "limit", &f.Limit, bad)
+	httpkit.QueryInt(c, "limit", &f.Limit, bad)
 	if v := c.Query("limit"); v != "" && f.Limit == 0 && bad["limit"] == "" {
 		bad["limit"] = "须为 1 到 100 的整数"
 	}
-	if err := badQuery(bad); err != nil {
+	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}
 	items, next, err := s.Auth.FindUsers(c.UserContext(), p, f)
@@ -46,7 +40,7 @@ type updateUserRequest struct {
 }
 
 func (s *Server) updateUser(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -54,7 +48,7 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 		return err
 	}
 	var req updateUserRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Disabled == nil && req.Role == nil && req.Scope == nil && req.Name == nil {
@@ -77,7 +71,7 @@ type setPasswordRequest struct {
 }
 
 func (s *Server) setPassword(c *fiber.Ctx) error {
-	p, err := Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +79,7 @@ func (s *Server) setPassword(c *fiber.Ctx) error {
 		return err
 	}
 	var req setPasswordRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpkit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if err := s.Auth.SetPassword(c.UserContext(), p, c.Params("id"), req.Password); err != nil {

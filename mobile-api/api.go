@@ -10,7 +10,6 @@ package mobileapi
 import (
 	_ "embed"
 	"encoding/json"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -19,8 +18,8 @@ import (
 	"minsheng"
 	"minsheng/budgetlink"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/org"
 )
@@ -28,7 +27,8 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/mobile/v1"
 
-// API is the cadre app's route group; cmd adds it to handlers.Config.RootGroups.
+// API is the cadre app's route group (an httpkit.RouteGroup); cmd mounts it
+// at the root, beside /api/v1.
 type API struct {
 	Auth   *auth.Service
 	Cases  *cases.Service
@@ -45,9 +45,9 @@ var openAPI []byte
 // Filings and uploads count against the same limits as /api/v1's (one
 // limiter per action, whichever API is used). They are counted once the
 // caller is known to be signed in: the app needs an account.
-func (a API) Routes(app fiber.Router, s *handlers.Server) {
-	fileLimit := s.ThrottleBy((*auth.Service).AllowFiling, pathUUID("id"))
-	uploadLimit := s.ThrottleBy((*auth.Service).AllowUpload, pathUUID("photo"))
+func (a API) Routes(app fiber.Router, k *httpkit.Kit) {
+	fileLimit := k.ThrottleBy((*auth.Service).AllowFiling, pathUUID("id"))
+	uploadLimit := k.ThrottleBy((*auth.Service).AllowUpload, pathUUID("photo"))
 	noKey := func(*fiber.Ctx) string { return "" }
 	m := app.Group(Prefix)
 	m.Get("/openapi.json", a.openapi)
@@ -57,13 +57,13 @@ func (a API) Routes(app fiber.Router, s *handlers.Server) {
 	m.Get("/me", a.me)
 	m.Get("/sync", a.sync)
 	m.Get("/catalog", a.catalog)
-	m.Get("/cases", s.ThrottleSearch("address"), a.list)
-	m.Get("/similar", s.ThrottleSearch(), a.similar)
+	m.Get("/cases", k.ThrottleSearch("address"), a.list)
+	m.Get("/similar", k.ThrottleSearch(), a.similar)
 	m.Get("/cases/:id", a.get)
 	m.Put("/cases/:id", signedIn, fileLimit, a.create)
 	m.Get("/cases/:id/suggestions", a.suggestions)
 	m.Post("/cases/:id/actions/:action", a.act)
-	m.Post("/cases/:id/photos/uploads", signedIn, s.ThrottleBy((*auth.Service).AllowUpload, noKey), a.startUpload)
+	m.Post("/cases/:id/photos/uploads", signedIn, k.ThrottleBy((*auth.Service).AllowUpload, noKey), a.startUpload)
 	m.Post("/cases/:id/photos/uploads/:upload/complete", a.completeUpload)
 	m.Put("/cases/:id/photos/:photo", signedIn, uploadLimit, a.putPhoto)
 	m.Delete("/cases/:id/photos/:photo", a.deletePhoto)
@@ -77,7 +77,7 @@ func (a API) Routes(app fiber.Router, s *handlers.Server) {
 
 // signedIn refuses anonymous callers before anything is counted for them.
 func signedIn(c *fiber.Ctx) error {
-	if _, err := handlers.Principal(c); err != nil {
+	if _, err := httpkit.Principal(c); err != nil {
 		return err
 	}
 	return c.Next()
@@ -97,43 +97,12 @@ func pathUUID(name string) func(*fiber.Ctx) string {
 }
 
 func (a API) openapi(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.Send(openAPI)
-}
-
-// onlyQuery refuses query parameters other than allowed (DESIGN: unknown
-// parameters are an error, not silently ignored) and repeated ones.
-func onlyQuery(c *fiber.Ctx, allowed ...string) error {
-	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
-	if err != nil {
-		return minsheng.Invalid("查询参数格式不正确", nil)
-	}
-	bad := map[string]string{}
-	for k, vs := range q {
-		switch {
-		case !contains(allowed, k):
-			bad[k] = "不支持的查询参数"
-		case len(vs) > 1:
-			bad[k] = "只能出现一次"
-		}
-	}
-	if len(bad) > 0 {
-		return minsheng.Invalid("查询条件无效", bad)
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -145,13 +114,10 @@ func checkUUID(name, v string) error {
 	return nil
 }
 
-// idemKeyRe is the Idempotency-Key the outbox sends: a UUID or similar.
-var idemKeyRe = regexp.MustCompile(`^[A-Za-z0-9_\-:.]{8,128}$`)
-
 // sendAnswer writes a replay answer.
 func sendAnswer(c *fiber.Ctx, ans idem.Answer) error {
 	if ans.Replayed {
-		c.Set("Idempotency-Replayed", "true")
+		c.Set(httpkit.HeaderIdempotencyReplayed, "true")
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(ans.Status).Send(ans.Body)

@@ -5,8 +5,8 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 )
 
 type loginBody struct {
@@ -20,11 +20,11 @@ type loginBody struct {
 // Other roles are refused after the password check and their fresh
 // sign-in revoked, so the app never holds a token it cannot use.
 func (a API) login(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
 	var b loginBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	device, err := auth.CheckDeviceName(b.Device)
@@ -59,11 +59,11 @@ type refreshBody struct {
 }
 
 func (a API) refresh(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
 	var b refreshBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -79,11 +79,11 @@ func (a API) refresh(c *fiber.Ctx) error {
 }
 
 func (a API) logout(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
 	var b refreshBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if err := a.Auth.Logout(c.UserContext(), b.RefreshToken); err != nil {
@@ -105,10 +105,10 @@ type meView struct {
 }
 
 func (a API) me(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
-	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 )
 
@@ -28,10 +28,10 @@ type syncAnswer struct {
 }
 
 func (a API) sync(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "cursor", "limit"); err != nil {
+	if err := httpkit.OnlyQuery(c, "cursor", "limit"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -78,10 +78,10 @@ func boolQuery(c *fiber.Ctx, name string, bad map[string]string) bool {
 
 // list is the cadre's queue: overdue first, then by deadline.
 func (a API) list(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "assigned", "status", "overdue", "due_soon", "address", "number"); err != nil {
+	if err := httpkit.OnlyQuery(c, "assigned", "status", "overdue", "due_soon", "address", "number"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -113,10 +113,10 @@ func (a API) list(c *fiber.Ctx) error {
 }
 
 func (a API) get(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -128,10 +128,10 @@ func (a API) get(c *fiber.Ctx) error {
 }
 
 func (a API) similar(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "area", "text"); err != nil {
+	if err := httpkit.OnlyQuery(c, "area", "text"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -146,10 +146,10 @@ func (a API) similar(c *fiber.Ctx) error {
 }
 
 func (a API) suggestions(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -204,10 +204,10 @@ func (f filed) MarshalJSON() ([]byte, error) {
 // same body answers the first result (201, Idempotency-Replayed: true);
 // with another body 422.
 func (a API) create(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (a API) create(c *fiber.Ctx) error {
 	}
 	id = strings.ToLower(id)
 	var b newCaseBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if err := p.RequireRole(auth.RoleCadre, auth.RoleSubdistrict); err != nil {
@@ -261,51 +261,12 @@ func (a API) create(c *fiber.Ctx) error {
 	return sendAnswer(c, ans)
 }
 
-// Action bodies, one per step, strict (unknown fields are refused).
-type (
-	noteBody struct {
-		Version *int64 `json:"version"`
-		Note    string `json:"note"`
-	}
-	reasonBody struct {
-		Version *int64 `json:"version"`
-		Reason  string `json:"reason"`
-	}
-	assignBody struct {
-		Version *int64 `json:"version"`
-		CadreID string `json:"cadre_id"`
-		Note    string `json:"note"`
-	}
-	assessBody struct {
-		Version     *int64 `json:"version"`
-		EstimateFen int64  `json:"estimate_fen"`
-		Households  int    `json:"households"`
-		Risk        int    `json:"risk"`
-		Elderly     int    `json:"elderly"`
-		Disabled    int    `json:"disabled"`
-		// CatalogItem is the catalog item the cadre proposes; the
-		// sub-district confirms classification, so it goes in the note.
-		CatalogItem string `json:"catalog_item"`
-		Note        string `json:"note"`
-	}
-	completeBody struct {
-		Version       *int64 `json:"version"`
-		ActualCostFen int64  `json:"actual_cost_fen"`
-		Note          string `json:"note"`
-	}
-	verdictBody struct {
-		Version  *int64 `json:"version"`
-		Verdict  string `json:"verdict"`
-		Resolved *bool  `json:"resolved"`
-		Comment  string `json:"comment"`
-	}
-)
-
-func needVersion(v *int64) (int64, error) {
-	if v == nil || *v < 1 {
-		return 0, minsheng.Invalid("请提供读取时的版本号", map[string]string{"version": "必填"})
-	}
-	return *v, nil
+// assessBody is the assess step's body (cases.AssessInput) plus the
+// catalog item the cadre proposes: the sub-district confirms
+// classification, so it goes in the note.
+type assessBody struct {
+	cases.AssessInput
+	CatalogItem string `json:"catalog_item"`
 }
 
 // step decodes one action's body and returns the service call to make.
@@ -313,11 +274,11 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 	s := a.Cases
 	switch cases.Action(action) {
 	case cases.ActAccept, cases.ActStart:
-		var b noteBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		var b cases.NoteInput
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -326,11 +287,11 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Start(ctx, p, id, v, b.Note) }, nil
 	case cases.ActReject, cases.ActCancel:
-		var b reasonBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		var b cases.ReasonInput
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -339,21 +300,21 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Cancel(ctx, p, id, v, b.Reason) }, nil
 	case cases.ActAssign:
-		var b assignBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		var b cases.AssignInput
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Assign(ctx, p, id, v, b.CadreID, b.Note) }, nil
 	case cases.ActAssess:
 		var b assessBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -371,15 +332,16 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			note = strings.TrimSpace("建议支出事项 " + item + name + "。" + note)
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
-			return s.Assess(ctx, p, id, v, cases.Assessment{EstimateFen: b.EstimateFen, Households: b.Households,
-				Risk: b.Risk, Elderly: b.Elderly, Disabled: b.Disabled, Note: note})
+			as := b.Assessment()
+			as.Note = note
+			return s.Assess(ctx, p, id, v, as)
 		}, nil
 	case cases.ActComplete:
-		var b completeBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		var b cases.CompleteInput
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -387,17 +349,16 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			return s.Complete(ctx, p, id, v, b.ActualCostFen, b.Note)
 		}, nil
 	case cases.ActVerdict:
-		var b verdictBody
-		if err := handlers.BindJSON(c, &b); err != nil {
+		var b cases.VerdictInput
+		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
-		v, err := needVersion(b.Version)
+		v, err := httpkit.RequireVersion(b.Version)
 		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
-			return s.RecordVerdict(ctx, p, cases.CaseRef{ID: id}, v,
-				cases.Rating{Verdict: cases.Verdict(b.Verdict), Resolved: b.Resolved, Comment: b.Comment})
+			return s.RecordVerdict(ctx, p, cases.CaseRef{ID: id}, v, b.Rating())
 		}, nil
 	}
 	return nil, minsheng.Errorf(minsheng.ENOTFOUND, "操作不存在：%s", action)
@@ -406,16 +367,16 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 // act takes one workflow step under the Idempotency-Key the outbox keeps
 // for it: copies get the first answer, never a second timeline entry.
 func (a API) act(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	id, action := c.Params("id"), c.Params("action")
-	key := c.Get("Idempotency-Key")
-	if !idemKeyRe.MatchString(key) {
+	key := c.Get(httpkit.HeaderIdempotencyKey)
+	if !httpkit.ValidIdempotencyKey(key) {
 		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
 	}
 	call, err := a.step(c, p, id, action)
@@ -445,10 +406,10 @@ var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/w
 // the tag a query parameter. The same UUID and bytes answer the first
 // result; never a second photo.
 func (a API) putPhoto(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "tag"); err != nil {
+	if err := httpkit.OnlyQuery(c, "tag"); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -484,10 +445,10 @@ func (a API) putPhoto(c *fiber.Ctx) error {
 }
 
 func (a API) deletePhoto(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -499,10 +460,10 @@ func (a API) deletePhoto(c *fiber.Ctx) error {
 }
 
 func (a API) notifications(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
@@ -519,15 +480,15 @@ type readBody struct {
 }
 
 func (a API) markRead(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var b readBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if len(b.IDs) == 0 && !b.All {
@@ -562,10 +523,10 @@ type catalogItem struct {
 }
 
 func (a API) catalog(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	if _, err := handlers.Principal(c); err != nil {
+	if _, err := httpkit.Principal(c); err != nil {
 		return err
 	}
 	cat, err := a.Budget.CatalogAt(time.Now())

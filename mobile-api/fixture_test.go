@@ -21,6 +21,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
@@ -102,9 +103,9 @@ func newFixtureAuth(t testing.TB, now func() time.Time, s3 media.Storage, tweak 
 	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
 	ledger.SetCases(cs)
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
-		Groups: []handlers.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger},
+		Groups: []httpkit.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger},
 			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc}},
-		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
+		RootGroups: []httpkit.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
 	})
 	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
 		refresh: map[string]string{}, ids: map[string]string{}, who: map[string]auth.Principal{}}

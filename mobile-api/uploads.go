@@ -8,7 +8,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
-	"minsheng/handlers"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 )
 
@@ -23,15 +23,15 @@ type uploadBody struct {
 
 // startUpload answers a signed PUT URL for one photo (201).
 func (a API) startUpload(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	var b uploadBody
-	if err := handlers.BindJSON(c, &b); err != nil {
+	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	ct := strings.ToLower(strings.TrimSpace(b.ContentType))
@@ -49,15 +49,15 @@ func (a API) startUpload(c *fiber.Ctx) error {
 // completeUpload attaches the uploaded photo under the Idempotency-Key the
 // outbox keeps for the confirm; any number of confirms attach it once.
 func (a API) completeUpload(c *fiber.Ctx) error {
-	if err := onlyQuery(c); err != nil {
+	if err := httpkit.OnlyQuery(c); err != nil {
 		return err
 	}
-	p, err := handlers.Principal(c)
+	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if !idemKeyRe.MatchString(key) {
+	key := c.Get(httpkit.HeaderIdempotencyKey)
+	if !httpkit.ValidIdempotencyKey(key) {
 		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
 	}
 	id, upload := c.Params("id"), c.Params("upload")
@@ -67,7 +67,7 @@ func (a API) completeUpload(c *fiber.Ctx) error {
 	upload = strings.ToLower(upload)
 	if len(c.Body()) > 0 {
 		var none struct{}
-		if err := handlers.BindJSON(c, &none); err != nil {
+		if err := httpkit.BindJSON(c, &none); err != nil {
 			return err
 		}
 	}

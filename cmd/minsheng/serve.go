@@ -27,6 +27,7 @@ import (
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/config"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
@@ -348,8 +349,8 @@ func engineName(st *store.Store) string {
 }
 
 // routeGroups lists the domain APIs the server serves.
-func (d *deps) routeGroups() []handlers.RouteGroup {
-	return []handlers.RouteGroup{
+func (d *deps) routeGroups() []httpkit.RouteGroup {
+	return []httpkit.RouteGroup{
 		handlers.CasesAPI{Cases: d.cases, Media: d.local},
 		handlers.BudgetAPI{Budget: d.budget},
 		handlers.AllocationAPI{Planning: d.planning},
@@ -358,8 +359,8 @@ func (d *deps) routeGroups() []handlers.RouteGroup {
 }
 
 // rootGroups lists the APIs served outside /api/v1: the cadre app's.
-func (d *deps) rootGroups() []handlers.RouteGroup {
-	return []handlers.RouteGroup{
+func (d *deps) rootGroups() []httpkit.RouteGroup {
+	return []httpkit.RouteGroup{
 		mobileapi.API{Auth: d.auth, Cases: d.cases, Budget: d.budget, Org: d.org, Replay: idem.New(d.store, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})},
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
+	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
@@ -122,11 +123,11 @@ func newWorld(t *testing.T, tune ...func(*auth.Config)) *world {
 	ledger.SetCases(cs)
 	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Zone: zone})
 	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Idempotency: idem.New(st, idem.Config{}),
-		Groups: []handlers.RouteGroup{
+		Groups: []httpkit.RouteGroup{
 			handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
 			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc, Zone: zone},
 		},
-		RootGroups: []handlers.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir,
+		RootGroups: []httpkit.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir,
 			Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
 	})
 	w := &world{app: app, auth: authSvc, cases: cs, budget: ledger, sms: sms, tokens: map[string]string{}, ids: map[string]string{},

@@ -1,4 +1,4 @@
-package handlers
+package httpkit
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -11,8 +11,8 @@ import (
 // params are named (a similar-case search), else only those whose query
 // sets one of them (a case list filtered by free text), so that paging
 // through a queue is not a search.
-func (s *Server) ThrottleSearch(params ...string) fiber.Handler {
-	throttle := s.Throttle((*auth.Service).AllowSearch)
+func (k *Kit) ThrottleSearch(params ...string) fiber.Handler {
+	throttle := k.Throttle((*auth.Service).AllowSearch)
 	return func(c *fiber.Ctx) error {
 		if len(params) == 0 {
 			return throttle(c)

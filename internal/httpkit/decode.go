@@ -1,4 +1,4 @@
-package handlers
+package httpkit
 
 import (
 	"bytes"
@@ -12,8 +12,28 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/gofiber/fiber/v2"
+
 	"minsheng"
 )
+
+// JSONLimit bounds JSON bodies; nothing either API accepts as JSON is
+// bigger.
+const JSONLimit = 1 << 20
+
+// BindJSON decodes a JSON body into v: EUNSUPPORTED for another content
+// type, ETOOLARGE over JSONLimit, EINVALID for malformed JSON or a field of
+// the wrong type (named in fields).
+func BindJSON(c *fiber.Ctx, v any) error {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请求内容须为 application/json")
+	}
+	body := c.Body()
+	if len(body) > JSONLimit {
+		return minsheng.Errorf(minsheng.ETOOLARGE, "请求内容不能超过 1 MB")
+	}
+	return decodeStrict(body, v)
+}
 
 // decodeStrict decodes exactly one JSON value into v, the one decoder of
 // every route. Before decoding it reads the body once as a stream of JSON
@@ -50,7 +70,7 @@ func decodeStrict(body []byte, v any) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
+		field := jsonPath(reflect.TypeOf(v), typeErr.Field)
 		if field == "" {
 			return minsheng.Invalid("请求内容须为 JSON 对象", nil)
 		}
@@ -63,6 +83,49 @@ func decodeStrict(body []byte, v any) error {
 		return minsheng.Invalid("包含未知字段", map[string]string{name: "未知字段"})
 	}
 	return minsheng.Invalid("请求内容无法解析", nil)
+}
+
+// jsonPath is the path of a json.UnmarshalTypeError's Field as the client
+// wrote it: encoding/json names the Go type of an embedded struct there
+// ("AssessInput.estimate_fen"), whose fields the client sent at the top.
+func jsonPath(t reflect.Type, field string) string {
+	var out []string
+	for _, part := range strings.Split(field, ".") {
+		t = structOf(t)
+		if t != nil {
+			if f, ok := t.FieldByName(part); ok && f.Anonymous && jsonName(f) == "" {
+				t = f.Type
+				continue
+			}
+		}
+		out = append(out, part)
+		if t != nil {
+			t = jsonFields(t)[part]
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonName is the name a field's json tag gives it, "" when none.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}
+
+// structOf is the struct type a value of type t holds fields of (through
+// pointers, slices and maps), or nil.
+func structOf(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		case reflect.Struct:
+			return t
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // maxJSONDepth bounds how deeply checkJSON follows nested values; no route

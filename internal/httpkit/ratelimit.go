@@ -1,4 +1,4 @@
-package handlers
+package httpkit
 
 import (
 	"context"
@@ -28,19 +28,19 @@ func retryAfter(err error) string {
 // address (the trusted proxy's header when one is configured) and the
 // Idempotency-Key. Both APIs throttle through it, so one action has one
 // limit whichever API is used.
-func (s *Server) Throttle(allow func(*auth.Service, context.Context, auth.Attempt) error) fiber.Handler {
-	return s.ThrottleBy(allow, func(c *fiber.Ctx) string { return c.Get(HeaderIdempotencyKey) })
+func (k *Kit) Throttle(allow func(*auth.Service, context.Context, auth.Attempt) error) fiber.Handler {
+	return k.ThrottleBy(allow, func(c *fiber.Ctx) string { return c.Get(HeaderIdempotencyKey) })
 }
 
 // ThrottleBy is Throttle for routes whose replay key is not the
 // Idempotency-Key header but, say, the client UUID in the path (PUT
 // /mobile/v1/cases/:id): key returns it, and a replay of a key already
 // counted is not counted again.
-func (s *Server) ThrottleBy(allow func(*auth.Service, context.Context, auth.Attempt) error, key func(*fiber.Ctx) string) fiber.Handler {
+func (k *Kit) ThrottleBy(allow func(*auth.Service, context.Context, auth.Attempt) error, key func(*fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, _ := principalOf(c)
+		p, _ := OptionalPrincipal(c)
 		a := auth.Attempt{Principal: p, IP: c.IP(), IdempotencyKey: key(c)}
-		if err := allow(s.Auth, c.UserContext(), a); err != nil {
+		if err := allow(k.Auth, c.UserContext(), a); err != nil {
 			return err
 		}
 		return c.Next()

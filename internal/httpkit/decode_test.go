@@ -1,4 +1,4 @@
-package handlers
+package httpkit
 
 import (
 	"testing"
@@ -92,4 +92,21 @@ func TestDecodeStrict(t *testing.T) {
 			t.Errorf("code = %q, want invalid", got)
 		}
 	})
+}
+
+// TestDecodeStrictEmbedded: a field of an embedded struct is named as the
+// client sent it, without the Go type's name.
+func TestDecodeStrictEmbedded(t *testing.T) {
+	var v struct {
+		decodeBody
+		Extra string `json:"extra"`
+	}
+	err := decodeStrict([]byte(`{"title":"t","version":"two"}`), &v)
+	if _, ok := minsheng.ErrorFields(err)["version"]; !ok {
+		t.Errorf("fields = %v, want version named", minsheng.ErrorFields(err))
+	}
+	err = decodeStrict([]byte(`{"inner":{"name":5}}`), &v)
+	if _, ok := minsheng.ErrorFields(err)["inner.name"]; !ok {
+		t.Errorf("fields = %v, want inner.name named", minsheng.ErrorFields(err))
+	}
 }
