@@ -645,6 +645,7 @@ type repairScan struct {
 	listed map[string]bool // the ids of the case scan
 	sumIDs []string        // the ids of the summary scan
 	diff   batchDiff       // what the batches found, summed
+	onlyID *options.FindOptionsBuilder
 }
 
 // diffSummaries compares every case with its summary. The gone of its
@@ -666,7 +667,8 @@ type repairScan struct {
 func (s *Service) diffSummaries(ctx context.Context) (batchDiff, error) {
 	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sc := &repairScan{s: s, ctx: scan, cancel: cancel, listed: map[string]bool{}}
+	sc := &repairScan{s: s, ctx: scan, cancel: cancel, listed: map[string]bool{},
+		onlyID: options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})}
 	var wg sync.WaitGroup
 	wg.Go(sc.listSummaries)
 	batches := make(chan []string, repairWorkers)
@@ -701,9 +703,6 @@ func (sc *repairScan) fail(err error) {
 	}
 }
 
-// repairOnlyID projects a scan on _id.
-var repairOnlyID = options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
-
 // listSummaries lists the ids of every summary.
 func (sc *repairScan) listSummaries() {
 	err := sc.s.cases.sums.Each(sc.ctx, bson.D{}, func(cur *mongo.Cursor) error {
@@ -713,7 +712,7 @@ func (sc *repairScan) listSummaries() {
 		}
 		sc.sumIDs = append(sc.sumIDs, id)
 		return nil
-	}, repairOnlyID)
+	}, sc.onlyID)
 	if err != nil {
 		sc.fail(err)
 	}
@@ -743,7 +742,7 @@ func (sc *repairScan) listCases(batches chan<- []string) {
 			return send()
 		}
 		return nil
-	}, repairOnlyID)
+	}, sc.onlyID)
 	if err == nil && len(batch) > 0 {
 		err = send()
 	}
