@@ -91,6 +91,42 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
 		return nil, err
 	}
+	if err := checkAdjustment(&req); err != nil {
+		return nil, err
+	}
+	if req.IdempotencyKey != "" {
+		// Keys are the client's; scoping them to the user keeps two users'
+		// keys from ever answering each other's requests.
+		req.IdempotencyKey = p.UserID + ":" + req.IdempotencyKey
+		var prev Adjustment
+		err := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev)
+		if err == nil {
+			return s.finishRepeat(ctx, p, &prev)
+		} else if !errors.Is(err, minsheng.ErrNotFound) {
+			return nil, fmt.Errorf("budgetlink: unable to look up adjustment: %w", err)
+		}
+	}
+	adj, err := s.newAdjustment(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.adjustments.InsertOne(ctx, adj); err != nil {
+		if errors.Is(err, minsheng.ErrDuplicate) && req.IdempotencyKey != "" {
+			var prev Adjustment
+			if ferr := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev); ferr == nil {
+				return s.finishRepeat(ctx, p, &prev)
+			}
+		}
+		return nil, fmt.Errorf("budgetlink: unable to record adjustment: %w", err)
+	}
+	if err := s.applyAdjustment(ctx, p, adj); err != nil {
+		return adj, err
+	}
+	return adj, nil
+}
+
+// checkAdjustment validates an adjustment request, trimming its reason.
+func checkAdjustment(req *AdjustmentRequest) error {
 	fields := map[string]string{}
 	if _, ok := adjustLabels[req.Kind]; !ok {
 		fields["kind"] = "应为 increase（调增）、decrease（调减）或 transfer（调剂）"
@@ -122,21 +158,14 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 		fields["idempotency_key"] = "不能超过 128 个字符"
 	}
 	if len(fields) > 0 {
-		return nil, minsheng.Invalid("预算调整信息有误", fields)
+		return minsheng.Invalid("预算调整信息有误", fields)
 	}
-	if req.IdempotencyKey != "" {
-		// Keys are the client's; scoping them to the user keeps two users'
-		// keys from ever answering each other's requests.
-		req.IdempotencyKey = p.UserID + ":" + req.IdempotencyKey
-		var prev Adjustment
-		err := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev)
-		if err == nil {
-			return s.finishRepeat(ctx, p, &prev)
-		} else if !errors.Is(err, minsheng.ErrNotFound) {
-			return nil, fmt.Errorf("budgetlink: unable to look up adjustment: %w", err)
-		}
-	}
+	return nil
+}
 
+// newAdjustment builds the pending adjustment req asks for, with its
+// entries on the lines as read, refusing a raise that would not fit.
+func (s *Service) newAdjustment(ctx context.Context, p auth.Principal, req AdjustmentRequest) (*Adjustment, error) {
 	from, err := s.FindLineByID(ctx, req.LineID)
 	if err != nil {
 		return nil, err
@@ -173,18 +202,6 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, req AdjustmentRe
 		if err := raiseFits(from, req.AmountFen); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.adjustments.InsertOne(ctx, adj); err != nil {
-		if errors.Is(err, minsheng.ErrDuplicate) && req.IdempotencyKey != "" {
-			var prev Adjustment
-			if ferr := s.adjustments.FindOne(ctx, bson.M{"idempotency_key": req.IdempotencyKey}, &prev); ferr == nil {
-				return s.finishRepeat(ctx, p, &prev)
-			}
-		}
-		return nil, fmt.Errorf("budgetlink: unable to record adjustment: %w", err)
-	}
-	if err := s.applyAdjustment(ctx, p, adj); err != nil {
-		return adj, err
 	}
 	return adj, nil
 }

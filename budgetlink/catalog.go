@@ -200,99 +200,124 @@ func (c *Catalog) Item(code string) (CatalogItem, bool) {
 // two items — neither the same keyword nor one containing another's, since a
 // text matching the longer would match both.
 func (c *Catalog) Validate() error {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
+	var p catalogProblems
 	if c.FiscalYear <= 0 {
-		bad("财年无效：%d", c.FiscalYear)
+		p.bad("财年无效：%d", c.FiscalYear)
 	}
 	if c.Version == "" {
-		bad("缺少版本号")
+		p.bad("缺少版本号")
 	}
-	areas := map[string]bool{}
-	categories := map[string]string{} // category code → area code
-	for _, a := range c.Areas {
+	areas, categories := p.checkAreas(c.Areas)
+	codes := map[string]bool{}
+	var claims []keywordClaim
+	for _, it := range c.Items {
+		if codes[it.Code] {
+			p.bad("项目编码重复：%s", it.Code)
+		}
+		codes[it.Code] = true
+		p.checkItem(it, areas, categories)
+		claims = p.checkKeywords(it, claims)
+	}
+	if len(p) > 0 {
+		return minsheng.Errorf(minsheng.EINVALID, "街道支出分类校验失败：%s", strings.Join(p, "；"))
+	}
+	return nil
+}
+
+// catalogProblems are the problems Validate found, in the order found.
+type catalogProblems []string
+
+func (p *catalogProblems) bad(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// checkAreas checks the areas and their categories, and returns the set
+// of area codes and each category's area.
+func (p *catalogProblems) checkAreas(list []CatalogArea) (areas map[string]bool, categories map[string]string) {
+	areas = map[string]bool{}
+	categories = map[string]string{} // category code → area code
+	for _, a := range list {
 		if !isCatalogAreaCode(a.Code) {
-			bad("领域编码 %q 应为两个大写字母", a.Code)
+			p.bad("领域编码 %q 应为两个大写字母", a.Code)
 		}
 		if areas[a.Code] {
-			bad("领域编码重复：%s", a.Code)
+			p.bad("领域编码重复：%s", a.Code)
 		}
 		areas[a.Code] = true
 		if a.Name == "" {
-			bad("领域 %s 缺少名称", a.Code)
+			p.bad("领域 %s 缺少名称", a.Code)
 		}
 		for _, cat := range a.Categories {
 			if !strings.HasPrefix(cat.Code, a.Code+"-") || !isTwoDigits(strings.TrimPrefix(cat.Code, a.Code+"-")) {
-				bad("类别编码 %q 应为 %s-两位数字", cat.Code, a.Code)
+				p.bad("类别编码 %q 应为 %s-两位数字", cat.Code, a.Code)
 			}
 			if _, dup := categories[cat.Code]; dup {
-				bad("类别编码重复：%s", cat.Code)
+				p.bad("类别编码重复：%s", cat.Code)
 			}
 			categories[cat.Code] = a.Code
 			if cat.Name == "" {
-				bad("类别 %s 缺少名称", cat.Code)
+				p.bad("类别 %s 缺少名称", cat.Code)
 			}
 		}
 	}
+	return areas, categories
+}
 
-	codes := map[string]bool{}
-	type claim struct{ keyword, code string }
-	var claims []claim
-	for _, it := range c.Items {
-		if codes[it.Code] {
-			bad("项目编码重复：%s", it.Code)
-		}
-		codes[it.Code] = true
-		if !areas[it.Area] {
-			bad("项目 %s 的领域 %q 不存在", it.Code, it.Area)
-		}
-		if area, ok := categories[it.Category]; !ok || area != it.Area {
-			bad("项目 %s 的类别 %q 不属于领域 %q", it.Code, it.Category, it.Area)
-		}
-		if !strings.HasPrefix(it.Code, it.Category+"-") || !isTwoDigits(strings.TrimPrefix(it.Code, it.Category+"-")) {
-			bad("项目编码 %q 应为 类别编码-两位数字（类别 %s）", it.Code, it.Category)
-		}
-		if it.Name == "" {
-			bad("项目 %s 缺少名称", it.Code)
-		}
-		if _, ok := catalogClassLabels[it.ExpenseClass]; !ok {
-			bad("项目 %s 的支出类型 %q 无效", it.Code, it.ExpenseClass)
-		}
-		if _, ok := catalogMethodLabels[it.BudgetMethod]; !ok {
-			bad("项目 %s 的预算方法 %q 无效", it.Code, it.BudgetMethod)
-		}
-		if it.BudgetMethod == CatalogQuota {
-			if it.Unit == "" || it.UnitFen <= 0 {
-				bad("定额项目 %s 须有计量单位和大于零的定额标准", it.Code)
-			}
-		} else if it.Unit != "" || it.UnitFen != 0 {
-			bad("非定额项目 %s 不应有定额标准", it.Code)
-		}
-		if it.SLADays <= 0 {
-			bad("项目 %s 的办结时限须大于零", it.Code)
-		}
-		if len(it.Keywords) == 0 {
-			bad("项目 %s 缺少关键词", it.Code)
-		}
-		for _, kw := range it.Keywords {
-			kw = strings.ToLower(strings.TrimSpace(kw))
-			if kw == "" {
-				bad("项目 %s 有空关键词", it.Code)
-				continue
-			}
-			for _, other := range claims {
-				if other.code != it.Code && (strings.Contains(kw, other.keyword) || strings.Contains(other.keyword, kw)) {
-					bad("关键词“%s”（%s）与“%s”（%s）重叠", kw, it.Code, other.keyword, other.code)
-				}
-			}
-			claims = append(claims, claim{kw, it.Code})
-		}
+// checkItem checks one item's fields but its code's uniqueness and its keywords.
+func (p *catalogProblems) checkItem(it CatalogItem, areas map[string]bool, categories map[string]string) {
+	if !areas[it.Area] {
+		p.bad("项目 %s 的领域 %q 不存在", it.Code, it.Area)
 	}
-	if len(problems) > 0 {
-		return minsheng.Errorf(minsheng.EINVALID, "街道支出分类校验失败：%s", strings.Join(problems, "；"))
+	if area, ok := categories[it.Category]; !ok || area != it.Area {
+		p.bad("项目 %s 的类别 %q 不属于领域 %q", it.Code, it.Category, it.Area)
 	}
-	return nil
+	if !strings.HasPrefix(it.Code, it.Category+"-") || !isTwoDigits(strings.TrimPrefix(it.Code, it.Category+"-")) {
+		p.bad("项目编码 %q 应为 类别编码-两位数字（类别 %s）", it.Code, it.Category)
+	}
+	if it.Name == "" {
+		p.bad("项目 %s 缺少名称", it.Code)
+	}
+	if _, ok := catalogClassLabels[it.ExpenseClass]; !ok {
+		p.bad("项目 %s 的支出类型 %q 无效", it.Code, it.ExpenseClass)
+	}
+	if _, ok := catalogMethodLabels[it.BudgetMethod]; !ok {
+		p.bad("项目 %s 的预算方法 %q 无效", it.Code, it.BudgetMethod)
+	}
+	if it.BudgetMethod == CatalogQuota {
+		if it.Unit == "" || it.UnitFen <= 0 {
+			p.bad("定额项目 %s 须有计量单位和大于零的定额标准", it.Code)
+		}
+	} else if it.Unit != "" || it.UnitFen != 0 {
+		p.bad("非定额项目 %s 不应有定额标准", it.Code)
+	}
+	if it.SLADays <= 0 {
+		p.bad("项目 %s 的办结时限须大于零", it.Code)
+	}
+}
+
+// keywordClaim is a keyword (trimmed, lower case) and the item claiming it.
+type keywordClaim struct{ keyword, code string }
+
+// checkKeywords checks the item's keywords against those claimed before it,
+// and returns the claims with its own added.
+func (p *catalogProblems) checkKeywords(it CatalogItem, claims []keywordClaim) []keywordClaim {
+	if len(it.Keywords) == 0 {
+		p.bad("项目 %s 缺少关键词", it.Code)
+	}
+	for _, kw := range it.Keywords {
+		kw = strings.ToLower(strings.TrimSpace(kw))
+		if kw == "" {
+			p.bad("项目 %s 有空关键词", it.Code)
+			continue
+		}
+		for _, other := range claims {
+			if other.code != it.Code && (strings.Contains(kw, other.keyword) || strings.Contains(other.keyword, kw)) {
+				p.bad("关键词“%s”（%s）与“%s”（%s）重叠", kw, it.Code, other.keyword, other.code)
+			}
+		}
+		claims = append(claims, keywordClaim{kw, it.Code})
+	}
+	return claims
 }
 
 func isCatalogAreaCode(s string) bool {

@@ -395,101 +395,126 @@ func (s *Service) checkLine(ctx context.Context, l *BudgetLine, rep *CheckReport
 			rep.Frozen = append(rep.Frozen, CheckFix{Kind: FixLineFrozen, LineID: l.ID, Detail: l.Frozen})
 			return nil
 		}
-		reload := func() error {
-			cur, err := s.FindLineByID(ctx, l.ID)
-			if err != nil {
-				return err
-			}
-			*l = *cur
-			return nil
-		}
-		rs, ds, dropped, droppedDeltas := s.dedupe(l)
-		probe := *l
-		probe.Reservations, probe.Adjustments = rs, ds
-		want, count, reason := recomputed(&probe)
-		if reason != "" {
-			matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version},
-				bson.M{"$set": bson.M{"frozen": reason, "updated_at": s.now()}, "$inc": bson.M{"version": int64(1)}})
-			if err != nil {
-				return fmt.Errorf("budgetlink: check: unable to freeze line %s: %w", l.ID, err)
-			}
-			if matched == 0 {
-				if err := reload(); err != nil {
-					return err
-				}
-				continue
-			}
-			f := CheckFix{Kind: FixLineFrozen, LineID: l.ID, Detail: "预算项目金额数据异常，已冻结，不再预留或调整：" + reason}
-			rep.fix(f)
-			rep.Frozen = append(rep.Frozen, f)
-			s.logger.Warn("budget check froze a line", "line", l.ID, "reason", reason)
-			return nil
-		}
-		if len(dropped) == 0 && len(droppedDeltas) == 0 && want == l.Totals() && count == l.AdjustmentCount {
-			break
-		}
-		set := bson.M{"adjusted_fen": want.AdjustedFen, "committed_fen": want.CommittedFen, "spent_fen": want.SpentFen,
-			"available_fen": want.AvailableFen, "adjustment_count": count, "updated_at": s.now()}
-		if len(dropped) > 0 || len(droppedDeltas) > 0 {
-			set["reservations"], set["adjustments"] = rs, ds
-		}
-		matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version}, bson.M{
-			"$set": set,
-			"$inc": bson.M{"version": int64(1)},
-		})
+		res, err := s.checkLineOnce(ctx, l, rep)
 		if err != nil {
-			return fmt.Errorf("budgetlink: check: unable to repair line %s: %w", l.ID, err)
+			return err
 		}
-		if matched == 0 {
-			if err := reload(); err != nil {
-				return err
-			}
-			continue
+		switch res {
+		case lineFrozenNow:
+			return nil
+		case lineChecked:
+			return s.checkAudit(ctx, l, rep)
 		}
-		before := l.Totals()
-		now := s.now()
-		for _, r := range dropped {
-			detail := fmt.Sprintf("案件 %s 在本预算项目上重复预留（%s，%s），已撤销重复的一笔", r.ReleasedCaseID, stateLabel(r.State), minsheng.Yuan(r.AmountFen+r.SpentFen))
-			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, CaseID: r.ReleasedCaseID, Detail: detail})
-			if err := s.writeAudit(ctx, AuditEntry{
-				ID: r.Movement, Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, CaseID: r.ReleasedCaseID,
-				Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
-			}); err != nil {
-				return err
-			}
+		cur, err := s.FindLineByID(ctx, l.ID)
+		if err != nil {
+			return err
 		}
-		for _, d := range droppedDeltas {
-			detail := fmt.Sprintf("预算调整 %s 在本预算项目上重复记入（%s），已撤销重复的一笔", d.AdjustmentID, minsheng.Yuan(d.DeltaFen))
-			rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, AdjustmentID: d.AdjustmentID, Detail: detail})
-			if err := s.writeAudit(ctx, AuditEntry{
-				ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict, AdjustmentID: d.AdjustmentID,
-				AmountFen: -d.DeltaFen, Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
-			}); err != nil {
-				return err
-			}
-		}
-		detail := fmt.Sprintf("合计已按明细重算：已预留 %s→%s，已支出 %s→%s，调整 %s→%s，可用 %s→%s",
-			minsheng.Yuan(before.CommittedFen), minsheng.Yuan(want.CommittedFen), minsheng.Yuan(before.SpentFen), minsheng.Yuan(want.SpentFen),
-			minsheng.Yuan(before.AdjustedFen), minsheng.Yuan(want.AdjustedFen), minsheng.Yuan(before.AvailableFen), minsheng.Yuan(want.AvailableFen))
-		if want.AvailableFen < 0 {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, minsheng.Yuan(want.AvailableFen)))
-		}
-		if want != before || count != l.AdjustmentCount {
-			rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
-			if err := s.writeAudit(ctx, AuditEntry{
-				ID: newID("MV"), Kind: AuditRepair, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
-				Before: before, After: want, By: checkPrincipal.UserID, ByName: checkPrincipal.Name, At: now, Note: detail,
-			}); err != nil {
-				return err
-			}
-		}
-		l.Reservations, l.Adjustments = rs, ds
-		l.AdjustedFen, l.CommittedFen, l.SpentFen, l.AvailableFen = want.AdjustedFen, want.CommittedFen, want.SpentFen, want.AvailableFen
-		l.AdjustmentCount = count
-		l.Version++
-		break
+		*l = *cur
 	}
-	return s.checkAudit(ctx, l, rep)
+}
+
+// lineCheck is how one attempt of checkLine ended.
+type lineCheck int
+
+const (
+	lineChecked   lineCheck = iota // its totals were right or are repaired: its audit next
+	lineFrozenNow                  // frozen by this check: nothing more to do
+	lineRaced                      // written since it was read: read it again and retry
+)
+
+// checkLineOnce drops l's duplicate reservations and adjustments and
+// repairs its totals, or freezes it if its figures are beyond the money
+// bound, in one write guarded by l's version.
+func (s *Service) checkLineOnce(ctx context.Context, l *BudgetLine, rep *CheckReport) (lineCheck, error) {
+	rs, ds, dropped, droppedDeltas := s.dedupe(l)
+	probe := *l
+	probe.Reservations, probe.Adjustments = rs, ds
+	want, count, reason := recomputed(&probe)
+	if reason != "" {
+		return s.freezeLine(ctx, l, reason, rep)
+	}
+	if len(dropped) == 0 && len(droppedDeltas) == 0 && want == l.Totals() && count == l.AdjustmentCount {
+		return lineChecked, nil
+	}
+	set := bson.M{"adjusted_fen": want.AdjustedFen, "committed_fen": want.CommittedFen, "spent_fen": want.SpentFen,
+		"available_fen": want.AvailableFen, "adjustment_count": count, "updated_at": s.now()}
+	if len(dropped) > 0 || len(droppedDeltas) > 0 {
+		set["reservations"], set["adjustments"] = rs, ds
+	}
+	matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version}, bson.M{
+		"$set": set,
+		"$inc": bson.M{"version": int64(1)},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("budgetlink: check: unable to repair line %s: %w", l.ID, err)
+	}
+	if matched == 0 {
+		return lineRaced, nil
+	}
+	if err := s.reportLineRepair(ctx, l, want, count, dropped, droppedDeltas, rep); err != nil {
+		return 0, err
+	}
+	l.Reservations, l.Adjustments = rs, ds
+	l.AdjustedFen, l.CommittedFen, l.SpentFen, l.AvailableFen = want.AdjustedFen, want.CommittedFen, want.SpentFen, want.AvailableFen
+	l.AdjustmentCount = count
+	l.Version++
+	return lineChecked, nil
+}
+
+// freezeLine freezes l for reason, unless it was written since it was read.
+func (s *Service) freezeLine(ctx context.Context, l *BudgetLine, reason string, rep *CheckReport) (lineCheck, error) {
+	matched, err := s.lines.UpdateOne(ctx, bson.M{"_id": l.ID, "version": l.Version},
+		bson.M{"$set": bson.M{"frozen": reason, "updated_at": s.now()}, "$inc": bson.M{"version": int64(1)}})
+	if err != nil {
+		return 0, fmt.Errorf("budgetlink: check: unable to freeze line %s: %w", l.ID, err)
+	}
+	if matched == 0 {
+		return lineRaced, nil
+	}
+	f := CheckFix{Kind: FixLineFrozen, LineID: l.ID, Detail: "预算项目金额数据异常，已冻结，不再预留或调整：" + reason}
+	rep.fix(f)
+	rep.Frozen = append(rep.Frozen, f)
+	s.logger.Warn("budget check froze a line", "line", l.ID, "reason", reason)
+	return lineFrozenNow, nil
+}
+
+// reportLineRepair reports and audits the repair of l (as read, before
+// it) to the totals want: each duplicate dropped, then the totals.
+func (s *Service) reportLineRepair(ctx context.Context, l *BudgetLine, want Totals, count int64, dropped []Reservation, droppedDeltas []LineDelta, rep *CheckReport) error {
+	before := l.Totals()
+	now := s.now()
+	audit := func(e AuditEntry, detail string) error {
+		e.Kind, e.LineID, e.FiscalYear, e.SubDistrict = AuditRepair, l.ID, l.FiscalYear, l.SubDistrict
+		e.Before, e.After, e.By, e.ByName, e.At, e.Note = before, want, checkPrincipal.UserID, checkPrincipal.Name, now, detail
+		return s.writeAudit(ctx, e)
+	}
+	for _, r := range dropped {
+		detail := fmt.Sprintf("案件 %s 在本预算项目上重复预留（%s，%s），已撤销重复的一笔", r.ReleasedCaseID, stateLabel(r.State), minsheng.Yuan(r.AmountFen+r.SpentFen))
+		rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, CaseID: r.ReleasedCaseID, Detail: detail})
+		if err := audit(AuditEntry{ID: r.Movement, CaseID: r.ReleasedCaseID}, detail); err != nil {
+			return err
+		}
+	}
+	for _, d := range droppedDeltas {
+		detail := fmt.Sprintf("预算调整 %s 在本预算项目上重复记入（%s），已撤销重复的一笔", d.AdjustmentID, minsheng.Yuan(d.DeltaFen))
+		rep.fix(CheckFix{Kind: FixDuplicateDropped, LineID: l.ID, AdjustmentID: d.AdjustmentID, Detail: detail})
+		if err := audit(AuditEntry{ID: newID("MV"), AdjustmentID: d.AdjustmentID, AmountFen: -d.DeltaFen}, detail); err != nil {
+			return err
+		}
+	}
+	detail := fmt.Sprintf("合计已按明细重算：已预留 %s→%s，已支出 %s→%s，调整 %s→%s，可用 %s→%s",
+		minsheng.Yuan(before.CommittedFen), minsheng.Yuan(want.CommittedFen), minsheng.Yuan(before.SpentFen), minsheng.Yuan(want.SpentFen),
+		minsheng.Yuan(before.AdjustedFen), minsheng.Yuan(want.AdjustedFen), minsheng.Yuan(before.AvailableFen), minsheng.Yuan(want.AvailableFen))
+	if want.AvailableFen < 0 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("预算项目 %s 按明细重算后可用额度为负（%s），需调增预算或解除关联", l.ID, minsheng.Yuan(want.AvailableFen)))
+	}
+	if want != before || count != l.AdjustmentCount {
+		rep.fix(CheckFix{Kind: FixLineTotals, LineID: l.ID, Detail: detail})
+		if err := audit(AuditEntry{ID: newID("MV")}, detail); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkAudit writes the audit entry of every movement the line records

@@ -116,26 +116,8 @@ func (s *Service) Reserve(ctx context.Context, p auth.Principal, lineID string, 
 }
 
 func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, c CaseRef, amountFen int64) (r Reservation, fresh bool, err error) {
-	if amountFen <= 0 {
-		return Reservation{}, false, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
-	}
-	if amountFen > minsheng.MaxAmountFen {
-		return Reservation{}, false, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
-	}
-	if l.Frozen != "" {
-		return Reservation{}, false, errFrozen(l)
-	}
-	if c.ID == "" {
-		return Reservation{}, false, minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
-	}
-	if c.SubDistrict != l.SubDistrict {
-		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "案件属于其他街道，不能关联本街道的预算项目「%s」", l.ProjectName)
-	}
-	if c.ItemCode == "" {
-		return Reservation{}, false, minsheng.Invalid("请先确认案件的支出分类，再关联预算项目", map[string]string{"catalog_item": "未确认"})
-	}
-	if c.ItemCode != l.ItemCode {
-		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "案件的支出分类（%s）与预算项目「%s」的分类（%s %s）不一致", c.ItemCode, l.ProjectName, l.ItemCode, l.ItemName)
+	if err := checkReserve(l, c, amountFen); err != nil {
+		return Reservation{}, false, err
 	}
 	if i, ok := liveEntry(l, c.ID); ok {
 		r, err := sameReservation(l, l.Reservations[i], amountFen)
@@ -147,35 +129,9 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」可用额度不足：可用 %s，本次需预留 %s",
 			l.ProjectName, minsheng.Yuan(l.AvailableFen), minsheng.Yuan(amountFen))
 	}
-	// The case's claim makes "not on another line" hold against concurrent
-	// links (claim.go). Until Check has given every live reservation its
-	// claim (claimsAreComplete), a count also catches reservations made
-	// before claims (a positive match on the array, then a scalar _id
-	// test) — a scan of every line, which the engine cannot push down.
-	cl, _, err := s.takeClaim(ctx, c.ID, l.ID)
+	cl, err := s.claimCaseFor(ctx, l, c)
 	if err != nil {
 		return Reservation{}, false, err
-	}
-	if s.faultAfterClaim != nil {
-		if err := s.faultAfterClaim(); err != nil {
-			return Reservation{}, false, err
-		}
-	}
-	complete, err := s.claimsAreComplete(ctx)
-	if err != nil {
-		return Reservation{}, false, err
-	}
-	if !complete {
-		other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
-		if err != nil {
-			return Reservation{}, false, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
-		}
-		if other > 0 {
-			if _, err := s.dropClaim(ctx, cl); err != nil {
-				return Reservation{}, false, err
-			}
-			return Reservation{}, false, errLinkedElsewhere()
-		}
 	}
 
 	// The movement's own claim decides which of several identical requests
@@ -190,32 +146,112 @@ func (s *Service) reserve(ctx context.Context, p auth.Principal, l *BudgetLine, 
 		if refusal(err) && !errors.Is(err, errClaimBusy) {
 			// Nothing reserved: let the case go to another line at once
 			// rather than after Check's stale window.
-			if cur, _ := s.FindLineByID(ctx, l.ID); cur != nil {
-				if _, live := liveEntry(cur, c.ID); !live {
-					if _, derr := s.dropClaim(ctx, cl); derr != nil {
-						return Reservation{}, false, derr
-					}
-				}
+			if derr := s.dropClaimUnlessLive(ctx, cl, l.ID, c.ID); derr != nil {
+				return Reservation{}, false, derr
 			}
 		}
 		return Reservation{}, false, err
 	}
 	if !mine || r.Movement == "" {
-		cur, err := s.FindLineByID(ctx, l.ID)
-		if err != nil {
-			return Reservation{}, false, err
-		}
-		i, ok := liveEntry(cur, c.ID)
-		if !ok {
-			return Reservation{}, false, minsheng.Errorf(minsheng.ECONFLICT, "该案件的预算关联刚被修改，请刷新后重试")
-		}
-		r, err := sameReservation(cur, cur.Reservations[i], amountFen)
+		r, err := s.reservationNow(ctx, l.ID, c.ID, amountFen)
 		return r, false, err
 	}
 	if err := s.confirmClaim(ctx, p, c.ID, l.ID); err != nil {
 		return Reservation{}, false, err
 	}
 	return r, true, nil
+}
+
+// checkReserve checks a reservation of amountFen for c on l against
+// what was read: the amount, the line not frozen, the case's
+// sub-district and item.
+func checkReserve(l *BudgetLine, c CaseRef, amountFen int64) error {
+	if amountFen <= 0 {
+		return minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
+	}
+	if amountFen > minsheng.MaxAmountFen {
+		return minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
+	}
+	if l.Frozen != "" {
+		return errFrozen(l)
+	}
+	if c.ID == "" {
+		return minsheng.Invalid("缺少案件", map[string]string{"case_id": "必填"})
+	}
+	if c.SubDistrict != l.SubDistrict {
+		return minsheng.Errorf(minsheng.ECONFLICT, "案件属于其他街道，不能关联本街道的预算项目「%s」", l.ProjectName)
+	}
+	if c.ItemCode == "" {
+		return minsheng.Invalid("请先确认案件的支出分类，再关联预算项目", map[string]string{"catalog_item": "未确认"})
+	}
+	if c.ItemCode != l.ItemCode {
+		return minsheng.Errorf(minsheng.ECONFLICT, "案件的支出分类（%s）与预算项目「%s」的分类（%s %s）不一致", c.ItemCode, l.ProjectName, l.ItemCode, l.ItemName)
+	}
+	return nil
+}
+
+// claimCaseFor takes c's claim for l, refusing (and dropping the claim)
+// if c is reserved on another line.
+//
+// The case's claim makes "not on another line" hold against concurrent
+// links (claim.go). Until Check has given every live reservation its
+// claim (claimsAreComplete), a count also catches reservations made
+// before claims (a positive match on the array, then a scalar _id
+// test) — a scan of every line, which the engine cannot push down.
+func (s *Service) claimCaseFor(ctx context.Context, l *BudgetLine, c CaseRef) (caseClaim, error) {
+	cl, _, err := s.takeClaim(ctx, c.ID, l.ID)
+	if err != nil {
+		return cl, err
+	}
+	if s.faultAfterClaim != nil {
+		if err := s.faultAfterClaim(); err != nil {
+			return cl, err
+		}
+	}
+	complete, err := s.claimsAreComplete(ctx)
+	if err != nil {
+		return cl, err
+	}
+	if !complete {
+		other, err := s.lines.Count(ctx, bson.M{"reservations.case_id": c.ID, "_id": bson.M{"$ne": l.ID}})
+		if err != nil {
+			return cl, fmt.Errorf("budgetlink: unable to look for other links of case %s: %w", c.ID, err)
+		}
+		if other > 0 {
+			if _, err := s.dropClaim(ctx, cl); err != nil {
+				return cl, err
+			}
+			return cl, errLinkedElsewhere()
+		}
+	}
+	return cl, nil
+}
+
+// dropClaimUnlessLive drops the case's claim cl unless the line, read
+// again, holds a live reservation of the case.
+func (s *Service) dropClaimUnlessLive(ctx context.Context, cl caseClaim, lineID, caseID string) error {
+	if cur, _ := s.FindLineByID(ctx, lineID); cur != nil {
+		if _, live := liveEntry(cur, caseID); !live {
+			if _, err := s.dropClaim(ctx, cl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reservationNow reads the line again and returns the case's live
+// reservation on it, which must be for amountFen.
+func (s *Service) reservationNow(ctx context.Context, lineID, caseID string, amountFen int64) (Reservation, error) {
+	cur, err := s.FindLineByID(ctx, lineID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	i, ok := liveEntry(cur, caseID)
+	if !ok {
+		return Reservation{}, minsheng.Errorf(minsheng.ECONFLICT, "该案件的预算关联刚被修改，请刷新后重试")
+	}
+	return sameReservation(cur, cur.Reservations[i], amountFen)
 }
 
 // releasedEntries counts a case's released entries on a line: the

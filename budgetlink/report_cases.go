@@ -74,81 +74,104 @@ func (s *Service) DemandReport(ctx context.Context, p auth.Principal, fiscalYear
 		return nil, err
 	}
 	cat, _ := s.Catalog(fiscalYear)
-	items := map[string]*ItemDemand{}
-	item := func(code string) *ItemDemand {
-		d, ok := items[code]
-		if !ok {
-			d = &ItemDemand{ItemCode: code}
-			if cat != nil {
-				if it, ok := cat.Item(code); ok {
-					d.ItemName, d.Area = it.Name, it.Area
-				}
-			}
-			items[code] = d
-		}
-		return d
-	}
-	type money struct{ reserved, spent int64 }
-	funded := map[string]money{} // case id → live amount on a line
+	t := &demandTally{cat: cat, items: map[string]*ItemDemand{}, funded: map[string]caseMoney{}}
 	lines, err := s.linesOf(ctx, fiscalYear, sub)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range lines {
-		d := item(l.ItemCode)
-		d.Lines++
-		d.BudgetFen += l.BudgetFen()
-		d.AvailableFen += l.AvailableFen
-		for _, r := range l.Reservations {
-			switch r.State {
-			case StateReserved:
-				funded[r.CaseID] = money{reserved: r.AmountFen}
-			case StateSpent:
-				funded[r.CaseID] = money{spent: r.SpentFen}
-			}
-		}
+		t.addLine(l)
 	}
-	rep := &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
+	t.rep = &DemandReport{FiscalYear: fiscalYear, SubDistrict: sub}
 	err = cs.EachCaseFacts(ctx, s.filedIn(cases.Filter{SubDistrict: sub}, fiscalYear), func(c *cases.Case) error {
 		if calendar.FiscalYear(c.FiledAt, s.zone) != fiscalYear || !countsAsDemand(c.Status) {
 			return nil
 		}
-		// The estimate is the on-site assessment's, or the one stated when
-		// linking; never what was spent.
-		estimate := int64(0)
-		switch {
-		case c.Assessment != nil:
-			estimate = c.Assessment.EstimateFen
-		case c.Budget != nil:
-			estimate = c.Budget.EstimateFen
-		}
-		if c.CatalogItem == "" {
-			rep.Unclassified++
-			rep.UnclassifiedEstimateFen += estimate
-			return nil
-		}
-		d := item(c.CatalogItem)
-		d.Cases++
-		d.EstimateFen += estimate
-		if m, ok := funded[c.ID]; ok {
-			d.FundedCases++
-			d.ReservedFen += m.reserved
-			d.SpentFen += m.spent
-			d.FundedFen += m.reserved + m.spent
-		} else {
-			d.UnfundedCases++
-			d.UnfundedEstimateFen += estimate
-		}
+		t.addCase(c)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range items {
+	rep := t.rep
+	for _, d := range t.items {
 		rep.Items = append(rep.Items, *d)
 	}
 	slices.SortFunc(rep.Items, func(a, b ItemDemand) int { return strings.Compare(a.ItemCode, b.ItemCode) })
 	return rep, nil
+}
+
+// caseMoney is a case's live amount on a line.
+type caseMoney struct{ reserved, spent int64 }
+
+// demandTally sums a DemandReport.
+type demandTally struct {
+	cat    *Catalog // nil without a catalog for the year
+	items  map[string]*ItemDemand
+	funded map[string]caseMoney // case id → live amount on a line
+	rep    *DemandReport
+}
+
+// item returns the demand of the item code, added when first met.
+func (t *demandTally) item(code string) *ItemDemand {
+	d, ok := t.items[code]
+	if !ok {
+		d = &ItemDemand{ItemCode: code}
+		if t.cat != nil {
+			if it, ok := t.cat.Item(code); ok {
+				d.ItemName, d.Area = it.Name, it.Area
+			}
+		}
+		t.items[code] = d
+	}
+	return d
+}
+
+// addLine adds a line's budget to its item, and notes the cases it funds.
+func (t *demandTally) addLine(l *BudgetLine) {
+	d := t.item(l.ItemCode)
+	d.Lines++
+	d.BudgetFen += l.BudgetFen()
+	d.AvailableFen += l.AvailableFen
+	for _, r := range l.Reservations {
+		switch r.State {
+		case StateReserved:
+			t.funded[r.CaseID] = caseMoney{reserved: r.AmountFen}
+		case StateSpent:
+			t.funded[r.CaseID] = caseMoney{spent: r.SpentFen}
+		}
+	}
+}
+
+// addCase adds a case that counts as demand to its item, or to the
+// unclassified.
+func (t *demandTally) addCase(c *cases.Case) {
+	// The estimate is the on-site assessment's, or the one stated when
+	// linking; never what was spent.
+	estimate := int64(0)
+	switch {
+	case c.Assessment != nil:
+		estimate = c.Assessment.EstimateFen
+	case c.Budget != nil:
+		estimate = c.Budget.EstimateFen
+	}
+	if c.CatalogItem == "" {
+		t.rep.Unclassified++
+		t.rep.UnclassifiedEstimateFen += estimate
+		return
+	}
+	d := t.item(c.CatalogItem)
+	d.Cases++
+	d.EstimateFen += estimate
+	if m, ok := t.funded[c.ID]; ok {
+		d.FundedCases++
+		d.ReservedFen += m.reserved
+		d.SpentFen += m.spent
+		d.FundedFen += m.reserved + m.spent
+	} else {
+		d.UnfundedCases++
+		d.UnfundedEstimateFen += estimate
+	}
 }
 
 // DefaultConsistencyThreshold is the bigram similarity (‰) at which two

@@ -162,71 +162,25 @@ func cellProblem(row, col int, reason string) ImportProblem {
 }
 
 func (s *Service) validateImport(ctx context.Context, rows [][]string, by, batch string) ([]*BudgetLine, []ImportProblem) {
-	var problems []ImportProblem
-	header := rows[0]
-	for i, want := range ImportColumns {
-		got := ""
-		if i < len(header) {
-			got = strings.TrimSpace(header[i])
-		}
-		if got != want {
-			problems = append(problems, cellProblem(1, i, fmt.Sprintf("表头应为「%s」，实际为「%s」", want, got)))
-		}
-	}
-	if len(problems) > 0 {
+	if problems := checkImportHeader(rows[0]); len(problems) > 0 {
 		return nil, problems // with the wrong columns, reading rows would only mislead
 	}
 	existing, err := s.existingLineKeys(ctx)
 	if err != nil {
 		return nil, []ImportProblem{{Reason: "无法核对已有预算项目，请稍后重试"}}
 	}
+	var problems []ImportProblem
 	seen := map[string]int{}
 	var lines []*BudgetLine
 	for i, raw := range rows[1:] {
 		row := i + 2
-		cells := make([]string, len(ImportColumns))
-		empty := true
-		for j := range cells {
-			if j < len(raw) {
-				cells[j] = strings.TrimSpace(raw[j])
-			}
-			if cells[j] != "" {
-				empty = false
-			}
-		}
+		cells, empty := importCells(raw)
 		if empty {
 			continue
 		}
-		before := len(problems)
-		year, err := strconv.Atoi(cells[0])
-		if err != nil || year < 2000 || year > 2100 {
-			problems = append(problems, cellProblem(row, 0, fmt.Sprintf("财年「%s」不是有效年份", cells[0])))
-		}
-		fen, err := strconv.ParseInt(cells[4], 10, 64)
-		switch {
-		case cells[4] == "":
-			problems = append(problems, cellProblem(row, 4, "批复金额不能为空"))
-		case err != nil:
-			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」须为整数（单位：分）", cells[4])))
-		case fen < 0:
-			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额不能为负数：%s", cells[4])))
-		case fen > minsheng.MaxAmountFen:
-			problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」超过上限 100 亿元（1000000000000 分）", cells[4])))
-		}
-		in := NewLine{FiscalYear: year, SubDistrict: cells[1], ItemCode: cells[2], ProjectName: cells[3], ApprovedFen: fen}
-		fields, item := s.validateNewLine(in)
-		// One reason per cell: a cell that failed to parse is not also
-		// reported by the shared line rules.
-		bad := map[string]bool{}
-		for _, pr := range problems[before:] {
-			bad[pr.Column] = true
-		}
-		for col, key := range []string{"fiscal_year", "sub_district", "item_code", "project_name", "approved_fen"} {
-			if msg, ok := fields[key]; ok && !bad[columnName(col)] {
-				problems = append(problems, cellProblem(row, col, msg))
-			}
-		}
-		if len(problems) > before {
+		in, item, rowProblems := s.readImportRow(row, cells)
+		if len(rowProblems) > 0 {
+			problems = append(problems, rowProblems...)
 			continue
 		}
 		key := lineKey(in.FiscalYear, in.SubDistrict, item.Code, strings.TrimSpace(in.ProjectName))
@@ -245,6 +199,71 @@ func (s *Service) validateImport(ctx context.Context, rows [][]string, by, batch
 		problems = append(problems, ImportProblem{Row: 2, Reason: "没有数据行"})
 	}
 	return lines, problems
+}
+
+// checkImportHeader compares the header row with ImportColumns.
+func checkImportHeader(header []string) []ImportProblem {
+	var problems []ImportProblem
+	for i, want := range ImportColumns {
+		got := ""
+		if i < len(header) {
+			got = strings.TrimSpace(header[i])
+		}
+		if got != want {
+			problems = append(problems, cellProblem(1, i, fmt.Sprintf("表头应为「%s」，实际为「%s」", want, got)))
+		}
+	}
+	return problems
+}
+
+// importCells returns a row's cells, trimmed, one per ImportColumns, and
+// whether all are empty.
+func importCells(raw []string) (cells []string, empty bool) {
+	cells = make([]string, len(ImportColumns))
+	empty = true
+	for j := range cells {
+		if j < len(raw) {
+			cells[j] = strings.TrimSpace(raw[j])
+		}
+		if cells[j] != "" {
+			empty = false
+		}
+	}
+	return cells, empty
+}
+
+// readImportRow reads the new line of one data row, or the problems of
+// its cells: one reason per cell, so a cell that failed to parse is not
+// also reported by the shared line rules.
+func (s *Service) readImportRow(row int, cells []string) (NewLine, CatalogItem, []ImportProblem) {
+	var problems []ImportProblem
+	year, err := strconv.Atoi(cells[0])
+	if err != nil || year < 2000 || year > 2100 {
+		problems = append(problems, cellProblem(row, 0, fmt.Sprintf("财年「%s」不是有效年份", cells[0])))
+	}
+	fen, err := strconv.ParseInt(cells[4], 10, 64)
+	switch {
+	case cells[4] == "":
+		problems = append(problems, cellProblem(row, 4, "批复金额不能为空"))
+	case err != nil:
+		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」须为整数（单位：分）", cells[4])))
+	case fen < 0:
+		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额不能为负数：%s", cells[4])))
+	case fen > minsheng.MaxAmountFen:
+		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」超过上限 100 亿元（1000000000000 分）", cells[4])))
+	}
+	in := NewLine{FiscalYear: year, SubDistrict: cells[1], ItemCode: cells[2], ProjectName: cells[3], ApprovedFen: fen}
+	fields, item := s.validateNewLine(in)
+	bad := map[string]bool{}
+	for _, pr := range problems {
+		bad[pr.Column] = true
+	}
+	for col, key := range []string{"fiscal_year", "sub_district", "item_code", "project_name", "approved_fen"} {
+		if msg, ok := fields[key]; ok && !bad[columnName(col)] {
+			problems = append(problems, cellProblem(row, col, msg))
+		}
+	}
+	return in, item, problems
 }
 
 func lineKey(year int, sub, item, name string) string {

@@ -87,30 +87,8 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 // importDoc builds the stored case for one import, its derived fields set
 // as the transitions would have set them.
 func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
-	if err := s.validate(&in.NewCase); err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	if in.FiledAt.IsZero() {
-		f["filed_at"] = "必填"
-	}
-	reach := slices.Index(importPath, in.Status)
-	switch in.Status {
-	case StatusRejected:
-		reach = 0
-	case StatusCancelled:
-		reach = 1
-	}
-	if reach < 0 {
-		f["status"] = "不支持导入此状态：" + string(in.Status)
-	}
-	if reach >= 3 && (in.Assessment == nil || in.Assessment.Households < 1) {
-		f["assessment"] = "已评估的案件须有评估"
-	}
-	if in.ActualCostFen < 0 || in.ActualCostFen > maxFen {
-		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
-	}
-	if err := invalid(f); err != nil {
+	reach, err := s.checkImport(in)
+	if err != nil {
 		return nil, err
 	}
 	gap := in.StepGap
@@ -127,57 +105,112 @@ func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
 		FiledAt: at, ResponseDueAt: at.Add(s.cfg.ResponseWindow), DueAt: at.Add(s.cfg.ResponseWindow),
 		SLADays: s.cfg.DefaultSLADays, Version: 1,
 	}
-	ev := func(a Action, from, to Status, note string) {
-		c.Timeline = append(c.Timeline, Event{At: at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: a, From: from, To: to, Note: note})
-		c.Version++
-	}
 	c.Timeline = []Event{{At: at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: ActSubmit, To: StatusSubmitted, Note: "批量导入"}}
-	step := func() time.Time { at = at.Add(gap); return at }
+	w := &importWalk{c: c, p: p, at: at, gap: gap}
 	if in.Status == StatusRejected {
-		t := step()
+		t := w.step()
 		c.RespondedAt, c.ClosedAt, c.DueAt, c.Reason = &t, &t, farFuture, "不属于受理范围"
-		ev(ActReject, StatusSubmitted, StatusRejected, c.Reason)
+		w.ev(ActReject, StatusSubmitted, StatusRejected, c.Reason)
 		return c, nil
 	}
 	for i := 1; i <= reach; i++ {
-		t := step()
-		switch importPath[i] {
-		case StatusAccepted:
-			if in.CatalogItem != "" {
-				c.CatalogItem = in.CatalogItem
-				if in.SLADays > 0 {
-					c.SLADays = in.SLADays
-				}
-			}
-			due := t.AddDate(0, 0, c.SLADays)
-			c.AcceptedAt, c.RespondedAt, c.CompletionDueAt, c.DueAt = &t, &t, &due, due
-			ev(ActAccept, StatusSubmitted, StatusAccepted, "")
-		case StatusAssigned:
-			c.AssignedTo, c.AssignedName = in.AssignedTo, in.AssignedName
-			ev(ActAssign, StatusAccepted, StatusAssigned, "")
-		case StatusAssessed:
-			a := *in.Assessment
-			c.Assessment, c.Households = &a, a.Households
-			ev(ActAssess, StatusAssigned, StatusAssessed, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk))
-		case StatusInProgress:
-			ev(ActStart, StatusAssessed, StatusInProgress, "")
-		case StatusCompleted:
-			c.ActualCostFen, c.CompletedAt, c.DueAt = in.ActualCostFen, &t, farFuture
-			ev(ActComplete, StatusInProgress, StatusCompleted, "实际费用 "+minsheng.Yuan(in.ActualCostFen)+"。")
-		case StatusClosed:
-			v := in.Verdict
-			if v == "" || v == VerdictDissatisfied {
-				v = VerdictSatisfied
-			}
-			c.Verdict, c.ClosedAt = v, &t
-			ev(ActVerdict, StatusCompleted, StatusClosed, v.Label())
-		}
+		w.enter(importPath[i], in, w.step())
 	}
 	if in.Status == StatusCancelled {
-		t := step()
+		t := w.step()
 		c.Reason, c.ClosedAt, c.DueAt = "居民已自行解决", &t, farFuture
-		ev(ActCancel, StatusAccepted, StatusCancelled, c.Reason)
+		w.ev(ActCancel, StatusAccepted, StatusCancelled, c.Reason)
 	}
 	c.Status = in.Status
 	return c, nil
+}
+
+// checkImport validates one import and returns how far along importPath
+// its status lies.
+func (s *Service) checkImport(in *ImportCase) (reach int, err error) {
+	if err := s.validate(&in.NewCase); err != nil {
+		return 0, err
+	}
+	f := map[string]string{}
+	if in.FiledAt.IsZero() {
+		f["filed_at"] = "必填"
+	}
+	reach = slices.Index(importPath, in.Status)
+	switch in.Status {
+	case StatusRejected:
+		reach = 0
+	case StatusCancelled:
+		reach = 1
+	}
+	if reach < 0 {
+		f["status"] = "不支持导入此状态：" + string(in.Status)
+	}
+	if reach >= 3 && (in.Assessment == nil || in.Assessment.Households < 1) {
+		f["assessment"] = "已评估的案件须有评估"
+	}
+	if in.ActualCostFen < 0 || in.ActualCostFen > maxFen {
+		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
+	}
+	if err := invalid(f); err != nil {
+		return 0, err
+	}
+	return reach, nil
+}
+
+// importWalk takes an imported case through its transitions, one gap
+// apart, each recorded on its timeline.
+type importWalk struct {
+	c   *Case
+	p   auth.Principal
+	at  time.Time // the time of the last transition
+	gap time.Duration
+}
+
+// step returns the time of the next transition.
+func (w *importWalk) step() time.Time {
+	w.at = w.at.Add(w.gap)
+	return w.at
+}
+
+// ev records a transition at the current time.
+func (w *importWalk) ev(a Action, from, to Status, note string) {
+	p := w.p
+	w.c.Timeline = append(w.c.Timeline, Event{At: w.at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: a, From: from, To: to, Note: note})
+	w.c.Version++
+}
+
+// enter takes the case into status st at t, setting what that transition sets.
+func (w *importWalk) enter(st Status, in *ImportCase, t time.Time) {
+	c := w.c
+	switch st {
+	case StatusAccepted:
+		if in.CatalogItem != "" {
+			c.CatalogItem = in.CatalogItem
+			if in.SLADays > 0 {
+				c.SLADays = in.SLADays
+			}
+		}
+		due := t.AddDate(0, 0, c.SLADays)
+		c.AcceptedAt, c.RespondedAt, c.CompletionDueAt, c.DueAt = &t, &t, &due, due
+		w.ev(ActAccept, StatusSubmitted, StatusAccepted, "")
+	case StatusAssigned:
+		c.AssignedTo, c.AssignedName = in.AssignedTo, in.AssignedName
+		w.ev(ActAssign, StatusAccepted, StatusAssigned, "")
+	case StatusAssessed:
+		a := *in.Assessment
+		c.Assessment, c.Households = &a, a.Households
+		w.ev(ActAssess, StatusAssigned, StatusAssessed, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk))
+	case StatusInProgress:
+		w.ev(ActStart, StatusAssessed, StatusInProgress, "")
+	case StatusCompleted:
+		c.ActualCostFen, c.CompletedAt, c.DueAt = in.ActualCostFen, &t, farFuture
+		w.ev(ActComplete, StatusInProgress, StatusCompleted, "实际费用 "+minsheng.Yuan(in.ActualCostFen)+"。")
+	case StatusClosed:
+		v := in.Verdict
+		if v == "" || v == VerdictDissatisfied {
+			v = VerdictSatisfied
+		}
+		c.Verdict, c.ClosedAt = v, &t
+		w.ev(ActVerdict, StatusCompleted, StatusClosed, v.Label())
+	}
 }

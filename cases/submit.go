@@ -10,6 +10,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -223,74 +224,12 @@ func finiteIn(x, lo, hi float64) bool {
 // filing outside their scope.
 func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *Case, token string, err error) {
 	anonymous := p.Role == ""
-	if !anonymous {
-		if err := p.RequireRole(auth.RoleResident, auth.RoleCadre, auth.RoleSubdistrict); err != nil {
-			return nil, "", err
-		}
-	}
-	if err := s.validate(&in); err != nil {
+	if err := s.checkFiling(ctx, p, &in, anonymous); err != nil {
 		return nil, "", err
 	}
-	if p.IsStaff() {
-		if err := p.RequireAccess(in.SubDistrict, in.Community); err != nil {
-			return nil, "", err
-		}
-		if err := s.checkResident(ctx, in.ResidentID); err != nil {
-			return nil, "", err
-		}
-	}
-
-	// The key is stored per filer, so one resident's key cannot fetch
-	// another's case. Anonymous filers have no account to scope it by:
-	// their key is bound to the filing's content, so another client reusing
-	// it (with other content) files a case of its own and never sees this
-	// one.
-	idem, inputHash := "", ""
-	if in.IdempotencyKey != "" {
-		idem = p.UserID + ":" + in.IdempotencyKey
-		if anonymous {
-			inputHash = hashInput(in)
-			sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
-			idem = "anon:" + hex.EncodeToString(sum[:])
-		}
-		// No read first: the insert under the unique idempotency_key
-		// decides, and a repeat's insert fails and answers with the case
-		// already filed (below). Repeats rarely get here — the API layers
-		// answer them from their own records (internal/idem) — so a first
-		// filing, nearly every one, costs no lookup.
-	}
-
+	idem, inputHash := filingIdempotencyKey(p, in, anonymous)
 	now := s.now()
-	c = &Case{
-		ID:          uuid.NewString(),
-		Area:        in.Area,
-		Title:       in.Title,
-		Description: in.Description,
-		Location: Location{SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address,
-			Lat: in.Lat, Lng: in.Lng, Datum: in.Datum},
-		FiledBy:        p.UserID,
-		FiledByRole:    p.Role,
-		Anonymous:      anonymous,
-		IdempotencyKey: idem,
-		ContactName:    in.ContactName,
-		ContactPhone:   in.ContactPhone,
-		Households:     in.Households,
-		Public:         in.Public,
-		Cosigners:      []string{},
-		Photos:         []Photo{},
-		Status:         StatusSubmitted,
-		FiledAt:        now,
-		ResponseDueAt:  now.Add(s.cfg.ResponseWindow),
-		DueAt:          now.Add(s.cfg.ResponseWindow),
-		SLADays:        s.cfg.DefaultSLADays,
-		Version:        1,
-	}
-	switch p.Role {
-	case auth.RoleResident:
-		c.FilerID = p.UserID
-	case auth.RoleCadre, auth.RoleSubdistrict:
-		c.FilerID = in.ResidentID
-	}
+	c = s.newFiledCase(p, in, anonymous, idem, now)
 	if anonymous {
 		token = trackingToken()
 		c.TokenHash = hashToken(token)
@@ -328,6 +267,90 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	}
 	v, err := s.view(ctx, p, c)
 	return v, token, err
+}
+
+// checkFiling checks who files and what: the role, the filing's fields,
+// and for staff the scope and the resident filed for.
+func (s *Service) checkFiling(ctx context.Context, p auth.Principal, in *NewCase, anonymous bool) error {
+	if !anonymous {
+		if err := p.RequireRole(auth.RoleResident, auth.RoleCadre, auth.RoleSubdistrict); err != nil {
+			return err
+		}
+	}
+	if err := s.validate(in); err != nil {
+		return err
+	}
+	if p.IsStaff() {
+		if err := p.RequireAccess(in.SubDistrict, in.Community); err != nil {
+			return err
+		}
+		if err := s.checkResident(ctx, in.ResidentID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filingIdempotencyKey returns the idempotency key a filing is stored
+// under ("" without one) and, for anonymous filers, the hash of its input.
+//
+// The key is stored per filer, so one resident's key cannot fetch
+// another's case. Anonymous filers have no account to scope it by:
+// their key is bound to the filing's content, so another client reusing
+// it (with other content) files a case of its own and never sees this
+// one.
+func filingIdempotencyKey(p auth.Principal, in NewCase, anonymous bool) (idem, inputHash string) {
+	if in.IdempotencyKey == "" {
+		return "", ""
+	}
+	idem = p.UserID + ":" + in.IdempotencyKey
+	if anonymous {
+		inputHash = hashInput(in)
+		sum := sha256.Sum256([]byte("minsheng anon idem|" + in.IdempotencyKey + "|" + inputHash))
+		idem = "anon:" + hex.EncodeToString(sum[:])
+	}
+	// No read first: the insert under the unique idempotency_key
+	// decides, and a repeat's insert fails and answers with the case
+	// already filed (Submit). Repeats rarely get here — the API layers
+	// answer them from their own records (internal/idem) — so a first
+	// filing, nearly every one, costs no lookup.
+	return idem, inputHash
+}
+
+// newFiledCase is the case a filing makes, filed at now, before its
+// tracking token, timeline and number.
+func (s *Service) newFiledCase(p auth.Principal, in NewCase, anonymous bool, idem string, now time.Time) *Case {
+	c := &Case{
+		ID:          uuid.NewString(),
+		Area:        in.Area,
+		Title:       in.Title,
+		Description: in.Description,
+		Location: Location{SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address,
+			Lat: in.Lat, Lng: in.Lng, Datum: in.Datum},
+		FiledBy:        p.UserID,
+		FiledByRole:    p.Role,
+		Anonymous:      anonymous,
+		IdempotencyKey: idem,
+		ContactName:    in.ContactName,
+		ContactPhone:   in.ContactPhone,
+		Households:     in.Households,
+		Public:         in.Public,
+		Cosigners:      []string{},
+		Photos:         []Photo{},
+		Status:         StatusSubmitted,
+		FiledAt:        now,
+		ResponseDueAt:  now.Add(s.cfg.ResponseWindow),
+		DueAt:          now.Add(s.cfg.ResponseWindow),
+		SLADays:        s.cfg.DefaultSLADays,
+		Version:        1,
+	}
+	switch p.Role {
+	case auth.RoleResident:
+		c.FilerID = p.UserID
+	case auth.RoleCadre, auth.RoleSubdistrict:
+		c.FilerID = in.ResidentID
+	}
+	return c
 }
 
 // checkResident refuses a resident_id a cadre files for that is not an

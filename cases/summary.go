@@ -620,114 +620,178 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 	if err := s.cases.later.sync(ctx); err != nil {
 		return rep, err
 	}
-	// A scan that reads only _id lists the cases; their ids go out in
-	// batches, and repairWorkers at once read a batch's cases and its
-	// summaries by _id $in (both pushed down to the _id index) and compare
-	// them: each query is served by the engine in its own goroutine, so the
-	// decoding uses every core, and no summary waits in memory for its
-	// case. (One scan of every summary beside the batches was the last to
-	// finish, alone on a core, and held all 50,000 summaries.) A second
-	// scan that reads only _id lists the summaries, to find those whose
-	// case the first did not list: the orphans. A write between the scans
-	// is no harm: whatever differs is repaired by repairOne, which reads
-	// the case again under its lock; a case gone before its batch is read
-	// leaves its summary an orphan, which repairOne removes.
+	d, err := s.diffSummaries(ctx)
+	rep.Cases = d.cases
+	if err != nil {
+		return rep, err
+	}
+	if err := s.writeRepairs(ctx, d, &rep); err != nil {
+		return rep, err
+	}
+	if _, err := s.RepairPendingSummaries(ctx); err != nil {
+		return rep, err
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// repairScan is what the scans of diffSummaries share.
+type repairScan struct {
+	s      *Service
+	ctx    context.Context // the scans' context, cancelled by the first error
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	first  error           // the first error of any scan, which cancels the others
+	listed map[string]bool // the ids of the case scan
+	sumIDs []string        // the ids of the summary scan
+	diff   batchDiff       // what the batches found, summed
+	onlyID *options.FindOptionsBuilder
+}
+
+// diffSummaries compares every case with its summary. The gone of its
+// result are the orphans as well as the summaries of a batch whose case
+// was not there; missing, stale and gone come in the ids' order.
+//
+// A scan that reads only _id lists the cases; their ids go out in
+// batches, and repairWorkers at once read a batch's cases and its
+// summaries by _id $in (both pushed down to the _id index) and compare
+// them: each query is served by the engine in its own goroutine, so the
+// decoding uses every core, and no summary waits in memory for its
+// case. (One scan of every summary beside the batches was the last to
+// finish, alone on a core, and held all 50,000 summaries.) A second
+// scan that reads only _id lists the summaries, to find those whose
+// case the first did not list: the orphans. A write between the scans
+// is no harm: whatever differs is repaired by repairOne, which reads
+// the case again under its lock; a case gone before its batch is read
+// leaves its summary an orphan, which repairOne removes.
+func (s *Service) diffSummaries(ctx context.Context) (batchDiff, error) {
 	scan, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		first   error               // the first error of any scan, which cancels the others
-		listed  = map[string]bool{} // the ids of the case scan
-		sumIDs  []string            // the ids of the summary scan
-		missing []summary           // cases without a summary, as read
-		fix     []string            // summaries that differ from their case
-		gone    []string            // summaries of a batch whose case was not there
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if first == nil {
-			first = err
-			cancel()
-		}
-	}
-	onlyID := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
-	wg.Go(func() {
-		err := s.cases.sums.Each(scan, bson.D{}, func(cur *mongo.Cursor) error {
-			id, ok := cur.Current.Lookup("_id").StringValueOK()
-			if !ok {
-				return fmt.Errorf("cases: a summary's _id is not a string: %s", cur.Current.Lookup("_id"))
-			}
-			sumIDs = append(sumIDs, id)
-			return nil
-		}, onlyID)
-		if err != nil {
-			fail(err)
-		}
-	})
+	sc := &repairScan{s: s, ctx: scan, cancel: cancel, listed: map[string]bool{},
+		onlyID: options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})}
+	var wg sync.WaitGroup
+	wg.Go(sc.listSummaries)
 	batches := make(chan []string, repairWorkers)
-	wg.Go(func() {
-		defer close(batches)
-		batch := make([]string, 0, repairBatch)
-		send := func() error {
-			select {
-			case batches <- batch:
-				batch = make([]string, 0, repairBatch)
-				return nil
-			case <-scan.Done():
-				return scan.Err()
-			}
-		}
-		err := s.cases.Collection.Each(scan, bson.D{}, func(cur *mongo.Cursor) error {
-			id, ok := cur.Current.Lookup("_id").StringValueOK()
-			if !ok {
-				return fmt.Errorf("cases: a case's _id is not a string: %s", cur.Current.Lookup("_id"))
-			}
-			listed[id] = true
-			if batch = append(batch, id); len(batch) == repairBatch {
-				return send()
-			}
-			return nil
-		}, onlyID)
-		if err == nil && len(batch) > 0 {
-			err = send()
-		}
-		if err != nil {
-			fail(err)
-		}
-	})
+	wg.Go(func() { sc.listCases(batches) })
 	for range repairWorkers {
-		wg.Go(func() {
-			for batch := range batches {
-				d, err := s.compareBatch(scan, batch)
-				if err != nil {
-					fail(err)
-					continue // drain the batches, so that the id scan ends
-				}
-				mu.Lock()
-				rep.Cases += d.cases
-				missing = append(missing, d.missing...)
-				fix = append(fix, d.stale...)
-				gone = append(gone, d.gone...)
-				mu.Unlock()
-			}
-		})
+		wg.Go(func() { sc.compare(batches) })
 	}
 	wg.Wait()
-	if first != nil {
-		return rep, first
+	d := sc.diff
+	if sc.first != nil {
+		return d, sc.first
 	}
-	for _, id := range sumIDs {
-		if !listed[id] {
-			gone = append(gone, id)
+	for _, id := range sc.sumIDs {
+		if !sc.listed[id] {
+			d.gone = append(d.gone, id)
 		}
 	}
 	// In the ids' order, as one sorted pass over cases and summaries would.
-	slices.SortFunc(missing, func(a, b summary) int { return strings.Compare(a.ID, b.ID) })
-	slices.Sort(fix)
-	slices.Sort(gone)
-	rep.Missing, rep.Stale = len(missing), len(fix)
+	slices.SortFunc(d.missing, func(a, b summary) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(d.stale)
+	slices.Sort(d.gone)
+	return d, nil
+}
+
+// fail records the first error of any scan and cancels the others.
+func (sc *repairScan) fail(err error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.first == nil {
+		sc.first = err
+		sc.cancel()
+	}
+}
+
+// listSummaries lists the ids of every summary.
+func (sc *repairScan) listSummaries() {
+	err := sc.s.cases.sums.Each(sc.ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		id, ok := cur.Current.Lookup("_id").StringValueOK()
+		if !ok {
+			return fmt.Errorf("cases: a summary's _id is not a string: %s", cur.Current.Lookup("_id"))
+		}
+		sc.sumIDs = append(sc.sumIDs, id)
+		return nil
+	}, sc.onlyID)
+	if err != nil {
+		sc.fail(err)
+	}
+}
+
+// listCases lists the ids of every case and sends them in batches of
+// repairBatch, closing batches when done.
+func (sc *repairScan) listCases(batches chan<- []string) {
+	defer close(batches)
+	batch := make([]string, 0, repairBatch)
+	send := func() error {
+		select {
+		case batches <- batch:
+			batch = make([]string, 0, repairBatch)
+			return nil
+		case <-sc.ctx.Done():
+			return sc.ctx.Err()
+		}
+	}
+	err := sc.s.cases.Collection.Each(sc.ctx, bson.D{}, func(cur *mongo.Cursor) error {
+		id, ok := cur.Current.Lookup("_id").StringValueOK()
+		if !ok {
+			return fmt.Errorf("cases: a case's _id is not a string: %s", cur.Current.Lookup("_id"))
+		}
+		sc.listed[id] = true
+		if batch = append(batch, id); len(batch) == repairBatch {
+			return send()
+		}
+		return nil
+	}, sc.onlyID)
+	if err == nil && len(batch) > 0 {
+		err = send()
+	}
+	if err != nil {
+		sc.fail(err)
+	}
+}
+
+// compare compares the batches' cases with their summaries until
+// batches is closed.
+func (sc *repairScan) compare(batches <-chan []string) {
+	for batch := range batches {
+		d, err := sc.s.compareBatch(sc.ctx, batch)
+		if err != nil {
+			sc.fail(err)
+			continue // drain the batches, so that the id scan ends
+		}
+		sc.mu.Lock()
+		sc.diff.cases += d.cases
+		sc.diff.missing = append(sc.diff.missing, d.missing...)
+		sc.diff.stale = append(sc.diff.stale, d.stale...)
+		sc.diff.gone = append(sc.diff.gone, d.gone...)
+		sc.mu.Unlock()
+	}
+}
+
+// writeRepairs writes what diffSummaries found: the missing summaries,
+// then the stale ones, then the removal of the gone, counting each in rep.
+func (s *Service) writeRepairs(ctx context.Context, d batchDiff, rep *SummaryRepair) error {
+	rep.Missing, rep.Stale = len(d.missing), len(d.stale)
+	if err := s.insertMissingSummaries(ctx, d.missing); err != nil {
+		return err
+	}
+	for _, id := range d.stale {
+		if err := s.repairOne(ctx, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range d.gone {
+		if err := s.repairOne(ctx, id); err != nil {
+			return err
+		}
+		rep.Orphans++
+	}
+	return nil
+}
+
+// insertMissingSummaries inserts the summaries of cases that had none.
+func (s *Service) insertMissingSummaries(ctx context.Context, missing []summary) error {
 	for start := 0; start < len(missing); start += eachBatch {
 		batch := missing[start:min(start+eachBatch, len(missing))]
 		docs := make([]any, len(batch))
@@ -738,33 +802,18 @@ func (s *Service) RepairSummaries(ctx context.Context) (SummaryRepair, error) {
 		// has none, and one guarded write per case is slow.
 		if err := s.cases.sums.InsertMany(ctx, docs); err != nil {
 			if !errors.Is(err, minsheng.ErrDuplicate) {
-				return rep, fmt.Errorf("cases: unable to insert summaries: %w", err)
+				return fmt.Errorf("cases: unable to insert summaries: %w", err)
 			}
 			// A write since the scan inserted some: one by one, from the
 			// cases as they are now.
 			for _, sm := range batch {
 				if err := s.repairOne(ctx, sm.ID); err != nil {
-					return rep, err
+					return err
 				}
 			}
 		}
 	}
-	for _, id := range fix {
-		if err := s.repairOne(ctx, id); err != nil {
-			return rep, err
-		}
-	}
-	for _, id := range gone {
-		if err := s.repairOne(ctx, id); err != nil {
-			return rep, err
-		}
-		rep.Orphans++
-	}
-	if _, err := s.RepairPendingSummaries(ctx); err != nil {
-		return rep, err
-	}
-	rep.Duration = time.Since(start)
-	return rep, nil
+	return nil
 }
 
 // batchDiff is what compareBatch found in one batch of case ids.

@@ -100,41 +100,93 @@ type SyncResult struct {
 // sync). Errors: EFORBIDDEN for roles without a community or sub-district,
 // EINVALID for a bad limit.
 func (s *Service) Sync(ctx context.Context, p auth.Principal, cursor string, limit int) (*SyncResult, error) {
-	switch {
-	case limit == 0:
-		limit = DefaultSyncLimit
-	case limit < 0 || limit > MaxSyncLimit:
-		return nil, minsheng.Invalid("查询条件无效", map[string]string{"limit": fmt.Sprintf("须在 1 到 %d 之间", MaxSyncLimit)})
-	}
-	if len(cursor) > 64 {
-		return nil, minsheng.Invalid("同步游标无效", map[string]string{"cursor": "无效"})
+	limit, err := syncLimit(limit, cursor)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := scopeQuery(p); err != nil {
 		return nil, err
 	}
 	res := &SyncResult{}
-	prev := map[string]string{}
-	if cursor != "" {
-		var snap syncSnapshot
-		err := s.st.Collection(syncCollection).FindOne(ctx, bson.D{{Key: "_id", Value: cursor}}, &snap)
-		switch {
-		case errors.Is(err, minsheng.ErrNotFound) || (err == nil && (snap.UserID != p.UserID || s.now().Sub(snap.CreatedAt) > syncSnapshotTTL)):
-			res.Reset = true
-		case err != nil:
-			return nil, fmt.Errorf("cases: unable to load sync cursor: %w", err)
-		default:
-			for _, e := range snap.Entries {
-				prev[e.ID] = e.Hash
-			}
-		}
-	} else {
-		res.Reset = true
+	prev, err := s.loadSyncCursor(ctx, p, cursor, res)
+	if err != nil {
+		return nil, err
 	}
-
 	now := s.now()
-	next := map[string]string{}
-	seen := map[string]bool{}
-	err := s.eachInScope(ctx, p, func(c *Case) error {
+	next, seen, err := s.syncScan(ctx, p, prev, limit, now, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.syncUnseen(ctx, p, prev, seen, next, now, res); err != nil {
+		return nil, err
+	}
+	if res.Tombstones == nil {
+		res.Tombstones = []Tombstone{}
+	}
+	// Nothing changed: the same cursor again, and nothing stored (a phone
+	// syncing every half minute would otherwise pile up snapshots).
+	if cursor != "" && !res.Reset && len(res.Changed) == 0 && len(res.Tombstones) == 0 {
+		res.Cursor = cursor
+		return res, nil
+	}
+	snap := syncSnapshot{ID: randomID(), UserID: p.UserID, CreatedAt: now, Entries: make([]syncEntry, 0, len(next))}
+	for id, h := range next {
+		snap.Entries = append(snap.Entries, syncEntry{ID: id, Hash: h})
+	}
+	col := s.st.Collection(syncCollection)
+	if err := col.InsertOne(ctx, snap); err != nil {
+		return nil, fmt.Errorf("cases: unable to store sync cursor: %w", err)
+	}
+	res.Cursor = snap.ID
+	s.pruneSnapshots(ctx, p.UserID)
+	return res, nil
+}
+
+// syncLimit checks Sync's limit and cursor, and returns the limit to use.
+func syncLimit(limit int, cursor string) (int, error) {
+	switch {
+	case limit == 0:
+		limit = DefaultSyncLimit
+	case limit < 0 || limit > MaxSyncLimit:
+		return 0, minsheng.Invalid("查询条件无效", map[string]string{"limit": fmt.Sprintf("须在 1 到 %d 之间", MaxSyncLimit)})
+	}
+	if len(cursor) > 64 {
+		return 0, minsheng.Invalid("同步游标无效", map[string]string{"cursor": "无效"})
+	}
+	return limit, nil
+}
+
+// loadSyncCursor returns the fingerprints, by case id, that the client
+// holds since cursor. A first sync, or a cursor unknown, of another user
+// or expired, sets res.Reset and holds nothing.
+func (s *Service) loadSyncCursor(ctx context.Context, p auth.Principal, cursor string, res *SyncResult) (map[string]string, error) {
+	prev := map[string]string{}
+	if cursor == "" {
+		res.Reset = true
+		return prev, nil
+	}
+	var snap syncSnapshot
+	err := s.st.Collection(syncCollection).FindOne(ctx, bson.D{{Key: "_id", Value: cursor}}, &snap)
+	switch {
+	case errors.Is(err, minsheng.ErrNotFound) || (err == nil && (snap.UserID != p.UserID || s.now().Sub(snap.CreatedAt) > syncSnapshotTTL)):
+		res.Reset = true
+	case err != nil:
+		return nil, fmt.Errorf("cases: unable to load sync cursor: %w", err)
+	default:
+		for _, e := range snap.Entries {
+			prev[e.ID] = e.Hash
+		}
+	}
+	return prev, nil
+}
+
+// syncScan reads p's scope and adds to res what changed since prev, up to
+// limit cases. It returns the fingerprints the client holds after this
+// answer, and the ids it met.
+func (s *Service) syncScan(ctx context.Context, p auth.Principal, prev map[string]string, limit int, now time.Time, res *SyncResult) (next map[string]string, seen map[string]bool, err error) {
+	next = map[string]string{}
+	seen = map[string]bool{}
+	err = s.eachInScope(ctx, p, func(c *Case) error {
 		seen[c.ID] = true
 		if stone, gone := leavesPhone(c, now); gone {
 			if _, held := prev[c.ID]; held {
@@ -163,12 +215,13 @@ func (s *Service) Sync(ctx context.Context, p auth.Principal, cursor string, lim
 		next[c.ID] = h
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	// A case held by the client but not met in the scan: confirm by id
-	// before dropping it, so a scan that skipped a document can never
-	// delete a case from a phone.
+	return next, seen, err
+}
+
+// syncUnseen handles the cases held by the client but not met in the
+// scan: it confirms each by id before dropping it, so a scan that skipped
+// a document can never delete a case from a phone.
+func (s *Service) syncUnseen(ctx context.Context, p auth.Principal, prev map[string]string, seen map[string]bool, next map[string]string, now time.Time, res *SyncResult) error {
 	for id := range prev {
 		if seen[id] {
 			continue
@@ -184,30 +237,10 @@ func (s *Service) Sync(ctx context.Context, p auth.Principal, cursor string, lim
 		case err == nil || minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
 			res.Tombstones = append(res.Tombstones, Tombstone{ID: id, Reason: "removed", Label: "已移出本社区"})
 		default:
-			return nil, err
+			return err
 		}
 	}
-
-	if res.Tombstones == nil {
-		res.Tombstones = []Tombstone{}
-	}
-	// Nothing changed: the same cursor again, and nothing stored (a phone
-	// syncing every half minute would otherwise pile up snapshots).
-	if cursor != "" && !res.Reset && len(res.Changed) == 0 && len(res.Tombstones) == 0 {
-		res.Cursor = cursor
-		return res, nil
-	}
-	snap := syncSnapshot{ID: randomID(), UserID: p.UserID, CreatedAt: now, Entries: make([]syncEntry, 0, len(next))}
-	for id, h := range next {
-		snap.Entries = append(snap.Entries, syncEntry{ID: id, Hash: h})
-	}
-	col := s.st.Collection(syncCollection)
-	if err := col.InsertOne(ctx, snap); err != nil {
-		return nil, fmt.Errorf("cases: unable to store sync cursor: %w", err)
-	}
-	res.Cursor = snap.ID
-	s.pruneSnapshots(ctx, p.UserID)
-	return res, nil
+	return nil
 }
 
 // syncKeepSnapshots is how many cursors of one user stay valid: the last

@@ -61,6 +61,64 @@ const bulkChunk = 2000
 // consistent. It may run on a store that holds data: it only adds.
 func SeedCases(ctx context.Context, env Env, opts BulkOptions) (*BulkReport, error) {
 	started := time.Now()
+	subs, err := bulkSubDistricts(env, &opts)
+	if err != nil {
+		return nil, err
+	}
+	year, end := fiscalYear(opts.Now)
+	start := time.Date(year, 1, 4, 9, 0, 0, 0, zone)
+	if end.Sub(start) < 30*day {
+		start = end.Add(-30 * day)
+	}
+	rep := &BulkReport{FiscalYear: year, ByStatus: map[string]int{}}
+	admin := auth.Principal{UserID: "minsheng-seed", Name: "批量生成", Role: auth.RoleAdmin}
+
+	clk := &clock{}
+	clk.set(end)
+	svc := newServices(env, clk)
+	cat, err := svc.budget.Catalog(year)
+	if err != nil {
+		return nil, err
+	}
+	pool := bulkPool()
+	if err := bulkLines(ctx, svc, admin, cat, pool, subs, year, rep); err != nil {
+		return nil, err
+	}
+
+	g := &bulkGen{r: rand.New(rand.NewPCG(opts.Seed, 0xb01c)), pool: pool, cat: cat, start: start,
+		window: int64(end.Add(-2 * day).Sub(start))}
+	for _, sd := range subs {
+		g.comms = append(g.comms, sd.Communities...)
+	}
+	batch := make([]cases.ImportCase, 0, bulkChunk)
+	flush := func() error {
+		n, err := svc.cases.Import(ctx, admin, batch)
+		rep.Cases += n
+		batch = batch[:0]
+		return err
+	}
+	for range opts.Cases {
+		in := g.next()
+		batch = append(batch, in)
+		rep.ByStatus[string(in.Status)]++
+		if len(batch) == bulkChunk {
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if len(batch) > 0 {
+		if err := flush(); err != nil {
+			return rep, err
+		}
+	}
+	rep.Duration = time.Since(started).Round(time.Millisecond)
+	return rep, nil
+}
+
+// bulkSubDistricts checks opts, filling in the defaults, and returns the
+// sub-districts that get the cases.
+func bulkSubDistricts(env Env, opts *BulkOptions) ([]org.SubDistrict, error) {
 	if opts.Cases < 1 || opts.Cases > MaxBulkCases {
 		return nil, minsheng.Invalid("参数有误", map[string]string{"cases": fmt.Sprintf("须在 1 到 %d 之间", MaxBulkCases)})
 	}
@@ -77,27 +135,21 @@ func SeedCases(ctx context.Context, env Env, opts BulkOptions) (*BulkReport, err
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	year, end := fiscalYear(opts.Now)
-	start := time.Date(year, 1, 4, 9, 0, 0, 0, zone)
-	if end.Sub(start) < 30*day {
-		start = end.Add(-30 * day)
-	}
-	subs := all[:opts.SubDistricts]
-	rep := &BulkReport{FiscalYear: year, ByStatus: map[string]int{}}
-	admin := auth.Principal{UserID: "minsheng-seed", Name: "批量生成", Role: auth.RoleAdmin}
+	return all[:opts.SubDistricts], nil
+}
 
-	clk := &clock{}
-	clk.set(end)
-	svc := newServices(env, clk)
-	cat, err := svc.budget.Catalog(year)
-	if err != nil {
-		return nil, err
-	}
+// bulkPool is the templates the generated cases are drawn from.
+func bulkPool() []*template {
 	var pool []*template
 	for _, area := range []string{"SQ", "CG", "MS", "PA", "DQ", "ZH"} {
 		pool = append(pool, templates[area]...)
 	}
-	pool = append(pool, tplElevator)
+	return append(pool, tplElevator)
+}
+
+// bulkLines creates a line in each sub-district for every item of the
+// pool that costs money, counting in rep those not made by an earlier run.
+func bulkLines(ctx context.Context, svc services, admin auth.Principal, cat *budgetlink.Catalog, pool []*template, subs []org.SubDistrict, year int, rep *BulkReport) error {
 	for _, sd := range subs {
 		rep.SubDistricts = append(rep.SubDistricts, sd.Code)
 		seen := map[string]bool{}
@@ -112,74 +164,62 @@ func SeedCases(ctx context.Context, env Env, opts BulkOptions) (*BulkReport, err
 			switch {
 			case minsheng.ErrorCode(err) == minsheng.ECONFLICT: // made by an earlier run
 			case err != nil:
-				return nil, err
+				return err
 			default:
 				rep.Lines++
 			}
 		}
 	}
+	return nil
+}
 
-	r := rand.New(rand.NewPCG(opts.Seed, 0xb01c))
-	var comms []org.Community
-	for _, sd := range subs {
-		comms = append(comms, sd.Communities...)
+// bulkGen generates the cases of SeedCases from its random source: the
+// same seed, the same cases, as long as r is drawn from in the same order.
+type bulkGen struct {
+	r      *rand.Rand
+	pool   []*template
+	comms  []org.Community
+	cat    *budgetlink.Catalog
+	start  time.Time
+	window int64 // the span filing times are drawn from, after start
+}
+
+// next generates one case.
+func (g *bulkGen) next() cases.ImportCase {
+	r := g.r
+	t := g.pool[r.IntN(len(g.pool))]
+	comm := g.comms[r.IntN(len(g.comms))]
+	st := cases.StatusClosed
+	for n, i := r.IntN(100), 0; i < len(bulkStatuses); i++ {
+		if n < bulkStatuses[i].pct {
+			st = bulkStatuses[i].status
+			break
+		}
+		n -= bulkStatuses[i].pct
 	}
-	window := int64(end.Add(-2 * day).Sub(start))
-	batch := make([]cases.ImportCase, 0, bulkChunk)
-	flush := func() error {
-		n, err := svc.cases.Import(ctx, admin, batch)
-		rep.Cases += n
-		batch = batch[:0]
-		return err
+	place := fmt.Sprintf("%d号院", 1+r.IntN(60))
+	title := t.titles[r.IntN(len(t.titles))]
+	if strings.Contains(title, "%s") {
+		title = fmt.Sprintf(title, place)
 	}
-	for range opts.Cases {
-		t := pool[r.IntN(len(pool))]
-		comm := comms[r.IntN(len(comms))]
-		st := cases.StatusClosed
-		for n, i := r.IntN(100), 0; i < len(bulkStatuses); i++ {
-			if n < bulkStatuses[i].pct {
-				st = bulkStatuses[i].status
-				break
-			}
-			n -= bulkStatuses[i].pct
-		}
-		place := fmt.Sprintf("%d号院", 1+r.IntN(60))
-		title := t.titles[r.IntN(len(t.titles))]
-		if strings.Contains(title, "%s") {
-			title = fmt.Sprintf(title, place)
-		}
-		hh := t.households[0] + r.IntN(t.households[1]-t.households[0]+1)
-		est := int64(0)
-		if t.costs() {
-			est = (t.estYuan[0] + r.Int64N(t.estYuan[1]-t.estYuan[0]+1)) * yuan
-		}
-		item, _ := cat.Item(t.item)
-		in := cases.ImportCase{
-			NewCase: cases.NewCase{Area: t.area, Title: title, Description: t.desc, Community: comm.Code,
-				Address: comm.Name + place, Households: hh},
-			FiledAt: start.Add(time.Duration(r.Int64N(window))), Status: st,
-			StepGap:     time.Duration(4+r.IntN(40)) * time.Hour,
-			CatalogItem: t.item, SLADays: item.SLADays,
-			AssignedName:  comm.Name + "社区干部",
-			Assessment:    &cases.Assessment{EstimateFen: est, Households: hh, Risk: t.risk},
-			ActualCostFen: est * int64(85+r.IntN(20)) / 100,
-		}
-		if r.IntN(10) < 3 {
-			in.Verdict = cases.VerdictBasicallySatisfied
-		}
-		batch = append(batch, in)
-		rep.ByStatus[string(st)]++
-		if len(batch) == bulkChunk {
-			if err := flush(); err != nil {
-				return rep, err
-			}
-		}
+	hh := t.households[0] + r.IntN(t.households[1]-t.households[0]+1)
+	est := int64(0)
+	if t.costs() {
+		est = (t.estYuan[0] + r.Int64N(t.estYuan[1]-t.estYuan[0]+1)) * yuan
 	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return rep, err
-		}
+	item, _ := g.cat.Item(t.item)
+	in := cases.ImportCase{
+		NewCase: cases.NewCase{Area: t.area, Title: title, Description: t.desc, Community: comm.Code,
+			Address: comm.Name + place, Households: hh},
+		FiledAt: g.start.Add(time.Duration(r.Int64N(g.window))), Status: st,
+		StepGap:     time.Duration(4+r.IntN(40)) * time.Hour,
+		CatalogItem: t.item, SLADays: item.SLADays,
+		AssignedName:  comm.Name + "社区干部",
+		Assessment:    &cases.Assessment{EstimateFen: est, Households: hh, Risk: t.risk},
+		ActualCostFen: est * int64(85+r.IntN(20)) / 100,
 	}
-	rep.Duration = time.Since(started).Round(time.Millisecond)
-	return rep, nil
+	if r.IntN(10) < 3 {
+		in.Verdict = cases.VerdictBasicallySatisfied
+	}
+	return in
 }

@@ -371,9 +371,39 @@ func (s *seeder) articleExamples(ps []*casePlan) {
 	}
 }
 
-// fill draws what the plan did not pin.
+// fill draws what the plan did not pin. Every draw is from p.rng, in an
+// order that keeps the demo district the same for a seed.
 func (s *seeder) fill(p *casePlan) {
 	r := p.rng
+	s.fillTemplate(p)
+	fillDetails(p)
+	s.fillFiler(p)
+	if p.verdict == "" {
+		p.verdict = cases.VerdictSatisfied
+		if r.IntN(10) < 3 {
+			p.verdict = cases.VerdictBasicallySatisfied
+		}
+	}
+	if p.comment == "" {
+		if p.verdict == cases.VerdictSatisfied {
+			p.comment = satisfiedComments[r.IntN(len(satisfiedComments))]
+		} else {
+			p.comment = basicComments[r.IntN(len(basicComments))]
+		}
+	}
+	p.late = r.IntN(10) == 0
+	if p.kind != kRejected && p.kind != kMerged && p.kind != kSubmittedFresh && r.IntN(10) < 3 {
+		for range 1 + r.IntN(4) {
+			c := &s.residents[r.IntN(len(s.residents))]
+			if c != p.filer && !slices.Contains(p.cosigners, c) {
+				p.cosigners = append(p.cosigners, c)
+			}
+		}
+	}
+}
+
+// fillTemplate chooses p's template unless the plan pinned it.
+func (s *seeder) fillTemplate(p *casePlan) {
 	if p.kind == kStalled && p.tpl == nil {
 		p.tpl = tplDrain // a 15-day item, so "past the deadline" shows soon
 	}
@@ -381,7 +411,7 @@ func (s *seeder) fill(p *casePlan) {
 		p.tpl = tplElevator // more than the line holds: waitlisted
 	}
 	for p.tpl == nil {
-		t := s.drawTemplate(r)
+		t := s.drawTemplate(p.rng)
 		if p.kind.needsMoney() && !t.costs() {
 			continue
 		}
@@ -390,6 +420,12 @@ func (s *seeder) fill(p *casePlan) {
 		}
 		p.tpl = t
 	}
+}
+
+// fillDetails draws p's place, and from its template the title, the
+// estimate and actual cost, the households and the elderly among them.
+func fillDetails(p *casePlan) {
+	r := p.rng
 	n := 1 + r.IntN(40)
 	place := fmt.Sprintf("%d号院", n)
 	if r.IntN(3) == 0 {
@@ -420,38 +456,24 @@ func (s *seeder) fill(p *casePlan) {
 	if p.tpl.elderly {
 		p.elderly = 1 + r.IntN(max(p.hh/2, 1))
 	}
-	if p.filer == nil {
-		switch home := s.homes[p.comm.Code]; {
-		case r.IntN(20) == 0:
-			p.anonymous = true
-		case len(home) > 0 && r.IntN(3) > 0:
-			p.filer = home[r.IntN(len(home))]
-		default:
-			p.contact = surnames[r.IntN(len(surnames))] + []string{"大爷", "阿姨", "女士", "先生"}[r.IntN(4)]
-			p.phone = fmt.Sprintf("1381234%04d", r.IntN(10000))
-		}
+}
+
+// fillFiler draws who files p unless the plan pinned it: now and then
+// nobody (anonymous), mostly a resident of the community with an
+// account, otherwise a caller without one.
+func (s *seeder) fillFiler(p *casePlan) {
+	if p.filer != nil {
+		return
 	}
-	if p.verdict == "" {
-		p.verdict = cases.VerdictSatisfied
-		if r.IntN(10) < 3 {
-			p.verdict = cases.VerdictBasicallySatisfied
-		}
-	}
-	if p.comment == "" {
-		if p.verdict == cases.VerdictSatisfied {
-			p.comment = satisfiedComments[r.IntN(len(satisfiedComments))]
-		} else {
-			p.comment = basicComments[r.IntN(len(basicComments))]
-		}
-	}
-	p.late = r.IntN(10) == 0
-	if p.kind != kRejected && p.kind != kMerged && p.kind != kSubmittedFresh && r.IntN(10) < 3 {
-		for range 1 + r.IntN(4) {
-			c := &s.residents[r.IntN(len(s.residents))]
-			if c != p.filer && !slices.Contains(p.cosigners, c) {
-				p.cosigners = append(p.cosigners, c)
-			}
-		}
+	r := p.rng
+	switch home := s.homes[p.comm.Code]; {
+	case r.IntN(20) == 0:
+		p.anonymous = true
+	case len(home) > 0 && r.IntN(3) > 0:
+		p.filer = home[r.IntN(len(home))]
+	default:
+		p.contact = surnames[r.IntN(len(surnames))] + []string{"大爷", "阿姨", "女士", "先生"}[r.IntN(4)]
+		p.phone = fmt.Sprintf("1381234%04d", r.IntN(10000))
 	}
 }
 

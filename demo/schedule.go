@@ -30,9 +30,20 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 
 const day = 24 * time.Hour
 
+// stepList collects a case's steps in order.
+type stepList struct{ seq []seqStep }
+
+// add appends a step at gap after the previous one.
+func (l *stepList) add(gap time.Duration, name string, do func(ctx context.Context) error) {
+	l.seq = append(l.seq, seqStep{gap: gap, name: name, do: do})
+}
+
 // schedule builds p's steps and places them in time. Merged duplicates are
 // placed after their kept case, so the plan calls it in filing order of
 // the kept ones first (plan sorts afterwards).
+//
+// The steps' gaps are drawn from p.rng as they are added, so the order of
+// the adds (and of every draw) is what keeps the demo district the same.
 func (s *seeder) schedule(p *casePlan) {
 	if p.kind == kMerged && p.kept != nil && p.kept.steps == nil {
 		s.schedule(p.kept)
@@ -42,12 +53,9 @@ func (s *seeder) schedule(p *casePlan) {
 	}
 	r := p.rng
 	k := p.kind
-	var seq []seqStep
-	add := func(gap time.Duration, name string, do func(ctx context.Context) error) {
-		seq = append(seq, seqStep{gap: gap, name: name, do: do})
-	}
-	add(0, "file", func(ctx context.Context) error { return s.file(ctx, p) })
-	add(between(r, 5*time.Minute, 40*time.Minute), "before photo", func(ctx context.Context) error {
+	l := &stepList{}
+	l.add(0, "file", func(ctx context.Context) error { return s.file(ctx, p) })
+	l.add(between(r, 5*time.Minute, 40*time.Minute), "before photo", func(ctx context.Context) error {
 		by := s.cadres[p.comm.Code]
 		if p.filer != nil {
 			by = *p.filer
@@ -58,11 +66,11 @@ func (s *seeder) schedule(p *casePlan) {
 	switch k {
 	case kSubmittedFresh, kSubmittedLate:
 	case kRejected:
-		add(between(r, 2*time.Hour, 20*time.Hour), "reject", func(ctx context.Context) error {
+		l.add(between(r, 2*time.Hour, 20*time.Hour), "reject", func(ctx context.Context) error {
 			return s.set(s.svc.cases.Reject(ctx, staff, p.c.ID, p.c.Version, rejectReasons[r.IntN(len(rejectReasons))]))(p)
 		})
 	case kMerged:
-		add(between(r, time.Hour, 8*time.Hour), "merge", func(ctx context.Context) error {
+		l.add(between(r, time.Hour, 8*time.Hour), "merge", func(ctx context.Context) error {
 			if err := s.set(s.svc.cases.Merge(ctx, staff, p.c.ID, p.c.Version, p.kept.c.ID, "同一问题重复反映"))(p); err != nil {
 				return err
 			}
@@ -71,95 +79,113 @@ func (s *seeder) schedule(p *casePlan) {
 			return s.set(s.svc.cases.Get(ctx, s.admin, p.kept.c.ID))(p.kept)
 		})
 	default:
-		acceptGap := between(r, time.Hour, 20*time.Hour)
-		if p.late {
-			acceptGap = between(r, 26*time.Hour, 60*time.Hour)
-		}
-		add(acceptGap, "accept", func(ctx context.Context) error {
-			return s.set(s.svc.cases.Accept(ctx, staff, p.c.ID, p.c.Version, ""))(p)
-		})
-		add(between(r, 5*time.Minute, 40*time.Minute), "classify", func(ctx context.Context) error {
-			return s.set(s.svc.budget.ConfirmItem(ctx, staff, p.c.ID, p.c.Version, p.tpl.item))(p)
-		})
-		for _, c := range p.cosigners {
-			add(between(r, time.Hour, 20*time.Hour), "co-sign", func(ctx context.Context) error {
-				_, err := s.svc.cases.Cosign(ctx, *c, p.c.ID)
-				return err
-			})
-		}
-		if k == kAccepted {
-			break
-		}
-		add(between(r, 2*time.Hour, 30*time.Hour), "assign", func(ctx context.Context) error {
-			return s.set(s.svc.cases.Assign(ctx, staff, p.c.ID, p.c.Version, cadre.UserID, ""))(p)
-		})
-		if k == kAssigned || k == kCancelled {
-			break
-		}
-		add(between(r, day, 4*day), "assess", func(ctx context.Context) error {
-			return s.set(s.svc.cases.Assess(ctx, cadre, p.c.ID, p.c.Version, cases.Assessment{
-				EstimateFen: p.estimate, Households: p.hh, Risk: p.risk, Elderly: p.elderly,
-				Note: "现场查看，情况属实。",
-			}))(p)
-		})
-		if k.linked() {
-			add(between(r, day, 3*day), "link", func(ctx context.Context) error {
-				l := s.lines[p.sub][p.tpl.item]
-				if l == nil {
-					return fmt.Errorf("no line for item %s", p.tpl.item)
-				}
-				_, err := s.svc.budget.LinkCase(ctx, staff, p.c.ID, l.ID, 0)
-				return err
-			})
-		}
-		if k == kAssessedWaiting || k == kRunWaitlisted || k == kCancelledLinked {
-			break
-		}
-		add(between(r, day, 6*day), "start", func(ctx context.Context) error {
-			return s.set(s.svc.cases.Start(ctx, cadre, p.c.ID, p.c.Version, ""))(p)
-		})
-		seq[len(seq)-1].boundary = k.byRun()
-		if k == kRunInProgress || k == kLinkedInProgress || k == kStalled {
-			if r.IntN(2) == 0 {
-				add(between(r, 2*day, 5*day), "progress photo", func(ctx context.Context) error {
-					return s.photo(ctx, p, cadre, cases.TagProgress)
-				})
-			}
-			break
-		}
-		sla := 30
-		if item, ok := s.catalogItem(p.tpl.item); ok {
-			sla = item.SLADays
-		}
-		work := time.Duration(float64(sla)*(0.2+r.Float64())*float64(day)) + between(r, 0, day)
-		work = min(max(work, day), 80*day)
-		s.completeSteps(add, p, cadre, work)
-		if k == kRunCompleted || k == kCompleted {
-			break
-		}
-		if k == kReopenClosed || k == kReopenOpen {
-			add(between(r, day, 5*day), "verdict (dissatisfied)", func(ctx context.Context) error {
-				return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
-					cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: dissatisComments[r.IntN(len(dissatisComments))]}))(p)
-			})
-			if k == kReopenOpen {
-				break
-			}
-			s.completeSteps(add, p, cadre, between(r, 3*day, 10*day))
-			p.verdict = cases.VerdictSatisfied
-			p.comment = "返工后问题解决了"
-		}
-		add(between(r, day, 5*day), "verdict", func(ctx context.Context) error {
-			return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
-				cases.Rating{Verdict: p.verdict, Comment: p.comment}))(p)
-		})
+		s.handlingSteps(l, p, staff, cadre)
 	}
 	if k == kCancelled || k == kCancelledLinked {
-		add(between(r, 3*day, 20*day), "cancel", func(ctx context.Context) error {
+		l.add(between(r, 3*day, 20*day), "cancel", func(ctx context.Context) error {
 			return s.set(s.svc.cases.Cancel(ctx, staff, p.c.ID, p.c.Version, cancelReasons[r.IntN(len(cancelReasons))]))(p)
 		})
 	}
-	s.place(p, seq)
+	s.place(p, l.seq)
+}
+
+// handlingSteps adds the steps of an accepted case, as far as its kind
+// goes: acceptance, classification, co-signatures, assignment, the
+// assessment and the link to a line, then the work (workSteps).
+func (s *seeder) handlingSteps(l *stepList, p *casePlan, staff, cadre auth.Principal) {
+	r := p.rng
+	k := p.kind
+	acceptGap := between(r, time.Hour, 20*time.Hour)
+	if p.late {
+		acceptGap = between(r, 26*time.Hour, 60*time.Hour)
+	}
+	l.add(acceptGap, "accept", func(ctx context.Context) error {
+		return s.set(s.svc.cases.Accept(ctx, staff, p.c.ID, p.c.Version, ""))(p)
+	})
+	l.add(between(r, 5*time.Minute, 40*time.Minute), "classify", func(ctx context.Context) error {
+		return s.set(s.svc.budget.ConfirmItem(ctx, staff, p.c.ID, p.c.Version, p.tpl.item))(p)
+	})
+	for _, c := range p.cosigners {
+		l.add(between(r, time.Hour, 20*time.Hour), "co-sign", func(ctx context.Context) error {
+			_, err := s.svc.cases.Cosign(ctx, *c, p.c.ID)
+			return err
+		})
+	}
+	if k == kAccepted {
+		return
+	}
+	l.add(between(r, 2*time.Hour, 30*time.Hour), "assign", func(ctx context.Context) error {
+		return s.set(s.svc.cases.Assign(ctx, staff, p.c.ID, p.c.Version, cadre.UserID, ""))(p)
+	})
+	if k == kAssigned || k == kCancelled {
+		return
+	}
+	l.add(between(r, day, 4*day), "assess", func(ctx context.Context) error {
+		return s.set(s.svc.cases.Assess(ctx, cadre, p.c.ID, p.c.Version, cases.Assessment{
+			EstimateFen: p.estimate, Households: p.hh, Risk: p.risk, Elderly: p.elderly,
+			Note: "现场查看，情况属实。",
+		}))(p)
+	})
+	if k.linked() {
+		l.add(between(r, day, 3*day), "link", func(ctx context.Context) error {
+			ln := s.lines[p.sub][p.tpl.item]
+			if ln == nil {
+				return fmt.Errorf("no line for item %s", p.tpl.item)
+			}
+			_, err := s.svc.budget.LinkCase(ctx, staff, p.c.ID, ln.ID, 0)
+			return err
+		})
+	}
+	if k == kAssessedWaiting || k == kRunWaitlisted || k == kCancelledLinked {
+		return
+	}
+	s.workSteps(l, p, cadre)
+}
+
+// workSteps adds the steps of a case whose work starts, as far as its
+// kind goes: the start, a progress photo, the completion, and the
+// verdicts, a dissatisfied one first for a reopened case.
+func (s *seeder) workSteps(l *stepList, p *casePlan, cadre auth.Principal) {
+	r := p.rng
+	k := p.kind
+	l.add(between(r, day, 6*day), "start", func(ctx context.Context) error {
+		return s.set(s.svc.cases.Start(ctx, cadre, p.c.ID, p.c.Version, ""))(p)
+	})
+	l.seq[len(l.seq)-1].boundary = k.byRun()
+	if k == kRunInProgress || k == kLinkedInProgress || k == kStalled {
+		if r.IntN(2) == 0 {
+			l.add(between(r, 2*day, 5*day), "progress photo", func(ctx context.Context) error {
+				return s.photo(ctx, p, cadre, cases.TagProgress)
+			})
+		}
+		return
+	}
+	sla := 30
+	if item, ok := s.catalogItem(p.tpl.item); ok {
+		sla = item.SLADays
+	}
+	work := time.Duration(float64(sla)*(0.2+r.Float64())*float64(day)) + between(r, 0, day)
+	work = min(max(work, day), 80*day)
+	s.completeSteps(l.add, p, cadre, work)
+	if k == kRunCompleted || k == kCompleted {
+		return
+	}
+	if k == kReopenClosed || k == kReopenOpen {
+		l.add(between(r, day, 5*day), "verdict (dissatisfied)", func(ctx context.Context) error {
+			return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
+				cases.Rating{Verdict: cases.VerdictDissatisfied, Comment: dissatisComments[r.IntN(len(dissatisComments))]}))(p)
+		})
+		if k == kReopenOpen {
+			return
+		}
+		s.completeSteps(l.add, p, cadre, between(r, 3*day, 10*day))
+		p.verdict = cases.VerdictSatisfied
+		p.comment = "返工后问题解决了"
+	}
+	l.add(between(r, day, 5*day), "verdict", func(ctx context.Context) error {
+		return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
+			cases.Rating{Verdict: p.verdict, Comment: p.comment}))(p)
+	})
 }
 
 // completeSteps adds an after-photo once the work is done and the

@@ -351,39 +351,14 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 	}
 	out := []SuggestedAdjustment{} // [] rather than null in JSON
 	for _, sub := range slices.Sorted(maps.Keys(bySub)) {
-		var donors []int
-		var recipients []*recipient
-		for _, i := range bySub[sub] {
-			r := &results[i]
-			switch {
-			case r.ShortfallFen > 0:
-				// waiting is only ever replaced, never written through, so
-				// it may share the result's backing array.
-				recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: r.Waitlisted})
-			case r.RemainingFen > 0 && len(r.Waitlisted) == 0 && !lines[i].Sanbao:
-				donors = append(donors, i)
-			}
-		}
+		donors, recipients := donorsAndRecipients(lines, results, bySub[sub])
 		if len(donors) == 0 || len(recipients) == 0 {
 			continue
 		}
-		slices.SortFunc(donors, func(a, b int) int {
-			if c := cmp.Compare(results[b].RemainingFen, results[a].RemainingFen); c != 0 {
-				return c
-			}
-			return strings.Compare(lines[a].ID, lines[b].ID)
-		})
-		left := make(map[int]int64, len(donors))
-		for _, d := range donors {
-			left[d] = results[d].RemainingFen
-		}
+		m := newAdjustMatch(lines, results, donors)
 		// Every recipient is offered its own area's money before any
 		// recipient gets another area's; the second round offers all that
 		// is left, own area first.
-		type pair struct{ from, to int }
-		var order []pair
-		var from []int // reused for every recipient
-		moves := map[pair]*SuggestedAdjustment{}
 		for _, sameAreaOnly := range []bool{true, false} {
 			slices.SortFunc(recipients, func(a, b *recipient) int {
 				if len(a.waiting) == 0 || len(b.waiting) == 0 {
@@ -395,57 +370,115 @@ func suggestAdjustments(lines []Line, results []LineResult) []SuggestedAdjustmen
 				return strings.Compare(lines[a.line].ID, lines[b.line].ID)
 			})
 			for _, r := range recipients {
-				if len(r.waiting) == 0 {
-					continue
-				}
-				from = from[:0]
-				var pool int64
-				for _, same := range []bool{true, false} {
-					if !same && sameAreaOnly {
-						break
-					}
-					for _, d := range donors {
-						if left[d] > 0 && (lines[d].Area == lines[r.line].Area) == same {
-							from = append(from, d)
-							pool = min(pool+left[d], MaxFen*MaxNeeds)
-						}
-					}
-				}
-				if len(from) == 0 {
-					continue
-				}
-				funds, need := r.fund(pool)
-				if len(funds) == 0 {
-					continue // no waiting case fits even with all of it: suggest nothing
-				}
-				for _, d := range from {
-					if need == 0 {
-						break
-					}
-					amt := min(left[d], need)
-					left[d] -= amt
-					need -= amt
-					k := pair{d, r.line}
-					m := moves[k]
-					if m == nil {
-						m = &SuggestedAdjustment{FromLineID: lines[d].ID, ToLineID: lines[r.line].ID}
-						moves[k] = m
-						order = append(order, k)
-					}
-					m.AmountFen += amt
-					m.FundsCaseIDs = append(m.FundsCaseIDs, funds...)
-				}
+				m.offer(r, sameAreaOnly)
 			}
 		}
-		for _, k := range order {
-			m := moves[k]
-			m.Reason = "跨领域结余调剂"
-			if lines[k.from].Area == lines[k.to].Area {
-				m.Reason = "同领域结余调剂"
-			}
-			m.Reason += fmt.Sprintf("，可资助候补需求 %d 件", len(m.FundsCaseIDs))
-			out = append(out, *m)
+		out = m.appendMoves(out)
+	}
+	return out
+}
+
+// donorsAndRecipients sorts the lines of one sub-district: the donors
+// (money left, nothing waiting, not sanbao), most money first, and the
+// recipients (a shortfall).
+func donorsAndRecipients(lines []Line, results []LineResult, sub []int) (donors []int, recipients []*recipient) {
+	for _, i := range sub {
+		r := &results[i]
+		switch {
+		case r.ShortfallFen > 0:
+			// waiting is only ever replaced, never written through, so
+			// it may share the result's backing array.
+			recipients = append(recipients, &recipient{line: i, remaining: r.RemainingFen, waiting: r.Waitlisted})
+		case r.RemainingFen > 0 && len(r.Waitlisted) == 0 && !lines[i].Sanbao:
+			donors = append(donors, i)
 		}
+	}
+	slices.SortFunc(donors, func(a, b int) int {
+		if c := cmp.Compare(results[b].RemainingFen, results[a].RemainingFen); c != 0 {
+			return c
+		}
+		return strings.Compare(lines[a].ID, lines[b].ID)
+	})
+	return donors, recipients
+}
+
+// linePair is a move's donor and recipient line.
+type linePair struct{ from, to int }
+
+// adjustMatch is the matching of donors to recipients in one sub-district.
+type adjustMatch struct {
+	lines  []Line
+	donors []int
+	left   map[int]int64 // each donor's money not yet moved
+	order  []linePair    // the moves in the order first made
+	moves  map[linePair]*SuggestedAdjustment
+	from   []int // the donors offered, reused for every recipient
+}
+
+func newAdjustMatch(lines []Line, results []LineResult, donors []int) *adjustMatch {
+	left := make(map[int]int64, len(donors))
+	for _, d := range donors {
+		left[d] = results[d].RemainingFen
+	}
+	return &adjustMatch{lines: lines, donors: donors, left: left, moves: map[linePair]*SuggestedAdjustment{}}
+}
+
+// offer offers r the donors' money left, its own area's first (only its
+// own area's if sameAreaOnly), and moves what funds its first waiting needs.
+func (m *adjustMatch) offer(r *recipient, sameAreaOnly bool) {
+	if len(r.waiting) == 0 {
+		return
+	}
+	lines := m.lines
+	m.from = m.from[:0]
+	var pool int64
+	for _, same := range []bool{true, false} {
+		if !same && sameAreaOnly {
+			break
+		}
+		for _, d := range m.donors {
+			if m.left[d] > 0 && (lines[d].Area == lines[r.line].Area) == same {
+				m.from = append(m.from, d)
+				pool = min(pool+m.left[d], MaxFen*MaxNeeds)
+			}
+		}
+	}
+	if len(m.from) == 0 {
+		return
+	}
+	funds, need := r.fund(pool)
+	if len(funds) == 0 {
+		return // no waiting case fits even with all of it: suggest nothing
+	}
+	for _, d := range m.from {
+		if need == 0 {
+			break
+		}
+		amt := min(m.left[d], need)
+		m.left[d] -= amt
+		need -= amt
+		k := linePair{d, r.line}
+		mv := m.moves[k]
+		if mv == nil {
+			mv = &SuggestedAdjustment{FromLineID: lines[d].ID, ToLineID: lines[r.line].ID}
+			m.moves[k] = mv
+			m.order = append(m.order, k)
+		}
+		mv.AmountFen += amt
+		mv.FundsCaseIDs = append(mv.FundsCaseIDs, funds...)
+	}
+}
+
+// appendMoves appends the moves, with their reasons, to out.
+func (m *adjustMatch) appendMoves(out []SuggestedAdjustment) []SuggestedAdjustment {
+	for _, k := range m.order {
+		mv := m.moves[k]
+		mv.Reason = "跨领域结余调剂"
+		if m.lines[k.from].Area == m.lines[k.to].Area {
+			mv.Reason = "同领域结余调剂"
+		}
+		mv.Reason += fmt.Sprintf("，可资助候补需求 %d 件", len(mv.FundsCaseIDs))
+		out = append(out, *mv)
 	}
 	return out
 }

@@ -95,8 +95,21 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 		return nil, err
 	}
 	d := &demand{lineInfo: make(map[string]lineInfo, len(docs)), unplaced: []Unplaced{}}
-	// Lines in id order; for each sub-district and item, the line a need
-	// without a line of its own goes to is the one with the most money.
+	byItem := d.addLines(docs, cat)
+	sc := &needScan{d: d, funded: funded, byItem: byItem, windowStart: asOf.Add(-RepeatWindow), asOf: asOf,
+		placeOf: map[string]string{}, mergedAway: map[string]bool{}}
+	if err := s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, sc.visit); err != nil {
+		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
+	}
+	sc.addNeeds(cat)
+	slices.SortFunc(d.unplaced, func(a, b Unplaced) int { return cmp.Compare(a.CaseID, b.CaseID) })
+	return d, nil
+}
+
+// addLines adds the lines not frozen to d, in id order, and returns for
+// each sub-district and item ("sub|item") the line a need without a line
+// of its own goes to: the one with the most money.
+func (d *demand) addLines(docs []*budgetlink.BudgetLine, cat *budgetlink.Catalog) map[string]*budgetlink.BudgetLine {
 	slices.SortFunc(docs, func(a, b *budgetlink.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
 	byItem := map[string]*budgetlink.BudgetLine{}
 	for _, l := range docs {
@@ -111,65 +124,79 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 			byItem[k] = l
 		}
 	}
+	return byItem
+}
 
-	type candidate struct {
-		c      *cases.Case
-		lineID string
-		key    string
+// needCandidate is a case that waits for money, with the line it goes to
+// and its place.
+type needCandidate struct {
+	c      *cases.Case
+	lineID string
+	key    string
+}
+
+// needScan reads the cases of a demand: the needs among them, and the
+// complaints per place within the repeat window (countsAsRepeat), summed
+// once every case is read: a duplicate whose voices were already copied
+// to the kept case (listed in its merged_from) is left out even if a
+// crash left it open before its own merge was recorded.
+type needScan struct {
+	d                 *demand
+	funded            map[string]bool
+	byItem            map[string]*budgetlink.BudgetLine
+	windowStart, asOf time.Time
+	placeOf           map[string]string // case id → place, for the cases that count
+	mergedAway        map[string]bool
+	cands             []needCandidate
+}
+
+// visit reads one case.
+func (sc *needScan) visit(c *cases.Case) error {
+	key := placeKey(c)
+	inWindow := !c.FiledAt.Before(sc.windowStart) && !c.FiledAt.After(sc.asOf)
+	if inWindow && countsAsRepeat(c) {
+		sc.placeOf[c.ID] = key
 	}
-	var cands []candidate
-	// Complaints per place within the repeat window (countsAsRepeat),
-	// summed once every case is read: a duplicate whose voices were
-	// already copied to the kept case (listed in its merged_from) is left
-	// out even if a crash left it open before its own merge was recorded.
-	windowStart := asOf.Add(-RepeatWindow)
-	placeOf := map[string]string{} // case id → place, for the cases that count
-	mergedAway := map[string]bool{}
-	err = s.cases.EachCaseFacts(ctx, cases.Filter{SubDistrict: sub}, func(c *cases.Case) error {
-		key := placeKey(c)
-		inWindow := !c.FiledAt.Before(windowStart) && !c.FiledAt.After(asOf)
-		if inWindow && countsAsRepeat(c) {
-			placeOf[c.ID] = key
-		}
-		for _, id := range c.MergedFrom {
-			mergedAway[id] = true
-		}
-		if !isNeed(c, funded) {
-			return nil
-		}
-		lineID := ""
-		if c.Budget != nil && c.Budget.LineID != "" {
-			if li, ok := d.lineInfo[c.Budget.LineID]; ok && li.ItemCode == c.CatalogItem && li.SubDistrict == c.Location.SubDistrict {
-				lineID = li.ID
-			}
-		}
-		if lineID == "" {
-			if l := byItem[c.Location.SubDistrict+"|"+c.CatalogItem]; l != nil {
-				lineID = l.ID
-			}
-		}
-		if lineID == "" {
-			d.unplaced = append(d.unplaced, Unplaced{CaseID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, EstimateFen: c.Assessment.EstimateFen})
-			return nil
-		}
-		cp := *c
-		cp.Timeline, cp.Photos = nil, nil // not needed; keep the list small
-		cands = append(cands, candidate{c: &cp, lineID: lineID, key: key})
+	for _, id := range c.MergedFrom {
+		sc.mergedAway[id] = true
+	}
+	if !isNeed(c, sc.funded) {
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
 	}
+	lineID := ""
+	if c.Budget != nil && c.Budget.LineID != "" {
+		if li, ok := sc.d.lineInfo[c.Budget.LineID]; ok && li.ItemCode == c.CatalogItem && li.SubDistrict == c.Location.SubDistrict {
+			lineID = li.ID
+		}
+	}
+	if lineID == "" {
+		if l := sc.byItem[c.Location.SubDistrict+"|"+c.CatalogItem]; l != nil {
+			lineID = l.ID
+		}
+	}
+	if lineID == "" {
+		sc.d.unplaced = append(sc.d.unplaced, Unplaced{CaseID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, ItemCode: c.CatalogItem, EstimateFen: c.Assessment.EstimateFen})
+		return nil
+	}
+	cp := *c
+	cp.Timeline, cp.Photos = nil, nil // not needed; keep the list small
+	sc.cands = append(sc.cands, needCandidate{c: &cp, lineID: lineID, key: key})
+	return nil
+}
+
+// addNeeds adds the candidates to the demand as needs, with the repeat
+// complaints of their place.
+func (sc *needScan) addNeeds(cat *budgetlink.Catalog) {
 	perPlace := map[string]int64{}
-	for id, key := range placeOf {
-		if !mergedAway[id] {
+	for id, key := range sc.placeOf {
+		if !sc.mergedAway[id] {
 			perPlace[key]++
 		}
 	}
-	for _, cd := range cands {
+	for _, cd := range sc.cands {
 		c := cd.c
 		repeats := perPlace[cd.key]
-		if _, counted := placeOf[c.ID]; counted && !mergedAway[c.ID] {
+		if _, counted := sc.placeOf[c.ID]; counted && !sc.mergedAway[c.ID] {
 			repeats-- // the case itself is not a repeat of itself
 		}
 		item, _ := cat.Item(c.CatalogItem)
@@ -177,7 +204,7 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 		if c.Assessment.Households > 0 {
 			households = int64(c.Assessment.Households)
 		}
-		d.needs = append(d.needs, allocation.Need{
+		sc.d.needs = append(sc.d.needs, allocation.Need{
 			CaseID:           c.ID,
 			LineID:           cd.lineID,
 			EstimateFen:      c.Assessment.EstimateFen,
@@ -190,10 +217,8 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 			Elderly:          int64(max(c.Assessment.Elderly, 0)),
 			Disabled:         int64(max(c.Assessment.Disabled, 0)),
 		})
-		d.infos = append(d.infos, needInfo{Number: c.Number, Title: c.Title, Community: c.Location.Community, ItemCode: c.CatalogItem})
+		sc.d.infos = append(sc.d.infos, needInfo{Number: c.Number, Title: c.Title, Community: c.Location.Community, ItemCode: c.CatalogItem})
 	}
-	slices.SortFunc(d.unplaced, func(a, b Unplaced) int { return cmp.Compare(a.CaseID, b.CaseID) })
-	return d, nil
 }
 
 // isNeed reports whether c waits for money: open, classified, assessed with

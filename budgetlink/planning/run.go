@@ -207,10 +207,23 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	if existing != nil {
 		return s.repeat(ctx, p, existing, req)
 	}
-
-	yw, err := s.yearWeights(ctx, req.FiscalYear)
+	doc, err := s.decideRun(ctx, p, req)
 	if err != nil {
 		return RunReport{}, err
+	}
+	if req.DryRun {
+		doc.State = RunPreview
+		return s.storePreview(ctx, p, doc, req)
+	}
+	return s.commitRun(ctx, p, doc, req)
+}
+
+// decideRun collects the demand of req and runs the allocation on it,
+// as of now or of the preview it commits, and returns the run to store.
+func (s *Service) decideRun(ctx context.Context, p auth.Principal, req RunRequest) (*runDoc, error) {
+	yw, err := s.yearWeights(ctx, req.FiscalYear)
+	if err != nil {
+		return nil, err
 	}
 	asOf := s.now()
 	var prev *runDoc
@@ -218,22 +231,22 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 		// Decide as of the preview's time, so equal inputs give the
 		// preview's decisions exactly (days waiting included).
 		if prev, err = s.previewToCommit(ctx, p, req); err != nil {
-			return RunReport{}, err
+			return nil, err
 		}
 		asOf = prev.AsOf
 	}
 	d, err := s.collect(ctx, p, req.FiscalYear, req.SubDistrict, asOf)
 	if err != nil {
-		return RunReport{}, err
+		return nil, err
 	}
 	res, err := allocation.Run(d.lines, d.needs, yw.Weights, asOf)
 	if err != nil {
-		return RunReport{}, err
+		return nil, err
 	}
 	digest := inputsDigest(d, yw.Weights)
 	if prev != nil {
 		if err := s.claimPreview(ctx, prev, req.RunID, digest); err != nil {
-			return RunReport{}, err
+			return nil, err
 		}
 	}
 	doc := &runDoc{
@@ -248,10 +261,12 @@ func (s *Service) StartRun(ctx context.Context, p auth.Principal, req RunRequest
 	if doc.Lines == nil {
 		doc.Lines = []RunLine{}
 	}
-	if req.DryRun {
-		doc.State = RunPreview
-		return s.storePreview(ctx, p, doc, req)
-	}
+	return doc, nil
+}
+
+// commitRun stores a committed run and reserves its funded needs, under
+// the run's lock; a run stored first by another request is repeated.
+func (s *Service) commitRun(ctx context.Context, p auth.Principal, doc *runDoc, req RunRequest) (RunReport, error) {
 	unlock, err := s.runLock(ctx, doc.ID)
 	if err != nil {
 		return RunReport{}, err

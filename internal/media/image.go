@@ -115,58 +115,18 @@ type Photo struct {
 // how many run at once (Gate).
 func Process(r io.Reader, lim Limits) (*Photo, error) {
 	lim = lim.withDefaults()
-
-	// One byte past the limit tells "exactly the limit" from "over it"
-	// without reading an arbitrarily large body.
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	data, err := readPhoto(r, lim)
 	if err != nil {
-		return nil, fmt.Errorf("media: unable to read photo: %w", err)
+		return nil, err
 	}
-	if int64(len(data)) > lim.MaxBytes {
-		return nil, minsheng.Errorf(minsheng.ETOOLARGE, "照片不能超过 %s", humanBytes(lim.MaxBytes))
-	}
-	if len(data) == 0 {
-		return nil, minsheng.Errorf(minsheng.EINVALID, "照片是空的")
-	}
-
 	typ := sniff(data)
-	var (
-		decodeConfig func(io.Reader) (image.Config, error)
-		decode       func(io.Reader) (image.Image, error)
-	)
-	// Each format's own decoder is called directly instead of through
-	// image.Decode's registry: the sniffed type, not whatever package
-	// happens to be linked in, decides which parser sees the bytes.
-	switch typ {
-	case TypeJPEG:
-		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
-	case TypePNG:
-		decodeConfig, decode = png.DecodeConfig, png.Decode
-	case TypeWebP:
-		decodeConfig, decode = webp.DecodeConfig, webp.Decode
-	default:
-		return nil, minsheng.Errorf(minsheng.EUNSUPPORTED, "只支持 JPEG、PNG、WebP 照片")
-	}
-
-	cfg, err := decodeConfig(bytes.NewReader(data))
+	decodeConfig, decode, err := decoders(typ)
 	if err != nil {
-		return nil, corrupt(err)
+		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, corrupt(fmt.Errorf("media: photo declares %d×%d pixels", cfg.Width, cfg.Height))
+	if err := checkDeclared(data, typ, decodeConfig, lim); err != nil {
+		return nil, err
 	}
-	if cfg.Width > maxSide || cfg.Height > maxSide || int64(cfg.Width)*int64(cfg.Height) > int64(lim.MaxPixels) {
-		return nil, &minsheng.Error{Code: minsheng.ETOOLARGE,
-			Message: fmt.Sprintf("照片尺寸过大（最多 %s像素，每边不超过 %d 像素）", humanPixels(lim.MaxPixels), maxSide),
-			Err:     fmt.Errorf("media: photo declares %d×%d pixels", cfg.Width, cfg.Height)}
-	}
-	if need := DecodeMemory(cfg, typ == TypePNG && pngInterlaced(data)); need > lim.MaxDecodeBytes {
-		return nil, &minsheng.Error{Code: minsheng.ETOOLARGE,
-			Message: fmt.Sprintf("照片像素或色深过高（解码需约 %s，上限 %s），请用手机的普通拍照模式或压缩后再上传",
-				humanBytes(need), humanBytes(lim.MaxDecodeBytes)),
-			Err: fmt.Errorf("media: %d×%d %T photo needs about %d bytes decoded", cfg.Width, cfg.Height, cfg.ColorModel, need)}
-	}
-
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, corrupt(err)
@@ -184,7 +144,74 @@ func Process(r io.Reader, lim Limits) (*Photo, error) {
 			orientation = x.orientation
 		}
 	}
+	if err := p.render(img, orientation, lim); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
+// readPhoto reads an upload of at most lim.MaxBytes, not empty.
+func readPhoto(r io.Reader, lim Limits) ([]byte, error) {
+	// One byte past the limit tells "exactly the limit" from "over it"
+	// without reading an arbitrarily large body.
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("media: unable to read photo: %w", err)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, minsheng.Errorf(minsheng.ETOOLARGE, "照片不能超过 %s", humanBytes(lim.MaxBytes))
+	}
+	if len(data) == 0 {
+		return nil, minsheng.Errorf(minsheng.EINVALID, "照片是空的")
+	}
+	return data, nil
+}
+
+// decoders returns the header and image decoders of the sniffed type.
+//
+// Each format's own decoder is called directly instead of through
+// image.Decode's registry: the sniffed type, not whatever package
+// happens to be linked in, decides which parser sees the bytes.
+func decoders(typ string) (decodeConfig func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error), err error) {
+	switch typ {
+	case TypeJPEG:
+		return jpeg.DecodeConfig, jpeg.Decode, nil
+	case TypePNG:
+		return png.DecodeConfig, png.Decode, nil
+	case TypeWebP:
+		return webp.DecodeConfig, webp.Decode, nil
+	default:
+		return nil, nil, minsheng.Errorf(minsheng.EUNSUPPORTED, "只支持 JPEG、PNG、WebP 照片")
+	}
+}
+
+// checkDeclared checks the size and decode memory the photo's header
+// declares against lim, before any pixel is decoded.
+func checkDeclared(data []byte, typ string, decodeConfig func(io.Reader) (image.Config, error), lim Limits) error {
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return corrupt(err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return corrupt(fmt.Errorf("media: photo declares %d×%d pixels", cfg.Width, cfg.Height))
+	}
+	if cfg.Width > maxSide || cfg.Height > maxSide || int64(cfg.Width)*int64(cfg.Height) > int64(lim.MaxPixels) {
+		return &minsheng.Error{Code: minsheng.ETOOLARGE,
+			Message: fmt.Sprintf("照片尺寸过大（最多 %s像素，每边不超过 %d 像素）", humanPixels(lim.MaxPixels), maxSide),
+			Err:     fmt.Errorf("media: photo declares %d×%d pixels", cfg.Width, cfg.Height)}
+	}
+	if need := DecodeMemory(cfg, typ == TypePNG && pngInterlaced(data)); need > lim.MaxDecodeBytes {
+		return &minsheng.Error{Code: minsheng.ETOOLARGE,
+			Message: fmt.Sprintf("照片像素或色深过高（解码需约 %s，上限 %s），请用手机的普通拍照模式或压缩后再上传",
+				humanBytes(need), humanBytes(lim.MaxDecodeBytes)),
+			Err: fmt.Errorf("media: %d×%d %T photo needs about %d bytes decoded", cfg.Width, cfg.Height, cfg.ColorModel, need)}
+	}
+	return nil
+}
+
+// render sets the photo's display image and thumbnail from img, turned
+// upright by its EXIF orientation.
+func (p *Photo) render(img image.Image, orientation int, lim Limits) error {
 	// Scale down before rotating and flattening: both copy every pixel, and
 	// a 40-megapixel original has about nine times the pixels of the display
 	// image.
@@ -198,14 +225,15 @@ func Process(r io.Reader, lim Limits) (*Photo, error) {
 	// of the work of resampling the full original again.
 	thumb := imaging.Fit(display, lim.ThumbMax, lim.ThumbMax, imaging.Lanczos)
 
+	var err error
 	if p.Display, err = encodeJPEG(display, displayQuality); err != nil {
-		return nil, err
+		return err
 	}
 	if p.Thumb, err = encodeJPEG(thumb, thumbQuality); err != nil {
-		return nil, err
+		return err
 	}
 	p.Width, p.Height = display.Bounds().Dx(), display.Bounds().Dy()
-	return p, nil
+	return nil
 }
 
 // DecodeMemory estimates the bytes the decoded pixels of an image with
