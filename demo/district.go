@@ -395,7 +395,10 @@ func (s *seeder) fill(p *casePlan) {
 	if p.kind != kRejected && p.kind != kMerged && p.kind != kSubmittedFresh && r.IntN(10) < 3 {
 		for range 1 + r.IntN(4) {
 			c := &s.residents[r.IntN(len(s.residents))]
-			if c != p.filer && !slices.Contains(p.cosigners, c) {
+			// Residents co-sign only what they may find: public cases
+			// (another's 不公开 case is not found). The draw is made all
+			// the same, so the rest of the district does not change.
+			if p.public() && c != p.filer && !slices.Contains(p.cosigners, c) {
 				p.cosigners = append(p.cosigners, c)
 			}
 		}
@@ -727,3 +730,8 @@ func ExpectedStatuses(opts Options) map[cases.Status]int {
 }
 
 var methodLabels = map[string]string{budgetlink.CatalogActual: "按实际", budgetlink.CatalogQuota: "按定额", budgetlink.CatalogCapacity: "依财力"}
+
+// public is the filer's 公开 choice: four in five residents choose it, so
+// the public board has the article's examples and enough cases per
+// community.
+func (p *casePlan) public() bool { return p.idx%5 != 0 }

@@ -301,7 +301,7 @@ func (s *seeder) file(ctx context.Context, p *casePlan) error {
 		ContactName: p.contact, ContactPhone: p.phone, Households: p.hh,
 		// Four in five residents choose 公开, so the public board has the
 		// funded needs to show; the rest stay private (不公开).
-		Public: p.idx%5 != 0,
+		Public: p.public(),
 	}
 	var by auth.Principal
 	switch {
