@@ -1,5 +1,5 @@
 // Package calendar is the one home of the product's calendar: the zone in
-// which every date is counted (Asia/Shanghai: a case's filing year, a
+// which every date is counted (Beijing time: a case's filing year, a
 // fiscal year's first day, a deadline's day, the times the front ends
 // show) and the fiscal year of an instant. China keeps UTC+8 all year and
 // its fiscal year is the calendar year, so both rules are short — but every
@@ -20,7 +20,7 @@ var (
 	zone     *time.Location
 )
 
-// Zone is Asia/Shanghai from the system's zone database, or a fixed UTC+8
+// Zone is ZoneName from the system's zone database, or a fixed UTC+8
 // named CST where the database is missing (a distroless image): the two
 // agree on every instant since 1991, when China last kept summer time.
 func Zone() *time.Location {
