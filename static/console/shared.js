@@ -31,16 +31,9 @@ export function homeOf(role) {
   return role === 'finance' ? '/lines' : '/workbench';
 }
 
-/** yuan formats fen as 1,234.56 with no float arithmetic on the fen. */
-export function yuan(fen) {
-  if (fen === null || fen === undefined || fen === '') return '—';
-  const n = BigInt(fen);
-  const neg = n < 0n;
-  const a = neg ? -n : n;
-  const int = (a / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const dec = (a % 100n).toString().padStart(2, '0');
-  return `${neg ? '-' : ''}${int}.${dec}`;
-}
+/** yuan is fen as a figure without its unit (the columns say 元): the one
+ *  money formatter of the front ends, static/lib/format.js. */
+export { amount as yuan } from 'minsheng/format';
 
 /** toFen parses a yuan amount typed by a person ("1,234.5") into fen. */
 export function toFen(text) {

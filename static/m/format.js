@@ -1,11 +1,7 @@
 // Formatting shared by the views: money in 元 from fen (integers only),
 // times in Asia/Shanghai.
-export function yuan(fen) {
-  if (fen === undefined || fen === null) return '';
-  const neg = fen < 0;
-  const a = Math.abs(fen);
-  return `${neg ? '-' : ''}${Math.floor(a / 100).toLocaleString('zh-CN')}.${String(a % 100).padStart(2, '0')} 元`;
-}
+/** yuan is fen with its unit, "1,234.56 元" (static/lib/format.js). */
+export { yuan } from 'minsheng/format';
 
 /** fenFrom parses "1234.5" (元) into fen without floating point; NaN if invalid. */
 export function fenFrom(text) {

@@ -53,15 +53,8 @@ export function day(t) {
   return t ? dateOnly.format(new Date(t)) : '';
 }
 
-/** yuan formats integer fen without floating point: 123456 → 1,234.56 元. */
-export function yuan(fen) {
-  const n = BigInt(fen || 0);
-  const neg = n < 0n;
-  const a = neg ? -n : n;
-  const int = (a / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const frac = (a % 100n).toString().padStart(2, '0');
-  return `${neg ? '-' : ''}${int}.${frac} 元`;
-}
+/** yuan is fen with its unit, "1,234.56 元" (static/lib/format.js). */
+export { yuan } from 'minsheng/format';
 
 /** Timeline action names, as residents read them. */
 export const ACTIONS = {
