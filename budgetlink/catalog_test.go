@@ -139,8 +139,9 @@ func TestCatalogItem(t *testing.T) {
 	})
 }
 
-// TestDesignExamplesResolveToOneItem covers the needs named in DESIGN.md and
-// the source article: each must land on exactly one catalog item.
+// TestDesignExamplesResolveToOneItem covers the needs the source article
+// names (旱厕改造, 养老驿站, 停车自治, 大件垃圾清运 …): each must land on
+// exactly one catalog item.
 func TestDesignExamplesResolveToOneItem(t *testing.T) {
 	c := loadCatalog2026(t)
 	tests := []struct {

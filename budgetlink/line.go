@@ -4,7 +4,7 @@ package budgetlink
 // project name. A line document carries its own totals, its reservations
 // and the adjustments applied to it, so every money movement is one
 // conditional single-document update and `Check` can recompute the totals
-// from the document alone (DESIGN.md, consistency without transactions).
+// from the document alone (docs/ARCHITECTURE.md, engine defects).
 
 import (
 	"context"

@@ -163,7 +163,7 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 	// The timeline notes the link once per reservation: only the request
 	// that made it (its ledger claim's winner, ledgerclaim.go) writes the
 	// note, so copies re-posted, retried or sent at once by a phone do not
-	// (DESIGN.md: "at most once" is an insert under a unique index, here
+	// (docs/ARCHITECTURE.md: "at most once" is an insert under a unique index, here
 	// the reservation's claim res/<line>/<case>/<generation>, never a guard
 	// on the timeline array). Unlinking starts a new generation, so a
 	// later link is noted again. A crash between the reservation and the

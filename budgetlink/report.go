@@ -1,7 +1,7 @@
 package budgetlink
 
 // Reports per sub-district and fiscal year, summed in Go over projected
-// cursors (FerretDB returns wrong $group sums: DESIGN.md, defect 2). Rates
+// cursors (FerretDB returns wrong $group sums: docs/ARCHITECTURE.md, engine defect 2). Rates
 // are integer per-mille, rounded half up, so no float ever touches money or
 // the figures finance staff quote.
 

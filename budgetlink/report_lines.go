@@ -10,7 +10,7 @@ package budgetlink
 // through the store bumps it after the write returns, and a fill reads the
 // generation before its query, so a write landing during a fill makes the
 // next read fill again. Only on FerretDB, which one process owns
-// (DESIGN.md); on MongoDB every call reads the store.
+// (docs/ARCHITECTURE.md); on MongoDB every call reads the store.
 
 import (
 	"context"

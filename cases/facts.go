@@ -3,7 +3,7 @@ package cases
 // Report facts: what the reports, the priority list and the ledger check
 // read of a case, kept on its summary (summary.Facts) so they read the
 // ~400-byte summaries of a scope instead of decoding every 2 KB case
-// (DESIGN.md, embedded FerretDB defect 3: about 1 ms per case decoded).
+// (docs/ARCHITECTURE.md, engine defect 3: about 1 ms per case decoded).
 
 import (
 	"bytes"
@@ -160,7 +160,7 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 // the one the cache last saw it in — after the write lands; an entry read
 // under an older generation is read again. A fill reads the generation
 // before its query, so a write landing during the fill invalidates it.
-// Only on FerretDB: it runs in one process (DESIGN.md), so this process
+// Only on FerretDB: it runs in one process (docs/ARCHITECTURE.md), so this process
 // sees every write; with several instances on MongoDB it would not, and
 // MongoDB reads the summaries through real indexes anyway.
 type factsCache struct {

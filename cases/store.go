@@ -432,7 +432,7 @@ func (s *Service) findMine(ctx context.Context, userID string, q, sort bson.D, n
 
 // EachCase streams every case matching f to fn, oldest first, without scope
 // or redaction: for reports, budgetlink and the checker, which sum in Go
-// (DESIGN.md: no $group). Cursor and Limit are ignored. fn's error stops
+// (docs/ARCHITECTURE.md: no $group). Cursor and Limit are ignored. fn's error stops
 // the scan and is returned.
 func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) error {
 	f.Cursor, f.Limit = "", 1

@@ -113,7 +113,7 @@ func New(cfg Config) *fiber.App {
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 		// Values read from a request are copied, so nothing a handler keeps
-		// is overwritten when fasthttp reuses its buffers (STYLE.md 9).
+		// is overwritten when fasthttp reuses its buffers (docs/ARCHITECTURE.md, conventions).
 		Immutable:               true,
 		ProxyHeader:             cfg.ProxyHeader,
 		EnableTrustedProxyCheck: cfg.ProxyHeader != "",

@@ -84,7 +84,7 @@ func TestStaticFiles(t *testing.T) {
 
 // The committed vendor tree is what the browser loads: every package in
 // versions.json is there and the two packages that contain
-// process.env.NODE_ENV upstream were patched (FRONTEND.md).
+// process.env.NODE_ENV upstream were patched (docs/ARCHITECTURE.md).
 func TestEmbeddedVendorTree(t *testing.T) {
 	versions, err := fs.ReadFile(static.FS, "vendor/versions.json")
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package static holds the front ends' files, embedded into the binary so
-// `go run` serves the real UI with no build step (FRONTEND.md): vendor/ is
+// `go run` serves the real UI with no build step (docs/ARCHITECTURE.md): vendor/ is
 // written by vendor.mjs from the npm packages in package.json, lib/ is the
 // code the apps share (the API client), site/ the resident site.
 package static

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Copies the one browser-loadable file of each front-end library from
-// node_modules into static/vendor/<name>@<version>/ (FRONTEND.md's table),
+// node_modules into static/vendor/<name>@<version>/ (docs/ARCHITECTURE.md's front ends),
 // replacing process.env.NODE_ENV where a package still contains it, and
 // verifying none is left. The vendored files are committed, so `go run`
 // serves the real UI on a fresh clone without npm; `--check` (run by CI

@@ -5,7 +5,7 @@
 // runs. It also serves the completion and 12345-rate reports and the
 // district's factor allocation (因素法).
 //
-// Every figure is summed in Go over streamed cases and lines (DESIGN.md:
+// Every figure is summed in Go over streamed cases and lines (docs/ARCHITECTURE.md:
 // FerretDB has no trustworthy $group), money is int64 fen, and every method
 // takes the caller's auth.Principal and checks role and scope itself, so
 // the HTTP layer stays thin.

@@ -3,7 +3,7 @@
 // rule, one display text. The public board, the console's reports, their
 // exports and the performance coefficient of the factor allocation all
 // count cases through Tally and nothing else, so no two screens can
-// disagree (DESIGN.md, "The definitions this product uses").
+// disagree (docs/API.md, "12345 rates").
 package rates
 
 import (

@@ -1,4 +1,4 @@
-// 代居民登记 keeps several drafts (FRONTEND.md lesson 6): the demo cadre
+// 代居民登记 keeps several drafts (docs/ARCHITECTURE.md, field-app lessons): the demo cadre
 // of 丰盛社区 starts two filings, is interrupted, reloads the app with no
 // signal, finds both listed (area, title, time), resumes one with its
 // photo, deletes the other and files the first; filing removes the draft

@@ -1,4 +1,4 @@
-// One failed outbox item does not block the rest (FRONTEND.md lessons 3
+// One failed outbox item does not block the rest (docs/ARCHITECTURE.md, field-app lessons
 // and 4), on the demo district: with no signal the demo cadre of 丰盛社区
 // records a 满意 verdict on one seeded case, completes another (with an
 // after-photo) whose version the sub-district moves on meanwhile, and

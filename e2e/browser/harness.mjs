@@ -1,6 +1,6 @@
 // Browser-test harness: builds the real binary once, starts it on a fresh
 // data directory and a free loopback port, and launches Debian's Chromium
-// through playwright-core (FRONTEND.md: no browser download works here).
+// through playwright-core (docs/ARCHITECTURE.md: no browser download works here).
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -226,14 +226,14 @@ func (d windowDoc) counts() []slotCount {
 
 // maxWindowTries bounds add's loop: each turn means another instance
 // created the window at the same moment, or the engine answered a write
-// with a conflict (retried with jitter, as DESIGN.md asks).
+// with a conflict (retried with jitter, as docs/ARCHITECTURE.md asks).
 const maxWindowTries = 4
 
 // add adds delta attempts to now's slot of key's stored window by one
 // single-document $inc, and returns the window's live slots and their sum
 // after it. A window is created by a plain insert and the $inc tried
 // again, never by an upsert, whose collision some engines report with a
-// generic error (DESIGN.md): whatever the insert answers, the next $inc
+// generic error (docs/ARCHITECTURE.md): whatever the insert answers, the next $inc
 // finds the window if anyone created it. Slots that left the window are
 // removed afterwards, best effort (a later attempt removes them again).
 func (l *Limiter) add(ctx context.Context, key string, w slide, now time.Time, delta int64) ([]slotCount, int64, error) {

@@ -7,7 +7,7 @@ import (
 
 // localCounts keeps the request limits of AllowAs and the idempotency keys
 // of seen in this process's memory instead of the database. It serves the
-// embedded engine (FerretDB), which one process owns (DESIGN.md: one
+// embedded engine (FerretDB), which one process owns (docs/ARCHITECTURE.md: one
 // process per FerretDB; several instances need MongoDB), so the count is
 // the same one the database would hold, without two guarded writes on
 // every filing. A restart starts the windows afresh, as if they had

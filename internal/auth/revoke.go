@@ -118,7 +118,7 @@ func (r *revocations) revoke(ctx context.Context, userID string, version int64, 
 	// $max: of two racing changes the newer version wins. This is the
 	// update operator, which the embedded FerretDB applies (under the
 	// write guard; TestConcurrentDisable runs it 8 at a time), not the
-	// $group accumulator of DESIGN.md's defect 2.
+	// $group accumulator of docs/ARCHITECTURE.md, engine defect 2.
 	if _, err := r.c.UpdateOne(ctx, bson.M{"_id": userID},
 		bson.M{"$max": bson.M{"min_version": version}, "$set": bson.M{"expires_at": until.UTC()}},
 		options.UpdateOne().SetUpsert(true)); err != nil {

@@ -1,6 +1,6 @@
 // Package httpkit holds the request rules both HTTP APIs share, so /api/v1
 // (package handlers) and /mobile/v1 (package mobileapi) are thin route sets
-// on one kit and never import each other (STYLE.md 13):
+// on one kit and never import each other (docs/ARCHITECTURE.md, conventions):
 //
 //   - error rendering: StatusOf, the one code→status map, and RenderError,
 //     the {"error":{…}} body every failure gets;

@@ -6,7 +6,7 @@
 // once the first request finished, its answer (or, for Do, the refusal
 // it met). A record is claimed by one insert under the unique _id, never
 // by a conditional update over an array, so two identical requests
-// arriving at once cannot both run (DESIGN.md, FerretDB defects): claim,
+// arriving at once cannot both run (docs/ARCHITECTURE.md, engine defects): claim,
 // then run, then store.
 package idem
 

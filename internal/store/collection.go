@@ -143,7 +143,7 @@ func (c *Collection) FindAll(ctx context.Context, filter, out any, opts ...optio
 
 // Each streams matching documents to fn, one decoded value at a time, so a
 // report can sum in Go over a projected cursor without holding the whole
-// collection (DESIGN.md, defect 2). fn's error stops the scan.
+// collection (docs/ARCHITECTURE.md, engine defect 2). fn's error stops the scan.
 func (c *Collection) Each(ctx context.Context, filter any, decode func(cur *mongo.Cursor) error, opts ...options.Lister[options.FindOptions]) error {
 	cur, err := c.c.Find(ctx, filter, opts...)
 	if err != nil {

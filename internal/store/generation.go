@@ -11,7 +11,7 @@ import (
 // reads WriteGeneration before its query and is valid while it is
 // unchanged: every write bumps it after the write returns, so a write that
 // lands during a fill invalidates what the fill read. Only meaningful on
-// the embedded FerretDB, which one process owns (DESIGN.md); other
+// the embedded FerretDB, which one process owns (docs/ARCHITECTURE.md); other
 // processes' writes to MongoDB are not counted.
 var writeGens sync.Map // database + "\x00" + collection → *atomic.Uint64
 

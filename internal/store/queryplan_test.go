@@ -18,7 +18,7 @@ import (
 )
 
 // planIndexes are the indexes of the query-plan tests: the queue shape's
-// index in equality-first order, as DESIGN.md asks of hot paths.
+// index in equality-first order, as docs/ARCHITECTURE.md asks of hot paths.
 var planIndexes = []store.Index{
 	{Collection: "plan", Name: "queue", Keys: bson.D{{Key: "community", Value: 1}, {Key: "status", Value: 1}, {Key: "filed_at", Value: -1}}},
 }

@@ -77,7 +77,7 @@ func (s *Store) Local(key any, mk func() any) any {
 }
 
 // writeGuard is process-wide on purpose: FerretDB v1 applies updateOne and
-// findAndModify as read-modify-write without concurrency control (DESIGN.md,
+// findAndModify as read-modify-write without concurrency control (docs/ARCHITECTURE.md,
 // defect 1), so two Store values in one process talking to the same engine
 // must share one lock, not one each.
 var writeGuard sync.Mutex

@@ -25,7 +25,7 @@ func TestEngineDetected(t *testing.T) {
 	}
 }
 
-// TestConditionalReservationsNoLostUpdate is DESIGN.md defect 1: 32
+// TestConditionalReservationsNoLostUpdate is docs/ARCHITECTURE.md, engine defect 1: 32
 // goroutines reserve from one line with a conditional $inc. Every call that
 // reports success must be applied, and the line must never go below zero.
 //
@@ -33,7 +33,7 @@ func TestEngineDetected(t *testing.T) {
 // off in Open (s.guard left nil on FerretDB), this test against the embedded
 // engine reported 6,399 fen of successful reservations while only 363 were
 // applied and 1,637 of 2,000 fen stayed "available" — the lost updates
-// DESIGN.md measured; TestNextSequenceConcurrent likewise handed out one
+// docs/ARCHITECTURE.md measured; TestNextSequenceConcurrent likewise handed out one
 // counter value many times. With the guard the totals match exactly.
 func TestConditionalReservationsNoLostUpdate(t *testing.T) {
 	ctx := context.Background()
@@ -209,7 +209,7 @@ func TestInsertManyInBatches(t *testing.T) {
 }
 
 // TestEngineNeOverArrays pins the embedded engine's $ne over arrays
-// (DESIGN.md defect 4, RULE(ne-over-arrays) in collection.go): on
+// (docs/ARCHITECTURE.md, engine defect 4, RULE(ne-over-arrays) in collection.go): on
 // [C0, C1], {"a.x": {$ne: C1}} matches, which MongoDB never does. If this
 // test starts failing, the engine changed: the rule may be relaxed, but
 // only after measuring again. It also pins what the ledger relies on

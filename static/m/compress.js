@@ -1,5 +1,5 @@
 // Photos are compressed on the phone before they are queued: long side at
-// most 2000 px, JPEG quality 0.8 (FRONTEND.md, lesson 5). compressorjs
+// most 2000 px, JPEG quality 0.8 (docs/ARCHITECTURE.md, field-app lessons). compressorjs
 // works offline (no worker fetched from a CDN).
 import Compressor from 'compressorjs';
 

@@ -44,7 +44,7 @@ if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/m/sw.js', { scope: '/m/' }).catch((e) => console.warn('service worker', e));
 }
 // iOS and Chrome may evict site data of an app not used for a while;
-// a persisted store is kept (FRONTEND.md, lesson 7).
+// a persisted store is kept (docs/ARCHITECTURE.md, field-app lessons).
 navigator.storage?.persist?.().then((ok) => {
   state.persisted = ok;
 });

@@ -1,6 +1,6 @@
 // The resident site (/): 我有诉求, 我的诉求, 个人中心 and the public board
 // /gongkai. Plain ES modules through the shared import map; templates are
-// compiled in the browser (no build step, FRONTEND.md).
+// compiled in the browser (no build step, docs/ARCHITECTURE.md).
 import { createApp } from 'vue';
 import { createRouter, createWebHistory } from 'vue-router';
 import Vant from 'vant';

@@ -1,4 +1,4 @@
-// Photos are compressed on the phone before upload (FRONTEND.md: ODK and
+// Photos are compressed on the phone before upload (docs/ARCHITECTURE.md: ODK and
 // FixMyStreet users' lesson): at most 2048 px on the long side, JPEG 0.6.
 import Compressor from 'compressorjs';
 
