@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -89,7 +90,13 @@ func (a proxiedApp) postKey(t *testing.T, ip, path, token, key string, body any)
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	resp, err := a.app.Test(req, 30_000)
+	return answerOf(t, a.app, req)
+}
+
+// answerOf sends req to app and returns its status, Retry-After and error.
+func answerOf(t *testing.T, app *fiber.App, req *http.Request) limitedAnswer {
+	t.Helper()
+	resp, err := app.Test(req, 30_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,17 +212,7 @@ func (a proxiedApp) upload(t *testing.T, ip, caseID, token string) limitedAnswer
 	req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
 	req.Header.Set("X-Real-IP", ip)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := a.app.Test(req, 30_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var e struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	_ = json.Unmarshal(data, &e)
-	return limitedAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), code: e.Error.Code, message: e.Error.Message, body: string(data)}
+	return answerOf(t, a.app, req)
 }
 
 // TestLoginLockoutPerAddress is the sweep's finding: wrong passwords from

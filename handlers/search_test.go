@@ -1,9 +1,7 @@
 package handlers_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -234,15 +232,5 @@ func (f *fixture) limited(t *testing.T, who, path, ip string) limitedAnswer {
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+f.tokens[who])
 	}
-	resp, err := f.app.Test(req, 30_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var e struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	_ = json.Unmarshal(data, &e)
-	return limitedAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), code: e.Error.Code, message: e.Error.Message, body: string(data)}
+	return answerOf(t, f.app, req)
 }
