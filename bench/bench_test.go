@@ -34,12 +34,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"minsheng/budgetlink"
-	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/handlers"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
-	"minsheng/internal/httpkit"
-	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -70,18 +68,11 @@ type world struct {
 	hc     *http.Client
 }
 
-var allIndexes = [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes}
-
 // wire does what `minsheng serve` does at start on an existing store:
 // indexes, services, the interrupted summaries, the ledger check.
 func wire(b *testing.B, st *store.Store) *world {
 	b.Helper()
 	ctx := context.Background()
-	for _, idx := range allIndexes {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			b.Fatal(err)
-		}
-	}
 	dir, logger := org.Xicheng(), storetest.Logger()
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
@@ -95,27 +86,22 @@ func wire(b *testing.B, st *store.Store) *world {
 	// 120 per address) the same way.
 	acfg.SearchPerUser = auth.Limit{N: 1_000_000, Window: time.Minute}
 	acfg.SearchPerIP = auth.Limit{N: 1_000_000, Window: time.Minute}
-	authSvc, err := auth.NewService(st, dir, acfg)
-	if err != nil {
-		b.Fatal(err)
-	}
 	photos, err := media.NewLocal(b.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger})
-	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
-	ledger.SetCases(cs)
-	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger})
+	svc, err := app.Build(ctx, st, app.Options{Org: dir, Logger: logger, Auth: acfg, Photos: photos})
+	if err != nil {
+		b.Fatal(err)
+	}
+	authSvc, cs, ledger := svc.Auth, svc.Cases, svc.Budget
 	if _, err := cs.EnsureSummaries(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := ledger.Check(ctx); err != nil {
 		b.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []httpkit.RouteGroup{
-		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
-	}, Idempotency: idem.New(st, idem.Config{})})
+	app := svc.Handler(handlers.Config{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -254,10 +240,8 @@ func BenchmarkPilot(b *testing.B) {
 	for range b.N {
 		// Seed n cases over 15 sub-districts through the driver, then let
 		// the repair `minsheng check` runs build their summaries.
-		for _, idx := range allIndexes {
-			if err := st.EnsureIndexes(ctx, idx); err != nil {
-				b.Fatal(err)
-			}
+		if err := st.EnsureIndexes(ctx, app.Indexes()); err != nil {
+			b.Fatal(err)
 		}
 		docs := spreadCases(dir, subs, n)
 		var ids0 []string // submitted cases of sub0, for transitions

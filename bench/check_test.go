@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"fmt"
+	"minsheng/internal/app"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -30,10 +31,8 @@ func BenchmarkCheck(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.New(b)
 	dir := org.Xicheng()
-	for _, idx := range allIndexes {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			b.Fatal(err)
-		}
+	if err := st.EnsureIndexes(ctx, app.Indexes()); err != nil {
+		b.Fatal(err)
 	}
 	if err := st.Collection("cases").InsertMany(ctx, spreadCases(dir, pilotSubs(dir), n)); err != nil {
 		b.Fatal(err)

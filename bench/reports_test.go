@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"minsheng/internal/app"
 	"os"
 	"runtime/debug"
 	"testing"
@@ -55,10 +56,8 @@ func seedPilot(b *testing.B, n int) *pilot {
 	b.Helper()
 	ctx := context.Background()
 	st := storetest.New(b)
-	for _, idx := range allIndexes {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			b.Fatal(err)
-		}
+	if err := st.EnsureIndexes(ctx, app.Indexes()); err != nil {
+		b.Fatal(err)
 	}
 	dir := org.Xicheng()
 	var subs []string

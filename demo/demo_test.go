@@ -14,10 +14,10 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
-	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
 )
 
@@ -30,10 +30,8 @@ func newEnv(t *testing.T) Env {
 	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
+	if err := st.EnsureIndexes(ctx, app.Indexes()); err != nil {
+		t.Fatal(err)
 	}
 	dir := org.Xicheng()
 	acfg := auth.DefaultConfig([]byte("0123456789abcdef0123456789abcdef"), storetest.Logger())

@@ -20,9 +20,8 @@ import (
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/handlers"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
-	"minsheng/internal/httpkit"
-	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
@@ -59,12 +58,6 @@ type fixtureOptions struct {
 func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
 	st := storetest.New(t)
-	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir, logger := org.Xicheng(), storetest.Logger()
 	sms := &smsBox{last: map[string]string{}}
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
@@ -73,26 +66,20 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	if opts.auth != nil {
 		opts.auth(&acfg)
 	}
-	authSvc, err := auth.NewService(st, dir, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, PhotoLimits: opts.photoLimits, Now: opts.now, Logger: logger})
-	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger, Now: opts.now})
-	ledger.SetCases(cs)
-	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Now: opts.now})
-	hc := handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Groups: []httpkit.RouteGroup{
-		handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
-		handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc},
-	}, Idempotency: idem.New(st, idem.Config{})}
+	svc, err := app.Build(context.Background(), st, app.Options{Org: dir, Logger: logger, Auth: acfg, Photos: photos,
+		Cases: cases.Config{PhotoLimits: opts.photoLimits}, Now: opts.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hc handlers.Config
 	if opts.proxyHeader != "" {
 		hc.ProxyHeader, hc.TrustedProxies = opts.proxyHeader, []string{"0.0.0.0"}
 	}
-	app := handlers.New(hc)
+	authSvc, cs, ledger, plan, app := svc.Auth, svc.Cases, svc.Budget, svc.Planning, svc.Handler(hc)
 	return &fixture{app: app, st: st, auth: authSvc, cases: cs, budget: ledger, planning: plan, sms: sms,
 		tokens: map[string]string{}, ids: map[string]string{}}
 }

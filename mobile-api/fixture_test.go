@@ -20,14 +20,12 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/cases"
 	"minsheng/handlers"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
-	"minsheng/internal/httpkit"
-	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
-	mobileapi "minsheng/mobile-api"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -74,12 +72,6 @@ func newFixtureWith(t testing.TB, now func() time.Time, s3 media.Storage) *fixtu
 func newFixtureAuth(t testing.TB, now func() time.Time, s3 media.Storage, tweak func(*auth.Config)) *fixture {
 	t.Helper()
 	st := storetest.New(t)
-	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, budgetlink.Indexes, idem.Indexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir, logger := org.Xicheng(), storetest.Logger()
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
 	acfg.BcryptCost = bcrypt.MinCost
@@ -87,26 +79,19 @@ func newFixtureAuth(t testing.TB, now func() time.Time, s3 media.Storage, tweak 
 	if tweak != nil {
 		tweak(&acfg)
 	}
-	authSvc, err := auth.NewService(st, dir, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	local, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	photos := media.Storage(local)
 	if s3 != nil {
-		photos, local = s3, nil
+		photos = s3
 	}
-	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger, Now: now})
-	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
-	ledger.SetCases(cs)
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger,
-		Groups: []httpkit.RouteGroup{handlers.CasesAPI{Cases: cs, Media: local}, handlers.BudgetAPI{Budget: ledger},
-			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc}},
-		RootGroups: []httpkit.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir, Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
-	})
+	svc, err := app.Build(context.Background(), st, app.Options{Org: dir, Logger: logger, Auth: acfg, Photos: photos, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authSvc, cs, ledger, app := svc.Auth, svc.Cases, svc.Budget, svc.Handler(handlers.Config{})
 	f := &fixture{st: st, app: app, auth: authSvc, cases: cs, budget: ledger, tokens: map[string]string{},
 		refresh: map[string]string{}, ids: map[string]string{}, who: map[string]auth.Principal{}}
 	f.user(t, "wangfang", auth.RoleCadre, commA)

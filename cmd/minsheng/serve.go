@@ -24,15 +24,14 @@ import (
 	"minsheng/cases"
 	"minsheng/demo"
 	"minsheng/handlers"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/config"
-	"minsheng/internal/httpkit"
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
 	"minsheng/internal/store"
-	mobileapi "minsheng/mobile-api"
 	"minsheng/static"
 )
 
@@ -53,6 +52,8 @@ type deps struct {
 	planning *planning.Service
 	idem     *idem.Store
 	zone     *time.Location
+	// svc is what the fields above come from: the one wiring.
+	svc *app.Services
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -77,12 +78,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*deps, e
 }
 
 func (d *deps) init(ctx context.Context) error {
-	var indexes []store.Index
-	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes} {
-		indexes = append(indexes, ix...)
-	}
-	if err := d.store.EnsureIndexes(ctx, indexes); err != nil {
+	if err := d.store.EnsureIndexes(ctx, app.Indexes()); err != nil {
 		return err
 	}
 	dir, err := loadOrg(ctx, d.store)
@@ -102,40 +98,28 @@ func (d *deps) init(ctx context.Context) error {
 	if d.cfg.Demo {
 		acfg.FixedCodes = demo.FixedCodes() // the demo resident's SMS code, demo mode only
 	}
-	d.auth, err = auth.NewService(d.store, dir, acfg)
-	if err != nil {
-		return err
-	}
 	if err := d.openPhotos(ctx, secret); err != nil {
 		return err
 	}
-	zone := calendar.Zone()
-	d.casesCfg = cases.Config{
-		NumberPrefix: d.cfg.CasePrefix,
-		TokenSecret:  derive(secret, "case-tracking-token"),
-		Users:        d.auth,
-		Zone:         zone,
-		Logger:       d.logger,
+	d.zone = calendar.Zone()
+	casesCfg := cases.Config{NumberPrefix: d.cfg.CasePrefix, TokenSecret: derive(secret, "case-tracking-token")}
+	svc, err := app.New(d.store, app.Options{Org: dir, Logger: d.logger, Auth: acfg, Photos: d.photos, Zone: d.zone,
+		Cases: casesCfg, PublicURL: d.cfg.PublicURL})
+	if err != nil {
+		return err
 	}
-	d.cases = cases.NewService(d.store, dir, d.photos, d.casesCfg)
-	// budgetlink implements the money effects of completing or cancelling
-	// a case; SetCases wires both directions (cases never imports it).
-	d.budget = budgetlink.NewService(d.store, budgetlink.Config{Org: dir, Logger: d.logger, Zone: zone})
-	d.budget.SetCases(d.cases)
-	// Residents who filed with a phone hear of their case by SMS, through
-	// the sender that delivers sign-in codes.
-	d.cases.SetSMS(d.auth.SMS(), d.cfg.PublicURL)
-	d.zone = zone
+	d.svc, d.auth, d.cases, d.budget, d.planning, d.idem = svc, svc.Auth, svc.Cases, svc.Budget, svc.Planning, svc.Idem
+	// The demo builds its own services on its clock with the same settings.
+	casesCfg.Users, casesCfg.Zone, casesCfg.Logger = d.auth, d.zone, d.logger
+	d.casesCfg = casesCfg
 	// Load this fiscal year's catalog now so a broken data file shows at
 	// start; a year without one is served (older years still work) but
 	// finance must add its catalog before booking lines in it.
-	year := calendar.FiscalYear(time.Now(), zone)
+	year := calendar.FiscalYear(time.Now(), d.zone)
 	if _, err := d.budget.Catalog(year); err != nil {
 		d.logger.Warn("no expenditure catalog for the current fiscal year; add budgetlink/catalogdata/fy<year>.json",
 			"fiscal_year", year, "available", budgetlink.CatalogFiscalYears())
 	}
-	d.planning = planning.NewService(d.store, d.budget, d.cases, planning.Config{Org: dir, Logger: d.logger, Zone: zone})
-	d.idem = idem.New(d.store, idem.Config{})
 	return nil
 }
 
@@ -276,13 +260,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	reg := handlers.NewRegistry()
-	app := handlers.New(handlers.Config{
-		Auth: d.auth, Org: d.org, Store: d.store, Logger: logger, Groups: d.routeGroups(), Idempotency: d.idem,
-		Registry: reg, MetricsToken: cfg.MetricsToken,
+	app := d.svc.Handler(handlers.Config{
+		Logger: logger, Registry: reg, MetricsToken: cfg.MetricsToken,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
-		Apps:       []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/console/", Dir: "console"}, {Prefix: "/", Dir: "site"}},
-		RootGroups: d.rootGroups(),
-		Demo:       cfg.Demo,
+		Apps: []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/console/", Dir: "console"}, {Prefix: "/", Dir: "site"}},
+		Demo: cfg.Demo,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -346,23 +328,6 @@ func engineName(st *store.Store) string {
 		return "FerretDB"
 	}
 	return "MongoDB"
-}
-
-// routeGroups lists the domain APIs the server serves.
-func (d *deps) routeGroups() []httpkit.RouteGroup {
-	return []httpkit.RouteGroup{
-		handlers.CasesAPI{Cases: d.cases, Media: d.local},
-		handlers.BudgetAPI{Budget: d.budget},
-		handlers.AllocationAPI{Planning: d.planning},
-		handlers.SiteAPI{Cases: d.cases, Budget: d.budget, Auth: d.auth, Zone: d.zone},
-	}
-}
-
-// rootGroups lists the APIs served outside /api/v1: the cadre app's.
-func (d *deps) rootGroups() []httpkit.RouteGroup {
-	return []httpkit.RouteGroup{
-		mobileapi.API{Auth: d.auth, Cases: d.cases, Budget: d.budget, Org: d.org, Replay: idem.New(d.store, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})},
-	}
 }
 
 // sweepLoop clears expired rate-limit windows and re-checks the ledger

@@ -19,17 +19,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"minsheng/budgetlink"
-	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/handlers"
+	"minsheng/internal/app"
 	"minsheng/internal/auth"
-	"minsheng/internal/httpkit"
-	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
-	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
-	mobileapi "minsheng/mobile-api"
 )
 
 // The two scopes: A is the callers' own, B another sub-district's.
@@ -93,13 +89,6 @@ type scopeData struct {
 func newWorld(t *testing.T, tune ...func(*auth.Config)) *world {
 	t.Helper()
 	st := storetest.New(t)
-	ctx := context.Background()
-	for _, idx := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes} {
-		if err := st.EnsureIndexes(ctx, idx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir, logger := org.Xicheng(), storetest.Logger()
 	sms := &smsBox{last: map[string]string{}}
 	acfg := auth.DefaultConfig([]byte(strings.Repeat("k", 32)), logger)
@@ -108,28 +97,17 @@ func newWorld(t *testing.T, tune ...func(*auth.Config)) *world {
 	for _, f := range tune {
 		f(&acfg)
 	}
-	authSvc, err := auth.NewService(st, dir, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	photos, err := media.NewLocal(t.TempDir(), []byte(strings.Repeat("m", 32)), handlers.MediaPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	zone := time.FixedZone("CST", 8*3600)
-	cs := cases.NewService(st, dir, photos, cases.Config{Users: authSvc, Logger: logger, Zone: zone,
-		TokenSecret: []byte(strings.Repeat("t", 32))})
-	ledger := budgetlink.NewService(st, budgetlink.Config{Org: dir, Logger: logger})
-	ledger.SetCases(cs)
-	plan := planning.NewService(st, ledger, cs, planning.Config{Org: dir, Logger: logger, Zone: zone})
-	app := handlers.New(handlers.Config{Auth: authSvc, Org: dir, Store: st, Logger: logger, Idempotency: idem.New(st, idem.Config{}),
-		Groups: []httpkit.RouteGroup{
-			handlers.CasesAPI{Cases: cs, Media: photos}, handlers.BudgetAPI{Budget: ledger}, handlers.AllocationAPI{Planning: plan},
-			handlers.SiteAPI{Cases: cs, Budget: ledger, Auth: authSvc, Zone: zone},
-		},
-		RootGroups: []httpkit.RouteGroup{mobileapi.API{Auth: authSvc, Cases: cs, Budget: ledger, Org: dir,
-			Replay: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}},
-	})
+	svc, err := app.Build(context.Background(), st, app.Options{Org: dir, Logger: logger, Auth: acfg, Photos: photos, Zone: zone,
+		Cases: cases.Config{TokenSecret: []byte(strings.Repeat("t", 32))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authSvc, cs, ledger, app := svc.Auth, svc.Cases, svc.Budget, svc.Handler(handlers.Config{})
 	w := &world{app: app, auth: authSvc, cases: cs, budget: ledger, sms: sms, tokens: map[string]string{}, ids: map[string]string{},
 		who: map[string]auth.Principal{}, year: time.Now().In(zone).Year()}
 	for i, sc := range []string{"A", "B"} {
