@@ -218,45 +218,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("store closed")
 	}()
 
-	// Queue summaries a crash left behind their case are rewritten first
-	// (only those, from their pending marks; `minsheng check` compares all),
-	// and built once for a data directory from before them.
-	if n, err := d.cases.EnsureSummaries(ctx); err != nil {
-		return fmt.Errorf("case summaries: %w", err)
-	} else if n > 0 {
-		logger.Warn("case summaries repaired after an interrupted write", "cases", n)
-	}
-	// The ledger is checked and repaired before any request can touch it,
-	// so a crash mid-operation in the last run is finished first.
-	rep, err := d.budget.Check(ctx)
-	if err != nil {
-		return fmt.Errorf("ledger check: %w", err)
-	}
-	logCheck(logger, rep)
-
-	if cfg.Demo {
-		if err := serveDemo(ctx, d, stderr); err != nil {
-			return err
-		}
-	}
-
-	created, generated, err := d.auth.EnsureAdmin(ctx, cfg.AdminPassword)
-	if err != nil {
-		return fmt.Errorf("unable to create admin account: %w", err)
-	}
-	if created && generated != "" {
-		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
-	}
-
-	// One process owns an embedded data dir: a request left pending in an
-	// Idempotency-Key record died with the last process, so its retry may
-	// run now instead of waiting out the lease.
-	if d.store.Embedded() {
-		if n, err := d.idem.ReleasePending(ctx, time.Now()); err != nil {
-			return err
-		} else if n > 0 {
-			logger.Info("idempotency: released keys of requests cut off by the last stop", "keys", n)
-		}
+	if err := d.prepare(ctx, stderr); err != nil {
+		return err
 	}
 
 	reg := handlers.NewRegistry()
@@ -278,19 +241,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer stopMetrics()
 
-	go sweepLoop(ctx, d, logger)
-	// Deadline notices come from a sweep, not only when a list is opened;
-	// it stops with serve, which waits for it before closing the store.
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	deadlinesDone := make(chan struct{})
-	go func() { defer close(deadlinesDone); d.cases.RunDeadlineSweep(sweepCtx, cfg.DeadlineSweep) }()
-	defer func() { stopSweep(); <-deadlinesDone }()
-	// The reports' caches are filled in the background, so the first
-	// district-wide report after a start answers from them (at 50,000
-	// cases a cold fill is seconds of engine time).
-	warmDone := make(chan struct{})
-	go func() { defer close(warmDone); warmReports(sweepCtx, d, logger) }()
-	defer func() { stopSweep(); <-warmDone }()
+	defer d.background(ctx)()
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -308,6 +259,70 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	<-served
 	return nil
+}
+
+// prepare makes the store ready for requests: what the last run left
+// unfinished is finished, the demo district seeded (serve --demo), the
+// admin account created.
+func (d *deps) prepare(ctx context.Context, stderr io.Writer) error {
+	// Queue summaries a crash left behind their case are rewritten first
+	// (only those, from their pending marks; `minsheng check` compares all),
+	// and built once for a data directory from before them.
+	if n, err := d.cases.EnsureSummaries(ctx); err != nil {
+		return fmt.Errorf("case summaries: %w", err)
+	} else if n > 0 {
+		d.logger.Warn("case summaries repaired after an interrupted write", "cases", n)
+	}
+	// The ledger is checked and repaired before any request can touch it,
+	// so a crash mid-operation in the last run is finished first.
+	rep, err := d.budget.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger check: %w", err)
+	}
+	logCheck(d.logger, rep)
+
+	if d.cfg.Demo {
+		if err := serveDemo(ctx, d, stderr); err != nil {
+			return err
+		}
+	}
+
+	created, generated, err := d.auth.EnsureAdmin(ctx, d.cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("unable to create admin account: %w", err)
+	}
+	if created && generated != "" {
+		fmt.Fprintf(stderr, "\n  管理员账号已创建 / admin account created\n  username: admin\n  password: %s\n  (shown once; set MINSHENG_ADMIN_PASSWORD to choose it)\n\n", generated)
+	}
+
+	// One process owns an embedded data dir: a request left pending in an
+	// Idempotency-Key record died with the last process, so its retry may
+	// run now instead of waiting out the lease.
+	if d.store.Embedded() {
+		if n, err := d.idem.ReleasePending(ctx, time.Now()); err != nil {
+			return err
+		} else if n > 0 {
+			d.logger.Info("idempotency: released keys of requests cut off by the last stop", "keys", n)
+		}
+	}
+	return nil
+}
+
+// background starts the sweeps and the reports' warm-up; the function it
+// returns stops them and waits, so the store closes after them.
+func (d *deps) background(ctx context.Context) (stop func()) {
+	go sweepLoop(ctx, d, d.logger)
+	// Deadline notices come from a sweep, not only when a list is opened;
+	// it stops with serve, which waits for it before closing the store.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	deadlinesDone := make(chan struct{})
+	go func() { defer close(deadlinesDone); d.cases.RunDeadlineSweep(sweepCtx, d.cfg.DeadlineSweep) }()
+	// The reports' caches are filled in the background, so the first
+	// district-wide report after a start answers from them (at 50,000
+	// cases a cold fill is seconds of engine time).
+	warmDone := make(chan struct{})
+	go func() { defer close(warmDone); warmReports(sweepCtx, d, d.logger) }()
+	return func() { stopSweep(); <-deadlinesDone; <-warmDone }
 }
 
 // close writes the summaries of the last filings, which wait to be
