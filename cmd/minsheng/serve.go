@@ -104,7 +104,7 @@ func (d *deps) init(ctx context.Context) error {
 	d.zone = calendar.Zone()
 	casesCfg := cases.Config{NumberPrefix: d.cfg.CasePrefix, TokenSecret: derive(secret, "case-tracking-token")}
 	svc, err := app.New(d.store, app.Options{Org: dir, Logger: d.logger, Auth: acfg, Photos: d.photos, Zone: d.zone,
-		Cases: casesCfg, PublicURL: d.cfg.PublicURL})
+		Cases: casesCfg, CaseSMS: true, PublicURL: d.cfg.PublicURL})
 	if err != nil {
 		return err
 	}

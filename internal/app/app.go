@@ -58,9 +58,11 @@ type Options struct {
 	Zone *time.Location
 	// Now is the domain services' clock; nil: time.Now.
 	Now func() time.Time
-	// PublicURL, when set, sends residents who filed with a phone an SMS
-	// on each step of their case, through the sign-in code's sender, with
-	// links under it. Tests that count sign-in codes leave it empty.
+	// CaseSMS sends residents who filed with a phone an SMS on each step
+	// of their case, through the sign-in code's sender, with links under
+	// PublicURL (empty: links relative to the site). Tests that read
+	// sign-in codes from the sender leave it off.
+	CaseSMS   bool
 	PublicURL string
 }
 
@@ -111,7 +113,7 @@ func New(st *store.Store, o Options) (*Services, error) {
 	// a case; SetCases wires both directions (cases never imports it).
 	s.Budget = budgetlink.NewService(st, budgetlink.Config{Org: o.Org, Logger: o.Logger, Zone: o.Zone, Now: o.Now})
 	s.Budget.SetCases(s.Cases)
-	if o.PublicURL != "" {
+	if o.CaseSMS {
 		s.Cases.SetSMS(authSvc.SMS(), o.PublicURL)
 	}
 	s.Planning = planning.NewService(st, s.Budget, s.Cases, planning.Config{Org: o.Org, Logger: o.Logger, Zone: o.Zone, Now: o.Now})
