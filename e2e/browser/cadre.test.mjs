@@ -52,8 +52,8 @@ test('a case filed offline with a 4000×3000 photo survives an offline reload an
   assert.equal(found.length, 1, 'exactly one case');
   const full = await call(env, 'GET', `/api/v1/cases/${found[0].id}`, env.staffToken);
   assert.equal(full.photos.length, 1, 'exactly one photo');
-  assert.ok(Math.max(full.photos[0].width, full.photos[0].height) <= 2000, `stored ${full.photos[0].width}×${full.photos[0].height}, want ≤ 2000 px`);
-  assert.ok(Math.max(full.photos[0].width, full.photos[0].height) >= 1900, 'compressed to about 2000 px, not much smaller');
+  assert.ok(Math.max(full.photos[0].width, full.photos[0].height) <= 2048, `stored ${full.photos[0].width}×${full.photos[0].height}, want ≤ 2048 px (static/lib/photo.js)`);
+  assert.ok(Math.max(full.photos[0].width, full.photos[0].height) >= 1900, 'compressed to about 2048 px, not much smaller');
 
   await page.goto(`${env.server.url}/m/case/${found[0].id}/qr`);
   await page.locator('[data-test=qr] svg').waitFor();

@@ -4,7 +4,7 @@ import { computed, ref } from 'vue';
 import { useRouter } from 'vue-router';
 import { showImagePreview, showConfirmDialog } from 'vant';
 import { state, deletePhoto, addPhotos } from './state.js';
-import { compress } from './compress.js';
+import { compress } from 'minsheng/photo';
 import { deadlineClass, when, yuan, live } from './format.js';
 import SyncBadge from './SyncBadge.js';
 

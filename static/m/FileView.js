@@ -11,7 +11,7 @@ import { showFailToast, showConfirmDialog } from 'vant';
 import { api, state, fileCase } from './state.js';
 import { db } from './db.js';
 import { drafts, hasContent } from './drafts.js';
-import { compress } from './compress.js';
+import { compress } from 'minsheng/photo';
 import { clock, when } from './format.js';
 import SyncBadge from './SyncBadge.js';
 

@@ -5,7 +5,7 @@ import { useRouter, useRoute } from 'vue-router';
 import { showFailToast } from 'vant';
 import { state, queueAction } from './state.js';
 import { db } from './db.js';
-import { compress } from './compress.js';
+import { compress } from 'minsheng/photo';
 import { fenFrom, yuan } from './format.js';
 
 export default {

@@ -6,7 +6,7 @@
 import { ref, computed } from 'vue';
 import { showToast, showSuccessToast, showImagePreview } from 'vant';
 import { ACTIONS, VERDICTS, when, deadline, errorText, loadOrg, state } from './shared.js';
-import { compress } from './photos.js';
+import { compress } from 'minsheng/photo';
 
 export default {
   name: 'CaseView',

@@ -7,7 +7,8 @@ import { useRouter } from 'vue-router';
 import { showToast, showSuccessToast, closeToast } from 'vant';
 import { newKey } from 'minsheng/api';
 import { api, state, AREAS, loadOrg, errorText, day } from './shared.js';
-import { compress, photoForm } from './photos.js';
+import { compress } from 'minsheng/photo';
+import { photoForm } from './photos.js';
 import { SignInForm } from './SignInPage.js';
 
 export default {
