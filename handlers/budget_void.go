@@ -3,7 +3,6 @@ package handlers
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"minsheng"
 	"minsheng/internal/httpkit"
 )
 
@@ -21,11 +20,11 @@ func (a BudgetAPI) voidLine(c *fiber.Ctx) error {
 	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
-	// A line's first version is 0 (a case's is 1), so httpkit.RequireVersion does not fit.
-	if in.Version == nil || *in.Version < 0 {
-		return minsheng.Invalid("version 必填", map[string]string{"version": "必填，须为读取时的版本号"})
+	v, err := httpkit.RequireVersion(in.Version) // a line's first version is 0
+	if err != nil {
+		return err
 	}
-	if err := a.Budget.VoidLine(c.UserContext(), p, c.Params("id"), *in.Version); err != nil {
+	if err := a.Budget.VoidLine(c.UserContext(), p, c.Params("id"), v); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -105,11 +105,17 @@ func NoQuery(c *fiber.Ctx) error { return BadQuery(RouteQuery(c)) }
 // parameters need no checks of their own.
 func OnlyQuery(c *fiber.Ctx, allowed ...string) error { return BadQuery(RouteQuery(c, allowed...)) }
 
-// RequireVersion is the one check of the version a step states it read:
-// missing is 400 here, a stale one 409 from the domain.
+// RequireVersion is the one check of the version a request states it read
+// (optimistic concurrency), for every entity of both APIs: missing is 400
+// "version 必填", a negative one 400 too; any other is the domain's to
+// compare, which answers a stale one with 409. Zero is a version: a budget
+// line starts at 0, a case at 1 (where 0 is merely stale).
 func RequireVersion(v *int64) (int64, error) {
-	if v == nil || *v < 1 {
+	switch {
+	case v == nil:
 		return 0, minsheng.Invalid("version 必填", map[string]string{"version": "必填，须为读取时的版本号"})
+	case *v < 0:
+		return 0, minsheng.Invalid("version 无效", map[string]string{"version": "须为读取时的版本号（不小于 0 的整数）"})
 	}
 	return *v, nil
 }
