@@ -9,7 +9,6 @@ package mobileapi
 
 import (
 	_ "embed"
-	"encoding/json"
 	"regexp"
 	"strings"
 
@@ -112,22 +111,4 @@ func checkUUID(name, v string) error {
 		return minsheng.Invalid("标识格式不正确", map[string]string{name: "须为 UUID"})
 	}
 	return nil
-}
-
-// sendAnswer writes a replay answer.
-func sendAnswer(c *fiber.Ctx, ans idem.Answer) error {
-	if ans.Replayed {
-		c.Set(httpkit.HeaderIdempotencyReplayed, "true")
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Status(ans.Status).Send(ans.Body)
-}
-
-// answer encodes v as a replayable answer.
-func answer(status int, v any) (idem.Answer, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return idem.Answer{}, err
-	}
-	return idem.Answer{Status: status, Body: b}, nil
 }

@@ -240,7 +240,7 @@ func (a API) create(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	route := "PUT " + Prefix + "/cases"
-	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, id), route, idem.Hash(c.Body()), func() (idem.Answer, error) {
+	ans, err := httpkit.Once(c, a.Replay, idem.Request{ID: idem.ID(p.UserID, route, id), Route: route, Formerly: idem.Hash(c.Body())}, func() (idem.Answer, error) {
 		out, _, err := a.Cases.Submit(ctx, p, cases.NewCase{
 			Area: b.Area, Title: b.Title, Description: desc, Community: community,
 			Address: b.Address, Lat: b.Lat, Lng: b.Lng, Datum: b.Datum, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
@@ -253,12 +253,12 @@ func (a API) create(c *fiber.Ctx) error {
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return answer(fiber.StatusCreated, filed{caseView: a.view(p, out, time.Now()), ClientID: id, TrackingToken: token})
+		return httpkit.JSONAnswer(fiber.StatusCreated, filed{caseView: a.view(p, out, time.Now()), ClientID: id, TrackingToken: token})
 	})
 	if err != nil {
 		return err
 	}
-	return sendAnswer(c, ans)
+	return httpkit.SendAnswer(c, ans)
 }
 
 // assessBody is the assess step's body (cases.AssessInput) plus the
@@ -375,9 +375,9 @@ func (a API) act(c *fiber.Ctx) error {
 		return err
 	}
 	id, action := c.Params("id"), c.Params("action")
-	key := c.Get(httpkit.HeaderIdempotencyKey)
-	if !httpkit.ValidIdempotencyKey(key) {
-		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
+	key, err := httpkit.RequireIdempotencyKey(c)
+	if err != nil {
+		return err
 	}
 	call, err := a.step(c, p, id, action)
 	if err != nil {
@@ -385,17 +385,17 @@ func (a API) act(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	route := "POST " + Prefix + "/cases/" + id + "/actions/" + action
-	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, key), route, idem.Hash(c.Body()), func() (idem.Answer, error) {
+	ans, err := httpkit.Once(c, a.Replay, idem.Request{ID: idem.ID(p.UserID, route, key), Route: route, Formerly: idem.Hash(c.Body())}, func() (idem.Answer, error) {
 		out, err := call(ctx)
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return answer(fiber.StatusOK, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusOK, a.view(p, out, time.Now()))
 	})
 	if err != nil {
 		return err
 	}
-	return sendAnswer(c, ans)
+	return httpkit.SendAnswer(c, ans)
 }
 
 // photoTypes are the bodies a photo upload may have.
@@ -431,17 +431,18 @@ func (a API) putPhoto(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	route := "PUT " + Prefix + "/cases/photos"
-	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, strings.ToLower(photo)), route, idem.Hash([]byte(id), []byte(tag), body), func() (idem.Answer, error) {
+	r := idem.Request{ID: idem.ID(p.UserID, route, strings.ToLower(photo)), Route: route, Formerly: idem.Hash([]byte(id), []byte(tag), body)}
+	ans, err := httpkit.Once(c, a.Replay, r, func() (idem.Answer, error) {
 		out, err := a.Cases.AddPhoto(ctx, p, id, tag, bytes.NewReader(body))
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return answer(fiber.StatusCreated, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out, time.Now()))
 	})
 	if err != nil {
 		return err
 	}
-	return sendAnswer(c, ans)
+	return httpkit.SendAnswer(c, ans)
 }
 
 func (a API) deletePhoto(c *fiber.Ctx) error {

@@ -56,9 +56,9 @@ func (a API) completeUpload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key := c.Get(httpkit.HeaderIdempotencyKey)
-	if !httpkit.ValidIdempotencyKey(key) {
-		return minsheng.Invalid("请提供 Idempotency-Key", map[string]string{"Idempotency-Key": "必填，8到128位字母、数字或 _ - : ."})
+	key, err := httpkit.RequireIdempotencyKey(c)
+	if err != nil {
+		return err
 	}
 	id, upload := c.Params("id"), c.Params("upload")
 	if err := checkUUID("upload_id", upload); err != nil {
@@ -73,15 +73,16 @@ func (a API) completeUpload(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	route := "POST " + Prefix + "/cases/photos/uploads/complete"
-	ans, err := a.Replay.Do(ctx, idem.ID(p.UserID, route, key), route, idem.Hash([]byte(id), []byte(upload)), func() (idem.Answer, error) {
+	r := idem.Request{ID: idem.ID(p.UserID, route, key), Route: route, Formerly: idem.Hash([]byte(id), []byte(upload))}
+	ans, err := httpkit.Once(c, a.Replay, r, func() (idem.Answer, error) {
 		out, err := a.Cases.CompletePhotoUpload(ctx, p, id, upload)
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return answer(fiber.StatusCreated, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out, time.Now()))
 	})
 	if err != nil {
 		return err
 	}
-	return sendAnswer(c, ans)
+	return httpkit.SendAnswer(c, ans)
 }

@@ -24,8 +24,11 @@ type Answer struct {
 	Replayed bool
 }
 
-// Hash is a body hash for Do: the parts, each prefixed by its length, so
-// that no two different lists of parts hash alike.
+// Hash is the hash the cadre app's routes bound their records to before
+// httpkit.RequestHash became the one request hash: the parts, each
+// prefixed by its length, so that no two different lists of parts hash
+// alike. It only recognises records stored before that change (Request.Formerly);
+// remove it once they have expired (OutboxTTL, 14 days).
 func Hash(parts ...[]byte) string {
 	h := sha256.New()
 	for _, p := range parts {
@@ -51,13 +54,35 @@ var ErrNotStored = errors.New("idem: answer not stored")
 // the first copy's; ECONFLICT when the first copy is still running after
 // Config.Wait; ctx's error when ctx ends while waiting.
 func (s *Store) Do(ctx context.Context, id, route, bodyHash string, fn func() (Answer, error)) (Answer, error) {
+	return s.DoRequest(ctx, Request{ID: id, Route: route, Hash: bodyHash}, fn)
+}
+
+// Request names one request for DoRequest.
+type Request struct {
+	// ID is ID(caller, route, key); Route is stored with the record.
+	ID, Route string
+	// Hash binds the key to the request's content (httpkit.RequestHash).
+	Hash string
+	// Formerly, when not "", is the hash the same request had before its
+	// route's hash changed: a record stored under it is this request's,
+	// not another's, until it expires.
+	Formerly string
+}
+
+// ErrMismatchMessage is what a client is told when its key was used for a
+// request with another content.
+const ErrMismatchMessage = "该 Idempotency-Key 已用于另一内容不同的请求"
+
+// DoRequest is Do for r.
+func (s *Store) DoRequest(ctx context.Context, r Request, fn func() (Answer, error)) (Answer, error) {
+	id, route, bodyHash := r.ID, r.Route, r.Hash
 	// Real time, not Config.Now: the wait is for a request running now.
 	deadline := time.Now().Add(s.wait)
 	for {
-		prev, mine, err := s.begin(ctx, id, route, bodyHash)
+		prev, mine, err := s.begin(ctx, id, route, bodyHash, r.Formerly)
 		switch {
 		case errors.Is(err, ErrMismatch):
-			return Answer{}, &minsheng.Error{Code: minsheng.EUNPROCESSABLE, Message: "该请求标识已用于另一内容不同的请求，请勿重复使用", Err: ErrMismatch}
+			return Answer{}, &minsheng.Error{Code: minsheng.EUNPROCESSABLE, Message: ErrMismatchMessage, Err: ErrMismatch}
 		case err != nil:
 			return Answer{}, err
 		case prev == nil:

@@ -217,3 +217,31 @@ func TestDoAfterTakeover(t *testing.T) {
 		})
 	}
 }
+
+// TestDoFormerly: a record stored under a route's former hash answers the
+// same request sent with the new hash (Request.Formerly); a request with
+// another content is still 422.
+func TestDoFormerly(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if err := st.EnsureIndexes(ctx, idem.Indexes); err != nil {
+		t.Fatal(err)
+	}
+	s := idem.New(st, idem.Config{})
+	const route = "POST /mobile/v1/cases/actions"
+	id := idem.ID("u1", route, "key-formerly")
+	if _, err := s.Do(ctx, id, route, "old", func() (idem.Answer, error) {
+		return idem.Answer{Status: 200, Body: []byte(`"first"`)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ran := func() (idem.Answer, error) { t.Error("ran again"); return idem.Answer{}, nil }
+	ans, err := s.DoRequest(ctx, idem.Request{ID: id, Route: route, Hash: "new", Formerly: "old"}, ran)
+	if err != nil || !ans.Replayed || string(ans.Body) != `"first"` {
+		t.Errorf("same request, new hash: %+v %v; want the stored answer", ans, err)
+	}
+	_, err = s.DoRequest(ctx, idem.Request{ID: id, Route: route, Hash: "other", Formerly: "other-old"}, ran)
+	if !errors.Is(err, idem.ErrMismatch) || minsheng.ErrorCode(err) != minsheng.EUNPROCESSABLE {
+		t.Errorf("another request: %v; want 422 wrapping ErrMismatch", err)
+	}
+}

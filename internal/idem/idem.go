@@ -136,12 +136,14 @@ var ErrMismatch = errors.New("idem: key used with another request")
 // the existing record (pending or done) when another request holds it.
 // ErrMismatch: the key was used with another body.
 func (s *Store) Begin(ctx context.Context, id, route, bodyHash string) (*Record, error) {
-	prev, _, err := s.begin(ctx, id, route, bodyHash)
+	prev, _, err := s.begin(ctx, id, route, bodyHash, "")
 	return prev, err
 }
 
-// begin is Begin that also returns, to the owner, the claim it holds.
-func (s *Store) begin(ctx context.Context, id, route, bodyHash string) (prev, mine *Record, err error) {
+// begin is Begin that also returns, to the owner, the claim it holds. A
+// record whose hash is formerly (when not "") matches too: a record stored
+// before its route's hash changed.
+func (s *Store) begin(ctx context.Context, id, route, bodyHash, formerly string) (prev, mine *Record, err error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		now := s.now().UTC()
 		rec := Record{ID: id, Route: route, BodyHash: bodyHash, State: StatePending, StartedAt: now, ExpiresAt: now.Add(s.ttl)}
@@ -170,7 +172,7 @@ func (s *Store) begin(ctx context.Context, id, route, bodyHash string) (prev, mi
 			}
 			continue
 		}
-		if prev.BodyHash != bodyHash {
+		if prev.BodyHash != bodyHash && (formerly == "" || prev.BodyHash != formerly) {
 			return nil, nil, ErrMismatch
 		}
 		if prev.State == StatePending && now.Sub(prev.StartedAt) > s.lease {
