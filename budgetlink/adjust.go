@@ -25,6 +25,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 )
 
 // Adjustment kinds.
@@ -365,10 +366,18 @@ type AdjustmentFilter struct {
 	SubDistrict string
 	LineID      string
 	State       string
-	// Cursor is the last id of the previous page; Limit is 1..100 (default 20).
+	// Cursor is the next_cursor of the previous page; Limit is 1..100
+	// (default 20: internal/page).
 	Cursor string
 	Limit  int
 }
+
+// adjustmentCursors and auditCursors name those lists' cursors
+// (created_at or at, then id).
+const (
+	adjustmentCursors = "budget-adjustments"
+	auditCursors      = "budget-audit"
+)
 
 // Adjustments lists one page of adjustments, newest first, scoped to p,
 // and the cursor of the next page ("" on the last).
@@ -391,20 +400,15 @@ func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f Adjustmen
 	if f.State != "" {
 		q["state"] = f.State
 	}
-	if f.Limit <= 0 {
-		f.Limit = 20
+	c, limit, err := page.Read(adjustmentCursors, f.Cursor, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	if f.Limit > 100 {
-		f.Limit = 100
-	}
+	f.Limit = limit
 	if f.Cursor != "" {
-		var c Adjustment
-		if err := s.adjustments.FindOne(ctx, bson.M{"_id": f.Cursor}, &c); err != nil {
-			return nil, "", minsheng.Invalid("分页游标无效", map[string]string{"cursor": "无效"})
-		}
 		q["$or"] = bson.A{
-			bson.M{"created_at": bson.M{"$lt": c.CreatedAt}},
-			bson.M{"created_at": c.CreatedAt, "_id": bson.M{"$lt": c.ID}},
+			bson.M{"created_at": bson.M{"$lt": c.At}},
+			bson.M{"created_at": c.At, "_id": bson.M{"$lt": c.ID}},
 		}
 	}
 	var out []Adjustment
@@ -415,7 +419,8 @@ func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f Adjustmen
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = out[len(out)-1].ID
+		last := out[len(out)-1]
+		next = page.Encode(adjustmentCursors, page.Cursor{At: last.CreatedAt, ID: last.ID})
 	}
 	return out, next, nil
 }

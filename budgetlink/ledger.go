@@ -25,6 +25,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 )
 
 // Audit kinds: one per money movement.
@@ -529,7 +530,8 @@ type AuditFilter struct {
 	LineID      string
 	CaseID      string
 	SubDistrict string
-	// Cursor is the last id of the previous page; Limit is 1..100 (default 50).
+	// Cursor is the next_cursor of the previous page; Limit is 1..100
+	// (default 20: internal/page).
 	Cursor string
 	Limit  int
 }
@@ -563,17 +565,12 @@ func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([
 	if f.CaseID != "" {
 		q["case_id"] = f.CaseID
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
+	c, limit, err := page.Read(auditCursors, f.Cursor, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	if f.Limit > 100 {
-		f.Limit = 100
-	}
+	f.Limit = limit
 	if f.Cursor != "" {
-		var c AuditEntry
-		if err := s.audit.FindOne(ctx, bson.M{"_id": f.Cursor}, &c); err != nil {
-			return nil, "", minsheng.Invalid("分页游标无效", map[string]string{"cursor": "无效"})
-		}
 		q["$or"] = bson.A{
 			bson.M{"at": bson.M{"$lt": c.At}},
 			bson.M{"at": c.At, "_id": bson.M{"$lt": c.ID}},
@@ -587,7 +584,8 @@ func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = out[len(out)-1].ID
+		last := out[len(out)-1]
+		next = page.Encode(auditCursors, page.Cursor{At: last.At, ID: last.ID})
 	}
 	return out, next, nil
 }

@@ -24,6 +24,7 @@ import (
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/org"
+	"minsheng/internal/page"
 	"minsheng/internal/store"
 )
 
@@ -412,7 +413,8 @@ type LineFilter struct {
 	FiscalYear  int
 	SubDistrict string
 	ItemCode    string
-	// Cursor is the last id of the previous page; Limit is 1..100 (default 50).
+	// Cursor is the next_cursor of the previous page; Limit is 1..100
+	// (default 20: internal/page).
 	Cursor string
 	Limit  int
 }
@@ -425,18 +427,17 @@ func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]
 	if f.SubDistrict, err = s.readerScope(p, f.SubDistrict); err != nil {
 		return nil, "", err
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
+	after, limit, err := page.Read(lineCursors, f.Cursor, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	if f.Limit > 100 {
-		f.Limit = 100
-	}
+	f.Limit = limit
 	q := lineQuery(f.FiscalYear, f.SubDistrict)
 	if f.ItemCode != "" {
 		q["item_code"] = f.ItemCode
 	}
 	if f.Cursor != "" {
-		q["_id"] = bson.M{"$gt": f.Cursor}
+		q["_id"] = bson.M{"$gt": after.ID}
 	}
 	var out []*BudgetLine
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(f.Limit) + 1).
@@ -447,10 +448,13 @@ func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = out[len(out)-1].ID
+		next = page.Encode(lineCursors, page.Cursor{ID: out[len(out)-1].ID})
 	}
 	return out, next, nil
 }
+
+// lineCursors names the line list's cursors (the last id).
+const lineCursors = "budget-lines"
 
 func lineQuery(year int, sub string) bson.M {
 	q := bson.M{}

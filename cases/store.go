@@ -3,8 +3,6 @@ package cases
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -18,6 +16,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 	"minsheng/internal/store"
 )
 
@@ -163,34 +162,15 @@ type Filter struct {
 	Limit int
 }
 
-// Page size limits.
+// Page size limits: the one rule of every list (internal/page).
 const (
-	DefaultLimit = 20
-	MaxLimit     = 100
+	DefaultLimit = page.DefaultLimit
+	MaxLimit     = page.MaxLimit
 )
 
-// cursor is the position after the last case of a page.
-type cursor struct {
-	At time.Time `json:"t"`
-	ID string    `json:"i"`
-}
-
-func encodeCursor(at time.Time, id string) string {
-	b, _ := json.Marshal(cursor{At: at, ID: id})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID == "" {
-		return cursor{}, minsheng.Invalid("分页参数无效", map[string]string{"cursor": "无效，请从第一页重新加载"})
-	}
-	return c, nil
-}
+// cursorList names the case lists' cursors, one per sort order: a cursor
+// is a position in one order only.
+func cursorList(sort string) string { return "cases:" + sort }
 
 // check validates f and fills defaults.
 func (f *Filter) check() error {
@@ -217,12 +197,7 @@ func (f *Filter) check() error {
 	default:
 		fields["sort"] = "只能是 filed 或 deadline"
 	}
-	switch {
-	case f.Limit == 0:
-		f.Limit = DefaultLimit
-	case f.Limit < 0 || f.Limit > MaxLimit:
-		fields["limit"] = fmt.Sprintf("须在 1 到 %d 之间", MaxLimit)
-	}
+	f.Limit = page.Limit(f.Limit, fields)
 	if len(fields) > 0 {
 		return minsheng.Invalid("查询条件无效", fields)
 	}
@@ -335,9 +310,10 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		q = append(q, scoped...)
 	}
 	if f.Cursor != "" {
-		cur, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
+		bad := map[string]string{}
+		cur := page.Decode(cursorList(f.Sort), f.Cursor, bad)
+		if len(bad) > 0 {
+			return nil, "", page.Invalid(bad)
 		}
 		field, op := "filed_at", "$lt"
 		if f.Sort == SortDeadline {
@@ -384,7 +360,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		if f.Sort == SortDeadline {
 			at = last.DueAt
 		}
-		next = encodeCursor(at, last.ID)
+		next = page.Encode(cursorList(f.Sort), page.Cursor{At: at, ID: last.ID})
 	}
 	out := make([]*Case, len(found))
 	for i, c := range found {

@@ -15,13 +15,9 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The page size defaults to auth's 50, not QueryPage's 20.
 	bad := httpkit.ListQuery(c, "role", "sub_district")
-	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district"), Cursor: c.Query("cursor")}
-	httpkit.QueryInt(c, "limit", &f.Limit, bad)
-	if v := c.Query("limit"); v != "" && f.Limit == 0 && bad["limit"] == "" {
-		bad["limit"] = "须为 1 到 100 的整数"
-	}
+	f := auth.UserFilter{Role: auth.Role(c.Query("role")), SubDistrict: c.Query("sub_district")}
+	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
 	if err := httpkit.BadQuery(bad); err != nil {
 		return err
 	}

@@ -10,15 +10,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"minsheng"
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 )
 
 // RepeatWindow is how far back other complaints about the same place count
@@ -264,17 +263,14 @@ type PriorityQuery struct {
 	// finance and admin the whole district when it is empty.
 	SubDistrict string
 	// Cursor is the next_cursor of the previous page; Limit is 1..100
-	// (default 100). The ranking is recomputed for every page, so a page
+	// (default 20: internal/page). The ranking is recomputed for every page, so a page
 	// reflects the cases as they are when it is asked for.
 	Cursor string
 	Limit  int
 }
 
-// Page sizes of a priority list.
-const (
-	DefaultPriorityLimit = 100
-	MaxPriorityLimit     = 100
-)
+// priorityCursors names the priority list's cursors (the rank reached).
+const priorityCursors = "priorities"
 
 // Priority is one need in the priority list with the why of its rank.
 type Priority struct {
@@ -327,10 +323,11 @@ func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQu
 	if err := checkYear(q.FiscalYear); err != nil {
 		return PriorityList{}, err
 	}
-	offset, limit, err := pageOf(q.Cursor, q.Limit)
+	at, limit, err := page.Read(priorityCursors, q.Cursor, q.Limit)
 	if err != nil {
 		return PriorityList{}, err
 	}
+	offset := at.Offset
 	yw, err := s.yearWeights(ctx, q.FiscalYear)
 	if err != nil {
 		return PriorityList{}, err
@@ -347,7 +344,7 @@ func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQu
 	out := PriorityList{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Weights: yw.Weights, Total: len(ranked), Needs: []Priority{}, Unplaced: d.unplaced}
 	end := min(offset+limit, len(ranked))
 	if end < len(ranked) {
-		out.NextCursor = strconv.Itoa(end)
+		out.NextCursor = page.Encode(priorityCursors, page.Cursor{Offset: end})
 	}
 	perLine := map[string]int{}
 	for i, r := range ranked {
@@ -364,24 +361,4 @@ func (s *Service) Priorities(ctx context.Context, p auth.Principal, q PriorityQu
 		})
 	}
 	return out, nil
-}
-
-// pageOf reads a priority-list cursor (the rank offset of the page) and limit.
-func pageOf(cursor string, limit int) (offset, n int, err error) {
-	fields := map[string]string{}
-	if cursor != "" {
-		if offset, err = strconv.Atoi(cursor); err != nil || offset < 0 {
-			fields["cursor"] = "无效，请从第一页重新加载"
-		}
-	}
-	switch {
-	case limit == 0:
-		limit = DefaultPriorityLimit
-	case limit < 0 || limit > MaxPriorityLimit:
-		fields["limit"] = fmt.Sprintf("须在 1 到 %d 之间", MaxPriorityLimit)
-	}
-	if len(fields) > 0 {
-		return 0, 0, minsheng.Invalid("查询条件无效", fields)
-	}
-	return offset, limit, nil
 }

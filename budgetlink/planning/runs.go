@@ -3,8 +3,6 @@ package planning
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,8 +11,12 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 	"minsheng/internal/store"
 )
+
+// runCursors names the runs list's cursors (created_at, then id).
+const runCursors = "allocation-runs"
 
 // RunsQuery selects runs, newest first. SubDistrict "" is every
 // sub-district the caller may see; FiscalYear 0 is every year; Kind is
@@ -23,7 +25,8 @@ type RunsQuery struct {
 	FiscalYear  int
 	SubDistrict string
 	Kind        string
-	// Cursor is the next_cursor of the previous page; Limit is 1..100.
+	// Cursor is the next_cursor of the previous page; Limit is 1..100
+	// (default 20: internal/page).
 	Cursor string
 	Limit  int
 }
@@ -81,12 +84,11 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 			return nil, "", err
 		}
 	}
-	if q.Limit <= 0 {
-		q.Limit = 20
+	at, limit, err := page.Read(runCursors, q.Cursor, q.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	if q.Limit > 100 {
-		return nil, "", minsheng.Invalid("查询条件无效", map[string]string{"limit": "须为 1 到 100 的整数"})
-	}
+	q.Limit = limit
 	filter := bson.D{}
 	if sub != "" {
 		filter = append(filter, bson.E{Key: "sub_district", Value: sub})
@@ -104,13 +106,9 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 		filter = append(filter, bson.E{Key: "fiscal_year", Value: q.FiscalYear})
 	}
 	if q.Cursor != "" {
-		at, id, ok := parseRunCursor(q.Cursor)
-		if !ok {
-			return nil, "", minsheng.Invalid("查询条件无效", map[string]string{"cursor": "无效"})
-		}
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.M{"created_at": bson.M{"$lt": at}},
-			bson.M{"created_at": at, "_id": bson.M{"$lt": id}},
+			bson.M{"created_at": bson.M{"$lt": at.At}},
+			bson.M{"created_at": at.At, "_id": bson.M{"$lt": at.ID}},
 		}})
 	}
 	var docs []runDoc
@@ -122,7 +120,7 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 	if len(docs) > q.Limit {
 		docs = docs[:q.Limit]
 		last := docs[len(docs)-1]
-		next = strconv.FormatInt(last.CreatedAt.UnixMilli(), 10) + "." + last.ID
+		next = page.Encode(runCursors, page.Cursor{At: last.CreatedAt, ID: last.ID})
 	}
 	out := make([]RunSummary, 0, len(docs))
 	for i := range docs {
@@ -144,13 +142,4 @@ func (s *Service) Runs(ctx context.Context, p auth.Principal, q RunsQuery) ([]Ru
 		out = append(out, r)
 	}
 	return out, next, nil
-}
-
-func parseRunCursor(c string) (time.Time, string, bool) {
-	ms, id, ok := strings.Cut(c, ".")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", false
-	}
-	return time.UnixMilli(n).UTC(), id, true
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -28,7 +27,11 @@ import (
 	"minsheng"
 	"minsheng/budgetlink/allocation"
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 )
+
+// shortfallCursors names the 资金不足 queue's cursors (the rank reached).
+const shortfallCursors = "shortfalls"
 
 // ShortQuery selects the 资金不足 queue.
 type ShortQuery struct {
@@ -89,10 +92,11 @@ func (s *Service) Shortfalls(ctx context.Context, p auth.Principal, q ShortQuery
 	if err := checkYear(q.FiscalYear); err != nil {
 		return ShortList{}, err
 	}
-	offset, limit, err := pageOf(q.Cursor, q.Limit)
+	from, limit, err := page.Read(shortfallCursors, q.Cursor, q.Limit)
 	if err != nil {
 		return ShortList{}, err
 	}
+	offset := from.Offset
 	asOf := s.now()
 	d, err := s.collect(ctx, p, q.FiscalYear, sub, asOf)
 	if err != nil {
@@ -150,7 +154,7 @@ func (s *Service) Shortfalls(ctx context.Context, p auth.Principal, q ShortQuery
 			Community: info.Community, ProjectName: li.ProjectName, ItemName: li.ItemName, RunID: waitlistedBy[sn.CaseID]})
 	}
 	if offset+limit < len(short) {
-		out.NextCursor = strconv.Itoa(offset + limit)
+		out.NextCursor = page.Encode(shortfallCursors, page.Cursor{Offset: offset + limit})
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/internal/page"
 )
 
 // System is the principal of the command line (minsheng users …): an
@@ -196,13 +196,16 @@ func (s *Service) resolveScope(role Role, scope string) (subDistrict, community,
 }
 
 // UserFilter selects accounts for FindUsers. Cursor is the next_cursor of
-// the previous page; Limit is 1–100, 0 meaning 50.
+// the previous page; Limit is 1–100, 0 meaning page.DefaultLimit (20).
 type UserFilter struct {
 	Role        Role
 	SubDistrict string
 	Cursor      string
 	Limit       int
 }
+
+// userCursors names the account list's cursors (the last id).
+const userCursors = "users"
 
 // FindUsers lists accounts for an admin in id order, a page at a time,
 // with residents' phones masked. Errors: EFORBIDDEN, EINVALID (filter).
@@ -211,12 +214,7 @@ func (s *Service) FindUsers(ctx context.Context, p Principal, f UserFilter) ([]U
 		return nil, "", err
 	}
 	fields := map[string]string{}
-	if f.Limit == 0 {
-		f.Limit = 50
-	}
-	if f.Limit < 1 || f.Limit > 100 {
-		fields["limit"] = "须为 1 到 100 的整数"
-	}
+	f.Limit = page.Limit(f.Limit, fields)
 	if f.Role != "" && !f.Role.Valid() {
 		fields["role"] = "角色必须是 resident、cadre、subdistrict、finance 或 admin"
 	}
@@ -225,14 +223,7 @@ func (s *Service) FindUsers(ctx context.Context, p Principal, f UserFilter) ([]U
 			fields["sub_district"] = "街道代码不存在"
 		}
 	}
-	after := ""
-	if f.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		if err != nil || len(b) == 0 {
-			fields["cursor"] = "分页游标无效"
-		}
-		after = string(b)
-	}
+	after := page.Decode(userCursors, f.Cursor, fields).ID
 	if len(fields) > 0 {
 		return nil, "", minsheng.Invalid("查询条件无效", fields)
 	}
@@ -254,7 +245,7 @@ func (s *Service) FindUsers(ctx context.Context, p Principal, f UserFilter) ([]U
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(out[len(out)-1].ID))
+		next = page.Encode(userCursors, page.Cursor{ID: out[len(out)-1].ID})
 	}
 	for i := range out {
 		out[i].Phone = MaskPhone(out[i].Phone)

@@ -9,14 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"minsheng"
-)
-
-// The one paging rule of every list: ?cursor= (the next_cursor of the
-// previous page) and ?limit= from 1 to MaxPageLimit, DefaultPageLimit when
-// absent; a limit out of range is 400 naming limit.
-const (
-	DefaultPageLimit = 20
-	MaxPageLimit     = 100
+	"minsheng/internal/page"
 )
 
 // pageParams are the parameters QueryPage reads; list routes declare them
@@ -50,15 +43,18 @@ func ListQuery(c *fiber.Ctx, allowed ...string) map[string]string {
 	return RouteQuery(c, append(allowed, pageParams...)...)
 }
 
-// QueryPage reads cursor and limit under the one paging rule.
+// QueryPage reads ?cursor= (the next_cursor of the previous page, opaque
+// here: the list decodes it) and ?limit= under the one paging rule
+// (internal/page): 1 to page.MaxLimit, page.DefaultLimit when absent; a
+// limit out of range or not a number is recorded in bad.
 func QueryPage(c *fiber.Ctx, bad map[string]string) (cursor string, limit int) {
-	limit = DefaultPageLimit
+	limit = page.DefaultLimit
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageLimit {
-			bad["limit"] = "须为 1 到 " + strconv.Itoa(MaxPageLimit) + " 的整数"
+		if err != nil || n == 0 {
+			bad["limit"] = page.LimitHint()
 		} else {
-			limit = n
+			limit = page.Limit(n, bad)
 		}
 	}
 	return c.Query("cursor"), limit
