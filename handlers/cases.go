@@ -53,22 +53,6 @@ func (a CasesAPI) Routes(api fiber.Router, k *httpkit.Kit) {
 	}
 }
 
-type caseInput struct {
-	Area         string   `json:"area"`
-	Title        string   `json:"title"`
-	Description  string   `json:"description"`
-	SubDistrict  string   `json:"sub_district"`
-	Community    string   `json:"community"`
-	Address      string   `json:"address"`
-	Lat          *float64 `json:"lat"`
-	Lng          *float64 `json:"lng"`
-	ContactName  string   `json:"contact_name"`
-	ContactPhone string   `json:"contact_phone"`
-	Households   int      `json:"households"`
-	Public       bool     `json:"public"`
-	ResidentID   string   `json:"resident_id"`
-}
-
 // filed is the answer to a filing: the case, plus the tracking token when
 // it was filed anonymously (shown once, never again).
 type filed struct {
@@ -92,17 +76,12 @@ func (f filed) MarshalJSON() ([]byte, error) {
 }
 
 func (a CasesAPI) submit(c *fiber.Ctx) error {
-	var in caseInput
+	var in cases.WebFilingInput
 	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
 	p, _ := httpkit.OptionalPrincipal(c)
-	out, token, err := a.Cases.Submit(c.UserContext(), p, cases.NewCase{
-		Area: in.Area, Title: in.Title, Description: in.Description,
-		SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address, Lat: in.Lat, Lng: in.Lng,
-		ContactName: in.ContactName, ContactPhone: in.ContactPhone, Households: in.Households,
-		Public: in.Public, ResidentID: in.ResidentID, IdempotencyKey: idempotencyKey(c),
-	})
+	out, token, err := a.Cases.Submit(c.UserContext(), p, in.NewCase(idempotencyKey(c)))
 	if err != nil {
 		return err
 	}
@@ -337,9 +316,7 @@ func (a CasesAPI) cosign(c *fiber.Ctx) error {
 		return err
 	}
 	if len(c.Body()) > 0 {
-		var b struct {
-			Version *int64 `json:"version"`
-		}
+		var b cases.CosignInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return err
 		}

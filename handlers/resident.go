@@ -174,11 +174,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
-	var b struct {
-		cases.VerdictInput
-		Number string `json:"number"`
-		Token  string `json:"token"`
-	}
+	var b cases.TrackVerdictInput
 	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}

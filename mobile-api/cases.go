@@ -160,30 +160,6 @@ func (a API) suggestions(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items})
 }
 
-// newCaseBody is a case filed from the outbox.
-type newCaseBody struct {
-	Area        string `json:"area"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	// Community is needed from sub-district staff only; a cadre files
-	// in their own community.
-	Community string   `json:"community"`
-	Address   string   `json:"address"`
-	Lat       *float64 `json:"lat"`
-	Lng       *float64 `json:"lng"`
-	// Datum is the datum of lat/lng: "wgs84" (the default, what the
-	// browser's Geolocation API gives) or "gcj02" (a Chinese map SDK's);
-	// the case keeps it in location.datum.
-	Datum string `json:"datum"`
-	// GPSAccuracy is the phone's accuracy in metres, noted at the end of
-	// the description (the case keeps no field for it).
-	GPSAccuracy  *int   `json:"gps_accuracy"`
-	ContactName  string `json:"contact_name"`
-	ContactPhone string `json:"contact_phone"`
-	Households   int    `json:"households"`
-	ResidentID   string `json:"resident_id"`
-}
-
 // filed is the answer to a filing: the case and, for a case filed on a
 // resident's behalf, the token behind the QR code the resident scans.
 type filed struct {
@@ -216,14 +192,14 @@ func (a API) create(c *fiber.Ctx) error {
 		return err
 	}
 	id = strings.ToLower(id)
-	var b newCaseBody
+	var b cases.OutboxFilingInput
 	if err := httpkit.BindJSON(c, &b); err != nil {
 		return err
 	}
 	if err := p.RequireRole(auth.RoleCadre, auth.RoleSubdistrict); err != nil {
 		return err
 	}
-	desc := b.Description
+	in := b.NewCase(id)
 	if b.Lat != nil && b.GPSAccuracy != nil {
 		if *b.GPSAccuracy < 0 || *b.GPSAccuracy > 100000 {
 			return minsheng.Invalid("请检查填写的内容", map[string]string{"gps_accuracy": "须在 0 到 100000 米之间"})
@@ -232,20 +208,15 @@ func (a API) create(c *fiber.Ctx) error {
 		if strings.EqualFold(strings.TrimSpace(b.Datum), cases.DatumGCJ02) {
 			datum = "GCJ-02"
 		}
-		desc = strings.TrimSpace(desc) + fmt.Sprintf("（现场定位，精度约 %d 米，%s）", *b.GPSAccuracy, datum)
+		in.Description = strings.TrimSpace(in.Description) + fmt.Sprintf("（现场定位，精度约 %d 米，%s）", *b.GPSAccuracy, datum)
 	}
-	community := b.Community
-	if p.Role == auth.RoleCadre && community == "" {
-		community = p.Community
+	if p.Role == auth.RoleCadre && in.Community == "" {
+		in.Community = p.Community
 	}
 	ctx := c.UserContext()
 	route := "PUT " + Prefix + "/cases"
 	ans, err := httpkit.Once(c, a.Replay, idem.Request{ID: idem.ID(p.UserID, route, id), Route: route, Formerly: idem.Hash(c.Body())}, func() (idem.Answer, error) {
-		out, _, err := a.Cases.Submit(ctx, p, cases.NewCase{
-			Area: b.Area, Title: b.Title, Description: desc, Community: community,
-			Address: b.Address, Lat: b.Lat, Lng: b.Lng, Datum: b.Datum, ContactName: b.ContactName, ContactPhone: b.ContactPhone,
-			Households: b.Households, ResidentID: b.ResidentID, IdempotencyKey: id,
-		})
+		out, _, err := a.Cases.Submit(ctx, p, in)
 		if err != nil {
 			return idem.Answer{}, err
 		}
@@ -259,14 +230,6 @@ func (a API) create(c *fiber.Ctx) error {
 		return err
 	}
 	return httpkit.SendAnswer(c, ans)
-}
-
-// assessBody is the assess step's body (cases.AssessInput) plus the
-// catalog item the cadre proposes: the sub-district confirms
-// classification, so it goes in the note.
-type assessBody struct {
-	cases.AssessInput
-	CatalogItem string `json:"catalog_item"`
 }
 
 // step decodes one action's body and returns the service call to make.
@@ -310,7 +273,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Assign(ctx, p, id, v, b.CadreID, b.Note) }, nil
 	case cases.ActAssess:
-		var b assessBody
+		var b cases.ProposalInput
 		if err := httpkit.BindJSON(c, &b); err != nil {
 			return nil, err
 		}
