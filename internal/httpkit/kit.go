@@ -5,9 +5,12 @@
 //   - error rendering: StatusOf, the one code→status map, and RenderError,
 //     the {"error":{…}} body every failure gets;
 //   - strict JSON decoding (BindJSON);
-//   - query rules (RouteQuery, ListQuery, QueryPage, QueryInt, BadQuery,
-//     OnlyQuery) and the version a step states it read (RequireVersion);
-//   - the Idempotency-Key header and its format;
+//   - query rules (RouteQuery, ListQuery, QueryInt, BadQuery, OnlyQuery),
+//     paging by internal/page's one rule (QueryPage) and the version a
+//     request states it read (RequireVersion);
+//   - the Idempotency-Key: the header (IdempotencyKey,
+//     RequireIdempotencyKey), the one request hash (RequestHash) and
+//     running a request once on internal/idem (Once, SendAnswer);
 //   - the principal: Authenticate reads the Bearer token, Principal and
 //     OptionalPrincipal give the caller to a handler;
 //   - rate limits (Throttle, ThrottleBy, ThrottleSearch) and Retry-After;
