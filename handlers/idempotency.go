@@ -19,9 +19,10 @@ const (
 )
 
 // idempotency serves the Idempotency-Key header of every mutating route
-// (sign-in and account routes excepted, see idempotentPath).
+// (sign-in and account routes excepted, see idempotentPath) by the kit's
+// one rule (httpkit.Once, as /mobile/v1's routes do).
 // A key belongs to its caller (the user, or an anonymous client's address)
-// and route and is bound to a hash of the body: the first request claims a
+// and route and is bound to httpkit.RequestHash: the first request claims a
 // record and runs; a repeat with the same body gets the stored answer with
 // Idempotency-Replayed: true (waiting up to idem.Config.Wait while the first
 // still runs, then 409); a repeat with another body gets 422. Server errors are
