@@ -21,7 +21,7 @@ func TestTransitionCommands(t *testing.T) {
 	st, cmds := storetest.NewCounted(t)
 	e := newEnvOn(t, st)
 	e.svc.SetSMS(&sms{}, "https://minsheng.example")
-	// Finished writes' marks are cleared together later (summary.go); not
+	// Finished writes' marks are cleared together later (casedb/write.go); not
 	// within these counts.
 	cases.SetMarkSweepDelay(e.svc, time.Hour)
 	type step struct {

@@ -34,6 +34,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -115,9 +116,10 @@ func refused(err error) bool {
 	return false
 }
 
-// pendingEffect is the filter that matches c only while e is still pending.
-func pendingEffect(caseID string, e *MoneyEffect) bson.D {
-	return bson.D{{Key: "_id", Value: caseID}, {Key: "money_effect.id", Value: e.ID}, {Key: "money_effect.state", Value: EffectPending}}
+// whilePending is the condition that holds for a case only while e is still
+// pending.
+func whilePending(e *MoneyEffect) bson.D {
+	return bson.D{{Key: "money_effect.id", Value: e.ID}, {Key: "money_effect.state", Value: EffectPending}}
 }
 
 // settle applies c's pending money effect and records the outcome. It
@@ -163,11 +165,11 @@ func (s *Service) recordEffect(ctx context.Context, caseID string, e *MoneyEffec
 		}
 		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
 	}
-	matched, err := s.cases.UpdateOne(ctx, pendingEffect(caseID, e), update)
+	matched, err := s.cases.Update(ctx, casedb.Change{ID: caseID, If: whilePending(e), Update: update})
 	if err != nil {
 		return fmt.Errorf("cases: unable to record money effect %s of case %s: %w", e.ID, caseID, err)
 	}
-	if matched > 0 && noteText != "" {
+	if matched && noteText != "" {
 		s.notifyBudget(ctx, caseID, noteText) // notify.go: money spent or released
 	}
 	return nil
@@ -201,7 +203,7 @@ func (s *Service) undoEffect(ctx context.Context, c *Case, e *MoneyEffect, reaso
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
 		{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}},
 	}
-	if _, err := s.cases.UpdateOne(ctx, pendingEffect(c.ID, e), update); err != nil {
+	if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: whilePending(e), Update: update}); err != nil {
 		return fmt.Errorf("cases: unable to undo money effect %s of case %s: %w", e.ID, c.ID, err)
 	}
 	s.cfg.Logger.Warn("money effect refused; transition undone", "case", c.ID, "effect", e.ID, "reason", reason)
@@ -227,7 +229,7 @@ func (s *Service) FinishMoneyEffects(ctx context.Context) ([]SettledEffect, erro
 	// The summaries carry the pending state at the top level, which the
 	// embedded engine pushes down; money_effect.state on the cases it
 	// would decode every case for, at every check.
-	sums, err := s.cases.findSummaries(ctx, bson.D{{Key: "effect_pending", Value: "1"}}, bson.D{{Key: "_id", Value: 1}}, 0)
+	sums, err := s.cases.Summaries(ctx, bson.D{{Key: "effect_pending", Value: "1"}}, bson.D{{Key: "_id", Value: 1}}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
 	}
@@ -235,7 +237,7 @@ func (s *Service) FinishMoneyEffects(ctx context.Context) ([]SettledEffect, erro
 	for i, sm := range sums {
 		ids[i] = sm.ID
 	}
-	found, err := s.cases.byIDs(ctx, ids)
+	found, err := s.cases.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
 	}

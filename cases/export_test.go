@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"minsheng/cases/casedb"
 )
 
 // SetMergeFault lets tests stop Merge between copying into the kept case
@@ -18,79 +18,39 @@ func SetListOnCases(s *Service, on bool) { s.listOnCases = on }
 // SetSummaryFault runs f between every case write and its summary write; an
 // error from f skips the summary (and leaves its pending mark), as a crash
 // there would.
-func SetSummaryFault(s *Service, f func(id string) error) { s.cases.afterCaseWrite = f }
+func SetSummaryFault(s *Service, f func(id string) error) { s.cases.SetFault(f) }
 
 // ErrSkipSummary is what a fault returns to skip a summary.
-var ErrSkipSummary = errSkipSummary
+var ErrSkipSummary = casedb.ErrSkipSummary
 
 // InsertCaseRaw stores c without its summary, as a data directory from
 // before the summaries holds it.
-func InsertCaseRaw(s *Service, c *Case) error {
-	return s.cases.Collection.InsertOne(context.Background(), c)
-}
+func InsertCaseRaw(s *Service, c *Case) error { return s.cases.InsertRaw(context.Background(), c) }
 
 // SetMarkSweepDelay sets how long finished writes' pending marks wait to
 // be cleared together.
-func SetMarkSweepDelay(s *Service, d time.Duration) {
-	s.cases.sweep.mu.Lock()
-	defer s.cases.sweep.mu.Unlock()
-	s.cases.sweep.delay = d
-}
+func SetMarkSweepDelay(s *Service, d time.Duration) { s.cases.SetMarkSweepDelay(d) }
 
 // PendingMarks returns the ids of the pending summary marks stored.
-func PendingMarks(s *Service) ([]string, error) {
-	var marks []struct {
-		ID string `bson:"_id"`
-	}
-	if err := s.cases.pending.FindAll(context.Background(), bson.D{}, &marks); err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(marks))
-	for i, m := range marks {
-		ids[i] = m.ID
-	}
-	return ids, nil
-}
+func PendingMarks(s *Service) ([]string, error) { return s.cases.PendingMarks(context.Background()) }
 
 // SetLaterDelay sets how long new filings' summaries wait to be written
-// together (summary_later.go); a long one keeps them waiting until a read
-// or FlushSummaries writes them.
-func SetLaterDelay(s *Service, d time.Duration) {
-	s.cases.later.mu.Lock()
-	defer s.cases.later.mu.Unlock()
-	s.cases.later.delay = d
-}
+// together (casedb); a long one keeps them waiting until a read or
+// FlushSummaries writes them.
+func SetLaterDelay(s *Service, d time.Duration) { s.cases.SetLaterDelay(d) }
 
 // NumberBlock is how many case numbers one counter increment reserves.
-const NumberBlock = numberBlock
+const NumberBlock = casedb.NumberBlock
 
 // WaitingSummaries is how many new filings' summaries wait to be written.
-func WaitingSummaries(s *Service) int { return int(s.cases.later.waiting.Load()) }
+func WaitingSummaries(s *Service) int { return s.cases.Waiting() }
 
 // LoseWaitingSummaries drops the summaries waiting to be written without
 // writing them or ending their filings' holds, as a crash would.
-func LoseWaitingSummaries(s *Service) {
-	s.numbers.fetches.Wait() // a crash stops the spare's reservation too; here it lands first
-	s.cases.later.mu.Lock()
-	defer s.cases.later.mu.Unlock()
-	s.cases.later.waiting.Add(-int64(len(s.cases.later.queue)))
-	clear(s.cases.later.queue)
-}
+func LoseWaitingSummaries(s *Service) { s.cases.LoseWaiting() }
 
 // IntakeMarks returns the ids of the stored marks of case number blocks.
-func IntakeMarks(s *Service) ([]string, error) {
-	var marks []struct {
-		ID string `bson:"_id"`
-	}
-	if err := s.st.Collection(intakeMarksCollection).FindAll(context.Background(), bson.D{}, &marks); err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(marks))
-	for i, m := range marks {
-		ids[i] = m.ID
-	}
-	return ids, nil
-}
+func IntakeMarks(s *Service) ([]string, error) { return s.cases.IntakeMarks(context.Background()) }
 
 // SetSimilarPool sets how many of the newest matching cases a similar
 // search scores, for the test that fills the pool; it returns the old size.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -65,20 +66,18 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 	}
 	next := map[string]int64{}
 	for year, n := range perYear {
-		first, err := s.numbers.take(ctx, s.st, s.cfg.NumberPrefix+year, n, "")
+		first, err := s.cases.TakeNumbers(ctx, s.cfg.NumberPrefix+year, n, "")
 		if err != nil {
 			return 0, fmt.Errorf("cases: unable to number imported cases: %w", err)
 		}
 		next[year] = first
 	}
-	batch := make([]any, 0, len(docs))
 	for _, c := range docs {
 		year := c.FiledAt.In(s.cfg.Zone).Format("2006")
-		c.Number = caseNumber(s.cfg.NumberPrefix+year, next[year])
+		c.Number = casedb.FormatNumber(s.cfg.NumberPrefix+year, next[year])
 		next[year]++
-		batch = append(batch, c)
 	}
-	if err := s.cases.InsertMany(ctx, batch); err != nil {
+	if err := s.cases.InsertMany(ctx, docs); err != nil {
 		return 0, fmt.Errorf("cases: unable to import cases: %w", err)
 	}
 	return len(docs), nil

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -296,9 +297,9 @@ func (s *Service) TrackingTokenFor(ctx context.Context, p auth.Principal, id str
 	token := hex.EncodeToString(m.Sum(nil)[:16])
 	want := hashToken(token)
 	if c.TokenHash == "" {
-		if _, err := s.cases.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: c.ID}, {Key: "token_hash", Value: bson.D{{Key: "$exists", Value: false}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "token_hash", Value: want}}}}); err != nil {
+		if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID,
+			If:     bson.D{{Key: "token_hash", Value: bson.D{{Key: "$exists", Value: false}}}},
+			Update: bson.D{{Key: "$set", Value: bson.D{{Key: "token_hash", Value: want}}}}}); err != nil {
 			return "", fmt.Errorf("cases: unable to set tracking token of %s: %w", c.ID, err)
 		}
 		if c, err = s.load(ctx, id); err != nil {

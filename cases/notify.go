@@ -126,7 +126,7 @@ func (s *Service) notifyDeadline(ctx context.Context, caseID, number, title, use
 // notices already there are left alone.
 func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
 	now := s.now()
-	sums, err := s.cases.findSummaries(ctx, bson.D{
+	sums, err := s.cases.Summaries(ctx, bson.D{
 		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
 		{Key: "due_at", Value: bson.D{{Key: "$lte", Value: now.Add(24 * time.Hour)}}},
 	}, bson.D{{Key: "_id", Value: 1}}, 0)
@@ -138,7 +138,7 @@ func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return made, ctx.Err()
 		}
-		d := DeadlineOf(&Case{Status: sm.Status, DueAt: sm.DueAt}, now)
+		d := DeadlineOf(&Case{Status: Status(sm.Status), DueAt: sm.DueAt}, now)
 		if s.notifyDeadline(ctx, sm.ID, sm.Number, sm.Title, sm.AssignedTo, d, now) {
 			made++
 		}

@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -50,17 +51,17 @@ func (s *Service) DeletePhoto(ctx context.Context, p auth.Principal, id, photoID
 			}
 		}
 		ev := s.event(p, ActPhoto, "", "", "删除"+tagLabel(ph.Tag))
-		matched, err := s.cases.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: c.ID}, {Key: "photo_count", Value: c.PhotoCount},
+		matched, err := s.cases.Update(ctx, casedb.Change{ID: c.ID,
+			If: bson.D{{Key: "photo_count", Value: c.PhotoCount},
 				{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}}},
-			bson.D{
+			Update: bson.D{
 				{Key: "$set", Value: bson.D{{Key: "photos", Value: keep}, {Key: "photo_count", Value: len(keep)}}},
 				{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}},
-			})
+			}})
 		if err != nil {
 			return nil, fmt.Errorf("cases: unable to delete photo of %s: %w", c.ID, err)
 		}
-		if matched == 1 {
+		if matched {
 			s.dropBlobs(ctx, *ph)
 			break
 		}

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 	"minsheng/internal/media"
 )
@@ -87,20 +88,19 @@ func (s *Service) attachPhotoAs(ctx context.Context, p auth.Principal, c *Case, 
 	}
 
 	// The count condition makes the limit hold against concurrent uploads.
-	matched, err := s.cases.UpdateOne(ctx,
-		bson.D{
-			{Key: "_id", Value: c.ID},
+	matched, err := s.cases.Update(ctx, casedb.Change{ID: c.ID,
+		If: bson.D{
 			{Key: "photo_count", Value: bson.D{{Key: "$lt", Value: MaxPhotos}}},
 			{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
 		},
-		bson.D{
+		Update: bson.D{
 			{Key: "$push", Value: bson.D{
 				{Key: "photos", Value: ph},
 				{Key: "timeline", Value: s.event(p, ActPhoto, "", "", tagLabel(tag))},
 			}},
 			{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: 1}}},
-		})
-	if err != nil || matched == 0 {
+		}})
+	if err != nil || !matched {
 		s.dropBlobs(ctx, ph)
 		if err != nil {
 			return nil, fmt.Errorf("cases: unable to attach photo to %s: %w", c.ID, err)
@@ -109,13 +109,13 @@ func (s *Service) attachPhotoAs(ctx context.Context, p auth.Principal, c *Case, 
 	}
 	if photo.GPS != nil && c.Location.Lat == nil {
 		// Only when still empty: a position someone typed wins over a camera's.
-		if _, err := s.cases.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: c.ID}, {Key: "location.lat", Value: bson.D{{Key: "$exists", Value: false}}}},
-			bson.D{{Key: "$set", Value: bson.D{
+		if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID,
+			If: bson.D{{Key: "location.lat", Value: bson.D{{Key: "$exists", Value: false}}}},
+			Update: bson.D{{Key: "$set", Value: bson.D{
 				{Key: "location.lat", Value: photo.GPS.Lat},
 				{Key: "location.lng", Value: photo.GPS.Lng},
 				{Key: "location.datum", Value: DatumWGS84}, // EXIF GPS is WGS-84
-			}}}); err != nil {
+			}}}}); err != nil {
 			s.cfg.Logger.Warn("cases: unable to fill location from photo", "case", c.ID, "err", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 	"minsheng/internal/store"
 )
@@ -156,12 +157,12 @@ func (s *Service) linkOnBehalf(ctx context.Context, p auth.Principal) error {
 	// One case at a time through the case store, so that each summary
 	// gains its filer_id (the resident's list reads it there).
 	for _, c := range found {
-		_, err := s.cases.UpdateOne(ctx, append(bson.D{{Key: "_id", Value: c.ID}}, unlinked...),
-			bson.D{
+		_, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: unlinked,
+			Update: bson.D{
 				{Key: "$set", Value: bson.D{{Key: "filer_id", Value: p.UserID}}},
 				{Key: "$push", Value: bson.D{{Key: "timeline", Value: Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
 					Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"}}}},
-			})
+			}})
 		if err != nil {
 			return fmt.Errorf("cases: unable to link on-behalf case %s: %w", c.ID, err)
 		}
@@ -226,7 +227,7 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 	// have changed (UpdateMany leaves summaries alone).
 	var named []string
 	for _, field := range []string{"filer_id", "cosigners"} {
-		sums, err := s.cases.findSummaries(ctx, bson.D{{Key: field, Value: p.UserID}}, bson.D{{Key: "_id", Value: 1}}, 0)
+		sums, err := s.cases.Summaries(ctx, bson.D{{Key: field, Value: p.UserID}}, bson.D{{Key: "_id", Value: 1}}, 0)
 		if err != nil {
 			return 0, err
 		}
@@ -239,21 +240,21 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 		{Key: "$set", Value: bson.D{{Key: "contact_name", Value: ""}, {Key: "contact_phone", Value: ""}, {Key: "purged_at", Value: now}}},
 		{Key: "$unset", Value: bson.D{{Key: "filer_id", Value: ""}, {Key: "filed_by", Value: ""}}},
 	}
-	n, err := s.cases.UpdateMany(ctx, bson.D{{Key: "filer_id", Value: p.UserID}}, blank)
+	n, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "filer_id", Value: p.UserID}}, blank)
 	if err != nil {
 		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
 	}
-	m, err := s.cases.UpdateMany(ctx, bson.D{{Key: "filed_by", Value: p.UserID}}, blank)
+	m, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "filed_by", Value: p.UserID}}, blank)
 	if err != nil {
 		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
 	}
-	k, err := s.cases.UpdateMany(ctx, bson.D{{Key: "cosigners", Value: p.UserID}},
+	k, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "cosigners", Value: p.UserID}},
 		bson.D{{Key: "$pull", Value: bson.D{{Key: "cosigners", Value: p.UserID}}}})
 	if err != nil {
 		return 0, fmt.Errorf("cases: unable to withdraw co-signatures: %w", err)
 	}
 	for _, id := range named {
-		if err := s.repairOne(ctx, id); err != nil {
+		if err := s.cases.Refresh(ctx, id); err != nil {
 			return 0, err
 		}
 	}

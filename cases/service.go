@@ -96,17 +96,13 @@ func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) 
 // Service is the casework domain's API.
 type Service struct {
 	cfg   Config
-	cases *caseStore
+	cases *caseDB
 	// cosigns holds one claim per resident and case (Cosign).
 	cosigns *store.Collection
 	st      *store.Store
 	dir     *org.Directory
 	photos  media.Storage
 	money   MoneyEffects
-	// numbers hands out case numbers from reserved blocks (number.go).
-	numbers numbers
-	// intake writes new cases with group commit (intake_batch.go).
-	intake *store.Group[*Case]
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
@@ -151,12 +147,9 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	cs := newCaseStore(st)
 	return &Service{
 		cfg:     cfg,
-		cases:   cs,
-		numbers: numbers{later: cs.later},
-		intake:  newIntake(cs),
+		cases:   newCaseDB(st),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

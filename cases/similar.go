@@ -147,7 +147,7 @@ func (s *Service) similarCandidates(ctx context.Context, p auth.Principal, q bso
 	seen := map[string]bool{}
 	var ids []string
 	for _, qq := range queries {
-		sums, err := s.cases.findSummaries(ctx, qq, newest, similarPool)
+		sums, err := s.cases.Summaries(ctx, qq, newest, similarPool)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, tex
 	want := textsim.Bigrams(text)
 	var hits []similarHit
 	for start := 0; start < len(ids); start += eachBatch {
-		batch, err := s.cases.byIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
+		batch, err := s.cases.ByIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
 		if err != nil {
 			return nil, err
 		}

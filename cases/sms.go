@@ -71,7 +71,10 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 		s.cfg.Logger.Warn("cases: unable to mark notification sent", "case", c.ID, "err", err)
 	}
 	// Recorded without a version change: it never conflicts with work.
-	if _, err := s.cases.recordOnTimeline(ctx, c.ID, Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}); err != nil {
+	// The summary carries neither the timeline nor anything derived from it
+	// (summaryOf, factsOf), so the case alone is written.
+	sent := Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}
+	if _, err := s.cases.UpdateUnsummarized(ctx, c.ID, bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: sent}}}}); err != nil {
 		s.cfg.Logger.Warn("cases: unable to record notification", "case", c.ID, "err", err)
 	}
 }

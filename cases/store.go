@@ -15,13 +15,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 	"minsheng/internal/page"
 	"minsheng/internal/store"
 )
 
 const (
-	casesCollection = "cases"
+	casesCollection = casedb.CasesCollection
 	// cosignsCollection holds co-signature claims, found only by _id.
 	cosignsCollection = "case_cosigns"
 )
@@ -35,25 +36,15 @@ var Indexes = append([]store.Index{
 	{Collection: casesCollection, Name: "filer_filed", Keys: keys("filer_id", "-filed_at", "-_id")},
 	{Collection: casesCollection, Name: "cosigners", Keys: keys("cosigners")},
 	// Queues, similar-case search and EachCase read the summaries (see
-	// summaryIndexes): the embedded engine never pushes down the nested
+	// casedb.Indexes): the embedded engine never pushes down the nested
 	// location fields these cases' queue indexes were on, and every index
 	// costs every filing a write.
 	// Retention sweep.
 	{Collection: casesCollection, Name: "closed_purged", Keys: keys("closed_at", "purged_at")},
-}, summaryIndexes...)
+}, casedb.Indexes...)
 
 // keys builds an index key; a leading "-" means descending.
-func keys(names ...string) bson.D {
-	d := make(bson.D, len(names))
-	for i, n := range names {
-		if strings.HasPrefix(n, "-") {
-			d[i] = bson.E{Key: n[1:], Value: -1}
-		} else {
-			d[i] = bson.E{Key: n, Value: 1}
-		}
-	}
-	return d
-}
+var keys = casedb.Keys
 
 func byID(id string) bson.D         { return bson.D{{Key: "_id", Value: id}} }
 func byNumber(number string) bson.D { return bson.D{{Key: "number", Value: number}} }
@@ -117,19 +108,16 @@ func (s *Service) applyChange(ctx context.Context, id string, version int64, ch 
 		}
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
-	var out Case
-	err := s.cases.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}},
-		update, &out, options.FindOneAndUpdate().SetReturnDocument(options.After))
+	out, err := s.cases.UpdateAndGet(ctx, casedb.Change{ID: id, If: bson.D{{Key: "version", Value: version}}, Update: update})
 	if errors.Is(err, minsheng.ErrNotFound) {
 		return nil, errStale()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to update case %s: %w", id, err)
 	}
-	s.notifyAfter(ctx, &out, ev) // notify.go: the cadre's notifications
-	s.notify(ctx, &out, ev)      // sms.go: the resident's text messages
-	return &out, nil
+	s.notifyAfter(ctx, out, ev) // notify.go: the cadre's notifications
+	s.notify(ctx, out, ev)      // sms.go: the resident's text messages
+	return out, nil
 }
 
 // Sort orders of Find.
@@ -335,7 +323,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 			return nil, "", err
 		}
 	case onSummaries:
-		sums, err := s.cases.findSummaries(ctx, q, sort, int64(f.Limit+1))
+		sums, err := s.cases.Summaries(ctx, q, sort, int64(f.Limit+1))
 		if err != nil {
 			return nil, "", err
 		}
@@ -343,7 +331,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 		for i, sm := range sums {
 			ids[i] = sm.ID
 		}
-		if found, err = s.cases.byIDs(ctx, ids); err != nil {
+		if found, err = s.cases.ByIDs(ctx, ids); err != nil {
 			return nil, "", err
 		}
 	default:
@@ -379,7 +367,7 @@ func (s *Service) Find(ctx context.Context, p auth.Principal, f Filter) ([]*Case
 func (s *Service) findMine(ctx context.Context, userID string, q, sort bson.D, n int) ([]*Case, error) {
 	var sums []summary
 	for _, field := range []string{"filer_id", "cosigners"} {
-		part, err := s.cases.findSummaries(ctx, append(slices.Clone(q), bson.E{Key: field, Value: userID}), sort, int64(n))
+		part, err := s.cases.Summaries(ctx, append(slices.Clone(q), bson.E{Key: field, Value: userID}), sort, int64(n))
 		if err != nil {
 			return nil, err
 		}
@@ -397,7 +385,7 @@ func (s *Service) findMine(ctx context.Context, userID string, q, sort bson.D, n
 	for _, sm := range sums[:min(n, len(sums))] {
 		ids = append(ids, sm.ID)
 	}
-	found, err := s.cases.byIDs(ctx, ids)
+	found, err := s.cases.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +422,7 @@ func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) 
 		}
 		return nil
 	}
-	sums, err := s.cases.findSummaries(ctx, f.summaryQuery(now),
+	sums, err := s.cases.Summaries(ctx, f.summaryQuery(now),
 		bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}, 0)
 	if err != nil {
 		return err
@@ -444,7 +432,7 @@ func (s *Service) EachCase(ctx context.Context, f Filter, fn func(*Case) error) 
 		for _, sm := range sums[start:min(start+eachBatch, len(sums))] {
 			ids = append(ids, sm.ID)
 		}
-		batch, err := s.cases.byIDs(ctx, ids)
+		batch, err := s.cases.ByIDs(ctx, ids)
 		if err != nil {
 			return err
 		}

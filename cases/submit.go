@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -244,16 +245,16 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	c.Timeline = []Event{s.event(p, ActSubmit, "", StatusSubmitted, note)}
 
 	prefix := s.cfg.NumberPrefix + now.In(s.cfg.Zone).Format("2006")
-	seq, err := s.numbers.take(ctx, s.st, prefix, 1, c.ID)
+	seq, err := s.cases.TakeNumbers(ctx, prefix, 1, c.ID)
 	if err != nil {
 		return nil, "", fmt.Errorf("cases: unable to number case: %w", err)
 	}
-	c.Number = caseNumber(prefix, seq)
+	c.Number = casedb.FormatNumber(prefix, seq)
 
 	// Written together with the filings arriving meanwhile (group
-	// commit, intake_batch.go); err is this filing's own outcome.
-	if err := s.intake.Do(ctx, c); err != nil {
-		s.cases.later.releaseFiling(c.ID) // a filing its batch never wrote still holds it
+	// commit, casedb/intake.go); err is this filing's own outcome.
+	if err := s.cases.File(ctx, c); err != nil {
+		s.cases.Release(c.ID) // a filing its batch never wrote still holds it
 		if errors.Is(err, minsheng.ErrDuplicate) && idem != "" {
 			// A repeat, or a concurrent copy that won the race: the case
 			// already filed is the one. The number drawn here is skipped,

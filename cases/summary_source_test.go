@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng/cases/casedb"
 )
 
 // RepairSummaries reads the cases projected on summarySource: a summary
@@ -31,13 +33,13 @@ func TestRepairComparesEverySummaryField(t *testing.T) {
 		Assessment: &Assessment{EstimateFen: 500_00, Households: 12, Risk: 2, Elderly: 3, Disabled: 1, Note: "现场查看"},
 	}
 	c.Budget.ItemCode, c.Budget.EstimateFen, c.Budget.State, c.Budget.LinkedAt, c.Budget.LinkedBy = "CG-01", 500_00, "reserved", filed, "staff-1"
-	if err := s.cases.Collection.InsertOne(ctx, c); err != nil {
+	if err := s.st.Collection(casedb.CasesCollection).InsertOne(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	want := summaryOf(c)
 	put := func(t *testing.T, sm summary) {
 		t.Helper()
-		if _, err := s.cases.sums.ReplaceOne(ctx, byID(sm.ID), sm, options.Replace().SetUpsert(true)); err != nil {
+		if _, err := s.st.Collection(casedb.SummariesCollection).ReplaceOne(ctx, byID(sm.ID), sm, options.Replace().SetUpsert(true)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,10 +50,10 @@ func TestRepairComparesEverySummaryField(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []summary
-		if err := s.cases.sums.FindAll(ctx, byID(c.ID), &got); err != nil {
+		if err := s.st.Collection(casedb.SummariesCollection).FindAll(ctx, byID(c.ID), &got); err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || !sameSummary(got[0], want) {
+		if len(got) != 1 || !got[0].Same(&want) {
 			t.Errorf("summary after the repair: got %+v, want %+v", got, want)
 		}
 		return rep

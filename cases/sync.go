@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
@@ -321,15 +320,11 @@ func (s *Service) eachInScope(ctx context.Context, p auth.Principal, fn func(*Ca
 		return err
 	}
 	seen := map[string]bool{}
-	return s.cases.Each(ctx, q, func(cur *mongo.Cursor) error {
-		var c Case
-		if err := cur.Decode(&c); err != nil {
-			return fmt.Errorf("cases: unable to decode case: %w", err)
-		}
+	return s.cases.EachCase(ctx, q, func(c *Case) error {
 		if seen[c.ID] {
 			return nil
 		}
 		seen[c.ID] = true
-		return fn(&c)
+		return fn(c)
 	})
 }

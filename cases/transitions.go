@@ -10,9 +10,9 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases/casedb"
 	"minsheng/internal/auth"
 )
 
@@ -393,13 +393,13 @@ func (s *Service) copyInto(ctx context.Context, p auth.Principal, dup, kept *Cas
 			}},
 			{Key: "$inc", Value: bson.D{{Key: "photo_count", Value: len(photos)}, {Key: "version", Value: int64(1)}}},
 		}
-		matched, err := s.cases.UpdateOne(ctx, bson.D{
-			{Key: "_id", Value: kept.ID}, {Key: "version", Value: kept.Version}, {Key: "photo_count", Value: kept.PhotoCount},
-		}, update)
+		matched, err := s.cases.Update(ctx, casedb.Change{ID: kept.ID, If: bson.D{
+			{Key: "version", Value: kept.Version}, {Key: "photo_count", Value: kept.PhotoCount},
+		}, Update: update})
 		if err != nil {
 			return fmt.Errorf("cases: unable to merge %s into %s: %w", dup.ID, kept.ID, err)
 		}
-		if matched == 1 {
+		if matched {
 			return nil
 		}
 		if kept, err = s.load(ctx, kept.ID); err != nil {
@@ -450,14 +450,14 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 	if err := s.claimCosign(ctx, id, p.UserID); err != nil {
 		return nil, err
 	}
-	matched, err := s.cases.UpdateOne(ctx, byID(id), bson.D{
+	matched, err := s.cases.Update(ctx, casedb.Change{ID: id, Update: bson.D{
 		{Key: "$addToSet", Value: bson.D{{Key: "cosigners", Value: p.UserID}}},
 		{Key: "$push", Value: bson.D{{Key: "timeline", Value: s.event(p, ActCosign, "", "", "")}}},
-	})
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("cases: unable to co-sign %s: %w", id, err)
 	}
-	if matched == 0 {
+	if !matched {
 		return nil, caseNotFound()
 	}
 	out, err := s.load(ctx, id)
@@ -568,8 +568,7 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 	}
 	// The case as stored after the update feeds both its summary and the
 	// assignee's notification, so neither reads it again.
-	var out Case
-	err := s.cases.FindOneAndUpdate(ctx, byID(id), update, &out, options.FindOneAndUpdate().SetReturnDocument(options.After))
+	out, err := s.cases.UpdateAndGet(ctx, casedb.Change{ID: id, Update: update})
 	if errors.Is(err, minsheng.ErrNotFound) {
 		return caseNotFound()
 	}
@@ -577,7 +576,7 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 		return fmt.Errorf("cases: unable to copy budget link to %s: %w", id, err)
 	}
 	if noteText != "" {
-		s.notifyAfter(ctx, &out, Event{At: s.now(), Action: ActBudget, Note: noteText}) // notify.go
+		s.notifyAfter(ctx, out, Event{At: s.now(), Action: ActBudget, Note: noteText}) // notify.go
 	}
 	return nil
 }
@@ -586,7 +585,7 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 // a final state before the given time (PIPL retention), and returns how
 // many were purged. Timelines hold no residents' names, so they stay.
 func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.cases.UpdateMany(ctx,
+	n, err := s.cases.UpdateManyUnsummarized(ctx,
 		bson.D{
 			{Key: "closed_at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
 			{Key: "purged_at", Value: bson.D{{Key: "$exists", Value: false}}},

@@ -79,7 +79,7 @@ func (c *Collection) insertMany(ctx context.Context, docs []any) error {
 // unique index refused it; the others are inserted regardless. err is a
 // failure of a command as a whole (a timeout, a lost connection): the
 // outcome of that command's documents is then unknown, and their errs are
-// err too. Group commit (cases/intake_batch.go) writes concurrent requests'
+// err too. Group commit (cases/casedb/intake.go) writes concurrent requests'
 // documents this way, one command instead of one each, and answers each
 // request with its own result.
 func (c *Collection) InsertEach(ctx context.Context, docs []any) (errs []error, err error) {

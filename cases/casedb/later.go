@@ -1,4 +1,4 @@
-package cases
+package casedb
 
 import (
 	"context"
@@ -17,10 +17,6 @@ import (
 	"minsheng/internal/store"
 )
 
-// intakeMarksCollection holds one mark per block of case numbers
-// (number.go) whose filings' summaries may not all be written yet.
-const intakeMarksCollection = "case_summaries_intake"
-
 // laterDelay is how long a new filing's summary may wait to be written
 // together with the summaries of the filings after it; laterMax how many
 // may wait before they are written at once.
@@ -38,22 +34,22 @@ const (
 // Reads never see a filing without its summary: every read of the
 // summaries first writes those waiting (sync), and so does `minsheng
 // check`. A crash loses none either: a case takes its number from a block
-// that has a mark in intakeMarksCollection, inserted before the block's
+// that has a mark in IntakeMarksCollection, inserted before the block's
 // first number is used and removed only once every filing numbered from it
 // has its summary written (or failed); the start reads the cases of the
 // blocks still marked and writes the summaries they lack
-// (RepairPendingSummaries). A later case write (a transition, a delete)
+// (RepairPending). A later case write (a transition, a delete)
 // writes its summary itself, under the case's lock, so it takes the
 // waiting summary out of the queue (forget).
-type laterSummaries struct {
-	ps    *perStore // the case locks
+type laterSummaries[F any] struct {
+	ps    *perStore[F] // the case locks
 	sums  *store.Collection
 	marks *store.Collection
 	delay time.Duration
 
 	mu     sync.Mutex
-	queue  map[string]laterSum // by case id
-	holds  map[string]string   // case id → mark, for filings not yet inserted
+	queue  map[string]laterSum[F] // by case id
+	holds  map[string]string      // case id → mark, for filings not yet inserted
 	blocks map[string]*numberMark
 	retire []string // marks of blocks done with, removed with the next flush
 	timed  bool     // a flush is scheduled
@@ -66,12 +62,12 @@ type laterSummaries struct {
 	flushMu sync.Mutex // one flush at a time
 }
 
-type laterSum struct {
-	sum  summary
+type laterSum[F any] struct {
+	sum  Summary[F]
 	mark string
-	// facts is the cache of the Service that filed the case, told once
+	// facts is the cache of the DB that filed the case, told once
 	// the summary is written.
-	facts *factsCache
+	facts *factsCache[F]
 }
 
 // numberMark is the state of a marked block in this process.
@@ -90,22 +86,22 @@ type intakeMark struct {
 	At     time.Time `bson:"at"`
 }
 
-func newLaterSummaries(st *store.Store, ps *perStore) *laterSummaries {
-	return &laterSummaries{ps: ps, sums: st.Collection(summariesCollection), marks: st.Collection(intakeMarksCollection), delay: laterDelay,
-		queue: map[string]laterSum{}, holds: map[string]string{}, blocks: map[string]*numberMark{}}
+func newLaterSummaries[F any](st *store.Store, ps *perStore[F]) *laterSummaries[F] {
+	return &laterSummaries[F]{ps: ps, sums: st.Collection(SummariesCollection), marks: st.Collection(IntakeMarksCollection), delay: laterDelay,
+		queue: map[string]laterSum[F]{}, holds: map[string]string{}, blocks: map[string]*numberMark{}}
 }
 
 // markBlock stores the mark of a new block of numbers, before any of them
 // is used (number.go calls it). On a nil receiver (the store is shared) it does
 // nothing and returns "".
-func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, size int64) (string, error) {
+func (l *laterSummaries[F]) markBlock(ctx context.Context, prefix string, first, size int64) (string, error) {
 	if l == nil {
 		return "", nil
 	}
 	id := fmt.Sprintf("%s:%d", prefix, first)
 	m := intakeMark{ID: id, Prefix: prefix, First: first, Size: size, At: time.Now().UTC()}
 	if err := l.marks.InsertOne(ctx, m); err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
-		return "", fmt.Errorf("cases: unable to mark a block of case numbers: %w", err)
+		return "", fmt.Errorf("casedb: unable to mark a block of case numbers: %w", err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -115,7 +111,7 @@ func (l *laterSummaries) markBlock(ctx context.Context, prefix string, first, si
 
 // closeBlock records that mark's counter moved on to another block: the
 // mark is removed once every filing numbered from it is resolved.
-func (l *laterSummaries) closeBlock(mark string) {
+func (l *laterSummaries[F]) closeBlock(mark string) {
 	if l == nil {
 		return
 	}
@@ -129,7 +125,7 @@ func (l *laterSummaries) closeBlock(mark string) {
 
 // hold counts the filing of case id, numbered from mark's block, until
 // its summary is written or the filing fails (releaseFiling).
-func (l *laterSummaries) hold(mark, id string) {
+func (l *laterSummaries[F]) hold(mark, id string) {
 	if l == nil || mark == "" || id == "" {
 		return
 	}
@@ -142,7 +138,7 @@ func (l *laterSummaries) hold(mark, id string) {
 }
 
 // release counts one filing of mark's block less; the caller holds l.mu.
-func (l *laterSummaries) release(mark string) {
+func (l *laterSummaries[F]) release(mark string) {
 	if b := l.blocks[mark]; b != nil {
 		b.open--
 		l.retireIfDone(mark, b)
@@ -151,7 +147,7 @@ func (l *laterSummaries) release(mark string) {
 
 // releaseFiling ends the hold of a filing that stored nothing (or whose
 // outcome its caller handles otherwise); once is enough, more do nothing.
-func (l *laterSummaries) releaseFiling(id string) {
+func (l *laterSummaries[F]) releaseFiling(id string) {
 	if l == nil {
 		return
 	}
@@ -163,7 +159,7 @@ func (l *laterSummaries) releaseFiling(id string) {
 	}
 }
 
-func (l *laterSummaries) retireIfDone(id string, b *numberMark) {
+func (l *laterSummaries[F]) retireIfDone(id string, b *numberMark) {
 	if b.closed && b.open == 0 {
 		delete(l.blocks, id)
 		l.retire = append(l.retire, id)
@@ -174,17 +170,17 @@ func (l *laterSummaries) retireIfDone(id string, b *numberMark) {
 // add queues the summary of a case just inserted, which takes over its
 // filing's hold; the caller holds the case's lock. facts is told once the
 // summary is written.
-func (l *laterSummaries) add(c *Case, facts *factsCache) {
+func (l *laterSummaries[F]) add(sum Summary[F], facts *factsCache[F]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	mark := l.holds[c.ID]
-	delete(l.holds, c.ID)
-	if w, ok := l.queue[c.ID]; ok {
+	mark := l.holds[sum.ID]
+	delete(l.holds, sum.ID)
+	if w, ok := l.queue[sum.ID]; ok {
 		l.release(w.mark)
 	} else {
 		l.waiting.Add(1)
 	}
-	l.queue[c.ID] = laterSum{sum: summaryOf(c), mark: mark, facts: facts}
+	l.queue[sum.ID] = laterSum[F]{sum: sum, mark: mark, facts: facts}
 	if len(l.queue) >= laterMax && !l.rushed {
 		l.rushed = true
 		go func() {
@@ -200,7 +196,7 @@ func (l *laterSummaries) add(c *Case, facts *factsCache) {
 // schedule starts the timer of the next flush; the caller holds l.mu.
 // After failed flushes the timer waits longer (up to 30 s), and stops once
 // the store is closed: the summaries then wait for the next start.
-func (l *laterSummaries) schedule() {
+func (l *laterSummaries[F]) schedule() {
 	if l.timed {
 		return
 	}
@@ -225,7 +221,7 @@ func (l *laterSummaries) schedule() {
 // forget takes id's waiting summary out of the queue: the case write the
 // caller is making (under id's lock, after its pending mark) writes the
 // summary itself.
-func (l *laterSummaries) forget(id string) {
+func (l *laterSummaries[F]) forget(id string) {
 	if l == nil {
 		return
 	}
@@ -241,7 +237,7 @@ func (l *laterSummaries) forget(id string) {
 // sync writes every waiting summary: reads of the summaries call it
 // first, so they see every filing answered so far. It costs nothing when
 // none waits. The caller must hold no case lock.
-func (l *laterSummaries) sync(ctx context.Context) error {
+func (l *laterSummaries[F]) sync(ctx context.Context) error {
 	if l == nil || l.waiting.Load() == 0 {
 		return nil
 	}
@@ -250,7 +246,7 @@ func (l *laterSummaries) sync(ctx context.Context) error {
 
 // flush writes the waiting summaries with one unordered insert, under
 // their cases' locks, then removes the marks of the blocks done with.
-func (l *laterSummaries) flush(ctx context.Context) error {
+func (l *laterSummaries[F]) flush(ctx context.Context) error {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
 	for {
@@ -273,7 +269,7 @@ func (l *laterSummaries) flush(ctx context.Context) error {
 
 // write inserts the waiting summaries of ids (those still waiting once
 // their locks are held; a case write may have taken one meanwhile).
-func (l *laterSummaries) write(ctx context.Context, ids []string) error {
+func (l *laterSummaries[F]) write(ctx context.Context, ids []string) error {
 	defer l.ps.lockAll(ids)()
 	l.mu.Lock()
 	var docs []any
@@ -308,14 +304,14 @@ func (l *laterSummaries) write(ctx context.Context, ids []string) error {
 		failed = err
 	}
 	if failed != nil {
-		return fmt.Errorf("cases: unable to write the summaries of new cases: %w", failed)
+		return fmt.Errorf("casedb: unable to write the summaries of new cases: %w", failed)
 	}
 	return nil
 }
 
 // removeRetired deletes the marks of the blocks done with; on an error
 // they stay, and the next start checks their cases again (never wrong).
-func (l *laterSummaries) removeRetired(ctx context.Context) error {
+func (l *laterSummaries[F]) removeRetired(ctx context.Context) error {
 	l.mu.Lock()
 	ids := l.retire
 	l.retire = nil
@@ -324,14 +320,14 @@ func (l *laterSummaries) removeRetired(ctx context.Context) error {
 		return nil
 	}
 	if _, err := l.marks.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
-		return fmt.Errorf("cases: unable to remove marks of case number blocks: %w", err)
+		return fmt.Errorf("casedb: unable to remove marks of case number blocks: %w", err)
 	}
 	return nil
 }
 
 // live reports whether mark is a block this process still numbers from
 // or waits on.
-func (l *laterSummaries) live(mark string) bool {
+func (l *laterSummaries[F]) live(mark string) bool {
 	if l == nil {
 		return false
 	}
@@ -344,29 +340,29 @@ func (l *laterSummaries) live(mark string) bool {
 // repairIntake writes the summaries missing for the cases numbered from
 // the blocks still marked that this process does not hold (a crash left
 // them) and removes those marks. It returns how many it wrote.
-func (s *Service) repairIntake(ctx context.Context) (int, error) {
+func (db *DB[C, F]) repairIntake(ctx context.Context) (int, error) {
 	var marks []intakeMark
-	if err := s.st.Collection(intakeMarksCollection).FindAll(ctx, bson.D{}, &marks); err != nil {
-		return 0, fmt.Errorf("cases: unable to read the marks of case number blocks: %w", err)
+	if err := db.st.Collection(IntakeMarksCollection).FindAll(ctx, bson.D{}, &marks); err != nil {
+		return 0, fmt.Errorf("casedb: unable to read the marks of case number blocks: %w", err)
 	}
 	n := 0
 	for _, m := range marks {
-		if s.cases.later.live(m.ID) {
+		if db.later.live(m.ID) {
 			continue
 		}
 		for first := m.First; first < m.First+m.Size; first += eachBatch {
 			numbers := make([]string, 0, eachBatch)
 			for seq := first; seq < min(first+eachBatch, m.First+m.Size); seq++ {
-				numbers = append(numbers, caseNumber(m.Prefix, seq))
+				numbers = append(numbers, FormatNumber(m.Prefix, seq))
 			}
-			k, err := s.repairNumbered(ctx, numbers)
+			k, err := db.repairNumbered(ctx, numbers)
 			if err != nil {
 				return n, err
 			}
 			n += k
 		}
-		if _, err := s.st.Collection(intakeMarksCollection).DeleteOne(ctx, byID(m.ID)); err != nil {
-			return n, fmt.Errorf("cases: unable to remove the mark of case number block %s: %w", m.ID, err)
+		if _, err := db.st.Collection(IntakeMarksCollection).DeleteOne(ctx, byID(m.ID)); err != nil {
+			return n, fmt.Errorf("casedb: unable to remove the mark of case number block %s: %w", m.ID, err)
 		}
 	}
 	return n, nil
@@ -374,14 +370,14 @@ func (s *Service) repairIntake(ctx context.Context) (int, error) {
 
 // repairNumbered writes the missing summaries of the cases with the given
 // numbers.
-func (s *Service) repairNumbered(ctx context.Context, numbers []string) (int, error) {
+func (db *DB[C, F]) repairNumbered(ctx context.Context, numbers []string) (int, error) {
 	type idOnly struct {
 		ID string `bson:"_id"`
 	}
 	only := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
 	var found []idOnly
-	if err := s.cases.Collection.FindAll(ctx, bson.D{{Key: "number", Value: bson.D{{Key: "$in", Value: numbers}}}}, &found, only); err != nil {
-		return 0, fmt.Errorf("cases: unable to read the cases of a marked number block: %w", err)
+	if err := db.cases.FindAll(ctx, bson.D{{Key: "number", Value: bson.D{{Key: "$in", Value: numbers}}}}, &found, only); err != nil {
+		return 0, fmt.Errorf("casedb: unable to read the cases of a marked number block: %w", err)
 	}
 	if len(found) == 0 {
 		return 0, nil
@@ -391,8 +387,8 @@ func (s *Service) repairNumbered(ctx context.Context, numbers []string) (int, er
 		ids[i] = f.ID
 	}
 	var have []idOnly
-	if err := s.cases.sums.FindAll(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, &have, only); err != nil {
-		return 0, fmt.Errorf("cases: unable to read summaries: %w", err)
+	if err := db.sums.FindAll(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, &have, only); err != nil {
+		return 0, fmt.Errorf("casedb: unable to read summaries: %w", err)
 	}
 	written := make(map[string]bool, len(have))
 	for _, h := range have {
@@ -401,7 +397,7 @@ func (s *Service) repairNumbered(ctx context.Context, numbers []string) (int, er
 	n := 0
 	for _, id := range ids {
 		if !written[id] {
-			if err := s.repairOne(ctx, id); err != nil {
+			if err := db.repairOne(ctx, id); err != nil {
 				return n, err
 			}
 			n++
