@@ -2,16 +2,14 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases/notify"
 	"minsheng/internal/auth"
-	"minsheng/internal/store"
 )
 
 // Notifications for staff (通知): produced by the service when a case is
@@ -20,13 +18,8 @@ import (
 // what caused it (case, kind, version or deadline), so it is inserted at
 // most once however often the cause is seen; a duplicate insert is ignored.
 
-const notifyCollection = "notifications"
-
 // NotifyIndexes are the indexes of the notifications.
-var NotifyIndexes = []store.Index{
-	{Collection: notifyCollection, Name: "user_at", Keys: keys("user_id", "-at")},
-	{Collection: notifyCollection, Name: "user_read", Keys: keys("user_id", "read")},
-}
+var NotifyIndexes = notify.Indexes
 
 // Notification kinds.
 const (
@@ -38,18 +31,7 @@ const (
 )
 
 // Notification is one message to a staff member about a case.
-type Notification struct {
-	ID         string     `bson:"_id" json:"id"`
-	UserID     string     `bson:"user_id" json:"-"`
-	Kind       string     `bson:"kind" json:"kind"`
-	Title      string     `bson:"title" json:"title"`
-	Text       string     `bson:"text" json:"text"`
-	CaseID     string     `bson:"case_id" json:"case_id"`
-	CaseNumber string     `bson:"case_number" json:"case_number"`
-	At         time.Time  `bson:"at" json:"at"`
-	Read       bool       `bson:"read" json:"read"`
-	ReadAt     *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
-}
+type Notification = notify.Notification
 
 // notifyAfter is called after every stored change with the case as stored
 // and the timeline entry written; it never fails the change.
@@ -79,11 +61,7 @@ func (s *Service) notifyAfter(ctx context.Context, c *Case, ev Event) {
 // insertNotification stores n unless a notification with its id exists;
 // it reports whether this call created it.
 func (s *Service) insertNotification(ctx context.Context, n *Notification) bool {
-	err := s.st.Collection(notifyCollection).InsertOne(context.WithoutCancel(ctx), n)
-	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
-		s.cfg.Logger.Warn("cases: unable to store notification", "kind", n.Kind, "case", n.CaseID, "err", err)
-	}
-	return err == nil
+	return s.inbox.Put(ctx, n)
 }
 
 // notifyDeadlines produces the deadline notifications of p's assigned
@@ -184,40 +162,18 @@ func (s *Service) Notifications(ctx context.Context, p auth.Principal) ([]Notifi
 	if err := s.notifyDeadlines(ctx, p); err != nil {
 		return nil, 0, err
 	}
-	col := s.st.Collection(notifyCollection)
-	out := []Notification{}
-	if err := col.FindAll(ctx, bson.D{{Key: "user_id", Value: p.UserID}}, &out,
-		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(100)); err != nil {
-		return nil, 0, fmt.Errorf("cases: unable to list notifications: %w", err)
-	}
-	unread, err := s.UnreadCount(ctx, p)
-	return out, unread, err
+	return s.inbox.List(ctx, p.UserID)
 }
 
 // UnreadCount counts p's unread notifications.
 func (s *Service) UnreadCount(ctx context.Context, p auth.Principal) (int, error) {
-	n, err := s.st.Collection(notifyCollection).Count(ctx, bson.D{{Key: "user_id", Value: p.UserID}, {Key: "read", Value: false}})
-	if err != nil {
-		return 0, fmt.Errorf("cases: unable to count notifications: %w", err)
-	}
-	return int(n), nil
+	return s.inbox.Unread(ctx, p.UserID)
 }
 
 // MarkRead marks p's notifications read: the given ids, or all when ids is
 // empty. Marking is idempotent. EINVALID for more than 100 ids.
 func (s *Service) MarkRead(ctx context.Context, p auth.Principal, ids []string) (int, error) {
-	if len(ids) > 100 {
-		return 0, minsheng.Invalid("一次最多标记100条", map[string]string{"ids": "最多100条"})
-	}
-	q := bson.D{{Key: "user_id", Value: p.UserID}, {Key: "read", Value: false}}
-	if len(ids) > 0 {
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
-	}
-	if _, err := s.st.Collection(notifyCollection).UpdateMany(ctx, q,
-		bson.D{{Key: "$set", Value: bson.D{{Key: "read", Value: true}, {Key: "read_at", Value: s.now()}}}}); err != nil {
-		return 0, fmt.Errorf("cases: unable to mark notifications read: %w", err)
-	}
-	return s.UnreadCount(ctx, p)
+	return s.inbox.MarkRead(ctx, p.UserID, ids, s.now())
 }
 
 // notifyBudget tells the assigned cadre that money was linked to the case,

@@ -10,10 +10,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"minsheng"
+	"minsheng/cases/notify"
+	"minsheng/cases/phonesync"
+	"minsheng/cases/uploads"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/media"
@@ -97,6 +99,8 @@ func (noMoney) ApplyEffect(context.Context, auth.Principal, *Case, MoneyEffect) 
 type Service struct {
 	cfg   Config
 	cases *caseDB
+	// syncs keeps what each phone holds (sync.go).
+	syncs *phonesync.Store
 	// cosigns holds one claim per resident and case (Cosign).
 	cosigns *store.Collection
 	st      *store.Store
@@ -106,10 +110,12 @@ type Service struct {
 	// gate bounds concurrent photo decoding: each may take up to media's
 	// decode budget and every core.
 	gate *media.Gate
-	// sms texts residents about their cases (sms.go); nil sends none.
-	notifyMu sync.Mutex
-	sms      SMSSender
-	siteURL  string
+	// inbox holds the staff's notifications (notify.go); texts sends
+	// residents text messages about their cases (sms.go), none until SetSMS.
+	inbox *notify.Inbox
+	texts *notify.Texts
+	// uploads keeps the direct photo uploads (photo_upload.go).
+	uploads *uploads.Store
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.
@@ -150,6 +156,10 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	return &Service{
 		cfg:     cfg,
 		cases:   newCaseDB(st),
+		syncs:   phonesync.New(st, cfg.Logger),
+		inbox:   notify.NewInbox(st, cfg.Logger),
+		texts:   notify.NewTexts(st, cfg.Logger),
+		uploads: uploads.New(st, photos, cfg.Logger),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,

@@ -2,79 +2,40 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"minsheng"
+	"minsheng/cases/notify"
 )
 
 // SMSSender delivers a text message; auth.SMSSender satisfies it, so the
 // sign-in codes and the case notifications share one pluggable sender.
-type SMSSender interface {
-	Send(ctx context.Context, phone, text string) error
-}
+type SMSSender = notify.SMSSender
 
 // ActNotify records in the timeline that the resident was sent an SMS.
 const ActNotify Action = "notify"
-
-const notificationsCollection = "case_notifications"
-
-// notification is the claim that makes an SMS go out at most once per
-// event: its id is the case, the step and the version the step produced.
-type notification struct {
-	ID     string    `bson:"_id"`
-	CaseID string    `bson:"case_id"`
-	Action Action    `bson:"action"`
-	At     time.Time `bson:"at"`
-	Sent   bool      `bson:"sent"`
-}
 
 // SetSMS makes the service text residents who filed with a phone when
 // their case is accepted, rejected, merged, or completed and awaiting
 // their verdict. siteURL is the public base of the resident site
 // (MINSHENG_PUBLIC_URL) for the link; nil sender turns it off.
-func (s *Service) SetSMS(sender SMSSender, siteURL string) {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	s.sms, s.siteURL = sender, siteURL
-}
+func (s *Service) SetSMS(sender SMSSender, siteURL string) { s.texts.Set(sender, siteURL) }
 
-// notify sends the SMS an event calls for. It runs after the event was
-// stored; a failure is logged, never returned: the step itself succeeded.
+// notify sends the SMS an event calls for, at most once per case, step and
+// the version the step produced. It runs after the event was stored; a
+// failure is logged, never returned: the step itself succeeded.
 func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
-	s.notifyMu.Lock()
-	sender, site := s.sms, s.siteURL
-	s.notifyMu.Unlock()
-	if sender == nil || c.ContactPhone == "" {
+	m := notify.Text{ID: fmt.Sprintf("%s:%s:%d", c.ID, ev.Action, c.Version), CaseID: c.ID, Action: string(ev.Action), At: s.now(), Phone: c.ContactPhone}
+	text, sent := s.texts.Send(ctx, m, func(site string) string { return s.notificationText(ctx, c, ev, site) })
+	if !sent {
 		return
-	}
-	text := s.notificationText(ctx, c, ev, site)
-	if text == "" {
-		return
-	}
-	claim := notification{ID: fmt.Sprintf("%s:%s:%d", c.ID, ev.Action, c.Version), CaseID: c.ID, Action: ev.Action, At: s.now()}
-	if err := s.st.Collection(notificationsCollection).InsertOne(ctx, claim); err != nil {
-		if !errors.Is(err, minsheng.ErrDuplicate) {
-			s.cfg.Logger.Warn("cases: unable to claim notification", "case", c.ID, "err", err)
-		}
-		return
-	}
-	if err := sender.Send(ctx, c.ContactPhone, text); err != nil {
-		s.cfg.Logger.Warn("cases: unable to send sms", "case", c.ID, "action", ev.Action, "err", err)
-		return
-	}
-	if _, err := s.st.Collection(notificationsCollection).UpdateOne(ctx, byID(claim.ID),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sent", Value: true}}}}); err != nil {
-		s.cfg.Logger.Warn("cases: unable to mark notification sent", "case", c.ID, "err", err)
 	}
 	// Recorded without a version change: it never conflicts with work.
 	// The summary carries neither the timeline nor anything derived from it
 	// (summaryOf, factsOf), so the case alone is written.
-	sent := Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}
-	if _, err := s.cases.UpdateUnsummarized(ctx, c.ID, bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: sent}}}}); err != nil {
+	note := Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}
+	if _, err := s.cases.UpdateUnsummarized(ctx, c.ID, bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: note}}}}); err != nil {
 		s.cfg.Logger.Warn("cases: unable to record notification", "case", c.ID, "err", err)
 	}
 }

@@ -1,0 +1,188 @@
+// Package notify keeps the messages casework sends: staff notifications
+// (通知), an inbox per user in which each notification is stored at most
+// once per cause, and residents' text messages, each sent at most once per
+// event through a pluggable sender. What a message says and when one is
+// due is casework's (package cases); this package stores, lists and sends.
+//
+// Errors: EINVALID (minsheng) for too many ids to mark read; the store's
+// errors, wrapped with the action that failed. Storing a notification and
+// sending a text never fail their caller: a failure is logged.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"minsheng"
+	"minsheng/internal/store"
+)
+
+const (
+	inboxCollection = "notifications"
+	// textsCollection holds the claims that send each text at most once.
+	textsCollection = "case_notifications"
+	// maxListed is how many notifications a list shows, and maxMarked how
+	// many ids one MarkRead takes.
+	maxListed = 100
+	maxMarked = 100
+)
+
+// Indexes are the indexes of the notifications.
+var Indexes = []store.Index{
+	{Collection: inboxCollection, Name: "user_at", Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}}},
+	{Collection: inboxCollection, Name: "user_read", Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "read", Value: 1}}},
+}
+
+// Notification is one message to a staff member about a case.
+type Notification struct {
+	ID         string     `bson:"_id" json:"id"`
+	UserID     string     `bson:"user_id" json:"-"`
+	Kind       string     `bson:"kind" json:"kind"`
+	Title      string     `bson:"title" json:"title"`
+	Text       string     `bson:"text" json:"text"`
+	CaseID     string     `bson:"case_id" json:"case_id"`
+	CaseNumber string     `bson:"case_number" json:"case_number"`
+	At         time.Time  `bson:"at" json:"at"`
+	Read       bool       `bson:"read" json:"read"`
+	ReadAt     *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
+}
+
+// Inbox holds the staff's notifications.
+type Inbox struct {
+	col *store.Collection
+	log *slog.Logger
+}
+
+// NewInbox returns the inbox on st; log takes the notifications it could
+// not store.
+func NewInbox(st *store.Store, log *slog.Logger) *Inbox {
+	return &Inbox{col: st.Collection(inboxCollection), log: log}
+}
+
+// Put stores n unless a notification with its id exists (its id says what
+// caused it, so it is the claim); it reports whether this call created it.
+func (b *Inbox) Put(ctx context.Context, n *Notification) bool {
+	err := b.col.InsertOne(context.WithoutCancel(ctx), n)
+	if err != nil && !errors.Is(err, minsheng.ErrDuplicate) {
+		b.log.Warn("notify: unable to store notification", "kind", n.Kind, "case", n.CaseID, "err", err)
+	}
+	return err == nil
+}
+
+// List returns user's latest notifications (at most 100, newest first)
+// and how many are unread.
+func (b *Inbox) List(ctx context.Context, user string) ([]Notification, int, error) {
+	out := []Notification{}
+	if err := b.col.FindAll(ctx, bson.D{{Key: "user_id", Value: user}}, &out,
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(maxListed)); err != nil {
+		return nil, 0, fmt.Errorf("notify: unable to list notifications: %w", err)
+	}
+	unread, err := b.Unread(ctx, user)
+	return out, unread, err
+}
+
+// Unread counts user's unread notifications.
+func (b *Inbox) Unread(ctx context.Context, user string) (int, error) {
+	n, err := b.col.Count(ctx, bson.D{{Key: "user_id", Value: user}, {Key: "read", Value: false}})
+	if err != nil {
+		return 0, fmt.Errorf("notify: unable to count notifications: %w", err)
+	}
+	return int(n), nil
+}
+
+// MarkRead marks user's notifications read at now: the given ids, or all
+// when ids is empty, and returns how many stay unread. Marking is
+// idempotent. EINVALID for more than 100 ids.
+func (b *Inbox) MarkRead(ctx context.Context, user string, ids []string, now time.Time) (int, error) {
+	if len(ids) > maxMarked {
+		return 0, minsheng.Invalid("一次最多标记100条", map[string]string{"ids": "最多100条"})
+	}
+	q := bson.D{{Key: "user_id", Value: user}, {Key: "read", Value: false}}
+	if len(ids) > 0 {
+		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
+	}
+	if _, err := b.col.UpdateMany(ctx, q,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "read", Value: true}, {Key: "read_at", Value: now}}}}); err != nil {
+		return 0, fmt.Errorf("notify: unable to mark notifications read: %w", err)
+	}
+	return b.Unread(ctx, user)
+}
+
+// SMSSender delivers a text message; auth.SMSSender satisfies it, so the
+// sign-in codes and the case notifications share one pluggable sender.
+type SMSSender interface {
+	Send(ctx context.Context, phone, text string) error
+}
+
+// Text is one text message due to a resident; ID says what caused it (the
+// case, the step and the version the step produced), so it goes out at
+// most once however often the cause is seen.
+type Text struct {
+	ID     string    `bson:"_id"`
+	CaseID string    `bson:"case_id"`
+	Action string    `bson:"action"`
+	At     time.Time `bson:"at"`
+	Sent   bool      `bson:"sent"`
+	Phone  string    `bson:"-"`
+}
+
+// Texts sends residents' text messages.
+type Texts struct {
+	claims *store.Collection
+	log    *slog.Logger
+	mu     sync.Mutex
+	sender SMSSender
+	site   string
+}
+
+// NewTexts returns the text messages on st, sending none until Set.
+func NewTexts(st *store.Store, log *slog.Logger) *Texts {
+	return &Texts{claims: st.Collection(textsCollection), log: log}
+}
+
+// Set makes Send use sender; siteURL is the public base of the resident
+// site for the messages' links. A nil sender sends none.
+func (t *Texts) Set(sender SMSSender, siteURL string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sender, t.site = sender, siteURL
+}
+
+// Send sends m once, with the body compose makes from the site's URL ("":
+// none due), unless no sender is set or m has no phone. It returns the
+// body and whether it sent it; a failure is logged, never returned: the
+// step that caused it succeeded.
+func (t *Texts) Send(ctx context.Context, m Text, compose func(siteURL string) string) (string, bool) {
+	t.mu.Lock()
+	sender, site := t.sender, t.site
+	t.mu.Unlock()
+	if sender == nil || m.Phone == "" {
+		return "", false
+	}
+	body := compose(site)
+	if body == "" {
+		return "", false
+	}
+	if err := t.claims.InsertOne(ctx, m); err != nil {
+		if !errors.Is(err, minsheng.ErrDuplicate) {
+			t.log.Warn("notify: unable to claim notification", "case", m.CaseID, "err", err)
+		}
+		return "", false
+	}
+	if err := sender.Send(ctx, m.Phone, body); err != nil {
+		t.log.Warn("notify: unable to send sms", "case", m.CaseID, "action", m.Action, "err", err)
+		return "", false
+	}
+	if _, err := t.claims.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sent", Value: true}}}}); err != nil {
+		t.log.Warn("notify: unable to mark notification sent", "case", m.CaseID, "err", err)
+	}
+	return body, true
+}
