@@ -2,9 +2,6 @@ package cases
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +11,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
 )
 
@@ -292,10 +290,8 @@ func (s *Service) TrackingTokenFor(ctx context.Context, p auth.Principal, id str
 	if !p.IsStaff() || p.UserID == "" || c.FiledBy != p.UserID {
 		return "", minsheng.Errorf(minsheng.EFORBIDDEN, "只有代居民登记的工作人员可以生成查询码")
 	}
-	m := hmac.New(sha256.New, s.cfg.TokenSecret)
-	m.Write([]byte("track-case|" + c.ID))
-	token := hex.EncodeToString(m.Sum(nil)[:16])
-	want := hashToken(token)
+	token := tracktoken.ForCase(s.cfg.TokenSecret, c.ID)
+	want := tracktoken.Hash(token)
 	if c.TokenHash == "" {
 		if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID,
 			If:     bson.D{{Key: "token_hash", Value: bson.D{{Key: "$exists", Value: false}}}},

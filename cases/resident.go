@@ -13,6 +13,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
 	"minsheng/internal/store"
 )
@@ -195,7 +196,7 @@ func (s *Service) tracked(ctx context.Context, number, token string) (*Case, err
 		}
 		return nil, fmt.Errorf("cases: unable to track %s: %w", number, err)
 	}
-	if c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(hashToken(token))) != 1 {
+	if c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(c.TokenHash), []byte(tracktoken.Hash(token))) != 1 {
 		return nil, notFound
 	}
 	return &c, nil

@@ -2,12 +2,6 @@ package cases
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -279,51 +273,6 @@ func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, e
 		}
 	}
 	return v, nil
-}
-
-// trackingToken is a new anonymous filer's secret: 128 random bits, never
-// derived from anything the client sent (issue 8 item 4).
-func trackingToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// sealToken encrypts an anonymous filer's token (AES-GCM) under a key
-// derived from their Idempotency-Key and the filing's content, neither of
-// which is stored, so only a retry of the same filing by whoever holds the
-// key can read it back (openToken); the database alone cannot.
-func sealToken(token, idemKey, inputHash string) string {
-	gcm := tokenAEAD(idemKey, inputHash)
-	nonce := make([]byte, gcm.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.RawStdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(token), nil))
-}
-
-// openToken reverses sealToken; "" when it cannot.
-func openToken(sealed, idemKey, inputHash string) string {
-	b, err := base64.RawStdEncoding.DecodeString(sealed)
-	gcm := tokenAEAD(idemKey, inputHash)
-	if err != nil || len(b) < gcm.NonceSize() {
-		return ""
-	}
-	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], nil)
-	if err != nil {
-		return ""
-	}
-	return string(plain)
-}
-
-func tokenAEAD(idemKey, inputHash string) cipher.AEAD {
-	key := sha256.Sum256([]byte("minsheng track seal|" + idemKey + "|" + inputHash))
-	block, _ := aes.NewCipher(key[:]) // a 32-byte key never fails
-	gcm, _ := cipher.NewGCM(block)
-	return gcm
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // event builds a timeline entry for p. Residents' names are not kept in

@@ -18,6 +18,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
 )
 
@@ -232,10 +233,10 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in NewCase) (c *
 	now := s.now()
 	c = s.newFiledCase(p, in, anonymous, idem, now)
 	if anonymous {
-		token = trackingToken()
-		c.TokenHash = hashToken(token)
+		token = tracktoken.New()
+		c.TokenHash = tracktoken.Hash(token)
 		if idem != "" {
-			c.TokenSealed = sealToken(token, in.IdempotencyKey, inputHash)
+			c.TokenSealed = tracktoken.Seal(token, in.IdempotencyKey, inputHash)
 		}
 	}
 	note := ""
@@ -378,7 +379,7 @@ func (s *Service) checkResident(ctx context.Context, id string) error {
 func (s *Service) replay(ctx context.Context, p auth.Principal, c *Case, key, inputHash string) (*Case, string, error) {
 	token := ""
 	if c.Anonymous && c.TokenSealed != "" {
-		token = openToken(c.TokenSealed, key, inputHash)
+		token = tracktoken.Open(c.TokenSealed, key, inputHash)
 	}
 	v, err := s.view(ctx, p, c)
 	return v, token, err
