@@ -32,6 +32,8 @@ func newCaseDB(st *store.Store) *caseDB {
 	})
 }
 
+// summaryOf is c's summary: the queue fields at the top level, the markers
+// as strings (the engine pushes string equality down), the report facts.
 func summaryOf(c *Case) summary {
 	s := summary{
 		ID: c.ID, Number: c.Number, SubDistrict: c.Location.SubDistrict, Community: c.Location.Community,

@@ -92,7 +92,7 @@ func newLaterSummaries[F any](st *store.Store, ps *perStore[F]) *laterSummaries[
 }
 
 // markBlock stores the mark of a new block of numbers, before any of them
-// is used (number.go calls it). On a nil receiver (the store is shared) it does
+// is used (numbers.go calls it). On a nil receiver (the store is shared) it does
 // nothing and returns "".
 func (l *laterSummaries[F]) markBlock(ctx context.Context, prefix string, first, size int64) (string, error) {
 	if l == nil {

@@ -30,7 +30,7 @@ const (
 	RepairBatch   = 250
 )
 
-// Repair is what RepairSummaries did.
+// Repair is what DB.Repair did.
 type Repair struct {
 	Cases    int           `json:"cases"`
 	Missing  int           `json:"missing"` // cases without a summary, written
