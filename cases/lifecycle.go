@@ -115,6 +115,11 @@ var transitions = map[Action]rule{
 	ActCatalog: {from: openStatuses, by: bySubdistrict},
 }
 
+// target is the state step a leads to, from the table; the verdict's and
+// classifying's are not in it (RecordVerdict decides the verdict's,
+// classifying keeps the state).
+func (a Action) target() Status { return transitions[a].to }
+
 // actionOrder is the order in which allowed steps are listed.
 var actionOrder = []Action{ActAccept, ActReject, ActMerge, ActAssign, ActAssess, ActStart, ActComplete, ActVerdict, ActCancel}
 

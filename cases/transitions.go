@@ -80,7 +80,8 @@ func invalid(fields map[string]string) error {
 }
 
 // finish applies a transition and returns the case as p sees it.
-func (s *Service) finish(ctx context.Context, p auth.Principal, c *Case, version int64, a Action, to Status, set bson.D, noteText string) (*Case, error) {
+func (s *Service) finish(ctx context.Context, p auth.Principal, c *Case, version int64, a Action, set bson.D, noteText string) (*Case, error) {
+	to := a.target()
 	set = append(set, bson.E{Key: "status", Value: to})
 	out, err := s.apply(ctx, c.ID, version, set, s.event(p, a, c.Status, to, noteText))
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id string, versi
 	}
 	now := s.now()
 	due := now.AddDate(0, 0, c.SLADays)
-	return s.finish(ctx, p, c, version, ActAccept, StatusAccepted, bson.D{
+	return s.finish(ctx, p, c, version, ActAccept, bson.D{
 		{Key: "accepted_at", Value: now},
 		{Key: "responded_at", Value: now},
 		{Key: "completion_due_at", Value: due},
@@ -123,7 +124,7 @@ func (s *Service) Reject(ctx context.Context, p auth.Principal, id string, versi
 		return nil, err
 	}
 	now := s.now()
-	return s.finish(ctx, p, c, version, ActReject, StatusRejected, bson.D{
+	return s.finish(ctx, p, c, version, ActReject, bson.D{
 		{Key: "reason", Value: reason},
 		{Key: "responded_at", Value: now},
 		{Key: "closed_at", Value: now},
@@ -164,7 +165,7 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id string, versi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, p, c, version, ActAssign, StatusAssigned, bson.D{
+	return s.finish(ctx, p, c, version, ActAssign, bson.D{
 		{Key: "assigned_to", Value: cadreID},
 		{Key: "assigned_name", Value: name},
 	}, noteText)
@@ -197,7 +198,7 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, p, c, version, ActAssess, StatusAssessed, bson.D{
+	return s.finish(ctx, p, c, version, ActAssess, bson.D{
 		{Key: "assessment", Value: a},
 		{Key: "households", Value: a.Households},
 	}, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。%s", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk, a.Note))
@@ -217,7 +218,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, id string, versio
 	if err := invalid(f); err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, p, c, version, ActStart, StatusInProgress, nil, noteText)
+	return s.finish(ctx, p, c, version, ActStart, nil, noteText)
 }
 
 // Complete reports the work done (办结) with its actual cost. At least one
@@ -247,12 +248,12 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 	now := s.now()
 	e := s.newEffect(p, c, EffectSpend, actualFen)
 	return s.decide(ctx, p, c, version, e, change{set: bson.D{
-		{Key: "status", Value: StatusCompleted},
+		{Key: "status", Value: ActComplete.target()},
 		{Key: "actual_cost_fen", Value: actualFen},
 		{Key: "completed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
 		{Key: "money_effect", Value: e},
-	}}, s.event(p, ActComplete, c.Status, StatusCompleted, strings.TrimSpace("实际费用 "+minsheng.Yuan(actualFen)+"。"+noteText)))
+	}}, s.event(p, ActComplete, c.Status, ActComplete.target(), strings.TrimSpace("实际费用 "+minsheng.Yuan(actualFen)+"。"+noteText)))
 }
 
 // decide writes a transition carrying a money effect, then settles the
@@ -285,12 +286,12 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, versi
 	now := s.now()
 	e := s.newEffect(p, c, EffectRelease, 0)
 	return s.decide(ctx, p, c, version, e, change{set: bson.D{
-		{Key: "status", Value: StatusCancelled},
+		{Key: "status", Value: ActCancel.target()},
 		{Key: "reason", Value: reason},
 		{Key: "closed_at", Value: now},
 		{Key: "due_at", Value: farFuture},
 		{Key: "money_effect", Value: e},
-	}}, s.event(p, ActCancel, c.Status, StatusCancelled, reason))
+	}}, s.event(p, ActCancel, c.Status, ActCancel.target(), reason))
 }
 
 // Merge closes a duplicate into the case kept (合并重复诉求): the duplicate
@@ -352,7 +353,7 @@ func (s *Service) Merge(ctx context.Context, p auth.Principal, id string, versio
 			return nil, err
 		}
 	}
-	return s.finish(ctx, p, c, version, ActMerge, StatusMerged, bson.D{
+	return s.finish(ctx, p, c, version, ActMerge, bson.D{
 		{Key: "merged_into", Value: kept.ID},
 		{Key: "responded_at", Value: now},
 		{Key: "closed_at", Value: now},
