@@ -103,7 +103,36 @@ func New(cfg Config) *fiber.App {
 	s := &Server{Kit: &httpkit.Kit{Auth: cfg.Auth, Org: cfg.Org}, store: cfg.Store, logger: cfg.Logger, metrics: newHTTPMetrics(reg), idem: cfg.Idempotency}
 	s.abandon = newAbandonMetrics(reg)
 
-	app := fiber.New(fiber.Config{
+	app := s.fiberApp(cfg)
+	s.middleware(app, cfg, reg)
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+
+	api := app.Group("/api/v1")
+	s.accountRoutes(api)
+	for _, g := range cfg.Groups {
+		g.Routes(api, s.Kit)
+	}
+	// Groups outside /api/v1 (the cadre app's /mobile/v1) mount themselves.
+	for _, g := range cfg.RootGroups {
+		g.Routes(app, s.Kit)
+	}
+	if cfg.Static != nil {
+		mountStatic(app, cfg.Static)
+		if len(cfg.Apps) > 0 {
+			mountApps(app, cfg.Static, cfg.Apps, cfg.Demo)
+		}
+	}
+	app.Use(func(c *fiber.Ctx) error {
+		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())
+	})
+	return app
+}
+
+// fiberApp is the server's Fiber app: limits, timeouts, the error
+// handler and the proxy settings.
+func (s *Server) fiberApp(cfg Config) *fiber.App {
+	return fiber.New(fiber.Config{
 		AppName:               "minsheng",
 		BodyLimit:             BodyLimit,
 		ReadBufferSize:        ReadBufferSize,
@@ -120,6 +149,13 @@ func New(cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		EnableIPValidation:      true,
 	})
+}
+
+// middleware runs on every request, in order: the demo mark, observation
+// (logs and metrics of the final status), the request's context and id,
+// URI and security headers, compression, then /metrics ahead of
+// authentication and the Idempotency-Key replay after it.
+func (s *Server) middleware(app *fiber.App, cfg Config, reg *prometheus.Registry) {
 	if cfg.Demo {
 		app.Use(func(c *fiber.Ctx) error { c.Set("X-Minsheng-Demo", "1"); return c.Next() })
 	}
@@ -141,10 +177,10 @@ func New(cfg Config) *fiber.App {
 	app.Use(s.Authenticate)
 	app.Use(s.idempotency)
 
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", s.readyz)
+}
 
-	api := app.Group("/api/v1")
+// accountRoutes are sign-in, the caller, accounts and the org tree.
+func (s *Server) accountRoutes(api fiber.Router) {
 	api.Get("/openapi.json", openapi)
 	api.Post("/auth/login", s.login)
 	api.Post("/auth/refresh", s.refresh)
@@ -159,23 +195,6 @@ func New(cfg Config) *fiber.App {
 	api.Get("/org", s.orgTree)
 	api.Get("/org/communities/:code/staff", s.communityStaff)
 	api.Get("/org/sub-districts/:code/staff", s.subDistrictStaff)
-	for _, g := range cfg.Groups {
-		g.Routes(api, s.Kit)
-	}
-	// Groups outside /api/v1 (the cadre app's /mobile/v1) mount themselves.
-	for _, g := range cfg.RootGroups {
-		g.Routes(app, s.Kit)
-	}
-	if cfg.Static != nil {
-		mountStatic(app, cfg.Static)
-		if len(cfg.Apps) > 0 {
-			mountApps(app, cfg.Static, cfg.Apps, cfg.Demo)
-		}
-	}
-	app.Use(func(c *fiber.Ctx) error {
-		return minsheng.Errorf(minsheng.ENOTFOUND, "接口不存在：%s %s", c.Method(), c.Path())
-	})
-	return app
 }
 
 // errorHandler renders every error (httpkit.RenderError); a request
