@@ -223,12 +223,18 @@ type Case struct {
 	// indexed field.
 	DueAt   time.Time `bson:"due_at" json:"-"`
 	Overdue bool      `bson:"-" json:"overdue"`
+	// Deadline, DeadlineText, Actions and VerdictLabel are filled when the
+	// case is shown, for the one it is shown to (labels.go); never stored.
+	Deadline     *Deadline      `bson:"-" json:"deadline"`
+	DeadlineText string         `bson:"-" json:"deadline_text"`
+	Actions      []ActionOption `bson:"-" json:"actions"`
 
 	AssignedTo     string      `bson:"assigned_to,omitempty" json:"assigned_to,omitempty"`
 	AssignedName   string      `bson:"assigned_name,omitempty" json:"assigned_name,omitempty"`
 	Assessment     *Assessment `bson:"assessment,omitempty" json:"assessment,omitempty"`
 	ActualCostFen  int64       `bson:"actual_cost_fen" json:"actual_cost_fen"`
 	Verdict        Verdict     `bson:"verdict,omitempty" json:"verdict,omitempty"`
+	VerdictLabel   string      `bson:"-" json:"verdict_label,omitempty"`
 	VerdictComment string      `bson:"verdict_comment,omitempty" json:"verdict_comment,omitempty"`
 	// Verdicts is every verdict the resident gave, oldest first (回访记录); Verdict is the latest.
 	Verdicts []VerdictRecord `bson:"verdicts,omitempty" json:"verdicts,omitempty"`

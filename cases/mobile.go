@@ -16,85 +16,8 @@ import (
 )
 
 // This file holds what the cadre app (mobile-api) needs from the domain:
-// the actions a caller may take now, labels, deadlines and funding spelled
-// out, and the cadre's queue filters. The rules stay here so /api/v1 and
-// /mobile/v1 cannot drift apart.
-
-// ActionOption is one step the caller may take on a case now.
-type ActionOption struct {
-	Action Action `json:"action"`
-	Label  string `json:"label"`
-	// NeedsAfterPhoto is set on complete while no after-photo is attached:
-	// the app asks for one before sending.
-	NeedsAfterPhoto bool `json:"needs_after_photo,omitempty"`
-}
-
-// ActionsFor lists, in workflow order, the transitions p may take on c in
-// its current state (role, scope and state, the same checks the verbs make).
-func ActionsFor(p auth.Principal, c *Case) []ActionOption {
-	out := []ActionOption{}
-	for _, a := range AllowedFrom(c.Status) {
-		if authorize(p, c, a) != nil {
-			continue
-		}
-		o := ActionOption{Action: a, Label: a.Label()}
-		if a == ActComplete && !c.HasPhoto(TagAfter) {
-			o.NeedsAfterPhoto = true
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-// Deadline is the deadline that applies now, spelled out for the app.
-type Deadline struct {
-	Kind  string    `json:"kind"` // response | completion
-	Label string    `json:"label"`
-	DueAt time.Time `json:"due_at"`
-	// RemainingSeconds is negative when overdue.
-	RemainingSeconds int64  `json:"remaining_seconds"`
-	Overdue          bool   `json:"overdue"`
-	DueSoon          bool   `json:"due_soon"` // within 24 hours
-	Text             string `json:"text"`     // 剩余 2 天 3 时 / 已超期 1 天
-}
-
-// DeadlineOf returns the running deadline of c at now, nil when none runs.
-func DeadlineOf(c *Case, now time.Time) *Deadline {
-	if !c.Status.Open() || c.DueAt.IsZero() || !c.DueAt.Before(farFuture) {
-		return nil
-	}
-	d := &Deadline{Kind: "completion", Label: "办结时限", DueAt: c.DueAt}
-	if c.Status == StatusSubmitted {
-		d.Kind, d.Label = "response", "响应时限"
-	}
-	left := c.DueAt.Sub(now)
-	d.RemainingSeconds = int64(left / time.Second)
-	d.Overdue = left < 0
-	d.DueSoon = !d.Overdue && left <= 24*time.Hour
-	d.Text = remainingText(left)
-	return d
-}
-
-// remainingText follows 12345 usage: "剩余 X 天 X 时", "已超期 X 天".
-func remainingText(left time.Duration) string {
-	if left < 0 {
-		over := -left
-		days := int(over / (24 * time.Hour))
-		if days == 0 {
-			return fmt.Sprintf("已超期 %d 时", int(over/time.Hour)+1)
-		}
-		return fmt.Sprintf("已超期 %d 天", days)
-	}
-	days := int(left / (24 * time.Hour))
-	hours := int((left % (24 * time.Hour)) / time.Hour)
-	if days == 0 {
-		if hours == 0 {
-			return fmt.Sprintf("剩余 %d 分", int(left/time.Minute))
-		}
-		return fmt.Sprintf("剩余 %d 时", hours)
-	}
-	return fmt.Sprintf("剩余 %d 天 %d 时", days, hours)
-}
+// funding spelled out, timeline labels and the cadre's queue filters. The
+// actions, labels and deadlines every case view carries are in labels.go.
 
 // Funding says whether money stands behind a case, and why.
 type Funding struct {

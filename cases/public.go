@@ -38,6 +38,10 @@ type PublicCase struct {
 	ClosedAt      *time.Time    `json:"closed_at,omitempty"`
 	CosignCount   int           `json:"cosign_count"`
 	Photos        []PublicPhoto `json:"photos"`
+	// Overdue and DeadlineText are the running deadline (labels.go), where
+	// the view is made from a shown case; never the steps staff may take.
+	Overdue      bool   `json:"overdue,omitempty"`
+	DeadlineText string `json:"deadline_text,omitempty"`
 	// PublicView is always true, so a client can tell this view apart.
 	PublicView bool `json:"public_view"`
 }
@@ -71,6 +75,7 @@ func (c *Case) Preview() *PublicCase {
 		Status: c.Status, StatusLabel: c.Status.Label(), FiledAt: c.FiledAt,
 		AcceptedAt: c.AcceptedAt, CompletedAt: c.CompletedAt, ClosedAt: c.ClosedAt,
 		CosignCount: len(c.Cosigners), Photos: make([]PublicPhoto, len(c.Photos)), PublicView: true,
+		Overdue: c.Overdue, DeadlineText: c.DeadlineText,
 	}
 	if c.CosignCount > v.CosignCount {
 		v.CosignCount = c.CosignCount

@@ -255,7 +255,7 @@ func (s *Service) TrackByToken(ctx context.Context, number, token string) (*Case
 // view redacts c for p and signs its photo URLs.
 func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, error) {
 	v := c.Redact(p)
-	v.Overdue = c.IsOverdue(s.now())
+	v.setLabels(p, c, s.now())
 	if !v.publicView {
 		v.Office = s.officeOf(c)
 	}

@@ -34,6 +34,7 @@ func (a CasesAPI) Routes(api fiber.Router, k *httpkit.Kit) {
 	api.Post("/cases", k.Throttle((*auth.Service).AllowFiling), a.submit)
 	api.Get("/cases", k.ThrottleSearch("text"), a.list)
 	api.Get("/cases/track", a.track)
+	api.Get("/cases/labels", a.labels)
 	api.Get("/cases/similar", k.ThrottleSearch(), a.similar)
 	api.Get("/cases/number/:number", a.byNumber)
 	api.Get("/cases/:id", a.get)
@@ -145,6 +146,16 @@ func (a CasesAPI) track(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(out)
+}
+
+// labels is every status, verdict and step with its label, for screens
+// that list them without a case (a status filter); each case view carries
+// its own (cases/labels.go).
+func (a CasesAPI) labels(c *fiber.Ctx) error {
+	if err := httpkit.NoQuery(c); err != nil {
+		return err
+	}
+	return c.JSON(cases.Labelled())
 }
 
 func (a CasesAPI) similar(c *fiber.Ctx) error {

@@ -124,7 +124,7 @@ func (a API) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.view(p, out, time.Now()))
+	return c.JSON(a.view(p, out))
 }
 
 func (a API) similar(c *fiber.Ctx) error {
@@ -224,7 +224,7 @@ func (a API) create(c *fiber.Ctx) error {
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return httpkit.JSONAnswer(fiber.StatusCreated, filed{caseView: a.view(p, out, time.Now()), ClientID: id, TrackingToken: token})
+		return httpkit.JSONAnswer(fiber.StatusCreated, filed{caseView: a.view(p, out), ClientID: id, TrackingToken: token})
 	})
 	if err != nil {
 		return err
@@ -353,7 +353,7 @@ func (a API) act(c *fiber.Ctx) error {
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return httpkit.JSONAnswer(fiber.StatusOK, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusOK, a.view(p, out))
 	})
 	if err != nil {
 		return err
@@ -400,7 +400,7 @@ func (a API) putPhoto(c *fiber.Ctx) error {
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out))
 	})
 	if err != nil {
 		return err
@@ -420,7 +420,7 @@ func (a API) deletePhoto(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.view(p, out, time.Now()))
+	return c.JSON(a.view(p, out))
 }
 
 func (a API) notifications(c *fiber.Ctx) error {

@@ -2,7 +2,6 @@ package mobileapi
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -79,7 +78,7 @@ func (a API) completeUpload(c *fiber.Ctx) error {
 		if err != nil {
 			return idem.Answer{}, err
 		}
-		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out, time.Now()))
+		return httpkit.JSONAnswer(fiber.StatusCreated, a.view(p, out))
 	})
 	if err != nil {
 		return err

@@ -2,25 +2,23 @@ package mobileapi
 
 import (
 	"encoding/json"
-	"time"
 
 	"minsheng/cases"
 	"minsheng/internal/auth"
 )
 
-// caseView is a case as the app shows it: the case, the steps the caller
-// may take now with their labels, the running deadline with its remaining
-// time, funding, labelled timeline entries and names for codes.
+// caseView is a case as the app shows it: the case — which carries, as on
+// /api/v1, the steps the caller may take now with their labels and the
+// running deadline with its text (cases/labels.go) — funding, labelled
+// timeline entries and names for codes.
 type caseView struct {
 	*cases.Case
-	Timeline        []eventView          `json:"timeline"`
-	Actions         []cases.ActionOption `json:"actions"`
-	Deadline        *cases.Deadline      `json:"deadline"`
-	Funding         cases.Funding        `json:"funding"`
-	CommunityName   string               `json:"community_name"`
-	SubDistrictName string               `json:"sub_district_name"`
-	AssignedToMe    bool                 `json:"assigned_to_me"`
-	Photos          []photoView          `json:"photos"`
+	Timeline        []eventView   `json:"timeline"`
+	Funding         cases.Funding `json:"funding"`
+	CommunityName   string        `json:"community_name"`
+	SubDistrictName string        `json:"sub_district_name"`
+	AssignedToMe    bool          `json:"assigned_to_me"`
+	Photos          []photoView   `json:"photos"`
 	// LocationDatum is the datum of location.lat/lng (wgs84 for positions
 	// stored before cases kept it), with its label; empty without a position.
 	LocationDatum      string `json:"location_datum,omitempty"`
@@ -41,12 +39,10 @@ type photoView struct {
 
 var tagLabels = map[cases.PhotoTag]string{cases.TagBefore: "办理前", cases.TagProgress: "办理中", cases.TagAfter: "办结后"}
 
-func (a API) view(p auth.Principal, c *cases.Case, now time.Time) caseView {
+func (a API) view(p auth.Principal, c *cases.Case) caseView {
 	v := caseView{
 		Case:         c,
 		Timeline:     make([]eventView, len(c.Timeline)),
-		Actions:      cases.ActionsFor(p, c),
-		Deadline:     cases.DeadlineOf(c, now),
 		Funding:      cases.FundingOf(c),
 		AssignedToMe: c.AssignedTo != "" && c.AssignedTo == p.UserID,
 		Photos:       make([]photoView, len(c.Photos)),
@@ -76,10 +72,9 @@ func (a API) view(p auth.Principal, c *cases.Case, now time.Time) caseView {
 }
 
 func (a API) views(p auth.Principal, list []*cases.Case) []caseView {
-	now := time.Now()
 	out := make([]caseView, len(list))
 	for i, c := range list {
-		out[i] = a.view(p, c, now)
+		out[i] = a.view(p, c)
 	}
 	return out
 }
@@ -91,14 +86,12 @@ func (a API) views(p auth.Principal, list []*cases.Case) []caseView {
 
 // caseExtra is caseView without the embedded case.
 type caseExtra struct {
-	Timeline        []eventView          `json:"timeline"`
-	Actions         []cases.ActionOption `json:"actions"`
-	Deadline        *cases.Deadline      `json:"deadline"`
-	Funding         cases.Funding        `json:"funding"`
-	CommunityName   string               `json:"community_name"`
-	SubDistrictName string               `json:"sub_district_name"`
-	AssignedToMe    bool                 `json:"assigned_to_me"`
-	Photos          []photoView          `json:"photos"`
+	Timeline        []eventView   `json:"timeline"`
+	Funding         cases.Funding `json:"funding"`
+	CommunityName   string        `json:"community_name"`
+	SubDistrictName string        `json:"sub_district_name"`
+	AssignedToMe    bool          `json:"assigned_to_me"`
+	Photos          []photoView   `json:"photos"`
 	// LocationDatum is the datum of location.lat/lng (wgs84 for positions
 	// stored before cases kept it), with its label; empty without a position.
 	LocationDatum      string `json:"location_datum,omitempty"`
@@ -108,7 +101,7 @@ type caseExtra struct {
 // MarshalJSON is the case's own encoding with the view's fields over it.
 func (v caseView) MarshalJSON() ([]byte, error) {
 	return overlayJSON(v.Case, caseExtra{
-		Timeline: v.Timeline, Actions: v.Actions, Deadline: v.Deadline, Funding: v.Funding,
+		Timeline: v.Timeline, Funding: v.Funding,
 		CommunityName: v.CommunityName, SubDistrictName: v.SubDistrictName, AssignedToMe: v.AssignedToMe, Photos: v.Photos,
 		LocationDatum: v.LocationDatum, LocationDatumLabel: v.LocationDatumLabel,
 	})

@@ -67,6 +67,7 @@ var matrix = map[string]entry{
 	"POST /api/v1/cases": {target: "/api/v1/cases", body: `{"area":"CG","title":"楼道堆物{n}","description":"楼道堆物需清运","sub_district":"{sub}","community":"{comm}","address":"1号院","households":2}`,
 		want: "anon:ok res:ok/ok cadre:ok/deny sub:ok/deny fin:403/403 admin:403/403"},
 	"GET /api/v1/cases":                {target: "/api/v1/cases?community={comm}", also: []string{"/api/v1/cases", "/api/v1/cases?sort=deadline"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"GET /api/v1/cases/labels":         {target: "/api/v1/cases/labels", want: public},
 	"GET /api/v1/cases/track":          {target: "/api/v1/cases/track?number={anonnumber}&token={token}", want: public, tracks: true},
 	"GET /api/v1/cases/similar":        {target: "/api/v1/cases/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", also: []string{"/api/v1/cases/similar?area=CG&text=%E5%A0%86%E7%89%A9"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"GET /api/v1/cases/number/:number": {target: "/api/v1/cases/number/{number}", want: "anon:401 res:403/403 cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},

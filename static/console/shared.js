@@ -53,18 +53,6 @@ export function day(t) {
   return new Date(t).toLocaleDateString('zh-CN', { ...tz, year: 'numeric', month: '2-digit', day: '2-digit' });
 }
 
-/** due is the 接诉即办 flag: 剩余 X 天 X 时 (orange under 24 h) or 已超期 X 天. */
-export function due(c, now = Date.now()) {
-  const open = !['closed', 'cancelled', 'rejected', 'merged', 'completed'].includes(c.status);
-  if (!open) return { text: '', cls: '' };
-  const at = c.status === 'submitted' ? c.response_due_at : c.completion_due_at || c.response_due_at;
-  if (!at) return { text: '', cls: '' };
-  const ms = new Date(at).getTime() - now;
-  const h = Math.floor(Math.abs(ms) / 3600000);
-  if (ms < 0) return { text: `已超期 ${Math.max(1, Math.ceil(Math.abs(ms) / 86400000))} 天`, cls: 'flag-late', late: true, ms };
-  return { text: `剩余 ${Math.floor(h / 24)} 天 ${h % 24} 时`, cls: h < 24 ? 'flag-due' : 'flag-ok', ms };
-}
-
 export function permille(v) {
   if (v === null || v === undefined) return '—';
   return `${(v / 10).toFixed(1)}%`;
@@ -87,10 +75,20 @@ export function communityName(code) {
   return code || '';
 }
 
-export const statusLabels = {
-  submitted: '待受理', accepted: '已受理', rejected: '不予受理', merged: '已合并', assigned: '已派单',
-  assessed: '已评估', in_progress: '办理中', completed: '已办结', closed: '已关闭', cancelled: '已取消',
-};
+/**
+ * caseLabels holds the server's label table (GET /api/v1/cases/labels) for
+ * screens that list statuses without a case: a case itself carries its
+ * status_label, verdict_label, deadline and actions (cases/labels.go).
+ */
+export const caseLabels = reactive({ statuses: [], status: {} });
+let labelsOnce = null;
+export function loadCaseLabels() {
+  labelsOnce ||= api.get('/api/v1/cases/labels').then((t) => {
+    caseLabels.statuses = t.statuses || [];
+    caseLabels.status = Object.fromEntries(caseLabels.statuses.map((x) => [x.status, x.label]));
+  }).catch(() => { labelsOnce = null; });
+  return labelsOnce;
+}
 
 /** download saves a response blob under the server's file name. */
 export async function download(path, params, fallback) {
@@ -134,8 +132,6 @@ export function errText(e) {
 }
 
 export { newKey as newKeyLike } from 'minsheng/api';
-
-export const verdictLabels = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
 
 let catalogOnce = null;
 /** catalogItems returns the catalog's items by code, fetched once per page load. */

@@ -5,11 +5,11 @@ import { useRouter } from 'vue-router';
 import { showImagePreview, showConfirmDialog } from 'vant';
 import { state, deletePhoto, addPhotos } from './state.js';
 import { compress } from 'minsheng/photo';
-import { deadlineClass, when, yuan, live } from './format.js';
+import { when, yuan } from './format.js';
+import { deadlineClass, live } from './deadline.js';
 import SyncBadge from './SyncBadge.js';
 
 const ROUTES = { assess: 'assess', start: 'work/start', complete: 'work/complete', verdict: 'verdict' };
-const LABELS = { assess: '现场评估', start: '开始办理', complete: '办结', verdict: '回访评价' };
 const RISK = { 1: '低', 2: '中', 3: '高' };
 
 export default {
@@ -62,7 +62,7 @@ export default {
     function preview(list, i) {
       showImagePreview({ images: list.map((p) => p.url), startPosition: i });
     }
-    return { LABELS, RISK, address, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
+    return { RISK, address, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
   },
   template: `
   <div class="page" v-if="c">
@@ -114,7 +114,7 @@ export default {
     </van-cell-group>
     <div style="height:64px"></div>
     <div class="actions-bar" v-if="actions.length">
-      <van-button v-for="a in actions" :key="a.action" type="primary" round @click="go(a)" :data-test="'act-' + a.action">{{ LABELS[a.action] || a.label }}</van-button>
+      <van-button v-for="a in actions" :key="a.action" type="primary" round @click="go(a)" :data-test="'act-' + a.action">{{ a.label }}</van-button>
     </div>
   </div>
   <van-empty v-else description="本机没有这个案件，请下拉同步" />`,

@@ -2,7 +2,8 @@
 // several states, due soon, a courtyard address, a case number.
 import { computed, ref, onMounted, onUnmounted } from 'vue';
 import { state, caseList, syncNow } from './state.js';
-import { deadlineClass, when, live } from './format.js';
+import { when } from './format.js';
+import { deadlineClass, live } from './deadline.js';
 import SyncBadge from './SyncBadge.js';
 
 const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress', 'completed'];

@@ -26,33 +26,3 @@ const hms = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: 
 export function clockSeconds(d) {
   return hms.format(d instanceof Date ? d : new Date(d));
 }
-
-export function deadlineClass(d) {
-  if (!d) return '';
-  if (d.overdue) return 'red';
-  if (d.due_soon) return 'orange';
-  return 'muted';
-}
-
-/**
- * live recomputes a case's deadline at now (the server's text is as of
- * the last sync): "剩余 X 天 X 时", orange under 24 h, red "已超期 X 天".
- */
-export function live(d, now = Date.now()) {
-  if (!d?.due_at) return d || null;
-  const left = new Date(d.due_at).getTime() - now;
-  const H = 3600000;
-  const D = 24 * H;
-  let text;
-  if (left < 0) {
-    const days = Math.floor(-left / D);
-    text = days === 0 ? `已超期 ${Math.floor(-left / H) + 1} 时` : `已超期 ${days} 天`;
-  } else {
-    const days = Math.floor(left / D);
-    const hours = Math.floor((left % D) / H);
-    if (days > 0) text = `剩余 ${days} 天 ${hours} 时`;
-    else if (hours > 0) text = `剩余 ${hours} 时`;
-    else text = `剩余 ${Math.floor(left / 60000)} 分`;
-  }
-  return { ...d, text, overdue: left < 0, due_soon: left >= 0 && left <= D };
-}

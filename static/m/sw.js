@@ -3,11 +3,11 @@
 // signal. API calls are never cached: the outbox and sync handle them.
 // VERSION changes with every release of the app's files; a new worker
 // fetches the new shell and drops the old cache.
-const VERSION = 'm-2026-12-07.2';
+const VERSION = 'm-2026-12-07.3';
 const CACHE = `minsheng-${VERSION}`;
 const SHELL = [
   '/m/', '/m/app.css', '/m/manifest.webmanifest', '/m/icons/icon-192.png', '/m/icons/icon.svg',
-  '/m/main.js', '/m/App.js', '/m/state.js', '/m/db.js', '/m/outbox.js', '/m/drafts.js', '/m/format.js', '/m/SyncBadge.js',
+  '/m/main.js', '/m/App.js', '/m/state.js', '/m/db.js', '/m/outbox.js', '/m/drafts.js', '/m/format.js', '/m/deadline.js', '/m/SyncBadge.js',
   '/m/LoginView.js', '/m/TodoView.js', '/m/FileView.js', '/m/CaseView.js', '/m/AssessView.js', '/m/WorkView.js',
   '/m/VerdictView.js', '/m/QrView.js', '/m/NoticeView.js', '/m/MeView.js',
   '/lib/api.js', '/lib/format.js', '/lib/photo.js',

@@ -1,10 +1,10 @@
 // CaseDetail is one case: its facts, timeline, photos before and after
-// side by side, and the actions its status allows (the server decides;
-// this only offers what would not be refused outright).
+// side by side, and the steps the server offers this user now (the case's
+// actions, with their labels: cases/labels.go).
 import { ref, reactive, computed, onMounted, watch } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
 import { ElMessage } from 'element-plus';
-import { api, yuan, dt, subName, communityName, statusLabels, errText, verdictLabels, catalogItems } from '../shared.js';
+import { api, yuan, dt, subName, communityName, caseLabels, loadCaseLabels, errText, catalogItems } from '../shared.js';
 import DueFlag from './DueFlag.js';
 
 const actionLabels = {
@@ -43,13 +43,9 @@ export default {
     }
     onMounted(load);
     watch(() => route.params.id, (id) => id && load());
-    const can = computed(() => {
-      const s = c.value?.status;
-      return {
-        accept: s === 'submitted', reject: s === 'submitted', merge: ['submitted', 'accepted'].includes(s),
-        assign: ['accepted', 'assigned'].includes(s), cancel: ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'].includes(s),
-      };
-    });
+    loadCaseLabels();
+    // can names each step the server offers by its button label.
+    const can = computed(() => Object.fromEntries((c.value?.actions || []).map((a) => [a.action, a.label])));
     const before = computed(() => (c.value?.photos || []).filter((p) => p.tag === 'before'));
     const after = computed(() => (c.value?.photos || []).filter((p) => p.tag !== 'before'));
     async function openDialog(kind) {
@@ -93,22 +89,22 @@ export default {
       }
     }
     const titles = { accept: '受理', reject: '退单（不予受理）', cancel: '取消诉求', assign: '派单', merge: '合并重复诉求' };
-    return { lineName, itemName, verdictLabels, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, statusLabels, actionLabels };
+    return { lineName, itemName, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, caseLabels, actionLabels };
   },
   template: `
   <div v-if="c">
     <h2 class="page-title">
       <el-button link @click="router.back()">‹ 返回</el-button>
       {{ c.number }} {{ c.title }}
-      <el-tag>{{ c.status_label || statusLabels[c.status] }}</el-tag>
+      <el-tag>{{ c.status_label }}</el-tag>
       <DueFlag :c="c" />
     </h2>
     <div class="toolbar" data-test="case-actions">
-      <el-button v-if="can.accept" type="primary" @click="openDialog('accept')" data-action="accept">受理</el-button>
-      <el-button v-if="can.assign" type="primary" @click="openDialog('assign')" data-action="assign">派单</el-button>
-      <el-button v-if="can.merge" @click="openDialog('merge')" data-action="merge">合并重复</el-button>
-      <el-button v-if="can.reject" type="warning" @click="openDialog('reject')" data-action="reject">退单</el-button>
-      <el-button v-if="can.cancel" type="danger" plain @click="openDialog('cancel')" data-action="cancel">取消</el-button>
+      <el-button v-if="can.accept" type="primary" @click="openDialog('accept')" data-action="accept">{{ can.accept }}</el-button>
+      <el-button v-if="can.assign" type="primary" @click="openDialog('assign')" data-action="assign">{{ can.assign }}</el-button>
+      <el-button v-if="can.merge" @click="openDialog('merge')" data-action="merge">{{ can.merge }}</el-button>
+      <el-button v-if="can.reject" type="warning" @click="openDialog('reject')" data-action="reject">{{ can.reject }}</el-button>
+      <el-button v-if="can.cancel" type="danger" plain @click="openDialog('cancel')" data-action="cancel">{{ can.cancel }}</el-button>
       <el-button v-if="['assessed','in_progress'].includes(c.status)" @click="router.push({ path: '/link', query: { case: c.id } })">关联预算</el-button>
     </div>
     <div class="grid2">
@@ -127,7 +123,7 @@ export default {
           <el-descriptions-item label="估算（元）"><span class="money">{{ c.assessment ? yuan(c.assessment.estimate_fen) : '—' }}</span></el-descriptions-item>
           <el-descriptions-item label="预算项目"><el-link v-if="c.budget" type="primary" @click="router.push('/lines/' + c.budget.line_id)">{{ lineName || c.budget.line_id }}</el-link><span v-else>未关联</span></el-descriptions-item>
           <el-descriptions-item label="预留 / 支出（元）"><span class="money">{{ c.budget ? yuan(c.budget.reserved_fen) + ' / ' + yuan(c.budget.spent_fen) : '—' }}</span></el-descriptions-item>
-          <el-descriptions-item label="评价">{{ verdictLabels[c.verdict] || c.verdict || '—' }} {{ c.verdict_comment || '' }}</el-descriptions-item>
+          <el-descriptions-item label="评价">{{ c.verdict_label || '—' }} {{ c.verdict_comment || '' }}</el-descriptions-item>
           <el-descriptions-item label="原因" v-if="c.reason">{{ c.reason }}</el-descriptions-item>
           <el-descriptions-item label="描述" :span="2">{{ c.description }}</el-descriptions-item>
         </el-descriptions>
@@ -137,7 +133,7 @@ export default {
         <el-timeline>
           <el-timeline-item v-for="(e, i) in c.timeline" :key="i" :timestamp="dt(e.at)" placement="top">
             <b>{{ actionLabels[e.action] || e.action }}</b>
-            <span v-if="e.to" class="muted"> → {{ statusLabels[e.to] || e.to }}</span>
+            <span v-if="e.to" class="muted"> → {{ caseLabels.status[e.to] || e.to }}</span>
             <span v-if="e.actor_name" class="muted">（{{ e.actor_name }}）</span>
             <div v-if="e.note">{{ e.note }}</div>
           </el-timeline-item>

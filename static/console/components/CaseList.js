@@ -2,7 +2,7 @@
 // case number typed into the search box opens that case.
 import { ref, reactive, computed, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
-import { api, session, statusLabels, errText, csv, yuan, dt, communityName } from '../shared.js';
+import { api, session, caseLabels, loadCaseLabels, errText, csv, yuan, dt, communityName } from '../shared.js';
 import CaseTable from './CaseTable.js';
 
 export default {
@@ -63,7 +63,8 @@ export default {
         areas.value = (await api.get('/api/v1/catalog')).areas || [];
       } catch { /* the filter simply lists no areas */ }
     });
-    return { f, shown, next, loading, error, load, areas, subs, communities, session, statusLabels, exportCsv };
+    loadCaseLabels();
+    return { f, shown, next, loading, error, load, areas, subs, communities, session, caseLabels, exportCsv };
   },
   template: `
   <div>
@@ -71,7 +72,7 @@ export default {
     <div class="toolbar">
       <el-input v-model="f.text" placeholder="标题关键词或案件编号（回车）" clearable style="width:240px" @keyup.enter="load()" data-test="case-search" />
       <el-select v-model="f.status" placeholder="状态" clearable style="width:110px" @change="load()">
-        <el-option v-for="(l, k) in statusLabels" :key="k" :label="l" :value="k" />
+        <el-option v-for="s in caseLabels.statuses" :key="s.status" :label="s.label" :value="s.status" />
       </el-select>
       <el-select v-model="f.area" placeholder="领域" clearable style="width:120px" @change="load()">
         <el-option v-for="a in areas" :key="a.code" :label="a.name" :value="a.code" />

@@ -1,6 +1,6 @@
 // CaseTable is the dense case table every queue and the case list use.
 import { useRouter } from 'vue-router';
-import { yuan, dt, subName, communityName, statusLabels } from '../shared.js';
+import { yuan, dt, subName, communityName } from '../shared.js';
 import DueFlag from './DueFlag.js';
 
 export default {
@@ -10,7 +10,7 @@ export default {
   setup() {
     const router = useRouter();
     const open = (row) => router.push(`/cases/${row.id}`);
-    return { open, yuan, dt, subName, communityName, statusLabels };
+    return { open, yuan, dt, subName, communityName };
   },
   template: `
   <el-table :data="rows" v-loading="loading" border stripe size="small" highlight-current-row @row-dblclick="open" empty-text="暂无诉求" style="width:100%">
@@ -18,7 +18,7 @@ export default {
       <template #default="{ row }"><el-link type="primary" @click="open(row)">{{ row.number }}</el-link></template>
     </el-table-column>
     <el-table-column prop="title" label="标题" min-width="180" show-overflow-tooltip />
-    <el-table-column label="状态" width="80" sortable prop="status"><template #default="{ row }">{{ row.status_label || statusLabels[row.status] }}</template></el-table-column>
+    <el-table-column label="状态" width="80" sortable prop="status"><template #default="{ row }">{{ row.status_label }}</template></el-table-column>
     <el-table-column label="时限" width="120"><template #default="{ row }"><DueFlag :c="row" /></template></el-table-column>
     <el-table-column prop="area_label" label="领域" width="80" />
     <el-table-column label="社区" width="130" show-overflow-tooltip><template #default="{ row }">{{ communityName(row.location?.community) }}</template></el-table-column>

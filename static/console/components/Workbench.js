@@ -4,7 +4,7 @@
 // their line has available.
 import { ref, computed, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
-import { api, session, due, fiscalYear, errText, yuan } from '../shared.js';
+import { api, session, caseLabels, loadCaseLabels, fiscalYear, errText, yuan } from '../shared.js';
 import CaseTable from './CaseTable.js';
 
 const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'];
@@ -37,13 +37,14 @@ export default {
       }
     }
     onMounted(load);
+    loadCaseLabels();
     const shortIds = computed(() => new Set((short.value.items || []).map((i) => i.case_id)));
-    const byUrgency = (xs) => [...xs].sort((a, b) => (due(a).ms ?? Infinity) - (due(b).ms ?? Infinity));
+    const byUrgency = (xs) => [...xs].sort((a, b) => (a.deadline?.remaining_seconds ?? Infinity) - (b.deadline?.remaining_seconds ?? Infinity));
     const queues = computed(() => {
       const q = {
-        submitted: { title: '待受理', rows: all.value.filter((c) => c.status === 'submitted') },
+        submitted: { title: caseLabels.status.submitted || '', rows: all.value.filter((c) => c.status === 'submitted') },
         accepted: { title: '待派单', rows: all.value.filter((c) => c.status === 'accepted') },
-        overdue: { title: '超期', rows: all.value.filter((c) => due(c).late) },
+        overdue: { title: '超期', rows: all.value.filter((c) => c.overdue) },
         unlinked: { title: '待关联预算', rows: all.value.filter((c) => ['assessed', 'in_progress'].includes(c.status) && !c.budget && !shortIds.value.has(c.id)) },
       };
       for (const v of Object.values(q)) v.count = v.rows.length;

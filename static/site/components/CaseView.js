@@ -5,7 +5,7 @@
 // the tracking-link pages share it.
 import { ref, computed } from 'vue';
 import { showToast, showSuccessToast, showImagePreview } from 'vant';
-import { ACTIONS, VERDICTS, when, deadline, errorText, loadOrg, state } from './shared.js';
+import { ACTIONS, when, errorText, loadOrg, state } from './shared.js';
 import { compress } from 'minsheng/photo';
 
 export default {
@@ -33,7 +33,13 @@ export default {
         for (const cm of s.communities || []) if (cm.code === props.c.location?.community) communityName.value = `${s.name} ${cm.name}`;
       }
     }).catch(() => {});
-    const due = computed(() => deadline(props.c));
+    // The deadline in the server's words (cases/labels.go): 响应时限 / 办结时限
+    // 剩余 X 天 X 时, orange under 24 h, red 已超期 X 天.
+    const due = computed(() => {
+      const d = props.c.deadline;
+      if (!d) return null;
+      return { text: d.label + props.c.deadline_text, cls: d.overdue ? 'due-over' : d.due_soon ? 'due-soon' : '', at: when(d.due_at) };
+    });
     const before = computed(() => (props.c.photos || []).filter((p) => p.tag !== 'after'));
     const after = computed(() => (props.c.photos || []).filter((p) => p.tag === 'after'));
     const timeline = computed(() => [...(props.c.timeline || [])].reverse());
@@ -45,7 +51,8 @@ export default {
       && !!props.addPhoto && (props.c.photos || []).length < 9);
     const lastVerdict = computed(() => {
       const v = props.c.verdicts || [];
-      return v.length ? v[v.length - 1] : (props.c.verdict ? { verdict: props.c.verdict, comment: props.c.verdict_comment } : null);
+      const last = v.length ? v[v.length - 1] : (props.c.verdict ? { verdict: props.c.verdict, comment: props.c.verdict_comment } : null);
+      return last && { ...last, label: props.c.verdict_label }; // the latest is the case's verdict
     });
 
     function label(e) {
@@ -88,7 +95,7 @@ export default {
     }
     return {
       verdict, resolved, comment, sending, uploading, due, before, after, timeline, tag, canRate, canAddPhoto, lastVerdict,
-      communityName, label, who, when, VERDICTS, submitRating, onPhoto, state, stale, preview,
+      communityName, label, who, when, submitRating, onPhoto, state, stale, preview,
     };
   },
   template: `
@@ -143,7 +150,7 @@ export default {
       <div class="privacy-link"><router-link to="/privacy">个人信息保护说明</router-link></div>
     </div>
     <div v-else-if="lastVerdict" class="rated" data-test="rated">
-      <van-icon name="passed" color="#07c160" /> {{ lastVerdict.source === 'on_site' ? '社区干部记录的您的评价' : '您的评价' }}：{{ VERDICTS[lastVerdict.verdict] }}<span v-if="lastVerdict.resolved === true">，问题已解决</span><span v-if="lastVerdict.resolved === false">，问题未解决</span>
+      <van-icon name="passed" color="#07c160" /> {{ lastVerdict.source === 'on_site' ? '社区干部记录的您的评价' : '您的评价' }}：{{ lastVerdict.label }}<span v-if="lastVerdict.resolved === true">，问题已解决</span><span v-if="lastVerdict.resolved === false">，问题未解决</span>
       <div v-if="lastVerdict.comment" class="meta" style="color:#666;font-size:13px;margin-top:4px">{{ lastVerdict.comment }}</div>
     </div>
 

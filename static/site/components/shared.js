@@ -64,21 +64,6 @@ export const ACTIONS = {
   link_resident: '关联到您的账号',
 };
 
-export const VERDICTS = { satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意' };
-
-/** deadline describes the deadline that applies now: 剩余 X 天 X 时, or 已超期 X 天. */
-export function deadline(c) {
-  const open = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'].includes(c.status);
-  const due = c.status === 'submitted' ? c.response_due_at : c.completion_due_at;
-  if (!open || !due) return null;
-  const ms = new Date(due) - Date.now();
-  const label = c.status === 'submitted' ? '受理时限' : '办结时限';
-  if (ms < 0) return { text: `${label}已超期 ${Math.ceil(-ms / 86400000)} 天`, cls: 'due-over', at: when(due) };
-  const d = Math.floor(ms / 86400000);
-  const h = Math.floor((ms % 86400000) / 3600000);
-  return { text: `${label}剩余 ${d} 天 ${h} 时`, cls: ms < 86400000 ? 'due-soon' : '', at: when(due) };
-}
-
 /** toastError shows an ApiError's message (and the request id for support). */
 export function errorText(e) {
   if (!e) return '';

@@ -1,0 +1,194 @@
+package cases
+
+import (
+	"fmt"
+	"time"
+
+	"minsheng/internal/auth"
+)
+
+// This file is the one home of what a case view says in words (STYLE rule
+// 11): the status and verdict labels, the steps this caller may take now
+// with their button labels, and the running deadline with its text. Every
+// view of both APIs carries them (Service.view fills them), so the three
+// front ends keep no tables of their own and the two APIs cannot differ.
+
+// ActionOption is one step the caller may take on a case now.
+type ActionOption struct {
+	Action Action `json:"action"`
+	// Label is the step's button, in the words of the one who takes it
+	// (受理, 派单, 退单, 现场评估, 回访评价 …).
+	Label string `json:"label"`
+	// NeedsAfterPhoto is set on complete while no after-photo is attached:
+	// the app asks for one before sending.
+	NeedsAfterPhoto bool `json:"needs_after_photo,omitempty"`
+}
+
+// ActionsFor lists, in workflow order, the transitions p may take on c in
+// its current state: the steps the transition table allows from c's state
+// (AllowedFrom) that authorize lets p take — the same checks the verbs make.
+// A public view (a co-signer's) offers none.
+func ActionsFor(p auth.Principal, c *Case) []ActionOption {
+	out := []ActionOption{}
+	if c.publicView {
+		return out
+	}
+	for _, a := range AllowedFrom(c.Status) {
+		if authorize(p, c, a) != nil {
+			continue
+		}
+		o := ActionOption{Action: a, Label: buttonLabel(a, p.Role)}
+		if a == ActComplete && !c.HasPhoto(TagAfter) {
+			o.NeedsAfterPhoto = true
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// buttonLabel is a step as its button names it, in the workbench words of
+// 12345 (退单, 合并重复, 现场评估, 回访评价); a resident rates (评价).
+// Timelines and messages use Action.Label.
+func buttonLabel(a Action, r auth.Role) string {
+	switch a {
+	case ActReject:
+		return "退单"
+	case ActMerge:
+		return "合并重复"
+	case ActAssess:
+		return "现场评估"
+	case ActVerdict:
+		if r == auth.RoleResident {
+			return "评价"
+		}
+		return "回访评价"
+	}
+	return a.Label()
+}
+
+// Deadline is the deadline that applies now, spelled out.
+type Deadline struct {
+	Kind  string    `json:"kind"` // response | completion
+	Label string    `json:"label"`
+	DueAt time.Time `json:"due_at"`
+	// RemainingSeconds is negative when overdue.
+	RemainingSeconds int64  `json:"remaining_seconds"`
+	Overdue          bool   `json:"overdue"`
+	DueSoon          bool   `json:"due_soon"` // within 24 hours
+	Text             string `json:"text"`     // 剩余 2 天 3 时 / 已超期 1 天
+}
+
+// DeadlineOf returns the running deadline of c at now, nil when none runs.
+func DeadlineOf(c *Case, now time.Time) *Deadline {
+	if !c.Status.Open() || c.DueAt.IsZero() || !c.DueAt.Before(farFuture) {
+		return nil
+	}
+	d := &Deadline{Kind: "completion", Label: "办结时限", DueAt: c.DueAt}
+	if c.Status == StatusSubmitted {
+		d.Kind, d.Label = "response", "响应时限"
+	}
+	left := c.DueAt.Sub(now)
+	d.RemainingSeconds = int64(left / time.Second)
+	d.Overdue = left < 0
+	d.DueSoon = !d.Overdue && left <= 24*time.Hour
+	d.Text = remainingText(left)
+	return d
+}
+
+// remainingText follows 12345 usage: "剩余 X 天 X 时" (under a day "剩余
+// X 时", under an hour "剩余 X 分"), "已超期 X 天" (under a day "已超期 X
+// 时"). It counts durations, so the zone does not enter.
+func remainingText(left time.Duration) string {
+	if left < 0 {
+		over := -left
+		days := int(over / (24 * time.Hour))
+		if days == 0 {
+			return fmt.Sprintf("已超期 %d 时", int(over/time.Hour)+1)
+		}
+		return fmt.Sprintf("已超期 %d 天", days)
+	}
+	days := int(left / (24 * time.Hour))
+	hours := int((left % (24 * time.Hour)) / time.Hour)
+	if days == 0 {
+		if hours == 0 {
+			return fmt.Sprintf("剩余 %d 分", int(left/time.Minute))
+		}
+		return fmt.Sprintf("剩余 %d 时", hours)
+	}
+	return fmt.Sprintf("剩余 %d 天 %d 时", days, hours)
+}
+
+// Labels are the words a case view carries for p at now.
+type Labels struct {
+	StatusLabel  string
+	VerdictLabel string
+	// Actions is empty, never nil, when p may take no step.
+	Actions  []ActionOption
+	Deadline *Deadline
+	// DeadlineText is Deadline's text, "" when no deadline runs.
+	DeadlineText string
+	Overdue      bool
+}
+
+// LabelsFor returns the labels of c as p sees it at now. c is the case as
+// stored (not a redacted view), so the actions are decided on the real
+// filer and scope; a caller who gets only the public view gets no actions.
+func LabelsFor(p auth.Principal, c *Case, now time.Time) Labels {
+	l := Labels{StatusLabel: c.Status.Label(), Actions: []ActionOption{}, Deadline: DeadlineOf(c, now)}
+	if c.Verdict != "" {
+		l.VerdictLabel = c.Verdict.Label()
+	}
+	if !c.seesPublicView(p) {
+		l.Actions = ActionsFor(p, c)
+	}
+	if l.Deadline != nil {
+		l.DeadlineText, l.Overdue = l.Deadline.Text, l.Deadline.Overdue
+	}
+	return l
+}
+
+// setLabels lays the labels of c for p at now over its view v.
+func (v *Case) setLabels(p auth.Principal, c *Case, now time.Time) {
+	l := LabelsFor(p, c, now)
+	v.StatusLabel, v.Actions, v.Deadline, v.DeadlineText, v.Overdue = l.StatusLabel, l.Actions, l.Deadline, l.DeadlineText, l.Overdue
+	if !v.publicView {
+		v.VerdictLabel = l.VerdictLabel
+	}
+}
+
+// LabelTable is every status, verdict and step with its label, for screens
+// that list them without a case at hand (a status filter, queue titles).
+type LabelTable struct {
+	Statuses []StatusOption  `json:"statuses"`
+	Verdicts []VerdictOption `json:"verdicts"`
+	Actions  []ActionOption  `json:"actions"`
+}
+
+// StatusOption is a status with its label; Open says work is still pending.
+type StatusOption struct {
+	Status Status `json:"status"`
+	Label  string `json:"label"`
+	Open   bool   `json:"open"`
+}
+
+// VerdictOption is a verdict with its label.
+type VerdictOption struct {
+	Verdict Verdict `json:"verdict"`
+	Label   string  `json:"label"`
+}
+
+// Labelled returns the label table, in workflow order.
+func Labelled() LabelTable {
+	t := LabelTable{}
+	for _, s := range []Status{StatusSubmitted, StatusAccepted, StatusRejected, StatusMerged, StatusAssigned,
+		StatusAssessed, StatusInProgress, StatusCompleted, StatusClosed, StatusCancelled} {
+		t.Statuses = append(t.Statuses, StatusOption{Status: s, Label: s.Label(), Open: s.Open()})
+	}
+	for _, v := range []Verdict{VerdictSatisfied, VerdictBasicallySatisfied, VerdictDissatisfied} {
+		t.Verdicts = append(t.Verdicts, VerdictOption{Verdict: v, Label: v.Label()})
+	}
+	for _, a := range actionOrder {
+		t.Actions = append(t.Actions, ActionOption{Action: a, Label: a.Label()})
+	}
+	return t
+}
