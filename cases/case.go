@@ -312,6 +312,9 @@ type Event struct {
 	From      Status    `bson:"from,omitempty" json:"from,omitempty"`
 	To        Status    `bson:"to,omitempty" json:"to,omitempty"`
 	Note      string    `bson:"note,omitempty" json:"note,omitempty"`
+	// ActionLabel names the step for the one the case is shown to
+	// (TimelineLabel); never stored.
+	ActionLabel string `bson:"-" json:"action_label,omitempty"`
 }
 
 // Assessment is what a cadre found on site (现场评估).

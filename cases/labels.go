@@ -153,6 +153,7 @@ func (v *Case) setLabels(p auth.Principal, c *Case, now time.Time) {
 	v.StatusLabel, v.Actions, v.Deadline, v.DeadlineText, v.Overdue = l.StatusLabel, l.Actions, l.Deadline, l.DeadlineText, l.Overdue
 	if !v.publicView {
 		v.VerdictLabel = l.VerdictLabel
+		v.setTimelineLabels(p)
 	}
 }
 
@@ -191,4 +192,49 @@ func Labelled() LabelTable {
 		t.Actions = append(t.Actions, ActionOption{Action: a, Label: a.Label()})
 	}
 	return t
+}
+
+// timelineWords name a timeline entry's step for staff (the workbench
+// words) and for residents (what happened to their request); a step in
+// neither is named by Action.Label.
+var timelineWords = map[Action][2]string{
+	ActSubmit:       {"登记", "提交诉求"},
+	ActAccept:       {"受理", "已受理"},
+	ActReject:       {"退单", "不予受理"},
+	ActMerge:        {"合并", "合并办理"},
+	ActAssign:       {"派单", "已派单"},
+	ActAssess:       {"现场评估", "现场评估"},
+	ActStart:        {"开始办理", "开始办理"},
+	ActComplete:     {"办结", "已办结"},
+	ActVerdict:      {"回访", "已评价"},
+	ActCancel:       {"取消", "已取消"},
+	ActCatalog:      {"确认分类", "归入支出事项"},
+	ActBudget:       {"预算", "预算安排"},
+	ActReopen:       {"重办", "不满意，重新办理"},
+	ActPhoto:        {"上传照片", "上传照片"},
+	ActCosign:       {"附议", "有居民附议"},
+	ActNotify:       {"短信通知", "短信通知"},
+	ActMergedIn:     {"并入重复诉求", "并入重复诉求"},
+	ActLinkResident: {"关联居民账号", "关联到您的账号"},
+}
+
+// TimelineLabel names a timeline entry's step as p reads it: staff in the
+// workbench words (退单, 回访, 重办), residents and trackers in theirs
+// (已受理, 已评价, 不满意，重新办理).
+func TimelineLabel(a Action, p auth.Principal) string {
+	w, ok := timelineWords[a]
+	switch {
+	case !ok:
+		return a.Label()
+	case p.IsStaff():
+		return w[0]
+	}
+	return w[1]
+}
+
+// setTimelineLabels names each entry of v's timeline for p.
+func (v *Case) setTimelineLabels(p auth.Principal) {
+	for i := range v.Timeline {
+		v.Timeline[i].ActionLabel = TimelineLabel(v.Timeline[i].Action, p)
+	}
 }

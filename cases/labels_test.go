@@ -107,3 +107,29 @@ func TestLabelsForCaller(t *testing.T) {
 		t.Errorf("closed: %+v", l)
 	}
 }
+
+// TestLabelsTimeline names timeline steps for staff and for residents.
+func TestLabelsTimeline(t *testing.T) {
+	staff := auth.Principal{UserID: "u", Role: auth.RoleCadre}
+	resident := auth.Principal{UserID: "r", Role: auth.RoleResident}
+	for _, tc := range []struct {
+		a               Action
+		staff, resident string
+	}{
+		{ActSubmit, "登记", "提交诉求"},
+		{ActReject, "退单", "不予受理"},
+		{ActVerdict, "回访", "已评价"},
+		{ActReopen, "重办", "不满意，重新办理"},
+		{ActUndo, "撤销", "撤销"},
+	} {
+		if got := TimelineLabel(tc.a, staff); got != tc.staff {
+			t.Errorf("%s for staff: %q, want %q", tc.a, got, tc.staff)
+		}
+		if got := TimelineLabel(tc.a, resident); got != tc.resident {
+			t.Errorf("%s for residents: %q, want %q", tc.a, got, tc.resident)
+		}
+		if got := TimelineLabel(tc.a, auth.Principal{}); got != tc.resident {
+			t.Errorf("%s for trackers: %q, want %q", tc.a, got, tc.resident)
+		}
+	}
+}

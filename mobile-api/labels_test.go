@@ -21,6 +21,10 @@ type labelled struct {
 		Action string `json:"action"`
 		Label  string `json:"label"`
 	} `json:"actions"`
+	Timeline []struct {
+		Action      string `json:"action"`
+		ActionLabel string `json:"action_label"`
+	} `json:"timeline"`
 }
 
 // TestLabelsSameOnBothAPIs reads one case as each caller on /api/v1 and
@@ -68,6 +72,9 @@ func TestLabelsSameOnBothAPIs(t *testing.T) {
 	if v.StatusLabel != "已办结" || v.DeadlineText != "" || string(v.Deadline) != "null" {
 		t.Errorf("completed: %+v", v)
 	}
+	if e := v.Timeline[0]; e.Action != "submit" || e.ActionLabel != "登记" {
+		t.Errorf("staff timeline: %+v", v.Timeline)
+	}
 	same("zhou")
 
 	// The resident (the case was filed for their phone) may rate, nothing
@@ -76,7 +83,7 @@ func TestLabelsSameOnBothAPIs(t *testing.T) {
 	if st := f.call(t, "zhang", "GET", "/api/v1/me/cases", nil, nil); st != http.StatusOK { // links the case
 		t.Fatalf("me/cases: %d", st)
 	}
-	if r := same("zhang", "verdict:评价"); r.StatusLabel != v.StatusLabel {
+	if r := same("zhang", "verdict:评价"); r.StatusLabel != v.StatusLabel || r.Timeline[0].ActionLabel != "提交诉求" {
 		t.Errorf("resident: %+v", r)
 	}
 	var out labelled

@@ -25,11 +25,12 @@ type caseView struct {
 	LocationDatumLabel string `json:"location_datum_label,omitempty"`
 }
 
+// eventView is a timeline entry with its labels; action_label is the
+// case's own (cases.TimelineLabel), as on /api/v1.
 type eventView struct {
 	cases.Event
-	Label       string `json:"label"`
-	ActionLabel string `json:"action_label"`
-	ToLabel     string `json:"to_label,omitempty"`
+	Label   string `json:"label"`
+	ToLabel string `json:"to_label,omitempty"`
 }
 
 type photoView struct {
@@ -51,7 +52,7 @@ func (a API) view(p auth.Principal, c *cases.Case) caseView {
 		v.LocationDatum, v.LocationDatumLabel = d, cases.DatumLabel(d)
 	}
 	for i, e := range c.Timeline {
-		ev := eventView{Event: e, Label: cases.EventLabel(e), ActionLabel: e.Action.Label()}
+		ev := eventView{Event: e, Label: cases.EventLabel(e)}
 		if e.To != "" {
 			ev.ToLabel = e.To.Label()
 		}

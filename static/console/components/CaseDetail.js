@@ -7,12 +7,6 @@ import { ElMessage } from 'element-plus';
 import { api, yuan, dt, subName, communityName, caseLabels, loadCaseLabels, errText, catalogItems } from '../shared.js';
 import DueFlag from './DueFlag.js';
 
-const actionLabels = {
-  submit: '登记', accept: '受理', reject: '退单', merge: '合并', assign: '派单', assess: '现场评估', start: '开始办理',
-  complete: '办结', verdict: '回访', catalog: '确认分类', budget: '预算', reestimate: '重新估算', cancel: '取消', reopen: '重办', link: '关联预算', unlink: '解除关联', photo: '上传照片', cosign: '附议',
-  notify: '短信通知', merged_in: '并入重复诉求', link_resident: '关联居民账号', undo: '撤销',
-};
-
 export default {
   name: 'CaseDetail',
   components: { DueFlag },
@@ -89,7 +83,7 @@ export default {
       }
     }
     const titles = { accept: '受理', reject: '退单（不予受理）', cancel: '取消诉求', assign: '派单', merge: '合并重复诉求' };
-    return { lineName, itemName, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, caseLabels, actionLabels };
+    return { lineName, itemName, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, caseLabels };
   },
   template: `
   <div v-if="c">
@@ -132,7 +126,7 @@ export default {
         <h3>办理过程</h3>
         <el-timeline>
           <el-timeline-item v-for="(e, i) in c.timeline" :key="i" :timestamp="dt(e.at)" placement="top">
-            <b>{{ actionLabels[e.action] || e.action }}</b>
+            <b>{{ e.action_label || e.action }}</b>
             <span v-if="e.to" class="muted"> → {{ caseLabels.status[e.to] || e.to }}</span>
             <span v-if="e.actor_name" class="muted">（{{ e.actor_name }}）</span>
             <div v-if="e.note">{{ e.note }}</div>

@@ -5,7 +5,7 @@
 // the tracking-link pages share it.
 import { ref, computed } from 'vue';
 import { showToast, showSuccessToast, showImagePreview } from 'vant';
-import { ACTIONS, when, errorText, loadOrg, state } from './shared.js';
+import { when, errorText, loadOrg, state } from './shared.js';
 import { compress } from 'minsheng/photo';
 
 export default {
@@ -56,7 +56,7 @@ export default {
     });
 
     function label(e) {
-      return ACTIONS[e.action] || e.action;
+      return e.action_label || e.action; // the server's words for residents (cases.TimelineLabel)
     }
     function who(e) {
       if (e.actor === 'system') return '系统';

@@ -56,14 +56,6 @@ export function day(t) {
 /** yuan is fen with its unit, "1,234.56 元" (static/lib/format.js). */
 export { yuan } from 'minsheng/format';
 
-/** Timeline action names, as residents read them. */
-export const ACTIONS = {
-  submit: '提交诉求', accept: '已受理', reject: '不予受理', merge: '合并办理', assign: '已派单', assess: '现场评估',
-  start: '开始办理', complete: '已办结', verdict: '已评价', cancel: '已取消', catalog: '归入支出事项', cosign: '有居民附议',
-  photo: '上传照片', budget: '预算安排', merged_in: '并入重复诉求', reopen: '不满意，重新办理', notify: '短信通知',
-  link_resident: '关联到您的账号',
-};
-
 /** toastError shows an ApiError's message (and the request id for support). */
 export function errorText(e) {
   if (!e) return '';
