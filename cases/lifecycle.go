@@ -74,6 +74,10 @@ func (a Action) Label() string {
 		return "重新办理"
 	case ActUndo:
 		return "撤销"
+	case ActNotify:
+		return "短信通知"
+	case ActLinkResident:
+		return "关联居民账号"
 	}
 	return string(a)
 }
