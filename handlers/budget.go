@@ -315,10 +315,7 @@ func (a BudgetAPI) confirmItem(c *fiber.Ctx) error {
 		return err
 	}
 	var in confirmItemInput
-	if err := httpkit.BindJSON(c, &in); err != nil {
-		return err
-	}
-	v, err := httpkit.RequireVersion(in.Version)
+	v, err := httpkit.BindVersioned(c, &in, &in.Version)
 	if err != nil {
 		return err
 	}

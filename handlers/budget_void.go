@@ -17,10 +17,7 @@ func (a BudgetAPI) voidLine(c *fiber.Ctx) error {
 		return err
 	}
 	var in voidInput
-	if err := httpkit.BindJSON(c, &in); err != nil {
-		return err
-	}
-	v, err := httpkit.RequireVersion(in.Version) // a line's first version is 0
+	v, err := httpkit.BindVersioned(c, &in, &in.Version) // a line's first version is 0
 	if err != nil {
 		return err
 	}

@@ -226,21 +226,18 @@ func (a CasesAPI) media(c *fiber.Ctx) error {
 }
 
 // bindStep decodes a transition body and returns the caller and the version.
-func bindStep(c *fiber.Ctx, body any, version func() *int64) (auth.Principal, int64, error) {
+func bindStep(c *fiber.Ctx, body any, version **int64) (auth.Principal, int64, error) {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return p, 0, err
 	}
-	if err := httpkit.BindJSON(c, body); err != nil {
-		return p, 0, err
-	}
-	v, err := httpkit.RequireVersion(version())
+	v, err := httpkit.BindVersioned(c, body, version)
 	return p, v, err
 }
 
 func (a CasesAPI) accept(c *fiber.Ctx) error {
 	var b cases.NoteInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -249,7 +246,7 @@ func (a CasesAPI) accept(c *fiber.Ctx) error {
 
 func (a CasesAPI) reject(c *fiber.Ctx) error {
 	var b cases.ReasonInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -258,7 +255,7 @@ func (a CasesAPI) reject(c *fiber.Ctx) error {
 
 func (a CasesAPI) merge(c *fiber.Ctx) error {
 	var b cases.MergeInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -267,7 +264,7 @@ func (a CasesAPI) merge(c *fiber.Ctx) error {
 
 func (a CasesAPI) assign(c *fiber.Ctx) error {
 	var b cases.AssignInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -276,7 +273,7 @@ func (a CasesAPI) assign(c *fiber.Ctx) error {
 
 func (a CasesAPI) assess(c *fiber.Ctx) error {
 	var b cases.AssessInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -285,7 +282,7 @@ func (a CasesAPI) assess(c *fiber.Ctx) error {
 
 func (a CasesAPI) start(c *fiber.Ctx) error {
 	var b cases.NoteInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -294,7 +291,7 @@ func (a CasesAPI) start(c *fiber.Ctx) error {
 
 func (a CasesAPI) complete(c *fiber.Ctx) error {
 	var b cases.CompleteInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -303,7 +300,7 @@ func (a CasesAPI) complete(c *fiber.Ctx) error {
 
 func (a CasesAPI) verdict(c *fiber.Ctx) error {
 	var b cases.VerdictInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -312,7 +309,7 @@ func (a CasesAPI) verdict(c *fiber.Ctx) error {
 
 func (a CasesAPI) cancel(c *fiber.Ctx) error {
 	var b cases.ReasonInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}

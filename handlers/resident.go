@@ -94,7 +94,7 @@ func (a SiteAPI) mine(c *fiber.Ctx) error {
 // service call as every other verdict route.
 func (a SiteAPI) rate(c *fiber.Ctx) error {
 	var b cases.VerdictInput
-	p, v, err := bindStep(c, &b, func() *int64 { return b.Version })
+	p, v, err := bindStep(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}
@@ -175,10 +175,7 @@ func (a SiteAPI) trackRate(c *fiber.Ctx) error {
 		return err
 	}
 	var b cases.TrackVerdictInput
-	if err := httpkit.BindJSON(c, &b); err != nil {
-		return err
-	}
-	v, err := httpkit.RequireVersion(b.Version)
+	v, err := httpkit.BindVersioned(c, &b, &b.Version)
 	if err != nil {
 		return err
 	}

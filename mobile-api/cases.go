@@ -238,10 +238,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 	switch cases.Action(action) {
 	case cases.ActAccept, cases.ActStart:
 		var b cases.NoteInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -251,10 +248,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		return func(ctx context.Context) (*cases.Case, error) { return s.Start(ctx, p, id, v, b.Note) }, nil
 	case cases.ActReject, cases.ActCancel:
 		var b cases.ReasonInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -264,20 +258,14 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		return func(ctx context.Context) (*cases.Case, error) { return s.Cancel(ctx, p, id, v, b.Reason) }, nil
 	case cases.ActAssign:
 		var b cases.AssignInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context) (*cases.Case, error) { return s.Assign(ctx, p, id, v, b.CadreID, b.Note) }, nil
 	case cases.ActAssess:
 		var b cases.ProposalInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -301,10 +289,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}, nil
 	case cases.ActComplete:
 		var b cases.CompleteInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -313,10 +298,7 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 		}, nil
 	case cases.ActVerdict:
 		var b cases.VerdictInput
-		if err := httpkit.BindJSON(c, &b); err != nil {
-			return nil, err
-		}
-		v, err := httpkit.RequireVersion(b.Version)
+		v, err := httpkit.BindVersioned(c, &b, &b.Version)
 		if err != nil {
 			return nil, err
 		}

@@ -115,3 +115,13 @@ func RequireVersion(v *int64) (int64, error) {
 	}
 	return *v, nil
 }
+
+// BindVersioned decodes a versioned write's body into dst (BindJSON) and
+// checks the version it states, the field version points at
+// (RequireVersion): the two checks every versioned step makes, in order.
+func BindVersioned(c *fiber.Ctx, dst any, version **int64) (int64, error) {
+	if err := BindJSON(c, dst); err != nil {
+		return 0, err
+	}
+	return RequireVersion(*version)
+}
