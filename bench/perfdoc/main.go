@@ -53,17 +53,15 @@ func parse(r io.Reader) (*run, error) {
 			if ok {
 				out.header = append(out.header, [2]string{k, v})
 			}
+		case strings.HasPrefix(line, "goos:"), strings.HasPrefix(line, "goarch:"), strings.HasPrefix(line, "pkg:"),
+			strings.HasPrefix(line, "cpu:"), line == "PASS", strings.HasPrefix(line, "ok "), strings.HasPrefix(line, "? "), strings.HasPrefix(line, "--- BENCH"),
+			strings.HasPrefix(trimmed, "bench_test.go"), trimmed == "":
+			// Go's own framing (the header carries the machine); it ends
+			// the pilot's table too.
+			inPilot = false
 		case strings.HasPrefix(line, "minsheng pilot benchmark:"):
 			inPilot = true
 			out.printed = append(out.printed, line)
-		case inPilot && trimmed == "":
-			inPilot = false
-		case inPilot:
-			f := cols.Split(trimmed, -1)
-			if len(f) == 6 && f[0] != "operation" {
-				out.pilot[f[0]] = [5]string{f[1], f[2], f[3], f[4], f[5]}
-				out.pilotOf = append(out.pilotOf, f[0])
-			}
 		case resultLine.MatchString(line):
 			m := resultLine.FindStringSubmatch(line)
 			f := strings.Fields(m[3])
@@ -72,16 +70,26 @@ func parse(r io.Reader) (*run, error) {
 				if err != nil {
 					continue
 				}
-				k := m[1] + " " + f[i+1]
+				unit := f[i+1]
+				if unit == "ns/op" { // read as milliseconds
+					v, unit = v/1e6, "ms/op"
+				}
+				k := m[1] + " " + unit
 				if _, seen := out.values[k]; !seen {
 					out.order = append(out.order, k)
 				}
 				out.values[k] = v
 			}
-		case strings.HasPrefix(line, "goos:"), strings.HasPrefix(line, "goarch:"), strings.HasPrefix(line, "pkg:"),
-			strings.HasPrefix(line, "cpu:"), line == "PASS", strings.HasPrefix(line, "ok "), strings.HasPrefix(line, "--- BENCH"),
-			strings.HasPrefix(trimmed, "bench_test.go"), trimmed == "":
-			// Go's own framing; the header carries the machine.
+		case inPilot:
+			f := cols.Split(trimmed, -1)
+			switch {
+			case len(f) == 6 && f[0] == "operation":
+			case len(f) == 6:
+				out.pilot[f[0]] = [5]string{f[1], f[2], f[3], f[4], f[5]}
+				out.pilotOf = append(out.pilotOf, f[0])
+			default: // the intake lines and the concurrent intake table
+				out.printed = append(out.printed, line)
+			}
 		default:
 			out.printed = append(out.printed, line)
 		}

@@ -28,7 +28,7 @@ func TestParseAndCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := a.values["BenchmarkQueues/cases=1000/community_queue ns/op"], 1520000.0; got != want {
+	if got, want := a.values["BenchmarkQueues/cases=1000/community_queue ms/op"], 1.52; got != want {
 		t.Errorf("queue ns/op = %v, want %v", got, want)
 	}
 	if got, want := a.values["BenchmarkRun1M result_MiB"], 3.25; got != want {
