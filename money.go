@@ -43,8 +43,33 @@ func SumFen(fens ...int64) (int64, bool) {
 	return s, true
 }
 
-// AmountBoundMessage is the field message for an amount outside 0..MaxAmountFen.
-const AmountBoundMessage = "金额应在 0 至 1000000000000 分（100 亿元）之间"
+// MaxAmountText names MaxAmountFen in a sentence about a stored figure
+// (a check's finding, an import's cell, a refused raise).
+const MaxAmountText = "100 亿元"
+
+// AmountBoundMessage is the one field message for an amount outside
+// 0..MaxAmountFen.
+const AmountBoundMessage = "金额应在 0 至 1000000000000 分（" + MaxAmountText + "）之间"
+
+// FenProblem is the bound rule for a validator that collects field
+// problems: AmountBoundMessage when fen is outside 0..MaxAmountFen, "" when
+// within.
+func FenProblem(fen int64) string {
+	if ValidAmount(fen) {
+		return ""
+	}
+	return AmountBoundMessage
+}
+
+// CheckFen is the bound rule as an error: nil when 0 ≤ fen ≤ MaxAmountFen,
+// else the one EINVALID error for an amount out of bounds, with
+// AmountBoundMessage on field.
+func CheckFen(field string, fen int64) error {
+	if ValidAmount(fen) {
+		return nil
+	}
+	return Invalid("金额超出范围", map[string]string{field: AmountBoundMessage})
+}
 
 // YuanDecimal formats fen as a plain decimal yuan figure for files a
 // program reads (CSV, a spreadsheet's number): two decimals, no separators,

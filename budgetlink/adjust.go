@@ -134,8 +134,8 @@ func checkAdjustment(req *AdjustmentRequest) error {
 	}
 	if req.AmountFen <= 0 {
 		fields["amount_fen"] = "须大于零"
-	} else if req.AmountFen > minsheng.MaxAmountFen {
-		fields["amount_fen"] = "不能超过 100 亿元（1000000000000 分）"
+	} else if msg := minsheng.FenProblem(req.AmountFen); msg != "" {
+		fields["amount_fen"] = msg
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.Reason == "" {
@@ -265,7 +265,7 @@ func (s *Service) failAdjustment(ctx context.Context, adj *Adjustment, refused e
 // bounds, "" when they are within.
 func (a *Adjustment) invalidAmounts() string {
 	if a.AmountFen <= 0 || a.AmountFen > minsheng.MaxAmountFen {
-		return fmt.Sprintf("调整金额 %d 分超出允许范围（1 分至 100 亿元），未执行", a.AmountFen)
+		return fmt.Sprintf("调整金额 %d 分超出允许范围（1 分至 %s），未执行", a.AmountFen, minsheng.MaxAmountText)
 	}
 	for _, e := range a.Entries {
 		if e.DeltaFen == 0 || e.DeltaFen < -minsheng.MaxAmountFen || e.DeltaFen > minsheng.MaxAmountFen {
@@ -280,7 +280,7 @@ func (a *Adjustment) invalidAmounts() string {
 func raiseFits(l *BudgetLine, fen int64) error {
 	budget, ok := minsheng.SumFen(l.ApprovedFen, l.AdjustedFen, fen)
 	if !ok || budget > minsheng.MaxAmountFen {
-		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」调增 %s 后预算将超过上限 100 亿元，未执行", l.ProjectName, minsheng.Yuan(fen))
+		return minsheng.Errorf(minsheng.ECONFLICT, "预算项目「%s」调增 %s 后预算将超过上限 %s，未执行", l.ProjectName, minsheng.Yuan(fen), minsheng.MaxAmountText)
 	}
 	return nil
 }

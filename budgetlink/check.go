@@ -309,7 +309,7 @@ func recomputed(l *BudgetLine) (t Totals, count int64, reason string) {
 		return Totals{}, 0, fmt.Sprintf(format, args...)
 	}
 	if !minsheng.ValidAmount(l.ApprovedFen) {
-		return bad("批复金额 %d 分超出 0 至 100 亿元的范围", l.ApprovedFen)
+		return bad("批复金额 %d 分超出 0 至 %s的范围", l.ApprovedFen, minsheng.MaxAmountText)
 	}
 	t.ApprovedFen = l.ApprovedFen
 	var ok bool
@@ -339,10 +339,10 @@ func recomputed(l *BudgetLine) (t Totals, count int64, reason string) {
 	}
 	budget, ok := minsheng.AddFen(t.ApprovedFen, t.AdjustedFen)
 	if !ok || budget > minsheng.MaxAmountFen {
-		return bad("批复加调整后的预算超过 100 亿元")
+		return bad("批复加调整后的预算超过 %s", minsheng.MaxAmountText)
 	}
 	if t.CommittedFen > minsheng.MaxAmountFen || t.SpentFen > minsheng.MaxAmountFen {
-		return bad("已预留或已支出合计超过 100 亿元")
+		return bad("已预留或已支出合计超过 %s", minsheng.MaxAmountText)
 	}
 	t.AvailableFen = budget - t.CommittedFen - t.SpentFen
 	return t, count, ""

@@ -128,8 +128,8 @@ func (s *Service) spendChange(l *BudgetLine, i int, p auth.Principal, actualFen 
 	if i < 0 {
 		return nil, Reservation{}, nil
 	}
-	if !minsheng.ValidAmount(actualFen) {
-		return nil, Reservation{}, minsheng.Invalid("实际费用无效", map[string]string{"actual_cost_fen": minsheng.AmountBoundMessage})
+	if err := minsheng.CheckFen("actual_cost_fen", actualFen); err != nil {
+		return nil, Reservation{}, err
 	}
 	r := l.Reservations[i]
 	rs := copyReservations(l.Reservations)

@@ -170,8 +170,8 @@ func checkReserve(l *BudgetLine, c CaseRef, amountFen int64) error {
 	if amountFen <= 0 {
 		return minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
 	}
-	if amountFen > minsheng.MaxAmountFen {
-		return minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
+	if err := minsheng.CheckFen("estimate_fen", amountFen); err != nil {
+		return err
 	}
 	if l.Frozen != "" {
 		return errFrozen(l)
@@ -428,8 +428,8 @@ func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, case
 	if amountFen <= 0 {
 		return Reservation{}, minsheng.Invalid("预估金额须大于零", map[string]string{"estimate_fen": "须大于零"})
 	}
-	if amountFen > minsheng.MaxAmountFen {
-		return Reservation{}, minsheng.Invalid("预估金额超过上限", map[string]string{"estimate_fen": "不能超过 100 亿元（1000000000000 分）"})
+	if err := minsheng.CheckFen("estimate_fen", amountFen); err != nil {
+		return Reservation{}, err
 	}
 	var out Reservation
 	_, _, err := s.mutateLine(ctx, lineID, func(l *BudgetLine) (*lineChange, error) {

@@ -322,8 +322,8 @@ func (s *Service) validateNewLine(in NewLine) (map[string]string, CatalogItem) {
 	}
 	if in.ApprovedFen < 0 {
 		fields["approved_fen"] = "批复金额不能为负数"
-	} else if in.ApprovedFen > minsheng.MaxAmountFen {
-		fields["approved_fen"] = "批复金额不能超过 100 亿元（1000000000000 分）"
+	} else if msg := minsheng.FenProblem(in.ApprovedFen); msg != "" {
+		fields["approved_fen"] = msg
 	}
 	return fields, item
 }

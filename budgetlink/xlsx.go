@@ -250,7 +250,7 @@ func (s *Service) readImportRow(row int, cells []string) (NewLine, CatalogItem, 
 	case fen < 0:
 		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额不能为负数：%s", cells[4])))
 	case fen > minsheng.MaxAmountFen:
-		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」超过上限 100 亿元（1000000000000 分）", cells[4])))
+		problems = append(problems, cellProblem(row, 4, fmt.Sprintf("批复金额「%s」超过上限 %s（%d 分）", cells[4], minsheng.MaxAmountText, minsheng.MaxAmountFen)))
 	}
 	in := NewLine{FiscalYear: year, SubDistrict: cells[1], ItemCode: cells[2], ProjectName: cells[3], ApprovedFen: fen}
 	fields, item := s.validateNewLine(in)

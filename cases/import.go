@@ -147,8 +147,8 @@ func (s *Service) checkImport(in *ImportCase) (reach int, err error) {
 	if reach >= 3 && (in.Assessment == nil || in.Assessment.Households < 1) {
 		f["assessment"] = "已评估的案件须有评估"
 	}
-	if in.ActualCostFen < 0 || in.ActualCostFen > maxFen {
-		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
+	if msg := minsheng.FenProblem(in.ActualCostFen); msg != "" {
+		f["actual_cost_fen"] = msg
 	}
 	if err := invalid(f); err != nil {
 		return 0, err

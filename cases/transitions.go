@@ -179,8 +179,8 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 		return nil, err
 	}
 	f := map[string]string{}
-	if a.EstimateFen < 0 || a.EstimateFen > maxFen {
-		f["estimate_fen"] = "金额须在 0 到 100 亿元之间"
+	if msg := minsheng.FenProblem(a.EstimateFen); msg != "" {
+		f["estimate_fen"] = msg
 	}
 	if a.Households < 1 || a.Households > maxHouseholds {
 		f["households"] = fmt.Sprintf("须在 1 到 %d 之间", maxHouseholds)
@@ -203,9 +203,6 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 		{Key: "households", Value: a.Households},
 	}, fmt.Sprintf("估算 %s，涉及 %d 户，风险等级 %d。%s", minsheng.Yuan(a.EstimateFen), a.Households, a.Risk, a.Note))
 }
-
-// maxFen bounds any amount on a case: 10 billion yuan.
-const maxFen = int64(10_000_000_000) * 100
 
 // Start begins the work (开始办理).
 func (s *Service) Start(ctx context.Context, p auth.Principal, id string, version int64, noteText string) (*Case, error) {
@@ -232,8 +229,8 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 		return nil, err
 	}
 	f := map[string]string{}
-	if actualFen < 0 || actualFen > maxFen {
-		f["actual_cost_fen"] = "金额须在 0 到 100 亿元之间"
+	if msg := minsheng.FenProblem(actualFen); msg != "" {
+		f["actual_cost_fen"] = msg
 	}
 	if !c.HasPhoto(TagAfter) {
 		f["photos"] = "请先上传至少一张办结后照片"

@@ -165,14 +165,14 @@ type Share struct {
 // sums to its factor pool, which is how the table is published, and no
 // sub-district's total is more than a few fen from its exact value.
 //
-// It returns EINVALID for bad weights, a pool outside 0..MaxFen, no
+// It returns EINVALID for bad weights, a pool outside 0..minsheng.MaxAmountFen, no
 // sub-districts, a duplicate or empty code or a value out of range.
 func AllocateByFactors(poolFen int64, subs []SubDistrictFactors, w FactorWeights) ([]Share, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
 	}
-	if poolFen < 0 || poolFen > MaxFen {
-		return nil, minsheng.Invalid("资金池金额无效", map[string]string{"pool_fen": fmt.Sprintf("应在0至%d分之间", MaxFen)})
+	if err := minsheng.CheckFen("pool_fen", poolFen); err != nil {
+		return nil, err
 	}
 	if len(subs) == 0 || len(subs) > MaxSubDistricts {
 		return nil, minsheng.Invalid("街道数量无效", map[string]string{"sub_districts": fmt.Sprintf("应为1至%d个", MaxSubDistricts)})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"minsheng"
 )
 
 // threeSubs and threeWeights are the small hand-computed example.
@@ -105,8 +107,8 @@ func TestAllocateByFactorsSumsExactly(t *testing.T) {
 		// 3 fen: .9, .45, .6, .45, .3, .3 → population, cases, then area
 		// (ties with communities, listed first).
 		{"three fen", 3, [numFactors]int64{1, 1, 1, 0, 0, 0}},
-		{"the largest pool", MaxFen, [numFactors]int64{
-			MaxFen * 3 / 10, MaxFen * 15 / 100, MaxFen * 2 / 10, MaxFen * 15 / 100, MaxFen / 10, MaxFen / 10,
+		{"the largest pool", minsheng.MaxAmountFen, [numFactors]int64{
+			minsheng.MaxAmountFen * 3 / 10, minsheng.MaxAmountFen * 15 / 100, minsheng.MaxAmountFen * 2 / 10, minsheng.MaxAmountFen * 15 / 100, minsheng.MaxAmountFen / 10, minsheng.MaxAmountFen / 10,
 		}},
 		{"empty pool", 0, [numFactors]int64{}},
 	}
@@ -204,7 +206,7 @@ func TestAllocateByFactorsInvalid(t *testing.T) {
 		{"negative weight", 100, threeSubs, func(w *FactorWeights) { w.AreaBP = -1; w.PopulationBP += 2001 }, "area_bp"},
 		{"tax weight without cap", 100, threeSubs, func(w *FactorWeights) { w.TaxGrowthCapPerMille = 0 }, "tax_growth_cap_per_mille"},
 		{"negative pool", -1, threeSubs, nil, "pool_fen"},
-		{"pool too large", MaxFen + 1, threeSubs, nil, "pool_fen"},
+		{"pool too large", minsheng.MaxAmountFen + 1, threeSubs, nil, "pool_fen"},
 		{"no sub-districts", 100, nil, nil, "sub_districts"},
 		{"duplicate code", 100, append([]SubDistrictFactors{threeSubs[1]}, threeSubs...), nil, "sub_districts"},
 		{"negative population", 100, []SubDistrictFactors{{Code: "A", Population: -1}}, nil, "sub_districts[A].population"},

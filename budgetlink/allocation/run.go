@@ -194,8 +194,8 @@ func indexLines(lines []Line) (map[string]int32, error) {
 			return nil, minsheng.Invalid("预算项目缺少街道", map[string]string{field("sub_district_code"): "必填"})
 		case ln.ItemCode == "":
 			return nil, minsheng.Invalid("预算项目缺少事项编码", map[string]string{field("item_code"): "必填"})
-		case ln.AvailableFen < 0 || ln.AvailableFen > MaxFen:
-			return nil, minsheng.Invalid("预算项目可用金额无效", map[string]string{field("available_fen"): fmt.Sprintf("应在0至%d分之间", MaxFen)})
+		case !minsheng.ValidAmount(ln.AvailableFen):
+			return nil, minsheng.CheckFen(field("available_fen"), ln.AvailableFen)
 		}
 		if _, dup := index[ln.ID]; dup {
 			return nil, minsheng.Invalid("预算项目重复", map[string]string{field("id"): "编号重复：" + ln.ID})
@@ -439,7 +439,7 @@ func (m *adjustMatch) offer(r *recipient, sameAreaOnly bool) {
 		for _, d := range m.donors {
 			if m.left[d] > 0 && (lines[d].Area == lines[r.line].Area) == same {
 				m.from = append(m.from, d)
-				pool = min(pool+m.left[d], MaxFen*MaxNeeds)
+				pool = min(pool+m.left[d], minsheng.MaxAmountFen*MaxNeeds)
 			}
 		}
 	}

@@ -13,16 +13,15 @@ import (
 )
 
 // Limits that keep every sum in int64. They are far above anything a district
-// sees (MaxFen is 100亿元 on one line or one need), so hitting one means the
+// sees (minsheng.MaxAmountFen bounds one need's estimate, one line's
+// available money and a factor-allocation pool), so hitting one means the
 // input is wrong, not large.
 const (
-	// MaxFen bounds one need's estimate, one line's available money and a
-	// factor-allocation pool.
-	MaxFen = minsheng.MaxAmountFen
 	// MaxCount bounds every count that enters a score (households, co-signers,
 	// elderly, disabled, repeat complaints).
 	MaxCount int64 = 1_000_000_000
-	// MaxNeeds bounds one run, so MaxNeeds×MaxFen still fits in int64.
+	// MaxNeeds bounds one run, so MaxNeeds×minsheng.MaxAmountFen still fits
+	// in int64.
 	MaxNeeds = 8_000_000
 	// MaxWeight bounds one score weight (milli-points per unit), so a part
 	// never overflows: MaxWeight × √MaxCount × 1000 is about 3×10^16.
@@ -156,8 +155,8 @@ func (w Weights) Validate() error {
 	if w.WaitingCapDays < 0 || w.WaitingCapDays > 3650 {
 		fields["waiting_cap_days"] = "上限应在0至3650天之间"
 	}
-	if w.CostReferenceFen < 0 || w.CostReferenceFen > MaxFen {
-		fields["cost_reference_fen"] = fmt.Sprintf("参考户均成本应在0至%d分之间", MaxFen)
+	if msg := minsheng.FenProblem(w.CostReferenceFen); msg != "" {
+		fields["cost_reference_fen"] = msg
 	} else if w.CostPerHousehold > 0 && w.CostReferenceFen == 0 {
 		fields["cost_reference_fen"] = "设置了户均成本权重时必须大于0"
 	}
@@ -194,8 +193,8 @@ func (n *Need) validate(i int) error {
 		return minsheng.Invalid("需求缺少案件编号", map[string]string{field("case_id"): "必填"})
 	case n.LineID == "":
 		return minsheng.Invalid("需求未关联预算项目", map[string]string{field("line_id"): "必填"})
-	case n.EstimateFen < 0 || n.EstimateFen > MaxFen:
-		return minsheng.Invalid("需求估算金额无效", map[string]string{field("estimate_fen"): fmt.Sprintf("应在0至%d分之间", MaxFen)})
+	case !minsheng.ValidAmount(n.EstimateFen):
+		return minsheng.CheckFen(field("estimate_fen"), n.EstimateFen)
 	case n.FiledAt.IsZero():
 		return minsheng.Invalid("需求缺少登记时间", map[string]string{field("filed_at"): "必填"})
 	case n.SafetyLevel < 0 || n.SafetyLevel > 3:
@@ -309,10 +308,10 @@ func scoreParts(n *Need, w *Weights, asOfUnix int64) (in, pts [numParts]int64) {
 	in[partRepeat] = clamp(n.RepeatComplaints, 0, MaxCount)
 	pts[partRepeat] = w.RepeatComplaints * milliSqrt(in[partRepeat]) / 1000
 
-	perHousehold := clamp(n.EstimateFen, 0, MaxFen) / max(households, 1)
+	perHousehold := clamp(n.EstimateFen, 0, minsheng.MaxAmountFen) / max(households, 1)
 	in[partCost] = perHousehold
-	if ref := clamp(w.CostReferenceFen, 0, MaxFen); ref > 0 {
-		// Both factors are bounded (MaxWeight × MaxFen = 10^18 < 2^63).
+	if ref := clamp(w.CostReferenceFen, 0, minsheng.MaxAmountFen); ref > 0 {
+		// Both factors are bounded (MaxWeight × minsheng.MaxAmountFen = 10^18 < 2^63).
 		pts[partCost] = w.CostPerHousehold * ref / (ref + perHousehold)
 	}
 	return in, pts

@@ -115,8 +115,8 @@ func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req F
 			return FactorReport{}, minsheng.Invalid("税源增长率无效", map[string]string{"tax_growth_per_mille." + code: "应在-1000000至1000000‰之间"})
 		}
 	}
-	if req.PoolFen < 0 || req.PoolFen > allocation.MaxFen {
-		return FactorReport{}, minsheng.Invalid("资金池金额无效", map[string]string{"pool_fen": fmt.Sprintf("应在0至%d分之间", allocation.MaxFen)})
+	if err := minsheng.CheckFen("pool_fen", req.PoolFen); err != nil {
+		return FactorReport{}, err
 	}
 
 	asOf := s.now()
