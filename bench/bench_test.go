@@ -34,6 +34,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/app"
@@ -257,13 +259,13 @@ func BenchmarkPilot(b *testing.B) {
 		}
 		// Cases for the assess and link rows: submitted in comm0 an hour
 		// ago, classified to one 社区建设 project item of the year.
-		cat, err := budgetlink.LoadCatalog(reportYear)
+		cat, err := catalog.LoadCatalog(reportYear)
 		if err != nil {
 			b.Fatal(err)
 		}
 		var chainItem string
 		for _, it := range cat.Items {
-			if it.Area == "SQ" && it.ExpenseClass == budgetlink.CatalogProject {
+			if it.Area == "SQ" && it.ExpenseClass == catalog.CatalogProject {
 				chainItem = it.Code
 				break
 			}
@@ -414,7 +416,7 @@ func BenchmarkPilot(b *testing.B) {
 			}
 		})
 		rows = append(rows, row{name: "assess (transition)", api: assess, raw: acceptRaw, rawSimple: "(as accept)"})
-		line, err := w.ledger.CreateLine(ctx, auth.System, budgetlink.NewLine{FiscalYear: reportYear, SubDistrict: sub0, ItemCode: chainItem,
+		line, err := w.ledger.CreateLine(ctx, auth.System, ledger.NewLine{FiscalYear: reportYear, SubDistrict: sub0, ItemCode: chainItem,
 			ProjectName: "基准测试项目", ApprovedFen: int64(len(chain)) * 200_000})
 		if err != nil {
 			b.Fatal(err)

@@ -23,6 +23,8 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/org"
@@ -70,28 +72,28 @@ func seedPilot(b *testing.B, n int) *pilot {
 	}
 	// Three project items per area: what the cases are classified to and
 	// what the lines are for.
-	itemsOf := map[string][]budgetlink.CatalogItem{}
+	itemsOf := map[string][]catalog.CatalogItem{}
 	for _, it := range cat.Items {
-		if it.ExpenseClass == budgetlink.CatalogProject && len(itemsOf[it.Area]) < 3 {
+		if it.ExpenseClass == catalog.CatalogProject && len(itemsOf[it.Area]) < 3 {
 			itemsOf[it.Area] = append(itemsOf[it.Area], it)
 		}
 	}
 	type lineKey struct{ sub, item string }
-	lines := map[lineKey]*budgetlink.BudgetLine{}
+	lines := map[lineKey]*ledger.BudgetLine{}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	yearStart := time.Date(reportYear, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
-	var lineOrder []*budgetlink.BudgetLine
+	var lineOrder []*ledger.BudgetLine
 	for _, sub := range subs {
 		for _, area := range []string{"ZH", "DQ", "MS", "SQ", "CG", "PA"} {
 			for _, it := range itemsOf[area] {
-				l := &budgetlink.BudgetLine{
+				l := &ledger.BudgetLine{
 					ID: fmt.Sprintf("L%d-%s-%s", reportYear, sub, it.Code), FiscalYear: reportYear, SubDistrict: sub, ItemCode: it.Code,
 					ItemName: it.Name, Area: it.Area, ProjectName: fmt.Sprintf("%d年%s", reportYear, it.Name),
-					ApprovedFen: 20_000_000, Reservations: []budgetlink.Reservation{}, Adjustments: []budgetlink.LineDelta{},
+					ApprovedFen: 20_000_000, Reservations: []ledger.Reservation{}, Adjustments: []ledger.LineDelta{},
 					Version: 1, CreatedAt: now, CreatedBy: "seed", UpdatedAt: now,
 				}
 				if len(lineOrder)%7 == 3 {
-					l.Adjustments = append(l.Adjustments, budgetlink.LineDelta{AdjustmentID: fmt.Sprintf("ADJ-%d", len(lineOrder)), Kind: "increase", DeltaFen: 500_000, At: now})
+					l.Adjustments = append(l.Adjustments, ledger.LineDelta{AdjustmentID: fmt.Sprintf("ADJ-%d", len(lineOrder)), Kind: "increase", DeltaFen: 500_000, At: now})
 					l.AdjustedFen, l.AdjustmentCount = 500_000, 1
 				}
 				lines[lineKey{sub, it.Code}] = l
@@ -145,11 +147,11 @@ func seedPilot(b *testing.B, n int) *pilot {
 		}
 		if c.Assessment != nil && !filed.Before(yearStart) && i%3 == 0 {
 			if l := lines[lineKey{sub, c.CatalogItem}]; l != nil {
-				r := budgetlink.Reservation{CaseID: c.ID, AmountFen: c.Assessment.EstimateFen, State: budgetlink.StateReserved,
+				r := ledger.Reservation{CaseID: c.ID, AmountFen: c.Assessment.EstimateFen, State: ledger.StateReserved,
 					LinkedAt: filed.Add(3 * time.Hour), LinkedBy: "seed", UpdatedAt: filed.Add(3 * time.Hour)}
 				copy := &cases.BudgetLink{LineID: l.ID, ItemCode: l.ItemCode, EstimateFen: r.AmountFen, State: r.State, LinkedAt: r.LinkedAt, LinkedBy: r.LinkedBy}
 				if c.Status == cases.StatusCompleted || c.Status == cases.StatusClosed {
-					r.State, r.SpentFen = budgetlink.StateSpent, c.ActualCostFen
+					r.State, r.SpentFen = ledger.StateSpent, c.ActualCostFen
 					copy.State, copy.SpentFen = r.State, r.SpentFen
 					l.SpentFen += r.SpentFen
 				} else {
@@ -384,7 +386,7 @@ func BenchmarkReports(b *testing.B) {
 		}
 		check := time.Since(checkAt)
 		restoreGC()
-		fmt.Printf("ledger check (budgetlink.Check): %s over %d lines, %d live reservations, %d claims, %d case copies; %d fixes, %d problems\n",
+		fmt.Printf("ledger check (ledger.Check): %s over %d lines, %d live reservations, %d claims, %d case copies; %d fixes, %d problems\n",
 			check.Round(time.Millisecond), rep.Lines, rep.Reservations, rep.Claims, rep.Cases, len(rep.Fixes), len(rep.Problems))
 		fmt.Printf("summary repair (cases.RepairSummaries, the lists engineer's half): %s\n", repair.Round(time.Millisecond))
 		fmt.Printf("minsheng check (summary repair, then ledger check): %s\n", (repair + check).Round(time.Millisecond))

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"minsheng"
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/org"
@@ -149,7 +150,7 @@ func bulkPool() []*template {
 
 // bulkLines creates a line in each sub-district for every item of the
 // pool that costs money, counting in rep those not made by an earlier run.
-func bulkLines(ctx context.Context, svc services, admin auth.Principal, cat *budgetlink.Catalog, pool []*template, subs []org.SubDistrict, year int, rep *BulkReport) error {
+func bulkLines(ctx context.Context, svc services, admin auth.Principal, cat *catalog.Catalog, pool []*template, subs []org.SubDistrict, year int, rep *BulkReport) error {
 	for _, sd := range subs {
 		rep.SubDistricts = append(rep.SubDistricts, sd.Code)
 		seen := map[string]bool{}
@@ -159,7 +160,7 @@ func bulkLines(ctx context.Context, svc services, admin auth.Principal, cat *bud
 			}
 			seen[t.item] = true
 			item, _ := cat.Item(t.item)
-			_, err := svc.budget.CreateLine(ctx, admin, budgetlink.NewLine{FiscalYear: year, SubDistrict: sd.Code, ItemCode: t.item,
+			_, err := svc.budget.CreateLine(ctx, admin, ledger.NewLine{FiscalYear: year, SubDistrict: sd.Code, ItemCode: t.item,
 				ProjectName: fmt.Sprintf("%d年%s%s（规模测试）", year, sd.Name, item.Name), ApprovedFen: 1_000_000 * yuan})
 			switch {
 			case minsheng.ErrorCode(err) == minsheng.ECONFLICT: // made by an earlier run
@@ -179,7 +180,7 @@ type bulkGen struct {
 	r      *rand.Rand
 	pool   []*template
 	comms  []org.Community
-	cat    *budgetlink.Catalog
+	cat    *catalog.Catalog
 	start  time.Time
 	window int64 // the span filing times are drawn from, after start
 }

@@ -22,6 +22,8 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/internal/auth"
@@ -221,7 +223,7 @@ func refuseRealData(ctx context.Context, env Env) error {
 		return errRealData
 	}
 	bl := budgetlink.NewService(env.Store, budgetlink.Config{Org: env.Org, Logger: env.Logger})
-	lines, _, err := bl.Lines(ctx, admin, budgetlink.LineFilter{Limit: 1})
+	lines, _, err := bl.Lines(ctx, admin, ledger.LineFilter{Limit: 1})
 	if err != nil {
 		return fmt.Errorf("demo: unable to look for budget lines: %w", err)
 	}
@@ -244,7 +246,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // fiscalYear picks the demo's year and "now": the current year when its
 // catalog exists, else the last catalogued year as of 20 December.
 func fiscalYear(now time.Time) (int, time.Time) {
-	last := budgetlink.CatalogYearAt(now, zone)
+	last := catalog.CatalogYearAt(now, zone)
 	if last == calendar.FiscalYear(now, zone) {
 		return last, now
 	}

@@ -12,7 +12,8 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
-	"minsheng/budgetlink/planning"
+	"minsheng/budgetlink/ledger"
+	"minsheng/budgetlink/reports"
 	"minsheng/cases"
 	"minsheng/internal/app"
 	"minsheng/internal/auth"
@@ -226,11 +227,11 @@ func TestSeed(t *testing.T) {
 			}
 			if c.IsOverdue(asOf) {
 				overdue++
-				if c.Budget != nil && c.Budget.State == budgetlink.StateReserved && c.Status == cases.StatusInProgress {
+				if c.Budget != nil && c.Budget.State == ledger.StateReserved && c.Status == cases.StatusInProgress {
 					stalled++
 				}
 			}
-			if c.Budget != nil && c.Budget.State == budgetlink.StateSpent {
+			if c.Budget != nil && c.Budget.State == ledger.StateSpent {
 				spent++
 			}
 			if c.Anonymous {
@@ -295,7 +296,7 @@ func TestSeed(t *testing.T) {
 		if tot.LineCount != int64(rep.Lines) || tot.AdjustedCount == 0 || tot.ExactCount == 0 || tot.AdjustedCount == tot.LineCount {
 			t.Errorf("adjustment report: got %d lines, %d exact, %d adjusted; want %d lines with both kinds", tot.LineCount, tot.ExactCount, tot.AdjustedCount, rep.Lines)
 		}
-		for _, k := range []string{budgetlink.AdjustIncrease, budgetlink.AdjustDecrease, budgetlink.AdjustTransfer} {
+		for _, k := range []string{ledger.AdjustIncrease, ledger.AdjustDecrease, ledger.AdjustTransfer} {
 			if ar.ByKind[k].Count == 0 {
 				t.Errorf("no %s adjustment", k)
 			}
@@ -363,14 +364,13 @@ func TestSeed(t *testing.T) {
 	// console's rates report give the same 三率 per sub-district (one
 	// definition, package cases/rates); one without cases shows "—".
 	t.Run("board and rates report agree", func(t *testing.T) {
-		pl := planning.NewService(env.Store, bl, cs, planning.Config{Org: env.Org, Logger: storetest.Logger(), Now: func() time.Time { return asOf }})
 		year := asOf.In(time.FixedZone("CST", 8*3600)).Year()
-		rep, err := pl.Rates(ctx, auth.Principal{UserID: "finance", Role: auth.RoleFinance},
-			planning.RatesQuery{From: fmt.Sprintf("%d-01-01", year), To: fmt.Sprintf("%d-01-01", year+1)})
+		rep, err := bl.Rates(ctx, auth.Principal{UserID: "finance", Role: auth.RoleFinance},
+			reports.RatesQuery{From: fmt.Sprintf("%d-01-01", year), To: fmt.Sprintf("%d-01-01", year+1)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		units := map[string]planning.UnitRates{}
+		units := map[string]reports.UnitRates{}
 		for _, u := range rep.SubDistricts {
 			units[u.SubDistrict] = u
 		}
@@ -434,7 +434,7 @@ func TestSeedRefusesRealData(t *testing.T) {
 		}},
 		{"a budget line", func(t *testing.T, env Env) {
 			_, bl := readers(env)
-			if _, err := bl.CreateLine(context.Background(), auth.Principal{UserID: "f", Role: auth.RoleFinance}, budgetlink.NewLine{
+			if _, err := bl.CreateLine(context.Background(), auth.Principal{UserID: "f", Role: auth.RoleFinance}, ledger.NewLine{
 				FiscalYear: 2026, SubDistrict: "desheng", ItemCode: "CG-01-02", ProjectName: "大件垃圾清运", ApprovedFen: 100}); err != nil {
 				t.Fatal(err)
 			}

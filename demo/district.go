@@ -11,7 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"minsheng"
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/internal/auth"
@@ -131,12 +132,12 @@ type seeder struct {
 	resident  auth.Principal // the demo resident
 	homes     map[string][]*auth.Principal
 	// lines[sub][item] is the line cases of that item are linked to.
-	lines map[string]map[string]*budgetlink.BudgetLine
+	lines map[string]map[string]*ledger.BudgetLine
 	// exact lines are spent exactly as approved: no adjustment touches them.
 	exact   map[string]bool
 	plans   []*casePlan
 	rep     *Report
-	catalog *budgetlink.Catalog
+	catalog *catalog.Catalog
 }
 
 func newSeeder(env Env, opts Options) *seeder {
@@ -154,7 +155,7 @@ func newSeederForPlan(env Env, opts Options) *seeder {
 		staff:  map[string]auth.Principal{},
 		cadres: map[string]auth.Principal{},
 		homes:  map[string][]*auth.Principal{},
-		lines:  map[string]map[string]*budgetlink.BudgetLine{},
+		lines:  map[string]map[string]*ledger.BudgetLine{},
 		exact:  map[string]bool{},
 		rep:    &Report{Seed: opts.Seed, ByStatus: map[string]int{}, ByArea: map[string]int{}},
 	}
@@ -526,7 +527,7 @@ func (s *seeder) budget(ctx context.Context) error {
 	}
 	s.clk.set(s.start.Add(-48 * time.Hour))
 	for _, sd := range s.env.Org.District().SubDistricts {
-		s.lines[sd.Code] = map[string]*budgetlink.BudgetLine{}
+		s.lines[sd.Code] = map[string]*ledger.BudgetLine{}
 		specs := lineSpecs(sd, slices.Contains(s.opts.SubDistricts, sd.Code))
 		for _, sp := range specs {
 			item, ok := cat.Item(sp.item)
@@ -541,7 +542,7 @@ func (s *seeder) budget(ctx context.Context) error {
 			if exact[sd.Code+"|"+sp.item] && sp.extra {
 				amount = demand[sd.Code+"|"+sp.item]
 			}
-			l, err := s.svc.budget.CreateLine(ctx, s.finance, budgetlink.NewLine{
+			l, err := s.svc.budget.CreateLine(ctx, s.finance, ledger.NewLine{
 				FiscalYear: s.year, SubDistrict: sd.Code, ItemCode: sp.item,
 				ProjectName: fmt.Sprintf("%d年%s%s", s.year, sd.Name, item.Name), ApprovedFen: amount,
 			})
@@ -553,7 +554,7 @@ func (s *seeder) budget(ctx context.Context) error {
 			if exact[sd.Code+"|"+sp.item] && sp.extra {
 				s.exact[l.ID] = true
 			}
-			if item.BudgetMethod == budgetlink.CatalogCapacity || sp.item == tplToilet.item {
+			if item.BudgetMethod == catalog.CatalogCapacity || sp.item == tplToilet.item {
 				if _, err := s.svc.budget.Review(ctx, s.finance, l.ID, "before",
 					fmt.Sprintf("事前评审：%s 立项依据充分，测算标准符合%s，同意按 %s 批复。", item.Name, methodLabels[item.BudgetMethod], minsheng.Yuan(amount))); err != nil {
 					return err
@@ -583,7 +584,7 @@ func (s *seeder) adjust(ctx context.Context) error {
 		// 大件垃圾 money booked under road cleaning moves to its own item:
 		// the article's example of one matter booked two ways.
 		if from, to := ls["CG-01-01"], ls["CG-01-02"]; from != nil && to != nil && r.IntN(3) > 0 {
-			if err := s.adjustOne(ctx, at, budgetlink.AdjustmentRequest{Kind: budgetlink.AdjustTransfer, LineID: from.ID, ToLineID: to.ID,
+			if err := s.adjustOne(ctx, at, ledger.AdjustmentRequest{Kind: ledger.AdjustTransfer, LineID: from.ID, ToLineID: to.ID,
 				AmountFen: roundFen(to.ApprovedFen / 5), Reason: "大件垃圾清运处置经费从道路清扫保洁项目调剂至标准分类事项"}); err != nil {
 				return err
 			}
@@ -593,12 +594,12 @@ func (s *seeder) adjust(ctx context.Context) error {
 			at = at.Add(time.Duration(r.IntN(72)) * time.Hour)
 			switch n := r.IntN(100); {
 			case n < 40:
-				if err := s.adjustOne(ctx, at, budgetlink.AdjustmentRequest{Kind: budgetlink.AdjustIncrease, LineID: l.ID,
+				if err := s.adjustOne(ctx, at, ledger.AdjustmentRequest{Kind: ledger.AdjustIncrease, LineID: l.ID,
 					AmountFen: roundFen(l.ApprovedFen * int64(5+r.IntN(16)) / 100), Reason: "年中追加：需求增加"}); err != nil {
 					return err
 				}
 			case n < 60:
-				if err := s.adjustOne(ctx, at, budgetlink.AdjustmentRequest{Kind: budgetlink.AdjustDecrease, LineID: l.ID,
+				if err := s.adjustOne(ctx, at, ledger.AdjustmentRequest{Kind: ledger.AdjustDecrease, LineID: l.ID,
 					AmountFen: roundFen(l.ApprovedFen * int64(3+r.IntN(8)) / 100), Reason: "压减一般性支出，过紧日子"}); err != nil {
 					return err
 				}
@@ -607,7 +608,7 @@ func (s *seeder) adjust(ctx context.Context) error {
 				if to.ID == l.ID {
 					continue
 				}
-				if err := s.adjustOne(ctx, at, budgetlink.AdjustmentRequest{Kind: budgetlink.AdjustTransfer, LineID: l.ID, ToLineID: to.ID,
+				if err := s.adjustOne(ctx, at, ledger.AdjustmentRequest{Kind: ledger.AdjustTransfer, LineID: l.ID, ToLineID: to.ID,
 					AmountFen: roundFen(l.ApprovedFen * int64(2+r.IntN(6)) / 100), Reason: "项目间调剂，统筹使用"}); err != nil {
 					return err
 				}
@@ -617,7 +618,7 @@ func (s *seeder) adjust(ctx context.Context) error {
 	return nil
 }
 
-func (s *seeder) adjustOne(ctx context.Context, at time.Time, req budgetlink.AdjustmentRequest) error {
+func (s *seeder) adjustOne(ctx context.Context, at time.Time, req ledger.AdjustmentRequest) error {
 	if req.AmountFen <= 0 {
 		return nil
 	}
@@ -729,7 +730,7 @@ func ExpectedStatuses(opts Options) map[cases.Status]int {
 	return out
 }
 
-var methodLabels = map[string]string{budgetlink.CatalogActual: "按实际", budgetlink.CatalogQuota: "按定额", budgetlink.CatalogCapacity: "依财力"}
+var methodLabels = map[string]string{catalog.CatalogActual: "按实际", catalog.CatalogQuota: "按定额", catalog.CatalogCapacity: "依财力"}
 
 // public is the filer's 公开 choice: four in five residents choose it, so
 // the public board has the article's examples and enough cases per

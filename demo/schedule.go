@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 )
@@ -342,11 +342,11 @@ func (s *seeder) set(c *cases.Case, err error) func(p *casePlan) error {
 	}
 }
 
-func (s *seeder) catalogItem(code string) (budgetlink.CatalogItem, bool) {
+func (s *seeder) catalogItem(code string) (catalog.CatalogItem, bool) {
 	if s.catalog == nil {
-		cat, err := budgetlink.LoadCatalog(s.year)
+		cat, err := catalog.LoadCatalog(s.year)
 		if err != nil {
-			return budgetlink.CatalogItem{}, false
+			return catalog.CatalogItem{}, false
 		}
 		s.catalog = cat
 	}

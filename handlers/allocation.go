@@ -7,14 +7,17 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink/planning"
+	"minsheng/budgetlink/reports"
 	"minsheng/internal/httpkit"
 )
 
 // AllocationAPI serves priority weights and lists, allocation runs, the
 // factor allocation and the completion and rate reports under /api/v1;
-// cmd adds it to Config.Groups. Roles and scopes are checked by planning.
+// cmd adds it to Config.Groups. Roles and scopes are checked by planning
+// and, for the two reports, by reports.
 type AllocationAPI struct {
 	Planning *planning.Service
+	Reports  *reports.Reporter
 }
 
 // Routes registers the allocation routes.
@@ -135,7 +138,7 @@ func (a AllocationAPI) completion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.Planning.Completion(c.UserContext(), p, planning.CompletionQuery{FiscalYear: year, SubDistrict: c.Query("sub_district")})
+	rep, err := a.Reports.Completion(c.UserContext(), p, reports.CompletionQuery{FiscalYear: year, SubDistrict: c.Query("sub_district")})
 	if err != nil {
 		return err
 	}
@@ -150,7 +153,7 @@ func (a AllocationAPI) rates(c *fiber.Ctx) error {
 	if err := httpkit.BadQuery(httpkit.RouteQuery(c, "from", "to", "sub_district")); err != nil {
 		return err
 	}
-	rep, err := a.Planning.Rates(c.UserContext(), p, planning.RatesQuery{From: c.Query("from"), To: c.Query("to"), SubDistrict: c.Query("sub_district")})
+	rep, err := a.Reports.Rates(c.UserContext(), p, reports.RatesQuery{From: c.Query("from"), To: c.Query("to"), SubDistrict: c.Query("sub_district")})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
 )
 
@@ -53,7 +53,7 @@ func TestAllocationPreviewCommit(t *testing.T) {
 	})
 	t.Run("a line's money moved: 409, nothing reserved", func(t *testing.T) {
 		if _, err := a.budget.Adjust(context.Background(), auth.Principal{UserID: "seed", Role: auth.RoleFinance},
-			budgetlink.AdjustmentRequest{Kind: budgetlink.AdjustIncrease, LineID: a.lineID, AmountFen: 100, Reason: "测试"}); err != nil {
+			ledger.AdjustmentRequest{Kind: ledger.AdjustIncrease, LineID: a.lineID, AmountFen: 100, Reason: "测试"}); err != nil {
 			t.Fatal(err)
 		}
 		var e apiError

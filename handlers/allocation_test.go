@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 )
@@ -37,11 +37,11 @@ func newAllocationApp(t *testing.T) allocationApp {
 	a.staff(t, "cadre", auth.RoleCadre, aComm)
 	a.staff(t, "finance", auth.RoleFinance, "")
 	a.resident(t, "resident", "13800000009")
-	st, ledger := a.st, a.budget
+	st, budget := a.st, a.budget
 
 	// One line of 10,000 元 and two needs: 6,000 (older) and 5,000 元, so
 	// the run funds one and waitlists the other.
-	l, err := ledger.CreateLine(ctx, auth.Principal{UserID: "seed", Role: auth.RoleFinance}, budgetlink.NewLine{
+	l, err := budget.CreateLine(ctx, auth.Principal{UserID: "seed", Role: auth.RoleFinance}, ledger.NewLine{
 		FiscalYear: 2026, SubDistrict: aSub, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 1_000_000})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
 	"minsheng/internal/httpkit"
 )
@@ -51,7 +53,7 @@ func (a BudgetAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 
 // catalog is public: residents and staff read the same classification.
 func (a BudgetAPI) catalog(c *fiber.Ctx) error {
-	year := budgetlink.CatalogYearAt(time.Now(), a.Budget.Zone())
+	year := catalog.CatalogYearAt(time.Now(), a.Budget.Zone())
 	bad := httpkit.RouteQuery(c, "year", "format")
 	httpkit.QueryInt(c, "year", &year, bad)
 	if err := httpkit.BadQuery(bad); err != nil {
@@ -107,7 +109,7 @@ func (a BudgetAPI) suggest(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []budgetlink.Suggestion{}
+		items = []catalog.Suggestion{}
 	}
 	return c.JSON(fiber.Map{"items": items})
 }
@@ -117,7 +119,7 @@ func (a BudgetAPI) lines(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := budgetlink.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code")}
+	f := ledger.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code")}
 	bad := httpkit.ListQuery(c, "year", "sub_district", "item_code")
 	httpkit.QueryInt(c, "year", &f.FiscalYear, bad)
 	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
@@ -129,7 +131,7 @@ func (a BudgetAPI) lines(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []*budgetlink.BudgetLine{}
+		items = []*ledger.BudgetLine{}
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
@@ -139,7 +141,7 @@ func (a BudgetAPI) createLine(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in budgetlink.NewLine
+	var in ledger.NewLine
 	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
@@ -181,7 +183,7 @@ func (a BudgetAPI) adjust(c *fiber.Ctx) error {
 	if err := httpkit.BindJSON(c, &in); err != nil {
 		return err
 	}
-	adj, err := a.Budget.Adjust(c.UserContext(), p, budgetlink.AdjustmentRequest{
+	adj, err := a.Budget.Adjust(c.UserContext(), p, ledger.AdjustmentRequest{
 		Kind: in.Kind, LineID: c.Params("id"), ToLineID: in.ToLineID, AmountFen: in.AmountFen, Reason: in.Reason,
 		IdempotencyKey: idempotencyKey(c),
 	})
@@ -266,7 +268,7 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := budgetlink.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district")}
+	f := ledger.AuditFilter{LineID: c.Query("line_id"), CaseID: c.Query("case_id"), SubDistrict: c.Query("sub_district")}
 	bad := httpkit.ListQuery(c, "line_id", "case_id", "sub_district")
 	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
 	if err := httpkit.BadQuery(bad); err != nil {
@@ -277,7 +279,7 @@ func (a BudgetAPI) audit(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []budgetlink.AuditEntry{}
+		items = []ledger.AuditEntry{}
 	}
 	return c.JSON(fiber.Map{"items": items, "cases": refs, "next_cursor": next})
 }
@@ -287,7 +289,7 @@ func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := budgetlink.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
+	f := ledger.AdjustmentFilter{SubDistrict: c.Query("sub_district"), LineID: c.Query("line_id"), State: c.Query("state")}
 	bad := httpkit.ListQuery(c, "year", "sub_district", "line_id", "state")
 	httpkit.QueryInt(c, "year", &f.FiscalYear, bad)
 	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
@@ -299,7 +301,7 @@ func (a BudgetAPI) adjustments(c *fiber.Ctx) error {
 		return err
 	}
 	if items == nil {
-		items = []budgetlink.Adjustment{}
+		items = []ledger.Adjustment{}
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }

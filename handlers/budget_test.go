@@ -12,7 +12,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
+	"minsheng/budgetlink/reports"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 )
@@ -41,9 +43,9 @@ type errBody struct {
 	} `json:"error"`
 }
 
-func (a budgetApp) line(t *testing.T, sub, item, name string, approved int64) budgetlink.BudgetLine {
+func (a budgetApp) line(t *testing.T, sub, item, name string, approved int64) ledger.BudgetLine {
 	t.Helper()
-	var l budgetlink.BudgetLine
+	var l ledger.BudgetLine
 	if st := a.call(t, "finance", "POST", "/api/v1/budget/lines", map[string]any{
 		"fiscal_year": 2026, "sub_district": sub, "item_code": item, "project_name": name, "approved_fen": approved,
 	}, &l); st != 201 {
@@ -84,7 +86,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 	})
 	t.Run("list scoped", func(t *testing.T) {
 		var page struct {
-			Items []budgetlink.BudgetLine `json:"items"`
+			Items []ledger.BudgetLine `json:"items"`
 		}
 		if st := a.call(t, "sds", "GET", "/api/v1/budget/lines?year=2026", nil, &page); st != 200 || len(page.Items) != 1 || page.Items[0].SubDistrict != "desheng" {
 			t.Errorf("desheng staff list: status %d, %+v", st, page.Items)
@@ -101,7 +103,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 	})
 	t.Run("adjust and review", func(t *testing.T) {
 		var page struct {
-			Items []budgetlink.BudgetLine `json:"items"`
+			Items []ledger.BudgetLine `json:"items"`
 		}
 		a.call(t, "finance", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, &page)
 		id := page.Items[0].ID
@@ -109,8 +111,8 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		if st := a.call(t, "sxjk", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil); st != 403 {
 			t.Errorf("sub-district staff adjusting: status %d, want 403", st)
 		}
-		var adj budgetlink.Adjustment
-		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-key-1"); st != 201 || adj.State != budgetlink.AdjustmentApplied {
+		var adj ledger.Adjustment
+		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, &adj, "Idempotency-Key", "adj-key-1"); st != 201 || adj.State != ledger.AdjustmentApplied {
 			t.Errorf("adjust: status %d, %+v", st, adj)
 		}
 		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", body, nil, "Idempotency-Key", "adj-key-1"); st != 201 {
@@ -120,7 +122,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		if st := a.call(t, "finance", "POST", "/api/v1/budget/lines/"+id+"/adjustments", map[string]any{"kind": "decrease", "amount_fen": 900_000, "reason": "压减"}, &e); st != 409 || !strings.Contains(e.Error.Message, "可用额度不足") {
 			t.Errorf("decrease beyond available: status %d, %+v", st, e)
 		}
-		var l budgetlink.BudgetLine
+		var l ledger.BudgetLine
 		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines/"+id, nil, &l); st != 200 || l.AdjustedFen != -200_000 || l.AvailableFen != 800_000 {
 			t.Errorf("line after adjustments: status %d, %+v", st, l.Totals())
 		}
@@ -133,7 +135,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 	})
 	t.Run("adjustments are paged like every list", func(t *testing.T) {
 		var page struct {
-			Items []budgetlink.BudgetLine `json:"items"`
+			Items []ledger.BudgetLine `json:"items"`
 		}
 		a.call(t, "finance", "GET", "/api/v1/budget/lines?sub_district=xinjiekou", nil, &page)
 		id := page.Items[0].ID
@@ -151,8 +153,8 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 		cursor := ""
 		for range 6 {
 			var p struct {
-				Items      []budgetlink.Adjustment `json:"items"`
-				NextCursor string                  `json:"next_cursor"`
+				Items      []ledger.Adjustment `json:"items"`
+				NextCursor string              `json:"next_cursor"`
 			}
 			url := "/api/v1/budget/adjustments?line_id=" + id + "&limit=2"
 			if cursor != "" {
@@ -185,7 +187,7 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 
 func TestCatalogOverHTTP(t *testing.T) {
 	a := newBudgetApp(t)
-	var cat budgetlink.Catalog
+	var cat catalog.Catalog
 	if st := a.call(t, "", "GET", "/api/v1/catalog", nil, &cat); st != 200 || cat.FiscalYear != 2026 || len(cat.Items) < 140 {
 		t.Fatalf("catalog: status %d, year %d, %d items", st, cat.FiscalYear, len(cat.Items))
 	}
@@ -214,7 +216,7 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 	}
 
 	var sug struct {
-		Items []budgetlink.Suggestion `json:"items"`
+		Items []catalog.Suggestion `json:"items"`
 	}
 	if st := a.call(t, "sxjk", "GET", "/api/v1/catalog/suggest?case_id="+c.ID, nil, &sug); st != 200 || len(sug.Items) != 3 || sug.Items[0].Code != bulky {
 		t.Fatalf("suggest: status %d, %+v", st, sug.Items)
@@ -253,15 +255,15 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 		t.Errorf("case budget copy = %+v", got.Budget)
 	}
 	var audit struct {
-		Items []budgetlink.AuditEntry `json:"items"`
+		Items []ledger.AuditEntry `json:"items"`
 	}
-	if st := a.call(t, "finance", "GET", "/api/v1/budget/audit?case_id="+c.ID, nil, &audit); st != 200 || len(audit.Items) != 2 || audit.Items[0].Kind != budgetlink.AuditReestimate {
+	if st := a.call(t, "finance", "GET", "/api/v1/budget/audit?case_id="+c.ID, nil, &audit); st != 200 || len(audit.Items) != 2 || audit.Items[0].Kind != ledger.AuditReestimate {
 		t.Errorf("audit: status %d, %+v", st, audit.Items)
 	}
 	if st := a.call(t, "sxjk", "DELETE", path, nil, nil); st != 204 {
 		t.Errorf("unlink: status %d, want 204", st)
 	}
-	var after budgetlink.BudgetLine
+	var after ledger.BudgetLine
 	a.call(t, "finance", "GET", "/api/v1/budget/lines/"+l.ID, nil, &after)
 	if after.CommittedFen != 0 || after.AvailableFen != 100_000 {
 		t.Errorf("line after unlink = %+v", after.Totals())
@@ -288,7 +290,7 @@ func TestCaseBudgetLinkOverHTTP(t *testing.T) {
 				t.Errorf("%s GET %s: status %d, want %d", tt.who, tt.path, got, tt.want)
 			}
 		}
-		var rep budgetlink.DemandReport
+		var rep reports.DemandReport
 		a.call(t, "sxjk", "GET", "/api/v1/reports/demand?year=2026", nil, &rep)
 		if len(rep.Items) != 1 || rep.Items[0].Cases != 1 || rep.Items[0].FundedCases != 0 {
 			t.Errorf("demand = %+v", rep.Items)
@@ -359,7 +361,7 @@ func TestBudgetImportExportOverHTTP(t *testing.T) {
 	if st := a.send(t, multipartXLSX(t, good), "sxjk", nil); st != 403 {
 		t.Errorf("sub-district staff importing: status %d, want 403", st)
 	}
-	var res budgetlink.ImportResult
+	var res ledger.ImportResult
 	if st := a.send(t, multipartXLSX(t, good), "finance", &res); st != 201 || res.Imported != 2 {
 		t.Fatalf("good file: status %d, %+v", st, res)
 	}

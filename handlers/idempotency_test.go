@@ -16,7 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/handlers"
 	"minsheng/internal/auth"
 	"minsheng/internal/httpkit"
@@ -144,7 +144,7 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 		l1 := b.line(t, "xinjiekou", bulky, "大件垃圾清运一", 1_000_000)
 		l2 := b.line(t, "xinjiekou", bulky, "大件垃圾清运二", 1_000_000)
 		body := map[string]any{"kind": "increase", "amount_fen": 5_000, "reason": "追加"}
-		var adj1, adj2 budgetlink.Adjustment
+		var adj1, adj2 ledger.Adjustment
 		f.keyed(t, "finance", "POST", "/api/v1/budget/lines/"+l1.ID+"/adjustments", "adj-key-0001", body).decode(t, &adj1)
 		got := f.keyed(t, "finance", "POST", "/api/v1/budget/lines/"+l2.ID+"/adjustments", "adj-key-0001", body)
 		got.decode(t, &adj2)
@@ -152,7 +152,7 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 			t.Errorf("second line: status %d replayed %v adjustment %s (first %s)", got.status, got.replayed, adj2.ID, adj1.ID)
 		}
 		for _, id := range []string{l1.ID, l2.ID} {
-			var l budgetlink.BudgetLine
+			var l ledger.BudgetLine
 			a.call(t, "finance", "GET", "/api/v1/budget/lines/"+id, nil, &l)
 			if l.AdjustedFen != 5_000 {
 				t.Errorf("line %s adjusted by %d, want 5000", l.ProjectName, l.AdjustedFen)
@@ -252,7 +252,7 @@ func TestIdempotencyConcurrentOverSocket(t *testing.T) {
 			if len(ids) != 1 || replays != n-1 {
 				t.Errorf("adjustments: %d distinct answers %v, %d replays; want 1 and %d", len(ids), ids, replays, n-1)
 			}
-			var l budgetlink.BudgetLine
+			var l ledger.BudgetLine
 			f.call(t, "finance", "GET", "/api/v1/budget/lines/"+line.ID, nil, &l)
 			if got, want := l.AdjustedFen, int64(-1_000+10_000*(r+1)); got != want {
 				t.Errorf("line adjusted by %d, want %d", got, want)

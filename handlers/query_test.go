@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
 )
 
@@ -97,22 +97,22 @@ func TestQueryRules(t *testing.T) {
 		ctx := context.Background()
 		p := auth.Principal{UserID: f.ids["finance"], Role: auth.RoleFinance}
 		for i := range 25 {
-			if _, err := f.budget.CreateLine(ctx, p, budgetlink.NewLine{FiscalYear: 2026, SubDistrict: "xinjiekou", ItemCode: bulky,
+			if _, err := f.budget.CreateLine(ctx, p, ledger.NewLine{FiscalYear: 2026, SubDistrict: "xinjiekou", ItemCode: bulky,
 				ProjectName: fmt.Sprintf("大件垃圾清运%02d", i), ApprovedFen: 1_000}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		b.line(t, "desheng", bulky, "德胜大件垃圾清运", 1_000)
 		var page struct {
-			Items      []budgetlink.BudgetLine `json:"items"`
-			NextCursor string                  `json:"next_cursor"`
+			Items      []ledger.BudgetLine `json:"items"`
+			NextCursor string              `json:"next_cursor"`
 		}
 		if st := f.call(t, "finance", "GET", "/api/v1/budget/lines", nil, &page); st != 200 || len(page.Items) != 20 || page.NextCursor == "" {
 			t.Errorf("first page: status %d, %d items, next %q; want 20 and a cursor", st, len(page.Items), page.NextCursor)
 		}
 		var rest struct {
-			Items      []budgetlink.BudgetLine `json:"items"`
-			NextCursor string                  `json:"next_cursor"`
+			Items      []ledger.BudgetLine `json:"items"`
+			NextCursor string              `json:"next_cursor"`
 		}
 		if st := f.call(t, "finance", "GET", "/api/v1/budget/lines?cursor="+page.NextCursor, nil, &rest); st != 200 || len(rest.Items) != 6 || rest.NextCursor != "" {
 			t.Errorf("second page: status %d, %d items, next %q; want 6 and no cursor", st, len(rest.Items), rest.NextCursor)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases/casestest"
 )
 
@@ -23,7 +23,7 @@ func TestCompleteReplayedMovesMoneyOnce(t *testing.T) {
 	ctx := context.Background()
 	f.user(t, "cai", "finance", "")
 	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
-	line, err := f.budget.CreateLine(ctx, f.who["cai"], budgetlink.NewLine{FiscalYear: year, SubDistrict: subA, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 100_000_000})
+	line, err := f.budget.CreateLine(ctx, f.who["cai"], ledger.NewLine{FiscalYear: year, SubDistrict: subA, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 100_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestNotifications(t *testing.T) {
 	ctx := context.Background()
 	f.user(t, "cai", "finance", "")
 	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
-	line, err := f.budget.CreateLine(ctx, f.who["cai"], budgetlink.NewLine{FiscalYear: year, SubDistrict: subA, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 10_000_000})
+	line, err := f.budget.CreateLine(ctx, f.who["cai"], ledger.NewLine{FiscalYear: year, SubDistrict: subA, ItemCode: "SQ-05-04", ProjectName: "旱厕改造", ApprovedFen: 10_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,4 +11,7 @@
 // Money is integer fen (int64) and scores are integer milli-points (int64):
 // no float appears in the engine, so a run gives the same answer on every machine
 // and every total adds up to the fen.
+//
+// Errors: EINVALID for an input out of range (amounts by minsheng.CheckFen,
+// years by CheckYear), naming the field.
 package allocation

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/org"
@@ -62,9 +63,9 @@ func newEnv(t *testing.T) *env {
 }
 
 // line creates a line of sub for 2026.
-func (e *env) line(t *testing.T, subDistrict, item, name string, approvedFen int64) *budgetlink.BudgetLine {
+func (e *env) line(t *testing.T, subDistrict, item, name string, approvedFen int64) *ledger.BudgetLine {
 	t.Helper()
-	l, err := e.ledger.CreateLine(context.Background(), finance, budgetlink.NewLine{FiscalYear: 2026, SubDistrict: subDistrict, ItemCode: item, ProjectName: name, ApprovedFen: approvedFen})
+	l, err := e.ledger.CreateLine(context.Background(), finance, ledger.NewLine{FiscalYear: 2026, SubDistrict: subDistrict, ItemCode: item, ProjectName: name, ApprovedFen: approvedFen})
 	if err != nil {
 		t.Fatal(err)
 	}

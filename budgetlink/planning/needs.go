@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/catalog"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/page"
@@ -67,7 +68,7 @@ type demand struct {
 // loadLines reads every line of year in sub ("" = all) with its
 // reservations, returning the lines and the set of cases that hold live
 // money on them.
-func (s *Service) loadLines(ctx context.Context, p auth.Principal, year int, sub string) ([]*budgetlink.BudgetLine, map[string]bool, error) {
+func (s *Service) loadLines(ctx context.Context, p auth.Principal, year int, sub string) ([]*ledger.BudgetLine, map[string]bool, error) {
 	out, err := s.ledger.LinesForReports(ctx, p, year, sub)
 	if err != nil {
 		return nil, nil, err
@@ -108,9 +109,9 @@ func (s *Service) collect(ctx context.Context, p auth.Principal, year int, sub s
 // addLines adds the lines not frozen to d, in id order, and returns for
 // each sub-district and item ("sub|item") the line a need without a line
 // of its own goes to: the one with the most money.
-func (d *demand) addLines(docs []*budgetlink.BudgetLine, cat *budgetlink.Catalog) map[string]*budgetlink.BudgetLine {
-	slices.SortFunc(docs, func(a, b *budgetlink.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
-	byItem := map[string]*budgetlink.BudgetLine{}
+func (d *demand) addLines(docs []*ledger.BudgetLine, cat *catalog.Catalog) map[string]*ledger.BudgetLine {
+	slices.SortFunc(docs, func(a, b *ledger.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
+	byItem := map[string]*ledger.BudgetLine{}
 	for _, l := range docs {
 		if l.Frozen != "" {
 			continue // Check froze it: its figures are beyond the money bound
@@ -142,7 +143,7 @@ type needCandidate struct {
 type needScan struct {
 	d                 *demand
 	funded            map[string]bool
-	byItem            map[string]*budgetlink.BudgetLine
+	byItem            map[string]*ledger.BudgetLine
 	windowStart, asOf time.Time
 	placeOf           map[string]string // case id → place, for the cases that count
 	mergedAway        map[string]bool
@@ -185,7 +186,7 @@ func (sc *needScan) visit(c *cases.Case) error {
 
 // addNeeds adds the candidates to the demand as needs, with the repeat
 // complaints of their place.
-func (sc *needScan) addNeeds(cat *budgetlink.Catalog) {
+func (sc *needScan) addNeeds(cat *catalog.Catalog) {
 	perPlace := map[string]int64{}
 	for id, key := range sc.placeOf {
 		if !sc.mergedAway[id] {
@@ -233,7 +234,7 @@ func isNeed(c *cases.Case, funded map[string]bool) bool {
 	if funded[c.ID] {
 		return false
 	}
-	if c.Budget != nil && (c.Budget.State == budgetlink.StateReserved || c.Budget.State == budgetlink.StateSpent) {
+	if c.Budget != nil && (c.Budget.State == ledger.StateReserved || c.Budget.State == ledger.StateSpent) {
 		return false
 	}
 	return true

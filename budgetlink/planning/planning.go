@@ -1,14 +1,20 @@
 // Package planning is the stateful side of allocation (issue 5): it loads
-// budget lines from the ledger and needs from the cases, hands them to the
-// pure engine in budgetlink/allocation, and stores what must outlive a
-// request — each fiscal year's priority weights and committed allocation
-// runs. It also serves the completion and 12345-rate reports and the
-// district's factor allocation (因素法).
+// budget lines from the reports' cache and needs from the cases, hands them
+// to the pure engine in budgetlink/allocation, and stores what must outlive
+// a request — each fiscal year's priority weights, stored previews and
+// committed allocation runs, whose reservations it makes through the
+// ledger's verbs. It also serves the shortfall queue and the district's
+// factor allocation (因素法); the completion and 12345-rate reports are in
+// budgetlink/reports.
 //
 // Every figure is summed in Go over streamed cases and lines (docs/ARCHITECTURE.md:
 // FerretDB has no trustworthy $group), money is int64 fen, and every method
 // takes the caller's auth.Principal and checks role and scope itself, so
 // the HTTP layer stays thin.
+//
+// Errors: EINVALID (a year, weights, run or factor request out of range),
+// EFORBIDDEN (role or scope), ENOTFOUND (a run), ECONFLICT (a run id
+// reused, a preview out of date, a run still applying), EINTERNAL.
 package planning
 
 import (
@@ -26,7 +32,6 @@ import (
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
 	"minsheng/cases"
-	"minsheng/cases/rates"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
 	"minsheng/internal/org"
@@ -104,18 +109,7 @@ func NewService(st *store.Store, ledger *budgetlink.Service, cs *cases.Service, 
 	}
 }
 
-// Fiscal years the service accepts, as the engine's weights do.
-const (
-	minYear = 2000
-	maxYear = 2100
-)
-
-func checkYear(year int) error {
-	if year < minYear || year > maxYear {
-		return minsheng.Invalid("预算年度无效", map[string]string{"fiscal_year": fmt.Sprintf("应在%d至%d之间", minYear, maxYear)})
-	}
-	return nil
-}
+func checkYear(year int) error { return allocation.CheckYear(year) }
 
 // yearStart is 1 January of year, 00:00 in the service's zone.
 func (s *Service) yearStart(year int) time.Time {
@@ -292,10 +286,3 @@ func (s *Service) SetWeights(ctx context.Context, p auth.Principal, year int, bo
 	}
 	return YearWeights{Weights: w, UpdatedBy: d.UpdatedBy, UpdatedAt: d.UpdatedAt}, nil
 }
-
-// Rate is an exact fraction with its per-mille figure and text, by the one
-// rounding rule of package rates (per-mille rounded half up; null and "—"
-// when there was nothing to measure).
-type Rate = rates.Rate
-
-func rateOf(r allocation.Rate) Rate { return rates.NewRate(r.Num, r.Den) }

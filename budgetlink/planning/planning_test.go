@@ -10,8 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
-	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 )
 
@@ -30,7 +30,7 @@ import (
 //	D  funded already; E not yet accepted; F not assessed; G an item
 //	   without a line (unplaced); H another sub-district.
 type scenario struct {
-	l1, l2     *budgetlink.BudgetLine
+	l1, l2     *ledger.BudgetLine
 	a, b, c, d *cases.Case
 	g          *cases.Case
 }
@@ -60,7 +60,7 @@ func (e *env) scenario(t *testing.T) scenario {
 	s.c = e.addCase(t, cases.Case{ID: "case-c", CatalogItem: itemToilet, Assessment: vulnerable(assess(500_000, 1, 0), 3, 2), FiledAt: daysAgo(5),
 		Location: cases.Location{Address: "西里一区"}})
 	s.d = e.addCase(t, cases.Case{ID: "case-d", CatalogItem: itemToilet, Assessment: assess(200_000, 2, 0), FiledAt: daysAgo(60), Status: cases.StatusInProgress})
-	if _, err := e.ledger.Reserve(ctx, finance, s.l1.ID, budgetlink.CaseRef{ID: s.d.ID, SubDistrict: sub, ItemCode: itemToilet}, 200_000); err != nil {
+	if _, err := e.ledger.Reserve(ctx, finance, s.l1.ID, ledger.CaseRef{ID: s.d.ID, SubDistrict: sub, ItemCode: itemToilet}, 200_000); err != nil {
 		t.Fatal(err)
 	}
 	e.addCase(t, cases.Case{ID: "case-e", CatalogItem: itemToilet, Assessment: assess(100_000, 1, 3), FiledAt: daysAgo(1), Status: cases.StatusSubmitted})
@@ -512,13 +512,13 @@ func TestRunResumesAfterCrash(t *testing.T) {
 		})
 	}
 	t.Run("one reserve audit entry per case and run", func(t *testing.T) {
-		entries, _, err := e.ledger.Audit(ctx, finance, budgetlink.AuditFilter{LineID: l.ID, Limit: 100})
+		entries, _, err := e.ledger.Audit(ctx, finance, ledger.AuditFilter{LineID: l.ID, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		reserves := 0
 		for _, a := range entries {
-			if a.Kind == budgetlink.AuditReserve {
+			if a.Kind == ledger.AuditReserve {
 				reserves++
 			}
 		}
@@ -570,7 +570,7 @@ func TestRunRecordsRefusalsAndFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Budget == nil || c.Budget.LineID != l.ID || c.Budget.State != budgetlink.StateReserved || c.Budget.ReservedFen != 20_000 {
+	if c.Budget == nil || c.Budget.LineID != l.ID || c.Budget.State != ledger.StateReserved || c.Budget.ReservedFen != 20_000 {
 		t.Errorf("case copy: got %+v, want reserved 20000 on %s", c.Budget, l.ID)
 	}
 }

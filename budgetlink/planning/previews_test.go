@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/org"
 	"minsheng/internal/store/storetest"
@@ -143,7 +143,7 @@ func TestPreviewCommit(t *testing.T) {
 			move func(t *testing.T)
 		}{
 			{"a line's money adjusted", func(t *testing.T) {
-				if _, err := e.ledger.Adjust(ctx, finance, budgetlink.AdjustmentRequest{Kind: "increase", LineID: s.l2.ID, AmountFen: 100, Reason: "测试调增"}); err != nil {
+				if _, err := e.ledger.Adjust(ctx, finance, ledger.AdjustmentRequest{Kind: "increase", LineID: s.l2.ID, AmountFen: 100, Reason: "测试调增"}); err != nil {
 					t.Fatal(err)
 				}
 			}},

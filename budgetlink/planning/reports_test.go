@@ -8,6 +8,7 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/reports"
 	"minsheng/cases"
 	"minsheng/cases/rates"
 	"minsheng/internal/org"
@@ -188,7 +189,7 @@ func TestRates(t *testing.T) {
 
 	r := rates.NewRate
 	type four struct{ response, resolution, satisfaction, completion rates.Rate }
-	ratesOf := func(u UnitRates) four { return four{u.Response, u.Resolution, u.Satisfaction, u.Completion} }
+	ratesOf := func(u reports.UnitRates) four { return four{u.Response, u.Resolution, u.Satisfaction, u.Completion} }
 	// Sub-district: response 5/7 (r1 r3 r6 r7 r10 of r1 r2 r3 r4 r6 r7
 	// r10; r5 not yet due), 解决率 2/3 and 满意率 2/3 (r1 r2 of the answered
 	// r1 r2 r6), 办结率 3/4 (r1 r2 r6 of the accepted r1 r2 r3 r6).
@@ -197,7 +198,7 @@ func TestRates(t *testing.T) {
 	wantC2 := four{r(3, 4), r(0, 1), r(0, 1), r(1, 1)}
 
 	t.Run("sub-district staff", func(t *testing.T) {
-		got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		got, err := e.ledger.Rates(ctx, staff, reports.RatesQuery{From: "2026-01-01", To: "2026-12-01"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +223,7 @@ func TestRates(t *testing.T) {
 		}
 	})
 	t.Run("cadre sees their community", func(t *testing.T) {
-		got, err := e.svc.Rates(ctx, cadre, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		got, err := e.ledger.Rates(ctx, cadre, reports.RatesQuery{From: "2026-01-01", To: "2026-12-01"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +232,7 @@ func TestRates(t *testing.T) {
 		}
 	})
 	t.Run("finance sees the district", func(t *testing.T) {
-		got, err := e.svc.Rates(ctx, finance, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+		got, err := e.ledger.Rates(ctx, finance, reports.RatesQuery{From: "2026-01-01", To: "2026-12-01"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +248,7 @@ func TestRates(t *testing.T) {
 		}
 	})
 	t.Run("nothing to measure is null", func(t *testing.T) {
-		got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2020-01-01", To: "2020-02-01"})
+		got, err := e.ledger.Rates(ctx, staff, reports.RatesQuery{From: "2020-01-01", To: "2020-02-01"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,10 +262,10 @@ func TestRates(t *testing.T) {
 			err  error
 			code string
 		}{
-			{"resident", second(e.svc.Rates(ctx, citizen, RatesQuery{})), minsheng.EFORBIDDEN},
-			{"other sub-district", second(e.svc.Rates(ctx, outside, RatesQuery{SubDistrict: sub})), minsheng.EFORBIDDEN},
-			{"bad date", second(e.svc.Rates(ctx, staff, RatesQuery{From: "yesterday"})), minsheng.EINVALID},
-			{"empty period", second(e.svc.Rates(ctx, staff, RatesQuery{From: "2026-02-01", To: "2026-01-01"})), minsheng.EINVALID},
+			{"resident", second(e.ledger.Rates(ctx, citizen, reports.RatesQuery{})), minsheng.EFORBIDDEN},
+			{"other sub-district", second(e.ledger.Rates(ctx, outside, reports.RatesQuery{SubDistrict: sub})), minsheng.EFORBIDDEN},
+			{"bad date", second(e.ledger.Rates(ctx, staff, reports.RatesQuery{From: "yesterday"})), minsheng.EINVALID},
+			{"empty period", second(e.ledger.Rates(ctx, staff, reports.RatesQuery{From: "2026-02-01", To: "2026-01-01"})), minsheng.EINVALID},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				if got := minsheng.ErrorCode(tt.err); got != tt.code {
@@ -298,11 +299,11 @@ func TestCompletion(t *testing.T) {
 	set(s.b.ID, map[string]any{"completion_due_at": asOf.Add(-84 * time.Hour)})
 	set(s.a.ID, map[string]any{"completion_due_at": asOf.Add(24 * time.Hour)})
 
-	got, err := e.svc.Completion(ctx, staff, CompletionQuery{FiscalYear: 2026})
+	got, err := e.ledger.Completion(ctx, staff, reports.CompletionQuery{FiscalYear: 2026})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var l1 LineCompletion
+	var l1 reports.LineCompletion
 	for _, l := range got.Lines {
 		if l.LineID == s.l1.ID {
 			l1 = l
@@ -332,10 +333,10 @@ func TestCompletion(t *testing.T) {
 	if len(c.Stalled) == 1 && (c.Stalled[0].CaseID != s.b.ID || c.Stalled[0].DaysOverdue != 3) {
 		t.Errorf("stalled: got %+v, want B 3 days overdue", c.Stalled[0])
 	}
-	if _, err := e.svc.Completion(ctx, cadre, CompletionQuery{FiscalYear: 2026}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
+	if _, err := e.ledger.Completion(ctx, cadre, reports.CompletionQuery{FiscalYear: 2026}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
 		t.Errorf("cadre: got %v, want forbidden", err)
 	}
-	if _, err := e.svc.Completion(ctx, outside, CompletionQuery{FiscalYear: 2026, SubDistrict: sub}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
+	if _, err := e.ledger.Completion(ctx, outside, reports.CompletionQuery{FiscalYear: 2026, SubDistrict: sub}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
 		t.Errorf("other sub-district: got %v, want forbidden", err)
 	}
 }
@@ -366,7 +367,7 @@ func TestRatesFirstSatisfaction(t *testing.T) {
 		e.addCase(t, cases.Case{ID: c.id, Status: cases.StatusClosed, Verdict: c.verdict, Verdicts: c.verdicts,
 			FiledAt: filed, AcceptedAt: ptr(filed.Add(time.Hour))})
 	}
-	got, err := e.svc.Rates(ctx, staff, RatesQuery{From: "2026-01-01", To: "2026-12-01"})
+	got, err := e.ledger.Rates(ctx, staff, reports.RatesQuery{From: "2026-01-01", To: "2026-12-01"})
 	if err != nil {
 		t.Fatal(err)
 	}

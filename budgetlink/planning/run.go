@@ -28,8 +28,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
-	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
 )
 
@@ -107,7 +107,7 @@ type RunReport struct {
 
 	// Cases names every case the run decided on (number and title) for
 	// people reading it; filled by StartRunNamed and RunNamed, not stored.
-	Cases map[string]budgetlink.CaseName `json:"cases,omitempty" bson:"-"`
+	Cases map[string]ledger.CaseName `json:"cases,omitempty" bson:"-"`
 
 	CreatedBy  string     `json:"created_by,omitempty"`
 	CreatedAt  time.Time  `json:"created_at,omitzero"`
@@ -163,8 +163,8 @@ func (r *RunRequest) validate() error {
 	} else if _, err := uuid.Parse(r.RunID); err != nil || len(r.RunID) != 36 {
 		fields["run_id"] = "应为客户端生成的 UUID"
 	}
-	if r.FiscalYear < minYear || r.FiscalYear > maxYear {
-		fields["fiscal_year"] = fmt.Sprintf("应在%d至%d之间", minYear, maxYear)
+	if r.FiscalYear < allocation.MinYear || r.FiscalYear > allocation.MaxYear {
+		fields["fiscal_year"] = fmt.Sprintf("应在%d至%d之间", allocation.MinYear, allocation.MaxYear)
 	}
 	r.SubDistrict = strings.TrimSpace(r.SubDistrict)
 	if r.SubDistrict == "" {

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"minsheng"
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
 )
 
@@ -47,7 +47,7 @@ func (s *Service) nameCases(ctx context.Context, r *RunReport) error {
 	for _, u := range r.Unplaced {
 		ids = append(ids, u.CaseID)
 	}
-	r.Cases = map[string]budgetlink.CaseName{}
+	r.Cases = map[string]ledger.CaseName{}
 	for _, id := range ids {
 		if _, ok := r.Cases[id]; ok || id == "" {
 			continue
@@ -60,7 +60,7 @@ func (s *Service) nameCases(ctx context.Context, r *RunReport) error {
 			s.logger.WarnContext(ctx, "planning: unable to name a run's case", "run_id", r.RunID, "case_id", id, "err", err)
 			return nil
 		}
-		r.Cases[id] = budgetlink.CaseName{Number: c.Number, Title: c.Title}
+		r.Cases[id] = ledger.CaseName{Number: c.Number, Title: c.Title}
 	}
 	return nil
 }

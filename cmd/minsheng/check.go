@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 
-	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 )
 
@@ -46,7 +46,7 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			budgetlink.CheckReport
+			ledger.CheckReport
 			Summaries cases.SummaryRepair `json:"summaries"`
 		}{rep, sums}); err != nil {
 			return err
@@ -99,7 +99,7 @@ func checkGC(getenv func(string) string) (restore func()) {
 	}
 }
 
-func logCheck(logger *slog.Logger, rep budgetlink.CheckReport) {
+func logCheck(logger *slog.Logger, rep ledger.CheckReport) {
 	level := slog.LevelInfo
 	if !rep.OK() {
 		level = slog.LevelWarn

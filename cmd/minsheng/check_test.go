@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/internal/store"
 	"minsheng/internal/store/storetest"
 )
@@ -51,24 +52,24 @@ func TestPoisonedLedgerDoesNotStopTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Now().UTC().Add(-time.Hour)
-	lines := []budgetlink.BudgetLine{
+	lines := []ledger.BudgetLine{
 		{ID: "BL-poison-approved", FiscalYear: 2026, SubDistrict: "jinrongjie", ItemCode: "SQ-05-04", ProjectName: "批复溢出",
-			ApprovedFen: math.MaxInt64, AvailableFen: math.MaxInt64, Reservations: []budgetlink.Reservation{}, Adjustments: []budgetlink.LineDelta{}, CreatedAt: old, UpdatedAt: old},
+			ApprovedFen: math.MaxInt64, AvailableFen: math.MaxInt64, Reservations: []ledger.Reservation{}, Adjustments: []ledger.LineDelta{}, CreatedAt: old, UpdatedAt: old},
 		{ID: "BL-normal", FiscalYear: 2026, SubDistrict: "jinrongjie", ItemCode: "CG-01-02", ProjectName: "普通",
-			ApprovedFen: 100_000, AvailableFen: 100_000, Reservations: []budgetlink.Reservation{}, Adjustments: []budgetlink.LineDelta{}, CreatedAt: old, UpdatedAt: old},
+			ApprovedFen: 100_000, AvailableFen: 100_000, Reservations: []ledger.Reservation{}, Adjustments: []ledger.LineDelta{}, CreatedAt: old, UpdatedAt: old},
 	}
 	for _, l := range lines {
 		if err := st.Collection("budget_lines").InsertOne(ctx, l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, a := range []budgetlink.Adjustment{
-		{ID: "ADJ-poison", Kind: budgetlink.AdjustIncrease, FiscalYear: 2026, SubDistricts: []string{"jinrongjie"},
-			Entries: []budgetlink.AdjustmentEntry{{LineID: "BL-normal", DeltaFen: math.MaxInt64}}, AmountFen: math.MaxInt64,
-			Reason: "溢出", State: budgetlink.AdjustmentPending, CreatedAt: old},
-		{ID: "ADJ-one-fen", Kind: budgetlink.AdjustIncrease, FiscalYear: 2026, SubDistricts: []string{"jinrongjie"},
-			Entries: []budgetlink.AdjustmentEntry{{LineID: "BL-poison-approved", DeltaFen: 1}}, AmountFen: 1,
-			Reason: "再加一分", State: budgetlink.AdjustmentPending, CreatedAt: old},
+	for _, a := range []ledger.Adjustment{
+		{ID: "ADJ-poison", Kind: ledger.AdjustIncrease, FiscalYear: 2026, SubDistricts: []string{"jinrongjie"},
+			Entries: []ledger.AdjustmentEntry{{LineID: "BL-normal", DeltaFen: math.MaxInt64}}, AmountFen: math.MaxInt64,
+			Reason: "溢出", State: ledger.AdjustmentPending, CreatedAt: old},
+		{ID: "ADJ-one-fen", Kind: ledger.AdjustIncrease, FiscalYear: 2026, SubDistricts: []string{"jinrongjie"},
+			Entries: []ledger.AdjustmentEntry{{LineID: "BL-poison-approved", DeltaFen: 1}}, AmountFen: 1,
+			Reason: "再加一分", State: ledger.AdjustmentPending, CreatedAt: old},
 	} {
 		if err := st.Collection("budget_adjustments").InsertOne(ctx, a); err != nil {
 			t.Fatal(err)
@@ -83,7 +84,7 @@ func TestPoisonedLedgerDoesNotStopTheServer(t *testing.T) {
 	if err := run(ctx, []string{"check"}, envOf(env), &out, &errOut); err != nil {
 		t.Fatalf("check on poisoned data: %v\n%s\n%s", err, out.String(), errOut.String())
 	}
-	for _, want := range []string{budgetlink.FixAdjustmentFailed, budgetlink.FixLineFrozen, "frozen: "} {
+	for _, want := range []string{ledger.FixAdjustmentFailed, ledger.FixLineFrozen, "frozen: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("check output lacks %q:\n%s", want, out.String())
 		}

@@ -20,6 +20,7 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/catalog"
 	"minsheng/budgetlink/planning"
 	"minsheng/cases"
 	"minsheng/demo"
@@ -117,8 +118,8 @@ func (d *deps) init(ctx context.Context) error {
 	// finance must add its catalog before booking lines in it.
 	year := calendar.FiscalYear(time.Now(), d.zone)
 	if _, err := d.budget.Catalog(year); err != nil {
-		d.logger.Warn("no expenditure catalog for the current fiscal year; add budgetlink/catalogdata/fy<year>.json",
-			"fiscal_year", year, "available", budgetlink.CatalogFiscalYears())
+		d.logger.Warn("no expenditure catalog for the current fiscal year; add budgetlink/catalog/catalogdata/fy<year>.json",
+			"fiscal_year", year, "available", catalog.CatalogFiscalYears())
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"minsheng/budgetlink"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/handlers"
 	"minsheng/internal/app"
@@ -249,7 +250,7 @@ func (w *world) seedLine(t *testing.T, sc string) seedLine {
 	o := scopes[sc]
 	n := w.seq.Add(1)
 	name := fmt.Sprintf("预算哨兵%s%03d", sc, n)
-	l, err := w.budget.CreateLine(context.Background(), w.who["finance"], budgetlink.NewLine{
+	l, err := w.budget.CreateLine(context.Background(), w.who["finance"], ledger.NewLine{
 		FiscalYear: w.year, SubDistrict: o.sub, ItemCode: "SQ-05-04", ProjectName: name, ApprovedFen: 5_000_000})
 	if err != nil {
 		t.Fatalf("seed line: %v", err)

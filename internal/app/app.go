@@ -125,7 +125,7 @@ func (s *Services) RouteGroups() []httpkit.RouteGroup {
 	return []httpkit.RouteGroup{
 		handlers.CasesAPI{Cases: s.Cases, Media: s.Local},
 		handlers.BudgetAPI{Budget: s.Budget},
-		handlers.AllocationAPI{Planning: s.Planning},
+		handlers.AllocationAPI{Planning: s.Planning, Reports: s.Budget.Reporter},
 		handlers.SiteAPI{Cases: s.Cases, Budget: s.Budget, Auth: s.Auth, Zone: s.Zone},
 	}
 }
