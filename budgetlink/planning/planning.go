@@ -31,6 +31,7 @@ import (
 	"minsheng"
 	"minsheng/budgetlink"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/calendar"
@@ -119,11 +120,8 @@ func (s *Service) yearStart(year int) time.Time {
 // currentYear is the calendar (= fiscal) year of now in the service's zone.
 func (s *Service) currentYear() int { return calendar.FiscalYear(s.now(), s.zone) }
 
-// requireStaff admits sub-district staff, finance and admin: the roles that
-// see budget figures.
-func requireStaff(p auth.Principal) error {
-	return p.RequireRole(auth.RoleSubdistrict, auth.RoleFinance, auth.RoleAdmin)
-}
+// requireStaff admits the roles that see budget figures: the ledger's rule.
+func requireStaff(p auth.Principal) error { return ledger.RequireReader(p) }
 
 // scopeSubDistrict resolves the sub-district a request of p covers: sub-district
 // staff get their own (asking for another is EFORBIDDEN), finance and admin
