@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"minsheng"
+	"minsheng/internal/calendar"
 )
 
 // Limits that keep every sum in int64. They are far above anything a district
@@ -124,27 +125,12 @@ func DefaultWeights(fiscalYear int) Weights {
 	}
 }
 
-// Fiscal years the engine, planning and the completion report accept.
-const (
-	MinYear = 2000
-	MaxYear = 2100
-)
-
-// CheckYear refuses a fiscal year outside MinYear..MaxYear with EINVALID on
-// fiscal_year.
-func CheckYear(year int) error {
-	if year < MinYear || year > MaxYear {
-		return minsheng.Invalid("预算年度无效", map[string]string{"fiscal_year": fmt.Sprintf("应在%d至%d之间", MinYear, MaxYear)})
-	}
-	return nil
-}
-
 // Validate reports every out-of-range weight at once, as an EINVALID error
 // whose Fields are keyed by JSON name, so the console can mark each input.
 func (w Weights) Validate() error {
 	fields := map[string]string{}
-	if w.FiscalYear < 2000 || w.FiscalYear > 2100 {
-		fields["fiscal_year"] = "预算年度应在2000至2100之间"
+	if !calendar.ValidFiscalYear(w.FiscalYear) {
+		fields["fiscal_year"] = calendar.FiscalYearProblem
 	}
 	for _, p := range []struct {
 		name string

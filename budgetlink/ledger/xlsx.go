@@ -23,6 +23,7 @@ import (
 	"minsheng"
 	"minsheng/budgetlink/catalog"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 )
 
 // ImportColumns is the header row an import file must start with, in order;
@@ -238,7 +239,7 @@ func importCells(raw []string) (cells []string, empty bool) {
 func (s *Service) readImportRow(row int, cells []string) (NewLine, catalog.CatalogItem, []ImportProblem) {
 	var problems []ImportProblem
 	year, err := strconv.Atoi(cells[0])
-	if err != nil || year < 2000 || year > 2100 {
+	if err != nil || !calendar.ValidFiscalYear(year) {
 		problems = append(problems, cellProblem(row, 0, fmt.Sprintf("财年「%s」不是有效年份", cells[0])))
 	}
 	fen, err := strconv.ParseInt(cells[4], 10, 64)

@@ -110,7 +110,7 @@ func NewService(st *store.Store, ledger *budgetlink.Service, cs *cases.Service, 
 	}
 }
 
-func checkYear(year int) error { return allocation.CheckYear(year) }
+func checkYear(year int) error { return calendar.CheckFiscalYear("fiscal_year", year) }
 
 // yearStart is 1 January of year, 00:00 in the service's zone.
 func (s *Service) yearStart(year int) time.Time {

@@ -31,6 +31,7 @@ import (
 	"minsheng/budgetlink/allocation"
 	"minsheng/budgetlink/ledger"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 )
 
 // Run states.
@@ -163,8 +164,8 @@ func (r *RunRequest) validate() error {
 	} else if _, err := uuid.Parse(r.RunID); err != nil || len(r.RunID) != 36 {
 		fields["run_id"] = "应为客户端生成的 UUID"
 	}
-	if r.FiscalYear < allocation.MinYear || r.FiscalYear > allocation.MaxYear {
-		fields["fiscal_year"] = fmt.Sprintf("应在%d至%d之间", allocation.MinYear, allocation.MaxYear)
+	if !calendar.ValidFiscalYear(r.FiscalYear) {
+		fields["fiscal_year"] = calendar.FiscalYearProblem
 	}
 	r.SubDistrict = strings.TrimSpace(r.SubDistrict)
 	if r.SubDistrict == "" {

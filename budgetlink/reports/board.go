@@ -102,10 +102,10 @@ func (s *Reporter) boardCache() *boardCache { return &s.boards }
 
 // PublicBoard returns the board of a fiscal year and sub-district ("" for
 // the district), computed at most once per BoardTTL. Errors: EINVALID for
-// an unknown sub-district or a year outside 2000–2100.
+// an unknown sub-district or a year calendar.ValidFiscalYear refuses.
 func (s *Reporter) PublicBoard(ctx context.Context, fiscalYear int, subDistrict string) (*Board, error) {
-	if fiscalYear < 2000 || fiscalYear > 2100 {
-		return nil, minsheng.Invalid("年度无效", map[string]string{"fiscal_year": "须为 2000 到 2100 之间的年份"})
+	if err := calendar.CheckFiscalYear("fiscal_year", fiscalYear); err != nil {
+		return nil, err
 	}
 	name := ""
 	if subDistrict != "" {

@@ -135,7 +135,7 @@ func (s *Reporter) Completion(ctx context.Context, p auth.Principal, q Completio
 	if err != nil {
 		return CompletionReport{}, err
 	}
-	if err := allocation.CheckYear(q.FiscalYear); err != nil {
+	if err := calendar.CheckFiscalYear("fiscal_year", q.FiscalYear); err != nil {
 		return CompletionReport{}, err
 	}
 	lines, err := s.LinesForReports(ctx, p, q.FiscalYear, sub)

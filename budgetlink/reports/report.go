@@ -15,6 +15,7 @@ import (
 	"minsheng/budgetlink/ledger"
 	"minsheng/cases/rates"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 )
 
 // Percent returns n/d in percent rounded half up; 0 when d is 0.
@@ -130,23 +131,13 @@ type ExecutionReport struct {
 	Total        SubDistrictExecution   `json:"total"`
 }
 
-// Fiscal years a report may ask for: the years lines and catalogs are
-// accepted for (xlsx import, planning), so anything else is a typo or an
-// attack, never an empty year.
-const (
-	minReportYear = 2000
-	maxReportYear = 2100
-)
-
 // checkReportYear refuses a missing or out-of-range fiscal year.
 func checkReportYear(fiscalYear int) error {
 	switch {
 	case fiscalYear == 0:
 		return minsheng.Invalid("请指定财年", map[string]string{"year": "必填"})
-	case fiscalYear < minReportYear || fiscalYear > maxReportYear:
-		return minsheng.Invalid("财年无效", map[string]string{"year": fmt.Sprintf("应在%d至%d之间", minReportYear, maxReportYear)})
 	}
-	return nil
+	return calendar.CheckFiscalYear("year", fiscalYear)
 }
 
 // reportScope resolves which sub-district a report covers for p: staff of a

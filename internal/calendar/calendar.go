@@ -8,8 +8,11 @@
 package calendar
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"minsheng"
 )
 
 // ZoneName is the IANA name of the product's zone.
@@ -56,4 +59,26 @@ func YearStart(y int, z *time.Location) time.Time {
 // YearRange is fiscal year y as the half-open range [from, to) in z.
 func YearRange(y int, z *time.Location) (from, to time.Time) {
 	return YearStart(y, z), YearStart(y+1, z)
+}
+
+// The fiscal years the product takes: a typo (226, 20266) is refused
+// rather than stored as a year nobody will ever report on.
+const (
+	MinFiscalYear = 2000
+	MaxFiscalYear = 2100
+)
+
+// ValidFiscalYear reports whether year is one the product takes.
+func ValidFiscalYear(year int) bool { return year >= MinFiscalYear && year <= MaxFiscalYear }
+
+// FiscalYearProblem is what a form shows beside a fiscal year it refuses.
+var FiscalYearProblem = fmt.Sprintf("应为 %d 至 %d 之间的年份", MinFiscalYear, MaxFiscalYear)
+
+// CheckFiscalYear refuses a year outside MinFiscalYear..MaxFiscalYear
+// with EINVALID, naming the request's field (fiscal_year, year).
+func CheckFiscalYear(field string, year int) error {
+	if !ValidFiscalYear(year) {
+		return minsheng.Invalid("财年无效", map[string]string{field: FiscalYearProblem})
+	}
+	return nil
 }

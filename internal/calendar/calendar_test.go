@@ -22,3 +22,16 @@ func TestFiscalYearCountsInShanghai(t *testing.T) {
 		t.Fatalf("Zone offset = %d, want UTC+8", off)
 	}
 }
+
+// One bound for every fiscal year a form, a file or a report takes.
+func TestCheckFiscalYear(t *testing.T) {
+	for _, tc := range []struct {
+		year int
+		ok   bool
+	}{{1999, false}, {2000, true}, {2026, true}, {2100, true}, {2101, false}, {0, false}, {20266, false}} {
+		err := CheckFiscalYear("fiscal_year", tc.year)
+		if got := err == nil; got != tc.ok || ValidFiscalYear(tc.year) != tc.ok {
+			t.Errorf("year %d: accepted %v, want %v (%v)", tc.year, got, tc.ok, err)
+		}
+	}
+}
