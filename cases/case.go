@@ -12,6 +12,7 @@ package cases
 import (
 	"time"
 
+	"minsheng/cases/casephotos"
 	"minsheng/internal/auth"
 )
 
@@ -104,18 +105,15 @@ func (s Status) Final() bool {
 	return s == StatusRejected || s == StatusMerged || s == StatusClosed || s == StatusCancelled
 }
 
-// PhotoTag says at which stage a photo was taken.
-type PhotoTag string
+// PhotoTag says at which stage a photo was taken (package casephotos).
+type PhotoTag = casephotos.Tag
 
 // Photo tags.
 const (
-	TagBefore   PhotoTag = "before"   // 办理前
-	TagProgress PhotoTag = "progress" // 办理中
-	TagAfter    PhotoTag = "after"    // 办结后
+	TagBefore   = casephotos.Before   // 办理前
+	TagProgress = casephotos.Progress // 办理中
+	TagAfter    = casephotos.After    // 办结后
 )
-
-// Valid reports whether t is a known tag.
-func (t PhotoTag) Valid() bool { return t == TagBefore || t == TagProgress || t == TagAfter }
 
 // Verdict is the resident's judgement of the result (回访评价).
 type Verdict string
@@ -283,23 +281,8 @@ type Location struct {
 	Datum string `bson:"datum,omitempty" json:"datum,omitempty"`
 }
 
-// Photo is one stored photo of a case. Only re-encoded copies without EXIF
-// are stored; URL and ThumbURL are filled, short-lived, for callers allowed
-// to see the case.
-type Photo struct {
-	ID             string    `bson:"id" json:"id"`
-	Tag            PhotoTag  `bson:"tag" json:"tag"`
-	Key            string    `bson:"key" json:"-"`
-	ThumbKey       string    `bson:"thumb_key" json:"-"`
-	Width          int       `bson:"width" json:"width"`
-	Height         int       `bson:"height" json:"height"`
-	SHA256         string    `bson:"sha256" json:"-"`
-	UploadedBy     string    `bson:"uploaded_by" json:"uploaded_by,omitempty"`
-	UploadedByRole auth.Role `bson:"uploaded_by_role" json:"uploaded_by_role"`
-	UploadedAt     time.Time `bson:"uploaded_at" json:"uploaded_at"`
-	URL            string    `bson:"-" json:"url,omitempty"`
-	ThumbURL       string    `bson:"-" json:"thumb_url,omitempty"`
-}
+// Photo is one stored photo of a case (package casephotos).
+type Photo = casephotos.Photo
 
 // Event is one immutable entry of a case's timeline.
 type Event struct {

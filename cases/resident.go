@@ -209,7 +209,7 @@ func (s *Service) TrackPhoto(ctx context.Context, number, token string, r io.Rea
 	if err != nil {
 		return nil, err
 	}
-	return s.attachPhoto(ctx, auth.Principal{}, c, TagBefore, r)
+	return s.photoRoom.Attach(ctx, auth.Principal{}, c, TagBefore, r)
 }
 
 // ForgetResident removes a resident's personal data from cases (PIPL,

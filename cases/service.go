@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minsheng"
+	"minsheng/cases/casephotos"
 	"minsheng/cases/notify"
 	"minsheng/cases/phonesync"
 	"minsheng/cases/uploads"
@@ -26,7 +27,7 @@ const (
 	DefaultSimilarWindow    = 90 * 24 * time.Hour
 	DefaultPhotoURLTTL      = 15 * time.Minute
 	// MaxPhotos is how many photos a case may hold.
-	MaxPhotos = 9
+	MaxPhotos = casephotos.Max
 )
 
 // UserLookup finds an account; auth.Service satisfies it. Assign uses it to
@@ -101,15 +102,12 @@ type Service struct {
 	dir     *org.Directory
 	photos  media.Storage
 	money   MoneyEffects
-	// gate bounds concurrent photo decoding: each may take up to media's
-	// decode budget and every core.
-	gate *media.Gate
 	// inbox holds the staff's notifications (notify.go); texts sends
 	// residents text messages about their cases (sms.go), none until SetSMS.
 	inbox *notify.Inbox
 	texts *notify.Texts
-	// uploads keeps the direct photo uploads (photo_upload.go).
-	uploads *uploads.Store
+	// photoRoom attaches and removes photos (photos.go, casephotos).
+	photoRoom *casephotos.Service[*Case]
 	// faultAfterMergeCopy, set only by tests, simulates a crash in Merge
 	// after the kept case received the duplicate's voices and photos and
 	// before the duplicate is closed.
@@ -147,20 +145,21 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{
+	s := &Service{
 		cfg:     cfg,
 		cases:   newCaseDB(st),
 		syncs:   phonesync.New(st, cfg.Logger),
 		inbox:   notify.NewInbox(st, cfg.Logger),
 		texts:   notify.NewTexts(st, cfg.Logger),
-		uploads: uploads.New(st, photos, cfg.Logger),
 		cosigns: st.Collection(cosignsCollection),
 		st:      st,
 		dir:     dir,
 		photos:  photos,
 		money:   noMoney{},
-		gate:    media.NewGate(2),
 	}
+	s.photoRoom = casephotos.New(photoCases{s}, photos, uploads.New(st, photos, cfg.Logger),
+		casephotos.Config{Limits: cfg.PhotoLimits, Now: s.now, Logger: cfg.Logger})
+	return s
 }
 
 // SetMoneyEffects wires budgetlink in; nil restores the no-op.
