@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"minsheng/cases/casedb"
+	"minsheng/cases/similar"
 )
 
 // SetMergeFault lets tests stop Merge between copying into the kept case
@@ -54,4 +55,4 @@ func IntakeMarks(s *Service) ([]string, error) { return s.cases.IntakeMarks(cont
 
 // SetSimilarPool sets how many of the newest matching cases a similar
 // search scores, for the test that fills the pool; it returns the old size.
-func SetSimilarPool(n int64) int64 { old := similarPool; similarPool = n; return old }
+func SetSimilarPool(n int64) int64 { old := similar.Pool; similar.Pool = n; return old }

@@ -79,25 +79,13 @@ func (s *Service) SimilarPublic(ctx context.Context, q SimilarQuery) ([]PublicCa
 	}
 	out := make([]PublicCase, 0, len(hits))
 	for _, h := range hits {
-		v, err := s.PublicView(ctx, h.c)
+		v, err := s.PublicView(ctx, h.Case)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, *v)
 	}
 	return out, nil
-}
-
-func containsAll(s string, words []string) bool {
-	if len(words) == 0 {
-		return false
-	}
-	for _, w := range words {
-		if !strings.Contains(s, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // residentPhone is the verified phone of a resident's account, "" when

@@ -2,18 +2,14 @@ package cases
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/similar"
 	"minsheng/internal/auth"
-	"minsheng/internal/textsim"
 )
-
-// maxSimilar is how many similar cases are offered.
-const maxSimilar = 10
 
 // SimilarCase is an open case a resident might co-sign instead of filing
 // their own, in its public view (public.go): nothing personal, no exact
@@ -66,13 +62,13 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	}
 	out := make([]SimilarCase, len(hits))
 	for i, h := range hits {
-		pub, err := s.publicOf(ctx, h.c)
+		pub, err := s.publicOf(ctx, h.Case)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = SimilarCase{PublicCase: *pub}
-		if p.IsStaff() && h.readable {
-			out[i].Score = h.score
+		if p.IsStaff() && h.Readable {
+			out[i].Score = h.Score
 		}
 	}
 	return out, nil
@@ -115,96 +111,45 @@ func (s *Service) checkSimilar(community, area, text string) (string, error) {
 	return sub, invalid(f)
 }
 
-// similarHit is a candidate case and its similarity score, per mille;
-// readable tells whether the score read the description (the searcher
-// may read all of the case).
-type similarHit struct {
-	c        *Case
-	score    int
-	readable bool
+// similarTo scores the open cases whose summaries match q against text
+// for p (zero for an anonymous caller) through package similar: p finds a
+// case only if it is public or p may view it (mayFind); its description
+// counts only if p may read all of it (readsAll), else the public fields
+// do (publicText).
+func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, text string) ([]similar.Hit[*Case], error) {
+	return similar.Search(ctx, similarCases{s}, p, q, text, s.cfg.SimilarThreshold)
 }
 
-// similarPool is how many of the newest matching cases a search scores.
-var similarPool int64 = 500
+// similarCases is casework as package similar needs it.
+type similarCases struct{ s *Service }
 
-// similarCandidates returns the ids of the newest similarPool cases whose summaries
-// match q that p may find (mayFind). Staff search only cases they may read
-// (their scope), so their candidates are q's. Anyone else gets the public
-// ones and, beside them, their own (filed or co-signed): the candidates are
-// drawn from what the caller may find alone, so how many hidden cases exist
-// never decides which public ones are searched.
-func (s *Service) similarCandidates(ctx context.Context, p auth.Principal, q bson.D) ([]string, error) {
-	newest := bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}
-	queries := []bson.D{q}
-	if !p.IsStaff() {
-		queries = []bson.D{append(slices.Clone(q), bson.E{Key: "public", Value: "1"})}
-		if p.UserID != "" {
-			queries = append(queries,
-				append(slices.Clone(q), bson.E{Key: "filer_id", Value: p.UserID}),
-				append(slices.Clone(q), bson.E{Key: "cosigners", Value: p.UserID}))
-		}
+var _ similar.Cases[*Case] = similarCases{}
+
+func (sc similarCases) Newest(ctx context.Context, q bson.D, n int64) ([]string, error) {
+	sums, err := sc.s.cases.Summaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, n)
+	if err != nil {
+		return nil, err
 	}
-	seen := map[string]bool{}
-	var ids []string
-	for _, qq := range queries {
-		sums, err := s.cases.Summaries(ctx, qq, newest, similarPool)
-		if err != nil {
-			return nil, err
-		}
-		for _, sm := range sums {
-			if !seen[sm.ID] {
-				seen[sm.ID] = true
-				ids = append(ids, sm.ID)
-			}
-		}
+	ids := make([]string, len(sums))
+	for i, sm := range sums {
+		ids[i] = sm.ID
 	}
 	return ids, nil
 }
 
-// similarTo scores the open cases whose summaries match q (the newest 500)
-// against text for p (zero for an anonymous caller) and returns the best
-// maxSimilar at or above the threshold, best first, newer first among
-// equals. p finds a case only if it is public or p may view it (canView);
-// its description counts only if p may read all of it (readsAll), else the
-// public fields do (publicText). So whether a case is found, and where,
-// depends on nothing p may not read: a score over hidden text is an
-// oracle (issue 21: a phone number read back one digit at a time). The
-// summaries' filter is searched through an index; only the candidates'
-// cases are read, by _id.
-func (s *Service) similarTo(ctx context.Context, p auth.Principal, q bson.D, text string) ([]similarHit, error) {
-	ids, err := s.similarCandidates(ctx, p, q)
-	if err != nil {
-		return nil, err
+func (sc similarCases) ByIDs(ctx context.Context, ids []string) ([]*Case, error) {
+	return sc.s.cases.ByIDs(ctx, ids)
+}
+
+func (sc similarCases) Text(p auth.Principal, c *Case) (similar.Text, bool) {
+	if !c.Status.Open() || !mayFind(p, c) {
+		return similar.Text{}, false
 	}
-	words := strings.Fields(strings.ToLower(text))
-	want := textsim.Bigrams(text)
-	var hits []similarHit
-	for start := 0; start < len(ids); start += eachBatch {
-		batch, err := s.cases.ByIDs(ctx, ids[start:min(start+eachBatch, len(ids))])
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range batch {
-			if !c.Status.Open() || !mayFind(p, c) {
-				continue
-			}
-			body := s.publicText(c)
-			readable := readsAll(p, c)
-			if readable {
-				body = c.Description + " " + body
-			}
-			if score := similarity(c.Title, body, want, words); score >= s.cfg.SimilarThreshold {
-				hits = append(hits, similarHit{c, score, readable})
-			}
-		}
+	t := similar.Text{Title: c.Title, Body: sc.s.publicText(c), Readable: readsAll(p, c), FiledAt: c.FiledAt}
+	if t.Readable {
+		t.Body = c.Description + " " + t.Body
 	}
-	slices.SortStableFunc(hits, func(a, b similarHit) int {
-		if a.score != b.score {
-			return b.score - a.score
-		}
-		return b.c.FiledAt.Compare(a.c.FiledAt) // newer first
-	})
-	return hits[:min(len(hits), maxSimilar)], nil
+	return t, true
 }
 
 // publicText is what anyone may read of c besides its title, for the
@@ -216,20 +161,4 @@ func (s *Service) publicText(c *Case) string {
 		name = comm.Name
 	}
 	return AreaName(c.Area) + " " + name + " " + c.CatalogItem
-}
-
-// similarity scores a case's title and body against a query's bigrams and
-// words, per mille: the Dice coefficient against the title alone or with
-// the body, whichever is higher (a short query and a long description
-// share few pairs relative to their sizes); a query whose every word
-// occurs literally in the title or body is lifted into the upper half
-// (旱厕 finds "胡同旱厕改造" although they share one bigram of many), the
-// closer texts still first. The body is only text the searcher may read
-// (similarTo).
-func similarity(title, body string, want map[string]struct{}, words []string) int {
-	score := max(textsim.Dice(want, textsim.Bigrams(title)), textsim.Dice(want, textsim.Bigrams(title+" "+body)))
-	if containsAll(strings.ToLower(title+" "+body), words) {
-		score = 500 + score/2
-	}
-	return score
 }
