@@ -1,14 +1,12 @@
 package cases
 
-import "strings"
+import "minsheng/cases/caseinput"
 
-// Coordinate datums (坐标系) a case's position may be given in. Browsers'
-// Geolocation API and camera EXIF give WGS-84; Chinese map SDKs (AMap,
-// Tencent) give GCJ-02, which is offset from WGS-84 by up to several
-// hundred metres, so a position is meaningless without its datum.
+// Coordinate datums (坐标系) a case's position may be given in; what a
+// filing may give is caseinput's rule (CheckDatum).
 const (
-	DatumWGS84 = "wgs84"
-	DatumGCJ02 = "gcj02"
+	DatumWGS84 = caseinput.DatumWGS84
+	DatumGCJ02 = caseinput.DatumGCJ02
 )
 
 // DatumLabel names a datum for the app; "" for an unknown one.
@@ -33,23 +31,4 @@ func DatumOf(l Location) string {
 		return DatumWGS84
 	}
 	return l.Datum
-}
-
-// checkDatum normalises in.Datum and names a bad one in f: WGS-84 when a
-// position comes without one (what browsers give), nothing without a
-// position.
-func checkDatum(f map[string]string, in *NewCase) {
-	in.Datum = strings.ToLower(strings.TrimSpace(in.Datum))
-	switch in.Datum {
-	case "", DatumWGS84, DatumGCJ02:
-	default:
-		f["datum"] = "坐标系须为 wgs84（GPS）或 gcj02（国测局）"
-		return
-	}
-	switch {
-	case in.Lat == nil:
-		in.Datum = ""
-	case in.Datum == "":
-		in.Datum = DatumWGS84
-	}
 }
