@@ -9,12 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"minsheng"
+	"minsheng/cases/caselist"
 )
 
 // factsVersion stamps the facts a summary carries. A summary written before
@@ -110,7 +109,7 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 		return s.EachCase(ctx, f, fn)
 	}
 	f.Cursor, f.Limit = "", 1
-	if err := f.check(); err != nil {
+	if err := f.Check(AreaName); err != nil {
 		return err
 	}
 	// The cache holds whole sub-districts: a filter on the linked cases
@@ -120,7 +119,7 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 	if s.cases.Cached() && !f.HasBudget {
 		return s.eachCachedFacts(ctx, f, fn)
 	}
-	return s.cases.EachSummary(ctx, f.summaryQuery(s.now()), func(sm *summary) error {
+	return s.cases.EachSummary(ctx, f.SummaryQuery(s.now()), func(sm *summary) error {
 		c, err := s.caseOfSummary(ctx, sm)
 		if err != nil || c == nil {
 			return err
@@ -152,7 +151,7 @@ func (s *Service) subDistricts() []string {
 // eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
 // sub-district, or of every sub-district of the directory for the whole
 // district (a case is always filed in one of them), filtered in Go on the
-// summaries' own fields (summaryMatcher, the twin of f.matches) before a
+// summaries' own fields (summaryFields, read by the filter's Matcher) before a
 // Case is built for the ones that match.
 func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) error) error {
 	subs := s.subDistricts()
@@ -164,11 +163,11 @@ func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) 
 		return err
 	}
 	now := s.now()
-	match := f.summaryMatcher(now)
+	match := f.Matcher(now)
 	for _, sm := range all {
 		var c *Case
 		if sm.Facts.V == factsVersion {
-			if !match(sm) {
+			if !match(summaryFields(sm)) {
 				continue
 			}
 			c = caseOfFacts(sm)
@@ -178,7 +177,7 @@ func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) 
 			if c, err = s.caseOfSummary(ctx, sm); err != nil {
 				return err
 			}
-			if c == nil || !f.matches(c, now) {
+			if c == nil || !match(listFields(c)) {
 				continue
 			}
 		}
@@ -189,30 +188,14 @@ func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) 
 	return nil
 }
 
-// summaryMatcher is f.matches on a summary with facts: caseOfFacts copies
-// every field f.matches reads (status, area, sub-district, community, due
-// and filing times, budget copy, title) from the summary unchanged, so it
-// decides the same without building the Case. The text's pattern is
-// compiled once, not per case.
-func (f Filter) summaryMatcher(now time.Time) func(*summary) bool {
-	var text *regexp.Regexp
-	if t := strings.TrimSpace(f.Text); t != "" {
-		text = regexp.MustCompile("(?i)" + regexp.QuoteMeta(t))
-	}
-	return func(sm *summary) bool {
-		switch {
-		case f.Status != "" && Status(sm.Status) != f.Status,
-			f.Area != "" && sm.Area != f.Area,
-			f.SubDistrict != "" && sm.SubDistrict != f.SubDistrict,
-			f.Community != "" && sm.Community != f.Community,
-			f.Overdue && !sm.DueAt.Before(now),
-			f.HasBudget && (sm.Facts.Budget == nil || sm.Facts.Budget.LineID == ""),
-			!f.FiledFrom.IsZero() && sm.FiledAt.Before(f.FiledFrom),
-			!f.FiledTo.IsZero() && !sm.FiledAt.Before(f.FiledTo):
-			return false
-		}
-		return text == nil || text.MatchString(sm.Title)
-	}
+// summaryFields is what a filter reads of a summary with facts:
+// caseOfFacts copies every field the filter reads (status, area,
+// sub-district, community, due and filing times, budget copy, title) from
+// the summary unchanged, so it decides the same without building the Case.
+func summaryFields(sm *summary) caselist.Fields[Status] {
+	return caselist.Fields[Status]{ID: sm.ID, Status: Status(sm.Status), Area: sm.Area, SubDistrict: sm.SubDistrict,
+		Community: sm.Community, Title: sm.Title, FiledAt: sm.FiledAt, DueAt: sm.DueAt,
+		HasBudget: sm.Facts.Budget != nil && sm.Facts.Budget.LineID != ""}
 }
 
 // caseOfSummary is the case as EachCaseFacts gives it: from the summary's

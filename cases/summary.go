@@ -2,10 +2,7 @@ package cases
 
 import (
 	"context"
-	"regexp"
 	"slices"
-	"strings"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -76,23 +73,6 @@ var summarySource = bson.D{
 	{Key: "money_effect", Value: 1}, {Key: "version", Value: 1},
 }
 
-// summaryQuery is f's filter on the summaries: the same as on the cases,
-// with location's fields at the top level and the budget marker a string.
-func (f Filter) summaryQuery(now time.Time) bson.D {
-	q := f.query(now)
-	for i, e := range q {
-		switch e.Key {
-		case "location.sub_district":
-			q[i].Key = "sub_district"
-		case "location.community":
-			q[i].Key = "community"
-		case "budget.line_id":
-			q[i] = bson.E{Key: "has_budget", Value: "1"}
-		}
-	}
-	return q
-}
-
 // SummaryRepair is what RepairSummaries did.
 type SummaryRepair = casedb.Repair
 
@@ -122,24 +102,3 @@ func (s *Service) RepairPendingSummaries(ctx context.Context) (int, error) {
 // server calls it when it stops. Without it nothing is lost: the next
 // start writes them from the cases.
 func (s *Service) FlushSummaries(ctx context.Context) error { return s.cases.Flush(ctx) }
-
-// matches reports whether c, as read now, passes f's filter (without scope
-// or cursor): the Go twin of Filter.query. EachCase applies it to the cases
-// it fetches, since one may have changed after its summary was read.
-func (f Filter) matches(c *Case, now time.Time) bool {
-	switch {
-	case f.Status != "" && c.Status != f.Status,
-		f.Area != "" && c.Area != f.Area,
-		f.SubDistrict != "" && c.Location.SubDistrict != f.SubDistrict,
-		f.Community != "" && c.Location.Community != f.Community,
-		f.Overdue && !c.DueAt.Before(now),
-		f.HasBudget && (c.Budget == nil || c.Budget.LineID == ""),
-		!f.FiledFrom.IsZero() && c.FiledAt.Before(f.FiledFrom),
-		!f.FiledTo.IsZero() && !c.FiledAt.Before(f.FiledTo):
-		return false
-	}
-	if t := strings.TrimSpace(f.Text); t != "" {
-		return regexp.MustCompile("(?i)" + regexp.QuoteMeta(t)).MatchString(c.Title)
-	}
-	return true
-}
