@@ -7,12 +7,9 @@ package cases
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
 
-	"minsheng"
 	"minsheng/cases/caselist"
 )
 
@@ -112,20 +109,8 @@ func (s *Service) EachCaseFacts(ctx context.Context, f Filter, fn func(*Case) er
 	if err := f.Check(AreaName); err != nil {
 		return err
 	}
-	// The cache holds whole sub-districts: a filter on the linked cases
-	// (the ledger check at every start) reads only those, through the
-	// has_budget index, instead of filling the cache with every summary
-	// of the district (5.8 s at 50,000 cases when the cache is cold).
-	if s.cases.Cached() && !f.HasBudget {
-		return s.eachCachedFacts(ctx, f, fn)
-	}
-	return s.cases.EachSummary(ctx, f.SummaryQuery(s.now()), func(sm *summary) error {
-		c, err := s.caseOfSummary(ctx, sm)
-		if err != nil || c == nil {
-			return err
-		}
-		return fn(c)
-	})
+	return s.list().EachFacts(ctx, f, s.now(), caselist.Facts[Case, caseFacts, Status]{
+		Fields: summaryFields, Case: caseOfFacts, SubDistricts: s.subDistricts()}, fn)
 }
 
 // WarmFacts fills the reports' facts cache for every sub-district of the
@@ -148,72 +133,13 @@ func (s *Service) subDistricts() []string {
 	return subs
 }
 
-// eachCachedFacts is EachCaseFacts from the cache: the summaries of f's
-// sub-district, or of every sub-district of the directory for the whole
-// district (a case is always filed in one of them), filtered in Go on the
-// summaries' own fields (summaryFields, read by the filter's Matcher) before a
-// Case is built for the ones that match.
-func (s *Service) eachCachedFacts(ctx context.Context, f Filter, fn func(*Case) error) error {
-	subs := s.subDistricts()
-	if f.SubDistrict != "" {
-		subs = []string{f.SubDistrict}
-	}
-	all, err := s.cases.Ordered(ctx, subs)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	match := f.Matcher(now)
-	for _, sm := range all {
-		var c *Case
-		if sm.Facts.V == factsVersion {
-			if !match(summaryFields(sm)) {
-				continue
-			}
-			c = caseOfFacts(sm)
-		} else {
-			// No facts (an older build's summary): the case as stored
-			// decides, as it always did.
-			if c, err = s.caseOfSummary(ctx, sm); err != nil {
-				return err
-			}
-			if c == nil || !match(listFields(c)) {
-				continue
-			}
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // summaryFields is what a filter reads of a summary with facts:
 // caseOfFacts copies every field the filter reads (status, area,
 // sub-district, community, due and filing times, budget copy, title) from
-// the summary unchanged, so it decides the same without building the Case.
-func summaryFields(sm *summary) caselist.Fields[Status] {
+// the summary unchanged, so it decides the same without building the Case;
+// false when the summary has no facts (an older build's).
+func summaryFields(sm *summary) (caselist.Fields[Status], bool) {
 	return caselist.Fields[Status]{ID: sm.ID, Status: Status(sm.Status), Area: sm.Area, SubDistrict: sm.SubDistrict,
 		Community: sm.Community, Title: sm.Title, FiledAt: sm.FiledAt, DueAt: sm.DueAt,
-		HasBudget: sm.Facts.Budget != nil && sm.Facts.Budget.LineID != ""}
-}
-
-// caseOfSummary is the case as EachCaseFacts gives it: from the summary's
-// facts, or read in full when the summary has none; nil when the case is
-// gone (an orphan summary, which lists skip and check removes).
-func (s *Service) caseOfSummary(ctx context.Context, sm *summary) (*Case, error) {
-	if sm.Facts.V == factsVersion {
-		return caseOfFacts(sm), nil
-	}
-	var c Case
-	err := s.cases.FindOne(ctx, byID(sm.ID), &c)
-	if errors.Is(err, minsheng.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cases: unable to read %s for its facts: %w", sm.ID, err)
-	}
-	c.CosignCount = len(c.Cosigners)
-	c.StatusLabel = c.Status.Label()
-	return &c, nil
+		HasBudget: sm.Facts.Budget != nil && sm.Facts.Budget.LineID != ""}, sm.Facts.V == factsVersion
 }
