@@ -27,99 +27,45 @@ package cases
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
-
-	"github.com/google/uuid"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/moneyeffect"
 	"minsheng/internal/auth"
 )
 
 // EffectKind is what a transition does to the case's money.
-type EffectKind string
+type EffectKind = moneyeffect.Kind
 
 // Effect kinds.
 const (
-	EffectSpend   EffectKind = "spend"   // 办结支出: the reservation becomes spending at the actual cost
-	EffectRelease EffectKind = "release" // 取消释放: the reservation (or spending) is released
+	EffectSpend   = moneyeffect.Spend   // 办结支出
+	EffectRelease = moneyeffect.Release // 取消释放
 )
 
 // Effect states.
 const (
-	EffectPending = "pending" // decided, money not yet known to be moved
-	EffectDone    = "done"    // money moved (or nothing to move), copy and note written
-	EffectFailed  = "failed"  // refused by the ledger; the transition was undone
+	EffectPending = moneyeffect.Pending
+	EffectDone    = moneyeffect.Done
+	EffectFailed  = moneyeffect.Failed
 )
 
-// MoneyEffect is the money one transition moves, stored on the case by the
-// transition's own versioned write (money_effect).
-type MoneyEffect struct {
-	// ID is new for every transition and keys the effect's application.
-	ID            string     `bson:"id" json:"id"`
-	Kind          EffectKind `bson:"kind" json:"kind"`
-	ActualCostFen int64      `bson:"actual_cost_fen" json:"actual_cost_fen"`
-	State         string     `bson:"state" json:"state"`
-	Reason        string     `bson:"reason,omitempty" json:"reason,omitempty"`
-	// Version is the case's version the transition produced.
-	Version int64 `bson:"version" json:"version"`
-	// From, PrevDueAt and PrevActualCostFen let a refused effect undo its
-	// transition.
-	From              Status    `bson:"from" json:"from"`
-	PrevDueAt         time.Time `bson:"prev_due_at" json:"prev_due_at"`
-	PrevActualCostFen int64     `bson:"prev_actual_cost_fen" json:"prev_actual_cost_fen"`
-	// By, ByName and ByRole are who decided it, for the ledger's audit.
-	By     string     `bson:"by,omitempty" json:"by,omitempty"`
-	ByName string     `bson:"by_name,omitempty" json:"by_name,omitempty"`
-	ByRole auth.Role  `bson:"by_role,omitempty" json:"by_role,omitempty"`
-	At     time.Time  `bson:"at" json:"at"`
-	DoneAt *time.Time `bson:"done_at,omitempty" json:"done_at,omitempty"`
-}
+// MoneyEffect is the money one transition moves (package moneyeffect).
+type MoneyEffect = moneyeffect.Effect[Status]
 
-// Principal is who decided the effect.
-func (e MoneyEffect) Principal() auth.Principal {
-	return auth.Principal{UserID: e.By, Name: e.ByName, Role: e.ByRole}
-}
+// EffectSupersedes reports whether effect id a is the same as, or later
+// than, b (moneyeffect.Supersedes).
+func EffectSupersedes(a, b string) bool { return moneyeffect.Supersedes(a, b) }
+
+var refused = moneyeffect.Refused
 
 // newEffect is the pending effect of a transition of c taken by p.
 func (s *Service) newEffect(p auth.Principal, c *Case, kind EffectKind, actualFen int64) *MoneyEffect {
 	return &MoneyEffect{
-		ID: effectID(c.Version + 1), Kind: kind, ActualCostFen: actualFen,
+		ID: moneyeffect.NewID(c.Version + 1), Kind: kind, ActualCostFen: actualFen,
 		State: EffectPending, Version: c.Version + 1, From: c.Status, PrevDueAt: c.DueAt,
 		PrevActualCostFen: c.ActualCostFen, By: p.UserID, ByName: p.Name, ByRole: p.Role, At: s.now(),
 	}
-}
-
-// effectID is a new effect id for the transition that makes version v:
-// "TR-" + v zero-padded + random, so ids of one case's effects sort in the
-// order of their transitions (the ledger ignores an effect older than the
-// one an entry last saw: a request that stalled after deciding).
-func effectID(v int64) string {
-	return fmt.Sprintf("TR-%012d-%s", v, strings.ReplaceAll(uuid.NewString(), "-", "")[:20])
-}
-
-// EffectSupersedes reports whether effect id a is the same as, or later
-// than, b: both from effectID for one case.
-func EffectSupersedes(a, b string) bool {
-	return strings.HasPrefix(a, "TR-") && strings.HasPrefix(b, "TR-") && a >= b
-}
-
-// refused reports whether the ledger refused an effect for good (rather
-// than failing to reach the store).
-func refused(err error) bool {
-	switch minsheng.ErrorCode(err) {
-	case minsheng.ECONFLICT, minsheng.EINVALID:
-		return true
-	}
-	return false
-}
-
-// whilePending is the condition that holds for a case only while e is still
-// pending.
-func whilePending(e *MoneyEffect) bson.D {
-	return bson.D{{Key: "money_effect.id", Value: e.ID}, {Key: "money_effect.state", Value: EffectPending}}
 }
 
 // settle applies c's pending money effect and records the outcome. It
@@ -153,19 +99,18 @@ func (s *Service) settle(ctx context.Context, c *Case) (*Case, error) {
 // nothing happens.
 func (s *Service) recordEffect(ctx context.Context, caseID string, e *MoneyEffect, link *BudgetLink, noteText string) error {
 	now := s.now()
-	set := bson.D{{Key: "money_effect.state", Value: EffectDone}, {Key: "money_effect.done_at", Value: now}}
+	var entry, copied any
 	if link != nil {
-		set = append(set, bson.E{Key: "budget", Value: link})
+		copied = link
 	}
-	update := bson.D{{Key: "$set", Value: set}}
 	if noteText != "" {
 		ev := Event{At: now, Actor: e.By, Role: e.ByRole, Action: ActBudget, Note: noteText}
 		if e.ByRole != auth.RoleResident {
 			ev.ActorName = e.ByName
 		}
-		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
+		entry = ev
 	}
-	matched, err := s.cases.Update(ctx, casedb.Change{ID: caseID, If: whilePending(e), Update: update})
+	matched, err := s.cases.Update(ctx, casedb.Change{ID: caseID, If: moneyeffect.WhilePending(e.ID), Update: moneyeffect.DoneUpdate(now, copied, entry)})
 	if err != nil {
 		return fmt.Errorf("cases: unable to record money effect %s of case %s: %w", e.ID, caseID, err)
 	}
@@ -180,30 +125,16 @@ func (s *Service) recordEffect(ctx context.Context, caseID string, e *MoneyEffec
 func (s *Service) undoEffect(ctx context.Context, c *Case, e *MoneyEffect, reason string) error {
 	now := s.now()
 	label := "办结"
-	unset := bson.D{{Key: "completed_at", Value: ""}}
 	if e.Kind == EffectRelease {
 		label = "取消"
-		unset = bson.D{{Key: "closed_at", Value: ""}, {Key: "reason", Value: ""}}
 	}
 	ev := Event{At: now, Actor: e.By, Role: e.ByRole, Action: ActUndo, From: c.Status, To: e.From,
 		Note: label + "未生效：" + reason}
 	if e.ByRole != auth.RoleResident {
 		ev.ActorName = e.ByName
 	}
-	update := bson.D{
-		{Key: "$set", Value: bson.D{
-			{Key: "status", Value: e.From},
-			{Key: "due_at", Value: e.PrevDueAt},
-			{Key: "actual_cost_fen", Value: e.PrevActualCostFen},
-			{Key: "money_effect.state", Value: EffectFailed},
-			{Key: "money_effect.reason", Value: reason},
-			{Key: "money_effect.done_at", Value: now},
-		}},
-		{Key: "$unset", Value: unset},
-		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
-		{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}},
-	}
-	if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: whilePending(e), Update: update}); err != nil {
+	update := moneyeffect.UndoUpdate(e, reason, now, ev)
+	if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: moneyeffect.WhilePending(e.ID), Update: update}); err != nil {
 		return fmt.Errorf("cases: unable to undo money effect %s of case %s: %w", e.ID, c.ID, err)
 	}
 	s.cfg.Logger.Warn("money effect refused; transition undone", "case", c.ID, "effect", e.ID, "reason", reason)
@@ -211,50 +142,14 @@ func (s *Service) undoEffect(ctx context.Context, c *Case, e *MoneyEffect, reaso
 }
 
 // SettledEffect is what FinishMoneyEffects did with one pending effect.
-type SettledEffect struct {
-	CaseID   string     `json:"case_id"`
-	EffectID string     `json:"effect_id"`
-	Kind     EffectKind `json:"kind"`
-	// State is EffectDone or EffectFailed (then Reason says why).
-	State  string `json:"state"`
-	Reason string `json:"reason,omitempty"`
-}
+type SettledEffect = moneyeffect.Settled
 
 // FinishMoneyEffects applies every pending money effect, as `minsheng
-// check` does after a crash fell between a transition and its money. Each
-// is applied idempotently, so running it beside live traffic moves no
-// money twice. It returns what it settled; an error only when the store
-// fails.
+// check` does after a crash fell between a transition and its money
+// (moneyeffect.Finish). It returns what it settled; an error only when
+// the store fails.
 func (s *Service) FinishMoneyEffects(ctx context.Context) ([]SettledEffect, error) {
-	// The summaries carry the pending state at the top level, which the
-	// embedded engine pushes down; money_effect.state on the cases it
-	// would decode every case for, at every check.
-	sums, err := s.cases.Summaries(ctx, bson.D{{Key: "effect_pending", Value: "1"}}, bson.D{{Key: "_id", Value: 1}}, 0)
-	if err != nil {
-		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
-	}
-	ids := make([]string, len(sums))
-	for i, sm := range sums {
-		ids[i] = sm.ID
-	}
-	found, err := s.cases.ByIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("cases: unable to find pending money effects: %w", err)
-	}
-	var out []SettledEffect
-	for _, c := range found {
-		if c.MoneyEffect == nil || c.MoneyEffect.State != EffectPending {
-			continue // settled since its summary was read
-		}
-		e := *c.MoneyEffect
-		done := SettledEffect{CaseID: c.ID, EffectID: e.ID, Kind: e.Kind, State: EffectDone}
-		if _, err := s.settle(ctx, c); err != nil {
-			if !refused(err) {
-				return out, err
-			}
-			done.State, done.Reason = EffectFailed, minsheng.ErrorMessage(err)
-		}
-		out = append(out, done)
-	}
-	return out, nil
+	return moneyeffect.Finish(ctx, s.cases,
+		func(c *Case) (string, *MoneyEffect) { return c.ID, c.MoneyEffect },
+		func(ctx context.Context, c *Case) error { _, err := s.settle(ctx, c); return err })
 }
