@@ -12,6 +12,7 @@ package cases
 import (
 	"time"
 
+	"minsheng/cases/caseinput"
 	"minsheng/cases/casephotos"
 	"minsheng/internal/auth"
 )
@@ -300,17 +301,8 @@ type Event struct {
 	ActionLabel string `bson:"-" json:"action_label,omitempty"`
 }
 
-// Assessment is what a cadre found on site (现场评估).
-type Assessment struct {
-	EstimateFen int64 `bson:"estimate_fen" json:"estimate_fen"`
-	Households  int   `bson:"households" json:"households"`
-	Risk        int   `bson:"risk" json:"risk"` // 1 低, 2 中, 3 高
-	// Elderly and Disabled count the vulnerable residents affected
-	// (老年人, 残疾人), seen on site; allocation gives them priority.
-	Elderly  int    `bson:"elderly" json:"elderly"`
-	Disabled int    `bson:"disabled" json:"disabled"`
-	Note     string `bson:"note,omitempty" json:"note,omitempty"`
-}
+// Assessment is what a cadre found on site (现场评估; package caseinput).
+type Assessment = caseinput.Assessment
 
 // BudgetLink is the case's copy of its link to a budget line, for display.
 // budgetlink writes it through SetBudgetCopy; the line document holds the
