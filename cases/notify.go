@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"minsheng"
 	"minsheng/cases/notify"
 	"minsheng/internal/auth"
 )
@@ -23,45 +22,39 @@ var NotifyIndexes = notify.Indexes
 
 // Notification kinds.
 const (
-	NotifyAssigned = "assigned"
-	NotifyDueSoon  = "due_soon"
-	NotifyOverdue  = "overdue"
-	NotifyVerdict  = "verdict"
-	NotifyBudget   = "budget"
+	NotifyAssigned = notify.KindAssigned
+	NotifyDueSoon  = notify.KindDueSoon
+	NotifyOverdue  = notify.KindOverdue
+	NotifyVerdict  = notify.KindVerdict
+	NotifyBudget   = notify.KindBudget
 )
 
 // Notification is one message to a staff member about a case.
 type Notification = notify.Notification
 
+// about is what package notify's messages say of c.
+func about(c *Case) notify.About {
+	return notify.About{ID: c.ID, Number: c.Number, Title: c.Title, AssignedTo: c.AssignedTo, Version: c.Version,
+		Events: len(c.Timeline), VerdictLabel: c.Verdict.Label(), Anonymous: c.Anonymous, FilerID: c.FilerID, Reason: c.Reason}
+}
+
+// noticeStep is the step of a timeline entry's action that may call for a
+// message (notify.ForStaff, notify.ForResident).
+func noticeStep(a Action) notify.Step {
+	return map[Action]notify.Step{ActAssign: notify.StepAssigned, ActVerdict: notify.StepVerdict, ActReopen: notify.StepReopen,
+		ActBudget: notify.StepBudget, ActAccept: notify.StepAccepted, ActComplete: notify.StepCompleted,
+		ActReject: notify.StepRejected, ActMerge: notify.StepMerged}[a]
+}
+
 // notifyAfter is called after every stored change with the case as stored
 // and the timeline entry written; it never fails the change.
 func (s *Service) notifyAfter(ctx context.Context, c *Case, ev Event) {
-	if c == nil || c.AssignedTo == "" {
+	if c == nil {
 		return
 	}
-	var n *Notification
-	switch ev.Action {
-	case ActAssign:
-		n = &Notification{Kind: NotifyAssigned, Title: "新派单", Text: "派给您：" + c.Title}
-	case ActVerdict, ActReopen:
-		n = &Notification{Kind: NotifyVerdict, Title: "居民评价", Text: c.Verdict.Label() + "：" + c.Title}
-		if ev.Action == ActReopen {
-			n.Title = "居民不满意，需重新办理"
-		}
-	case ActBudget:
-		n = &Notification{Kind: NotifyBudget, Title: "资金安排", Text: ev.Note}
-	default:
-		return
+	if n := notify.ForStaff(about(c), noticeStep(ev.Action), ev.Note, ev.At); n != nil {
+		s.inbox.Put(ctx, n)
 	}
-	n.ID = fmt.Sprintf("%s|%s|%d|%d", n.Kind, c.ID, c.Version, len(c.Timeline))
-	n.UserID, n.CaseID, n.CaseNumber, n.At = c.AssignedTo, c.ID, c.Number, ev.At
-	s.insertNotification(ctx, n)
-}
-
-// insertNotification stores n unless a notification with its id exists;
-// it reports whether this call created it.
-func (s *Service) insertNotification(ctx context.Context, n *Notification) bool {
-	return s.inbox.Put(ctx, n)
 }
 
 // notifyDeadlines produces the deadline notifications of p's assigned
@@ -71,29 +64,20 @@ func (s *Service) notifyDeadlines(ctx context.Context, p auth.Principal) error {
 	now := s.now()
 	return s.eachInScope(ctx, p, func(c *Case) error {
 		if c.AssignedTo == p.UserID {
-			s.notifyDeadline(ctx, c.ID, c.Number, c.Title, p.UserID, DeadlineOf(c, now), now)
+			s.notifyDeadline(ctx, about(c), p.UserID, DeadlineOf(c, now), now)
 		}
 		return nil
 	})
 }
 
-// notifyDeadline stores the "24 小时内到期" or "已超期" notice of one case's
-// running deadline d for user, if d calls for one. Its id — kind, case and
-// the deadline itself — is the claim: the unique _id admits one notice per
-// case, kind and deadline however many sweeps and lists see it at once. A
-// new deadline (the completion deadline after the response one, or a
-// reclassification changing it) is warned about again.
-func (s *Service) notifyDeadline(ctx context.Context, caseID, number, title, user string, d *Deadline, now time.Time) bool {
-	if d == nil || (!d.Overdue && !d.DueSoon) || user == "" {
+// notifyDeadline stores the notice of c's running deadline d for user, if
+// d calls for one (notify.ForDeadline), and reports whether it was new.
+func (s *Service) notifyDeadline(ctx context.Context, c notify.About, user string, d *Deadline, now time.Time) bool {
+	if d == nil {
 		return false
 	}
-	n := &Notification{Kind: NotifyDueSoon, Title: "24 小时内到期", Text: d.Text + "：" + title}
-	if d.Overdue {
-		n.Kind, n.Title = NotifyOverdue, "已超期"
-	}
-	n.ID = fmt.Sprintf("%s|%s|%d", n.Kind, caseID, d.DueAt.Unix())
-	n.UserID, n.CaseID, n.CaseNumber, n.At = user, caseID, number, now
-	return s.insertNotification(ctx, n)
+	n := notify.ForDeadline(c, user, d.Text, d.Overdue, d.DueSoon, d.DueAt, now)
+	return n != nil && s.inbox.Put(ctx, n)
 }
 
 // SweepDeadlines produces the deadline notices of every open, assigned
@@ -117,7 +101,7 @@ func (s *Service) SweepDeadlines(ctx context.Context) (int, error) {
 			return made, ctx.Err()
 		}
 		d := DeadlineOf(&Case{Status: Status(sm.Status), DueAt: sm.DueAt}, now)
-		if s.notifyDeadline(ctx, sm.ID, sm.Number, sm.Title, sm.AssignedTo, d, now) {
+		if s.notifyDeadline(ctx, notify.About{ID: sm.ID, Number: sm.Number, Title: sm.Title}, sm.AssignedTo, d, now) {
 			made++
 		}
 	}
@@ -132,25 +116,9 @@ func (s *Service) RunDeadlineSweep(ctx context.Context, interval time.Duration) 
 	if interval <= 0 {
 		interval = DefaultDeadlineSweep
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := s.SweepDeadlines(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("deadline sweep", "err", err)
-		} else if n > 0 {
-			s.cfg.Logger.Info("deadline sweep: notices created", "notices", n)
-		}
-		if n, err := s.SweepPhotoUploads(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("photo upload sweep", "err", err)
-		} else if n > 0 {
-			s.cfg.Logger.Info("photo upload sweep: unconfirmed uploads expired", "uploads", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	notify.Every(ctx, interval, s.cfg.Logger,
+		notify.Sweep{Name: "deadline sweep", Done: "deadline sweep: notices created", Unit: "notices", Run: s.SweepDeadlines},
+		notify.Sweep{Name: "photo upload sweep", Done: "photo upload sweep: unconfirmed uploads expired", Unit: "uploads", Run: s.SweepPhotoUploads})
 }
 
 // DefaultDeadlineSweep is how often RunDeadlineSweep looks when not told.
@@ -187,20 +155,11 @@ func (s *Service) notifyBudget(ctx context.Context, id, note string) {
 }
 
 // NotifyWaitlisted is the kind of "资金不足，已列入候补".
-const NotifyWaitlisted = "waitlisted"
+const NotifyWaitlisted = notify.KindWaitlisted
 
 // WaitlistNotice is a committed allocation run's word that a need stays
 // waitlisted on its line: what it needs and what the line has left.
-type WaitlistNotice struct {
-	RunID  string
-	CaseID string
-	// Line names the budget line (item and project) the need waits on.
-	Line string
-	// Rank is the need's place in the line's priority order.
-	Rank         int
-	EstimateFen  int64
-	RemainingFen int64
-}
+type WaitlistNotice = notify.Waitlist
 
 // staffLookup is what NotifyWaitlisted needs to find a community's cadres;
 // auth.Service has it. Config.Users is checked for it, so tools and tests
@@ -242,19 +201,8 @@ func (s *Service) NotifyWaitlisted(ctx context.Context, w WaitlistNotice) error 
 			}
 		}
 	}
-	short := w.EstimateFen - w.RemainingFen
-	if short < 0 {
-		short = 0
-	}
-	text := fmt.Sprintf("%s：预计需 %s，预算项目「%s」本次分配后余 %s，尚缺 %s（优先级第 %d 位）",
-		c.Title, minsheng.Yuan(w.EstimateFen), w.Line, minsheng.Yuan(w.RemainingFen), minsheng.Yuan(short), w.Rank)
-	now := s.now()
-	for _, u := range users {
-		s.insertNotification(ctx, &Notification{
-			ID:   fmt.Sprintf("%s|%s|%s|%s", NotifyWaitlisted, w.RunID, c.ID, u),
-			Kind: NotifyWaitlisted, Title: "资金不足，已列入候补", Text: text,
-			UserID: u, CaseID: c.ID, CaseNumber: c.Number, At: now,
-		})
+	for _, n := range notify.ForWaitlist(about(c), w, users, s.now()) {
+		s.inbox.Put(ctx, n)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (s *Service) SetSMS(sender SMSSender, siteURL string) { s.texts.Set(sender,
 // failure is logged, never returned: the step itself succeeded.
 func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 	m := notify.Text{ID: fmt.Sprintf("%s:%s:%d", c.ID, ev.Action, c.Version), CaseID: c.ID, Action: string(ev.Action), At: s.now(), Phone: c.ContactPhone}
-	text, sent := s.texts.Send(ctx, m, func(site string) string { return s.notificationText(ctx, c, ev, site) })
+	text, sent := s.texts.Send(ctx, m, func(site string) string { return s.textFor(ctx, c, ev, site) })
 	if !sent {
 		return
 	}
@@ -40,40 +40,13 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 	}
 }
 
-// notificationText is the SMS for an event, "" when it calls for none.
-func (s *Service) notificationText(ctx context.Context, c *Case, ev Event, site string) string {
-	// Without a public URL there is no link to give: the resident is told
-	// where to look instead of getting a path that opens nothing.
-	// A case staff filed for this phone and no account yet is linked
-	// when the resident signs in with it (Mine), which is also the way
-	// they give the verdict: the QR link staff hold only reads (verdict.go).
-	link := "请登录民生诉求网站“我的诉求”"
-	if c.Anonymous {
-		link = "请打开提交时保存的查询链接"
-	}
-	if site != "" {
-		switch {
-		case c.Anonymous:
-			link = site + "/track?number=" + c.Number
-		case c.FilerID == "":
-			link = site + "/mine"
-		default:
-			link = site + "/mine/" + c.ID
-		}
-	}
-	switch ev.Action {
-	case ActAccept:
-		return fmt.Sprintf("【民生】您的诉求%s已受理，我们将尽快办理。查看进度：%s", c.Number, link)
-	case ActComplete:
-		return fmt.Sprintf("【民生】您的诉求%s已办结，请对办理结果进行评价：%s", c.Number, link)
-	case ActReject:
-		return fmt.Sprintf("【民生】您的诉求%s不予受理，原因：%s。详情：%s", c.Number, c.Reason, link)
-	case ActMerge:
-		into := c.MergedInto
+// textFor is the SMS for an event, "" when it calls for none
+// (notify.ForResident).
+func (s *Service) textFor(ctx context.Context, c *Case, ev Event, site string) string {
+	return notify.ForResident(about(c), noticeStep(ev.Action), site, func() string {
 		if kept, err := s.load(ctx, c.MergedInto); err == nil {
-			into = kept.Number
+			return kept.Number
 		}
-		return fmt.Sprintf("【民生】您的诉求%s与相同诉求合并，并入%s一并办理。详情：%s", c.Number, into, link)
-	}
-	return ""
+		return c.MergedInto
+	})
 }

@@ -1,8 +1,11 @@
 // Package notify keeps the messages casework sends: staff notifications
 // (通知), an inbox per user in which each notification is stored at most
 // once per cause, and residents' text messages, each sent at most once per
-// event through a pluggable sender. What a message says and when one is
-// due is casework's (package cases); this package stores, lists and sends.
+// event through a pluggable sender; what each message says and which
+// steps call for one (messages.go: ForStaff, ForDeadline, ForWaitlist,
+// ForResident), and the ticker of the periodic sweeps (Every). Which step
+// a case took, and what it says of the case (About), is casework's
+// (package cases).
 //
 // Errors: EINVALID (minsheng) for too many ids to mark read; the store's
 // errors, wrapped with the action that failed. Storing a notification and
