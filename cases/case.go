@@ -1,8 +1,15 @@
 // Package cases is the casework domain: a resident's request (诉求) from
 // filing through acceptance, dispatch, on-site assessment, work, completion
 // and the resident's verdict, mirroring Beijing's 12345 flow (受理 → 派单 →
-// 办理 → 反馈 → 回访 → 考评). It owns the case type, the lifecycle rules, the
-// photos attached to a case and the Mongo persistence of all of it.
+// 办理 → 反馈 → 回访 → 考评). It owns the case type, the lifecycle rules and
+// the Mongo persistence of cases. Rooms it serves from live in packages of
+// their own under cases/, each behind the small interface it declares and
+// cases implements: the index engine (casedb), photos (casephotos), input
+// rules and bodies (caseinput), the lists' read path (caselist), similar
+// cases (similar), money effects (moneyeffect), messages (notify), the
+// phones' sync (phonesync), direct uploads (uploads), tracking tokens
+// (tracktoken) and the 12345 rates (rates). Their types appear here as
+// aliases, so callers name them as cases.Photo, cases.Filter and so on.
 //
 // Every verb takes the caller's auth.Principal; who may do what from which
 // state is decided in one table (lifecycle.go), and who may see a phone
