@@ -8,6 +8,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casephotos"
+	"minsheng/cases/cosign"
 	"minsheng/cases/notify"
 	"minsheng/cases/phonesync"
 	"minsheng/cases/uploads"
@@ -97,7 +98,7 @@ type Service struct {
 	// syncs keeps what each phone holds (sync.go).
 	syncs *phonesync.Store
 	// cosigns holds one claim per resident and case (Cosign).
-	cosigns *store.Collection
+	cosigns *cosign.Claims
 	st      *store.Store
 	dir     *org.Directory
 	photos  media.Storage
@@ -151,7 +152,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 		syncs:   phonesync.New(st, cfg.Logger),
 		inbox:   notify.NewInbox(st, cfg.Logger),
 		texts:   notify.NewTexts(st, cfg.Logger),
-		cosigns: st.Collection(cosignsCollection),
+		cosigns: cosign.New(st),
 		st:      st,
 		dir:     dir,
 		photos:  photos,

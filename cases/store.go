@@ -14,11 +14,7 @@ import (
 	"minsheng/internal/store"
 )
 
-const (
-	casesCollection = casedb.CasesCollection
-	// cosignsCollection holds co-signature claims, found only by _id.
-	cosignsCollection = "case_cosigns"
-)
+const casesCollection = casedb.CasesCollection
 
 // Indexes are the indexes the service's queries need, one per query shape
 // (scope × filter × sort); EnsureIndexes creates them at start.

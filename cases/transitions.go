@@ -13,6 +13,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/cosign"
 	"minsheng/internal/auth"
 )
 
@@ -438,13 +439,10 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 	}
 	for _, u := range c.Cosigners {
 		if u == p.UserID {
-			return nil, minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
+			return nil, cosign.ErrAlready()
 		}
 	}
-	// Once per resident is a claim under a unique _id, not a guard
-	// {cosigners: {$ne: user}}: the embedded engine matches that as soon as
-	// another co-signer differs, which let simultaneous copies of one +1
-	// all apply.
+	// Once per resident is a claim under a unique _id (package cosign).
 	if err := s.claimCosign(ctx, id, p.UserID); err != nil {
 		return nil, err
 	}
@@ -465,43 +463,17 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, id string) (*Cas
 	return s.view(ctx, p, out)
 }
 
-// cosignClaim records that a resident's +1 on a case is taken.
-type cosignClaim struct {
-	ID     string    `bson:"_id"` // case id | user id
-	CaseID string    `bson:"case_id"`
-	UserID string    `bson:"user_id"`
-	At     time.Time `bson:"at"`
-}
-
-// cosignStale is how old a claim without its co-signature must be before a
-// retry may finish it: younger, its request is still in flight.
-const cosignStale = 30 * time.Second
-
-// claimCosign takes the claim of userID's +1 on a case: ECONFLICT when it
-// was taken already, unless a crash left it without the co-signature for
-// longer than cosignStale, which the retry then finishes.
+// claimCosign takes the claim of userID's +1 on a case (package cosign):
+// ECONFLICT when it was taken already, unless a crash left it without the
+// co-signature for longer than cosign.Stale.
 func (s *Service) claimCosign(ctx context.Context, caseID, userID string) error {
-	cl := cosignClaim{ID: caseID + "|" + userID, CaseID: caseID, UserID: userID, At: s.now()}
-	err := s.cosigns.InsertOne(ctx, cl)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, minsheng.ErrDuplicate) {
-		return fmt.Errorf("cases: unable to claim co-signature: %w", err)
-	}
-	already := minsheng.Errorf(minsheng.ECONFLICT, "您已附议过此案件")
-	var prev cosignClaim
-	if err := s.cosigns.FindOne(ctx, bson.D{{Key: "_id", Value: cl.ID}}, &prev); err != nil {
-		return already
-	}
-	c, err := s.load(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(c.Cosigners, userID) || s.now().Sub(prev.At) < cosignStale {
-		return already
-	}
-	return nil
+	return s.cosigns.Take(ctx, caseID, userID, s.now(), func() (bool, error) {
+		c, err := s.load(ctx, caseID)
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(c.Cosigners, userID), nil
+	})
 }
 
 // SetCatalogItem classifies an open case to a standard catalog item and,
