@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"minsheng/internal/auth"
@@ -125,11 +124,8 @@ func (s *Service) publicOf(ctx context.Context, c *Case) (*PublicCase, error) {
 	for i := range v.Photos {
 		ph := &v.Photos[i]
 		var err error
-		if ph.URL, err = s.photos.URL(ctx, c.Photos[i].Key, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
-		}
-		if ph.ThumbURL, err = s.photos.URL(ctx, c.Photos[i].ThumbKey, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		if ph.URL, ph.ThumbURL, err = s.photoRoom.Links(ctx, c.Photos[i]); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

@@ -40,11 +40,8 @@ func (s *Service) PublicView(ctx context.Context, c *Case) (*PublicCase, error) 
 		}
 		pp := PublicPhoto{ID: ph.ID, Tag: ph.Tag, Width: ph.Width, Height: ph.Height, UploadedAt: ph.UploadedAt}
 		var err error
-		if pp.URL, err = s.photos.URL(ctx, ph.Key, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
-		}
-		if pp.ThumbURL, err = s.photos.URL(ctx, ph.ThumbKey, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		if pp.URL, pp.ThumbURL, err = s.photoRoom.Links(ctx, ph); err != nil {
+			return nil, err
 		}
 		v.Photos = append(v.Photos, pp)
 	}

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -159,7 +158,7 @@ func NewService(st *store.Store, dir *org.Directory, photos media.Storage, cfg C
 		money:   noMoney{},
 	}
 	s.photoRoom = casephotos.New(photoCases{s}, photos, uploads.New(st, photos, cfg.Logger),
-		casephotos.Config{Limits: cfg.PhotoLimits, Now: s.now, Logger: cfg.Logger})
+		casephotos.Config{Limits: cfg.PhotoLimits, URLTTL: cfg.PhotoURLTTL, Now: s.now, Logger: cfg.Logger})
 	return s
 }
 
@@ -265,11 +264,8 @@ func (s *Service) view(ctx context.Context, p auth.Principal, c *Case) (*Case, e
 	for i := range v.Photos {
 		ph := &v.Photos[i]
 		var err error
-		if ph.URL, err = s.photos.URL(ctx, ph.Key, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
-		}
-		if ph.ThumbURL, err = s.photos.URL(ctx, ph.ThumbKey, s.cfg.PhotoURLTTL); err != nil {
-			return nil, fmt.Errorf("cases: unable to sign photo url: %w", err)
+		if ph.URL, ph.ThumbURL, err = s.photoRoom.Links(ctx, *ph); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

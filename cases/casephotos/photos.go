@@ -115,8 +115,9 @@ type Cases[C any] interface {
 
 // Config tunes the service.
 type Config struct {
-	// Limits bound uploads.
+	// Limits bound uploads; URLTTL is how long a photo link lives.
 	Limits media.Limits
+	URLTTL time.Duration
 	// Now is the casework clock.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -234,6 +235,18 @@ func (s *Service[C]) attachAs(ctx context.Context, p auth.Principal, c C, tag Ta
 		}
 	}
 	return s.view(ctx, p, st.ID)
+}
+
+// Links signs ph's display copy and its thumbnail for Config.URLTTL: the
+// short-lived links a view of its case carries.
+func (s *Service[C]) Links(ctx context.Context, ph Photo) (url, thumb string, err error) {
+	if url, err = s.blobs.URL(ctx, ph.Key, s.cfg.URLTTL); err != nil {
+		return "", "", fmt.Errorf("cases: unable to sign photo url: %w", err)
+	}
+	if thumb, err = s.blobs.URL(ctx, ph.ThumbKey, s.cfg.URLTTL); err != nil {
+		return "", "", fmt.Errorf("cases: unable to sign photo url: %w", err)
+	}
+	return url, thumb, nil
 }
 
 // view reads case id again and shows it to p.
