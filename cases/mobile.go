@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/caselist"
 	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
 )
@@ -70,20 +70,8 @@ func EventLabel(e Event) string {
 	return who + " · " + e.Action.Label()
 }
 
-// QueueFilter selects a cadre's cases for the app.
-type QueueFilter struct {
-	// AssignedToMe keeps cases assigned to the caller.
-	AssignedToMe bool
-	// Statuses keeps cases in any of these states (none: all).
-	Statuses []Status
-	Overdue  bool
-	// DueSoon keeps open cases whose deadline falls within 24 hours.
-	DueSoon bool
-	// Address matches the courtyard address, literally, case-insensitively.
-	Address string
-	// Number finds one case by its number.
-	Number string
-}
+// QueueFilter selects a cadre's cases for the app (package caselist).
+type QueueFilter = caselist.QueueFilter[Status]
 
 // maxQueue bounds a queue answer; a community rarely holds more open work.
 const maxQueue = 500
@@ -92,25 +80,13 @@ const maxQueue = 500
 // sub-district's for its staff) matching f, overdue first, then by
 // deadline. Errors: EFORBIDDEN for other roles, EINVALID for a bad filter.
 func (s *Service) Queue(ctx context.Context, p auth.Principal, f QueueFilter) ([]*Case, error) {
-	fields := map[string]string{}
-	for _, st := range f.Statuses {
-		if !st.Valid() {
-			fields["status"] = "状态不存在：" + string(st)
-		}
-	}
-	if utf8Len(f.Address) > maxAddress {
-		fields["address"] = fmt.Sprintf("不能超过%d字", maxAddress)
-	}
-	if len(f.Number) > 40 {
-		fields["number"] = "编号无效"
-	}
-	if err := invalid(fields); err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	var out []*Case
 	err := s.eachInScope(ctx, p, func(c *Case) error {
-		if queueMatch(p, c, f, now) {
+		if f.Match(p.UserID, queueFields(c, now)) {
 			v, err := s.view(ctx, p, c)
 			if err != nil {
 				return err
@@ -129,27 +105,11 @@ func (s *Service) Queue(ctx context.Context, p auth.Principal, f QueueFilter) ([
 	return out, nil
 }
 
-func queueMatch(p auth.Principal, c *Case, f QueueFilter, now time.Time) bool {
-	if f.AssignedToMe && c.AssignedTo != p.UserID {
-		return false
-	}
-	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, c.Status) {
-		return false
-	}
+// queueFields is what the queue reads of c at now.
+func queueFields(c *Case, now time.Time) caselist.QueueFields[Status] {
 	d := DeadlineOf(c, now)
-	if f.Overdue && (d == nil || !d.Overdue) {
-		return false
-	}
-	if f.DueSoon && (d == nil || !d.DueSoon) {
-		return false
-	}
-	if a := strings.TrimSpace(f.Address); a != "" && !strings.Contains(strings.ToLower(c.Location.Address), strings.ToLower(a)) {
-		return false
-	}
-	if f.Number != "" && c.Number != strings.TrimSpace(f.Number) {
-		return false
-	}
-	return true
+	return caselist.QueueFields[Status]{AssignedTo: c.AssignedTo, Status: c.Status, Overdue: d != nil && d.Overdue,
+		DueSoon: d != nil && d.DueSoon, Address: c.Location.Address, Number: c.Number}
 }
 
 // Counts are the numbers behind the app's badges.

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/caselist"
 	"minsheng/cases/phonesync"
 	"minsheng/internal/auth"
 )
@@ -99,22 +100,8 @@ func fingerprint(c *Case) string {
 }
 
 // scopeQuery is the filter of what the app syncs for p: a cadre's
-// community, a sub-district for its staff.
-func scopeQuery(p auth.Principal) (bson.D, error) {
-	switch p.Role {
-	case auth.RoleCadre:
-		if p.Community != "" {
-			return bson.D{{Key: "location.community", Value: p.Community}}, nil
-		}
-	case auth.RoleSubdistrict:
-		if p.SubDistrict != "" {
-			return bson.D{{Key: "location.sub_district", Value: p.SubDistrict}}, nil
-		}
-	case "":
-		return nil, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
-	}
-	return nil, errMobileRole()
-}
+// community, a sub-district for its staff (caselist.PhoneScope).
+func scopeQuery(p auth.Principal) (bson.D, error) { return caselist.PhoneScope(p, errMobileRole()) }
 
 // eachInScope streams the stored cases of p's scope, once each.
 func (s *Service) eachInScope(ctx context.Context, p auth.Principal, fn func(*Case) error) error {
@@ -122,12 +109,5 @@ func (s *Service) eachInScope(ctx context.Context, p auth.Principal, fn func(*Ca
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	return s.cases.EachCase(ctx, q, func(c *Case) error {
-		if seen[c.ID] {
-			return nil
-		}
-		seen[c.ID] = true
-		return fn(c)
-	})
+	return s.list().EachIn(ctx, q, fn)
 }
