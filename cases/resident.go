@@ -13,6 +13,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases/casedb"
+	"minsheng/cases/retention"
 	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
 	"minsheng/internal/store"
@@ -198,10 +199,11 @@ func (s *Service) TrackPhoto(ctx context.Context, number, token string, r io.Rea
 }
 
 // ForgetResident removes a resident's personal data from cases (PIPL,
-// 删除个人信息): the contact on cases they filed or that were filed for
-// them is blanked and the cases are no longer linked to the account; their
-// co-signatures are withdrawn. The cases themselves stay, anonymous, as
-// the sub-district's record. It returns how many cases changed.
+// 删除个人信息; package retention): the contact on cases they filed or that
+// were filed for them is blanked and the cases are no longer linked to the
+// account; their co-signatures are withdrawn. The cases themselves stay,
+// anonymous, as the sub-district's record. It returns how many cases
+// changed.
 func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, error) {
 	if p.UserID == "" {
 		return 0, minsheng.Errorf(minsheng.EUNAUTHORIZED, "请先登录")
@@ -209,40 +211,5 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 	if err := p.RequireRole(auth.RoleResident); err != nil {
 		return 0, err
 	}
-	// The summaries that name the resident, to rewrite once the cases
-	// have changed (UpdateMany leaves summaries alone).
-	var named []string
-	for _, field := range []string{"filer_id", "cosigners"} {
-		sums, err := s.cases.Summaries(ctx, bson.D{{Key: field, Value: p.UserID}}, bson.D{{Key: "_id", Value: 1}}, 0)
-		if err != nil {
-			return 0, err
-		}
-		for _, sm := range sums {
-			named = append(named, sm.ID)
-		}
-	}
-	now := s.now()
-	blank := bson.D{
-		{Key: "$set", Value: bson.D{{Key: "contact_name", Value: ""}, {Key: "contact_phone", Value: ""}, {Key: "purged_at", Value: now}}},
-		{Key: "$unset", Value: bson.D{{Key: "filer_id", Value: ""}, {Key: "filed_by", Value: ""}}},
-	}
-	n, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "filer_id", Value: p.UserID}}, blank)
-	if err != nil {
-		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
-	}
-	m, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "filed_by", Value: p.UserID}}, blank)
-	if err != nil {
-		return 0, fmt.Errorf("cases: unable to forget resident: %w", err)
-	}
-	k, err := s.cases.UpdateManyUnsummarized(ctx, bson.D{{Key: "cosigners", Value: p.UserID}},
-		bson.D{{Key: "$pull", Value: bson.D{{Key: "cosigners", Value: p.UserID}}}})
-	if err != nil {
-		return 0, fmt.Errorf("cases: unable to withdraw co-signatures: %w", err)
-	}
-	for _, id := range named {
-		if err := s.cases.Refresh(ctx, id); err != nil {
-			return 0, err
-		}
-	}
-	return n + m + k, nil
+	return retention.Forget(ctx, s.cases, p.UserID, s.now())
 }

@@ -14,6 +14,7 @@ import (
 	"minsheng"
 	"minsheng/cases/casedb"
 	"minsheng/cases/cosign"
+	"minsheng/cases/retention"
 	"minsheng/internal/auth"
 )
 
@@ -553,22 +554,8 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 
 // PurgePersonalData blanks the contact name and phone of cases that reached
 // a final state before the given time (PIPL retention), and returns how
-// many were purged. Timelines hold no residents' names, so they stay.
+// many were purged (package retention). Timelines hold no residents' names,
+// so they stay.
 func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.cases.UpdateManyUnsummarized(ctx,
-		bson.D{
-			{Key: "closed_at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
-			{Key: "purged_at", Value: bson.D{{Key: "$exists", Value: false}}},
-		},
-		bson.D{
-			{Key: "$set", Value: bson.D{
-				{Key: "contact_name", Value: ""},
-				{Key: "contact_phone", Value: ""},
-				{Key: "purged_at", Value: s.now()},
-			}},
-		})
-	if err != nil {
-		return 0, fmt.Errorf("cases: unable to purge personal data: %w", err)
-	}
-	return n, nil
+	return retention.Purge(ctx, s.cases, before, s.now())
 }
