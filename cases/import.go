@@ -9,33 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"minsheng"
-	"minsheng/cases/casedb"
+	"minsheng/cases/caseimport"
 	"minsheng/internal/auth"
 )
 
-// ImportCase is one historical case for Import: what was filed, when, and
-// how far it got along the lifecycle's main path.
-type ImportCase struct {
-	NewCase
-	FiledAt time.Time
-	// Status is the state reached: submitted, accepted, assigned, assessed,
-	// in_progress, completed, closed, rejected or cancelled (merged needs a
-	// kept case and is not imported).
-	Status Status
-	// StepGap is the time between consecutive steps (one hour when zero).
-	StepGap time.Duration
-	// AssignedTo and AssignedName are the cadre, from assigned on.
-	AssignedTo, AssignedName string
-	// CatalogItem and SLADays classify the case at acceptance (optional).
-	CatalogItem string
-	SLADays     int
-	// Assessment is the on-site assessment, from assessed on (required there).
-	Assessment *Assessment
-	// ActualCostFen is the cost reported at completion.
-	ActualCostFen int64
-	// Verdict closes a closed case (satisfied when empty).
-	Verdict Verdict
-}
+// ImportCase is one historical case for Import (package caseimport).
+type ImportCase = caseimport.Case[Status, Verdict]
 
 // importPath is the order of the main path's states.
 var importPath = []Status{StatusSubmitted, StatusAccepted, StatusAssigned, StatusAssessed, StatusInProgress, StatusCompleted, StatusClosed}
@@ -50,37 +29,13 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, in []ImportCase)
 	if err := p.RequireRole(auth.RoleAdmin); err != nil {
 		return 0, err
 	}
-	docs := make([]*Case, 0, len(in))
-	for i := range in {
-		c, err := s.importDoc(p, &in[i])
-		if err != nil {
-			return 0, minsheng.Invalid(fmt.Sprintf("第 %d 条案件有误：%s", i+1, minsheng.ErrorMessage(err)), minsheng.ErrorFields(err))
-		}
-		docs = append(docs, c)
-	}
-	slices.SortStableFunc(docs, func(a, b *Case) int { return a.FiledAt.Compare(b.FiledAt) })
-	// One counter reservation per year of filing.
-	perYear := map[string]int64{}
-	for _, c := range docs {
-		perYear[c.FiledAt.In(s.cfg.Zone).Format("2006")]++
-	}
-	next := map[string]int64{}
-	for year, n := range perYear {
-		first, err := s.cases.TakeNumbers(ctx, s.cfg.NumberPrefix+year, n, "")
-		if err != nil {
-			return 0, fmt.Errorf("cases: unable to number imported cases: %w", err)
-		}
-		next[year] = first
-	}
-	for _, c := range docs {
-		year := c.FiledAt.In(s.cfg.Zone).Format("2006")
-		c.Number = casedb.FormatNumber(s.cfg.NumberPrefix+year, next[year])
-		next[year]++
-	}
-	if err := s.cases.InsertMany(ctx, docs); err != nil {
-		return 0, fmt.Errorf("cases: unable to import cases: %w", err)
-	}
-	return len(docs), nil
+	return caseimport.Batch[Status, Verdict, Case, caseFacts]{
+		DB:        s.cases,
+		Build:     func(in *ImportCase) (*Case, error) { return s.importDoc(p, in) },
+		FiledAt:   func(c *Case) time.Time { return c.FiledAt },
+		SetNumber: func(c *Case, number string) { c.Number = number },
+		Prefix:    s.cfg.NumberPrefix, Zone: s.cfg.Zone,
+	}.Run(ctx, in)
 }
 
 // importDoc builds the stored case for one import, its derived fields set
@@ -89,10 +44,6 @@ func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
 	reach, err := s.checkImport(in)
 	if err != nil {
 		return nil, err
-	}
-	gap := in.StepGap
-	if gap <= 0 {
-		gap = time.Hour
 	}
 	at := in.FiledAt.UTC().Truncate(time.Millisecond)
 	c := &Case{
@@ -105,18 +56,18 @@ func (s *Service) importDoc(p auth.Principal, in *ImportCase) (*Case, error) {
 		SLADays: s.cfg.DefaultSLADays, Version: 1,
 	}
 	c.Timeline = []Event{{At: at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: ActSubmit, To: StatusSubmitted, Note: "批量导入"}}
-	w := &importWalk{c: c, p: p, at: at, gap: gap}
+	w := &importWalk{c: c, p: p, Clock: caseimport.NewClock(at, in.StepGap)}
 	if in.Status == StatusRejected {
-		t := w.step()
+		t := w.Step()
 		c.RespondedAt, c.ClosedAt, c.DueAt, c.Reason = &t, &t, farFuture, "不属于受理范围"
 		w.ev(ActReject, StatusSubmitted, StatusRejected, c.Reason)
 		return c, nil
 	}
 	for i := 1; i <= reach; i++ {
-		w.enter(importPath[i], in, w.step())
+		w.enter(importPath[i], in, w.Step())
 	}
 	if in.Status == StatusCancelled {
-		t := w.step()
+		t := w.Step()
 		c.Reason, c.ClosedAt, c.DueAt = "居民已自行解决", &t, farFuture
 		w.ev(ActCancel, StatusAccepted, StatusCancelled, c.Reason)
 	}
@@ -157,24 +108,17 @@ func (s *Service) checkImport(in *ImportCase) (reach int, err error) {
 }
 
 // importWalk takes an imported case through its transitions, one gap
-// apart, each recorded on its timeline.
+// apart (its Clock), each recorded on its timeline.
 type importWalk struct {
-	c   *Case
-	p   auth.Principal
-	at  time.Time // the time of the last transition
-	gap time.Duration
-}
-
-// step returns the time of the next transition.
-func (w *importWalk) step() time.Time {
-	w.at = w.at.Add(w.gap)
-	return w.at
+	c *Case
+	p auth.Principal
+	*caseimport.Clock
 }
 
 // ev records a transition at the current time.
 func (w *importWalk) ev(a Action, from, to Status, note string) {
 	p := w.p
-	w.c.Timeline = append(w.c.Timeline, Event{At: w.at, Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: a, From: from, To: to, Note: note})
+	w.c.Timeline = append(w.c.Timeline, Event{At: w.Now(), Actor: p.UserID, ActorName: p.Name, Role: p.Role, Action: a, From: from, To: to, Note: note})
 	w.c.Version++
 }
 
