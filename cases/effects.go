@@ -1,28 +1,9 @@
 package cases
 
 // Money effects of transitions (办结支出, 取消释放), decided before they are
-// applied.
-//
-// Completing or cancelling a case moves money on its budget line. Moving it
-// before the case's versioned write let every loser of a version race book
-// its own cost and note (8 simultaneous completions: one 200, the line
-// holding whichever cost ran last, 8 "办结支出" notes). So the order is:
-//
-//  1. decide: the versioned {_id, version} update records the transition
-//     together with a pending MoneyEffect whose id is new for this
-//     transition; of simultaneous requests exactly one gets here, and the
-//     others leave no trace;
-//  2. apply: MoneyEffects.ApplyEffect, idempotent and keyed by the effect's
-//     id, so whoever applies it again (a retry, the next transition's
-//     step, Check after a crash) moves the money once;
-//  3. record: one update conditional on {money_effect.id, state: pending}
-//     marks it done, writes the case's copy of its link and the timeline
-//     note; only one caller matches, so the note is written once.
-//
-// An effect the ledger refuses (ECONFLICT or EINVALID: an overrun whose
-// money another case took between the pre-check and the apply) undoes its
-// transition in the same kind of conditional update and is marked failed
-// with the reason.
+// applied: the order — decide, apply, record or undo — is package
+// moneyeffect's; which transition makes an effect and what the timeline
+// says of it are here.
 
 import (
 	"context"

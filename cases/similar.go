@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/cases/caseinput"
 	"minsheng/cases/similar"
 	"minsheng/internal/auth"
 )
@@ -87,28 +88,9 @@ func (s *Service) similarQuery(area string) bson.D {
 	return q
 }
 
-// checkSimilar validates a similar-case search (trimmed) and returns the
-// community's sub-district when a community is given.
+// checkSimilar validates a similar-case search (caseinput.CheckSearch).
 func (s *Service) checkSimilar(community, area, text string) (string, error) {
-	f := map[string]string{}
-	sub := ""
-	if community != "" {
-		var ok bool
-		if sub, ok = s.dir.SubDistrictOf(community); !ok {
-			f["community"] = "社区不存在"
-		}
-	}
-	if area != "" && AreaName(area) == "" {
-		f["area"] = "领域不存在"
-	}
-	switch n := utf8Len(text); {
-	case n == 0:
-		f["text"] = "必填"
-	case n > maxDescription+maxTitle:
-		f["text"] = "内容过长"
-	}
-	longText(f, "text", text)
-	return sub, invalid(f)
+	return caseinput.CheckSearch(community, area, text, s.dir, AreaName)
 }
 
 // similarTo scores the open cases whose summaries match q against text

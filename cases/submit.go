@@ -15,19 +15,16 @@ import (
 	"minsheng/internal/auth"
 )
 
-// Input limits, in characters (package caseinput holds them and the rules
-// of free text; the short names keep casework's checks readable).
-const (
-	maxTitle       = caseinput.MaxTitle
-	maxDescription = caseinput.MaxDescription
-	maxAddress     = caseinput.MaxAddress
-	maxNote        = caseinput.MaxNote
-	maxHouseholds  = caseinput.MaxHouseholds
-)
+// maxHouseholds bounds the households a case or an assessment names
+// (caseinput holds the input limits and the rules of free text).
+const maxHouseholds = caseinput.MaxHouseholds
 
-// lineText and longText record what is wrong with a one-line and a
-// multi-line text (caseinput.Line, caseinput.Long).
-var lineText, longText = caseinput.Line, caseinput.Long
+// note checks a step's note and invalid names the fields found wrong
+// (caseinput.Note, caseinput.Invalid).
+var (
+	note    = caseinput.Note
+	invalid = caseinput.Invalid
+)
 
 // NewCase is the input to Submit; package caseinput holds its rules.
 type NewCase = caseinput.NewCase

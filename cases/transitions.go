@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -17,8 +16,6 @@ import (
 	"minsheng/cases/retention"
 	"minsheng/internal/auth"
 )
-
-func utf8Len(s string) int { return utf8.RuneCountInString(s) }
 
 // step loads the case and runs the checks every transition shares, in the
 // order a user can act on: scope and role (EFORBIDDEN), the version they
@@ -59,26 +56,6 @@ func (s *Service) ready(ctx context.Context, c *Case, version int64, a Action) (
 		return nil, err
 	}
 	return c, nil
-}
-
-// note checks an optional free-text note.
-func note(fields map[string]string, name, v string, required bool) string {
-	v = strings.TrimSpace(v)
-	switch n := utf8Len(v); {
-	case required && n == 0:
-		fields[name] = "必填"
-	case n > maxNote:
-		fields[name] = fmt.Sprintf("不能超过%d字", maxNote)
-	}
-	longText(fields, name, v)
-	return v
-}
-
-func invalid(fields map[string]string) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	return minsheng.Invalid("请检查填写的内容", fields)
 }
 
 // finish applies a transition and returns the case as p sees it.

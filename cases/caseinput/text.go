@@ -2,8 +2,11 @@ package caseinput
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"minsheng"
 )
 
 // Field records in f what is wrong with a required field v of minLen to
@@ -81,4 +84,51 @@ func rule(f map[string]string, name, v string, multiline bool) {
 	if msg := Problem(v, multiline); msg != "" {
 		f[name] = msg
 	}
+}
+
+// Note checks an optional free-text note of a step (required: not empty)
+// and returns it trimmed.
+func Note(f map[string]string, name, v string, required bool) string {
+	v = strings.TrimSpace(v)
+	switch n := utf8.RuneCountInString(v); {
+	case required && n == 0:
+		f[name] = "必填"
+	case n > MaxNote:
+		f[name] = fmt.Sprintf("不能超过%d字", MaxNote)
+	}
+	Long(f, name, v)
+	return v
+}
+
+// Invalid is EINVALID naming the fields of f, nil when f is empty.
+func Invalid(f map[string]string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return minsheng.Invalid("请检查填写的内容", f)
+}
+
+// CheckSearch validates a search for similar cases (trimmed) and returns
+// the community's sub-district when a community is given; areaName names
+// an area code, "" for an unknown one.
+func CheckSearch(community, area, text string, places Places, areaName func(string) string) (string, error) {
+	f := map[string]string{}
+	sub := ""
+	if community != "" {
+		var ok bool
+		if sub, ok = places.SubDistrictOf(community); !ok {
+			f["community"] = "社区不存在"
+		}
+	}
+	if area != "" && areaName(area) == "" {
+		f["area"] = "领域不存在"
+	}
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		f["text"] = "必填"
+	case n > MaxDescription+MaxTitle:
+		f["text"] = "内容过长"
+	}
+	Long(f, "text", text)
+	return sub, Invalid(f)
 }
