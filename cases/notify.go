@@ -161,13 +161,6 @@ const NotifyWaitlisted = notify.KindWaitlisted
 // waitlisted on its line: what it needs and what the line has left.
 type WaitlistNotice = notify.Waitlist
 
-// staffLookup is what NotifyWaitlisted needs to find a community's cadres;
-// auth.Service has it. Config.Users is checked for it, so tools and tests
-// wiring no users simply notify nobody for unassigned cases.
-type staffLookup interface {
-	FindStaff(ctx context.Context, p auth.Principal, subDistrict, community string) ([]auth.User, error)
-}
-
 // NotifyWaitlisted tells the cadre assigned to an open case — or, while
 // none is, every cadre of its community — that a committed run left it
 // waitlisted, with the shortfall. Each recipient gets it once per run and
@@ -183,23 +176,9 @@ func (s *Service) NotifyWaitlisted(ctx context.Context, w WaitlistNotice) error 
 	if !c.Status.Open() {
 		return nil
 	}
-	users := []string{c.AssignedTo}
-	if c.AssignedTo == "" {
-		users = users[:0]
-		sl, ok := s.cfg.Users.(staffLookup)
-		if !ok {
-			return nil
-		}
-		system := auth.Principal{UserID: "system", Role: auth.RoleSubdistrict, SubDistrict: c.Location.SubDistrict}
-		staff, err := sl.FindStaff(ctx, system, c.Location.SubDistrict, c.Location.Community)
-		if err != nil {
-			return fmt.Errorf("cases: unable to find cadres of %s: %w", c.Location.Community, err)
-		}
-		for _, u := range staff {
-			if u.Role == auth.RoleCadre && !u.Disabled {
-				users = append(users, u.ID)
-			}
-		}
+	users, err := notify.Recipients(ctx, s.cfg.Users, c.AssignedTo, c.Location.SubDistrict, c.Location.Community)
+	if err != nil {
+		return err
 	}
 	for _, n := range notify.ForWaitlist(about(c), w, users, s.now()) {
 		s.inbox.Put(ctx, n)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"minsheng"
+	"minsheng/cases/caseinput"
 	"minsheng/cases/casephotos"
 	"minsheng/cases/cosign"
 	"minsheng/cases/notify"
@@ -32,9 +33,7 @@ const (
 
 // UserLookup finds an account; auth.Service satisfies it. Assign uses it to
 // check that the assignee is a cadre of the case's community.
-type UserLookup interface {
-	FindUserByID(ctx context.Context, id string) (auth.User, error)
-}
+type UserLookup = caseinput.Users
 
 // Config tunes the service. Zero fields take the defaults above.
 type Config struct {

@@ -43,20 +43,11 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 	// Candidates from the summaries (community, sub-district, area and
 	// status are top-level there, so the engine searches an index), then
 	// their cases.
-	q := s.similarQuery(area)
-	switch {
-	case community != "":
-		if p.IsStaff() {
-			if err := p.RequireAccess(sub, community); err != nil {
-				return nil, err
-			}
-		}
-		q = append(q, bson.E{Key: "community", Value: community})
-	case p.Role == auth.RoleCadre:
-		q = append(q, bson.E{Key: "community", Value: p.Community})
-	case p.Role == auth.RoleSubdistrict:
-		q = append(q, bson.E{Key: "sub_district", Value: p.SubDistrict})
+	narrow, err := similar.Scope(p, sub, community)
+	if err != nil {
+		return nil, err
 	}
+	q := append(s.similarQuery(area), narrow...)
 	hits, err := s.similarTo(ctx, p, q, text)
 	if err != nil {
 		return nil, err

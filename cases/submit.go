@@ -147,22 +147,12 @@ func (s *Service) newFiledCase(p auth.Principal, in NewCase, anonymous bool, ide
 }
 
 // checkResident refuses a resident_id a cadre files for that is not an
-// active resident's account: the case would belong to (and be readable by)
-// whoever holds that id. Empty is fine: the resident has no account.
+// active resident's account (caseinput.CheckResident).
 func (s *Service) checkResident(ctx context.Context, id string) error {
-	if id == "" || s.cfg.Users == nil {
+	if s.cfg.Users == nil {
 		return nil
 	}
-	u, err := s.cfg.Users.FindUserByID(ctx, id)
-	switch {
-	case errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
-		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "居民账号不存在"})
-	case err != nil:
-		return fmt.Errorf("cases: unable to look up resident: %w", err)
-	case u.Role != auth.RoleResident || u.Disabled:
-		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "须为有效的居民账号"})
-	}
-	return nil
+	return caseinput.CheckResident(ctx, s.cfg.Users, id)
 }
 
 // replay answers a repeated submission with the case it made; an

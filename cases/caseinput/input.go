@@ -10,9 +10,11 @@
 package caseinput
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -211,4 +213,28 @@ func Hash(in NewCase) string {
 	b, _ := json.Marshal(in)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// Users finds an account; auth.Service has it.
+type Users interface {
+	FindUserByID(ctx context.Context, id string) (auth.User, error)
+}
+
+// CheckResident refuses a resident_id a cadre files for that is not an
+// active resident's account: the case would belong to (and be readable by)
+// whoever holds that id. Empty is fine: the resident has no account.
+func CheckResident(ctx context.Context, users Users, id string) error {
+	if id == "" {
+		return nil
+	}
+	u, err := users.FindUserByID(ctx, id)
+	switch {
+	case errors.Is(err, minsheng.ErrNotFound) || minsheng.ErrorCode(err) == minsheng.ENOTFOUND:
+		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "居民账号不存在"})
+	case err != nil:
+		return fmt.Errorf("cases: unable to look up resident: %w", err)
+	case u.Role != auth.RoleResident || u.Disabled:
+		return minsheng.Invalid("请检查填写的内容", map[string]string{"resident_id": "须为有效的居民账号"})
+	}
+	return nil
 }

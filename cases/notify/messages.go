@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"minsheng"
+	"minsheng/internal/auth"
 )
 
 // What the messages say and when one is due. Casework names the step
@@ -108,6 +109,38 @@ type Waitlist struct {
 	Rank         int
 	EstimateFen  int64
 	RemainingFen int64
+}
+
+// staffLookup finds a community's cadres; auth.Service has it. Recipients
+// checks for it, so tools and tests wiring no users simply notify nobody
+// for unassigned cases.
+type staffLookup interface {
+	FindStaff(ctx context.Context, p auth.Principal, subDistrict, community string) ([]auth.User, error)
+}
+
+// Recipients are whom a waitlist notice goes to: the cadre assigned, or,
+// while none is, every active cadre of the community (none when users
+// cannot list them).
+func Recipients(ctx context.Context, users any, assignedTo, subDistrict, community string) ([]string, error) {
+	if assignedTo != "" {
+		return []string{assignedTo}, nil
+	}
+	sl, ok := users.(staffLookup)
+	if !ok {
+		return nil, nil
+	}
+	system := auth.Principal{UserID: "system", Role: auth.RoleSubdistrict, SubDistrict: subDistrict}
+	staff, err := sl.FindStaff(ctx, system, subDistrict, community)
+	if err != nil {
+		return nil, fmt.Errorf("cases: unable to find cadres of %s: %w", community, err)
+	}
+	var out []string
+	for _, u := range staff {
+		if u.Role == auth.RoleCadre && !u.Disabled {
+			out = append(out, u.ID)
+		}
+	}
+	return out, nil
 }
 
 // ForWaitlist is the "资金不足，已列入候补" notice of w to each of users, at

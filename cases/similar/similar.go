@@ -8,7 +8,8 @@
 // casework's (package cases), answered through Cases.Text: a score over
 // text the searcher may not read would be an oracle (issue 21).
 //
-// Errors: none of its own; the store's, as Cases returns them.
+// Errors: EFORBIDDEN for a community outside a staff member's scope
+// (Scope); the store's, as Cases returns them.
 package similar
 
 import (
@@ -62,6 +63,27 @@ type Hit[C any] struct {
 	Case     C
 	Score    int
 	Readable bool
+}
+
+// Scope narrows a search of p's to community (of sub-district sub) when one
+// is given — staff only within their scope, EFORBIDDEN otherwise; a
+// resident may ask about any — else to a cadre's community or a
+// sub-district's staff's sub-district. The filter is on the summaries.
+func Scope(p auth.Principal, sub, community string) (bson.D, error) {
+	switch {
+	case community != "":
+		if p.IsStaff() {
+			if err := p.RequireAccess(sub, community); err != nil {
+				return nil, err
+			}
+		}
+		return bson.D{{Key: "community", Value: community}}, nil
+	case p.Role == auth.RoleCadre:
+		return bson.D{{Key: "community", Value: p.Community}}, nil
+	case p.Role == auth.RoleSubdistrict:
+		return bson.D{{Key: "sub_district", Value: p.SubDistrict}}, nil
+	}
+	return nil, nil
 }
 
 // Candidates returns the ids of the newest Pool cases whose summaries match
