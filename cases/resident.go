@@ -9,14 +9,11 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
-	"minsheng/cases/casedb"
-	"minsheng/cases/retention"
+	"minsheng/cases/residents"
 	"minsheng/cases/tracktoken"
 	"minsheng/internal/auth"
-	"minsheng/internal/store"
 )
 
 // PublicView returns the public preview of c. afterPhotos admits the
@@ -129,40 +126,11 @@ func (s *Service) linkOnBehalf(ctx context.Context, p auth.Principal) error {
 	if err != nil || phone == "" {
 		return err
 	}
-	unlinked := bson.D{
-		{Key: "contact_phone", Value: phone},
-		{Key: "filer_id", Value: bson.D{{Key: "$exists", Value: false}}},
-		{Key: "anonymous", Value: false},
-		{Key: "filed_by_role", Value: bson.D{{Key: "$in", Value: bson.A{auth.RoleCadre, auth.RoleSubdistrict}}}},
-	}
-	var found []struct {
-		ID string `bson:"_id"`
-	}
-	if err := s.cases.FindAll(ctx, unlinked, &found, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})); err != nil {
-		return fmt.Errorf("cases: unable to find on-behalf cases: %w", err)
-	}
-	// One case at a time through the case store, so that each summary
-	// gains its filer_id (the resident's list reads it there).
-	for _, c := range found {
-		_, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: unlinked,
-			Update: bson.D{
-				{Key: "$set", Value: bson.D{{Key: "filer_id", Value: p.UserID}}},
-				{Key: "$push", Value: bson.D{{Key: "timeline", Value: Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
-					Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"}}}},
-			}})
-		if err != nil {
-			return fmt.Errorf("cases: unable to link on-behalf case %s: %w", c.ID, err)
-		}
-	}
-	return nil
+	return residents.Link(ctx, s.cases, p.UserID, phone, Event{At: s.now(), Actor: p.UserID, Role: auth.RoleResident,
+		Action: ActLinkResident, Note: "居民以登记手机号登录，诉求已关联到其账号"})
 }
 
-func init() {
-	// linkOnBehalf looks cases up by the contact's phone; sparse, because
-	// most cases filed by residents themselves need no entry.
-	Indexes = append(Indexes, store.Index{Collection: casesCollection, Name: "contact_phone_on_behalf",
-		Keys: keys("contact_phone", "filer_id"), Sparse: true})
-}
+func init() { Indexes = append(Indexes, residents.Indexes...) } // linkOnBehalf's lookup
 
 // ActLinkResident records that a case filed on a resident's behalf was
 // linked to their account.
@@ -199,7 +167,7 @@ func (s *Service) TrackPhoto(ctx context.Context, number, token string, r io.Rea
 }
 
 // ForgetResident removes a resident's personal data from cases (PIPL,
-// 删除个人信息; package retention): the contact on cases they filed or that
+// 删除个人信息; package residents): the contact on cases they filed or that
 // were filed for them is blanked and the cases are no longer linked to the
 // account; their co-signatures are withdrawn. The cases themselves stay,
 // anonymous, as the sub-district's record. It returns how many cases
@@ -211,5 +179,5 @@ func (s *Service) ForgetResident(ctx context.Context, p auth.Principal) (int64, 
 	if err := p.RequireRole(auth.RoleResident); err != nil {
 		return 0, err
 	}
-	return retention.Forget(ctx, s.cases, p.UserID, s.now())
+	return residents.Forget(ctx, s.cases, p.UserID, s.now())
 }

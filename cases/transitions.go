@@ -13,7 +13,7 @@ import (
 	"minsheng"
 	"minsheng/cases/casedb"
 	"minsheng/cases/cosign"
-	"minsheng/cases/retention"
+	"minsheng/cases/residents"
 	"minsheng/internal/auth"
 )
 
@@ -531,8 +531,8 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 
 // PurgePersonalData blanks the contact name and phone of cases that reached
 // a final state before the given time (PIPL retention), and returns how
-// many were purged (package retention). Timelines hold no residents' names,
+// many were purged (package residents). Timelines hold no residents' names,
 // so they stay.
 func (s *Service) PurgePersonalData(ctx context.Context, before time.Time) (int64, error) {
-	return retention.Purge(ctx, s.cases, before, s.now())
+	return residents.Purge(ctx, s.cases, before, s.now())
 }
