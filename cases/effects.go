@@ -7,10 +7,8 @@ package cases
 
 import (
 	"context"
-	"fmt"
+	"time"
 
-	"minsheng"
-	"minsheng/cases/casedb"
 	"minsheng/cases/moneyeffect"
 	"minsheng/internal/auth"
 )
@@ -49,77 +47,43 @@ func (s *Service) newEffect(p auth.Principal, c *Case, kind EffectKind, actualFe
 	}
 }
 
-// settle applies c's pending money effect and records the outcome. It
-// returns the case as stored afterwards; a refusal is returned as the
-// ledger's error after the transition was undone. A case without a pending
-// effect is returned as it is.
+// settle applies c's pending money effect and records the outcome
+// (moneyeffect.Book.Settle): the case as stored afterwards, or the
+// ledger's refusal after the transition was undone.
 func (s *Service) settle(ctx context.Context, c *Case) (*Case, error) {
-	e := c.MoneyEffect
-	if e == nil || e.State != EffectPending {
-		return c, nil
-	}
-	link, noteText, err := s.money.ApplyEffect(ctx, e.Principal(), c, *e)
-	switch {
-	case err == nil:
-		if err := s.recordEffect(ctx, c.ID, e, link, noteText); err != nil {
-			return nil, err
-		}
-	case refused(err):
-		if uerr := s.undoEffect(ctx, c, e, minsheng.ErrorMessage(err)); uerr != nil {
-			return nil, uerr
-		}
-		return nil, err
-	default:
-		return nil, fmt.Errorf("cases: unable to apply money effect %s of case %s: %w", e.ID, c.ID, err)
-	}
-	return s.load(ctx, c.ID)
+	return s.book().Settle(ctx, c, c.ID, c.MoneyEffect)
 }
 
-// recordEffect marks e done with the case's new copy of its link (nil
-// leaves the copy) and the note; when another caller recorded it first,
-// nothing happens.
-func (s *Service) recordEffect(ctx context.Context, caseID string, e *MoneyEffect, link *BudgetLink, noteText string) error {
-	now := s.now()
-	var entry, copied any
-	if link != nil {
-		copied = link
-	}
-	if noteText != "" {
-		ev := Event{At: now, Actor: e.By, Role: e.ByRole, Action: ActBudget, Note: noteText}
+// book is the money effects' protocol on this service's cases: the
+// ledger's call, and what the timeline says of a note and of a refusal.
+func (s *Service) book() moneyeffect.Book[Case, caseFacts, Status] {
+	by := func(e *MoneyEffect, ev Event) Event {
+		ev.Actor, ev.Role = e.By, e.ByRole
 		if e.ByRole != auth.RoleResident {
 			ev.ActorName = e.ByName
 		}
-		entry = ev
+		return ev
 	}
-	matched, err := s.cases.Update(ctx, casedb.Change{ID: caseID, If: moneyeffect.WhilePending(e.ID), Update: moneyeffect.DoneUpdate(now, copied, entry)})
-	if err != nil {
-		return fmt.Errorf("cases: unable to record money effect %s of case %s: %w", e.ID, caseID, err)
+	return moneyeffect.Book[Case, caseFacts, Status]{DB: s.cases, Load: s.load, Now: s.now, Log: s.cfg.Logger,
+		Apply: func(ctx context.Context, c *Case, e MoneyEffect) (any, string, error) {
+			link, note, err := s.money.ApplyEffect(ctx, e.Principal(), c, e)
+			if link == nil {
+				return nil, note, err
+			}
+			return link, note, err
+		},
+		Done: func(e *MoneyEffect, note string, at time.Time) any {
+			return by(e, Event{At: at, Action: ActBudget, Note: note})
+		},
+		Undone: func(c *Case, e *MoneyEffect, reason string, at time.Time) any {
+			label := "办结"
+			if e.Kind == EffectRelease {
+				label = "取消"
+			}
+			return by(e, Event{At: at, Action: ActUndo, From: c.Status, To: e.From, Note: label + "未生效：" + reason})
+		},
+		Noted: s.notifyBudget, // notify.go: money spent or released
 	}
-	if matched && noteText != "" {
-		s.notifyBudget(ctx, caseID, noteText) // notify.go: money spent or released
-	}
-	return nil
-}
-
-// undoEffect returns the case to the state before e's transition and marks
-// e failed with the ledger's reason.
-func (s *Service) undoEffect(ctx context.Context, c *Case, e *MoneyEffect, reason string) error {
-	now := s.now()
-	label := "办结"
-	if e.Kind == EffectRelease {
-		label = "取消"
-	}
-	ev := Event{At: now, Actor: e.By, Role: e.ByRole, Action: ActUndo, From: c.Status, To: e.From,
-		Note: label + "未生效：" + reason}
-	if e.ByRole != auth.RoleResident {
-		ev.ActorName = e.ByName
-	}
-	update := moneyeffect.UndoUpdate(e, reason, now, ev)
-	if _, err := s.cases.Update(ctx, casedb.Change{ID: c.ID, If: moneyeffect.WhilePending(e.ID), Update: update}); err != nil {
-		return fmt.Errorf("cases: unable to undo money effect %s of case %s: %w", e.ID, c.ID, err)
-	}
-	s.cfg.Logger.Warn("money effect refused; transition undone", "case", c.ID, "effect", e.ID, "reason", reason)
-	return nil
 }
 
 // SettledEffect is what FinishMoneyEffects did with one pending effect.
