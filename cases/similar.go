@@ -67,16 +67,10 @@ func (s *Service) Similar(ctx context.Context, p auth.Principal, community, area
 }
 
 // similarQuery is the summaries' filter every similar-case search starts
-// from: open, filed in the last Config.SimilarWindow, in area if given.
+// from (similar.Query): open, filed in the last Config.SimilarWindow, in
+// area if given.
 func (s *Service) similarQuery(area string) bson.D {
-	q := bson.D{
-		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
-		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: s.now().Add(-s.cfg.SimilarWindow)}}},
-	}
-	if area != "" {
-		q = append(q, bson.E{Key: "area", Value: area})
-	}
-	return q
+	return similar.Query(openStatuses, s.now().Add(-s.cfg.SimilarWindow), area)
 }
 
 // checkSimilar validates a similar-case search (caseinput.CheckSearch).

@@ -65,6 +65,19 @@ type Hit[C any] struct {
 	Readable bool
 }
 
+// Query is the summaries' filter a search starts from: in one of the open
+// states, filed since since, in area if given.
+func Query[S ~string](open []S, since time.Time, area string) bson.D {
+	q := bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: open}}},
+		{Key: "filed_at", Value: bson.D{{Key: "$gte", Value: since}}},
+	}
+	if area != "" {
+		q = append(q, bson.E{Key: "area", Value: area})
+	}
+	return q
+}
+
 // Scope narrows a search of p's to community (of sub-district sub) when one
 // is given — staff only within their scope, EFORBIDDEN otherwise; a
 // resident may ask about any — else to a cadre's community or a
