@@ -7,9 +7,10 @@
 // cases implements: the index engine (casedb), photos (casephotos), input
 // rules and bodies (caseinput), the lists' read path (caselist), similar
 // cases (similar), money effects (moneyeffect), messages (notify), the
-// phones' sync (phonesync), direct uploads (uploads), tracking tokens
-// (tracktoken) and the 12345 rates (rates). Their types appear here as
-// aliases, so callers name them as cases.Photo, cases.Filter and so on.
+// bulk import (caseimport), co-signature claims (cosign), residents'
+// personal data (residents), the phones' sync (phonesync), direct uploads
+// (uploads), tracking tokens (tracktoken) and the 12345 rates (rates).
+// Their types appear here as aliases (cases.Photo, cases.Filter …).
 //
 // Every verb takes the caller's auth.Principal; who may do what from which
 // state is decided in one table (lifecycle.go), and who may see a phone
