@@ -53,7 +53,7 @@ func TestSummaryQueriesSearchAnIndex(t *testing.T) {
 			{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{"submitted", "accepted"}}}}}},
 		{"pending effects", bson.D{{Key: "effect_pending", Value: "1"}}},
 		{"page by ids", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"a", "b"}}}}}},
-		// A resident's list (findMine): the $or on the cases it replaced
+		// A resident's list (caselist's mine): the $or on the cases it replaced
 		// was not pushed down and decoded every case.
 		{"resident filed", bson.D{{Key: "filer_id", Value: "res-1"}}},
 		{"resident co-signed", bson.D{{Key: "cosigners", Value: "res-1"}}},

@@ -11,7 +11,7 @@ import (
 	"minsheng/internal/idem"
 )
 
-// Direct photo uploads with S3 (cases/photo_upload.go): ask, PUT to the
+// Direct photo uploads with S3 (cases/casephotos/upload.go): ask, PUT to the
 // bucket, confirm. On the local photo store asking is 409 with
 // fields.upload = "use_raw_upload": the app then uses putPhoto.
 
