@@ -252,7 +252,7 @@ func (s *Reporter) Rates(ctx context.Context, p auth.Principal, q RatesQuery) (R
 		f.SubDistrict = sub
 	}
 	asOf := s.now()
-	from, to := calendar.YearStart(asOf.In(s.zone).Year(), s.zone).UTC(), asOf
+	from, to := calendar.YearStart(calendar.FiscalYear(asOf, s.zone), s.zone).UTC(), asOf
 	fields := map[string]string{}
 	if q.From != "" {
 		t, err := s.parseTime(q.From)
