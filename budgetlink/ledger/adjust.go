@@ -26,6 +26,7 @@ import (
 	"minsheng"
 	"minsheng/internal/auth"
 	"minsheng/internal/page"
+	"minsheng/internal/store"
 )
 
 // Adjustment kinds.
@@ -400,27 +401,35 @@ func (s *Service) Adjustments(ctx context.Context, p auth.Principal, f Adjustmen
 	if f.State != "" {
 		q["state"] = f.State
 	}
-	c, limit, err := page.Read(adjustmentCursors, f.Cursor, f.Limit)
+	return newestFirst(ctx, s.adjustments, adjustmentCursors, "created_at", q, f.Cursor, f.Limit,
+		func(a Adjustment) page.Cursor { return page.Cursor{At: a.CreatedAt, ID: a.ID} })
+}
+
+// newestFirst reads one page of coll's documents matching q, newest first
+// by timeField then _id, after the cursor of the list named list; next is
+// the cursor of the following page, "" on the last. The adjustments and
+// the audit trail page this way.
+func newestFirst[T any](ctx context.Context, coll *store.Collection, list, timeField string, q bson.M, cursor string, limit int,
+	key func(T) page.Cursor) ([]T, string, error) {
+	c, limit, err := page.Read(list, cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
-	f.Limit = limit
-	if f.Cursor != "" {
+	if cursor != "" {
 		q["$or"] = bson.A{
-			bson.M{"created_at": bson.M{"$lt": c.At}},
-			bson.M{"created_at": c.At, "_id": bson.M{"$lt": c.ID}},
+			bson.M{timeField: bson.M{"$lt": c.At}},
+			bson.M{timeField: c.At, "_id": bson.M{"$lt": c.ID}},
 		}
 	}
-	var out []Adjustment
-	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(f.Limit) + 1)
-	if err := s.adjustments.FindAll(ctx, q, &out, opts); err != nil {
-		return nil, "", fmt.Errorf("budgetlink: unable to list adjustments: %w", err)
+	var out []T
+	opts := options.Find().SetSort(bson.D{{Key: timeField, Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit) + 1)
+	if err := coll.FindAll(ctx, q, &out, opts); err != nil {
+		return nil, "", fmt.Errorf("budgetlink: unable to list %s: %w", list, err)
 	}
 	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = page.Encode(adjustmentCursors, page.Cursor{At: last.CreatedAt, ID: last.ID})
+	if len(out) > limit {
+		out = out[:limit]
+		next = page.Encode(list, key(out[len(out)-1]))
 	}
 	return out, next, nil
 }

@@ -565,27 +565,6 @@ func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([
 	if f.CaseID != "" {
 		q["case_id"] = f.CaseID
 	}
-	c, limit, err := page.Read(auditCursors, f.Cursor, f.Limit)
-	if err != nil {
-		return nil, "", err
-	}
-	f.Limit = limit
-	if f.Cursor != "" {
-		q["$or"] = bson.A{
-			bson.M{"at": bson.M{"$lt": c.At}},
-			bson.M{"at": c.At, "_id": bson.M{"$lt": c.ID}},
-		}
-	}
-	var out []AuditEntry
-	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(f.Limit) + 1)
-	if err := s.audit.FindAll(ctx, q, &out, opts); err != nil {
-		return nil, "", fmt.Errorf("budgetlink: unable to list audit entries: %w", err)
-	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = page.Encode(auditCursors, page.Cursor{At: last.At, ID: last.ID})
-	}
-	return out, next, nil
+	return newestFirst(ctx, s.audit, auditCursors, "at", q, f.Cursor, f.Limit,
+		func(e AuditEntry) page.Cursor { return page.Cursor{At: e.At, ID: e.ID} })
 }
