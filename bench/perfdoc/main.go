@@ -2,9 +2,11 @@
 // benchmark runs bench/perf makes, so the figures in the document are the
 // ones a run printed, with the date, the machine and the commit they came
 // from. Given a second run (-before), every row is shown beside it with
-// the ratio, so a change's cost is read off one table.
+// the ratio, so a change's cost is read off one table. Either side may name
+// several runs, comma-separated: each figure is then the median of the
+// runs, which a two-core machine's noise needs before a ratio means much.
 //
-//	go run ./bench/perfdoc -after after.txt [-before before.txt] > docs/PERFORMANCE.md
+//	go run ./bench/perfdoc -after a1.txt,a2.txt,a3.txt [-before b1.txt,b2.txt,b3.txt] > docs/PERFORMANCE.md
 //
 // It reads three kinds of lines: the header bench/perf writes (`# key:
 // value`), Go's benchmark result lines (name, iterations, value unit
@@ -20,6 +22,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -106,22 +109,99 @@ func load(path string) (*run, error) {
 	return parse(f)
 }
 
+// loadAll reads each comma-separated path and merges the runs.
+func loadAll(paths string) (*run, error) {
+	var runs []*run
+	for _, p := range strings.Split(paths, ",") {
+		r, err := load(p)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	return median(runs), nil
+}
+
+// median merges runs of the same benchmarks into one: every figure is the
+// median of the runs that printed it, the pilot's ratio is recomputed from
+// the median p95s, a header line lists each run's value where they differ,
+// and what the benchmarks printed is the first run's.
+func median(runs []*run) *run {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	out := &run{values: map[string]float64{}, pilot: map[string][5]string{}, printed: runs[0].printed}
+	out.header = append(out.header, [2]string{"runs (each figure is their median)", strconv.Itoa(len(runs))})
+	for _, kv := range runs[0].header {
+		var each []string
+		for _, r := range runs {
+			each = append(each, headerOf(r, kv[0]))
+		}
+		if len(slices.Compact(slices.Clone(each))) == 1 {
+			each = each[:1]
+		}
+		out.header = append(out.header, [2]string{kv[0], strings.Join(each, " · ")})
+	}
+	mid := func(vs []float64) float64 {
+		slices.Sort(vs)
+		if n := len(vs); n%2 == 0 {
+			return (vs[n/2-1] + vs[n/2]) / 2
+		}
+		return vs[len(vs)/2]
+	}
+	for _, k := range runs[0].order {
+		var vs []float64
+		for _, r := range runs {
+			if v, ok := r.values[k]; ok {
+				vs = append(vs, v)
+			}
+		}
+		out.order = append(out.order, k)
+		out.values[k] = mid(vs)
+	}
+	for _, op := range runs[0].pilotOf {
+		var cols [4][]float64
+		for _, r := range runs {
+			row, ok := r.pilot[op]
+			for i := range cols {
+				if v, okv := ms(row[i]); ok && okv {
+					cols[i] = append(cols[i], v)
+				}
+			}
+		}
+		var row [5]string
+		var m [4]float64
+		for i := range cols {
+			if len(cols[i]) > 0 {
+				m[i] = mid(cols[i])
+				row[i] = fmt.Sprintf("%.1f ms", m[i])
+			}
+		}
+		if m[3] > 0 {
+			row[4] = fmt.Sprintf("%.2f×", m[1]/m[3])
+		}
+		out.pilot[op] = row
+		out.pilotOf = append(out.pilotOf, op)
+	}
+	return out
+}
+
 func main() {
-	after := flag.String("after", "", "output of the run to document (required)")
-	before := flag.String("before", "", "output of an earlier run to compare with")
+	after := flag.String("after", "", "output of the run(s) to document, comma-separated (required)")
+	before := flag.String("before", "", "output of earlier run(s) to compare with, comma-separated")
 	flag.Parse()
 	if *after == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	a, err := load(*after)
+	a, err := loadAll(*after)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perfdoc:", err)
 		os.Exit(1)
 	}
 	var b *run
 	if *before != "" {
-		if b, err = load(*before); err != nil {
+		if b, err = loadAll(*before); err != nil {
 			fmt.Fprintln(os.Stderr, "perfdoc:", err)
 			os.Exit(1)
 		}

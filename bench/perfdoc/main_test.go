@@ -51,3 +51,28 @@ func TestParseAndCompare(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianOfRuns(t *testing.T) {
+	var runs []*run
+	for _, p95 := range []string{"4.2 ms", "9.9 ms", "3.0 ms"} {
+		r, err := parse(strings.NewReader(strings.ReplaceAll(strings.ReplaceAll(sample, "4.2 ms", p95), "abc1234", "c-"+p95)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	runs[1].values["BenchmarkQueues/cases=1000/community_queue ms/op"] = 9
+	m := median(runs)
+	if got, want := m.pilot["staff queue"], [5]string{"3.1 ms", "4.2 ms", "1.0 ms", "2.1 ms", "2.00×"}; got != want {
+		t.Errorf("median staff queue = %q, want %q", got, want)
+	}
+	if got, want := m.values["BenchmarkQueues/cases=1000/community_queue ms/op"], 1.52; got != want {
+		t.Errorf("median queue = %v, want %v", got, want)
+	}
+	if got, want := headerOf(m, "commit"), "c-4.2 ms · c-9.9 ms · c-3.0 ms"; got != want {
+		t.Errorf("commit header = %q, want %q", got, want)
+	}
+	if got, want := headerOf(m, "date"), "2026-12-08 04:00 CST"; got != want {
+		t.Errorf("date header = %q, want %q", got, want)
+	}
+}
