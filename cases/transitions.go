@@ -36,6 +36,22 @@ func (s *Service) step(ctx context.Context, p auth.Principal, id string, version
 	return s.ready(ctx, c, version, a)
 }
 
+// stepNoted is step for an action whose only input is one text field
+// (note or reason): the case is loaded and authorized first, then the
+// text is checked; it returns the text trimmed.
+func (s *Service) stepNoted(ctx context.Context, p auth.Principal, id string, version int64, a Action, field, text string, required bool) (*Case, string, error) {
+	c, err := s.step(ctx, p, id, version, a)
+	if err != nil {
+		return nil, "", err
+	}
+	f := map[string]string{}
+	text = note(f, field, text, required)
+	if err := invalid(f); err != nil {
+		return nil, "", err
+	}
+	return c, text, nil
+}
+
 // ready runs the checks after the caller's: a pending money effect is
 // finished, then the version (ECONFLICT, stale) and the state (ECONFLICT,
 // naming what is allowed).
@@ -72,13 +88,8 @@ func (s *Service) finish(ctx context.Context, p auth.Principal, c *Case, version
 // Accept takes a submitted case on (受理) and starts its completion
 // deadline. Subdistrict staff of its sub-district or admin.
 func (s *Service) Accept(ctx context.Context, p auth.Principal, id string, version int64, noteText string) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActAccept)
+	c, noteText, err := s.stepNoted(ctx, p, id, version, ActAccept, "note", noteText, false)
 	if err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	noteText = note(f, "note", noteText, false)
-	if err := invalid(f); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -93,13 +104,8 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id string, versi
 
 // Reject refuses a submitted case with a reason (不予受理).
 func (s *Service) Reject(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActReject)
+	c, reason, err := s.stepNoted(ctx, p, id, version, ActReject, "reason", reason, true)
 	if err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	reason = note(f, "reason", reason, true)
-	if err := invalid(f); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -185,13 +191,8 @@ func (s *Service) Assess(ctx context.Context, p auth.Principal, id string, versi
 
 // Start begins the work (开始办理).
 func (s *Service) Start(ctx context.Context, p auth.Principal, id string, version int64, noteText string) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActStart)
+	c, noteText, err := s.stepNoted(ctx, p, id, version, ActStart, "note", noteText, false)
 	if err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	noteText = note(f, "note", noteText, false)
-	if err := invalid(f); err != nil {
 		return nil, err
 	}
 	return s.finish(ctx, p, c, version, ActStart, nil, noteText)
@@ -250,13 +251,8 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, c *Case, version
 // decides the cancellation with its pending release, then the release is
 // applied (effects.go).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, version int64, reason string) (*Case, error) {
-	c, err := s.step(ctx, p, id, version, ActCancel)
+	c, reason, err := s.stepNoted(ctx, p, id, version, ActCancel, "reason", reason, true)
 	if err != nil {
-		return nil, err
-	}
-	f := map[string]string{}
-	reason = note(f, "reason", reason, true)
-	if err := invalid(f); err != nil {
 		return nil, err
 	}
 	now := s.now()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"strconv"
 	"strings"
 	"time"
@@ -176,21 +177,31 @@ func (a CasesAPI) similar(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items})
 }
 
+// photoPart opens the "photo" part of a multipart/form-data upload; the
+// caller closes it.
+func photoPart(c *fiber.Ctx) (multipart.File, error) {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		return nil, minsheng.Errorf(minsheng.EUNSUPPORTED, "请以 multipart/form-data 上传照片")
+	}
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		return nil, minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, &minsheng.Error{Code: minsheng.EINVALID, Message: "照片读取失败", Err: err}
+	}
+	return f, nil
+}
+
 func (a CasesAPI) addPhoto(c *fiber.Ctx) error {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
-		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请以 multipart/form-data 上传照片")
-	}
-	fh, err := c.FormFile("photo")
+	f, err := photoPart(c)
 	if err != nil {
-		return minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return &minsheng.Error{Code: minsheng.EINVALID, Message: "照片读取失败", Err: err}
+		return err
 	}
 	defer f.Close()
 	out, err := a.Cases.AddPhoto(c.UserContext(), p, c.Params("id"), cases.PhotoTag(c.FormValue("tag")), f)

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -150,16 +149,9 @@ func (a SiteAPI) trackPhoto(c *fiber.Ctx) error {
 	if err := httpkit.NoQuery(c); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
-		return minsheng.Errorf(minsheng.EUNSUPPORTED, "请以 multipart/form-data 上传照片")
-	}
-	fh, err := c.FormFile("photo")
+	f, err := photoPart(c)
 	if err != nil {
-		return minsheng.Invalid("请选择照片", map[string]string{"photo": "必填"})
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return &minsheng.Error{Code: minsheng.EINVALID, Message: "照片读取失败", Err: err}
+		return err
 	}
 	defer f.Close()
 	out, err := a.Cases.TrackPhoto(c.UserContext(), c.FormValue("number"), c.FormValue("token"), f)

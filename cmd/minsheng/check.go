@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,14 +19,9 @@ import (
 // is marked failed or frozen and reported, never a reason to stop. On the
 // embedded store it refuses to run while a server holds the data directory.
 func check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")
+	fs := newStoreCommand("check", stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	d, err := openForCommand(ctx, *data, getenv, stderr)
+	d, err := fs.open(ctx, args, getenv, stderr)
 	if err != nil {
 		return err
 	}

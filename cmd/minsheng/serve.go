@@ -178,6 +178,27 @@ func loadOrg(ctx context.Context, st *store.Store) (*org.Directory, error) {
 	return org.NewDirectory(doc.District)
 }
 
+// storeCommand is the flag set of a subcommand that opens the data
+// directory: its own flags plus --data.
+type storeCommand struct {
+	*flag.FlagSet
+	data *string
+}
+
+func newStoreCommand(name string, stderr io.Writer) storeCommand {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return storeCommand{fs, fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")}
+}
+
+// open parses args and opens the store; the caller closes d.store.
+func (c storeCommand) open(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (*deps, error) {
+	if err := c.Parse(args); err != nil {
+		return nil, err
+	}
+	return openForCommand(ctx, *c.data, getenv, stderr)
+}
+
 // openForCommand opens the stores for a one-shot subcommand (users add,
 // check): configuration from the environment, data dir from its flag, and a
 // quiet logger so the command's own output stays readable.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -14,18 +13,13 @@ import (
 // usersAdd creates an account from the shell. Without --password a random
 // one is generated and printed once.
 func usersAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newStoreCommand("users add", stderr)
 	username := fs.String("username", "", "login name (3–32 lower-case letters, digits, _ . -)")
 	role := fs.String("role", "", "cadre, subdistrict, finance or admin")
 	scope := fs.String("scope", "", "community code for a cadre, sub-district code for subdistrict staff")
 	name := fs.String("name", "", "display name")
 	password := fs.String("password", "", "password (8–72 characters); empty: generated")
-	data := fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	d, err := openForCommand(ctx, *data, getenv, stderr)
+	d, err := fs.open(ctx, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -78,9 +72,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 // usersChange disables, enables, sets the password of or re-scopes one
 // account named by its username, as auth.System.
 func usersChange(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("users "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")
+	fs := newStoreCommand("users "+verb, stderr)
 	var password, role, scope *string
 	switch verb {
 	case "passwd":
@@ -103,7 +95,7 @@ func usersChange(ctx context.Context, verb string, args []string, getenv func(st
 	if username == "" {
 		return fmt.Errorf("users %s: name the account: minsheng users %s USERNAME", verb, verb)
 	}
-	d, err := openForCommand(ctx, *data, getenv, stderr)
+	d, err := openForCommand(ctx, *fs.data, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -151,15 +143,10 @@ func usersChange(ctx context.Context, verb string, args []string, getenv func(st
 
 // usersList prints accounts, one a line, every page.
 func usersList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("users list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "data directory (default MINSHENG_DATA or ./data)")
+	fs := newStoreCommand("users list", stderr)
 	role := fs.String("role", "", "only this role")
 	sd := fs.String("sub-district", "", "only this sub-district code")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	d, err := openForCommand(ctx, *data, getenv, stderr)
+	d, err := fs.open(ctx, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
