@@ -54,7 +54,10 @@ func (s *slowScan) Routes(api fiber.Router, _ *httpkit.Kit) {
 			}
 			s.ops.Add(1)
 		}
-		s.ended <- err
+		select { // never block: a failed test leaves its report unread
+		case s.ended <- err:
+		default:
+		}
 		if err != nil {
 			return err
 		}
@@ -211,7 +214,10 @@ func (e *expensiveList) Routes(api fiber.Router, _ *httpkit.Kit) {
 		}
 		var docs []bson.M
 		err := e.coll.FindAll(c.UserContext(), bson.D{{Key: "v", Value: bson.D{{Key: "$in", Value: in}}}}, &docs)
-		e.ended <- err
+		select { // never block: a failed round leaves its report unread
+		case e.ended <- err:
+		default:
+		}
 		if err != nil {
 			return err
 		}
@@ -239,6 +245,9 @@ func engineBusy() int {
 // returns at once with context.Canceled, but every round fails with the
 // engine inside the find 10 s after the client left.
 func TestClientGoneStopsTheEngineWork(t *testing.T) {
+	if storetest.External() {
+		t.Skip("watches the embedded engine's goroutines in this process; the store is external")
+	}
 	st := storetest.New(t)
 	ctx := context.Background()
 	arr := make(bson.A, 500)

@@ -68,25 +68,36 @@ func (s *Service) claimCheck(ctx context.Context, username, ip string) (loginFai
 	now := s.cfg.Now().UTC()
 	id := failureKey(username, ip)
 	var doc loginFailures
-	err := s.limiter.c.FindOneAndUpdate(ctx,
-		bson.M{"_id": id, "locked_until": bson.M{"$lte": now}, "checking_until": bson.M{"$lte": now}},
-		bson.M{
-			"$set":         bson.M{"checking_until": now.Add(checkLease)},
-			"$setOnInsert": bson.M{"count": int64(0), "locked_until": time.Time{}, "expires_at": now.Add(s.cfg.Lockout.Forget)},
-		},
-		&doc, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After))
-	if err == nil {
-		return doc, nil
-	}
-	if !errors.Is(err, minsheng.ErrDuplicate) {
-		return doc, fmt.Errorf("auth: unable to start login check: %w", err)
-	}
-	// The document exists and is locked or busy.
-	if err := s.limiter.c.FindOne(ctx, bson.M{"_id": id}, &doc); err != nil && !errors.Is(err, minsheng.ErrNotFound) {
-		return doc, fmt.Errorf("auth: unable to read login failures: %w", err)
-	}
-	if wait := doc.LockedUntil.Sub(now); wait > 0 {
-		return doc, errLocked(wait)
+	// Create the record if it is missing, then take the lease with a
+	// conditional update: the outcome never rests on the error code an
+	// engine gives a racing upsert.
+	for range 2 {
+		if err := s.limiter.c.Ensure(ctx, id, loginFailures{ID: id, ExpiresAt: now.Add(s.cfg.Lockout.Forget)}); err != nil {
+			return doc, fmt.Errorf("auth: unable to start login check: %w", err)
+		}
+		err := s.limiter.c.FindOneAndUpdate(ctx,
+			bson.M{"_id": id, "locked_until": bson.M{"$lte": now}, "checking_until": bson.M{"$lte": now}},
+			bson.M{"$set": bson.M{"checking_until": now.Add(checkLease)}},
+			&doc, options.FindOneAndUpdate().SetReturnDocument(options.After))
+		if err == nil {
+			return doc, nil
+		}
+		if !errors.Is(err, minsheng.ErrNotFound) {
+			return doc, fmt.Errorf("auth: unable to start login check: %w", err)
+		}
+		// The record is locked or busy — or expired in between, and is
+		// created again on the next turn.
+		err = s.limiter.c.FindOne(ctx, bson.M{"_id": id}, &doc)
+		if errors.Is(err, minsheng.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return doc, fmt.Errorf("auth: unable to read login failures: %w", err)
+		}
+		if wait := doc.LockedUntil.Sub(now); wait > 0 {
+			return doc, errLocked(wait)
+		}
+		break
 	}
 	return doc, rateLimited("该账号正在登录，请勿重复提交", time.Second)
 }

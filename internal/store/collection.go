@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -43,7 +44,7 @@ func (c *Collection) InsertOne(ctx context.Context, doc any) error {
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	_, err := c.c.InsertOne(ctx, doc)
+	err := retry(ctx, func() error { _, err := c.c.InsertOne(ctx, doc); return err })
 	return translate("insert into "+c.c.Name(), err)
 }
 
@@ -179,7 +180,12 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	res, err := c.c.UpdateOne(ctx, filter, update, opts...)
+	var res *mongo.UpdateResult
+	upsert := upserts(opts, func(o *options.UpdateOneOptions) *bool { return o.Upsert })
+	err = retryUpsert(ctx, upsert, func() (err error) {
+		res, err = c.c.UpdateOne(ctx, filter, withoutEmptyEach(update), opts...)
+		return err
+	})
 	if err != nil {
 		return 0, translate("update one in "+c.c.Name(), err)
 	}
@@ -192,7 +198,11 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any) (matche
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	res, err := c.c.UpdateMany(ctx, filter, update)
+	var res *mongo.UpdateResult
+	err = retry(ctx, func() (err error) {
+		res, err = c.c.UpdateMany(ctx, filter, withoutEmptyEach(update))
+		return err
+	})
 	if err != nil {
 		return 0, translate("update many in "+c.c.Name(), err)
 	}
@@ -205,11 +215,34 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...op
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	res, err := c.c.ReplaceOne(ctx, filter, doc, opts...)
+	var res *mongo.UpdateResult
+	upsert := upserts(opts, func(o *options.ReplaceOptions) *bool { return o.Upsert })
+	err = retryUpsert(ctx, upsert, func() (err error) {
+		res, err = c.c.ReplaceOne(ctx, filter, doc, opts...)
+		return err
+	})
 	if err != nil {
 		return 0, translate("replace in "+c.c.Name(), err)
 	}
 	return res.MatchedCount + res.UpsertedCount, nil
+}
+
+// Ensure inserts doc, whose _id is id, unless a document with that _id
+// exists, and returns nil once one does — whatever a racing writer's
+// insert answered on this engine (a duplicate key, or on some engines a
+// generic error): the document's presence decides, not an error code.
+// Claims that must create-then-condition use Ensure and then a plain
+// conditional update, never an upsert whose error code they interpret.
+func (c *Collection) Ensure(ctx context.Context, id, doc any) error {
+	err := c.InsertOne(ctx, doc)
+	if err == nil || errors.Is(err, minsheng.ErrDuplicate) {
+		return nil
+	}
+	var probe bson.Raw
+	if ferr := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, &probe, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})); ferr == nil {
+		return nil
+	}
+	return err
 }
 
 // FindOneAndUpdate applies update and decodes the document (before or after,
@@ -219,7 +252,10 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, out a
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	return translate("find and update in "+c.c.Name(), c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(out))
+	upsert := upserts(opts, func(o *options.FindOneAndUpdateOptions) *bool { return o.Upsert })
+	return translate("find and update in "+c.c.Name(), retryUpsert(ctx, upsert, func() error {
+		return c.c.FindOneAndUpdate(ctx, filter, withoutEmptyEach(update), opts...).Decode(out)
+	}))
 }
 
 // DeleteOne removes the first matching document and reports whether one was.
@@ -228,7 +264,11 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any) (bool, error) {
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	res, err := c.c.DeleteOne(ctx, filter)
+	var res *mongo.DeleteResult
+	err := retry(ctx, func() (err error) {
+		res, err = c.c.DeleteOne(ctx, filter)
+		return err
+	})
 	if err != nil {
 		return false, translate("delete one in "+c.c.Name(), err)
 	}
@@ -241,7 +281,11 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any) (int64, error) 
 	defer c.wrote()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	res, err := c.c.DeleteMany(ctx, filter)
+	var res *mongo.DeleteResult
+	err := retry(ctx, func() (err error) {
+		res, err = c.c.DeleteMany(ctx, filter)
+		return err
+	})
 	if err != nil {
 		return 0, translate("delete many in "+c.c.Name(), err)
 	}

@@ -28,8 +28,8 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if u := os.Getenv("MINSHENG_TEST_MONGODB_URI"); u != "" {
-		uri = u
+	if External() {
+		uri = os.Getenv("MINSHENG_TEST_MONGODB_URI")
 		return m.Run()
 	}
 	// Short path: the socket must fit in sun_path.
@@ -48,6 +48,10 @@ func run(m *testing.M) int {
 	uri = emb.URI()
 	return m.Run()
 }
+
+// External reports whether the tests run against a server named by
+// MINSHENG_TEST_MONGODB_URI rather than the embedded engine in this process.
+func External() bool { return os.Getenv("MINSHENG_TEST_MONGODB_URI") != "" }
 
 // Shared reports whether MINSHENG_TEST_SHARED=1 asks the tests' stores to
 // behave as shared with other processes; a test opening a store of its own
