@@ -43,8 +43,12 @@ type CaseFact struct {
 	// the record of every verdict).
 	FirstVerdict string
 	SpentFen     int64
-	// Funded marks a case that got money from a budget line.
-	Funded bool
+	// Funded marks a case that got money from a budget line; FundedFen is
+	// what its line holds for it (reserved, or spent once spent).
+	Funded    bool
+	FundedFen int64
+	// Number and Title name the case to people (the stalled list).
+	Number, Title string
 	// DeadlineAt is when a funded case should be completed; zero if none.
 	DeadlineAt time.Time
 }
@@ -137,10 +141,15 @@ type StatusCount struct {
 // StalledCase is a funded case past its deadline and not completed, which
 // staff should chase (事中评审).
 type StalledCase struct {
-	CaseID          string    `json:"case_id"`
-	SubDistrictCode string    `json:"sub_district_code"`
-	CommunityCode   string    `json:"community_code"`
-	DeadlineAt      time.Time `json:"deadline_at"`
+	CaseID          string `json:"case_id"`
+	Number          string `json:"number"`
+	Title           string `json:"title"`
+	FundedFen       int64  `json:"funded_fen"`
+	SubDistrictCode string `json:"sub_district_code"`
+	CommunityCode   string `json:"community_code"`
+	// CommunityName is left to the caller, which knows the district.
+	CommunityName string    `json:"community_name"`
+	DeadlineAt    time.Time `json:"deadline_at"`
 	// DaysOverdue counts whole days past the deadline at the report's asOf.
 	DaysOverdue int64 `json:"days_overdue"`
 }
@@ -191,7 +200,8 @@ func Completion(facts []CaseFact, asOf time.Time) CompletionReport {
 		}
 		if !c.DeadlineAt.IsZero() && asOf.After(c.DeadlineAt) {
 			rep.Stalled = append(rep.Stalled, StalledCase{
-				CaseID: c.CaseID, SubDistrictCode: c.SubDistrictCode, CommunityCode: c.CommunityCode,
+				CaseID: c.CaseID, Number: c.Number, Title: c.Title, FundedFen: c.FundedFen,
+				SubDistrictCode: c.SubDistrictCode, CommunityCode: c.CommunityCode,
 				DeadlineAt: c.DeadlineAt, DaysOverdue: int64(asOf.Sub(c.DeadlineAt) / (24 * time.Hour)),
 			})
 		}

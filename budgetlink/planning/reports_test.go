@@ -333,6 +333,15 @@ func TestCompletion(t *testing.T) {
 	if len(c.Stalled) == 1 && (c.Stalled[0].CaseID != s.b.ID || c.Stalled[0].DaysOverdue != 3) {
 		t.Errorf("stalled: got %+v, want B 3 days overdue", c.Stalled[0])
 	}
+	// Issue 23 item 7: the stalled list names the case to people — its
+	// number, title, community's name and the money its line holds.
+	if len(c.Stalled) == 1 {
+		st, b := c.Stalled[0], s.b
+		comm, _ := org.Xicheng().Community(b.Location.Community)
+		if st.Number == "" || st.Number != b.Number || st.Title != b.Title || st.CommunityName != comm.Name || st.CommunityName == "" || st.FundedFen <= 0 {
+			t.Errorf("stalled names: got %+v, want number %q, title %q, community %q and its money", st, b.Number, b.Title, comm.Name)
+		}
+	}
 	if _, err := e.ledger.Completion(ctx, cadre, reports.CompletionQuery{FiscalYear: 2026}); minsheng.ErrorCode(err) != minsheng.EFORBIDDEN {
 		t.Errorf("cadre: got %v, want forbidden", err)
 	}

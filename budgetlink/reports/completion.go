@@ -64,8 +64,11 @@ type Completion struct {
 	CompletionRate Rate `json:"completion_rate"`
 }
 
-func completionOf(facts []allocation.CaseFact, asOf time.Time) Completion {
+func (s *Reporter) completionOf(facts []allocation.CaseFact, asOf time.Time) Completion {
 	r := allocation.Completion(facts, asOf)
+	for i := range r.Stalled {
+		r.Stalled[i].CommunityName = s.communityName(r.Stalled[i].CommunityCode)
+	}
 	return Completion{CompletionReport: r, CompletionRate: rateOf(r.CompletionRate)}
 }
 
@@ -149,14 +152,14 @@ func (s *Reporter) Completion(ctx context.Context, p auth.Principal, q Completio
 	slices.SortFunc(lines, func(a, b *ledger.BudgetLine) int { return strings.Compare(a.ID, b.ID) })
 	// Which line funds each case, and what it spent there.
 	type funding struct {
-		line  int
-		spent int64
+		line          int
+		spent, amount int64
 	}
 	funded := map[string]funding{}
 	for i, l := range lines {
 		for _, r := range l.Reservations {
 			if r.Live() && r.CaseID != "" {
-				funded[r.CaseID] = funding{line: i, spent: r.SpentFen}
+				funded[r.CaseID] = funding{line: i, spent: r.SpentFen, amount: max(r.AmountFen, r.SpentFen)}
 			}
 		}
 	}
@@ -168,7 +171,8 @@ func (s *Reporter) Completion(ctx context.Context, p auth.Principal, q Completio
 			return nil
 		}
 		fact := factOf(c)
-		fact.Funded, fact.SpentFen = true, f.spent
+		fact.Funded, fact.SpentFen, fact.FundedFen = true, f.spent, f.amount
+		fact.Number, fact.Title = c.Number, c.Title
 		perLine[f.line] = append(perLine[f.line], fact)
 		perSub[lines[f.line].SubDistrict] = append(perSub[lines[f.line].SubDistrict], fact)
 		return nil
@@ -181,7 +185,7 @@ func (s *Reporter) Completion(ctx context.Context, p auth.Principal, q Completio
 	money := map[string]*Money{}
 	for i, l := range lines {
 		lc := LineCompletion{LineID: l.ID, SubDistrict: l.SubDistrict, ItemCode: l.ItemCode, ItemName: l.ItemName, ProjectName: l.ProjectName,
-			Completion: completionOf(perLine[i], asOf)}
+			Completion: s.completionOf(perLine[i], asOf)}
 		lc.Money.add(l)
 		rep.Lines[i] = lc
 		if money[l.SubDistrict] == nil {
@@ -192,7 +196,7 @@ func (s *Reporter) Completion(ctx context.Context, p auth.Principal, q Completio
 	rep.SubDistricts = []SubDistrictCompletion{}
 	for _, code := range slices.Sorted(maps.Keys(money)) {
 		rep.SubDistricts = append(rep.SubDistricts, SubDistrictCompletion{SubDistrict: code, Name: s.subName(code), Money: *money[code],
-			Completion: completionOf(perSub[code], asOf)})
+			Completion: s.completionOf(perSub[code], asOf)})
 	}
 	return rep, nil
 }
@@ -357,6 +361,14 @@ func (s *Reporter) scopeSubDistrict(p auth.Principal, sub string) (string, error
 		return "", err
 	}
 	return p.SubDistrictScope(s.org, sub)
+}
+
+// communityName is a community's name, its code when unknown.
+func (s *Reporter) communityName(code string) string {
+	if c, err := s.org.Community(code); err == nil {
+		return c.Name
+	}
+	return code
 }
 
 // subName is a sub-district's name, its code when unknown.

@@ -175,11 +175,13 @@ export default {
         </el-table>
         <h3 style="margin:12px 0 6px;font-size:14px">已获资助但停滞的诉求</h3>
         <el-table :data="comp?.lines?.flatMap(l => (l.completion?.stalled || []).map(s => ({ ...s, project_name: l.project_name }))) || []" border size="small" empty-text="无">
-          <el-table-column prop="case_id" label="诉求" width="200" />
-          <el-table-column prop="project_name" label="预算项目" />
-          <el-table-column label="社区" width="140"><template #default="{ row }">{{ communityName(row.community_code) }}</template></el-table-column>
-          <el-table-column label="时限" width="140"><template #default="{ row }">{{ dt(row.deadline_at) }}</template></el-table-column>
-          <el-table-column label="超期天数" width="90"><template #default="{ row }"><span class="flag-late">{{ row.days_overdue }}</span></template></el-table-column>
+          <el-table-column label="编号" width="150"><template #default="{ row }"><router-link class="stalled-case" :to="{ name: 'case', params: { id: row.case_id } }">{{ row.number || '查看诉求' }}</router-link></template></el-table-column>
+          <el-table-column prop="title" label="诉求" min-width="200" show-overflow-tooltip />
+          <el-table-column label="社区" width="140"><template #default="{ row }">{{ row.community_name || communityName(row.community_code) }}</template></el-table-column>
+          <el-table-column prop="project_name" label="预算项目" min-width="180" show-overflow-tooltip />
+          <el-table-column label="资助金额（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.funded_fen) }}</template></el-table-column>
+          <el-table-column label="办结时限" width="140"><template #default="{ row }">{{ dt(row.deadline_at) }}</template></el-table-column>
+          <el-table-column label="已停滞（天）" width="100" align="right"><template #default="{ row }"><span class="flag-late">{{ row.days_overdue }}</span></template></el-table-column>
         </el-table>
       </el-tab-pane>
       <el-tab-pane lazy v-if="finance" label="分类一致性" name="cons">
