@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"minsheng"
+	"minsheng/internal/auth"
+	"minsheng/internal/org"
 )
 
 // TestConsistencyReportFindsBulkyWaste seeds the article's finding — bulky-
@@ -172,4 +174,71 @@ func TestConsistencyReportIgnoresNamePrefixes(t *testing.T) {
 		}
 		t.Logf("%s", inc.Summary)
 	})
+}
+
+// TestConsistencyReportCrossItemCases pins issue 23 item 5 on residents'
+// cases: bulky-waste removal booked under its own item in two
+// sub-districts and under road cleaning in a third is one matter, found
+// apart from the consistently booked dry toilets and stairwell clutter,
+// with the item it belongs to and the cases to reclassify, in Chinese
+// names only.
+func TestConsistencyReportCrossItemCases(t *testing.T) {
+	ctx := context.Background()
+	e := newLinked(t)
+	dir := org.Xicheng()
+	book := func(sub, item, title string, n int) {
+		t.Helper()
+		p := auth.Principal{UserID: "u-" + sub, Name: sub, Role: auth.RoleSubdistrict, SubDistrict: sub}
+		for range n {
+			e.classify(t, p, e.file(t, dir.CommunitiesOf(sub)[0].Code, title, title), item)
+		}
+	}
+	const roadCleaning, toilet, clutter = "CG-01-01", "SQ-05-04", "PA-02-03"
+	book("desheng", bulkyItem, "大件垃圾清运", 2)
+	book("xinjiekou", bulkyItem, "旧沙发大件垃圾清运", 2)
+	book("jinrongjie", roadCleaning, "大件垃圾堆放清运", 2)
+	book("desheng", toilet, "胡同旱厕改造", 1)
+	book("xinjiekou", toilet, "院内旱厕改造", 1)
+	book("jinrongjie", clutter, "楼道堆物清理", 1)
+	book("xinjiekou", clutter, "楼道堆放杂物清理", 1)
+
+	rep, err := e.ConsistencyReport(ctx, finance, 2026, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Inconsistencies) != 1 {
+		for _, inc := range rep.Inconsistencies {
+			t.Logf("inconsistency: %s", inc.Summary)
+		}
+		t.Fatalf("got %d inconsistencies, want the bulky-waste one", len(rep.Inconsistencies))
+	}
+	inc := rep.Inconsistencies[0]
+	t.Logf("%s", inc.Summary)
+	if len(inc.Bookings) != 6 || len(inc.Items) != 2 {
+		t.Errorf("bookings %d of %d items, want 6 of 2", len(inc.Bookings), len(inc.Items))
+	}
+	if inc.Suggested == nil || inc.Suggested.Code != bulkyItem || inc.Suggested.Name != "大件垃圾清运处置" || len(inc.Suggested.Why) == 0 {
+		t.Fatalf("suggested = %+v, want %s 大件垃圾清运处置 with reasons", inc.Suggested, bulkyItem)
+	}
+	if len(inc.Moves) != 2 {
+		t.Errorf("moves = %+v, want the two 金融街 cases", inc.Moves)
+	}
+	for _, m := range inc.Moves {
+		if m.SubDistrictName != "金融街街道" || m.ItemName != "道路清扫保洁" || m.Number == "" {
+			t.Errorf("move = %+v, want a numbered 金融街街道 case under 道路清扫保洁", m)
+		}
+	}
+	if got := strings.Join(inc.SubDistrictNames, "、"); got != "德胜街道、金融街街道、新街口街道" {
+		t.Errorf("sub-district names = %s", got)
+	}
+	for _, code := range []string{"desheng", "jinrongjie", "xinjiekou"} {
+		if strings.Contains(inc.Summary, code) {
+			t.Errorf("summary holds the code %q: %s", code, inc.Summary)
+		}
+	}
+	for _, want := range []string{"大件垃圾清运", "金融街街道记入「道路清扫保洁」", "建议统一记入「大件垃圾清运处置」"} {
+		if !strings.Contains(inc.Summary, want) {
+			t.Errorf("summary lacks %q: %s", want, inc.Summary)
+		}
+	}
 }

@@ -10,51 +10,41 @@ import (
 	"minsheng/internal/textsim"
 )
 
-// pairwiseGroups is similarGroups as it was before distinct texts were
-// compared once: every text against every text sharing a bigram.
-func pairwiseGroups(texts []string, threshold int) [][]int {
-	grams := make([]map[string]struct{}, len(texts))
-	index := map[string][]int{}
-	for i, text := range texts {
-		grams[i] = textsim.Bigrams(text)
-		for g := range grams[i] {
-			index[g] = append(index[g], i)
+// naiveMatters is matterGroups written the plain way: every distinct text,
+// most repeated first, compared with textsim.Similarity against every
+// leader so far.
+func naiveMatters(texts []string, threshold int) [][]int {
+	var distinct []string
+	idx := map[string][]int{}
+	for i, t := range texts {
+		if _, ok := idx[t]; !ok {
+			distinct = append(distinct, t)
 		}
+		idx[t] = append(idx[t], i)
 	}
-	parent := make([]int, len(texts))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
+	slices.SortStableFunc(distinct, func(a, b string) int { return len(idx[b]) - len(idx[a]) })
+	var leaders []string
+	groups := map[string][]int{}
+	for _, t := range distinct {
+		if len(textsim.Bigrams(t)) == 0 {
+			continue
 		}
-		return i
-	}
-	for i := range texts {
-		seen := map[int]bool{}
-		for g := range grams[i] {
-			for _, j := range index[g] {
-				if j <= i || seen[j] {
-					continue
-				}
-				seen[j] = true
-				if find(i) != find(j) && textsim.Dice(grams[i], grams[j]) >= threshold {
-					parent[find(j)] = find(i)
-				}
+		best, bestScore := "", -1
+		for _, l := range leaders {
+			if s := textsim.Similarity(t, l); s >= threshold && s > bestScore {
+				best, bestScore = l, s
 			}
 		}
-	}
-	byRoot := map[int][]int{}
-	for i := range texts {
-		r := find(i)
-		byRoot[r] = append(byRoot[r], i)
+		if best == "" {
+			leaders = append(leaders, t)
+			best = t
+		}
+		groups[best] = append(groups[best], idx[t]...)
 	}
 	var out [][]int
-	for _, g := range byRoot {
+	for _, g := range groups {
 		if len(g) > 1 {
+			slices.Sort(g)
 			out = append(out, g)
 		}
 	}
@@ -62,46 +52,11 @@ func pairwiseGroups(texts []string, threshold int) [][]int {
 	return out
 }
 
-// similarGroups gives the groups the pairwise comparison gave, on texts
-// with many copies, near copies, empty texts (all boilerplate, never
-// joined, not even to each other) and one-letter texts, at several
-// thresholds.
-func TestSimilarGroupsMatchesPairwise(t *testing.T) {
-	bases := []string{"大件垃圾清运", "清运旧沙发等大件垃圾", "垃圾分类驿站", "楼道照明损坏", "路灯不亮", "小区停车难", "停车自治", "", "  ", "A", "a", "旱厕改造"}
-	var texts []string
-	for i := range 600 {
-		b := bases[i%len(bases)]
-		switch i % 7 {
-		case 0, 3:
-			texts = append(texts, b)
-		case 1:
-			texts = append(texts, fmt.Sprintf("%s %d号楼", b, i%13))
-		case 2:
-			texts = append(texts, b+"问题")
-		default:
-			texts = append(texts, fmt.Sprintf("%s%d", b, i%5))
-		}
-	}
-	for _, threshold := range []int{1, 200, DefaultConsistencyThreshold, 700, 1000} {
-		t.Run(fmt.Sprint(threshold), func(t *testing.T) {
-			got, want := similarGroups(texts, threshold), pairwiseGroups(texts, threshold)
-			if len(want) == 0 {
-				t.Fatal("no groups: the corpus tests nothing")
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %d groups, want %d\n got %v\nwant %v", len(got), len(want), got, want)
-			}
-		})
-	}
-}
-
-// similarGroups (bigrams counted through the inverted index) gives the
-// groups the pairwise Dice comparison gave, on seeded random texts over a
-// small alphabet — so texts share many bigrams, some all of them, some
-// repeat a character ("灯灯灯"), mix full-width and half-width letters and
-// digits, punctuation and spaces that split runs into one-letter ones —
-// at thresholds including the exact boundaries of the integer Dice test.
-func TestSimilarGroupsMatchesPairwiseRandom(t *testing.T) {
+// matterGroups gives the plain comparison's groups on seeded random texts
+// over a small alphabet (many shared bigrams, copies, one-letter runs,
+// full-width letters) at thresholds including the integer Dice test's
+// boundaries.
+func TestMatterGroupsMatchesNaive(t *testing.T) {
 	alphabet := []rune("灯路楼道号垃圾清运停车 ，,AaＡ1１2·")
 	for seed := range int64(6) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -109,18 +64,17 @@ func TestSimilarGroupsMatchesPairwiseRandom(t *testing.T) {
 			texts := make([]string, 400)
 			for i := range texts {
 				if i > 0 && rng.IntN(5) == 0 {
-					texts[i] = texts[rng.IntN(i)] // a copy
+					texts[i] = texts[rng.IntN(i)]
 					continue
 				}
-				n := rng.IntN(9)
-				r := make([]rune, n)
+				r := make([]rune, rng.IntN(9))
 				for k := range r {
 					r[k] = alphabet[rng.IntN(len(alphabet))]
 				}
 				texts[i] = string(r)
 			}
 			for _, threshold := range []int{1, 333, 400, 499, 500, 666, 667, 800, 999, 1000} {
-				got, want := similarGroups(texts, threshold), pairwiseGroups(texts, threshold)
+				got, want := matterGroups(texts, threshold), naiveMatters(texts, threshold)
 				if len(want) == 0 {
 					t.Fatalf("threshold %d: no groups: the corpus tests nothing", threshold)
 				}
@@ -129,5 +83,29 @@ func TestSimilarGroupsMatchesPairwiseRandom(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A chain of near pairs does not join unrelated matters: each text is
+// compared with its matter's leading text, not with its neighbours (issue
+// 23 item 5: single linkage joined six items into one group).
+func TestMatterGroupsDoNotChain(t *testing.T) {
+	texts := []string{
+		"大件垃圾清运", "大件垃圾清运", "大件垃圾清运", // the leader
+		"大件垃圾清运处置",         // like the leader
+		"清运处置费用结算",         // like the one before (428), not the leader (166)
+		"处置费用结算审核",         // like the one before
+		"楼道堆物清理", "楼道堆物清理", // its own matter
+	}
+	got := matterGroups(texts, DefaultConsistencyThreshold)
+	for _, g := range got {
+		for _, i := range g {
+			if textsim.Similarity(texts[i], texts[g[0]]) < DefaultConsistencyThreshold {
+				t.Errorf("group %v: %q is not like its leader %q", g, texts[i], texts[g[0]])
+			}
+		}
+	}
+	if want := []int{0, 1, 2, 3}; len(got) == 0 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("groups = %v, want the bulky-waste matter %v first", got, want)
 	}
 }

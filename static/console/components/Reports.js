@@ -101,8 +101,8 @@ export default {
         execRows.value.map((r) => [r.name, r.line_count, r.exact_count, r.adjusted_count, permille(r.exact_permille), permille(r.adjusted_permille), noComma(r.budget_fen), noComma(r.spent_fen), permille(r.execution_permille)])),
       comp: () => csv(`办结与成本-${year.value}.csv`, ['街道', '获资助件数', '已办结', '办结率', '已支出（元）', '每件解决成本（元）'],
         compRows.value.map((r) => [r.name, r.completion?.funded, r.completion?.resolved, rate(r.completion?.completion_rate), noComma(r.completion?.spent_fen || 0), noComma(r.completion?.cost_per_resolved_fen || 0)])),
-      cons: () => csv(`分类一致性-${year.value}.csv`, ['说明', '涉及街道', '使用的分类', '建议分类'],
-        (cons.value?.inconsistencies || []).map((i) => [i.summary, i.sub_districts.map(subName).join('、'), i.items.map((x) => `${x.item_name}(${x.bookings})`).join('、'), i.suggested ? i.suggested.name : ''])),
+      cons: () => csv(`分类一致性-${year.value}.csv`, ['事项', '说明', '涉及街道', '使用的分类', '建议分类', '需改列'],
+        (cons.value?.inconsistencies || []).map((i) => [i.matter, i.summary, i.sub_district_names.join('、'), i.items.map((x) => `${x.item_name}(${x.bookings})`).join('、'), i.suggested ? i.suggested.name : '', i.moves.map((m) => m.number || m.text).join('、')])),
     };
     // Sub-district staff see their own sub-district, not the district.
     const scopeName = computed(() => (session.me?.sub_district ? subName(session.me.sub_district) : '全区'));
@@ -186,10 +186,17 @@ export default {
       </el-tab-pane>
       <el-tab-pane lazy v-if="finance" label="分类一致性" name="cons">
         <div class="toolbar"><span class="muted" v-if="cons">比较了 {{ cons.bookings_compared }} 条记账</span><span class="spacer" /><el-button @click="exporters.cons()">导出</el-button></div>
-        <el-table :data="cons?.inconsistencies || []" border size="small" empty-text="未发现同类事项分到不同分类">
-          <el-table-column prop="summary" label="说明" min-width="260" />
-          <el-table-column label="涉及街道" width="200"><template #default="{ row }">{{ row.sub_districts.map(subName).join('、') }}</template></el-table-column>
-          <el-table-column label="建议统一为" width="160"><template #default="{ row }">{{ row.suggested?.name }}</template></el-table-column>
+        <el-table :data="cons?.inconsistencies || []" border size="small" empty-text="未发现同一事项在不同街道记入不同分类" data-test="cons-table">
+          <el-table-column prop="matter" label="事项" width="170" show-overflow-tooltip />
+          <el-table-column label="各街道的记账" min-width="300">
+            <template #default="{ row }"><div v-for="u in row.items" :key="u.item_code" :class="{ 'cons-right': u.item_code === row.suggested?.code }">{{ u.sub_district_names.join('、') }}：{{ u.item_name }}（{{ u.bookings }} 笔）</div></template>
+          </el-table-column>
+          <el-table-column label="建议统一为" width="190">
+            <template #default="{ row }"><template v-if="row.suggested"><b>{{ row.suggested.name }}</b><div class="muted" style="font-size:12px">{{ row.suggested.code }}</div><div v-for="w in row.suggested.why" :key="w" class="muted" style="font-size:12px">{{ w }}</div></template></template>
+          </el-table-column>
+          <el-table-column label="需改列" min-width="220">
+            <template #default="{ row }"><div v-for="m in row.moves.slice(0, 5)" :key="m.id" style="font-size:12px"><router-link v-if="m.kind === 'case'" :to="{ name: 'case', params: { id: m.id } }">{{ m.number }}</router-link><span v-else>{{ m.text }}</span> {{ m.sub_district_name }} · {{ m.item_name }}</div><div v-if="row.moves.length > 5" class="muted" style="font-size:12px">另有 {{ row.moves.length - 5 }} 笔</div></template>
+          </el-table-column>
         </el-table>
       </el-tab-pane>
     </el-tabs>
