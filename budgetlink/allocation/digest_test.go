@@ -71,17 +71,18 @@ func TestShortfalls(t *testing.T) {
 	needs := []Need{
 		{CaseID: "fits", LineID: "L1", EstimateFen: 10_000, FiledAt: filed},           // exactly the line's money: not short
 		{CaseID: "over", LineID: "L1", EstimateFen: 12_000, FiledAt: filed},           // 2,000 fen too big
-		{CaseID: "waiting", LineID: "L1", EstimateFen: 3_000, FiledAt: filed},         // fits now, but the last run waitlisted it
+		{CaseID: "waiting", LineID: "L1", EstimateFen: 3_000, FiledAt: filed},         // the last run waitlisted it; first in its waitlist, a 调剂 covered it since
+		{CaseID: "next", LineID: "L1", EstimateFen: 8_000, FiledAt: filed},            // waitlisted after it: 7,000 left for 8,000, still short
 		{CaseID: "both", LineID: "L2", EstimateFen: 500, FiledAt: filed},              // waitlisted and the line is empty
 		{CaseID: "lineless", LineID: "L9", EstimateFen: 100, FiledAt: filed},          // its line is not loaded: nothing available
 		{CaseID: "free", LineID: "L2", EstimateFen: 0, FiledAt: filed.Add(time.Hour)}, // costs nothing
 	}
-	got := Shortfalls(lines, needs, map[string]bool{"waiting": true, "both": true, "gone": true})
+	got := Shortfalls(lines, needs, map[string]int{"waiting": 0, "next": 1, "both": 0, "gone": 2})
 	want := []ShortNeed{
 		{CaseID: "over", LineID: "L1", EstimateFen: 12_000, AvailableFen: 10_000, GapFen: 2_000, Reasons: []string{ShortOverAvailable}},
 		{CaseID: "both", LineID: "L2", EstimateFen: 500, AvailableFen: 0, GapFen: 500, Reasons: []string{ShortWaitlisted, ShortOverAvailable}},
 		{CaseID: "lineless", LineID: "L9", EstimateFen: 100, AvailableFen: 0, GapFen: 100, Reasons: []string{ShortOverAvailable}},
-		{CaseID: "waiting", LineID: "L1", EstimateFen: 3_000, AvailableFen: 10_000, GapFen: 0, Reasons: []string{ShortWaitlisted}},
+		{CaseID: "next", LineID: "L1", EstimateFen: 8_000, AvailableFen: 10_000, GapFen: 0, Reasons: []string{ShortWaitlisted}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)

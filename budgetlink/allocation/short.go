@@ -29,21 +29,26 @@ type ShortNeed struct {
 	Reasons []string `json:"reasons"`
 }
 
-// Shortfalls picks the needs that are short of money: those waitlisted
-// (by case id) in the latest committed run, and those whose estimate
-// exceeds their line's available money. A need whose line is not among
-// lines counts as having none available. The result is sorted by gap
-// (largest first), then case id.
-func Shortfalls(lines []Line, needs []Need, waitlisted map[string]bool) []ShortNeed {
+// Shortfalls picks the needs that are short of money: those whose
+// estimate exceeds their line's available money now, and those the latest
+// committed run waitlisted (waitlisted maps their case ids to their place
+// in its waitlist) that the line still cannot cover. Waitlisted needs take
+// their line's available money in waitlist order; one that fits in what
+// those ahead of it left was covered since the run (a 调剂 or 调增) and is
+// no longer short — the queue follows every ledger change, not only the
+// next run. A need whose line is not among lines counts as having none
+// available. The result is sorted by gap (largest first), then case id.
+func Shortfalls(lines []Line, needs []Need, waitlisted map[string]int) []ShortNeed {
 	avail := make(map[string]int64, len(lines))
 	for _, l := range lines {
 		avail[l.ID] = l.AvailableFen
 	}
+	covered := coveredSinceRun(avail, needs, waitlisted)
 	out := []ShortNeed{}
 	for _, n := range needs {
 		a := avail[n.LineID]
 		var reasons []string
-		if waitlisted[n.CaseID] {
+		if _, ok := waitlisted[n.CaseID]; ok && !covered[n.CaseID] {
 			reasons = append(reasons, ShortWaitlisted)
 		}
 		if n.EstimateFen > a {
@@ -59,4 +64,31 @@ func Shortfalls(lines []Line, needs []Need, waitlisted map[string]bool) []ShortN
 		return cmp.Or(cmp.Compare(b.GapFen, a.GapFen), strings.Compare(a.CaseID, b.CaseID))
 	})
 	return out
+}
+
+// coveredSinceRun returns the waitlisted needs their lines can hold now,
+// giving each line's available money to its waitlisted needs in waitlist
+// order (case id among equals) while it lasts.
+func coveredSinceRun(avail map[string]int64, needs []Need, waitlisted map[string]int) map[string]bool {
+	var queue []Need
+	for _, n := range needs {
+		if _, ok := waitlisted[n.CaseID]; ok {
+			queue = append(queue, n)
+		}
+	}
+	slices.SortFunc(queue, func(a, b Need) int {
+		return cmp.Or(cmp.Compare(waitlisted[a.CaseID], waitlisted[b.CaseID]), strings.Compare(a.CaseID, b.CaseID))
+	})
+	left := make(map[string]int64, len(avail))
+	for id, a := range avail {
+		left[id] = a
+	}
+	covered := map[string]bool{}
+	for _, n := range queue {
+		if n.EstimateFen <= left[n.LineID] {
+			covered[n.CaseID] = true
+			left[n.LineID] -= n.EstimateFen
+		}
+	}
+	return covered
 }

@@ -7,7 +7,8 @@ package planning
 // with the most money, as a run places it), and
 //
 //   - waitlisted (候补) by the latest committed run of its sub-district
-//     and year, or
+//     and year, while its line still cannot cover it (a 调剂 or 调增 since
+//     the run takes it out at once: allocation.Shortfalls), or
 //   - its estimate exceeds what that line has available now, so no run
 //     can fund it from the line without an adjustment (调增/调剂).
 //
@@ -111,6 +112,7 @@ func (s *Service) Shortfalls(ctx context.Context, p auth.Principal, q ShortQuery
 	}
 	out := ShortList{FiscalYear: q.FiscalYear, SubDistrict: sub, AsOf: asOf, Items: []ShortCase{}, Runs: map[string]string{}}
 	waitlistedBy := map[string]string{} // case id → run id
+	waitlisted := map[string]int{}      // case id → place in its line's waitlist
 	for _, code := range subs {
 		run, err := s.latestCommitted(ctx, code, q.FiscalYear)
 		if err != nil {
@@ -121,14 +123,11 @@ func (s *Service) Shortfalls(ctx context.Context, p auth.Principal, q ShortQuery
 		}
 		out.Runs[code] = run.ID
 		for _, l := range run.Lines {
-			for _, w := range l.Waitlisted {
+			for i, w := range l.Waitlisted {
 				waitlistedBy[w.CaseID] = run.ID
+				waitlisted[w.CaseID] = i
 			}
 		}
-	}
-	waitlisted := make(map[string]bool, len(waitlistedBy))
-	for id := range waitlistedBy {
-		waitlisted[id] = true
 	}
 	short := allocation.Shortfalls(d.lines, d.needs, waitlisted)
 	at := make(map[string]int, len(d.needs))

@@ -7,6 +7,7 @@ import (
 
 	"minsheng"
 	"minsheng/budgetlink/allocation"
+	"minsheng/budgetlink/ledger"
 	"minsheng/cases"
 )
 
@@ -76,6 +77,21 @@ func TestShortfalls(t *testing.T) {
 				t.Errorf("page 2: %+v (%v), want C and no cursor", p2, err)
 			}
 		})
+	})
+	t.Run("a 调增 covering a waitlisted case takes it out at once", func(t *testing.T) {
+		// Issue 23 item 12: C stayed in the queue until the next run. L1
+		// has 1,000 元 left; 4,000 more cover C's 5,000, not the big one.
+		if _, err := e.ledger.Adjust(ctx, finance, ledger.AdjustmentRequest{Kind: ledger.AdjustIncrease, LineID: s.l1.ID, AmountFen: 400_000, Reason: "补足候补"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.Shortfalls(ctx, staff, ShortQuery{FiscalYear: 2026})
+		if err != nil {
+			t.Fatal(err)
+		}
+		both := []string{allocation.ShortWaitlisted, allocation.ShortOverAvailable}
+		if want := map[string][]string{big.ID: both}; !reflect.DeepEqual(reasons(got), want) || got.Total != 1 || got.GapFen != 1_000_000 {
+			t.Errorf("got %v (total %d, gap %d), want only the big one, 10,000 元 short", reasons(got), got.Total, got.GapFen)
+		}
 	})
 	t.Run("a waitlisted case that gets money leaves it", func(t *testing.T) {
 		if _, err := e.ledger.LinkCase(ctx, finance, s.c.ID, s.l2.ID, 100_000); err == nil {
