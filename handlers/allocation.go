@@ -29,6 +29,7 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Post("/allocation/runs", withBody(a.Planning.StartRunNamed))
 	api.Get("/allocation/runs", a.runs)
 	api.Get("/allocation/runs/:id", a.run)
+	api.Post("/allocation/runs/:id/transfers", a.applyTransfers)
 	api.Post("/allocation/factor", withBody(a.Planning.AllocateByFactors))
 	api.Get("/reports/completion", a.completion)
 	api.Get("/reports/rates", a.rates)

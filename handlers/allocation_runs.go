@@ -47,3 +47,25 @@ func (a AllocationAPI) shortfalls(c *fiber.Ctx) error {
 	}
 	return JSON(c, list)
 }
+
+// applyTransfers applies a committed run's 建议调剂 in one confirmation
+// (planning.ApplyTransfers); body {"line_versions": {line id: version}}.
+func (a AllocationAPI) applyTransfers(c *fiber.Ctx) error {
+	p, err := httpkit.Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := httpkit.NoQuery(c); err != nil {
+		return err
+	}
+	var in planning.ApplyTransfersRequest
+	if err := httpkit.BindJSON(c, &in); err != nil {
+		return err
+	}
+	in.RunID = c.Params("id")
+	res, err := a.Planning.ApplyTransfers(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	return JSON(c, res)
+}

@@ -74,6 +74,8 @@ type Service struct {
 	weights  *store.Collection
 	runs     *store.Collection
 	runItems *store.Collection
+	// transfers holds the claims of applied suggested transfers (transfers.go).
+	transfers *store.Collection
 	// appliers holds one lock per committed run id (runLock).
 	appliers sync.Map
 
@@ -98,15 +100,16 @@ func NewService(st *store.Store, ledger *budgetlink.Service, cs *cases.Service, 
 	}
 	cfg.Zone = calendar.Or(cfg.Zone)
 	return &Service{
-		ledger:   ledger,
-		cases:    cs,
-		org:      cfg.Org,
-		logger:   cfg.Logger,
-		now:      func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
-		zone:     cfg.Zone,
-		weights:  st.Collection(weightsCollection),
-		runs:     st.Collection(runsCollection),
-		runItems: st.Collection(runItemsCollection),
+		ledger:    ledger,
+		cases:     cs,
+		org:       cfg.Org,
+		logger:    cfg.Logger,
+		now:       func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
+		zone:      cfg.Zone,
+		weights:   st.Collection(weightsCollection),
+		runs:      st.Collection(runsCollection),
+		runItems:  st.Collection(runItemsCollection),
+		transfers: st.Collection(transfersCollection),
 	}
 }
 

@@ -1,7 +1,8 @@
 // RunResult shows an allocation run: per line funded, waitlisted and the
 // shortfall; adjustments that would fund waiting cases; next year's requests.
 import { ref, computed, onMounted } from 'vue';
-import { yuan, catalogItems } from '../shared.js';
+import { ElMessageBox } from 'element-plus';
+import { api, session, yuan, errText, catalogItems } from '../shared.js';
 
 export default {
   name: 'RunResult',
@@ -16,7 +17,28 @@ export default {
     const lineName = (id) => (props.run.lines.find((l) => l.line_id === id) || {}).project_name || id;
     const items = ref(new Map());
     onMounted(async () => { items.value = await catalogItems(); });
-    return { yuan, all, shown, idle, lineName, items };
+    // 建议调剂 applied by finance in one confirmation: the server applies
+    // each suggestion once, against the lines' versions read here, and
+    // lists what it did with each.
+    const mayApply = computed(() => ['finance', 'admin'].includes(session.me?.role) && !props.run.dry_run && props.run.state === 'done' && props.run.adjustments.length > 0);
+    const applying = ref(false);
+    const applied = ref(null);
+    const applyError = ref('');
+    const outcome = { applied: '已调剂', already: '此前已调剂', failed: '未调剂' };
+    const apply = async () => {
+      const total = props.run.adjustments.reduce((s, a) => s + a.amount_fen, 0);
+      try {
+        await ElMessageBox.confirm(`按本次分配的建议调剂 ${props.run.adjustments.length} 笔，共 ${yuan(total)} 元。每笔记为一条调剂记录（含理由），已调剂的不会重复。`, '应用建议调剂', { confirmButtonText: '确认调剂', cancelButtonText: '取消' });
+      } catch { return; }
+      applying.value = true; applyError.value = '';
+      try {
+        const ids = [...new Set(props.run.adjustments.flatMap((a) => [a.from_line_id, a.to_line_id]))];
+        const versions = {};
+        for (const id of ids) versions[id] = (await api.get(`/api/v1/budget/lines/${id}`)).version;
+        applied.value = await api.post(`/api/v1/allocation/runs/${props.run.run_id}/transfers`, { line_versions: versions });
+      } catch (e) { applyError.value = errText(e); } finally { applying.value = false; }
+    };
+    return { yuan, all, shown, idle, lineName, items, mayApply, applying, applied, applyError, apply, outcome };
   },
   template: `
   <div class="panel" data-test="run-result">
@@ -39,7 +61,12 @@ export default {
     </el-table>
     <div class="grid2" style="margin-top:8px">
       <div>
-        <div class="muted">建议调剂（可资助候补诉求）</div>
+        <div class="toolbar"><span class="muted">建议调剂（可资助候补诉求）</span><span class="spacer" /><el-button v-if="mayApply" type="primary" size="small" :loading="applying" data-test="apply-transfers" @click="apply">应用建议调剂</el-button></div>
+        <el-alert v-if="applyError" type="error" :title="applyError" :closable="false" show-icon />
+        <el-alert v-if="applied" :type="applied.failed ? 'warning' : 'success'" :closable="false" show-icon data-test="transfers-result"
+          :title="'调剂 ' + applied.applied + ' 笔' + (applied.already ? '，此前已调剂 ' + applied.already + ' 笔' : '') + (applied.failed ? '，未调剂 ' + applied.failed + ' 笔' : '')">
+          <div v-for="t in applied.transfers" :key="t.index">{{ lineName(t.from_line_id) }} → {{ lineName(t.to_line_id) }} {{ yuan(t.amount_fen) }} 元：{{ outcome[t.state] }}<span v-if="t.message">（{{ t.message }}）</span></div>
+        </el-alert>
         <el-table :data="run.adjustments" border size="small" empty-text="无">
           <el-table-column label="调出 → 调入" min-width="160"><template #default="{ row }">{{ lineName(row.from_line_id) }} → {{ lineName(row.to_line_id) }}</template></el-table-column>
           <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
