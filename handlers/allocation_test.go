@@ -306,6 +306,18 @@ func TestAllocationFlow(t *testing.T) {
 		req := map[string]any{"pool_fen": 123_456_789, "fiscal_year": 2026,
 			"compare_weights":      map[string]any{"population_bp": 10_000},
 			"tax_growth_per_mille": map[string]int64{aSub: 150}}
+		// No cases in 2025: case volume and performance have no data, and
+		// finance is asked rather than the pool split equally.
+		var ask struct {
+			NeedsChoice bool     `json:"needs_choice"`
+			Missing     []string `json:"missing"`
+			Shares      []any    `json:"shares"`
+		}
+		if got := a.call(t, "finance", "POST", "/api/v1/allocation/factor", req, &ask); got != 200 || !ask.NeedsChoice || len(ask.Shares) != 0 ||
+			strings.Join(ask.Missing, ",") != "cases,performance" {
+			t.Fatalf("status %d, %+v; want a question about cases and performance", got, ask)
+		}
+		req["missing"] = "exclude"
 		if got := a.call(t, "finance", "POST", "/api/v1/allocation/factor", req, &rep); got != 200 {
 			t.Fatalf("status %d", got)
 		}

@@ -30,6 +30,33 @@ var factorNames = [numFactors]struct{ factor, label string }{
 	{FactorTaxGrowth, "税源增长激励"},
 }
 
+// FactorLabel names one factor for people: the one label of the form and
+// the result (and its weight's JSON field).
+type FactorLabel struct {
+	Factor      string `json:"factor"`
+	Label       string `json:"label"`
+	WeightField string `json:"weight_field"`
+}
+
+// FactorLabels lists the factors in the order parts appear.
+func FactorLabels() []FactorLabel {
+	out := make([]FactorLabel, numFactors)
+	for i, f := range factorNames {
+		out[i] = FactorLabel{Factor: f.factor, Label: f.label, WeightField: f.factor + "_bp"}
+	}
+	return out
+}
+
+// FactorLabelOf is a factor's label, the factor itself when unknown.
+func FactorLabelOf(factor string) string {
+	for _, f := range factorNames {
+		if f.factor == factor {
+			return f.label
+		}
+	}
+	return factor
+}
+
 const (
 	facPopulation = iota
 	facArea
@@ -110,12 +137,12 @@ func (w FactorWeights) Validate() error {
 	var sum int64
 	for i, v := range w.bp() {
 		if v < 0 || v > BasisPoints {
-			fields[factorNames[i].factor+"_bp"] = "权重应在0至10000个基点之间"
+			fields[factorNames[i].factor+"_bp"] = factorNames[i].label + "的权重应在 0% 至 100% 之间"
 		}
 		sum += v
 	}
 	if len(fields) == 0 && sum != BasisPoints {
-		fields["weights"] = fmt.Sprintf("各因素权重之和应为10000个基点，现为%d", sum)
+		fields["weights"] = fmt.Sprintf("各因素权重之和应为 100%%，现为 %s", Percent(sum))
 	}
 	if w.TaxGrowthCapPerMille < 0 || w.TaxGrowthCapPerMille > 1_000_000 {
 		fields["tax_growth_cap_per_mille"] = "上限应在0至1000000之间"
@@ -126,6 +153,44 @@ func (w FactorWeights) Validate() error {
 		return minsheng.Invalid("因素法权重无效", fields)
 	}
 	return nil
+}
+
+// Percent writes basis points as a percentage: 14000 → "140%", 1250 →
+// "12.5%", 1 → "0.01%".
+func Percent(bp int64) string {
+	sign := ""
+	if bp < 0 {
+		sign, bp = "-", -bp
+	}
+	frac := strings.TrimRight(fmt.Sprintf("%02d", bp%100), "0")
+	if frac != "" {
+		frac = "." + frac
+	}
+	return fmt.Sprintf("%s%d%s%%", sign, bp/100, frac)
+}
+
+// Without returns the weights with the given factors dropped and the
+// 10000 basis points renormalised over the rest in proportion to their
+// weights (the largest-remainder rule of the allocation itself, ties to
+// the factor listed first). EINVALID when no weighted factor is left.
+func (w FactorWeights) Without(factors []string) (FactorWeights, error) {
+	bp := w.bp()
+	for i, f := range factorNames {
+		if slices.Contains(factors, f.factor) {
+			bp[i] = 0
+		}
+	}
+	var left int64
+	for _, v := range bp {
+		left += v
+	}
+	if left == 0 {
+		return w, minsheng.Invalid("剔除无数据的因素后没有可用的因素", map[string]string{"missing": "请改用本年度数据或调整权重"})
+	}
+	n := apportion(uint64(BasisPoints), bp[:])
+	out := w
+	out.PopulationBP, out.AreaBP, out.CasesBP, out.CommunitiesBP, out.PerformanceBP, out.TaxGrowthBP = n[0], n[1], n[2], n[3], n[4], n[5]
+	return out, nil
 }
 
 // FactorPart is one factor's contribution to a sub-district's share.
@@ -154,9 +219,10 @@ type Share struct {
 //  2. Each factor pool is split between sub-districts in proportion to their
 //     value: part_{f,s} = factor pool_f × value_{f,s} / Σ_s value_{f,s}.
 //     Performance and tax growth enter as per-mille coefficients, so a
-//     sub-district at 1100‰ gets 1.1 times the part of one at 1000‰. When
-//     every value of a factor is 0 (no sub-district grew its tax base), that
-//     factor pool is split equally.
+//     sub-district at 1100‰ gets 1.1 times the part of one at 1000‰. A
+//     weighted factor whose every value is 0 has no data to split by: it
+//     is refused (EINVALID, field "missing.<factor>") rather than split
+//     equally, and the caller excludes it (Without) or finds the data.
 //
 // Both splits round with the largest-remainder method: everyone gets the
 // floor of the exact quotient (computed in 128 bits, no float), and the fen
@@ -198,8 +264,14 @@ func AllocateByFactors(poolFen int64, subs []SubDistrictFactors, w FactorWeights
 	}
 	values := make([]int64, len(sorted))
 	for f := range numFactors {
+		var sum int64
 		for s := range sorted {
 			values[s] = sorted[s].value(f, w.TaxGrowthCapPerMille)
+			sum += values[s]
+		}
+		if sum == 0 && bp[f] > 0 {
+			return nil, minsheng.Invalid(fmt.Sprintf("因素「%s」没有数据，请剔除该因素或改用其他年度的数据", factorNames[f].label),
+				map[string]string{"missing." + factorNames[f].factor: "无数据"})
 		}
 		split := apportion(uint64(factorPools[f]), values)
 		for s := range sorted {

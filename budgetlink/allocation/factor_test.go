@@ -3,6 +3,7 @@ package allocation
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"minsheng"
@@ -171,27 +172,58 @@ func TestAllocateByFactorsSumsExactly(t *testing.T) {
 		}
 	})
 
-	t.Run("no tax growth anywhere splits that factor equally", func(t *testing.T) {
+	t.Run("a weighted factor without data is refused, not split equally", func(t *testing.T) {
+		// Issue 23 item 6: 40 % of a pool went equally to every sub-district.
 		subs := fifteen()
 		for i := range subs {
 			subs[i].TaxGrowthPerMille = -10
 		}
-		// 10000000 fen tax pool (100000000 × 1000 bp) / 15 = 666666.67:
-		// floors 666666 × 15 = 9999990, 10 fen left to the ten lowest codes.
-		got, err := AllocateByFactors(100_000_000, subs, w)
+		_, err := AllocateByFactors(100_000_000, subs, w)
+		if minsheng.ErrorCode(err) != minsheng.EINVALID || minsheng.ErrorFields(err)["missing.tax_growth"] == "" || !strings.Contains(minsheng.ErrorMessage(err), "税源增长激励") {
+			t.Fatalf("got %v (%v), want EINVALID naming 税源增长激励", err, minsheng.ErrorFields(err))
+		}
+		// Excluded and renormalised: the other factors share 10000 bp in
+		// proportion (3000:1500:2000:1500:1000 of 9000), the pool still
+		// adds up exactly.
+		without, err := w.Without([]string{FactorTaxGrowth})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, s := range got {
-			want := int64(666_666)
-			if i < 10 {
-				want++
-			}
-			if p := s.Parts[facTaxGrowth]; p.ShareFen != want || p.ValueInput != 0 {
-				t.Errorf("%s: got %d (value %d), want %d (value 0)", s.SubDistrictCode, p.ShareFen, p.ValueInput, want)
+		if got := without.bp(); got != [numFactors]int64{3_333, 1_667, 2_222, 1_667, 1_111, 0} {
+			t.Errorf("renormalised bp = %v", got)
+		}
+		got, err := AllocateByFactors(100_000_001, subs, without)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, s := range got {
+			sum += s.TotalFen
+			if s.Parts[facTaxGrowth].ShareFen != 0 {
+				t.Errorf("%s: tax growth part %d, want 0", s.SubDistrictCode, s.Parts[facTaxGrowth].ShareFen)
 			}
 		}
+		if sum != 100_000_001 {
+			t.Errorf("shares sum to %d, want the pool", sum)
+		}
+		if _, err := (FactorWeights{TaxGrowthBP: BasisPoints, TaxGrowthCapPerMille: 1}).Without([]string{FactorTaxGrowth}); minsheng.ErrorCode(err) != minsheng.EINVALID {
+			t.Errorf("nothing left: %v, want EINVALID", err)
+		}
 	})
+}
+
+func TestWeightsMessagesInPercent(t *testing.T) {
+	w := DefaultFactorWeights()
+	w.PopulationBP += 4_000
+	err := w.Validate()
+	if got := minsheng.ErrorFields(err)["weights"]; got != "各因素权重之和应为 100%，现为 140%" {
+		t.Errorf("got %q", got)
+	}
+	for bp, want := range map[int64]string{14_000: "140%", 1_250: "12.5%", 1: "0.01%", 0: "0%", 10_005: "100.05%"} {
+		if got := Percent(bp); got != want {
+			t.Errorf("Percent(%d) = %q, want %q", bp, got, want)
+		}
+	}
 }
 
 func TestAllocateByFactorsInvalid(t *testing.T) {

@@ -34,6 +34,35 @@ type FactorRequest struct {
 	// previous year in per-mille, by code; missing ones count as 0. The
 	// weights' cap applies.
 	TaxGrowthPerMille map[string]int64 `json:"tax_growth_per_mille,omitempty"`
+	// Missing is finance's choice for weighted factors without data in the
+	// basis year: "" (ask: the report lists them and allocates nothing),
+	// MissingExclude (drop them, renormalise the other weights) or
+	// MissingCurrentYear (take case volume and performance from the
+	// allocation year itself).
+	Missing string `json:"missing,omitempty"`
+}
+
+// Choices for factors without data (FactorRequest.Missing).
+const (
+	MissingExclude     = "exclude"
+	MissingCurrentYear = "current_year"
+)
+
+// FactorUse says where one factor's inputs came from and how much it
+// weighs after finance's choice.
+type FactorUse struct {
+	Factor string `json:"factor"`
+	Label  string `json:"label"`
+	// WeightBP is the weight asked for, UsedBP the one applied.
+	WeightBP int64 `json:"weight_bp"`
+	UsedBP   int64 `json:"used_bp"`
+	// HasData is false when no sub-district has a value for it.
+	HasData bool `json:"has_data"`
+	// Source says where the values come from, in Chinese.
+	Source string `json:"source"`
+	// Year is the fiscal year the values were counted in (0: not a year's
+	// count — the org directory or finance's figures).
+	Year int `json:"year,omitempty"`
 }
 
 // FactorInput is one sub-district's inputs with where the performance
@@ -73,11 +102,19 @@ type FactorScenario struct {
 // FactorReport is a factor allocation with its inputs and, when asked, a
 // second scenario and the comparison of both.
 type FactorReport struct {
-	PoolFen    int64         `json:"pool_fen"`
-	FiscalYear int           `json:"fiscal_year"`
-	BasisYear  int           `json:"basis_year"`
-	AsOf       time.Time     `json:"as_of"`
-	Inputs     []FactorInput `json:"inputs"`
+	PoolFen    int64 `json:"pool_fen"`
+	FiscalYear int   `json:"fiscal_year"`
+	BasisYear  int   `json:"basis_year"`
+	// Factors are the first scenario's factors, their sources and weights.
+	Factors []FactorUse `json:"factors"`
+	// Missing lists the weighted factors without data in the basis year;
+	// NeedsChoice is set (and nothing allocated) until finance chooses
+	// what to do with them; Choice is what was done.
+	Missing     []string      `json:"missing"`
+	NeedsChoice bool          `json:"needs_choice"`
+	Choice      string        `json:"choice,omitempty"`
+	AsOf        time.Time     `json:"as_of"`
+	Inputs      []FactorInput `json:"inputs"`
 	FactorScenario
 	Compare    *FactorScenario          `json:"compare,omitempty"`
 	Comparison []allocation.ScenarioRow `json:"comparison,omitempty"`
@@ -119,35 +156,184 @@ func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req F
 		return FactorReport{}, err
 	}
 
+	switch req.Missing {
+	case "", MissingExclude, MissingCurrentYear:
+	default:
+		return FactorReport{}, minsheng.Invalid("无数据因素的处理方式无效", map[string]string{"missing": "应为 exclude（剔除并重新分配权重）或 current_year（改用本年度数据）"})
+	}
+
 	asOf := s.now()
 	basis := req.FiscalYear - 1
-	inputs, err := s.factorInputs(ctx, p, basis, req.TaxGrowthPerMille, asOf)
-	if err != nil {
-		return FactorReport{}, err
-	}
-	subs := make([]allocation.SubDistrictFactors, len(inputs))
-	for i := range inputs {
-		subs[i] = inputs[i].SubDistrictFactors
-	}
-	shares, err := allocation.AllocateByFactors(req.PoolFen, subs, w)
+	inputs, known, err := s.factorInputs(ctx, p, basis, req.TaxGrowthPerMille, asOf)
 	if err != nil {
 		return FactorReport{}, err
 	}
 	rep := FactorReport{PoolFen: req.PoolFen, FiscalYear: req.FiscalYear, BasisYear: basis, AsOf: asOf, Inputs: inputs,
-		FactorScenario: FactorScenario{Weights: w, Shares: s.named(shares)}}
+		Missing: []string{}, Choice: req.Missing, FactorScenario: FactorScenario{Weights: w, Shares: []FactorShare{}}}
+	years := map[string]int{allocation.FactorCases: basis, allocation.FactorPerformance: basis}
+	rep.Missing = missingFactors(inputs, known, w, req.CompareWeights)
+	if len(rep.Missing) > 0 && req.Missing == MissingCurrentYear {
+		current, knownNow, err := s.factorInputs(ctx, p, req.FiscalYear, req.TaxGrowthPerMille, asOf)
+		if err != nil {
+			return FactorReport{}, err
+		}
+		for i := range inputs {
+			if slices.Contains(rep.Missing, allocation.FactorCases) {
+				inputs[i].Cases = current[i].Cases
+			}
+			if slices.Contains(rep.Missing, allocation.FactorPerformance) {
+				in := &inputs[i]
+				c := current[i]
+				in.PerformancePerMille, in.Response, in.Resolution, in.Satisfaction, in.FirstSatisfaction = c.PerformancePerMille, c.Response, c.Resolution, c.Satisfaction, c.FirstSatisfaction
+				in.BudgetFen, in.SpentFen, in.ExecutionPerMille = c.BudgetFen, c.SpentFen, c.ExecutionPerMille
+			}
+		}
+		for _, f := range rep.Missing {
+			if f == allocation.FactorCases || f == allocation.FactorPerformance {
+				years[f] = req.FiscalYear
+			}
+		}
+		known.performance = known.performance || (slices.Contains(rep.Missing, allocation.FactorPerformance) && knownNow.performance)
+		if still := missingFactors(inputs, known, w, req.CompareWeights); len(still) > 0 {
+			labels := make([]string, len(still))
+			for i, f := range still {
+				labels[i] = allocation.FactorLabelOf(f)
+			}
+			return FactorReport{}, minsheng.Invalid(fmt.Sprintf("%d 年度也没有「%s」的数据，请选择剔除", req.FiscalYear, strings.Join(labels, "」「")),
+				map[string]string{"missing": "剔除（exclude）"})
+		}
+	}
+	rep.Factors = factorUses(w, w, inputs, known, years)
+	if len(rep.Missing) > 0 && req.Missing == "" {
+		rep.NeedsChoice = true
+		return rep, nil
+	}
+	exclude := func(w allocation.FactorWeights) (allocation.FactorWeights, error) {
+		if req.Missing != MissingExclude {
+			return w, nil
+		}
+		return w.Without(rep.Missing)
+	}
+	used, err := exclude(w)
+	if err != nil {
+		return FactorReport{}, err
+	}
+	rep.Factors = factorUses(w, used, inputs, known, years)
+	subs := make([]allocation.SubDistrictFactors, len(inputs))
+	for i := range inputs {
+		subs[i] = inputs[i].SubDistrictFactors
+	}
+	shares, err := allocation.AllocateByFactors(req.PoolFen, subs, used)
+	if err != nil {
+		return FactorReport{}, err
+	}
+	rep.FactorScenario = FactorScenario{Weights: used, Shares: s.named(shares)}
 	if req.CompareWeights != nil {
-		b, err := allocation.AllocateByFactors(req.PoolFen, subs, *req.CompareWeights)
+		cw, err := exclude(*req.CompareWeights)
+		if err != nil {
+			return FactorReport{}, prefixFields(err, "compare_weights.")
+		}
+		b, err := allocation.AllocateByFactors(req.PoolFen, subs, cw)
 		if err != nil {
 			return FactorReport{}, err
 		}
-		rows, err := allocation.CompareScenarios(req.PoolFen, subs, w, *req.CompareWeights)
+		rows, err := allocation.CompareScenarios(req.PoolFen, subs, used, cw)
 		if err != nil {
 			return FactorReport{}, err
 		}
-		rep.Compare = &FactorScenario{Weights: *req.CompareWeights, Shares: s.named(b)}
+		rep.Compare = &FactorScenario{Weights: cw, Shares: s.named(b)}
 		rep.Comparison = rows
 	}
 	return rep, nil
+}
+
+// knownData says which year-counted inputs any sub-district has.
+type knownData struct {
+	// performance: some rate or execution was measured (else every
+	// coefficient is the neutral one, an equal split in disguise).
+	performance bool
+}
+
+// missingFactors are the factors weighted in w (or in compare) that no
+// sub-district has data for, in the order parts appear.
+func missingFactors(inputs []FactorInput, known knownData, w allocation.FactorWeights, compare *allocation.FactorWeights) []string {
+	weighted := func(f string) bool {
+		ok := factorBP(w, f) > 0
+		if compare != nil {
+			ok = ok || factorBP(*compare, f) > 0
+		}
+		return ok
+	}
+	out := []string{}
+	for _, l := range allocation.FactorLabels() {
+		if weighted(l.Factor) && !hasData(l.Factor, inputs, known, w.TaxGrowthCapPerMille) {
+			out = append(out, l.Factor)
+		}
+	}
+	return out
+}
+
+// hasData reports whether some sub-district has a value for factor.
+func hasData(factor string, inputs []FactorInput, known knownData, taxCap int64) bool {
+	if factor == allocation.FactorPerformance {
+		return known.performance
+	}
+	for _, in := range inputs {
+		var v int64
+		switch factor {
+		case allocation.FactorPopulation:
+			v = in.Population
+		case allocation.FactorArea:
+			v = in.AreaM2
+		case allocation.FactorCases:
+			v = in.Cases
+		case allocation.FactorCommunities:
+			v = in.Communities
+		case allocation.FactorTaxGrowth:
+			v = min(max(in.TaxGrowthPerMille, 0), taxCap)
+		}
+		if v > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// factorBP is a factor's weight in w.
+func factorBP(w allocation.FactorWeights, factor string) int64 {
+	switch factor {
+	case allocation.FactorPopulation:
+		return w.PopulationBP
+	case allocation.FactorArea:
+		return w.AreaBP
+	case allocation.FactorCases:
+		return w.CasesBP
+	case allocation.FactorCommunities:
+		return w.CommunitiesBP
+	case allocation.FactorPerformance:
+		return w.PerformanceBP
+	default:
+		return w.TaxGrowthBP
+	}
+}
+
+// factorUses describes each factor: its label, weights asked and used,
+// whether it has data, where its values come from and of which year.
+func factorUses(asked, used allocation.FactorWeights, inputs []FactorInput, known knownData, years map[string]int) []FactorUse {
+	sources := map[string]string{
+		allocation.FactorPopulation:  "区划数据（常住人口）",
+		allocation.FactorArea:        "区划数据（辖区面积）",
+		allocation.FactorCases:       "诉求受理量（不含合并件）",
+		allocation.FactorCommunities: "区划数据（社区数）",
+		allocation.FactorPerformance: "12345 三率与预算执行率",
+		allocation.FactorTaxGrowth:   "财政填报的税源增长率",
+	}
+	var out []FactorUse
+	for _, l := range allocation.FactorLabels() {
+		out = append(out, FactorUse{Factor: l.Factor, Label: l.Label, WeightBP: factorBP(asked, l.Factor), UsedBP: factorBP(used, l.Factor),
+			HasData: hasData(l.Factor, inputs, known, asked.TaxGrowthCapPerMille), Source: sources[l.Factor], Year: years[l.Factor]})
+	}
+	return out
 }
 
 func (s *Service) named(shares []allocation.Share) []FactorShare {
@@ -160,7 +346,8 @@ func (s *Service) named(shares []allocation.Share) []FactorShare {
 
 // factorInputs gathers every sub-district's factors for the basis year,
 // sorted by code.
-func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int, growth map[string]int64, asOf time.Time) ([]FactorInput, error) {
+func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int, growth map[string]int64, asOf time.Time) ([]FactorInput, knownData, error) {
+	var known knownData
 	district := s.org.District()
 	byCode := make(map[string]*FactorInput, len(district.SubDistricts))
 	inputs := make([]FactorInput, len(district.SubDistricts))
@@ -199,14 +386,14 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("planning: unable to read cases: %w", err)
+		return nil, known, fmt.Errorf("planning: unable to read cases: %w", err)
 	}
 
 	// Execution: the basis year's lines, from the ledger, in one query
 	// (paging re-read every line of the year per page).
 	lines, err := s.ledger.LinesForReports(ctx, p, basis, "")
 	if err != nil {
-		return nil, err
+		return nil, known, err
 	}
 	for _, l := range lines {
 		if in := byCode[l.SubDistrict]; in != nil {
@@ -227,8 +414,9 @@ func (s *Service) factorInputs(ctx context.Context, p auth.Principal, basis int,
 			in.ExecutionPerMille = &pm
 		}
 		in.PerformancePerMille = allocation.PerformanceCoefficient(r, execution)
+		known.performance = known.performance || execution.Known() || r.Response.Known() || r.Resolution.Known() || r.Satisfaction.Known()
 	}
-	return inputs, nil
+	return inputs, known, nil
 }
 
 // prefixFields returns err with its field names prefixed, so the console

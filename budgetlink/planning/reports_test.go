@@ -3,6 +3,7 @@ package planning
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -392,4 +393,83 @@ func TestRatesFirstSatisfaction(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
 		}
 	}
+}
+
+// TestFactorAllocationWithoutBasisData pins issue 23 item 6: with no case
+// in the basis year, case volume and performance (and tax growth when
+// finance gives none) have no data; the report says so and allocates
+// nothing until finance chooses to exclude them (weights renormalised)
+// or to count the allocation year itself.
+func TestFactorAllocationWithoutBasisData(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// 2026 only: three cases in Xinjiekou, none in 2025.
+	for i, d := range []string{"2026-02-01T02:00:00Z", "2026-03-01T02:00:00Z", "2026-04-01T02:00:00Z"} {
+		e.addCase(t, cases.Case{ID: "n" + string(rune('0'+i)), CatalogItem: itemToilet, Status: cases.StatusClosed, Verdict: cases.VerdictSatisfied,
+			FiledAt: at(d), AcceptedAt: ptr(at(d).Add(time.Hour))})
+	}
+	const pool = 100_000_001
+	rep, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: pool, FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.NeedsChoice || len(rep.Shares) != 0 || rep.BasisYear != 2025 ||
+		!reflect.DeepEqual(rep.Missing, []string{allocation.FactorCases, allocation.FactorPerformance, allocation.FactorTaxGrowth}) {
+		t.Fatalf("got needs_choice %v, %d shares, basis %d, missing %v; want a question about three factors", rep.NeedsChoice, len(rep.Shares), rep.BasisYear, rep.Missing)
+	}
+	if len(rep.Factors) != 6 || rep.Factors[2].Label != "诉求案件量" || rep.Factors[2].HasData || rep.Factors[2].Year != 2025 || !rep.Factors[0].HasData {
+		t.Errorf("factors: %+v", rep.Factors)
+	}
+	sum := func(r FactorReport) (total int64) {
+		for _, sh := range r.Shares {
+			total += sh.TotalFen
+		}
+		return total
+	}
+
+	t.Run("exclude and renormalise", func(t *testing.T) {
+		rep, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: pool, FiscalYear: 2026, Missing: MissingExclude})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 3000:1500:1500 of the remaining 6000 bp.
+		w := rep.Weights
+		if w.PopulationBP != 5_000 || w.AreaBP != 2_500 || w.CommunitiesBP != 2_500 || w.CasesBP+w.PerformanceBP+w.TaxGrowthBP != 0 {
+			t.Errorf("weights used: %+v", w)
+		}
+		if rep.NeedsChoice || len(rep.Shares) != 15 || sum(rep) != pool || rep.Factors[2].UsedBP != 0 || rep.Factors[2].WeightBP != 2_000 {
+			t.Errorf("got %d shares summing to %d, factors %+v; want 15 summing to the pool, cases weighed 0", len(rep.Shares), sum(rep), rep.Factors)
+		}
+		for _, sh := range rep.Shares {
+			if sh.Parts[2].ShareFen != 0 {
+				t.Errorf("%s: case part %d, want 0", sh.SubDistrictCode, sh.Parts[2].ShareFen)
+			}
+		}
+	})
+	t.Run("the current year", func(t *testing.T) {
+		_, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: pool, FiscalYear: 2026, Missing: MissingCurrentYear})
+		if minsheng.ErrorCode(err) != minsheng.EINVALID || !strings.Contains(minsheng.ErrorMessage(err), "税源增长激励") {
+			t.Errorf("no tax figures in any year: %v, want EINVALID naming 税源增长激励", err)
+		}
+		rep, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: pool, FiscalYear: 2026, Missing: MissingCurrentYear,
+			TaxGrowthPerMille: map[string]int64{otherSub: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Shares) != 15 || sum(rep) != pool || rep.Factors[2].Year != 2026 || rep.Weights != allocation.DefaultFactorWeights() {
+			t.Errorf("got %d shares summing to %d, factors %+v", len(rep.Shares), sum(rep), rep.Factors)
+		}
+		for _, sh := range rep.Shares {
+			// Xinjiekou holds every 2026 case: the whole case-volume pool (20 %).
+			if want := map[bool]int64{true: pool / 5, false: 0}[sh.SubDistrictCode == sub]; sh.Parts[2].ShareFen != want {
+				t.Errorf("%s: case part %d, want %d", sh.SubDistrictCode, sh.Parts[2].ShareFen, want)
+			}
+		}
+	})
+	t.Run("a bad choice", func(t *testing.T) {
+		_, err := e.svc.AllocateByFactors(ctx, finance, FactorRequest{PoolFen: pool, FiscalYear: 2026, Missing: "equal"})
+		if minsheng.ErrorFields(err)["missing"] == "" {
+			t.Errorf("got %v, want the missing field refused", err)
+		}
+	})
 }
