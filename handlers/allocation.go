@@ -30,6 +30,7 @@ func (a AllocationAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/allocation/runs", a.runs)
 	api.Get("/allocation/runs/:id", a.run)
 	api.Post("/allocation/runs/:id/transfers", a.applyTransfers)
+	api.Get("/allocation/factor", a.factorForm)
 	api.Post("/allocation/factor", withBody(a.Planning.AllocateByFactors))
 	api.Get("/reports/completion", a.completion)
 	api.Get("/reports/rates", a.rates)
@@ -159,4 +160,20 @@ func (a AllocationAPI) rates(c *fiber.Ctx) error {
 		return err
 	}
 	return JSON(c, rep)
+}
+
+// factorForm is the 因素法 form's factors (one label each) and defaults.
+func (a AllocationAPI) factorForm(c *fiber.Ctx) error {
+	p, err := httpkit.Principal(c)
+	if err != nil {
+		return err
+	}
+	if err := httpkit.NoQuery(c); err != nil {
+		return err
+	}
+	form, err := a.Planning.FactorFormOf(p)
+	if err != nil {
+		return err
+	}
+	return JSON(c, form)
 }

@@ -336,6 +336,22 @@ func factorUses(asked, used allocation.FactorWeights, inputs []FactorInput, know
 	return out
 }
 
+// FactorForm is what the 因素法 form shows before any allocation: the
+// factors with their one label each and the default weights.
+type FactorForm struct {
+	Factors        []allocation.FactorLabel `json:"factors"`
+	DefaultWeights allocation.FactorWeights `json:"default_weights"`
+}
+
+// FactorFormOf returns the form's factors and defaults. Finance and admin
+// only. Errors: EFORBIDDEN.
+func (s *Service) FactorFormOf(p auth.Principal) (FactorForm, error) {
+	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
+		return FactorForm{}, err
+	}
+	return FactorForm{Factors: allocation.FactorLabels(), DefaultWeights: allocation.DefaultFactorWeights()}, nil
+}
+
 func (s *Service) named(shares []allocation.Share) []FactorShare {
 	out := make([]FactorShare, len(shares))
 	for i, sh := range shares {

@@ -128,6 +128,7 @@ var matrix = map[string]entry{
 	"POST /api/v1/allocation/runs":               {target: "/api/v1/allocation/runs", body: `{"run_id":"{uuid}","fiscal_year":{year},"sub_district":"{sub}","dry_run":true}`, want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"GET /api/v1/allocation/runs":                {target: "/api/v1/allocation/runs?sub_district={sub}", also: []string{"/api/v1/allocation/runs"}, want: budgetRead},
 	"GET /api/v1/allocation/runs/:id":            {target: "/api/v1/allocation/runs/{uuid}", want: "anon:401 res:403/403 cadre:deny/deny sub:deny/deny fin:404/404 admin:404/404"},
+	"GET /api/v1/allocation/factor":              {target: "/api/v1/allocation/factor", want: financeRun},
 	"POST /api/v1/allocation/runs/:id/transfers": {target: "/api/v1/allocation/runs/{uuid}/transfers", body: `{"line_versions":{"x":1}}`, want: "anon:401 res:403/403 cadre:403/403 sub:403/403 fin:404/404 admin:404/404"},
 	"POST /api/v1/allocation/factor":             {target: "/api/v1/allocation/factor", body: `{"fiscal_year":{year}}`, want: financeRun},
 
