@@ -3,7 +3,7 @@
 // funded cases and cost per resolved case; classification consistency.
 // Every chart has its table and an export.
 import { ref, computed, onMounted } from 'vue';
-import { api, session, yuan, rate, permille, fiscalYear, errText, csv, subName, communityName, dt } from '../shared.js';
+import { api, session, yuan, rate, permille, fiscalYear, errText, csv, subName, communityName, dt, mayOpen } from '../shared.js';
 import Chart from './Chart.js';
 
 // The chart plots the server's per-mille as a percentage; a rate with
@@ -90,6 +90,12 @@ export default {
       ],
     }));
     const compRows = computed(() => comp.value?.sub_districts || []);
+    // A case links to its page for those who may open it (staff, admins);
+    // finance reads the number.
+    const caseLink = computed(() => mayOpen('cases', session.me?.role));
+    // Longest stalled first: the ones to chase.
+    const stalledRows = computed(() => (comp.value?.lines || []).flatMap((l) => (l.completion?.stalled || []).map((s) => ({ ...s, project_name: l.project_name })))
+      .sort((a, b) => b.days_overdue - a.days_overdue));
     const noComma = (f) => yuan(f).replace(/,/g, '');
     const exporters = {
       demand: () => csv(`诉求需求-${year.value}.csv`, ['分类编码', '分类', '领域', '件数', '估算（元）', '已资助件数', '已预留（元）', '实际支出（元）', '未资助件数', '未资助估算（元）', '项目数', '预算（元）', '可用（元）'],
@@ -106,7 +112,7 @@ export default {
     };
     // Sub-district staff see their own sub-district, not the district.
     const scopeName = computed(() => (session.me?.sub_district ? subName(session.me.sub_district) : '全区'));
-    return { scopeName, finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, exporters, rateDefs, rateText, yuan, rate, permille, subName, communityName, dt, session };
+    return { scopeName, finance, year, tab, demand, rates, exec, comp, cons, errors, load, areas, demandOpt, rateRows, ratesOpt, execRows, execOpt, compRows, stalledRows, caseLink, exporters, rateDefs, rateText, yuan, rate, permille, subName, communityName, dt, session };
   },
   template: `
   <div>
@@ -174,8 +180,8 @@ export default {
           <el-table-column label="停滞" width="60"><template #default="{ row }">{{ (row.completion?.stalled || []).length }}</template></el-table-column>
         </el-table>
         <h3 style="margin:12px 0 6px;font-size:14px">已获资助但停滞的诉求</h3>
-        <el-table :data="comp?.lines?.flatMap(l => (l.completion?.stalled || []).map(s => ({ ...s, project_name: l.project_name }))) || []" border size="small" empty-text="无">
-          <el-table-column label="编号" width="150"><template #default="{ row }"><router-link class="stalled-case" :to="{ name: 'case', params: { id: row.case_id } }">{{ row.number || '查看诉求' }}</router-link></template></el-table-column>
+        <el-table :data="stalledRows" border size="small" empty-text="无" data-test="stalled">
+          <el-table-column label="编号" width="150"><template #default="{ row }"><router-link v-if="caseLink" class="stalled-case" :to="{ name: 'case', params: { id: row.case_id } }">{{ row.number }}</router-link><span v-else>{{ row.number }}</span></template></el-table-column>
           <el-table-column prop="title" label="诉求" min-width="200" show-overflow-tooltip />
           <el-table-column label="社区" width="140"><template #default="{ row }">{{ row.community_name || communityName(row.community_code) }}</template></el-table-column>
           <el-table-column prop="project_name" label="预算项目" min-width="180" show-overflow-tooltip />
@@ -195,7 +201,7 @@ export default {
             <template #default="{ row }"><template v-if="row.suggested"><b>{{ row.suggested.name }}</b><div class="muted" style="font-size:12px">{{ row.suggested.code }}</div><div v-for="w in row.suggested.why" :key="w" class="muted" style="font-size:12px">{{ w }}</div></template></template>
           </el-table-column>
           <el-table-column label="需改列" min-width="220">
-            <template #default="{ row }"><div v-for="m in row.moves.slice(0, 5)" :key="m.id" style="font-size:12px"><router-link v-if="m.kind === 'case'" :to="{ name: 'case', params: { id: m.id } }">{{ m.number }}</router-link><span v-else>{{ m.text }}</span> {{ m.sub_district_name }} · {{ m.item_name }}</div><div v-if="row.moves.length > 5" class="muted" style="font-size:12px">另有 {{ row.moves.length - 5 }} 笔</div></template>
+            <template #default="{ row }"><div v-for="m in row.moves.slice(0, 5)" :key="m.id" style="font-size:12px"><router-link v-if="m.kind === 'case' && caseLink" :to="{ name: 'case', params: { id: m.id } }">{{ m.number }}</router-link><span v-else>{{ m.number || m.text }}</span> {{ m.sub_district_name }} · {{ m.item_name }}</div><div v-if="row.moves.length > 5" class="muted" style="font-size:12px">另有 {{ row.moves.length - 5 }} 笔</div></template>
           </el-table-column>
         </el-table>
       </el-tab-pane>
