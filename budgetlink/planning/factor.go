@@ -129,39 +129,10 @@ func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req F
 	if err := p.RequireRole(auth.RoleFinance, auth.RoleAdmin); err != nil {
 		return FactorReport{}, err
 	}
-	if err := checkYear(req.FiscalYear); err != nil {
+	w, err := s.checkFactorRequest(req)
+	if err != nil {
 		return FactorReport{}, err
 	}
-	w := allocation.DefaultFactorWeights()
-	if req.Weights != nil {
-		w = *req.Weights
-	}
-	if err := w.Validate(); err != nil {
-		return FactorReport{}, err
-	}
-	if req.CompareWeights != nil {
-		if err := req.CompareWeights.Validate(); err != nil {
-			return FactorReport{}, prefixFields(err, "compare_weights.")
-		}
-	}
-	for code, g := range req.TaxGrowthPerMille {
-		if _, err := s.org.SubDistrict(code); err != nil {
-			return FactorReport{}, minsheng.Invalid("街道不存在", map[string]string{"tax_growth_per_mille." + code: "未知街道"})
-		}
-		if g < -1_000_000 || g > 1_000_000 {
-			return FactorReport{}, minsheng.Invalid("税源增长率无效", map[string]string{"tax_growth_per_mille." + code: "应在-1000000至1000000‰之间"})
-		}
-	}
-	if err := minsheng.CheckFen("pool_fen", req.PoolFen); err != nil {
-		return FactorReport{}, err
-	}
-
-	switch req.Missing {
-	case "", MissingExclude, MissingCurrentYear:
-	default:
-		return FactorReport{}, minsheng.Invalid("无数据因素的处理方式无效", map[string]string{"missing": "应为 exclude（剔除并重新分配权重）或 current_year（改用本年度数据）"})
-	}
-
 	asOf := s.now()
 	basis := req.FiscalYear - 1
 	inputs, known, err := s.factorInputs(ctx, p, basis, req.TaxGrowthPerMille, asOf)
@@ -173,34 +144,8 @@ func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req F
 	years := map[string]int{allocation.FactorCases: basis, allocation.FactorPerformance: basis}
 	rep.Missing = missingFactors(inputs, known, w, req.CompareWeights)
 	if len(rep.Missing) > 0 && req.Missing == MissingCurrentYear {
-		current, knownNow, err := s.factorInputs(ctx, p, req.FiscalYear, req.TaxGrowthPerMille, asOf)
-		if err != nil {
+		if known, err = s.useCurrentYear(ctx, p, req, w, inputs, known, rep.Missing, years, asOf); err != nil {
 			return FactorReport{}, err
-		}
-		for i := range inputs {
-			if slices.Contains(rep.Missing, allocation.FactorCases) {
-				inputs[i].Cases = current[i].Cases
-			}
-			if slices.Contains(rep.Missing, allocation.FactorPerformance) {
-				in := &inputs[i]
-				c := current[i]
-				in.PerformancePerMille, in.Response, in.Resolution, in.Satisfaction, in.FirstSatisfaction = c.PerformancePerMille, c.Response, c.Resolution, c.Satisfaction, c.FirstSatisfaction
-				in.BudgetFen, in.SpentFen, in.ExecutionPerMille = c.BudgetFen, c.SpentFen, c.ExecutionPerMille
-			}
-		}
-		for _, f := range rep.Missing {
-			if f == allocation.FactorCases || f == allocation.FactorPerformance {
-				years[f] = req.FiscalYear
-			}
-		}
-		known.performance = known.performance || (slices.Contains(rep.Missing, allocation.FactorPerformance) && knownNow.performance)
-		if still := missingFactors(inputs, known, w, req.CompareWeights); len(still) > 0 {
-			labels := make([]string, len(still))
-			for i, f := range still {
-				labels[i] = allocation.FactorLabelOf(f)
-			}
-			return FactorReport{}, minsheng.Invalid(fmt.Sprintf("%d 年度也没有「%s」的数据，请选择剔除", req.FiscalYear, strings.Join(labels, "」「")),
-				map[string]string{"missing": "剔除（exclude）"})
 		}
 	}
 	rep.Factors = factorUses(w, w, inputs, known, years)
@@ -245,6 +190,83 @@ func (s *Service) AllocateByFactors(ctx context.Context, p auth.Principal, req F
 		rep.Comparison = rows
 	}
 	return rep, nil
+}
+
+// useCurrentYear replaces the basis year's case volume and performance,
+// where missing, with the allocation year's own (inputs in place, years
+// noted) and refuses a factor that has no data then either.
+func (s *Service) useCurrentYear(ctx context.Context, p auth.Principal, req FactorRequest, w allocation.FactorWeights,
+	inputs []FactorInput, known knownData, missing []string, years map[string]int, asOf time.Time) (knownData, error) {
+	current, knownNow, err := s.factorInputs(ctx, p, req.FiscalYear, req.TaxGrowthPerMille, asOf)
+	if err != nil {
+		return known, err
+	}
+	cases, perf := slices.Contains(missing, allocation.FactorCases), slices.Contains(missing, allocation.FactorPerformance)
+	for i := range inputs {
+		in, c := &inputs[i], current[i]
+		if cases {
+			in.Cases = c.Cases
+		}
+		if perf {
+			in.PerformancePerMille, in.Response, in.Resolution, in.Satisfaction, in.FirstSatisfaction = c.PerformancePerMille, c.Response, c.Resolution, c.Satisfaction, c.FirstSatisfaction
+			in.BudgetFen, in.SpentFen, in.ExecutionPerMille = c.BudgetFen, c.SpentFen, c.ExecutionPerMille
+		}
+	}
+	if cases {
+		years[allocation.FactorCases] = req.FiscalYear
+	}
+	if perf {
+		years[allocation.FactorPerformance] = req.FiscalYear
+		known.performance = knownNow.performance
+	}
+	if still := missingFactors(inputs, known, w, req.CompareWeights); len(still) > 0 {
+		labels := make([]string, len(still))
+		for i, f := range still {
+			labels[i] = allocation.FactorLabelOf(f)
+		}
+		return known, minsheng.Invalid(fmt.Sprintf("%d 年度也没有「%s」的数据，请选择剔除", req.FiscalYear, strings.Join(labels, "」「")),
+			map[string]string{"missing": "剔除（exclude）"})
+	}
+	return known, nil
+}
+
+// checkFactorRequest validates req and returns its weights (the defaults
+// when none are given).
+func (s *Service) checkFactorRequest(req FactorRequest) (allocation.FactorWeights, error) {
+	if err := checkYear(req.FiscalYear); err != nil {
+		return allocation.FactorWeights{}, err
+	}
+	w := allocation.DefaultFactorWeights()
+	if req.Weights != nil {
+		w = *req.Weights
+	}
+	if err := w.Validate(); err != nil {
+		return allocation.FactorWeights{}, err
+	}
+	if req.CompareWeights != nil {
+		if err := req.CompareWeights.Validate(); err != nil {
+			return allocation.FactorWeights{}, prefixFields(err, "compare_weights.")
+		}
+	}
+	for code, g := range req.TaxGrowthPerMille {
+		if _, err := s.org.SubDistrict(code); err != nil {
+			return allocation.FactorWeights{}, minsheng.Invalid("街道不存在", map[string]string{"tax_growth_per_mille." + code: "未知街道"})
+		}
+		if g < -1_000_000 || g > 1_000_000 {
+			return allocation.FactorWeights{}, minsheng.Invalid("税源增长率无效", map[string]string{"tax_growth_per_mille." + code: "应在-1000000至1000000‰之间"})
+		}
+	}
+	if err := minsheng.CheckFen("pool_fen", req.PoolFen); err != nil {
+		return allocation.FactorWeights{}, err
+	}
+
+	switch req.Missing {
+	case "", MissingExclude, MissingCurrentYear:
+	default:
+		return allocation.FactorWeights{}, minsheng.Invalid("无数据因素的处理方式无效", map[string]string{"missing": "应为 exclude（剔除并重新分配权重）或 current_year（改用本年度数据）"})
+	}
+
+	return w, nil
 }
 
 // knownData says which year-counted inputs any sub-district has.
