@@ -288,6 +288,10 @@ type Location struct {
 	// Datum is the datum of Lat/Lng: DatumWGS84 or DatumGCJ02. Positions
 	// stored before it existed have none and are WGS-84 (DatumOf).
 	Datum string `bson:"datum,omitempty" json:"datum,omitempty"`
+	// AccuracyM is the phone's GPS accuracy in metres when it gave one
+	// (the cadre app's 现场定位); location information for staff, never
+	// part of the resident's description.
+	AccuracyM *int `bson:"accuracy_m,omitempty" json:"accuracy_m,omitempty"`
 }
 
 // Photo is one stored photo of a case (package casephotos).

@@ -22,6 +22,14 @@ type ActionOption struct {
 	// NeedsAfterPhoto is set on complete while no after-photo is attached:
 	// the app asks for one before sending.
 	NeedsAfterPhoto bool `json:"needs_after_photo,omitempty"`
+	// To and ToLabel are the state the step leads to (the transition
+	// table's target), and Then the steps the same caller may take from
+	// there — the cadre app's lookahead (ActionsAhead), so a phone with no
+	// signal can queue 开始办理 → 办结 → 回访 in order without a table of its
+	// own. Empty on /api/v1.
+	To      Status         `json:"to,omitempty"`
+	ToLabel string         `json:"to_label,omitempty"`
+	Then    []ActionOption `json:"then,omitempty"`
 }
 
 // ActionsFor lists, in workflow order, the transitions p may take on c in
@@ -42,6 +50,36 @@ func ActionsFor(p auth.Principal, c *Case) []ActionOption {
 			o.NeedsAfterPhoto = true
 		}
 		out = append(out, o)
+	}
+	return out
+}
+
+// maxAhead bounds the lookahead: the longest run of steps one caller
+// takes in a row (a cadre: 现场评估 → 开始办理 → 办结 → 回访).
+const maxAhead = 4
+
+// ActionsAhead is ActionsFor with each step's target state and the steps
+// p may take from there, computed by the same table and checks on a copy
+// of c moved to that state (a step with no target, the verdict's — which
+// RecordVerdict decides — ends the chain).
+func ActionsAhead(p auth.Principal, c *Case) []ActionOption {
+	return actionsAhead(p, c, maxAhead)
+}
+
+func actionsAhead(p auth.Principal, c *Case, depth int) []ActionOption {
+	out := ActionsFor(p, c)
+	for i, o := range out {
+		to := o.Action.target()
+		if to == "" {
+			continue
+		}
+		out[i].To, out[i].ToLabel = to, to.Label()
+		// A step that keeps the state (现场评估 again, 改派) leads nowhere new.
+		if depth > 1 && o.Action != ActVerdict && to != c.Status {
+			next := *c
+			next.Status = to
+			out[i].Then = actionsAhead(p, &next, depth-1)
+		}
 	}
 	return out
 }

@@ -190,3 +190,25 @@ func (s *Service) TrackingTokenFor(ctx context.Context, p auth.Principal, id str
 	}
 	return token, nil
 }
+
+// commonRequests are the requests residents make most, per area: what the
+// cadre app offers as chips on 代居民登记 (the title they fill). They are
+// residents' words for their problems, not budget items: the sub-district
+// files a case under a catalog item later. The one home of this list;
+// /mobile/v1/catalog serves it with the areas.
+var commonRequests = map[string][]string{
+	AreaUrban: {"旱厕改造", "停车自治", "楼道照明", "下水道堵塞", "路灯不亮", "大件垃圾清运", "楼道堆物清理",
+		"违章搭建", "占道经营", "路面破损", "垃圾桶满溢", "树木修剪"},
+	AreaLivelihood: {"养老驿站", "老人助餐", "适老化改造", "残疾人帮扶", "困难家庭救助", "托育服务", "就业帮扶", "社区医疗"},
+	AreaCommunity: {"老旧小区改造", "加装电梯", "屋顶漏水", "物业管理", "活动场地", "健身器材维修", "绿化补植",
+		"公共晾衣", "非机动车棚"},
+	AreaSafety: {"消防通道堵塞", "电动车楼道充电", "监控探头", "门禁损坏", "井盖缺失", "噪音扰民", "邻里纠纷", "燃气安全"},
+	AreaParty:   {"志愿服务", "居民议事", "党员报到", "社区活动"},
+	AreaGeneral: {"政策咨询", "证明开具", "办事指引", "社区服务站"},
+}
+
+// CommonRequests lists the requests residents make most in area, in the
+// order offered; nil for an unknown area.
+func CommonRequests(area string) []string {
+	return slices.Clone(commonRequests[area])
+}

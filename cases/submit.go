@@ -119,7 +119,7 @@ func (s *Service) newFiledCase(p auth.Principal, in NewCase, anonymous bool, ide
 		Title:       in.Title,
 		Description: in.Description,
 		Location: Location{SubDistrict: in.SubDistrict, Community: in.Community, Address: in.Address,
-			Lat: in.Lat, Lng: in.Lng, Datum: in.Datum},
+			Lat: in.Lat, Lng: in.Lng, Datum: in.Datum, AccuracyM: in.AccuracyM},
 		FiledBy:        p.UserID,
 		FiledByRole:    p.Role,
 		Anonymous:      anonymous,

@@ -3,7 +3,6 @@ package mobileapi
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -200,16 +199,6 @@ func (a API) create(c *fiber.Ctx) error {
 		return err
 	}
 	in := b.NewCase(id)
-	if b.Lat != nil && b.GPSAccuracy != nil {
-		if *b.GPSAccuracy < 0 || *b.GPSAccuracy > 100000 {
-			return minsheng.Invalid("请检查填写的内容", map[string]string{"gps_accuracy": "须在 0 到 100000 米之间"})
-		}
-		datum := "WGS-84"
-		if strings.EqualFold(strings.TrimSpace(b.Datum), cases.DatumGCJ02) {
-			datum = "GCJ-02"
-		}
-		in.Description = strings.TrimSpace(in.Description) + fmt.Sprintf("（现场定位，精度约 %d 米，%s）", *b.GPSAccuracy, datum)
-	}
 	if p.Role == auth.RoleCadre && in.Community == "" {
 		in.Community = p.Community
 	}
@@ -450,17 +439,22 @@ func (a API) markRead(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"unread": unread})
 }
 
-// catalogView is what the filing and assessment screens offer: the areas,
-// each with its catalog items (the typical requests under it).
+// catalogView is the app's bootstrap, fetched on every sync and kept on
+// the phone for offline use: the areas, each with its catalog items (the
+// assessment's proposal) and the requests residents make most there (the
+// filing's chips, cases.CommonRequests), and the label table
+// (cases.Labelled: statuses with whether they are open, verdicts, steps).
 type catalogView struct {
-	FiscalYear int           `json:"fiscal_year"`
-	Areas      []catalogArea `json:"areas"`
+	FiscalYear int              `json:"fiscal_year"`
+	Areas      []catalogArea    `json:"areas"`
+	Labels     cases.LabelTable `json:"labels"`
 }
 
 type catalogArea struct {
-	Code  string        `json:"code"`
-	Name  string        `json:"name"`
-	Items []catalogItem `json:"items"`
+	Code     string        `json:"code"`
+	Name     string        `json:"name"`
+	Items    []catalogItem `json:"items"`
+	Requests []string      `json:"requests"`
 }
 
 type catalogItem struct {
@@ -479,11 +473,12 @@ func (a API) catalog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}}
+	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}, Labels: cases.Labelled()}
 	idx := map[string]int{}
 	for _, ar := range cat.Areas {
 		idx[ar.Code] = len(out.Areas)
-		out.Areas = append(out.Areas, catalogArea{Code: ar.Code, Name: ar.Name, Items: []catalogItem{}})
+		out.Areas = append(out.Areas, catalogArea{Code: ar.Code, Name: ar.Name, Items: []catalogItem{},
+			Requests: append([]string{}, cases.CommonRequests(ar.Code)...)})
 	}
 	for _, it := range cat.Items {
 		if i, ok := idx[it.Area]; ok {

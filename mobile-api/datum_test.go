@@ -19,10 +19,12 @@ func TestGPSDatum(t *testing.T) {
 	f := newFixture(t)
 	type located struct {
 		Location struct {
-			Lat   *float64 `json:"lat"`
-			Datum string   `json:"datum"`
+			Lat       *float64 `json:"lat"`
+			Datum     string   `json:"datum"`
+			AccuracyM *int     `json:"accuracy_m"`
 		} `json:"location"`
-		ID         string `json:"id"`
+		ID          string `json:"id"`
+		Description string `json:"description"`
 		Datum      string `json:"location_datum"`
 		DatumLabel string `json:"location_datum_label"`
 	}
@@ -60,6 +62,13 @@ func TestGPSDatum(t *testing.T) {
 			if got.Location.Datum != tc.want || got.Datum != tc.want {
 				t.Errorf("location.datum = %q, location_datum = %q, want %q", got.Location.Datum, got.Datum, tc.want)
 			}
+			// The accuracy is the location's, never the resident's words.
+			if got.Location.AccuracyM == nil || *got.Location.AccuracyM != 12 {
+				t.Errorf("location.accuracy_m = %v, want 12", got.Location.AccuracyM)
+			}
+			if got.Description != caseBody()["description"] {
+				t.Errorf("description = %q, want the resident's text unchanged", got.Description)
+			}
 			if got.DatumLabel != cases.DatumLabel(tc.want) {
 				t.Errorf("location_datum_label = %q, want %q", got.DatumLabel, cases.DatumLabel(tc.want))
 			}
@@ -88,6 +97,10 @@ func TestGPSDatum(t *testing.T) {
 		}
 		if got.Location.Datum != "" || got.Datum != "" {
 			t.Errorf("datum = %q / %q without a position, want none", got.Location.Datum, got.Datum)
+		}
+		st, got, _ = file(t, map[string]any{"gps_accuracy": 30})
+		if st != http.StatusCreated || got.Location.AccuracyM != nil {
+			t.Errorf("status %d, accuracy %v without a position, want 201 and none", st, got.Location.AccuracyM)
 		}
 	})
 	t.Run("old data without the field reads as wgs84", func(t *testing.T) {

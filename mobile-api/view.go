@@ -38,8 +38,6 @@ type photoView struct {
 	TagLabel string `json:"tag_label"`
 }
 
-var tagLabels = map[cases.PhotoTag]string{cases.TagBefore: "办理前", cases.TagProgress: "办理中", cases.TagAfter: "办结后"}
-
 func (a API) view(p auth.Principal, c *cases.Case) caseView {
 	v := caseView{
 		Case:         c,
@@ -47,6 +45,25 @@ func (a API) view(p auth.Principal, c *cases.Case) caseView {
 		Funding:      cases.FundingOf(c),
 		AssignedToMe: c.AssignedTo != "" && c.AssignedTo == p.UserID,
 		Photos:       make([]photoView, len(c.Photos)),
+	}
+	// Each step the case offers carries the state it leads to and the
+	// steps after it (cases.ActionsAhead), so the app queues a chain of
+	// steps offline on the server's table (on a copy: c is the caller's).
+	if len(c.Actions) > 0 {
+		ahead := map[cases.Action]cases.ActionOption{}
+		for _, o := range cases.ActionsAhead(p, c) {
+			ahead[o.Action] = o
+		}
+		acts := make([]cases.ActionOption, len(c.Actions))
+		for i, o := range c.Actions {
+			if x, ok := ahead[o.Action]; ok {
+				o.To, o.ToLabel, o.Then = x.To, x.ToLabel, x.Then
+			}
+			acts[i] = o
+		}
+		cp := *c
+		cp.Actions = acts
+		v.Case = &cp
 	}
 	if d := cases.DatumOf(c.Location); d != "" {
 		v.LocationDatum, v.LocationDatumLabel = d, cases.DatumLabel(d)
@@ -59,7 +76,7 @@ func (a API) view(p auth.Principal, c *cases.Case) caseView {
 		v.Timeline[i] = ev
 	}
 	for i, ph := range c.Photos {
-		v.Photos[i] = photoView{Photo: ph, TagLabel: tagLabels[ph.Tag]}
+		v.Photos[i] = photoView{Photo: ph, TagLabel: ph.Tag.Label()}
 	}
 	if a.Org != nil {
 		if cm, err := a.Org.Community(c.Location.Community); err == nil {

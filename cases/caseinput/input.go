@@ -49,6 +49,9 @@ type NewCase struct {
 	// Datum is the datum of Lat/Lng (CheckDatum): wgs84 when empty. Left
 	// out of Hash, so retries of anonymous filings hash as before it.
 	Datum string `json:"-"`
+	// AccuracyM is the position's accuracy in metres (CheckDatum bounds
+	// it), kept in the case's location; left out of Hash like Datum.
+	AccuracyM *int `json:"-"`
 	// ContactName and ContactPhone are how the handling cadre reaches the
 	// resident; optional, so filing anonymously stays possible.
 	ContactName  string
@@ -162,9 +165,12 @@ const (
 	DatumGCJ02 = "gcj02"
 )
 
+// MaxAccuracyM bounds a position's stated accuracy (100 km).
+const MaxAccuracyM = 100000
+
 // CheckDatum normalises in.Datum and names a bad one in f: WGS-84 when a
 // position comes without one (what browsers give), nothing without a
-// position.
+// position (nor an accuracy).
 func CheckDatum(f map[string]string, in *NewCase) {
 	in.Datum = strings.ToLower(strings.TrimSpace(in.Datum))
 	switch in.Datum {
@@ -173,9 +179,12 @@ func CheckDatum(f map[string]string, in *NewCase) {
 		f["datum"] = "坐标系须为 wgs84（GPS）或 gcj02（国测局）"
 		return
 	}
+	if in.AccuracyM != nil && (*in.AccuracyM < 0 || *in.AccuracyM > MaxAccuracyM) {
+		f["gps_accuracy"] = "须在 0 到 100000 米之间"
+	}
 	switch {
 	case in.Lat == nil:
-		in.Datum = ""
+		in.Datum, in.AccuracyM = "", nil
 	case in.Datum == "":
 		in.Datum = DatumWGS84
 	}

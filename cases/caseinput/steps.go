@@ -39,8 +39,8 @@ type (
 		// browser's Geolocation API gives) or "gcj02" (a Chinese map
 		// SDK's); the case keeps it in location.datum.
 		Datum string `json:"datum"`
-		// GPSAccuracy is the phone's accuracy in metres, noted at the end
-		// of the description (the case keeps no field for it).
+		// GPSAccuracy is the phone's accuracy in metres; the case keeps it
+		// in location.accuracy_m.
 		GPSAccuracy *int `json:"gps_accuracy"`
 	}
 	// NoteInput is the body of accept and start.
@@ -105,7 +105,7 @@ func (b WebFilingInput) NewCase(idempotencyKey string) NewCase {
 // NewCase is the filing the body states, under the client's key.
 func (b OutboxFilingInput) NewCase(idempotencyKey string) NewCase {
 	in := b.FilingInput.NewCase(idempotencyKey)
-	in.Datum = b.Datum
+	in.Datum, in.AccuracyM = b.Datum, b.GPSAccuracy
 	return in
 }
 
