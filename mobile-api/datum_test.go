@@ -25,8 +25,8 @@ func TestGPSDatum(t *testing.T) {
 		} `json:"location"`
 		ID          string `json:"id"`
 		Description string `json:"description"`
-		Datum      string `json:"location_datum"`
-		DatumLabel string `json:"location_datum_label"`
+		Datum       string `json:"location_datum"`
+		DatumLabel  string `json:"location_datum_label"`
 	}
 	file := func(t *testing.T, extra map[string]any) (int, located, apiError) {
 		t.Helper()
