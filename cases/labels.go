@@ -1,7 +1,8 @@
 package cases
 
 import (
-	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"minsheng/internal/auth"
@@ -133,27 +134,53 @@ func DeadlineOf(c *Case, now time.Time) *Deadline {
 	return d
 }
 
+// DeadlineWords are the templates of a deadline's text, {d} {h} {m}
+// standing for days, hours and minutes. The cadre app re-times a deadline
+// offline with them (its bootstrap carries them; static/lib/deadline.js
+// picks one as remainingText does), so the words have this one home.
+type DeadlineWords struct {
+	Days      string `json:"days"`       // a day or more left
+	Hours     string `json:"hours"`      // under a day
+	Minutes   string `json:"minutes"`    // under an hour
+	OverDays  string `json:"over_days"`  // overdue by a day or more
+	OverHours string `json:"over_hours"` // overdue by less than a day
+}
+
+var deadlineWords = DeadlineWords{
+	Days: "剩余 {d} 天 {h} 时", Hours: "剩余 {h} 时", Minutes: "剩余 {m} 分",
+	OverDays: "已超期 {d} 天", OverHours: "已超期 {h} 时",
+}
+
+// DeadlineTexts returns the deadline text templates.
+func DeadlineTexts() DeadlineWords { return deadlineWords }
+
+// fill puts d, h and m into template w.
+func fill(w string, d, h, m int) string {
+	return strings.NewReplacer("{d}", strconv.Itoa(d), "{h}", strconv.Itoa(h), "{m}", strconv.Itoa(m)).Replace(w)
+}
+
 // remainingText follows 12345 usage: "剩余 X 天 X 时" (under a day "剩余
 // X 时", under an hour "剩余 X 分"), "已超期 X 天" (under a day "已超期 X
 // 时"). It counts durations, so the zone does not enter.
 func remainingText(left time.Duration) string {
+	w := deadlineWords
 	if left < 0 {
 		over := -left
 		days := int(over / (24 * time.Hour))
 		if days == 0 {
-			return fmt.Sprintf("已超期 %d 时", int(over/time.Hour)+1)
+			return fill(w.OverHours, 0, int(over/time.Hour)+1, 0)
 		}
-		return fmt.Sprintf("已超期 %d 天", days)
+		return fill(w.OverDays, days, 0, 0)
 	}
 	days := int(left / (24 * time.Hour))
 	hours := int((left % (24 * time.Hour)) / time.Hour)
 	if days == 0 {
 		if hours == 0 {
-			return fmt.Sprintf("剩余 %d 分", int(left/time.Minute))
+			return fill(w.Minutes, 0, 0, int(left/time.Minute))
 		}
-		return fmt.Sprintf("剩余 %d 时", hours)
+		return fill(w.Hours, 0, hours, 0)
 	}
-	return fmt.Sprintf("剩余 %d 天 %d 时", days, hours)
+	return fill(w.Days, days, hours, 0)
 }
 
 // Labels are the words a case view carries for p at now.

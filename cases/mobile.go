@@ -47,6 +47,12 @@ func FundingOf(c *Case) Funding {
 	case c.CatalogItem != "" && c.Status.Open():
 		return Funding{State: "unlinked", Label: "待安排资金", Waitlisted: true,
 			Reason: "已归类为 " + c.CatalogItem + "，尚未关联有余额的预算项目"}
+	case c.Assessment != nil && c.Assessment.ProposedItem != "" && c.Status.Open():
+		name := c.Assessment.ProposedItemName
+		if name == "" {
+			name = c.Assessment.ProposedItem
+		}
+		return Funding{State: "unlinked", Label: "未关联预算", Reason: "已建议「" + name + "」，待街道确认"}
 	}
 	return Funding{State: "unlinked", Label: "未关联预算", Reason: "尚未归类到支出事项"}
 }

@@ -143,3 +143,47 @@ func TestBootstrapRequests(t *testing.T) {
 		t.Error("no statuses")
 	}
 }
+
+// TestProposedItemFunding: after the cadre proposed a catalog item on
+// 现场评估, the case's funding names it as waiting for the sub-district,
+// not "尚未归类到支出事项".
+func TestProposedItemFunding(t *testing.T) {
+	f := newFixture(t)
+	var cat struct {
+		Areas []struct {
+			Code  string `json:"code"`
+			Items []struct {
+				Code string `json:"code"`
+				Name string `json:"name"`
+			} `json:"items"`
+		} `json:"areas"`
+	}
+	if st := f.call(t, "wangfang", "GET", "/mobile/v1/catalog", nil, &cat); st != http.StatusOK {
+		t.Fatalf("catalog: %d", st)
+	}
+	var item struct{ Code, Name string }
+	for _, a := range cat.Areas {
+		if a.Code == "CG" && len(a.Items) > 0 {
+			item.Code, item.Name = a.Items[0].Code, a.Items[0].Name
+		}
+	}
+	if item.Code == "" {
+		t.Fatal("no CG item in the catalog")
+	}
+	c := f.assigned(t, "wangfang")
+	var got struct {
+		Funding struct {
+			Reason string `json:"reason"`
+		} `json:"funding"`
+	}
+	if st := f.call(t, "wangfang", "GET", "/mobile/v1/cases/"+c.ID, nil, &got); st != http.StatusOK || got.Funding.Reason != "尚未归类到支出事项" {
+		t.Fatalf("before: %d %q", st, got.Funding.Reason)
+	}
+	body := map[string]any{"version": c.Version, "estimate_fen": 120000, "households": 6, "risk": 1, "catalog_item": item.Code}
+	if st := f.act(t, "wangfang", c.ID, "assess", "7c0c6a52-5d1e-4c55-9a39-0d3f6a3f1a01", body, &got); st != http.StatusOK {
+		t.Fatalf("assess: %d", st)
+	}
+	if want := "已建议「" + item.Name + "」，待街道确认"; got.Funding.Reason != want {
+		t.Errorf("funding reason %q, want %q", got.Funding.Reason, want)
+	}
+}

@@ -259,21 +259,21 @@ func (a API) step(c *fiber.Ctx, p auth.Principal, id, action string) (func(conte
 			return nil, err
 		}
 		note := strings.TrimSpace(b.Note)
-		if item := strings.TrimSpace(b.CatalogItem); item != "" {
+		item, name := strings.TrimSpace(b.CatalogItem), ""
+		if item != "" {
 			if len(item) > 32 {
 				return nil, minsheng.Invalid("请检查填写的内容", map[string]string{"catalog_item": "编码无效"})
 			}
-			name := ""
 			if cat, err := a.Budget.CatalogAt(time.Now()); err == nil {
 				if it, ok := cat.Item(item); ok {
-					name = " " + it.Name
+					name = it.Name
 				}
 			}
-			note = strings.TrimSpace("建议支出事项 " + item + name + "。" + note)
+			note = strings.TrimSpace("建议支出事项 " + strings.TrimSpace(item+" "+name) + "。" + note)
 		}
 		return func(ctx context.Context) (*cases.Case, error) {
 			as := b.Assessment()
-			as.Note = note
+			as.Note, as.ProposedItem, as.ProposedItemName = note, item, name
 			return s.Assess(ctx, p, id, v, as)
 		}, nil
 	case cases.ActComplete:
@@ -443,11 +443,15 @@ func (a API) markRead(c *fiber.Ctx) error {
 // the phone for offline use: the areas, each with its catalog items (the
 // assessment's proposal) and the requests residents make most there (the
 // filing's chips, cases.CommonRequests), and the label table
-// (cases.Labelled: statuses with whether they are open, verdicts, steps).
+// (cases.Labelled: statuses with whether they are open, verdicts, steps)
+// and the deadline text's templates.
 type catalogView struct {
 	FiscalYear int              `json:"fiscal_year"`
 	Areas      []catalogArea    `json:"areas"`
 	Labels     cases.LabelTable `json:"labels"`
+	// DeadlineWords are the deadline text's templates, with which the app
+	// re-times a deadline offline (static/lib/deadline.js).
+	DeadlineWords cases.DeadlineWords `json:"deadline_words"`
 }
 
 type catalogArea struct {
@@ -473,7 +477,7 @@ func (a API) catalog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}, Labels: cases.Labelled()}
+	out := catalogView{FiscalYear: cat.FiscalYear, Areas: []catalogArea{}, Labels: cases.Labelled(), DeadlineWords: cases.DeadlineTexts()}
 	idx := map[string]int{}
 	for _, ar := range cat.Areas {
 		idx[ar.Code] = len(out.Areas)

@@ -134,4 +134,9 @@ type Assessment struct {
 	Elderly  int    `bson:"elderly" json:"elderly"`
 	Disabled int    `bson:"disabled" json:"disabled"`
 	Note     string `bson:"note,omitempty" json:"note,omitempty"`
+	// ProposedItem is the catalog item the cadre proposes (/mobile/v1's
+	// catalog_item) with its name; the sub-district confirms it
+	// (ActCatalog), until then the funding says it waits for them.
+	ProposedItem     string `bson:"proposed_item,omitempty" json:"proposed_item,omitempty"`
+	ProposedItemName string `bson:"proposed_item_name,omitempty" json:"proposed_item_name,omitempty"`
 }

@@ -3,10 +3,10 @@
 import { computed, ref } from 'vue';
 import { useRouter } from 'vue-router';
 import { showImagePreview, showConfirmDialog } from 'vant';
-import { state, deletePhoto, addPhotos } from './state.js';
+import { state, deletePhoto, addPhotos, isOpen } from './state.js';
 import { compress } from 'minsheng/photo';
 import { when, yuan } from './format.js';
-import { deadlineClass, live } from './deadline.js';
+import { deadlineClass, live } from 'minsheng/deadline';
 import SyncBadge from './SyncBadge.js';
 
 const ROUTES = { assess: 'assess', start: 'work/start', complete: 'work/complete', verdict: 'verdict' };
@@ -20,7 +20,7 @@ export default {
     const router = useRouter();
     const c = computed(() => {
       const x = state.cases[props.id];
-      return x ? { ...x, deadline: live(x.deadline) } : x;
+      return x ? { ...x, deadline: live(x.deadline, Date.now(), state.boot?.deadline_words) } : x;
     });
     // Addresses often start with the community already (丰盛社区28号院).
     const address = computed(() => {
@@ -34,18 +34,17 @@ export default {
     function go(a) {
       router.push(`/case/${props.id}/${ROUTES[a.action]}`);
     }
-    const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress'];
-    const canDelete = (p) => OPEN.includes(c.value?.status) && p.uploaded_by && p.uploaded_by === state.session?.user?.id;
+    const canDelete = (p) => isOpen(c.value?.status) && p.uploaded_by && p.uploaded_by === state.session?.user?.id;
     async function remove(p) {
       try {
-        await showConfirmDialog({ title: '删除这张照片？', message: `${p.tag_label}照片将从案件中删除。`, confirmButtonText: '删除', confirmButtonColor: '#ee0a24' });
+        await showConfirmDialog({ title: '删除这张照片？', message: `${p.tag_label}将从案件中删除。`, confirmButtonText: '删除', confirmButtonColor: '#ee0a24' });
       } catch {
         return;
       }
       await deletePhoto(c.value, p.id);
     }
     const more = ref([]);
-    const canAdd = computed(() => OPEN.includes(c.value?.status) && (c.value?.photos || []).length + (c.value?.localPhotos || 0) < 9);
+    const canAdd = computed(() => isOpen(c.value?.status) && (c.value?.photos || []).length + (c.value?.localPhotos || 0) < 9);
     async function addMore(items) {
       const blobs = [];
       for (const it of Array.isArray(items) ? items : [items]) {
@@ -56,13 +55,21 @@ export default {
         }
       }
       more.value = [];
-      const tag = ['submitted', 'accepted', 'assigned', 'assessed'].includes(c.value.status) ? 'before' : 'progress';
+      const tag = c.value.status === 'in_progress' ? 'progress' : 'before';
       if (blobs.length) await addPhotos(state.cases[props.id], tag, blobs);
     }
     function preview(list, i) {
       showImagePreview({ images: list.map((p) => p.url), startPosition: i });
     }
-    return { RISK, address, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
+    // The position's accuracy and datum are location information, shown
+    // here (never in the resident's description).
+    const position = computed(() => {
+      const l = c.value?.location;
+      if (!l || l.lat == null) return '';
+      const acc = l.accuracy_m != null ? `精度约 ${l.accuracy_m} 米，` : '';
+      return `现场定位，${acc}${c.value.location_datum_label || ''}`;
+    });
+    return { RISK, address, position, isOpen, c, before, after, actions, go, preview, canDelete, remove, more, canAdd, addMore, deadlineClass, when, yuan, back: () => router.back() };
   },
   template: `
   <div class="page" v-if="c">
@@ -73,12 +80,12 @@ export default {
     <van-cell-group inset style="margin-top:8px">
       <van-cell :title="c.title" :label="c.description" />
       <van-cell v-if="c.pendingSteps && c.pendingSteps.length && !(c.failedSteps && c.failedSteps.length)" title="本机待发送" :value="c.pendingSteps.join('、')" value-class="orange" />
-      <van-cell title="状态" :value="c.local ? '待发送' : c.status_label" />
+      <van-cell title="状态" :value="c.local ? '待发送' : c.status_label + (c.pendingSteps && c.pendingSteps.length ? '（本机）' : '')" data-test="status" />
       <van-cell v-if="c.deadline" :title="c.deadline.label" :value="c.deadline.text" :value-class="deadlineClass(c.deadline)" :label="'截止 ' + when(c.deadline.due_at)" />
-      <van-cell title="地址" :value="address" />
+      <van-cell title="地址" :value="address" :label="position || undefined" data-test="address" />
       <van-cell v-if="c.contact_name || c.contact_phone" title="联系人" :value="(c.contact_name || '') + ' ' + (c.contact_phone || '')" :url="c.contact_phone && !c.contact_phone.includes('*') ? 'tel:' + c.contact_phone : undefined" :is-link="!!c.contact_phone && !c.contact_phone.includes('*')" />
       <van-cell v-if="c.assigned_name" title="承办干部" :value="c.assigned_name" />
-      <van-cell v-if="c.funding && (c.funding.funded || c.funding.waitlisted || ['submitted','accepted','assigned','assessed','in_progress'].includes(c.status))" title="资金" :value="c.funding.label" :label="c.funding.reason" />
+      <van-cell v-if="c.funding && (c.funding.funded || c.funding.waitlisted || isOpen(c.status))" title="资金" :value="c.funding.label" :label="c.funding.reason" data-test="funding" />
       <van-cell v-if="c.assessment" title="评估" :value="yuan(c.assessment.estimate_fen)" :label="'涉及 ' + c.assessment.households + ' 户，风险' + (RISK[c.assessment.risk] || c.assessment.risk) + (c.assessment.elderly ? '，老人 ' + c.assessment.elderly : '') + (c.assessment.disabled ? '，残疾人 ' + c.assessment.disabled : '')" />
       <van-cell v-if="c.status === 'completed' || c.status === 'closed'" title="实际费用" :value="yuan(c.actual_cost_fen)" />
       <van-cell v-if="c.tracking_token" title="居民查询二维码" is-link :to="'/case/' + c.id + '/qr'" />

@@ -1,4 +1,6 @@
-// 代居民登记: area with the typical requests under it, the request, where
+// 代居民登记: area with the requests residents make most there (chips
+// that fill the title; the server's list, cases.CommonRequests, kept on the
+// phone with the bootstrap so they show offline too), the request, where
 // (GPS with its accuracy, or the courtyard address), the resident's
 // contact, photos from the camera. Similar open cases of the community are
 // shown before filing. The form autosaves as a draft (/file?draft=<id>);
@@ -8,17 +10,11 @@
 import { reactive, ref, watch, onMounted, computed, toRaw } from 'vue';
 import { useRouter, useRoute } from 'vue-router';
 import { showFailToast, showConfirmDialog } from 'vant';
-import { api, state, fileCase } from './state.js';
-import { db } from './db.js';
+import { api, state, fileCase, refreshBoot } from './state.js';
 import { drafts, hasContent } from './drafts.js';
 import { compress } from 'minsheng/photo';
 import { clock, when } from './format.js';
 import SyncBadge from './SyncBadge.js';
-
-const AREAS = [
-  { code: 'CG', name: '城市管理' }, { code: 'MS', name: '民生保障' }, { code: 'SQ', name: '社区建设' },
-  { code: 'PA', name: '平安建设' }, { code: 'DQ', name: '党群工作' }, { code: 'ZH', name: '综合保障' },
-];
 
 const empty = () => ({ area: '', item: '', title: '', description: '', address: '', contact_name: '', contact_phone: '', households: 1 });
 
@@ -38,7 +34,9 @@ export default {
     const gps = ref(null); // {lat, lng, accuracy}
     const gpsState = ref('');
     const similar = ref([]);
-    const catalog = ref(null);
+    // The areas and their common requests: the server's bootstrap, as
+    // the last sync kept it.
+    const AREAS = computed(() => state.boot?.areas || []);
     const showAreas = ref(false);
     const busy = ref(false);
     const errors = ref({});
@@ -69,13 +67,7 @@ export default {
     });
     onMounted(async () => {
       await open(String(route.query.draft || ''));
-      catalog.value = (await db.get('catalog')) || null;
-      try {
-        catalog.value = await api.get('/mobile/v1/catalog');
-        await db.set('catalog', JSON.parse(JSON.stringify(catalog.value)));
-      } catch {
-        /* offline: the stored catalog, or none */
-      }
+      if (!state.boot && state.online) await refreshBoot();
     });
     // save keeps the form as its draft; a form that holds nothing yet is
     // not saved (so opening the screen makes no empty drafts).
@@ -104,18 +96,14 @@ export default {
       }, 600);
     });
 
-    const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
-    const typical = computed(() => {
-      const a = catalog.value?.areas?.find((x) => x.code === form.area);
-      return (a?.items || []).slice(0, 12);
-    });
+    const areaName = computed(() => AREAS.value.find((a) => a.code === form.area)?.name || '');
+    const typical = computed(() => AREAS.value.find((x) => x.code === form.area)?.requests || []);
     function pickArea(a) {
       form.area = a.code;
       showAreas.value = false;
     }
-    function pickItem(it) {
-      form.item = it.code;
-      if (!form.title) form.title = it.name;
+    function pickItem(r) {
+      if (!form.title.trim() || typical.value.includes(form.title)) form.title = r;
     }
     function locate() {
       if (!navigator.geolocation) {
@@ -153,7 +141,7 @@ export default {
       await drafts.remove(d.id);
       await listOthers();
     }
-    const nameOf = (code) => AREAS.find((a) => a.code === code)?.name || '未选领域';
+    const nameOf = (code) => AREAS.value.find((a) => a.code === code)?.name || '未选领域';
     async function afterRead(items) {
       for (const it of Array.isArray(items) ? items : [items]) {
         it.status = 'uploading';
@@ -226,7 +214,7 @@ export default {
         <div v-if="typical.length" class="pad" style="padding-top:4px">
           <div class="muted" style="margin-bottom:6px">常见诉求（点选填入标题）</div>
           <van-space wrap>
-            <van-tag v-for="it in typical" :key="it.code" size="medium" :type="form.item === it.code ? 'primary' : 'default'" plain @click="pickItem(it)">{{ it.name }}</van-tag>
+            <van-tag v-for="r in typical" :key="r" size="medium" :type="form.title === r ? 'primary' : 'default'" plain @click="pickItem(r)" data-test="request-chip">{{ r }}</van-tag>
           </van-space>
         </div>
         <van-field v-model="form.title" label="标题" placeholder="如：10号院旱厕改造" maxlength="50" :error-message="errors.title" data-test="title" />

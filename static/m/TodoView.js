@@ -1,12 +1,10 @@
 // 我的待办: overdue first, then by deadline; filters for what is mine,
 // several states, due soon, a courtyard address, a case number.
 import { computed, ref, onMounted, onUnmounted } from 'vue';
-import { state, caseList, syncNow } from './state.js';
+import { state, caseList, syncNow, isOpen } from './state.js';
 import { when } from './format.js';
-import { deadlineClass, live } from './deadline.js';
+import { deadlineClass, live } from 'minsheng/deadline';
 import SyncBadge from './SyncBadge.js';
-
-const OPEN = ['submitted', 'accepted', 'assigned', 'assessed', 'in_progress', 'completed'];
 
 export default {
   name: 'TodoView',
@@ -24,9 +22,10 @@ export default {
     const list = computed(() => {
       const q = search.value.trim().toLowerCase();
       return caseList()
-        .map((c) => ({ ...c, deadline: live(c.deadline, tick.value) }))
+        .map((c) => ({ ...c, deadline: live(c.deadline, tick.value, state.boot?.deadline_words) }))
         .filter((c) => {
-          if (!c.local && !OPEN.includes(c.status)) return tab.value === 'all';
+          // To do: open cases, and those still offering a step (a return visit).
+          if (!c.local && !isOpen(c.status) && !(c.actions || []).length) return tab.value === 'all';
           if (tab.value === 'mine') return c.local || c.assigned_to_me || !c.assigned_to;
           if (tab.value === 'overdue') return c.deadline?.overdue;
           if (tab.value === 'soon') return c.deadline?.due_soon;

@@ -8,18 +8,17 @@ import { showFailToast } from 'vant';
 import { state, queueAction } from './state.js';
 import { db } from './db.js';
 
-const CHOICES = [
-  { v: 'satisfied', label: '满意', type: 'success' },
-  { v: 'basically_satisfied', label: '基本满意', type: 'primary' },
-  { v: 'dissatisfied', label: '不满意', type: 'danger' },
-];
-
 export default {
   name: 'VerdictView',
   props: { id: String },
   setup(props) {
     const router = useRouter();
     const c = computed(() => state.cases[props.id]);
+    // The verdicts and their words are the server's (its label table, kept
+    // on the phone with the bootstrap).
+    const CHOICES = computed(() => (state.boot?.labels?.verdicts || []).map((x) => ({
+      v: x.verdict, label: x.label, type: x.verdict === 'dissatisfied' ? 'danger' : 'success',
+    })));
     const verdict = ref('');
     const comment = ref('');
     const resolved = ref('');
@@ -38,7 +37,7 @@ export default {
       if (verdict.value === 'dissatisfied' && !comment.value.trim()) return showFailToast('请记录居民不满意的原因');
       busy.value = true;
       try {
-        const label = CHOICES.find((x) => x.v === verdict.value).label;
+        const label = CHOICES.value.find((x) => x.v === verdict.value).label;
         const body = { verdict: verdict.value, comment: comment.value.trim() };
         if (resolved.value) body.resolved = resolved.value === 'yes';
         await queueAction(c.value, 'verdict', `回访：${label}`, body, [], { replaces: redo });

@@ -11,9 +11,16 @@ export function fenFrom(text) {
 }
 
 const fmt = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-export function when(iso) {
+const withYear = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+const yearOf = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' });
+/**
+ * when is an instant in Asia/Shanghai, "12/07 10:00"; with its year when
+ * that is not this year's ("2027/03/07 10:00": a deadline after New Year).
+ */
+export function when(iso, now = new Date()) {
   if (!iso) return '';
-  return fmt.format(new Date(iso));
+  const d = new Date(iso);
+  return (yearOf.format(d) === yearOf.format(now) ? fmt : withYear).format(d);
 }
 
 const hm = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });

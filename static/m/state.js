@@ -16,9 +16,13 @@ export const state = reactive({
   session: api.session,
   me: null,
   cases: {}, // id → case as the server last sent it (with pending local steps applied)
-  pending: 0, // outbox items waiting
+  pending: 0, // steps waiting in the outbox (a step with its photos is one)
   failed: null, // the first item the server refused, if any
-  failedCount: 0, // items the server refused (kept until retried, changed or dropped)
+  failedCount: 0, // steps the server refused (kept until retried, changed or dropped)
+  // The server's bootstrap (/mobile/v1/catalog), kept for offline use:
+  // areas with their catalog items and residents' common requests, and
+  // the label table (statuses with whether they are open, verdicts).
+  boot: null,
   drafts: 0, // drafts of 代居民登记 kept on the phone
   syncing: false,
   online: navigator.onLine,
@@ -37,6 +41,30 @@ export function caseList() {
   return Object.values(state.cases);
 }
 
+/** isOpen says whether work on a case in this state is still pending (the server's label table). */
+export function isOpen(status) {
+  return !!state.boot?.labels?.statuses?.find((s) => s.status === status)?.open;
+}
+
+/**
+ * ahead applies queued steps to the state the server last sent: each step
+ * is looked up among the steps offered (the server's, each with the state
+ * it leads to and the steps after it: cases.ActionsAhead), so the case
+ * shows the state after them and offers the next step. A step not found
+ * there (an older server's view) leaves nothing offered until it went.
+ */
+function ahead(server, steps) {
+  let { status, status_label: label, actions } = server;
+  for (const a of steps) {
+    const o = (actions || []).find((x) => x.action === a);
+    if (!o?.to) return { status, status_label: label, actions: [] };
+    status = o.to;
+    label = o.to_label;
+    actions = o.then || [];
+  }
+  return { status, status_label: label, actions: actions || [] };
+}
+
 async function saveCase(c, waiting = null) {
   // The filing's answer alone carries the tracking token and client id;
   // later syncs of the case keep them.
@@ -45,13 +73,16 @@ async function saveCase(c, waiting = null) {
     c = { ...c, tracking_token: c.tracking_token || prev.tracking_token, client_id: c.client_id || prev.client_id };
   }
   if (!c.local) {
-    // Steps still in the outbox stay visible on the server's copy, and
-    // the case offers no new step until they went (no double taps).
+    // Steps still in the outbox are applied to the server's copy: the
+    // case shows the state after them and offers the step after them,
+    // never one already queued (no double taps). server keeps what the
+    // server sent, for when they went; a refused step offers nothing
+    // more until it was changed or dropped.
     const items = (waiting || (await outbox.list())).filter((i) => i.kind === 'action' && (i.caseRef === c.id || (c.client_id && i.caseRef === c.client_id)));
-    // serverActions keeps what the server offered, for when they went.
-    const offered = c.serverActions || c.actions || [];
+    const server = c.server || { status: c.status, status_label: c.status_label, actions: c.actions || [] };
+    const now = ahead(server, items.map((i) => i.action));
     c = {
-      ...c, serverActions: offered, actions: items.length ? [] : offered,
+      ...c, server, ...now, actions: items.some((i) => i.failed) ? [] : now.actions,
       pendingSteps: items.map((i) => i.label || i.action), failedSteps: items.filter((i) => i.failed).map((i) => ({ key: i.key, label: i.label, reason: i.lastError })),
     };
   }
@@ -71,16 +102,22 @@ export async function load() {
   state.me = (await db.get('me')) || null;
   state.lastSyncAt = (await db.get('lastSyncAt')) || '';
   state.notices = (await db.get('notices')) || [];
+  state.boot = (await db.get('catalog')) || null;
   state.unread = state.notices.filter((n) => !n.read).length;
   await countOutbox();
 }
 
+/** steps counts what the cadre did: a step with its photos is one (items share its step id). */
+function steps(items) {
+  return new Set(items.map((i) => i.step || i.key)).size;
+}
+
 export async function countOutbox() {
   const items = await outbox.list();
-  state.pending = items.length;
+  state.pending = steps(items);
   const failed = items.filter((i) => i.failed);
   state.failed = failed[0] || null;
-  state.failedCount = failed.length;
+  state.failedCount = steps(failed);
   state.drafts = (await drafts.list()).length;
   return items;
 }
@@ -106,6 +143,21 @@ async function pull() {
     cursor = res.cursor;
     await db.set('cursor', cursor);
     if (!res.more) break;
+  }
+}
+
+/**
+ * refreshBoot fetches the server's bootstrap and keeps it for offline use;
+ * without network the kept one stays. Every sync calls it; a screen that
+ * needs it before the first sync (an app updated since) may too.
+ */
+export async function refreshBoot() {
+  try {
+    const b = await api.get('/mobile/v1/catalog');
+    await db.set('catalog', b);
+    state.boot = b;
+  } catch (err) {
+    if (!err?.offline && err?.status !== 401) console.warn('bootstrap', err?.message || err);
   }
 }
 
@@ -158,6 +210,7 @@ export function syncNow({ force = false } = {}) {
       else state.lastError = '';
       await pull();
       await refreshMe();
+      await refreshBoot();
       state.lastSyncAt = new Date().toISOString();
       await db.set('lastSyncAt', state.lastSyncAt);
     } catch (err) {
@@ -183,8 +236,8 @@ export { isFlushing };
 export async function fileCase(body, photos) {
   const clientId = newKey();
   body = JSON.parse(JSON.stringify(body));
-  await outbox.add({ kind: 'create', clientId, body });
-  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: clientId, photoId: newKey(), tag: 'before', blob: toRaw(p) });
+  await outbox.add({ kind: 'create', clientId, body, step: clientId });
+  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: clientId, photoId: newKey(), tag: 'before', blob: toRaw(p), step: clientId });
   const now = new Date().toISOString();
   await saveCase({
     id: clientId, client_id: clientId, local: true, number: '待同步', status: 'submitted', status_label: '待发送',
@@ -204,15 +257,14 @@ export async function fileCase(body, photos) {
 export async function queueAction(c, action, label, body, photos = [], { replaces = '' } = {}) {
   body = JSON.parse(JSON.stringify(body));
   if (replaces) await outbox.remove(replaces);
-  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag: p.tag, blob: toRaw(p.blob) });
+  const key = newKey();
+  for (const p of photos) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag: p.tag, blob: toRaw(p.blob), step: key });
   const waiting = (await outbox.list()).some((i) => i.kind === 'action' && i.caseRef === c.id);
-  await outbox.add({ kind: 'action', caseRef: c.id, action, label, key: newKey(), body: { ...body, version: c.version }, chained: waiting });
+  await outbox.add({ kind: 'action', caseRef: c.id, action, label, key, body: { ...body, version: c.version }, chained: waiting, step: key });
   const now = new Date().toISOString();
+  // saveCase applies the queued steps (this one too) to the server's copy.
   await saveCase({
     ...JSON.parse(JSON.stringify(c)),
-    pendingSteps: [...(c.pendingSteps || []), label],
-    failedSteps: (c.failedSteps || []).filter((f) => f.key !== replaces),
-    actions: [],
     timeline: [...(c.timeline || []), { at: now, label: `本机 · ${label}（待发送）`, action }],
   });
   syncNow();
@@ -260,7 +312,8 @@ export async function caseOf(item) {
 
 /** addPhotos queues photos taken later for a case (补充照片). */
 export async function addPhotos(c, tag, blobs) {
-  for (const b of blobs) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag, blob: toRaw(b) });
+  const step = newKey(); // the photos taken at once are one step
+  for (const b of blobs) await outbox.add({ kind: 'photo', caseRef: c.id, photoId: newKey(), tag, blob: toRaw(b), step });
   await saveCase({ ...JSON.parse(JSON.stringify(c)), localPhotos: (c.localPhotos || 0) + blobs.length });
   syncNow();
 }
