@@ -20,7 +20,8 @@ export default {
     const router = useRouter();
     const c = computed(() => {
       const x = state.cases[props.id];
-      return x ? { ...x, deadline: live(x.deadline, Date.now(), state.boot?.deadline_words) } : x;
+      // A deadline runs while the case is open (not after a 办结 queued here).
+      return x ? { ...x, deadline: isOpen(x.status) || x.local ? live(x.deadline, Date.now(), state.boot?.deadline_words) : null } : x;
     });
     // Addresses often start with the community already (丰盛社区28号院).
     const address = computed(() => {
