@@ -38,7 +38,8 @@ test('a case filed offline with a 4000×3000 photo survives an offline reload an
   await shot(page, 'cadre-03-qr-pending');
 
   await page.reload(); // offline: the shell must come from the service worker
-  await page.locator('[data-test=sync-badge]', { hasText: '2 条待发送' }).first().waitFor();
+  // The filing with its photo is one step (two requests).
+  await page.locator('[data-test=sync-badge]', { hasText: '1 条待发送' }).first().waitFor();
   await tab(page, '我的待办');
   await page.getByText('丰盛胡同10号院旱厕改造').waitFor();
   await shot(page, 'cadre-04-todo-offline');
@@ -188,7 +189,7 @@ test('signing out with items waiting warns 本机待发送 N 条', async () => {
   await file(page);
   await tab(page, '我的');
   await page.locator('[data-test=logout]').click();
-  await page.getByText('本机待发送 2 条').waitFor();
+  await page.getByText('本机待发送 1 条').waitFor(); // the filing with its photo: one step
   await page.waitForTimeout(500); // the dialog's animation, for the screenshot
   await shot(page, 'cadre-16-logout-warning');
   await page.getByText('先同步').click();

@@ -71,7 +71,8 @@ export default {
       await now();
     }
     async function logout() {
-      const n = (await countOutbox()).length;
+      await countOutbox();
+      const n = state.pending; // steps, not requests
       if (n > 0 || state.drafts > 0) {
         const what = [n ? `本机待发送 ${n} 条` : '', state.drafts ? `草稿 ${state.drafts} 份` : ''].filter(Boolean).join('，');
         await showConfirmDialog({
