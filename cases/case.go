@@ -311,6 +311,8 @@ type Event struct {
 	// ActionLabel names the step for the one the case is shown to
 	// (TimelineLabel); never stored.
 	ActionLabel string `bson:"-" json:"action_label,omitempty"`
+	// ActorLabel names who took the step (ActorLabel); never stored.
+	ActorLabel string `bson:"-" json:"actor_label,omitempty"`
 }
 
 // Assessment is what a cadre found on site (现场评估; package caseinput).

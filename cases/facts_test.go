@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng/cases"
+	"minsheng/internal/auth"
 )
 
 // reportView is what the reports read of a case (EachCaseFacts' contract);
@@ -90,7 +91,7 @@ func TestEachCaseFactsMatchesEachCase(t *testing.T) {
 	if _, err := e.svc.SetCatalogItem(ctx, staff, kept.ID, kept.Version, "CG-01", 30); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SetBudgetCopy(ctx, kept.ID, &cases.BudgetLink{LineID: "line-x", ItemCode: "CG-01", EstimateFen: 50000, ReservedFen: 50000, State: "reserved", LinkedAt: e.clock.Now(), LinkedBy: "staff-a"}, ""); err != nil {
+	if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, kept.ID, &cases.BudgetLink{LineID: "line-x", ItemCode: "CG-01", EstimateFen: 50000, ReservedFen: 50000, State: "reserved", LinkedAt: e.clock.Now(), LinkedBy: "staff-a"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	dup := e.to(t, cases.StatusAccepted)
@@ -147,7 +148,7 @@ func TestEachCaseFactsMatchesEachCase(t *testing.T) {
 	if _, err := e.svc.Cosign(ctx, stranger, moved.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SetBudgetCopy(ctx, ids[5], &cases.BudgetLink{LineID: "line-y", State: "spent", SpentFen: 100}, ""); err != nil {
+	if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, ids[5], &cases.BudgetLink{LineID: "line-y", State: "spent", SpentFen: 100}, ""); err != nil {
 		t.Fatal(err)
 	}
 	far := input()

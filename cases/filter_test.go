@@ -8,6 +8,7 @@ import (
 
 	"minsheng"
 	"minsheng/cases"
+	"minsheng/internal/auth"
 )
 
 // TestFilterBudgetAndFiled: HasBudget keeps cases carrying a budget copy
@@ -25,11 +26,11 @@ func TestFilterBudgetAndFiled(t *testing.T) {
 	}
 	link := &cases.BudgetLink{LineID: "BL-1", ItemCode: "CG-01-02", EstimateFen: 10_000, ReservedFen: 10_000, State: "reserved", LinkedBy: staff.UserID}
 	for _, i := range []int{1, 2, 3} {
-		if err := e.svc.SetBudgetCopy(ctx, made[i].ID, link, ""); err != nil {
+		if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, made[i].ID, link, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.svc.SetBudgetCopy(ctx, made[3].ID, nil, ""); err != nil { // unlinked again
+	if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, made[3].ID, nil, ""); err != nil { // unlinked again
 		t.Fatal(err)
 	}
 	at := func(i int) time.Time { return made[i].FiledAt }

@@ -297,9 +297,42 @@ func TimelineLabel(a Action, p auth.Principal) string {
 	return w[1]
 }
 
-// setTimelineLabels names each entry of v's timeline for p.
+// SystemActor is the actor of entries nobody took by hand: an SMS sent,
+// a budget copy repaired by Check.
+const SystemActor = "system"
+
+// ActorLabel names who did something — a timeline entry, a money
+// movement — in Chinese, for every screen and both APIs: staff by name and
+// role (王芳（街道工作人员）, the role alone when no name was kept),
+// residents by role only (居民: a resident's name never reaches other
+// residents or the board), and the system as 系统. An entry with an actor
+// id but no role predates roles on budget entries, which only staff
+// write: 工作人员.
+func ActorLabel(actor, name string, role auth.Role) string {
+	switch {
+	case actor == SystemActor || strings.HasPrefix(actor, SystemActor+":"):
+		return "系统" // Check's repairs are "system:check"
+	case role == auth.RoleResident:
+		return auth.RoleResident.Label()
+	case role == "" && actor == "":
+		return "居民" // an anonymous filer
+	case role == "":
+		if name != "" {
+			return name + "（工作人员）"
+		}
+		return "工作人员"
+	case name == "":
+		return role.Label()
+	}
+	return name + "（" + role.Label() + "）"
+}
+
+// setTimelineLabels names each entry of v's timeline, and who took it,
+// for p.
 func (v *Case) setTimelineLabels(p auth.Principal) {
 	for i := range v.Timeline {
-		v.Timeline[i].ActionLabel = TimelineLabel(v.Timeline[i].Action, p)
+		e := &v.Timeline[i]
+		e.ActionLabel = TimelineLabel(e.Action, p)
+		e.ActorLabel = ActorLabel(e.Actor, e.ActorName, e.Role)
 	}
 }

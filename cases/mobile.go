@@ -57,23 +57,22 @@ func FundingOf(c *Case) Funding {
 	return Funding{State: "unlinked", Label: "未关联预算", Reason: "尚未归类到支出事项"}
 }
 
-// EventLabel names a timeline entry for the app: 「赵干部 · 开始办理」.
+// EventLabel names a timeline entry for the app: who took it
+// (ActorLabel) and the step — 「赵干部（社区干部） · 开始办理」, 「系统 · 短信通知」.
+// The step is the view's ActionLabel when the view has one.
 func EventLabel(e Event) string {
-	who := e.ActorName
+	who := e.ActorLabel
 	if who == "" {
-		switch {
-		case e.Actor == "system":
-			who = "系统"
-		case e.Role != "":
-			who = e.Role.Label()
-		default:
-			who = "匿名居民"
-		}
+		who = ActorLabel(e.Actor, e.ActorName, e.Role)
 	}
 	if e.Action == ActVerdict && e.Role == auth.RoleCadre {
 		return who + " · 回访评价（记录居民意见）"
 	}
-	return who + " · " + e.Action.Label()
+	what := e.ActionLabel
+	if what == "" {
+		what = e.Action.Label()
+	}
+	return who + " · " + what
 }
 
 // QueueFilter selects a cadre's cases for the app (package caselist).

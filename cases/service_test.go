@@ -675,7 +675,7 @@ func TestCatalogAndBudgetCopy(t *testing.T) {
 
 	link := &cases.BudgetLink{LineID: "line-1", ItemCode: "CG0203", EstimateFen: 50000, ReservedFen: 50000,
 		State: "reserved", LinkedAt: e.clock.Now(), LinkedBy: staff.UserID}
-	if err := e.svc.SetBudgetCopy(ctx, c.ID, link, "已预留 500.00元"); err != nil {
+	if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, c.ID, link, "已预留 500.00元"); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ := e.svc.FindByID(ctx, c.ID)
@@ -688,14 +688,14 @@ func TestCatalogAndBudgetCopy(t *testing.T) {
 	if last := stored.Timeline[len(stored.Timeline)-1]; last.Action != cases.ActBudget || last.Note != "已预留 500.00元" {
 		t.Errorf("last event = %+v", last)
 	}
-	if err := e.svc.SetBudgetCopy(ctx, c.ID, nil, ""); err != nil {
+	if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, c.ID, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ = e.svc.FindByID(ctx, c.ID)
 	if stored.Budget != nil {
 		t.Errorf("budget = %+v after removal", stored.Budget)
 	}
-	wantCode(t, e.svc.SetBudgetCopy(ctx, "nope", link, ""), minsheng.ENOTFOUND)
+	wantCode(t, e.svc.SetBudgetCopy(ctx, auth.Principal{}, "nope", link, ""), minsheng.ENOTFOUND)
 }
 
 func TestPurgePersonalData(t *testing.T) {

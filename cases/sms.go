@@ -34,7 +34,7 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 	// Recorded without a version change: it never conflicts with work.
 	// The summary carries neither the timeline nor anything derived from it
 	// (summaryOf, factsOf), so the case alone is written.
-	note := Event{At: s.now(), Actor: "system", Action: ActNotify, Note: "已短信通知：" + text}
+	note := Event{At: s.now(), Actor: SystemActor, Action: ActNotify, Note: "已短信通知：" + text}
 	if _, err := s.cases.UpdateUnsummarized(ctx, c.ID, bson.D{{Key: "$push", Value: bson.D{{Key: "timeline", Value: note}}}}); err != nil {
 		s.cfg.Logger.Warn("cases: unable to record notification", "case", c.ID, "err", err)
 	}

@@ -53,7 +53,7 @@ func corpus(t *testing.T, e env) []string {
 			t.Fatalf("case %d: %v", i, err)
 		}
 		if i%4 == 0 {
-			if err := e.svc.SetBudgetCopy(ctx, c.ID, &cases.BudgetLink{LineID: fmt.Sprintf("line-%d", i%3), State: "reserved"}, ""); err != nil {
+			if err := e.svc.SetBudgetCopy(ctx, auth.Principal{}, c.ID, &cases.BudgetLink{LineID: fmt.Sprintf("line-%d", i%3), State: "reserved"}, ""); err != nil {
 				t.Fatal(err)
 			}
 		}

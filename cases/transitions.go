@@ -495,8 +495,10 @@ func (s *Service) SetCatalogItem(ctx context.Context, p auth.Principal, id strin
 // SetBudgetCopy writes the case's display copy of its budget link (nil
 // removes it) without a version check: budgetlink owns the authoritative
 // link and the checker repairs copies. A non-empty note is appended to the
-// timeline. ENOTFOUND for an unknown case.
-func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink, noteText string) error {
+// timeline as taken by "by" — its id, name and role, so every screen names
+// who linked or released the money — or by the system when by has no user
+// (Check's repairs). ENOTFOUND for an unknown case.
+func (s *Service) SetBudgetCopy(ctx context.Context, by auth.Principal, id string, link *BudgetLink, noteText string) error {
 	var update bson.D
 	if link == nil {
 		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "budget", Value: ""}}}}
@@ -504,9 +506,9 @@ func (s *Service) SetBudgetCopy(ctx context.Context, id string, link *BudgetLink
 		update = bson.D{{Key: "$set", Value: bson.D{{Key: "budget", Value: link}}}}
 	}
 	if noteText != "" {
-		ev := Event{At: s.now(), Actor: "system", Action: ActBudget, Note: noteText}
-		if link != nil && link.LinkedBy != "" {
-			ev.Actor = link.LinkedBy
+		ev := Event{At: s.now(), Actor: SystemActor, Action: ActBudget, Note: noteText}
+		if by.UserID != "" {
+			ev = s.event(by, ActBudget, "", "", noteText)
 		}
 		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "timeline", Value: ev}}})
 	}

@@ -354,7 +354,7 @@ func (s *Service) applyDeltaOnce(ctx context.Context, p auth.Principal, adj *Adj
 	return s.writeAudit(ctx, AuditEntry{
 		ID: movement, Kind: AuditAdjust, LineID: e.LineID, FiscalYear: before.FiscalYear, SubDistrict: before.SubDistrict,
 		AdjustmentID: adj.ID, AmountFen: e.DeltaFen, Before: before.Totals(), After: after,
-		By: p.UserID, ByName: p.Name, At: now, Note: adjustLabels[adj.Kind] + "：" + adj.Reason,
+		By: p.UserID, ByName: p.Name, ByRole: p.Role, At: now, Note: adjustLabels[adj.Kind] + "：" + adj.Reason,
 	})
 }
 

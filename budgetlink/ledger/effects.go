@@ -146,7 +146,7 @@ func (s *Service) spendChange(l *BudgetLine, i int, p auth.Principal, actualFen 
 		r.SpentFen, r.Movement, r.UpdatedAt = actualFen, movement, s.now()
 		rs[i] = r
 		return &lineChange{reservations: rs, spent: d, available: -d, audit: AuditEntry{
-			ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: d, By: p.UserID, ByName: p.Name,
+			ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: d, By: p.UserID, ByName: p.Name, ByRole: p.Role,
 			Note: fmt.Sprintf("实际支出更正为 %s", minsheng.Yuan(actualFen)),
 		}}, r, nil
 	}
@@ -158,7 +158,7 @@ func (s *Service) spendChange(l *BudgetLine, i int, p auth.Principal, actualFen 
 	r.State, r.SpentFen, r.Movement, r.UpdatedAt = StateSpent, actualFen, movement, s.now()
 	rs[i] = r
 	return &lineChange{reservations: rs, committed: -reserved, spent: actualFen, available: reserved - actualFen, audit: AuditEntry{
-		ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: actualFen, By: p.UserID, ByName: p.Name,
+		ID: movement, Kind: AuditSpend, CaseID: r.CaseID, AmountFen: actualFen, By: p.UserID, ByName: p.Name, ByRole: p.Role,
 		Note: fmt.Sprintf("预留 %s，实际支出 %s", minsheng.Yuan(reserved), minsheng.Yuan(actualFen)),
 	}}, r, nil
 }

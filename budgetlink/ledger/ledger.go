@@ -24,6 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/cases"
 	"minsheng/internal/auth"
 	"minsheng/internal/page"
 )
@@ -53,8 +54,11 @@ type AuditEntry struct {
 	After        Totals    `bson:"after" json:"after"`
 	By           string    `bson:"by" json:"by"`
 	ByName       string    `bson:"by_name" json:"by_name"`
-	At           time.Time `bson:"at" json:"at"`
-	Note         string    `bson:"note,omitempty" json:"note,omitempty"`
+	ByRole       auth.Role `bson:"by_role,omitempty" json:"by_role,omitempty"`
+	// ActorLabel names who moved the money (cases.ActorLabel); never stored.
+	ActorLabel string    `bson:"-" json:"actor_label,omitempty"`
+	At         time.Time `bson:"at" json:"at"`
+	Note       string    `bson:"note,omitempty" json:"note,omitempty"`
 	// Reconstructed marks an entry Check wrote after a crash lost the
 	// original: its totals are the line's at repair time, not the movement's.
 	Reconstructed bool `bson:"reconstructed,omitempty" json:"reconstructed,omitempty"`
@@ -312,7 +316,7 @@ func (s *Service) reserveOnce(ctx context.Context, p auth.Principal, l *BudgetLi
 	after.AvailableFen -= amountFen
 	if err := s.writeAudit(ctx, AuditEntry{
 		ID: r.Movement, Kind: AuditReserve, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
-		CaseID: c.ID, AmountFen: amountFen, Before: before.Totals(), After: after, By: p.UserID, ByName: p.Name, At: now,
+		CaseID: c.ID, AmountFen: amountFen, Before: before.Totals(), After: after, By: p.UserID, ByName: p.Name, ByRole: p.Role, At: now,
 	}); err != nil {
 		return Reservation{}, err
 	}
@@ -455,7 +459,7 @@ func (s *Service) reestimate(ctx context.Context, p auth.Principal, lineID, case
 		rs[i] = r
 		out = r
 		return &lineChange{reservations: rs, committed: d, available: -d, audit: AuditEntry{
-			ID: r.Movement, Kind: AuditReestimate, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name,
+			ID: r.Movement, Kind: AuditReestimate, CaseID: caseID, AmountFen: d, By: p.UserID, ByName: p.Name, ByRole: p.Role,
 			Note: fmt.Sprintf("预估金额调整为 %s", minsheng.Yuan(amountFen)),
 		}}, nil
 	})
@@ -506,7 +510,7 @@ func (s *Service) release(ctx context.Context, p auth.Principal, lineID, caseID,
 		r.State, r.Movement, r.UpdatedAt = StateReleased, newID("MV"), s.now()
 		rs[i] = r
 		ch.reservations = rs
-		ch.audit = AuditEntry{ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -ch.available, By: p.UserID, ByName: p.Name, Note: note}
+		ch.audit = AuditEntry{ID: r.Movement, Kind: AuditRelease, CaseID: caseID, AmountFen: -ch.available, By: p.UserID, ByName: p.Name, ByRole: p.Role, Note: note}
 		return ch, nil
 	})
 	if err != nil || ch == nil {
@@ -565,6 +569,11 @@ func (s *Service) Audit(ctx context.Context, p auth.Principal, f AuditFilter) ([
 	if f.CaseID != "" {
 		q["case_id"] = f.CaseID
 	}
-	return newestFirst(ctx, s.audit, auditCursors, "at", q, f.Cursor, f.Limit,
+	items, next, err := newestFirst(ctx, s.audit, auditCursors, "at", q, f.Cursor, f.Limit,
 		func(e AuditEntry) page.Cursor { return page.Cursor{At: e.At, ID: e.ID} })
+	for i := range items {
+		e := &items[i]
+		e.ActorLabel = cases.ActorLabel(e.By, e.ByName, e.ByRole)
+	}
+	return items, next, err
 }

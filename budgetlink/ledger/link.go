@@ -165,7 +165,7 @@ func (s *Service) LinkCase(ctx context.Context, p auth.Principal, caseID, lineID
 	if fresh {
 		note = fmt.Sprintf("关联预算项目「%s」，预留 %s", l.ProjectName, minsheng.Yuan(r.AmountFen))
 	}
-	if err := cs.SetBudgetCopy(ctx, c.ID, link, note); err != nil {
+	if err := cs.SetBudgetCopy(ctx, p, c.ID, link, note); err != nil {
 		return nil, err
 	}
 	return link, nil
@@ -197,7 +197,7 @@ func (s *Service) ReestimateCase(ctx context.Context, p auth.Principal, caseID s
 		return nil, err
 	}
 	link := copyOf(l, r).budgetLink()
-	if err := cs.SetBudgetCopy(ctx, c.ID, link, fmt.Sprintf("重新估算，预留调整为 %s", minsheng.Yuan(r.AmountFen))); err != nil {
+	if err := cs.SetBudgetCopy(ctx, p, c.ID, link, fmt.Sprintf("重新估算，预留调整为 %s", minsheng.Yuan(r.AmountFen))); err != nil {
 		return nil, err
 	}
 	return link, nil
@@ -237,7 +237,7 @@ func (s *Service) UnlinkCase(ctx context.Context, p auth.Principal, caseID strin
 	if c.Budget == nil {
 		return nil
 	}
-	return cs.SetBudgetCopy(ctx, c.ID, nil, "解除预算关联，释放预留资金")
+	return cs.SetBudgetCopy(ctx, p, c.ID, nil, "解除预算关联，释放预留资金")
 }
 
 // The money effects of completing and cancelling a case
@@ -271,7 +271,7 @@ func (b casesBook) budgetCopy(ctx context.Context, caseID string) (*caseCopy, er
 }
 
 func (b casesBook) setCopy(ctx context.Context, caseID string, c *caseCopy, note string) error {
-	return b.cs.SetBudgetCopy(ctx, caseID, c.budgetLink(), note)
+	return b.cs.SetBudgetCopy(ctx, auth.Principal{}, caseID, c.budgetLink(), note)
 }
 
 func (b casesBook) eachLinked(ctx context.Context, fn func(caseID string, c *caseCopy) error) error {

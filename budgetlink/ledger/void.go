@@ -55,7 +55,7 @@ func (s *Service) VoidLine(ctx context.Context, p auth.Principal, lineID string,
 	before := Totals{ApprovedFen: l.ApprovedFen, AvailableFen: l.AvailableFen}
 	return s.writeAudit(ctx, AuditEntry{
 		ID: "VOID-" + l.ID, Kind: AuditVoid, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
-		AmountFen: -l.ApprovedFen, Before: before, By: p.UserID, ByName: p.Name, At: s.now(),
+		AmountFen: -l.ApprovedFen, Before: before, By: p.UserID, ByName: p.Name, ByRole: p.Role, At: s.now(),
 		Note: "作废预算项目：" + l.ProjectName,
 	})
 }

@@ -128,7 +128,7 @@ export default {
           <el-timeline-item v-for="(e, i) in c.timeline" :key="i" :timestamp="dt(e.at)" placement="top">
             <b>{{ e.action_label || e.action }}</b>
             <span v-if="e.to" class="muted"> → {{ caseLabels.status[e.to] || e.to }}</span>
-            <span v-if="e.actor_name" class="muted">（{{ e.actor_name }}）</span>
+            <span v-if="e.actor_label" class="muted" data-test="event-actor"> · {{ e.actor_label }}</span>
             <div v-if="e.note">{{ e.note }}</div>
           </el-timeline-item>
         </el-timeline>

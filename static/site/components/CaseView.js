@@ -59,10 +59,7 @@ export default {
       return e.action_label || e.action; // the server's words for residents (cases.TimelineLabel)
     }
     function who(e) {
-      if (e.actor === 'system') return '系统';
-      if (e.role === 'resident') return '居民';
-      if (!e.role) return e.actor ? '街道' : '居民'; // budget entries name staff by id only; anonymous filers have none
-      return e.actor_name || { cadre: '社区干部', subdistrict: '街道', admin: '管理员' }[e.role] || '';
+      return e.actor_label || ''; // the server names who acted (cases.ActorLabel)
     }
     async function submitRating() {
       if (!verdict.value) return showToast('请选择满意程度');
