@@ -31,6 +31,7 @@ const mimeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 func (a BudgetAPI) Routes(api fiber.Router, _ *httpkit.Kit) {
 	api.Get("/catalog", a.catalog)
 	api.Get("/catalog/suggest", a.suggest)
+	api.Get("/budget/labels", a.labels)
 	api.Get("/budget/lines", a.lines)
 	api.Post("/budget/lines", a.createLine)
 	api.Get("/budget/lines/:id", a.line)
@@ -114,16 +115,28 @@ func (a BudgetAPI) suggest(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items})
 }
 
+// labels is public, like the catalog: the board (no sign-in) and the
+// console name a line's figures with the same words (ledger.Labelled).
+func (a BudgetAPI) labels(c *fiber.Ctx) error {
+	if err := httpkit.NoQuery(c); err != nil {
+		return err
+	}
+	return c.JSON(ledger.Labelled())
+}
+
 func (a BudgetAPI) lines(c *fiber.Ctx) error {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
 	f := ledger.LineFilter{SubDistrict: c.Query("sub_district"), ItemCode: c.Query("item_code")}
-	bad := httpkit.ListQuery(c, "year", "sub_district", "item_code")
+	bad := httpkit.ListQuery(c, "year", "sub_district", "item_code", "sort")
 	httpkit.QueryInt(c, "year", &f.FiscalYear, bad)
 	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
 	if err := httpkit.BadQuery(bad); err != nil {
+		return err
+	}
+	if f.Sort, err = ledger.ParseLineSort(c.Query("sort")); err != nil {
 		return err
 	}
 	items, next, err := a.Budget.Lines(c.UserContext(), p, f)

@@ -648,18 +648,6 @@ func liveCopy(c *caseCopy) bool {
 	return c != nil && (c.State == StateReserved || c.State == StateSpent)
 }
 
-func stateLabel(state string) string {
-	switch state {
-	case StateReserved:
-		return "已预留"
-	case StateSpent:
-		return "已支出"
-	case StateReleased:
-		return "已释放"
-	}
-	return state
-}
-
 // caseCopy is the copy of a link a case keeps for display (cases.BudgetLink).
 type caseCopy struct {
 	LineID      string

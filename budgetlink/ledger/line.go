@@ -137,6 +137,10 @@ type Reservation struct {
 	// Claim is the ledger claim the entry was reserved under; Check keys
 	// duplicates by it (and by the case).
 	Claim string `bson:"claim,omitempty" json:"-"`
+	// ReleasedFen is, on a spent entry of a line's view (LineWithCases),
+	// what the spending left of the reservation and gave back to the line
+	// (reserved 48,000.00, spent 46,500.00: 1,500.00); never stored.
+	ReleasedFen int64 `bson:"-" json:"released_fen,omitempty"`
 }
 
 // Live reports whether the entry still holds money (reserved or spent).
@@ -451,19 +455,25 @@ type LineFilter struct {
 	FiscalYear  int
 	SubDistrict string
 	ItemCode    string
+	// Sort orders the list (ParseLineSort: "sub_district,-spent_fen");
+	// empty lists in id order.
+	Sort []string
 	// Cursor is the next_cursor of the previous page; Limit is 1..100
 	// (default 20: internal/page).
 	Cursor string
 	Limit  int
 }
 
-// Lines lists lines in id order without their reservation and adjustment
+// Lines lists lines in id order (or f.Sort's) without their reservation and adjustment
 // entries, scoped to p: sub-district staff see only their own sub-district.
 // It returns the page and the cursor of the next one ("" at the end).
 func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]*BudgetLine, string, error) {
 	var err error
 	if f.SubDistrict, err = s.ReaderScope(p, f.SubDistrict); err != nil {
 		return nil, "", err
+	}
+	if len(f.Sort) > 0 {
+		return s.sortedLines(ctx, f)
 	}
 	after, limit, err := page.Read(lineCursors, f.Cursor, f.Limit)
 	if err != nil {

@@ -36,6 +36,11 @@ func (s *Service) LineWithCases(ctx context.Context, p auth.Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	for i := range l.Reservations {
+		if r := &l.Reservations[i]; r.State == StateSpent && r.AmountFen > r.SpentFen {
+			r.ReleasedFen = r.AmountFen - r.SpentFen
+		}
+	}
 	return &LineWithCases{BudgetLine: l, Cases: refs}, nil
 }
 

@@ -96,6 +96,7 @@ var matrix = map[string]entry{
 
 	// Catalog and budget.
 	"GET /api/v1/catalog":                       {target: "/api/v1/catalog", want: public},
+	"GET /api/v1/budget/labels":                 {target: "/api/v1/budget/labels", want: public},
 	"GET /api/v1/catalog/suggest":               {target: "/api/v1/catalog/suggest?case_id={case}", want: staffRead},
 	"GET /api/v1/budget/lines":                  {target: "/api/v1/budget/lines?sub_district={sub}", also: []string{"/api/v1/budget/lines"}, want: budgetRead},
 	"POST /api/v1/budget/lines":                 {target: "/api/v1/budget/lines", body: `{"fiscal_year":{year},"sub_district":"{sub}","item_code":"SQ-05-04","project_name":"新项目{n}","approved_fen":100000}`, want: "anon:401 res:403/403 cadre:403/403 sub:ok/deny fin:ok/ok admin:ok/ok"},
