@@ -27,8 +27,13 @@ import (
 )
 
 // ImportColumns is the header row an import file must start with, in order;
-// an export's first sheet starts with the same columns, so it re-imports.
+// an export's sheet ImportSheet holds the same columns, so it re-imports.
 var ImportColumns = []string{"财年", "街道编码", "支出分类编码", "项目名称", "批复金额（分）"}
+
+// ImportSheet is the sheet of an exported workbook that holds its lines in
+// ImportColumns; the import reads the first sheet whose header is
+// ImportColumns, else the first sheet (and reports its header).
+const ImportSheet = "导入格式"
 
 const (
 	importBatchesCollection = "budget_import_batches"
@@ -139,9 +144,16 @@ func readImportRows(r io.Reader) ([][]string, *ImportProblem) {
 	if len(sheets) == 0 {
 		return nil, &ImportProblem{Reason: "工作簿中没有工作表"}
 	}
-	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	sheet := sheets[0]
+	for _, name := range sheets {
+		if header := firstRow(f, name); header != nil && len(checkImportHeader(header)) == 0 {
+			sheet = name
+			break
+		}
+	}
+	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
 	if err != nil {
-		return nil, &ImportProblem{Reason: "工作表「" + sheets[0] + "」无法读取"}
+		return nil, &ImportProblem{Reason: "工作表「" + sheet + "」无法读取"}
 	}
 	if len(rows) == 0 {
 		return nil, &ImportProblem{Row: 1, Reason: "工作表为空，缺少表头"}
@@ -150,6 +162,23 @@ func readImportRows(r io.Reader) ([][]string, *ImportProblem) {
 		return nil, &ImportProblem{Reason: fmt.Sprintf("一次最多导入 %d 行，本文件有 %d 行", MaxImportRows, len(rows)-1)}
 	}
 	return rows, nil
+}
+
+// firstRow is a sheet's header row, nil when it has none or cannot be read.
+func firstRow(f *excelize.File, sheet string) []string {
+	rs, err := f.Rows(sheet)
+	if err != nil {
+		return nil
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		return nil
+	}
+	r, err := rs.Columns(excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil
+	}
+	return r
 }
 
 func columnName(i int) string {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,54 +101,61 @@ func TestImportExportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); len(got) != 2 || got[0] != "预算项目" || got[1] != "执行汇总" {
+	if got := f.GetSheetList(); len(got) != 3 || got[0] != "预算项目" || got[1] != "执行汇总" || got[2] != "导入格式" {
 		t.Fatalf("sheets = %v", got)
 	}
 	rows, err := f.GetRows("预算项目")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 {
-		t.Fatalf("rows = %d, want header + 3", len(rows))
+	if len(rows) != 5 {
+		t.Fatalf("rows = %d, want header + 3 + 合计", len(rows))
 	}
+	t.Run("Chinese columns in a finance officer's order, no machine columns first", func(t *testing.T) {
+		want := []string{"街道", "项目名称", "支出分类编码", "支出分类", "批复（元）", "调整（元）", "调整后预算（元）", "已预留（元）", "已支出（元）", "可用（元）", "执行率", "调整次数", "评审阶段", "预算项目编号"}
+		if !slices.Equal(rows[0], want) {
+			t.Errorf("header = %v\nwant     %v", rows[0], want)
+		}
+	})
 	var found bool
-	for _, r := range rows[1:] {
-		if r[2] == bulkyItem && r[1] == "xinjiekou" {
+	for _, r := range rows[1:4] {
+		if r[2] == bulkyItem && r[0] == "新街口街道" {
 			found = true
-			if r[4] != "1200005" || r[16] != "12,000.05元" {
-				t.Errorf("approved fen/yuan = %q/%q, want 1200005/12,000.05元", r[4], r[16])
+			if r[4] != "12,000.05元" || r[5] != "0.00元" {
+				t.Errorf("approved/adjusted = %q/%q, want 12,000.05元/0.00元", r[4], r[5])
 			}
 		}
 	}
 	if !found {
 		t.Errorf("xinjiekou bulky-waste line missing from export: %v", rows)
 	}
-	t.Run("yuan columns are numbers Excel sums", func(t *testing.T) {
-		raw, err := f.GetRows("预算项目", excelize.Options{RawCellValue: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, col := range []string{"Q", "R", "S", "T", "U"} {
-			typ, err := f.GetCellType("预算项目", col+"2")
-			if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
-				t.Errorf("%s2 type = %v, %v; want a number", col, typ, err)
+	t.Run("yuan columns are numbers Excel sums, and the 合计 row is exact", func(t *testing.T) {
+		for _, col := range []string{"E", "F", "G", "H", "I", "J", "K"} {
+			for _, r := range []string{"2", "5"} {
+				typ, err := f.GetCellType("预算项目", col+r)
+				if err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+					t.Errorf("%s%s type = %v, %v; want a number", col, r, typ, err)
+				}
 			}
 		}
-		if got, want := raw[0][18], "已预留（元）"; got != want {
-			t.Errorf("header S1 = %q, want %q", got, want)
+		if got := rows[4][0]; got != "合计" {
+			t.Errorf("last row starts %q, want 合计", got)
 		}
-		if err := f.SetCellFormula("预算项目", "Q10", "SUM(Q2:Q4)"); err != nil {
+		if got, want := rows[4][4], "26,500.05元"; got != want {
+			t.Errorf("合计 批复 = %q, want %q", got, want)
+		}
+		if err := f.SetCellFormula("预算项目", "E10", "SUM(E2:E4)"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := f.CalcCellValue("预算项目", "Q10", excelize.Options{RawCellValue: true})
+		got, err := f.CalcCellValue("预算项目", "E10", excelize.Options{RawCellValue: true})
 		if want := "26500.05"; err != nil || got != want {
-			t.Errorf("SUM of 批复金额（元） = %q, %v; want %q", got, err, want)
+			t.Errorf("SUM of 批复（元） = %q, %v; want %q", got, err, want)
 		}
 	})
 	t.Run("every review stage is listed", func(t *testing.T) {
-		for _, r := range rows[1:] {
-			if r[1] == "desheng" {
-				if got, want := r[15], "事前评审、事后评审"; got != want {
+		for _, r := range rows[1:4] {
+			if r[0] == "德胜街道" {
+				if got, want := r[12], "事前评审、事后评审"; got != want {
 					t.Errorf("review stages = %q, want %q", got, want)
 				}
 			}
@@ -167,7 +175,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 		}
 		f, _ := excelize.OpenReader(&buf)
 		rows, _ := f.GetRows("预算项目")
-		if len(rows) != 2 || rows[1][1] != "desheng" {
+		if len(rows) != 3 || rows[1][0] != "德胜街道" || rows[2][0] != "合计" {
 			t.Errorf("desheng export rows = %v", rows)
 		}
 		wantCode(t, s.ExportLines(ctx, dsStaff, 2026, "xinjiekou", &buf), minsheng.EFORBIDDEN)
@@ -219,13 +227,14 @@ func TestExportKeepsFormulaTextAsText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 {
-		t.Fatalf("rows = %d, want header + 2", len(rows))
+	if len(rows) != 4 {
+		t.Fatalf("rows = %d, want header + 2 + 合计", len(rows))
 	}
-	for i, r := range rows[1:] {
-		cell, _ := excelize.CoordinatesToCellName(4, i+2) // 项目名称
-		if want := names[r[1]]; r[3] != want {
-			t.Errorf("%s = %q, want %q", cell, r[3], want)
+	byName := map[string]string{"新街口街道": names["xinjiekou"], "德胜街道": names["desheng"]}
+	for i, r := range rows[1:3] {
+		cell, _ := excelize.CoordinatesToCellName(2, i+2) // 项目名称
+		if want := byName[r[0]]; r[1] != want {
+			t.Errorf("%s = %q, want %q", cell, r[1], want)
 		}
 		if formula, err := f.GetCellFormula("预算项目", cell); err != nil || formula != "" {
 			t.Errorf("%s formula = %q, %v; want none", cell, formula, err)
