@@ -6,10 +6,13 @@ import { useRoute, useRouter } from 'vue-router';
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { api, session, yuan, toFen, dt, errText, subName } from '../shared.js';
 
-const auditLabels = { reserve: '预留', reestimate: '重新估算', release: '释放', spend: '支出', adjust: '预算调整', repair: '核查修复' };
-const stateLabels = { reserved: '已预留', spent: '已支出', released: '已释放' };
-const kindLabels = { increase: '调增', decrease: '调减', transfer: '调剂' };
-const stageLabels = { before: '事前评审', during: '事中评审', after: '事后评审' };
+import { moneyLabels, loadMoneyLabels, figure } from '../moneyLabels.js';
+
+// The budget words are the server's (GET /api/v1/budget/labels).
+const auditLabels = moneyLabels.audit_kinds;
+const stateLabels = moneyLabels.reservation_states;
+const kindLabels = moneyLabels.adjustment_kinds;
+const stageLabels = moneyLabels.review_stages;
 
 export default {
   name: 'LineDetail',
@@ -52,7 +55,7 @@ export default {
         error.value = errText(e);
       }
     }
-    onMounted(load);
+    onMounted(() => { loadMoneyLabels(); load(); });
     // counterpart names the other line of a 调剂 row: where the money went
     // (调往) or came from (来自).
     function counterpart(row) {
@@ -110,7 +113,7 @@ export default {
         ElMessage.error(errText(e));
       }
     }
-    return { l, audit, names, others, adjustments, counterpart, error, busy, adj, rev, finance, moved, adjust, review, voidLine, router, yuan, dt, subName, auditLabels, stateLabels, kindLabels, stageLabels };
+    return { l, audit, names, others, adjustments, counterpart, error, busy, adj, rev, finance, moved, adjust, review, voidLine, router, yuan, dt, subName, auditLabels, stateLabels, kindLabels, stageLabels, figure };
   },
   template: `
   <div v-if="l">
@@ -122,11 +125,11 @@ export default {
     </div>
     <div class="panel">
       <el-descriptions :column="5" border size="small">
-        <el-descriptions-item label="批复（元）"><span class="money">{{ yuan(l.approved_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="调整（元）"><span class="money" data-test="adjusted">{{ yuan(l.adjusted_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="已预留（元）"><span class="money" data-test="committed">{{ yuan(l.committed_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="已支出（元）" ><span class="money" data-test="spent">{{ yuan(l.spent_fen) }}</span></el-descriptions-item>
-        <el-descriptions-item label="可用（元）"><span class="money" data-test="available">{{ yuan(l.available_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item :label="figure('approved_fen')"><span class="money">{{ yuan(l.approved_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item :label="figure('adjusted_fen')"><span class="money" data-test="adjusted">{{ yuan(l.adjusted_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item :label="figure('committed_fen')"><span class="money" data-test="committed">{{ yuan(l.committed_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item :label="figure('spent_fen')"><span class="money" data-test="spent">{{ yuan(l.spent_fen) }}</span></el-descriptions-item>
+        <el-descriptions-item :label="figure('available_fen')"><span class="money" data-test="available">{{ yuan(l.available_fen) }}</span></el-descriptions-item>
       </el-descriptions>
     </div>
     <div class="grid2">
@@ -134,9 +137,12 @@ export default {
         <h3>资金预留（{{ (l.reservations || []).length }}）</h3>
         <el-table :data="l.reservations || []" border size="small" empty-text="暂无">
           <el-table-column label="诉求" min-width="200" show-overflow-tooltip><template #default="{ row }"><el-link type="primary" @click="router.push('/cases/' + row.case_id)">{{ names[row.case_id]?.number }}</el-link> {{ names[row.case_id]?.title }}</template></el-table-column>
-          <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
-          <el-table-column label="已支出（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.spent_fen) }}</template></el-table-column>
-          <el-table-column label="状态" width="70"><template #default="{ row }">{{ stateLabels[row.state] || row.state }}</template></el-table-column>
+          <el-table-column label="金额（元）" width="190" align="right">
+            <!-- Once spent, the money is what was spent; the reservation and what it gave back are noted below. -->
+            <template #default="{ row }"><span class="money" data-test="reservation-amount">{{ yuan(row.state === 'spent' ? row.spent_fen : row.amount_fen) }}</span>
+              <div v-if="row.state === 'spent'" class="muted" data-test="reservation-detail">预留 {{ yuan(row.amount_fen) }}<template v-if="row.released_fen"> · 释放 {{ yuan(row.released_fen) }}</template></div></template>
+          </el-table-column>
+          <el-table-column label="状态" width="70"><template #default="{ row }"><span data-test="reservation-state">{{ stateLabels[row.state] || row.state }}</span></template></el-table-column>
         </el-table>
       </div>
       <div class="panel">
@@ -163,7 +169,7 @@ export default {
         <el-table-column label="诉求" min-width="170" show-overflow-tooltip><template #default="{ row }"><template v-if="row.case_id">{{ names[row.case_id]?.number }} {{ names[row.case_id]?.title }}</template></template></el-table-column>
         <el-table-column label="金额（元）" width="110" align="right"><template #default="{ row }">{{ yuan(row.amount_fen) }}</template></el-table-column>
         <el-table-column label="变动后可用（元）" width="130" align="right"><template #default="{ row }">{{ yuan(row.after?.available_fen) }}</template></el-table-column>
-        <el-table-column prop="by_name" label="经办人" width="120" />
+        <el-table-column label="经办人" width="170" show-overflow-tooltip><template #default="{ row }"><span data-test="audit-actor">{{ row.actor_label || row.by_name }}</span></template></el-table-column>
         <el-table-column prop="note" label="说明" min-width="240" show-overflow-tooltip />
       </el-table>
     </div>

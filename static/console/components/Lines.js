@@ -1,10 +1,16 @@
 // Lines (预算项目): the year's lines with approved / adjusted / committed /
-// spent / available and an execution bar; new lines, XLSX import with the
-// errors per row and cell, and XLSX export.
+// spent / available and an execution bar, grouped by sub-district (each
+// group with its subtotal) and sorted by any column on the server (the list
+// is paged: GET /api/v1/budget/lines?sort=); new lines, XLSX import with the
+// errors per row and cell, and XLSX export. Column words are the server's
+// (moneyLabels), the same the public board uses.
 import { ref, reactive, computed, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
 import { ElMessage } from 'element-plus';
 import { api, session, yuan, toFen, fiscalYear, errText, subName, download } from '../shared.js';
+import { loadMoneyLabels, figure } from '../moneyLabels.js';
+
+const moneyKeys = ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen'];
 
 export default {
   name: 'Lines',
@@ -16,10 +22,38 @@ export default {
     // A district has hundreds of lines: a filter by name or item, and a
     // table that scrolls under its header with the totals kept in view.
     const q = ref('');
-    const rows = computed(() => {
+    // Grouped by sub-district (the district's order) unless turned off;
+    // order is the column clicked, kept by the server across pages.
+    const grouped = ref(true);
+    const order = ref({ prop: '', desc: false });
+    const lines = computed(() => {
       const k = q.value.trim();
       return k ? all.value.filter((l) => `${l.project_name} ${l.item_code} ${l.item_name}`.includes(k)) : all.value;
     });
+    const rows = computed(() => {
+      if (!grouped.value) return lines.value;
+      const groups = [];
+      for (const l of lines.value) {
+        let g = groups[groups.length - 1];
+        if (!g || g.sub_district !== l.sub_district) {
+          g = { id: 'sub-' + l.sub_district, group: true, sub_district: l.sub_district, project_name: subName(l.sub_district), children: [] };
+          for (const m of moneyKeys) g[m] = 0;
+          groups.push(g);
+        }
+        g.children.push(l);
+        for (const m of moneyKeys) g[m] += l[m];
+      }
+      return groups;
+    });
+    const sortSpec = computed(() => {
+      const col = order.value.prop ? (order.value.desc ? '-' : '') + order.value.prop : '';
+      if (!grouped.value) return col || 'sub_district';
+      return order.value.prop === 'sub_district' ? col : ['sub_district', col].filter(Boolean).join(',');
+    });
+    function onSort({ prop, order: o }) {
+      order.value = o ? { prop, desc: o === 'descending' } : { prop: '', desc: false };
+      load();
+    }
     const maxHeight = Math.max(420, window.innerHeight - 230);
     const loading = ref(false);
     const error = ref('');
@@ -36,7 +70,7 @@ export default {
         let out = [];
         let cursor = '';
         do {
-          const page = await api.get('/api/v1/budget/lines', { year: year.value, sub_district: sub.value, limit: 100, cursor });
+          const page = await api.get('/api/v1/budget/lines', { year: year.value, sub_district: sub.value, sort: sortSpec.value, limit: 100, cursor });
           out = out.concat(page.items || []);
           cursor = page.next_cursor || '';
         } while (cursor && out.length < 2000);
@@ -48,6 +82,7 @@ export default {
       }
     }
     onMounted(async () => {
+      loadMoneyLabels();
       load();
       try {
         catalog.value = (await api.get('/api/v1/catalog')).items || [];
@@ -57,10 +92,10 @@ export default {
       const budget = l.approved_fen + l.adjusted_fen;
       return budget > 0 ? Math.min(100, Math.round((l.spent_fen * 1000) / budget) / 10) : 0;
     };
-    const totals = computed(() => rows.value.reduce((t, l) => {
-      for (const k of ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen']) t[k] += l[k];
+    const totals = computed(() => lines.value.reduce((t, l) => {
+      for (const k of moneyKeys) t[k] += l[k];
       return t;
-    }, { approved_fen: 0, adjusted_fen: 0, committed_fen: 0, spent_fen: 0, available_fen: 0 }));
+    }, Object.fromEntries(moneyKeys.map((k) => [k, 0]))));
     function summary({ columns }) {
       return columns.map((c, i) => (i === 0 ? '合计' : c.property && c.property in totals.value ? yuan(totals.value[c.property]) : ''));
     }
@@ -102,7 +137,7 @@ export default {
         ElMessage.error(errText(e));
       }
     }
-    return { q, maxHeight, year, sub, rows, loading, error, problems, imported, add, finance, subs, catalog, load, exec, summary, exportXlsx, importFile, create, router, yuan, subName, session };
+    return { q, grouped, onSort, figure, lines, maxHeight, year, sub, rows, loading, error, problems, imported, add, finance, subs, catalog, load, exec, summary, exportXlsx, importFile, create, router, yuan, subName, session };
   },
   template: `
   <div>
@@ -113,7 +148,8 @@ export default {
         <el-option v-for="s in subs" :key="s.code" :label="s.name" :value="s.code" />
       </el-select>
       <el-input v-model="q" placeholder="筛选项目名称或分类" clearable style="width:200px" data-test="line-filter" />
-      <span class="muted">{{ rows.length }} 个项目</span>
+      <el-checkbox v-model="grouped" @change="load" data-test="group-by-sub">按街道分组</el-checkbox>
+      <span class="muted" data-test="line-count">{{ lines.length }} 个项目</span>
       <span class="spacer" />
       <el-button v-if="finance" @click="add.open = true">新增项目</el-button>
       <label v-if="finance" class="el-button el-button--small" style="cursor:pointer">导入 XLSX<input type="file" accept=".xlsx" style="display:none" @change="importFile" data-test="import" /></label>
@@ -129,18 +165,18 @@ export default {
     </div>
     <el-alert v-if="imported" :title="'已导入 ' + imported.imported + ' 个预算项目' + (imported.batch ? '（批次 ' + imported.batch + '）' : '')" type="success" :closable="false" style="margin-bottom:8px" />
     <div class="panel">
-      <el-table :data="rows" v-loading="loading" border stripe size="small" :max-height="maxHeight" show-summary :summary-method="summary" @row-dblclick="(r) => router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目">
-        <el-table-column label="项目名称" min-width="170" show-overflow-tooltip sortable prop="project_name">
-          <template #default="{ row }"><el-link type="primary" @click="router.push('/lines/' + row.id)">{{ row.project_name }}</el-link></template>
+      <el-table :data="rows" row-key="id" default-expand-all :tree-props="{ children: 'children' }" v-loading="loading" border size="small" :max-height="maxHeight"
+        show-summary :summary-method="summary" @sort-change="onSort" :row-style="({ row }) => row.group ? { background: '#f5f7fa' } : null"
+        @row-dblclick="(r) => !r.group && router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目" data-test="lines-table">
+        <el-table-column label="项目名称" min-width="200" show-overflow-tooltip sortable="custom" prop="project_name">
+          <template #default="{ row }"><b v-if="row.group" data-test="line-group">{{ row.project_name }}（{{ row.children.length }} 个项目）</b><el-link v-else type="primary" @click="router.push('/lines/' + row.id)">{{ row.project_name }}</el-link></template>
         </el-table-column>
-        <el-table-column label="街道" width="100" sortable prop="sub_district"><template #default="{ row }">{{ subName(row.sub_district) }}</template></el-table-column>
-        <el-table-column label="支出分类" min-width="140" show-overflow-tooltip><template #default="{ row }">{{ row.item_code }} {{ row.item_name }}</template></el-table-column>
-        <el-table-column prop="approved_fen" label="批复（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.approved_fen) }}</span></template></el-table-column>
-        <el-table-column prop="adjusted_fen" label="调整（元）" width="110" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.adjusted_fen) }}</span></template></el-table-column>
-        <el-table-column prop="committed_fen" label="已预留（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.committed_fen) }}</span></template></el-table-column>
-        <el-table-column prop="spent_fen" label="已支出（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.spent_fen) }}</span></template></el-table-column>
-        <el-table-column prop="available_fen" label="可用（元）" width="120" align="right" sortable><template #default="{ row }"><span class="money">{{ yuan(row.available_fen) }}</span></template></el-table-column>
-        <el-table-column label="执行率" width="130"><template #default="{ row }"><el-progress :percentage="exec(row)" :stroke-width="10" /></template></el-table-column>
+        <el-table-column label="街道" width="100" sortable="custom" prop="sub_district"><template #default="{ row }">{{ row.group ? '' : subName(row.sub_district) }}</template></el-table-column>
+        <el-table-column label="支出分类" min-width="140" show-overflow-tooltip sortable="custom" prop="item_code"><template #default="{ row }"><template v-if="!row.group">{{ row.item_code }} {{ row.item_name }}</template></template></el-table-column>
+        <el-table-column v-for="k in ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen']" :key="k" :prop="k" :label="figure(k)" width="128" align="right" sortable="custom">
+          <template #default="{ row }"><span class="money" :data-col="k">{{ yuan(row[k]) }}</span></template>
+        </el-table-column>
+        <el-table-column label="执行率" width="130" prop="execution" sortable="custom"><template #default="{ row }"><el-progress :percentage="exec(row)" :stroke-width="10" /></template></el-table-column>
       </el-table>
     </div>
     <el-dialog v-model="add.open" title="新增预算项目" width="520px">

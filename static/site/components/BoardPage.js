@@ -11,6 +11,9 @@ export default {
     const subs = ref([{ text: '西城区全部街道', value: '' }]);
     const sub = ref(new URLSearchParams(location.search).get('sub_district') || '');
     const board = ref(null);
+    // A line's figures are named by the server (GET /api/v1/budget/labels),
+    // with the words the console uses for the same sums.
+    const fig = ref({});
     const error = ref('');
     const loading = ref(false);
     async function load() {
@@ -28,6 +31,8 @@ export default {
       loadOrg().then((org) => {
         subs.value = [{ text: `${org.name}全部街道`, value: '' }, ...org.sub_districts.map((s) => ({ text: s.name, value: s.code }))];
       }).catch(() => {});
+      api.request('GET', '/api/v1/budget/labels', { auth: false, token: '' })
+        .then((t) => { fig.value = Object.fromEntries((t.figures || []).map((f) => [f.key, f.label])); }).catch(() => {});
       load();
     });
     watch(sub, () => {
@@ -53,7 +58,7 @@ export default {
         confirmButtonText: '知道了',
       });
     }
-    return { subs, sub, board, error, loading, needs, open, yuan, day, stateLabel, rateCells, explain };
+    return { subs, sub, board, error, loading, needs, open, yuan, day, stateLabel, rateCells, explain, fig };
   },
   template: `
   <div>
@@ -75,16 +80,13 @@ export default {
       </div>
       <div class="section-title">预算执行</div>
       <van-cell-group inset>
-        <van-cell title="年初批复" :value="yuan(board.execution.approved_fen)" />
-        <van-cell title="预算调整" :value="yuan(board.execution.adjusted_fen)" />
-        <van-cell title="已安排（未支出）" :value="yuan(board.execution.committed_fen)" />
-        <van-cell title="已支出" :value="yuan(board.execution.spent_fen)" />
+        <van-cell v-for="k in ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen']" :key="k" :title="fig[k]" :label="k === 'committed_fen' ? '尚未支出' : ''" :value="yuan(board.execution[k])" :data-figure="k" />
       </van-cell-group>
       <van-collapse v-if="board.lines.length" :model-value="[]" style="margin-top:8px">
         <van-collapse-item title="各预算项目明细" name="lines">
           <div v-for="l in board.lines" :key="l.sub_district + l.item_code + l.project_name" style="padding:6px 0;border-bottom:1px solid #eee;font-size:13px">
             <div><b>{{ l.project_name }}</b> <span style="color:#888">{{ l.item_code }} {{ l.item_name }}</span></div>
-            <div class="money" style="color:#555">批复 {{ yuan(l.approved_fen) }} · 调整 {{ yuan(l.adjusted_fen) }} · 支出 {{ yuan(l.spent_fen) }}</div>
+            <div class="money" style="color:#555">{{ fig.approved_fen }} {{ yuan(l.approved_fen) }} · {{ fig.adjusted_fen }} {{ yuan(l.adjusted_fen) }} · {{ fig.spent_fen }} {{ yuan(l.spent_fen) }}</div>
           </div>
         </van-collapse-item>
       </van-collapse>
@@ -102,8 +104,8 @@ export default {
             <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
             <div class="meta money">
               <!-- Spending releases the reservation: a finished need shows what it cost. -->
-              <template v-if="n.spent_fen > 0">已支出 {{ yuan(n.spent_fen) }}<template v-if="n.approved_fen > 0"> · 尚余安排 {{ yuan(n.approved_fen) }}</template></template>
-              <template v-else>安排资金 {{ yuan(n.approved_fen) }}</template>
+              <template v-if="n.spent_fen > 0">{{ fig.spent_fen }} {{ yuan(n.spent_fen) }}<template v-if="n.approved_fen > 0"> · {{ fig.committed_fen }} {{ yuan(n.approved_fen) }}</template></template>
+              <template v-else>{{ fig.committed_fen }} {{ yuan(n.approved_fen) }}</template>
             </div>
             <div class="meta">提交 {{ day(n.filed_at) }}<span v-if="n.completed_at"> · 办结 {{ day(n.completed_at) }}</span><span v-if="n.cosign_count"> · {{ n.cosign_count }} 人附议</span></div>
             <div v-if="n.photos.length" class="photos" style="padding:8px 0 0">
