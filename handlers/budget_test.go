@@ -101,6 +101,23 @@ func TestBudgetLinesOverHTTP(t *testing.T) {
 			t.Errorf("bad year: status %d, want 400", st)
 		}
 	})
+	t.Run("sorted on the server", func(t *testing.T) {
+		var page struct {
+			Items      []ledger.BudgetLine `json:"items"`
+			NextCursor string              `json:"next_cursor"`
+		}
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines?year=2026&sort=-sub_district&limit=1", nil, &page); st != 200 || len(page.Items) != 1 || page.NextCursor == "" {
+			t.Fatalf("sorted page: status %d, %+v", st, page)
+		}
+		first := page.Items[0].SubDistrict
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines?year=2026&sort=-sub_district&limit=1&cursor="+page.NextCursor, nil, &page); st != 200 || len(page.Items) != 1 || page.Items[0].SubDistrict == first {
+			t.Errorf("second page: status %d, %+v (first was %s)", st, page.Items, first)
+		}
+		var e errBody
+		if st := a.call(t, "finance", "GET", "/api/v1/budget/lines?sort=population", nil, &e); st != 400 || e.Error.Fields["sort"] == "" {
+			t.Errorf("unknown sort key: status %d, %+v", st, e)
+		}
+	})
 	t.Run("adjust and review", func(t *testing.T) {
 		var page struct {
 			Items []ledger.BudgetLine `json:"items"`
@@ -198,6 +215,29 @@ func TestCatalogOverHTTP(t *testing.T) {
 	}
 	if st := a.call(t, "", "GET", "/api/v1/catalog?year=1999", nil, nil); st != 404 {
 		t.Errorf("unknown year: status %d, want 404", st)
+	}
+}
+
+// TestBudgetLabelsOverHTTP: the board (no sign-in) and the console read
+// the same words for a line's figures (issue 23: 已安排 vs 已预留).
+func TestBudgetLabelsOverHTTP(t *testing.T) {
+	a := newBudgetApp(t)
+	var got ledger.MoneyLabels
+	if st := a.call(t, "", "GET", "/api/v1/budget/labels", nil, &got); st != 200 {
+		t.Fatalf("labels: status %d", st)
+	}
+	want := map[string]string{"approved_fen": "批复", "adjusted_fen": "调整", "committed_fen": "已预留", "spent_fen": "已支出", "available_fen": "可用"}
+	for _, f := range got.Figures {
+		if w, ok := want[f.Key]; ok && f.Label != w {
+			t.Errorf("%s = %q, want %q", f.Key, f.Label, w)
+		}
+		delete(want, f.Key)
+	}
+	if len(want) > 0 || got.ReservationStates["reserved"] != "已预留" || got.AuditKinds["spend"] != "支出" {
+		t.Errorf("labels = %+v (missing %v)", got, want)
+	}
+	if st := a.call(t, "", "GET", "/api/v1/budget/labels?x=1", nil, nil); st != 400 {
+		t.Errorf("unknown query: status %d, want 400", st)
 	}
 }
 
@@ -386,8 +426,11 @@ func TestBudgetImportExportOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := f.GetRows("预算项目")
-	if len(rows) != 2 || rows[1][1] != "xinjiekou" || rows[1][4] != "500000" || rows[1][16] != "5,000.00元" {
+	if len(rows) != 3 || rows[0][0] != "街道" || rows[1][0] != "新街口街道" || rows[1][4] != "5,000.00元" || rows[2][0] != "合计" || rows[2][4] != "5,000.00元" {
 		t.Errorf("export rows = %v", rows)
+	}
+	if imp, _ := f.GetRows("导入格式"); len(imp) != 2 || imp[1][1] != "xinjiekou" || imp[1][4] != "500000" {
+		t.Errorf("import sheet rows = %v", imp)
 	}
 	if st := a.call(t, "sxjk", "GET", "/api/v1/budget/export?year=2026&sub_district=desheng", nil, nil); st != 403 {
 		t.Errorf("exporting another sub-district: status %d, want 403", st)
