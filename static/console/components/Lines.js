@@ -165,18 +165,18 @@ export default {
     </div>
     <el-alert v-if="imported" :title="'已导入 ' + imported.imported + ' 个预算项目' + (imported.batch ? '（批次 ' + imported.batch + '）' : '')" type="success" :closable="false" style="margin-bottom:8px" />
     <div class="panel">
-      <el-table :data="rows" row-key="id" default-expand-all :tree-props="{ children: 'children' }" v-loading="loading" border size="small" :max-height="maxHeight"
+      <el-table :data="rows" row-key="id" default-expand-all :tree-props="{ children: 'children' }" :indent="12" v-loading="loading" border size="small" :max-height="maxHeight"
         show-summary :summary-method="summary" @sort-change="onSort" :row-style="({ row }) => row.group ? { background: '#f5f7fa' } : null"
         @row-dblclick="(r) => !r.group && router.push('/lines/' + r.id)" empty-text="本年度暂无预算项目" data-test="lines-table">
-        <el-table-column label="项目名称" min-width="200" show-overflow-tooltip sortable="custom" prop="project_name">
-          <template #default="{ row }"><b v-if="row.group" data-test="line-group">{{ row.project_name }}（{{ row.children.length }} 个项目）</b><el-link v-else type="primary" @click="router.push('/lines/' + row.id)">{{ row.project_name }}</el-link></template>
+        <el-table-column label="项目名称" min-width="210" show-overflow-tooltip sortable="custom" prop="project_name">
+          <template #default="{ row }"><b v-if="row.group" data-test="line-group">{{ row.project_name }}（{{ row.children.length }} 个项目）</b><a v-else :href="'/console/lines/' + row.id" style="color:var(--el-color-primary);text-decoration:none" @click.prevent="router.push('/lines/' + row.id)">{{ row.project_name }}</a></template>
         </el-table-column>
-        <el-table-column label="街道" width="100" sortable="custom" prop="sub_district"><template #default="{ row }">{{ row.group ? '' : subName(row.sub_district) }}</template></el-table-column>
-        <el-table-column label="支出分类" min-width="140" show-overflow-tooltip sortable="custom" prop="item_code"><template #default="{ row }"><template v-if="!row.group">{{ row.item_code }} {{ row.item_name }}</template></template></el-table-column>
-        <el-table-column v-for="k in ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen']" :key="k" :prop="k" :label="figure(k)" width="128" align="right" sortable="custom">
+        <el-table-column label="街道" width="96" sortable="custom" prop="sub_district"><template #default="{ row }">{{ row.group ? '' : subName(row.sub_district) }}</template></el-table-column>
+        <el-table-column label="支出分类" min-width="130" show-overflow-tooltip sortable="custom" prop="item_code"><template #default="{ row }"><template v-if="!row.group">{{ row.item_code }} {{ row.item_name }}</template></template></el-table-column>
+        <el-table-column v-for="k in ['approved_fen', 'adjusted_fen', 'committed_fen', 'spent_fen', 'available_fen']" :key="k" :prop="k" :label="figure(k)" min-width="112" align="right" sortable="custom">
           <template #default="{ row }"><span class="money" :data-col="k">{{ yuan(row[k]) }}</span></template>
         </el-table-column>
-        <el-table-column label="执行率" width="130" prop="execution" sortable="custom"><template #default="{ row }"><el-progress :percentage="exec(row)" :stroke-width="10" /></template></el-table-column>
+        <el-table-column label="执行率" width="112" prop="execution" sortable="custom"><template #default="{ row }"><el-progress :percentage="exec(row)" :stroke-width="10" /></template></el-table-column>
       </el-table>
     </div>
     <el-dialog v-model="add.open" title="新增预算项目" width="520px">
