@@ -317,12 +317,15 @@ test('an XLSX exported from the console opens with the sums right', async () => 
   assert.ok(s, 'sheet 预算项目');
   let approved = 0;
   let spent = 0;
-  for (let r = 2; s[`A${r}`]; r++) {
-    assert.equal(s[`Q${r}`].type, 'n', `Q${r} (批复金额（元）) is a number`);
-    assert.match(s[`Q${r}`].format, /元/, 'yuan columns carry a 元 format');
-    approved += s[`Q${r}`].value;
-    spent += s[`T${r}`].value;
+  // Columns E 批复（元） and I 已支出（元）; the rows end with 合计.
+  let r = 2;
+  for (; s[`A${r}`] && s[`A${r}`].value !== '合计'; r++) {
+    assert.equal(s[`E${r}`].type, 'n', `E${r} (批复（元）) is a number`);
+    assert.match(s[`E${r}`].format, /元/, 'yuan columns carry a 元 format');
+    approved += s[`E${r}`].value;
+    spent += s[`I${r}`].value;
   }
+  assert.equal(Math.round(s[`E${r}`].value * 100), Math.round(approved * 100), 'the 合计 row sums the lines');
   const lines = await allLines();
   const fen = (k) => lines.reduce((t, l) => t + l[k], 0);
   assert.equal(Math.round(approved * 100), fen('approved_fen'), 'approved yuan sum to the fen');
@@ -331,7 +334,7 @@ test('an XLSX exported from the console opens with the sums right', async () => 
     let row = 0;
     for (let r = 2; s[`A${r}`] && !row; r++) if (Object.keys(s).some((k) => k.endsWith(String(r)) && new RegExp(`^[A-Z]+${r}$`).test(k) && s[k].value === '大件垃圾清运（西长安街）')) row = r;
     assert.ok(row, "the flow's line is in the export");
-    assert.equal(Math.round(s[`T${row}`].value * 100), 480_000, "the flow's spending is in the export");
+    assert.equal(Math.round(s[`I${row}`].value * 100), 480_000, "the flow's spending is in the export");
   }
 
   // Importing the export again: every line exists already, so nothing is imported and each row's cell is named.
