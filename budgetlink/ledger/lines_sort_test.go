@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"minsheng"
@@ -81,8 +82,13 @@ func TestLinesSorted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := names(page); len(got) != 3 || got[0] != "己" && got[0] != "丁" && got[0] != "乙" {
-			t.Errorf("desheng lines = %v", got)
+		if got := names(page); len(got) != 3 || !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }) {
+			t.Errorf("desheng lines = %v, want 3 by name descending", got)
+		}
+		for _, l := range page {
+			if l.SubDistrict != "desheng" {
+				t.Errorf("line %s of %s in desheng's list", l.ProjectName, l.SubDistrict)
+			}
 		}
 	})
 	t.Run("unknown or repeated keys are refused", func(t *testing.T) {
