@@ -70,16 +70,24 @@ function watchErrors(page) {
   page.on('console', (m) => { if (m.type() === 'error') jsErrors.push(`${page.url()}: ${m.text()}`); });
 }
 
+// Each account signs in through the form once; later pages reuse its
+// session (sign-ins are rate limited per user and address).
+const sessions = {};
+
 async function consolePage(who, viewport) {
-  const ctx = await desktop(browser);
+  const ctx = sessions[who]
+    ? await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', storageState: sessions[who] })
+    : await desktop(browser);
   const page = await ctx.newPage();
   if (viewport) await page.setViewportSize(viewport);
   watchErrors(page);
+  if (sessions[who]) return page;
   await page.goto(`${server.url}/console/login`);
   await page.fill('input[name=username]', `xl-${who}`);
   await page.fill('input[name=password]', PASSWORD);
   await page.click('[data-test=login]');
-  await page.waitForURL((u) => !u.pathname.endsWith('/login'));
+  await page.waitForURL((u) => !u.pathname.endsWith('/login'), { timeout: 60000 });
+  sessions[who] = await ctx.storageState();
   return page;
 }
 
