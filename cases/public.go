@@ -3,9 +3,13 @@ package cases
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"minsheng/internal/auth"
+	"minsheng/internal/page"
 )
 
 // Who sees what of another resident's case (issue 8 item 5). A resident
@@ -129,4 +133,78 @@ func (s *Service) publicOf(ctx context.Context, c *Case) (*PublicCase, error) {
 		}
 	}
 	return v, nil
+}
+
+// publicList names the cursors of the public list of a community.
+const publicList = "cases:public"
+
+// PublicCases lists a community's public (公开) cases, newest first, in
+// their public view (PublicView: public fields, the community's name, no
+// progress photos), for anyone — residents browse their community's
+// requests without signing in. It reads the summaries by community (an
+// index), keeps the public ones, and checks each case as read now, since a
+// summary may lag behind its case. Errors: EINVALID for an unknown or
+// missing community, a bad cursor or limit.
+func (s *Service) PublicCases(ctx context.Context, community, cursor string, limit int) ([]PublicCase, string, error) {
+	fields := map[string]string{}
+	if community == "" {
+		fields["community"] = "必填"
+	} else if _, err := s.dir.Community(community); err != nil {
+		fields["community"] = "社区不存在"
+	}
+	cur := page.Decode(publicList, cursor, fields)
+	n := page.Limit(limit, fields)
+	if len(fields) > 0 {
+		return nil, "", page.Invalid(fields)
+	}
+	q := bson.D{{Key: "community", Value: community}, {Key: "public", Value: "1"}}
+	if cursor != "" {
+		q = append(q, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "filed_at", Value: bson.D{{Key: "$lt", Value: cur.At}}}},
+			bson.D{{Key: "filed_at", Value: cur.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: cur.ID}}}},
+		}})
+	}
+	sums, err := s.cases.Summaries(ctx, q, bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}, int64(n+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("cases: unable to list public cases of %s: %w", community, err)
+	}
+	next := ""
+	if len(sums) > n {
+		sums = sums[:n]
+		last := sums[n-1]
+		next = page.Encode(publicList, page.Cursor{At: last.FiledAt, ID: last.ID})
+	}
+	ids := make([]string, len(sums))
+	for i, sm := range sums {
+		ids[i] = sm.ID
+	}
+	found, err := s.cases.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]PublicCase, 0, len(found))
+	for _, c := range found {
+		if !c.Public || c.Location.Community != community {
+			continue
+		}
+		v, err := s.PublicView(ctx, c)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, *v)
+	}
+	return out, next, nil
+}
+
+// PublicCase returns the public view of one public (公开) case, for
+// anyone; a case filed 不公开, or none with that id, is ENOTFOUND alike.
+func (s *Service) PublicCase(ctx context.Context, id string) (*PublicCase, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Public {
+		return nil, caseNotFound()
+	}
+	return s.PublicView(ctx, c)
 }

@@ -39,6 +39,8 @@ func (a SiteAPI) Routes(api fiber.Router, k *httpkit.Kit) {
 	api.Post("/track/verdict", a.trackRate)
 	api.Get("/public/similar", k.ThrottleSearch(), a.similar)
 	api.Get("/public/board", a.board)
+	api.Get("/public/cases", a.publicCases)
+	api.Get("/public/cases/:id", a.publicCase)
 	api.Get("/qr", a.qr)
 }
 
@@ -192,6 +194,42 @@ func (a SiteAPI) similar(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": items})
+}
+
+// publicCases lists a community's public cases in their public view, for
+// anyone (the site's 社区公开诉求); paged, counted per address.
+func (a SiteAPI) publicCases(c *fiber.Ctx) error {
+	bad := httpkit.ListQuery(c, "community")
+	cursor, limit := httpkit.QueryPage(c, bad)
+	if err := httpkit.BadQuery(bad); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "public-cases-ip:"+c.IP(), publicLimit); err != nil {
+		return err
+	}
+	items, next, err := a.Cases.PublicCases(c.UserContext(), c.Query("community"), cursor, limit)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+// publicCase is one public case in its public view, for anyone; a case
+// filed 不公开 is 404 like an unknown id.
+func (a SiteAPI) publicCase(c *fiber.Ctx) error {
+	if err := httpkit.NoQuery(c); err != nil {
+		return err
+	}
+	if err := a.Auth.Limiter().Allow(c.UserContext(), "public-cases-ip:"+c.IP(), publicLimit); err != nil {
+		return err
+	}
+	v, err := a.Cases.PublicCase(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.JSON(v)
 }
 
 func (a SiteAPI) board(c *fiber.Ctx) error {

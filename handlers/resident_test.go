@@ -302,3 +302,77 @@ func TestResidentLocate(t *testing.T) {
 		})
 	}
 }
+
+// TestPublicCasesOfACommunity: residents (and anyone) browse a community's
+// public cases, page by page, in the public view; 不公开 ones never appear.
+func TestPublicCasesOfACommunity(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.resident(t, "zhang", "13811110000")
+	file := func(title, community string, public bool) string {
+		t.Helper()
+		var filed struct{ ID string }
+		body := map[string]any{"area": "SQ", "title": title, "description": "描述里有电话 13811110000", "community": community,
+			"address": "育德胡同8号", "contact_phone": "13811110000", "public": public}
+		if got := f.call(t, "zhang", "POST", "/api/v1/cases", body, &filed); got != http.StatusCreated {
+			t.Fatalf("file %s: status %d", title, got)
+		}
+		return filed.ID
+	}
+	first := file("楼道照明坏了", "xinjiekou-yude", true)
+	hidden := file("家门口的私事", "xinjiekou-yude", false)
+	second := file("胡同旱厕改造", "xinjiekou-yude", true)
+	file("别的社区的停车", "xinjiekou-xilierqu", true)
+
+	type list struct {
+		Items      []map[string]any `json:"items"`
+		NextCursor string           `json:"next_cursor"`
+	}
+	t.Run("newest first, paged, public cases of that community only", func(t *testing.T) {
+		var ids []string
+		cursor := ""
+		for page := 0; page < 5; page++ {
+			var out list
+			if got := f.call(t, "", "GET", "/api/v1/public/cases?community=xinjiekou-yude&limit=1&cursor="+cursor, nil, &out); got != http.StatusOK {
+				t.Fatalf("page %d: status %d", page, got)
+			}
+			for _, it := range out.Items {
+				ids = append(ids, it["id"].(string))
+				if it["public_view"] != true || it["community_name"] == "" || it["status_label"] != "待受理" {
+					t.Errorf("item %v: want the public view with community name and status label", it)
+				}
+				for _, leak := range []string{"description", "location", "contact_phone", "filer_id", "timeline", "cosigners"} {
+					if _, ok := it[leak]; ok {
+						t.Errorf("the item carries %q", leak)
+					}
+				}
+			}
+			if cursor = out.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if want := []string{second, first}; strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Fatalf("ids = %v, want %v (newest first, without the 不公开 %s)", ids, want, hidden)
+		}
+	})
+	t.Run("one public case by id; a 不公开 one is 404 like an unknown id", func(t *testing.T) {
+		var one map[string]any
+		if got := f.call(t, "", "GET", "/api/v1/public/cases/"+first, nil, &one); got != http.StatusOK || one["title"] != "楼道照明坏了" {
+			t.Fatalf("status %d, %v", got, one)
+		}
+		if _, ok := one["description"]; ok {
+			t.Error("the public case carries its description")
+		}
+		for _, id := range []string{hidden, "no-such-case"} {
+			if got := f.call(t, "", "GET", "/api/v1/public/cases/"+id, nil, nil); got != http.StatusNotFound {
+				t.Errorf("%s: status %d, want 404", id, got)
+			}
+		}
+	})
+	t.Run("the query is checked", func(t *testing.T) {
+		for _, q := range []string{"", "?community=nowhere", "?community=xinjiekou-yude&cursor=abc", "?community=xinjiekou-yude&limit=101", "?community=xinjiekou-yude&foo=1"} {
+			if got := f.call(t, "", "GET", "/api/v1/public/cases"+q, nil, nil); got != http.StatusBadRequest {
+				t.Errorf("%q: status %d, want 400", q, got)
+			}
+		}
+	})
+}

@@ -92,6 +92,8 @@ var matrix = map[string]entry{
 	"POST /api/v1/track/verdict":        {target: "/api/v1/track/verdict", body: `{"number":"{anonnumber}","token":"{token}","version":{anonver},"verdict":"satisfied"}`, want: "anon:409 res:409/409 cadre:409/409 sub:409/409 fin:409/409 admin:409/409", tracks: true},
 	"GET /api/v1/public/similar":        {target: "/api/v1/public/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", want: public, public: true},
 	"GET /api/v1/public/board":          {target: "/api/v1/public/board?sub_district={sub}", also: []string{"/api/v1/public/board"}, want: public, public: true},
+	"GET /api/v1/public/cases":          {target: "/api/v1/public/cases?community={comm}", want: public, public: true},
+	"GET /api/v1/public/cases/:id":      {target: "/api/v1/public/cases/{pub}", want: public, public: true},
 	"GET /api/v1/qr":                    {target: "/api/v1/qr?text=https%3A%2F%2Fexample.org%2Ft%2F{n}", want: public},
 
 	// Catalog and budget.
