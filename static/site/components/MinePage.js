@@ -1,6 +1,6 @@
 // 我的诉求: every case the resident filed, co-signed, or that a cadre filed
 // for their phone number, newest first, paged.
-import { ref, onMounted } from 'vue';
+import { ref, onMounted, watch } from 'vue';
 import { useRouter } from 'vue-router';
 import { api, state, loadMe, errorText, when } from './shared.js';
 import { SignInForm } from './SignInPage.js';
@@ -34,7 +34,16 @@ export default {
       if (!state.loaded) await loadMe().catch(() => {});
       if (state.user) load(false);
     });
-    const signedIn = () => load(false);
+    // Signing in here swaps the form for the list as soon as the user is
+    // known, which unmounts the form before it can say it is done: the
+    // list follows the signed-in user instead (and a sign-out empties it).
+    watch(() => state.user?.id, (id, was) => {
+      if (id === was) return;
+      items.value = [];
+      next.value = '';
+      finished.value = false;
+      if (id) load(false);
+    });
     const tag = (c) => ({ closed: 'success', completed: 'warning', rejected: 'danger' }[c.status] || 'primary');
     // A completed case waits for its filer's verdict: say so in the list,
     // or the resident never opens it to rate.
@@ -44,13 +53,13 @@ export default {
       return c.status_label;
     };
     const relation = (c) => (c.filer_id ? (c.filed_by_role && c.filed_by_role !== 'resident' ? '社区代为登记' : '我提交的') : '我附议的');
-    return { state, items, loading, finished, error, load, signedIn, tag, label, relation, when, router };
+    return { state, items, loading, finished, error, load, tag, label, relation, when, router };
   },
   template: `
   <div>
     <template v-if="!state.user && state.loaded">
       <div class="section-title">登录后查看您提交、附议以及社区代为登记的诉求</div>
-      <SignInForm @done="signedIn" />
+      <SignInForm />
       <div class="privacy-link">匿名提交的诉求请使用提交时保存的查询链接查看</div>
     </template>
     <template v-else-if="state.user">
