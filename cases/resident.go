@@ -29,6 +29,9 @@ func (s *Service) PublicView(ctx context.Context, c *Case) (*PublicCase, error) 
 	if comm, err := s.dir.Community(c.Location.Community); err == nil {
 		v.CommunityName = comm.Name
 	}
+	if d := DeadlineOf(c, s.now()); d != nil {
+		v.Overdue, v.DeadlineText = d.Overdue, d.Text // the running deadline, in labels.go's words
+	}
 	if s.photos == nil {
 		return v, nil
 	}
