@@ -2,10 +2,14 @@
 // photos, the timeline in Beijing time and the verdict (满意 / 基本满意 /
 // 不满意 + 问题是否解决; 不满意 needs a reason and sends it back to work).
 // The parent supplies rate(body) and addPhoto(blob), so the signed-in and
-// the tracking-link pages share it.
+// the tracking-link pages share it. A public view (a co-signer's, or any
+// public case browsed on the site: "public_view": true, cases/public.go)
+// has no description, handler, office or timeline, so those sections are
+// left out and the slot "public-note" says what the reader can follow.
+// The verdict choices are the server's (GET /api/v1/cases/labels).
 import { ref, computed } from 'vue';
 import { showToast, showSuccessToast, showImagePreview } from 'vant';
-import { when, errorText, loadOrg, state } from './shared.js';
+import { when, errorText, loadOrg, loadLabels, state } from './shared.js';
 import { compress } from 'minsheng/photo';
 
 export default {
@@ -28,9 +32,13 @@ export default {
     const sending = ref(false);
     const uploading = ref(false);
     const communityName = ref('');
+    const verdicts = ref([]);
+    loadLabels().then((t) => { verdicts.value = t.verdicts; }).catch(() => {});
+    // Only the test hooks differ per verdict; the words are the server's.
+    const verdictClass = { satisfied: 'v-satisfied', basically_satisfied: 'v-basic', dissatisfied: 'v-dissatisfied' };
     loadOrg().then((org) => {
       for (const s of org.sub_districts) {
-        for (const cm of s.communities || []) if (cm.code === props.c.location?.community) communityName.value = `${s.name} ${cm.name}`;
+        for (const cm of s.communities || []) if (cm.code === (props.c.location?.community || props.c.community)) communityName.value = `${s.name} ${cm.name}`;
       }
     }).catch(() => {});
     // The deadline in the server's words (cases/labels.go): 响应时限 / 办结时限
@@ -92,7 +100,7 @@ export default {
     }
     return {
       verdict, resolved, comment, sending, uploading, due, before, after, timeline, tag, canRate, canAddPhoto, lastVerdict,
-      communityName, label, who, when, submitRating, onPhoto, state, stale, preview,
+      communityName, label, who, when, submitRating, onPhoto, state, stale, preview, verdicts, verdictClass,
     };
   },
   template: `
@@ -107,7 +115,18 @@ export default {
       <div v-if="due" class="meta" :class="due.cls">{{ due.text }}（{{ due.at }}前）</div>
       <div v-if="c.cosign_count" class="meta">{{ c.cosign_count }} 位居民附议</div>
     </div>
-    <van-cell-group inset>
+    <template v-if="c.public_view">
+      <div class="public-note" data-test="public-note">
+        <slot name="public-note">您已附议此诉求，可在这里查看办理状态、时限和结果照片；诉求描述、地址和办理记录仅提交人和办理人员可见。</slot>
+      </div>
+      <van-cell-group inset data-test="public-progress">
+        <van-cell title="办理状态" :value="c.status_label" :label="c.deadline_text" :value-class="c.overdue ? 'due-over' : ''" />
+        <van-cell title="提交时间" :value="when(c.filed_at)" />
+        <van-cell v-if="c.accepted_at" title="受理时间" :value="when(c.accepted_at)" />
+        <van-cell v-if="c.completed_at" title="办结时间" :value="when(c.completed_at)" />
+      </van-cell-group>
+    </template>
+    <van-cell-group v-else inset>
       <van-cell title="描述" :label="c.description" />
       <van-cell title="办理人" :value="c.assigned_name || '待街道派单'" data-test="handler" />
       <van-cell v-if="c.office" :title="c.office.name" label="可致电咨询办理情况" data-test="office">
@@ -131,10 +150,10 @@ export default {
 
     <div v-if="canRate" class="rating" data-test="rating">
       <div class="section-title">诉求已办结，请评价办理结果</div>
-      <van-radio-group v-model="verdict" style="padding: 4px 16px">
-        <van-radio name="satisfied" style="margin: 8px 0" class="v-satisfied">满意</van-radio>
-        <van-radio name="basically_satisfied" style="margin: 8px 0" class="v-basic">基本满意</van-radio>
-        <van-radio name="dissatisfied" style="margin: 8px 0" class="v-dissatisfied">不满意（将重新办理）</van-radio>
+      <van-radio-group v-model="verdict" style="padding: 4px 16px" data-test="verdicts">
+        <van-radio v-for="v in verdicts" :key="v.verdict" :name="v.verdict" style="margin: 8px 0" :class="verdictClass[v.verdict]">
+          {{ v.label }}<span v-if="v.verdict === 'dissatisfied'" class="hint">（将重新办理）</span>
+        </van-radio>
       </van-radio-group>
       <div class="section-title">问题是否解决</div>
       <van-radio-group v-model="resolved" direction="horizontal" style="padding: 4px 16px 8px">
@@ -151,6 +170,7 @@ export default {
       <div v-if="lastVerdict.comment" class="meta" style="color:#666;font-size:13px;margin-top:4px">{{ lastVerdict.comment }}</div>
     </div>
 
+    <template v-if="!c.public_view">
     <div class="section-title">办理进度（北京时间）</div>
     <van-steps direction="vertical" :active="0">
       <van-step v-for="(e, i) in timeline" :key="i">
@@ -159,5 +179,6 @@ export default {
         <div style="font-size:12px;color:#999;margin-top:2px">{{ when(e.at) }}</div>
       </van-step>
     </van-steps>
+    </template>
   </div>`,
 };

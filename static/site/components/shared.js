@@ -25,6 +25,22 @@ export async function loadMe() {
   return state.user;
 }
 
+/**
+ * loadLabels is the server's label table (GET /api/v1/cases/labels: every
+ * status, verdict and step with its words), read once: the site keeps no
+ * copy of its own (cases/labels.go is the one home).
+ */
+let labels = null;
+export function loadLabels() {
+  if (!labels) {
+    labels = api.request('GET', '/api/v1/cases/labels', { auth: false, token: '' }).catch((e) => {
+      labels = null;
+      throw e;
+    });
+  }
+  return labels;
+}
+
 export async function loadOrg() {
   if (!state.org) state.org = await api.get('/api/v1/org');
   return state.org;
