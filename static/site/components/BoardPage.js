@@ -45,7 +45,8 @@ export default {
       const first = b?.communities?.find((c) => c.needs.length);
       open.value = first ? [first.code] : [];
     });
-    const stateLabel = (n) => (n.status === 'closed' || n.status === 'completed' ? '已完成' : '办理中');
+    // The status in the server's words (status_label); only its colour is chosen here.
+    const done = (n) => n.status === 'closed' || n.status === 'completed';
     // The server counts the rates (one definition for every screen) and
     // sends each with its counts, its text ("—" when nothing was due), the
     // period and the definition; the board only shows them.
@@ -58,11 +59,14 @@ export default {
         confirmButtonText: '知道了',
       });
     }
-    return { subs, sub, board, error, loading, needs, open, yuan, day, stateLabel, rateCells, explain, fig };
+    return { subs, sub, board, error, loading, needs, open, yuan, day, done, rateCells, explain, fig };
   },
   template: `
   <div>
     <van-dropdown-menu><van-dropdown-item v-model="sub" :options="subs" /></van-dropdown-menu>
+    <van-cell-group inset style="margin-top:8px">
+      <van-cell title="浏览社区公开诉求" label="看看邻居们提了哪些诉求，办到哪一步了" is-link to="/gongkai/cases" icon="bars" class="browse-cases" />
+    </van-cell-group>
     <van-empty v-if="error" image="error" :description="error" />
     <template v-if="board">
       <div class="section-title">{{ board.fiscal_year }} 年度 · {{ board.sub_district_name || '全区' }} · 12345 考评三率</div>
@@ -99,7 +103,7 @@ export default {
           <div v-for="n in cm.needs" :key="n.id" class="need" data-test="need">
             <div class="row" style="display:flex;justify-content:space-between;gap:8px">
               <div class="title">{{ n.title }}</div>
-              <van-tag :type="stateLabel(n) === '已完成' ? 'success' : 'primary'" data-test="need-state">{{ stateLabel(n) }}</van-tag>
+              <van-tag :type="done(n) ? 'success' : 'primary'" data-test="need-state">{{ n.status_label }}</van-tag>
             </div>
             <div class="meta">{{ n.number }} · {{ n.area_label }} · {{ n.item_name || n.item_code }}</div>
             <div class="meta money">
