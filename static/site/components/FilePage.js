@@ -45,11 +45,21 @@ export default {
       /* a broken draft is dropped */
     }
     let draftTimer = null;
+    // Text typed to find a case to +1 is a search, not a filing: after a
+    // co-sign it is no draft (a reopened form starts empty) until the
+    // resident changes it or files it (issue 23 item 12).
+    const searchOnly = ref(null); // {title, description} as co-signed with
+    const isSearchText = () => searchOnly.value
+      && form.title === searchOnly.value.title && form.description === searchOnly.value.description;
     watch(form, () => {
       clearTimeout(draftTimer);
       draftTimer = setTimeout(() => {
         const empty = !form.area && !form.title && !form.description && !form.address;
-        if (empty) return localStorage.removeItem(DRAFT);
+        if (searchOnly.value && !isSearchText()) searchOnly.value = null;
+        if (empty || searchOnly.value) {
+          savedAt.value = '';
+          return localStorage.removeItem(DRAFT);
+        }
         const at = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date());
         localStorage.setItem(DRAFT, JSON.stringify({ form: { ...form }, at }));
         savedAt.value = at;
@@ -148,6 +158,10 @@ export default {
         await api.post(`/api/v1/cases/${item.id}/cosign`);
         item.cosign_count += 1;
         item.cosigned = true;
+        searchOnly.value = { title: form.title, description: form.description };
+        clearTimeout(draftTimer);
+        localStorage.removeItem(DRAFT);
+        savedAt.value = '';
         showSuccessToast('已附议，可在“我的诉求”中跟进');
       } catch (e) {
         showToast(errorText(e));
@@ -202,6 +216,7 @@ export default {
         closeToast(); // a hint about the form must not linger over the result
         result.value = { id: c.id, number: c.number, anonymous, link, failed };
         fileKey = newKey();
+        searchOnly.value = null;
         clearTimeout(draftTimer);
         localStorage.removeItem(DRAFT);
         savedAt.value = '';
@@ -234,11 +249,16 @@ export default {
         savedAt.value = '';
       }, 0);
     }
+    function clearSearch() {
+      Object.assign(form, { title: '', description: '' });
+      searchOnly.value = null;
+    }
     const qr = computed(() => (result.value?.link ? `/api/v1/qr?text=${encodeURIComponent(result.value.link)}` : ''));
     const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
     return {
       AREAS, form, files, options, showPlace, showSignIn, similar, sending, result, errors, state, qr, areaName,
       pickPlace, picked, locate, locating, located, cosign, submit, copy, again, signedIn, day, router, savedAt,
+      searchOnly, clearSearch,
     };
   },
   template: `
@@ -289,6 +309,10 @@ export default {
             <div class="m">{{ s.community_name }} · {{ s.area_label }} · {{ s.status_label }} · {{ day(s.filed_at) }}<template v-if="s.cosign_count"> · {{ s.cosign_count }} 人附议</template></div>
           </div>
           <van-button size="small" type="warning" :disabled="s.cosigned" @click="cosign(s)" class="cosign">{{ s.cosigned ? '已附议' : '+1 附议' }}</van-button>
+        </div>
+        <div v-if="searchOnly" class="search-only" data-test="search-only">
+          刚才输入的文字只用来查找，不会保存为新诉求的草稿。如果还有别的问题，修改文字后继续提交。
+          <van-button size="mini" plain type="primary" @click="clearSearch" class="clear-search">清空文字</van-button>
         </div>
       </div>
 
