@@ -32,7 +32,7 @@ export default {
     }
     onMounted(async () => {
       if (!state.loaded) await loadMe().catch(() => {});
-      if (state.user) load(false);
+      if (state.user && !loading.value) load(false); // unless the watch below has started it
     });
     // Signing in here swaps the form for the list as soon as the user is
     // known, which unmounts the form before it can say it is done: the
