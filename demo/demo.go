@@ -1,7 +1,8 @@
 // Package demo fills an empty store with a believable 西城区 fiscal year —
 // budget lines of all 15 sub-districts with adjustments and reviews, a few
-// hundred cases across two or three of them in every lifecycle state, with
-// generated photos, links, allocation runs and spending — through the real
+// hundred cases across all of them (volumes by population, each
+// sub-district with its own mix and rates, profile.go) in every lifecycle
+// state, with generated photos, links, allocation runs and spending — through the real
 // services, so every rule holds and `minsheng check` stays clean. It also
 // generates N plain cases for scale tests (SeedCases). Only cmd imports it.
 //
@@ -44,9 +45,13 @@ const (
 	ResidentCode  = "123456"
 )
 
-// DefaultSubDistricts are where the demo's cases are: 金融街 (丰盛社区 of the
-// article), 大栅栏 and 椿树, old-city sub-districts with courtyards (平房院落).
-var DefaultSubDistricts = []string{"jinrongjie", "dashilan", "chunshu"}
+// DefaultSubDistricts are where the demo's cases are: all 15 sub-districts
+// of 西城区, first 金融街 (丰盛社区 of the article), 大栅栏 and 椿树, old-city
+// sub-districts with courtyards (平房院落), so a smaller demo
+// (--sub-districts K) keeps them.
+var DefaultSubDistricts = []string{"jinrongjie", "dashilan", "chunshu",
+	"xichanganjie", "xinjiekou", "desheng", "yuetan", "zhanlanlu", "shichahai", "tianqiao",
+	"taoranting", "guanganmennei", "niujie", "baizhifang", "guanganmenwai"}
 
 // FixedCodes is the auth option that gives the demo resident its fixed SMS
 // code; cmd sets it only in demo mode.
@@ -73,7 +78,9 @@ type Options struct {
 	Now time.Time
 	// SubDistricts hold the demo's cases; default DefaultSubDistricts.
 	SubDistricts []string
-	// CasesPerSubDistrict scales the plan (default 72; at least 40).
+	// CasesPerSubDistrict scales the plan: the average per sub-district
+	// (default 16); each gets cases in proportion to its population, at
+	// least 8.
 	CasesPerSubDistrict int
 }
 
@@ -88,9 +95,9 @@ func (o Options) withDefaults() Options {
 		o.SubDistricts = DefaultSubDistricts
 	}
 	if o.CasesPerSubDistrict <= 0 {
-		o.CasesPerSubDistrict = 72
+		o.CasesPerSubDistrict = defaultCasesPerSubDistrict
 	}
-	o.CasesPerSubDistrict = max(o.CasesPerSubDistrict, 40)
+	o.CasesPerSubDistrict = max(o.CasesPerSubDistrict, minCasesPerSubDistrict)
 	return o
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,6 +84,10 @@ type casePlan struct {
 	sub       string
 	comm      org.Community
 	tpl       *template
+	// item is the catalog item the case is booked under: its template's,
+	// but for the few cross-item bookings (bulkyMatter).
+	item      string
+	prof      *profile
 	title     string
 	desc      string
 	address   string
@@ -96,6 +101,8 @@ type casePlan struct {
 	hh, risk  int
 	elderly   int
 	verdict   cases.Verdict
+	// unresolved: the 回访 answers "问题未解决" though 基本满意.
+	unresolved bool
 	comment   string
 	cosigners []*auth.Principal
 	kept      *casePlan // for kMerged
@@ -136,7 +143,9 @@ type seeder struct {
 	// exact lines are spent exactly as approved: no adjustment touches them.
 	exact   map[string]bool
 	plans   []*casePlan
-	rep     *Report
+	// profiles are the sub-districts' years (profile.go).
+	profiles map[string]profile
+	rep      *Report
 	catalog *catalog.Catalog
 }
 
@@ -157,6 +166,7 @@ func newSeederForPlan(env Env, opts Options) *seeder {
 		homes:  map[string][]*auth.Principal{},
 		lines:  map[string]map[string]*ledger.BudgetLine{},
 		exact:  map[string]bool{},
+		profiles: map[string]profile{},
 		rep:    &Report{Seed: opts.Seed, ByStatus: map[string]int{}, ByArea: map[string]int{}},
 	}
 }
@@ -180,6 +190,9 @@ func (s *seeder) run(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("demo: accounts: %w", err)
 	}
 	s.plan()
+	if err := s.cadreAccounts(ctx); err != nil {
+		return nil, fmt.Errorf("demo: accounts: %w", err)
+	}
 	if err := s.budget(ctx); err != nil {
 		return nil, fmt.Errorf("demo: budget: %w", err)
 	}
@@ -237,17 +250,6 @@ func (s *seeder) accounts(ctx context.Context) error {
 			return err
 		}
 		s.staff[sub] = p
-		for _, c := range s.env.Org.CommunitiesOf(sub) {
-			show := c.Code == "jinrongjie-fengsheng"
-			p, err := add(auth.NewUser{Username: cadreUsername(c.Code), Password: Password, Name: c.Name + " " + s.personName(), Role: auth.RoleCadre, Scope: c.Code}, show)
-			if err != nil {
-				return err
-			}
-			s.cadres[c.Code] = p
-			if !show {
-				s.rep.Cadres++
-			}
-		}
 	}
 	if s.resident, err = add(auth.NewUser{Role: auth.RoleResident, Phone: ResidentPhone, Name: "演示居民"}, true); err != nil {
 		return err
@@ -276,6 +278,48 @@ func (s *seeder) accounts(ctx context.Context) error {
 	return nil
 }
 
+// cadreAccounts creates the community cadres: one in every community of
+// the article's three sub-districts (DefaultSubDistricts[:3]) and in every
+// other community that has a case. Passwords are hashed two at a time, the
+// slow part of creating hundreds of accounts.
+func (s *seeder) cadreAccounts(ctx context.Context) error {
+	want := map[string]bool{}
+	for _, p := range s.plans {
+		want[p.comm.Code] = true
+	}
+	var ins []auth.NewUser
+	for _, sub := range s.opts.SubDistricts {
+		for _, c := range s.env.Org.CommunitiesOf(sub) {
+			if want[c.Code] || slices.Contains(DefaultSubDistricts[:3], sub) {
+				ins = append(ins, auth.NewUser{Username: cadreUsername(c.Code), Password: Password, Name: c.Name + " " + s.personName(), Role: auth.RoleCadre, Scope: c.Code})
+			}
+		}
+	}
+	users := make([]auth.User, len(ins))
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := w; i < len(ins); i += 2 {
+				users[i], errs[i] = s.env.Auth.CreateUser(ctx, ins[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, in := range ins {
+		if errs[i] != nil {
+			return fmt.Errorf("%s: %w", in.Username, errs[i])
+		}
+		s.cadres[in.Scope] = users[i].Principal()
+		if in.Scope == "jinrongjie-fengsheng" {
+			s.rep.Accounts = append(s.rep.Accounts, Account{Username: in.Username, Secret: in.Password, Role: auth.RoleCadre, Scope: in.Scope, Name: users[i].Name})
+		} else {
+			s.rep.Cadres++
+		}
+	}
+	return nil
+}
+
 // cadreUsername is a community's cadre's login: the community code, cut to
 // the 32 characters a username may have.
 func cadreUsername(code string) string { return code[:min(len(code), 32)] }
@@ -286,22 +330,20 @@ func (s *seeder) personName() string {
 
 // plan draws every demo case: kind, template, place, people and amounts.
 func (s *seeder) plan() {
-	scale := float64(s.opts.CasesPerSubDistrict) / 87
+	kinds := districtPlan(s.env.Org, s.opts)
 	for _, sub := range s.opts.SubDistricts {
+		sd, _ := s.env.Org.SubDistrict(sub)
+		prof := profileOf(s.opts.Seed, sd)
+		s.profiles[sub] = prof
 		comms := s.env.Org.CommunitiesOf(sub)
-		var kinds []kind
-		for k := range numKinds {
-			n := max(1, int(float64(baseCounts[k])*scale+0.5))
-			for range n {
-				kinds = append(kinds, k)
-			}
-		}
-		// Every community gets cases: walk them in turn, shuffled once.
-		order := s.rng.Perm(len(kinds))
+		ks := kinds[sub]
+		// Communities in turn, from a shuffled start, so a small
+		// sub-district's cases are spread over its communities.
+		order := s.rng.Perm(len(ks))
+		first := s.rng.IntN(len(comms))
 		var subPlans []*casePlan
 		for i, oi := range order {
-			k := kinds[oi]
-			p := &casePlan{idx: len(s.plans), sub: sub, comm: comms[i%len(comms)], kind: k}
+			p := &casePlan{idx: len(s.plans), sub: sub, comm: comms[(first+i*7)%len(comms)], kind: ks[oi], prof: &prof}
 			p.rng = rand.New(rand.NewPCG(s.opts.Seed, uint64(p.idx)+1))
 			s.plans = append(s.plans, p)
 			subPlans = append(subPlans, p)
@@ -309,8 +351,12 @@ func (s *seeder) plan() {
 		if sub == "jinrongjie" {
 			s.articleExamples(subPlans)
 		}
+		misbooked := s.bulkyMatter(sub, subPlans)
 		for _, p := range subPlans {
 			s.fill(p)
+		}
+		if misbooked != nil {
+			misbooked.item = crossItem
 		}
 		// Duplicates copy a funded case of their community (or any).
 		var keepable []*casePlan
@@ -320,10 +366,11 @@ func (s *seeder) plan() {
 			}
 		}
 		for _, p := range subPlans {
-			if p.kind == kMerged && len(keepable) > 0 {
+			if p.kind == kMerged {
 				kept := keepable[p.rng.IntN(len(keepable))]
 				p.kept, p.comm, p.tpl, p.address = kept, kept.comm, kept.tpl, kept.address
 				p.title, p.desc = kept.title, "同样的问题："+kept.desc
+				p.item = kept.item
 			}
 		}
 	}
@@ -381,9 +428,13 @@ func (s *seeder) fill(p *casePlan) {
 	s.fillFiler(p)
 	if p.verdict == "" {
 		p.verdict = cases.VerdictSatisfied
-		if r.IntN(10) < 3 {
+		if r.Float64() < p.prof.basic {
 			p.verdict = cases.VerdictBasicallySatisfied
+			p.unresolved = r.Float64() < p.prof.unresolved
 		}
+	}
+	if p.item == "" {
+		p.item = p.tpl.item
 	}
 	if p.comment == "" {
 		if p.verdict == cases.VerdictSatisfied {
@@ -392,7 +443,7 @@ func (s *seeder) fill(p *casePlan) {
 			p.comment = basicComments[r.IntN(len(basicComments))]
 		}
 	}
-	p.late = r.IntN(10) == 0
+	p.late = r.Float64() < p.prof.late
 	if p.kind != kRejected && p.kind != kMerged && p.kind != kSubmittedFresh && r.IntN(10) < 3 {
 		for range 1 + r.IntN(4) {
 			c := &s.residents[r.IntN(len(s.residents))]
@@ -415,7 +466,7 @@ func (s *seeder) fillTemplate(p *casePlan) {
 		p.tpl = tplElevator // more than the line holds: waitlisted
 	}
 	for p.tpl == nil {
-		t := s.drawTemplate(p.rng)
+		t := drawTemplate(p.rng, p.prof)
 		if p.kind.needsMoney() && !t.costs() {
 			continue
 		}
@@ -481,9 +532,13 @@ func (s *seeder) fillFiler(p *casePlan) {
 	}
 }
 
-func (s *seeder) drawTemplate(r *rand.Rand) *template {
-	n := r.IntN(100)
-	for _, w := range areaWeights {
+func drawTemplate(r *rand.Rand, prof *profile) *template {
+	total := 0
+	for _, w := range prof.areaPct {
+		total += w.pct
+	}
+	n := r.IntN(total)
+	for _, w := range prof.areaPct {
 		if n < w.pct {
 			ts := templates[w.area]
 			return ts[r.IntN(len(ts))]
@@ -500,7 +555,7 @@ func (s *seeder) budget(ctx context.Context) error {
 	groups := map[string][]*casePlan{}
 	for _, p := range s.plans {
 		if p.kind.needsMoney() {
-			k := p.sub + "|" + p.tpl.item
+			k := p.sub + "|" + p.item
 			demand[k] += p.estimate
 			groups[k] = append(groups[k], p)
 		}
@@ -528,7 +583,14 @@ func (s *seeder) budget(ctx context.Context) error {
 	s.clk.set(s.start.Add(-48 * time.Hour))
 	for _, sd := range s.env.Org.District().SubDistricts {
 		s.lines[sd.Code] = map[string]*ledger.BudgetLine{}
-		specs := lineSpecs(sd, slices.Contains(s.opts.SubDistricts, sd.Code))
+		var needed []string
+		for k := range demand {
+			if sub, item, _ := strings.Cut(k, "|"); sub == sd.Code {
+				needed = append(needed, item)
+			}
+		}
+		slices.Sort(needed)
+		specs := lineSpecs(sd, needed)
 		for _, sp := range specs {
 			item, ok := cat.Item(sp.item)
 			if !ok {

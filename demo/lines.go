@@ -25,8 +25,9 @@ var courtyards = map[string]bool{
 // costs by quota, projects by fiscal capacity (人员经费按实际，公用经费按定额，
 // 项目经费依财力). The amounts are DEMO FIGURES derived from the sub-district's
 // population, area and communities — plausible in size, not published.
-// Demo sub-districts also get a line for every item their cases use.
-func lineSpecs(sd org.SubDistrict, demo bool) []lineSpec {
+// A sub-district also gets a line for every item its cases need money from
+// (needed, sorted).
+func lineSpecs(sd org.SubDistrict, needed []string) []lineSpec {
 	pop, comms := sd.Population, int64(len(sd.Communities))
 	staff := 50 + pop/2000
 	km2Milli := sd.AreaKM2Milli
@@ -56,20 +57,20 @@ func lineSpecs(sd org.SubDistrict, demo bool) []lineSpec {
 	} else {
 		specs = append(specs, lineSpec{"SQ-05-01", 5_000_000*yuan + pop*20*yuan, false})
 	}
-	if demo {
-		have := map[string]bool{}
-		for _, sp := range specs {
-			have[sp.item] = true
+	have := map[string]bool{}
+	for _, sp := range specs {
+		have[sp.item] = true
+	}
+	for _, item := range needed {
+		if have[item] {
+			continue
 		}
-		for _, area := range []string{"SQ", "CG", "MS", "PA", "DQ", "ZH"} {
-			for _, t := range templates[area] {
-				if t.costs() && !have[t.item] {
-					specs = append(specs, lineSpec{t.item, 100_000 * yuan, true})
-					have[t.item] = true
-				}
-			}
+		have[item] = true
+		if item == tplElevator.item {
+			specs = append(specs, lineSpec{item, 1_000_000 * yuan, true}) // one elevator's worth: the rest wait
+		} else {
+			specs = append(specs, lineSpec{item, 100_000 * yuan, true})
 		}
-		specs = append(specs, lineSpec{tplElevator.item, 1_000_000 * yuan, true}) // one elevator's worth: the rest wait
 	}
 	return specs
 }

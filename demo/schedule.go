@@ -103,7 +103,7 @@ func (s *seeder) handlingSteps(l *stepList, p *casePlan, staff, cadre auth.Princ
 		return s.set(s.svc.cases.Accept(ctx, staff, p.c.ID, p.c.Version, ""))(p)
 	})
 	l.add(between(r, 5*time.Minute, 40*time.Minute), "classify", func(ctx context.Context) error {
-		return s.set(s.svc.budget.ConfirmItem(ctx, staff, p.c.ID, p.c.Version, p.tpl.item))(p)
+		return s.set(s.svc.budget.ConfirmItem(ctx, staff, p.c.ID, p.c.Version, p.item))(p)
 	})
 	for _, c := range p.cosigners {
 		l.add(between(r, time.Hour, 20*time.Hour), "co-sign", func(ctx context.Context) error {
@@ -128,9 +128,9 @@ func (s *seeder) handlingSteps(l *stepList, p *casePlan, staff, cadre auth.Princ
 	})
 	if k.linked() {
 		l.add(between(r, day, 3*day), "link", func(ctx context.Context) error {
-			ln := s.lines[p.sub][p.tpl.item]
+			ln := s.lines[p.sub][p.item]
 			if ln == nil {
-				return fmt.Errorf("no line for item %s", p.tpl.item)
+				return fmt.Errorf("no line for item %s", p.item)
 			}
 			_, err := s.svc.budget.LinkCase(ctx, staff, p.c.ID, ln.ID, 0)
 			return err
@@ -161,7 +161,7 @@ func (s *seeder) workSteps(l *stepList, p *casePlan, cadre auth.Principal) {
 		return
 	}
 	sla := 30
-	if item, ok := s.catalogItem(p.tpl.item); ok {
+	if item, ok := s.catalogItem(p.item); ok {
 		sla = item.SLADays
 	}
 	work := time.Duration(float64(sla)*(0.2+r.Float64())*float64(day)) + between(r, 0, day)
@@ -184,7 +184,7 @@ func (s *seeder) workSteps(l *stepList, p *casePlan, cadre auth.Principal) {
 	}
 	l.add(between(r, day, 5*day), "verdict", func(ctx context.Context) error {
 		return s.set(s.svc.cases.RecordVerdict(ctx, s.rater(p, cadre), cases.CaseRef{ID: p.c.ID}, p.c.Version,
-			cases.Rating{Verdict: p.verdict, Comment: p.comment}))(p)
+			cases.Rating{Verdict: p.verdict, Resolved: resolvedAnswer(p), Comment: p.comment}))(p)
 	})
 }
 
@@ -322,7 +322,13 @@ func (s *seeder) file(ctx context.Context, p *casePlan) error {
 
 // photo uploads a generated photo through the real pipeline.
 func (s *seeder) photo(ctx context.Context, p *casePlan, by auth.Principal, tag cases.PhotoTag) error {
-	img := drawPhoto(p.rng, p.tpl.area, tag == cases.TagAfter)
+	// Before and after share the seed: the same place, put right. A
+	// progress photo is another view of it.
+	seed := s.opts.Seed<<32 | uint64(p.idx)
+	if tag == cases.TagProgress {
+		seed ^= 0x5a5a5a
+	}
+	img := drawPhoto(seed, sceneOf(p.tpl), tag == cases.TagAfter)
 	c, err := s.svc.cases.AddPhoto(ctx, by, p.c.ID, tag, bytes.NewReader(img))
 	if err != nil {
 		return err
@@ -351,4 +357,11 @@ func (s *seeder) catalogItem(code string) (catalog.CatalogItem, bool) {
 		s.catalog = cat
 	}
 	return s.catalog.Item(code)
+}
+
+// resolvedAnswer is the 回访's "问题是否解决" answer: asked on every
+// return visit, "no" for the few 基本满意 cases whose problem remains.
+func resolvedAnswer(p *casePlan) *bool {
+	yes := p.verdict != cases.VerdictDissatisfied && !p.unresolved
+	return &yes
 }

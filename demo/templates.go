@@ -64,12 +64,6 @@ var templates = map[string][]*template{
 	},
 }
 
-// areaWeights is how often each area is drawn, in per cent.
-var areaWeights = []struct {
-	area string
-	pct  int
-}{{"SQ", 30}, {"CG", 28}, {"MS", 16}, {"PA", 12}, {"DQ", 7}, {"ZH", 7}}
-
 var (
 	satisfiedComments = []string{"问题解决了，谢谢社区", "处理及时，很满意", "干部上门看了好几次，办得很好", ""}
 	basicComments     = []string{"基本解决了，希望后续再跟进", "解决了，就是时间有点长", ""}

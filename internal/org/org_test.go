@@ -81,8 +81,8 @@ func TestXichengShape(t *testing.T) {
 	t.Run("communities", func(t *testing.T) {
 		total, demo := 0, 0
 		for _, s := range d.SubDistricts {
-			if got := len(s.Communities); got < 8 {
-				t.Errorf("%s: got %d communities, want at least 8", s.Code, got)
+			if got := len(s.Communities); got < 7 {
+				t.Errorf("%s: got %d communities, want at least 7", s.Code, got)
 			}
 			for _, c := range s.Communities {
 				total++
@@ -97,7 +97,8 @@ func TestXichengShape(t *testing.T) {
 		if total < 250 || total > 270 {
 			t.Errorf("communities: got %d, want about 260", total)
 		}
-		if got, want := demo, 1; got != want {
+		// Every community is a real residents' committee: none invented.
+		if got, want := demo, 0; got != want {
 			t.Errorf("demo communities: got %d, want %d", got, want)
 		}
 	})

@@ -23,9 +23,8 @@ import (
 //     the National Bureau of Statistics' statistical division codes
 //     (统计用区划代码), 263 in all; later mergers and renamings are not
 //     reflected. Community populations are not held (0).
-//   - 椿树街道 has only seven real communities; one invented community,
-//     named 演示 ("demo") so nobody mistakes it for a real one, brings it to
-//     the eight every sub-district is expected to list. It has Demo = true.
+//   - 椿树街道 lists its seven real communities; no community is invented
+//     (an earlier 椿树演示社区 was removed: the demo uses real names only).
 //   - Office phones: DEMO DATA. Every sub-district office and community
 //     office carries an invented landline of the form 010-66SSCC00 (SS the
 //     sub-district's place in the list, CC the community's, 00 for the
@@ -83,7 +82,8 @@ func communitySpread(center Point, areaKM2Milli int64, i, n int) *Point {
 	return &Point{Lat: math.Round(lat*1e6) / 1e6, Lng: math.Round(lng*1e6) / 1e6}
 }
 
-// Communities are written "slug 名称"; a trailing " demo" marks an invented one.
+// Communities are written "slug 名称"; a trailing " demo" would mark an
+// invented one (there is none).
 // The full community code is "<sub-district code>-<slug>" and the name gets
 // the 社区 suffix.
 var xichengSeed = []subDistrictSeed{
@@ -155,7 +155,6 @@ var xichengSeed = []subDistrictSeed{
 	{"chunshu", "椿树街道", 1090, 28000, []string{
 		"xuanwumenwaidongdajie 宣武门外东大街", "liulichangxijie 琉璃厂西街", "chunshuyuan 椿树园",
 		"sichuanying 四川营", "liangjiayuan 梁家园", "xiangluying 香炉营", "yongguang 永光",
-		"yanshi 椿树演示 demo",
 	}},
 	{"taoranting", "陶然亭街道", 2140, 48000, []string{
 		"mishi 米市", "fenfangliulijie 粉房琉璃街", "fuzhouguan 福州馆", "heiyaochang 黑窑厂",
