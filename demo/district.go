@@ -80,10 +80,10 @@ func (k kind) needsMoney() bool { return k.byRun() || k.linked() }
 // casePlan is one demo case: what is filed, by whom, and the steps it goes
 // through. c is its live state while the seeder runs.
 type casePlan struct {
-	idx       int
-	sub       string
-	comm      org.Community
-	tpl       *template
+	idx  int
+	sub  string
+	comm org.Community
+	tpl  *template
 	// item is the catalog item the case is booked under: its template's,
 	// but for the few cross-item bookings (bulkyMatter).
 	item      string
@@ -103,14 +103,14 @@ type casePlan struct {
 	verdict   cases.Verdict
 	// unresolved: the 回访 answers "问题未解决" though 基本满意.
 	unresolved bool
-	comment   string
-	cosigners []*auth.Principal
-	kept      *casePlan // for kMerged
-	late      bool
-	filedAt   time.Time
-	rng       *rand.Rand
-	steps     []step
-	c         *cases.Case
+	comment    string
+	cosigners  []*auth.Principal
+	kept       *casePlan // for kMerged
+	late       bool
+	filedAt    time.Time
+	rng        *rand.Rand
+	steps      []step
+	c          *cases.Case
 }
 
 type step struct {
@@ -141,12 +141,12 @@ type seeder struct {
 	// lines[sub][item] is the line cases of that item are linked to.
 	lines map[string]map[string]*ledger.BudgetLine
 	// exact lines are spent exactly as approved: no adjustment touches them.
-	exact   map[string]bool
-	plans   []*casePlan
+	exact map[string]bool
+	plans []*casePlan
 	// profiles are the sub-districts' years (profile.go).
 	profiles map[string]profile
 	rep      *Report
-	catalog *catalog.Catalog
+	catalog  *catalog.Catalog
 }
 
 func newSeeder(env Env, opts Options) *seeder {
@@ -159,15 +159,15 @@ func newSeeder(env Env, opts Options) *seeder {
 func newSeederForPlan(env Env, opts Options) *seeder {
 	return &seeder{
 		env: env, opts: opts,
-		rng:    rand.New(rand.NewPCG(opts.Seed, 0x6d696e7368656e67)),
-		clk:    &clock{},
-		staff:  map[string]auth.Principal{},
-		cadres: map[string]auth.Principal{},
-		homes:  map[string][]*auth.Principal{},
-		lines:  map[string]map[string]*ledger.BudgetLine{},
-		exact:  map[string]bool{},
+		rng:      rand.New(rand.NewPCG(opts.Seed, 0x6d696e7368656e67)),
+		clk:      &clock{},
+		staff:    map[string]auth.Principal{},
+		cadres:   map[string]auth.Principal{},
+		homes:    map[string][]*auth.Principal{},
+		lines:    map[string]map[string]*ledger.BudgetLine{},
+		exact:    map[string]bool{},
 		profiles: map[string]profile{},
-		rep:    &Report{Seed: opts.Seed, ByStatus: map[string]int{}, ByArea: map[string]int{}},
+		rep:      &Report{Seed: opts.Seed, ByStatus: map[string]int{}, ByArea: map[string]int{}},
 	}
 }
 

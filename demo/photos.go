@@ -532,8 +532,8 @@ func (c *canvas) room(after bool) {
 				seat = rgb(110, 100, 90)
 			}
 			c.rect(cx, ty-40, cx+6, ty+46, rgb(70, 70, 74), 2) // back post
-			c.rect(cx, ty-40, cx+36, ty-28, seat, 3)        // back rest
-			c.rect(cx, ty+12, cx+40, ty+20, seat, 3)        // seat
+			c.rect(cx, ty-40, cx+36, ty-28, seat, 3)           // back rest
+			c.rect(cx, ty+12, cx+40, ty+20, seat, 3)           // seat
 			c.rect(cx+34, ty+20, cx+38, ty+46, rgb(70, 70, 74), 2)
 		}
 	}
