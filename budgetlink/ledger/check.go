@@ -337,6 +337,14 @@ func recomputed(l *BudgetLine) (t Totals, count int64, reason string) {
 			return bad("预留或支出合计溢出")
 		}
 	}
+	for _, pm := range l.Payments {
+		if !minsheng.ValidAmount(pm.AmountFen) {
+			return bad("直接支出 %s 的金额超出范围", pm.ID)
+		}
+		if t.SpentFen, ok = minsheng.AddFen(t.SpentFen, pm.AmountFen); !ok {
+			return bad("预留或支出合计溢出")
+		}
+	}
 	budget, ok := minsheng.AddFen(t.ApprovedFen, t.AdjustedFen)
 	if !ok || budget > minsheng.MaxAmountFen {
 		return bad("批复加调整后的预算超过 %s", minsheng.MaxAmountText)
@@ -559,6 +567,19 @@ func (s *Service) checkAudit(ctx context.Context, l *BudgetLine, rep *CheckRepor
 			return err
 		}
 		rep.fix(CheckFix{Kind: FixAuditWritten, LineID: l.ID, CaseID: caseID, Detail: "补记缺失的审计记录 " + r.Movement})
+	}
+	for _, pm := range l.Payments {
+		if pm.Movement == "" || have[pm.Movement] {
+			continue
+		}
+		if err := s.writeAudit(ctx, AuditEntry{
+			ID: pm.Movement, Kind: AuditSpend, LineID: l.ID, FiscalYear: l.FiscalYear, SubDistrict: l.SubDistrict,
+			AmountFen: pm.AmountFen, Before: t, After: t, By: pm.By, ByName: pm.ByName, At: now, Reconstructed: true,
+			Note: pm.Note + "（原审计记录因中断缺失，由数据核查按预算项目明细补记）",
+		}); err != nil {
+			return err
+		}
+		rep.fix(CheckFix{Kind: FixAuditWritten, LineID: l.ID, Detail: "补记缺失的审计记录 " + pm.Movement})
 	}
 	for _, d := range l.Adjustments {
 		id := adjustmentMovement(d.AdjustmentID, l.ID)

@@ -351,9 +351,11 @@ func (s *Service) writeAudit(ctx context.Context, e AuditEntry) error {
 // entries and the changes to the totals.
 type lineChange struct {
 	reservations []Reservation
-	committed    int64
-	spent        int64
-	available    int64
+	// payments, when not nil, replace the line's payments (payment.go).
+	payments  []Payment
+	committed int64
+	spent     int64
+	available int64
 	// audit describes the movement; ID, totals and line fields are filled in.
 	audit AuditEntry
 }
@@ -384,8 +386,12 @@ func (s *Service) mutateLine(ctx context.Context, lineID string, fn func(l *Budg
 		if ch.available < 0 {
 			filter["available_fen"] = bson.M{"$gte": -ch.available}
 		}
+		set := bson.M{"reservations": ch.reservations, "updated_at": now}
+		if ch.payments != nil {
+			set["payments"] = ch.payments
+		}
 		matched, err := s.lines.UpdateOne(ctx, filter, bson.M{
-			"$set": bson.M{"reservations": ch.reservations, "updated_at": now},
+			"$set": set,
 			"$inc": bson.M{"committed_fen": ch.committed, "spent_fen": ch.spent, "available_fen": ch.available, "version": int64(1)},
 		})
 		if err != nil {
@@ -405,6 +411,9 @@ func (s *Service) mutateLine(ctx context.Context, lineID string, fn func(l *Budg
 			return nil, nil, err
 		}
 		l.Reservations = ch.reservations
+		if ch.payments != nil {
+			l.Payments = ch.payments
+		}
 		l.CommittedFen, l.SpentFen, l.AvailableFen = after.CommittedFen, after.SpentFen, after.AvailableFen
 		l.Version++
 		return l, ch, nil

@@ -98,6 +98,9 @@ type BudgetLine struct {
 
 	Reservations []Reservation `bson:"reservations" json:"reservations,omitempty"`
 	Adjustments  []LineDelta   `bson:"adjustments" json:"adjustments,omitempty"`
+	// Payments are the line's direct expenditures without a case
+	// (payment.go): wages, running costs. They count in SpentFen.
+	Payments []Payment `bson:"payments,omitempty" json:"payments,omitempty"`
 	// Applied holds the marker of every claimed movement applied to the
 	// line (ledgerclaim.go), keyed by markKey(claim id), valued by the
 	// movement's audit id: the exact guard against applying one twice.
