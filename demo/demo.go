@@ -129,7 +129,9 @@ type Report struct {
 	Reviews     int            `json:"reviews" bson:"reviews"`
 	Runs        int            `json:"runs" bson:"runs"`
 	Funded      int            `json:"funded" bson:"funded"`
-	Photos      int            `json:"photos" bson:"photos"`
+	// Payments are the monthly wages and running costs paid (execution.go).
+	Payments int `json:"payments" bson:"payments"`
+	Photos   int `json:"photos" bson:"photos"`
 	// AdminExisted says the admin account was there before the seed and
 	// kept its own password.
 	AdminExisted bool          `json:"admin_existed" bson:"admin_existed"`

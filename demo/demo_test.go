@@ -50,10 +50,10 @@ func newEnv(t *testing.T) Env {
 		Cases: cases.Config{Logger: storetest.Logger()}}
 }
 
-// seedOpts is the district the tests seed: two sub-districts, the smallest
-// plan (every kind of case at least once), so the test stays within minutes
-// on the embedded engine.
-var seedOpts = Options{Now: asOf, SubDistricts: []string{"jinrongjie", "dashilan"}, CasesPerSubDistrict: 40}
+// seedOpts is the district the tests seed: all 15 sub-districts, the
+// smallest plan (8 cases on average, more in 金融街), so the test stays
+// within minutes on the embedded engine.
+var seedOpts = Options{Now: asOf, CasesPerSubDistrict: 8}
 
 // readers are services over the seeded store on the test's clock.
 func readers(env Env) (*cases.Service, *budgetlink.Service) {
@@ -127,7 +127,7 @@ func TestSeed(t *testing.T) {
 	stored := allCases(t, cs)
 
 	t.Run("counts per state", func(t *testing.T) {
-		want := ExpectedStatuses(seedOpts)
+		want := ExpectedStatuses(env.Org, seedOpts)
 		got := map[cases.Status]int{}
 		for _, c := range stored {
 			got[c.Status]++
@@ -158,23 +158,25 @@ func TestSeed(t *testing.T) {
 				t.Errorf("area %s: got %d cases (report %d), want some", a, perArea[a], rep.ByArea[a])
 			}
 		}
-		total := 0
-		for _, n := range ExpectedStatuses(Options{SubDistricts: []string{"x"}, CasesPerSubDistrict: 40}) {
-			total += n
-		}
-		for _, sub := range seedOpts.SubDistricts {
-			if perSub[sub] != total {
-				t.Errorf("sub-district %s: got %d cases, want %d", sub, perSub[sub], total)
-			}
-			for _, c := range env.Org.CommunitiesOf(sub) {
-				if perComm[c.Code] == 0 {
-					t.Errorf("community %s has no case", c.Code)
-				}
+		// Every sub-district has cases, as many as planned, more where
+		// more people live.
+		want := ExpectedCases(env.Org, seedOpts)
+		for _, sd := range env.Org.District().SubDistricts {
+			if perSub[sd.Code] < minCasesPerSubDistrict || perSub[sd.Code] != want[sd.Code] {
+				t.Errorf("sub-district %s: got %d cases, want %d (at least %d)", sd.Code, perSub[sd.Code], want[sd.Code], minCasesPerSubDistrict)
 			}
 		}
-		if len(perSub) != len(seedOpts.SubDistricts) {
-			t.Errorf("cases in %d sub-districts, want %d: %v", len(perSub), len(seedOpts.SubDistricts), perSub)
+		if perSub["guanganmenwai"] <= perSub["dashilan"] || perSub["zhanlanlu"] <= perSub["chunshu"] {
+			t.Errorf("volumes do not follow population: 广安门外 %d vs 大栅栏 %d, 展览路 %d vs 椿树 %d",
+				perSub["guanganmenwai"], perSub["dashilan"], perSub["zhanlanlu"], perSub["chunshu"])
 		}
+		for code := range perComm {
+			c, err := env.Org.Community(code)
+			if err != nil || strings.Contains(c.Name, "演示") || c.Demo {
+				t.Errorf("case in community %s (%v): want a real community", code, err)
+			}
+		}
+		t.Logf("cases per sub-district: %v", perSub)
 	})
 
 	t.Run("ledger check is clean", func(t *testing.T) {
@@ -262,8 +264,8 @@ func TestSeed(t *testing.T) {
 		if overdue*3 > len(stored) {
 			t.Errorf("overdue: got %d of %d, want a few (most answered in time)", overdue, len(stored))
 		}
-		if rep.Runs != len(seedOpts.SubDistricts) || rep.Funded == 0 {
-			t.Errorf("runs: got %d funding %d cases, want %d runs funding some", rep.Runs, rep.Funded, len(seedOpts.SubDistricts))
+		if rep.Runs != len(DefaultSubDistricts) || rep.Funded == 0 {
+			t.Errorf("runs: got %d funding %d cases, want %d runs funding some", rep.Runs, rep.Funded, len(DefaultSubDistricts))
 		}
 	})
 
@@ -374,7 +376,8 @@ func TestSeed(t *testing.T) {
 		for _, u := range rep.SubDistricts {
 			units[u.SubDistrict] = u
 		}
-		for _, code := range append(slices.Clone(seedOpts.SubDistricts), "xinjiekou") {
+		for _, sd := range env.Org.District().SubDistricts {
+			code := sd.Code
 			b, err := bl.PublicBoard(ctx, year, code)
 			if err != nil {
 				t.Fatal(err)
@@ -391,15 +394,96 @@ func TestSeed(t *testing.T) {
 				if c.board != c.want {
 					t.Errorf("%s %s: board %s, report %s", code, c.name, c.board, c.want)
 				}
-				if code == "xinjiekou" && !strings.HasSuffix(c.board, "—") {
-					t.Errorf("%s %s: got %s, want —", code, c.name, c.board)
-				}
 			}
-			if code != "xinjiekou" && b.Rates.Response.Den == 0 {
+			if b.Rates.Response.Den == 0 {
 				t.Errorf("%s: no case due on the demo", code)
 			}
 			t.Logf("%s: 响应率 %s (%d/%d), 解决率 %s (%d/%d), 满意率 %s (%d/%d)", code, b.Rates.Response.Text, b.Rates.Response.Num, b.Rates.Response.Den,
 				b.Rates.Resolution.Text, b.Rates.Resolution.Num, b.Rates.Resolution.Den, b.Rates.Satisfaction.Text, b.Rates.Satisfaction.Num, b.Rates.Satisfaction.Den)
+		}
+	})
+
+	// Issue 23 item 14: each sub-district's year is its own.
+	t.Run("rates differ per sub-district", func(t *testing.T) {
+		year := asOf.In(zone).Year()
+		rr, err := bl.Rates(ctx, auth.Principal{UserID: "finance", Role: auth.RoleFinance},
+			reports.RatesQuery{From: fmt.Sprintf("%d-01-01", year), To: fmt.Sprintf("%d-01-01", year+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string][]string{}
+		for _, u := range rr.SubDistricts {
+			if !u.Resolution.Known() || !u.Satisfaction.Known() || !u.Response.Known() {
+				t.Errorf("%s: rates %s/%s/%s, want all measured", u.SubDistrict, u.Response.Text, u.Resolution.Text, u.Satisfaction.Text)
+			}
+			key := u.Resolution.Text + "/" + u.Satisfaction.Text + "/" + u.FirstSatisfaction.Text
+			seen[key] = append(seen[key], u.SubDistrict)
+		}
+		if len(rr.SubDistricts) != 15 || len(seen) < 12 {
+			t.Errorf("解决率/满意率/一次满意率: %d distinct among %d sub-districts, want at least 12 of 15: %v", len(seen), len(rr.SubDistricts), seen)
+		}
+	})
+
+	t.Run("execution follows the months", func(t *testing.T) {
+		year := asOf.In(zone).Year()
+		lines, _, err := bl.Lines(ctx, auth.Principal{UserID: "finance", Role: auth.RoleFinance}, ledger.LineFilter{FiscalYear: year, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As of 1 December: wages of January to November paid on the
+		// 10th, running costs of January to November on the 25th.
+		const months = 11
+		var personnel, running int
+		for _, l := range lines {
+			var paid int64
+			for _, pm := range l.Payments {
+				paid += pm.AmountFen
+			}
+			share := float64(l.BudgetFen()) * months / 12
+			switch {
+			case slices.Contains(personnelItems, l.ItemCode):
+				personnel++
+				if f := float64(paid) / share; f < 0.96 || f > 1.03 || len(l.Payments) != months {
+					t.Errorf("%s %s: %d payments of %s, %.2f of 11 months' share; want 11 close to it", l.SubDistrict, l.ItemCode, len(l.Payments), minsheng.Yuan(paid), f)
+				}
+			case slices.Contains(runningItems, l.ItemCode):
+				running++
+				if f := float64(paid) / share; f > 1.06 || (l.ItemCode == "ZH-02-01" && f < 0.84) {
+					t.Errorf("%s %s: paid %.2f of 11 months' quota share, want near it", l.SubDistrict, l.ItemCode, f)
+				}
+			default:
+				if len(l.Payments) > 0 {
+					t.Errorf("%s %s: a project line paid without a case", l.SubDistrict, l.ItemCode)
+				}
+			}
+		}
+		if personnel != 45 || running < 90 {
+			t.Errorf("got %d personnel and %d running lines, want 45 and at least 90", personnel, running)
+		}
+	})
+
+	t.Run("one matter booked under two items", func(t *testing.T) {
+		bySub := map[string]string{}
+		for _, c := range stored {
+			if slices.Contains(tplBulky.titles, c.Title) && (c.CatalogItem == "CG-01-02" || c.CatalogItem == crossItem) {
+				if prev, ok := bySub[c.Location.SubDistrict]; !ok || prev != crossItem {
+					bySub[c.Location.SubDistrict] = c.CatalogItem
+				}
+			}
+		}
+		right, cross := 0, 0
+		for sub, item := range bySub {
+			if item == crossItem {
+				cross++
+				if !crossBooked[sub] {
+					t.Errorf("%s books 大件垃圾 under %s", sub, item)
+				}
+			} else {
+				right++
+			}
+		}
+		if cross != len(crossBooked) || right <= 2*cross {
+			t.Errorf("大件垃圾清运: %d sub-districts under CG-01-02, %d under %s; want %d cross and a clear majority right", right, cross, crossItem, len(crossBooked))
 		}
 	})
 
@@ -472,6 +556,7 @@ func fingerprint(t *testing.T, opts Options) string {
 		}
 	}
 	s.plan()
+	s.scheduleAll()
 	var b strings.Builder
 	for _, p := range s.plans {
 		fmt.Fprintf(&b, "%s|%s|%d|%s|%d|%d|%s|%d\n", p.comm.Code, p.title, p.kind, p.filedAt.Format(time.RFC3339), p.estimate, len(p.steps), p.verdict, len(p.cosigners))

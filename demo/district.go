@@ -193,11 +193,15 @@ func (s *seeder) run(ctx context.Context) (*Report, error) {
 	if err := s.cadreAccounts(ctx); err != nil {
 		return nil, fmt.Errorf("demo: accounts: %w", err)
 	}
+	s.scheduleAll()
 	if err := s.budget(ctx); err != nil {
 		return nil, fmt.Errorf("demo: budget: %w", err)
 	}
 	if err := s.casework(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.execute(ctx); err != nil {
+		return nil, fmt.Errorf("demo: monthly execution: %w", err)
 	}
 	s.clk.set(s.end)
 	if err := s.laterReviews(ctx); err != nil {
@@ -374,6 +378,11 @@ func (s *seeder) plan() {
 			}
 		}
 	}
+}
+
+// scheduleAll builds every plan's steps, which act as the community's
+// cadre (cadreAccounts), and puts the plans in filing order.
+func (s *seeder) scheduleAll() {
 	for _, p := range s.plans {
 		s.schedule(p)
 	}
@@ -780,14 +789,24 @@ func (s *seeder) count(ctx context.Context) error {
 	})
 }
 
-// ExpectedStatuses is how many cases of each state Seed makes with opts:
-// the plan's arithmetic, for tests and the README.
-func ExpectedStatuses(opts Options) map[cases.Status]int {
-	opts = opts.withDefaults()
-	scale := float64(opts.CasesPerSubDistrict) / 87
+// ExpectedStatuses is how many cases of each state Seed makes with opts
+// in dir: the plan's arithmetic, for tests and the README.
+func ExpectedStatuses(dir *org.Directory, opts Options) map[cases.Status]int {
 	out := map[cases.Status]int{}
-	for k := range numKinds {
-		out[finalStatus[k]] += max(1, int(float64(baseCounts[k])*scale+0.5)) * len(opts.SubDistricts)
+	for _, ks := range districtPlan(dir, opts.withDefaults()) {
+		for _, k := range ks {
+			out[finalStatus[k]]++
+		}
+	}
+	return out
+}
+
+// ExpectedCases is how many cases Seed makes with opts in each
+// sub-district of dir.
+func ExpectedCases(dir *org.Directory, opts Options) map[string]int {
+	out := map[string]int{}
+	for sub, ks := range districtPlan(dir, opts.withDefaults()) {
+		out[sub] = len(ks)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 // Package ledger is where money moves: budget lines (预算项目) and their
 // review notes, reservations of a line's money for a case, re-estimates and
-// releases, adjustments (调增、调减、调剂), the money effect of a case's
+// releases, direct payments of personnel and running-cost lines without a
+// case (payment.go), adjustments (调增、调减、调剂), the money effect of a case's
 // completion, the claims that make every movement happen at most once, void
 // lines, a case's link to a line and its catalog item, the XLSX import of
 // approved lines, the audit trail, and Check, which recomputes every line

@@ -39,7 +39,10 @@ func TestPay(t *testing.T) {
 		if err != nil || !rep.OK() {
 			t.Errorf("check: %+v, %v; want clean", rep, err)
 		}
-		wantCode(t, func() error { _, err := s.Pay(ctx, finance, PaymentRequest{LineID: l.ID, ID: req.ID, AmountFen: 1, Note: "x"}); return err }(), minsheng.ECONFLICT)
+		wantCode(t, func() error {
+			_, err := s.Pay(ctx, finance, PaymentRequest{LineID: l.ID, ID: req.ID, AmountFen: 1, Note: "x"})
+			return err
+		}(), minsheng.ECONFLICT)
 	})
 
 	t.Run("refusals", func(t *testing.T) {

@@ -100,6 +100,97 @@ test('the demo resident signs in with the fixed code and sees 丰盛社区10号�
   await ctx.close();
 });
 
+async function api(path, token) {
+  const res = await fetch(server.url + path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function staffToken(username) {
+  const res = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  return (await res.json()).access_token;
+}
+
+// Issue 23 item 14: a demo that looks real — every sub-district has its own
+// cases and rates, and the personnel and running lines are executed month
+// by month, so December's execution looks like December's.
+test('finance sees 15 sub-districts with cases and rates of their own, and budgets executed by the month', async () => {
+  const finance = await staffToken('finance');
+  const org = await api('/api/v1/org');
+  const year = new Date().getFullYear();
+  const rates = await api(`/api/v1/reports/rates?from=${year}-01-01&to=${year + 1}-01-01`, finance);
+  assert.equal(rates.sub_districts.length, 15);
+  const figures = new Set();
+  for (const u of rates.sub_districts) {
+    for (const key of ['response', 'resolution', 'satisfaction', 'first_satisfaction']) {
+      assert.ok(u[key].den > 0, `${u.name} ${key}: measured (${u[key].text})`);
+    }
+    figures.add(`${u.resolution.text} ${u.satisfaction.text} ${u.first_satisfaction.text}`);
+  }
+  assert.ok(figures.size >= 12, `解决率/满意率/一次满意率 differ: ${[...figures].join(' | ')}`);
+  assert.ok(!org.sub_districts.some((sd) => sd.communities.some((c) => c.name.includes('演示'))), 'no invented community');
+
+  // The year's execution: the wage lines (ZH-01-01) have had a payment a
+  // month up to now, so they are spent about (paydays past) / 12.
+  const paydays = (() => {
+    const now = new Date();
+    let n = 0;
+    for (let m = 0; m < 12; m++) if (new Date(year, m, 10, 10) <= now) n++;
+    return n;
+  })();
+  let page = '';
+  const wages = [];
+  do {
+    const res = await api(`/api/v1/budget/lines?year=${year}&limit=100${page ? `&cursor=${encodeURIComponent(page)}` : ''}`, finance);
+    wages.push(...res.items.filter((l) => l.item_code === 'ZH-01-01'));
+    page = res.next_cursor || '';
+  } while (page);
+  assert.equal(wages.length, 15, 'a wage line per sub-district');
+  for (const l of wages) {
+    const budget = l.approved_fen + l.adjusted_fen;
+    const share = l.spent_fen / budget;
+    assert.ok(Math.abs(share - paydays / 12) < 0.04, `${l.sub_district} wages: spent ${(share * 100).toFixed(1)}% after ${paydays} paydays`);
+  }
+
+  const ctx = await desktop(browser);
+  const pg = watch(await ctx.newPage());
+  await pg.goto(`${server.url}/console/login`);
+  await pg.fill('input[name=username]', 'finance');
+  await pg.fill('input[name=password]', PASSWORD);
+  await pg.click('[data-test=login]');
+  await pg.waitForURL(/\/console\/lines/);
+  await pg.goto(`${server.url}/console/reports`);
+  await pg.locator('[data-test=rates-table] .el-table__row').first().waitFor();
+  await pg.waitForLoadState('networkidle');
+  const rows = await pg.locator('[data-test=rates-table] .el-table__row', { hasText: '街道' }).allInnerTexts();
+  assert.ok(rows.length >= 15, `the rates table lists the 15 sub-districts (${rows.length})`);
+  assert.ok(!rows.some((r) => r.includes('—')), 'no sub-district without figures');
+  await shot(pg, 'demo-console-rates-15');
+  await pg.click('.el-tabs__item:has-text("按批复执行与调整")');
+  await pg.locator('.el-tab-pane:visible .el-table__row').first().waitFor();
+  await pg.waitForTimeout(300);
+  await shot(pg, 'demo-console-execution');
+  await ctx.close();
+
+  // Two public boards of sub-districts the old demo left empty.
+  const phoneCtx = await phone(browser);
+  const board = watch(await phoneCtx.newPage());
+  const shown = [];
+  for (const code of ['guanganmenwai', 'desheng']) {
+    await board.goto(`${server.url}/gongkai?sub_district=${code}`);
+    await board.locator('[data-test=rates] [data-rate=resolution] .v').waitFor();
+    await board.waitForLoadState('networkidle');
+    shown.push(await board.locator('[data-test=rates]').innerText());
+    assert.doesNotMatch(shown.at(-1), /0\.0%|—/, `${code}'s board shows measured rates`);
+    await shot(board, `demo-board-${code}`);
+  }
+  assert.notEqual(shown[0], shown[1], 'two sub-districts, two sets of figures');
+  await phoneCtx.close();
+});
+
 test('no page logged a JavaScript error', () => {
   assert.deepEqual(errors, []);
 });
