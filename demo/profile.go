@@ -72,8 +72,8 @@ func profileOf(seed uint64, sd org.SubDistrict) profile {
 	p := profile{
 		activity:   between(0.8, 1.25),
 		late:       between(0.02, 0.22),
-		basic:      between(0.1, 0.45),
-		unresolved: between(0.05, 0.5),
+		basic:      between(0.15, 0.6),
+		unresolved: between(0.2, 0.8),
 	}
 	for k := range numKinds {
 		p.kindMul[k] = between(0.6, 1.5)
@@ -135,6 +135,14 @@ func kindsOf(sd org.SubDistrict, p profile, n int) []kind {
 		if len(out) < n && (sd.Code != "jinrongjie" || !slices.Contains(articleKinds, k)) {
 			out = append(out, k)
 		}
+	}
+	// Rework, where the profile has much of it: a case rated 不满意 and
+	// reworked, or still being reworked.
+	if len(out) < n && p.kindMul[kReopenClosed] > 1.2 {
+		out = append(out, kReopenClosed)
+	}
+	if len(out) < n && p.kindMul[kReopenOpen] > 1.2 {
+		out = append(out, kReopenOpen)
 	}
 	rest := n - len(out)
 	if rest <= 0 {

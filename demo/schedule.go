@@ -179,7 +179,7 @@ func (s *seeder) workSteps(l *stepList, p *casePlan, cadre auth.Principal) {
 			return
 		}
 		s.completeSteps(l.add, p, cadre, between(r, 3*day, 10*day))
-		p.verdict = cases.VerdictSatisfied
+		p.verdict, p.unresolved = cases.VerdictSatisfied, false
 		p.comment = "返工后问题解决了"
 	}
 	l.add(between(r, day, 5*day), "verdict", func(ctx context.Context) error {
