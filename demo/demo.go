@@ -79,7 +79,7 @@ type Options struct {
 	// SubDistricts hold the demo's cases; default DefaultSubDistricts.
 	SubDistricts []string
 	// CasesPerSubDistrict scales the plan: the average per sub-district
-	// (default 16); each gets cases in proportion to its population, at
+	// (default 13); each gets cases in proportion to its population, at
 	// least 8.
 	CasesPerSubDistrict int
 }

@@ -36,12 +36,12 @@ type areaWeight struct {
 // each sub-district's profile varies it.
 var areaWeights = []areaWeight{{"SQ", 30}, {"CG", 28}, {"MS", 16}, {"PA", 12}, {"DQ", 7}, {"ZH", 7}}
 
-// defaultCasesPerSubDistrict is the plan's average: 16 × 15 sub-districts
-// is about 250 cases (about 2.2 per 10,000 residents before each profile's
-// activity), which seeds within two minutes. Volumes follow
+// defaultCasesPerSubDistrict is the plan's average: 13 × 15 sub-districts
+// and the floors give about 230 cases (about 2 per 10,000 residents before
+// each profile's activity), which seeds within two minutes. Volumes follow
 // org.SubDistrict.Population, the one home of the populations (see
 // internal/org/xicheng.go for where they come from).
-const defaultCasesPerSubDistrict = 16
+const defaultCasesPerSubDistrict = 13
 
 // minCasesPerSubDistrict keeps a small sub-district's board and rates
 // meaningful; 金融街 holds the article's examples and the browser tests'
