@@ -36,6 +36,8 @@ func sceneOf(t *template) scene {
 		return sceneHutong
 	case "SQ-05-06", "SQ-05-02", "PA-02-03", "PA-02-04", "PA-04-01":
 		return sceneStairwell
+	case "MS-07-02": // fitness equipment stands outdoors, in a courtyard
+		return sceneCourtyard
 	}
 	switch t.area {
 	case "MS", "DQ", "ZH":
