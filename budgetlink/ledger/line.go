@@ -467,6 +467,13 @@ type LineFilter struct {
 	Limit  int
 }
 
+// lineListFields is what a list of lines leaves out: the entries
+// (reservations, payments, adjustments, review notes, applied marks), which
+// only a line's own page shows.
+func lineListFields() bson.M {
+	return bson.M{"reservations": 0, "adjustments": 0, "payments": 0, "review_notes": 0, "applied": 0}
+}
+
 // Lines lists lines in id order (or f.Sort's) without their reservation, payment and adjustment
 // entries, scoped to p: sub-district staff see only their own sub-district.
 // It returns the page and the cursor of the next one ("" at the end).
@@ -492,7 +499,7 @@ func (s *Service) Lines(ctx context.Context, p auth.Principal, f LineFilter) ([]
 	}
 	var out []*BudgetLine
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(f.Limit) + 1).
-		SetProjection(bson.M{"reservations": 0, "adjustments": 0, "payments": 0, "review_notes": 0, "applied": 0})
+		SetProjection(lineListFields())
 	if err := s.lines.FindAll(ctx, q, &out, opts); err != nil {
 		return nil, "", fmt.Errorf("budgetlink: unable to list lines: %w", err)
 	}

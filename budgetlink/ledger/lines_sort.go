@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
@@ -69,7 +68,7 @@ func (s *Service) sortedLines(ctx context.Context, f LineFilter) ([]*BudgetLine,
 		q["item_code"] = f.ItemCode
 	}
 	var all []*BudgetLine
-	opts := options.Find().SetProjection(bson.M{"reservations": 0, "adjustments": 0, "review_notes": 0, "applied": 0})
+	opts := options.Find().SetProjection(lineListFields())
 	if err := s.lines.FindAll(ctx, q, &all, opts); err != nil {
 		return nil, "", fmt.Errorf("budgetlink: unable to list lines: %w", err)
 	}
