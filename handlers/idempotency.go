@@ -87,11 +87,12 @@ func (s *Server) idempotency(c *fiber.Ctx) error {
 // credentials and their bodies passwords, neither of which may be kept, not
 // even hashed. /mobile/v1 is not either: the cadre app's API requires a key
 // on every action and answers replays itself (through the same idem.Store.Do),
-// so one request is never recorded twice.
+// so one request is never recorded twice. Nor the bulk case steps: they keep
+// one record per case (cases_bulk.go), so a big answer is never the unit.
 func idempotentPath(p string) bool {
 	p = strings.ToLower(p)
 	return !strings.HasPrefix(p, "/api/v1/auth/") && p != "/api/v1/users" && !strings.HasPrefix(p, "/api/v1/users/") &&
-		!strings.HasPrefix(p, "/mobile/")
+		!strings.HasPrefix(p, "/mobile/") && !strings.HasPrefix(p, "/api/v1/cases/bulk/")
 }
 
 // storable reports whether an answer is what every retry should get: not a
