@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"strconv"
 	"strings"
@@ -13,8 +14,11 @@ import (
 	"minsheng"
 	"minsheng/cases"
 	"minsheng/internal/auth"
+	"minsheng/internal/calendar"
 	"minsheng/internal/httpkit"
+	"minsheng/internal/idem"
 	"minsheng/internal/media"
+	"minsheng/internal/org"
 )
 
 // MediaPath is where CasesAPI serves photos of the local storage backend;
@@ -28,14 +32,55 @@ type CasesAPI struct {
 	// Media serves local-backend photos at MediaPath after checking the
 	// signature; nil when photos live in S3 (browsers get presigned URLs).
 	Media *media.Local
+	// Idem keeps each case step of a bulk request once (cases_bulk.go);
+	// nil runs them without records (tests of other routes).
+	Idem *idem.Store
+	// Zone is the product's zone for exported times (calendar.Zone when
+	// nil); Logger reports an export that stopped (slog.Default when nil).
+	Zone   *time.Location
+	Logger *slog.Logger
+
+	dir *org.Directory // the kit's, for names in exports
+}
+
+func (a CasesAPI) zone() *time.Location {
+	if a.Zone == nil {
+		return calendar.Zone()
+	}
+	return a.Zone
+}
+
+func (a CasesAPI) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.Default()
+	}
+	return a.Logger
+}
+
+// orgName is the name of a sub-district or community code, the code
+// itself when the directory does not know it.
+func (a CasesAPI) orgName(code string, sub bool) string {
+	if a.dir != nil {
+		if sub {
+			if s, err := a.dir.SubDistrict(code); err == nil {
+				return s.Name
+			}
+		} else if c, err := a.dir.Community(code); err == nil {
+			return c.Name
+		}
+	}
+	return code
 }
 
 // Routes registers the cases routes. Fixed paths come before /cases/:id.
 func (a CasesAPI) Routes(api fiber.Router, k *httpkit.Kit) {
+	a.dir = k.Org
 	api.Post("/cases", k.Throttle((*auth.Service).AllowFiling), a.submit)
 	api.Get("/cases", k.ThrottleSearch("text"), a.list)
 	api.Get("/cases/track", a.track)
 	api.Get("/cases/labels", a.labels)
+	api.Get("/cases/export", a.export)
+	api.Post("/cases/bulk/:action", a.bulk)
 	api.Get("/cases/similar", k.ThrottleSearch(), a.similar)
 	api.Get("/cases/number/:number", a.byNumber)
 	api.Get("/cases/:id", a.get)
@@ -90,22 +135,36 @@ func (a CasesAPI) submit(c *fiber.Ctx) error {
 	return JSON(c, filed{Case: out, TrackingToken: token}, fiber.StatusCreated)
 }
 
+// caseQueryNames are the filter parameters of the staff case list, which
+// its export takes too.
+var caseQueryNames = []string{"status", "area", "sub_district", "community", "overdue", "text", "sort"}
+
+// caseFilter reads the case list's filter from the query (the one parsing
+// of GET /cases and its export), recording bad values in bad. The strings
+// are copies: an export reads them after the handler returns.
+func caseFilter(c *fiber.Ctx, bad map[string]string) cases.Filter {
+	q := func(name string) string { return strings.Clone(c.Query(name)) }
+	f := cases.Filter{
+		Status: cases.Status(q("status")), Area: q("area"),
+		SubDistrict: q("sub_district"), Community: q("community"),
+		Text: q("text"), Sort: q("sort"),
+	}
+	if v := c.Query("overdue"); v != "" {
+		var err error
+		if f.Overdue, err = strconv.ParseBool(v); err != nil {
+			bad["overdue"] = "须为 true 或 false"
+		}
+	}
+	return f
+}
+
 func (a CasesAPI) list(c *fiber.Ctx) error {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
 	}
-	f := cases.Filter{
-		Status: cases.Status(c.Query("status")), Area: c.Query("area"),
-		SubDistrict: c.Query("sub_district"), Community: c.Query("community"),
-		Text: c.Query("text"), Sort: c.Query("sort"),
-	}
-	bad := httpkit.ListQuery(c, "status", "area", "sub_district", "community", "overdue", "text", "sort")
-	if v := c.Query("overdue"); v != "" {
-		if f.Overdue, err = strconv.ParseBool(v); err != nil {
-			bad["overdue"] = "须为 true 或 false"
-		}
-	}
+	bad := httpkit.ListQuery(c, caseQueryNames...)
+	f := caseFilter(c, bad)
 	f.Cursor, f.Limit = httpkit.QueryPage(c, bad)
 	if err := httpkit.BadQuery(bad); err != nil {
 		return err

@@ -183,3 +183,25 @@ func (src Source[C, F, S]) Each(ctx context.Context, f Filter[S], now time.Time,
 	}
 	return nil
 }
+
+// Pages streams every case matching f (checked, scoped for p: scoped is
+// Filter.Scope's answer) to fn one keyset page of size cases at a time,
+// in f's sort order, so an export of a sub-district's tens of thousands
+// of cases holds one page, never the whole list. fn's error stops the
+// scan and is returned.
+func (src Source[C, F, S]) Pages(ctx context.Context, p auth.Principal, f Filter[S], scoped bson.D, now time.Time, size int, fn func([]*C) error) error {
+	f.Cursor, f.Limit = "", size
+	for {
+		found, next, err := src.Page(ctx, p, f, scoped, now)
+		if err != nil {
+			return err
+		}
+		if err := fn(found); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		f.Cursor = next
+	}
+}

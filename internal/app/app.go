@@ -123,7 +123,7 @@ func New(st *store.Store, o Options) (*Services, error) {
 // RouteGroups are the domain APIs under /api/v1.
 func (s *Services) RouteGroups() []httpkit.RouteGroup {
 	return []httpkit.RouteGroup{
-		handlers.CasesAPI{Cases: s.Cases, Media: s.Local},
+		handlers.CasesAPI{Cases: s.Cases, Media: s.Local, Idem: s.Idem, Zone: s.Zone, Logger: s.Logger},
 		handlers.BudgetAPI{Budget: s.Budget},
 		handlers.AllocationAPI{Planning: s.Planning, Reports: s.Budget.Reporter},
 		handlers.SiteAPI{Cases: s.Cases, Budget: s.Budget, Auth: s.Auth, Zone: s.Zone},
