@@ -3,17 +3,15 @@ package cases
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"minsheng"
 	"minsheng/internal/auth"
 )
 
-// exportPage is how many cases an export reads per keyset page.
+// exportPage is how many cases an export reads per _id $in batch.
 const exportPage = 500
 
-// Export streams every case p may list that matches f — every page, in f's
-// order — to fn, each as p sees it (redacted, labelled; photo links are not
+// Export streams every case p may list that matches f — all of them, in
+// f's order (caselist.Source.Stream) — to fn, each as p sees it (redacted, labelled; photo links are not
 // signed: a spreadsheet holds no photos). The scope is the list's
 // (caselist.Filter.Scope), so an export never holds a case the list would
 // not show. Staff only: a resident's own cases are not a spreadsheet.
@@ -35,14 +33,19 @@ func (s *Service) Export(p auth.Principal, f Filter) (func(ctx context.Context, 
 	if err != nil {
 		return nil, err
 	}
+	if scoped != nil {
+		// Only a resident's scope is a query of its own; staff scopes
+		// narrow f itself. Refused above; kept so a new scope cannot leak.
+		return nil, minsheng.Errorf(minsheng.EFORBIDDEN, "导出仅供工作人员使用")
+	}
 	return func(ctx context.Context, fn func(*Case) error) error {
-		return s.stream(ctx, p, f, scoped, fn)
+		return s.stream(ctx, p, f, fn)
 	}, nil
 }
 
-func (s *Service) stream(ctx context.Context, p auth.Principal, f Filter, scoped bson.D, fn func(*Case) error) error {
+func (s *Service) stream(ctx context.Context, p auth.Principal, f Filter, fn func(*Case) error) error {
 	now := s.now()
-	return s.list().Pages(ctx, p, f, scoped, now, exportPage, func(page []*Case) error {
+	return s.list().Stream(ctx, f, now, exportPage, func(page []*Case) error {
 		for _, c := range page {
 			v := c.Redact(p)
 			v.setLabels(p, c, now)

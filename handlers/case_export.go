@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,7 @@ func (a CasesAPI) export(c *fiber.Ctx) error {
 	// own context has ended: the export gets its own deadline, and stops
 	// when the client goes (a write fails).
 	ctx, logger := context.WithoutCancel(c.UserContext()), a.logger()
+	stream = keepWriting(c.Context().Conn(), stream)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(ctx, ExportTimeout)
 		defer cancel()
@@ -85,6 +87,26 @@ func (a CasesAPI) export(c *fiber.Ctx) error {
 		}
 	})
 	return nil
+}
+
+// exportWriteIdle is how long an export's client may take to accept more
+// of the file before the connection is dropped.
+const exportWriteIdle = 60 * time.Second
+
+// keepWriting moves the connection's write deadline on while the export
+// produces rows: the server's WriteTimeout bounds a whole answer, which
+// would cut a long export short however fast its client reads.
+func keepWriting(conn net.Conn, stream func(context.Context, func(*cases.Case) error) error) func(context.Context, func(*cases.Case) error) error {
+	return func(ctx context.Context, fn func(*cases.Case) error) error {
+		var last time.Time
+		return stream(ctx, func(c *cases.Case) error {
+			if now := time.Now(); now.Sub(last) > time.Second {
+				_ = conn.SetWriteDeadline(now.Add(exportWriteIdle))
+				last = now
+			}
+			return fn(c)
+		})
+	}
 }
 
 // caseRows turns exported cases into rows: names for codes, amounts in
@@ -150,6 +172,7 @@ func (r caseRows) csv(ctx context.Context, stream func(context.Context, func(*ca
 		return err
 	}
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // RFC 4180
 	if err := cw.Write(caseExportHeader); err != nil {
 		return err
 	}

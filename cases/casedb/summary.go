@@ -140,10 +140,16 @@ func (db *DB[C, F]) Summaries(ctx context.Context, q, sort bson.D, limit int64) 
 // EachSummary streams the summaries matching q, oldest first (filing
 // time, then id), to fn, whose error stops the scan and is returned.
 func (db *DB[C, F]) EachSummary(ctx context.Context, q bson.D, fn func(*Summary[F]) error) error {
+	return db.EachSummaryBy(ctx, q, bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}}, fn)
+}
+
+// EachSummaryBy is EachSummary in the order sort: one cursor, read as it
+// goes, so a scan of tens of thousands holds one batch at a time.
+func (db *DB[C, F]) EachSummaryBy(ctx context.Context, q, sort bson.D, fn func(*Summary[F]) error) error {
 	if err := db.later.sync(ctx); err != nil {
 		return err
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "filed_at", Value: 1}, {Key: "_id", Value: 1}})
+	opts := options.Find().SetSort(sort)
 	return db.sums.Each(ctx, q, func(cur *mongo.Cursor) error {
 		var sm Summary[F]
 		if err := cur.Decode(&sm); err != nil {

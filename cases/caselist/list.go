@@ -184,24 +184,46 @@ func (src Source[C, F, S]) Each(ctx context.Context, f Filter[S], now time.Time,
 	return nil
 }
 
-// Pages streams every case matching f (checked, scoped for p: scoped is
-// Filter.Scope's answer) to fn one keyset page of size cases at a time,
-// in f's sort order, so an export of a sub-district's tens of thousands
-// of cases holds one page, never the whole list. fn's error stops the
-// scan and is returned.
-func (src Source[C, F, S]) Pages(ctx context.Context, p auth.Principal, f Filter[S], scoped bson.D, now time.Time, size int, fn func([]*C) error) error {
-	f.Cursor, f.Limit = "", size
-	for {
-		found, next, err := src.Page(ctx, p, f, scoped, now)
+// Stream sends every case matching f (checked, and already narrowed by
+// Filter.Scope: a resident's scope, an $or, is not served here) to fn in
+// f's sort order, size cases at a time: one cursor over the summaries
+// (equality on top-level fields and an indexed sort, which the engine
+// pushes down), then each batch's cases by _id $in, each checked again
+// against f as read now (Matcher). A keyset page per batch would re-scan
+// the summaries on the embedded engine, which does not push a range down;
+// the one cursor reads them once and holds one batch. fn's error stops
+// the scan and is returned.
+func (src Source[C, F, S]) Stream(ctx context.Context, f Filter[S], now time.Time, size int, fn func([]*C) error) error {
+	sort := bson.D{{Key: "filed_at", Value: -1}, {Key: "_id", Value: -1}}
+	if f.Sort == SortDeadline {
+		sort = bson.D{{Key: "due_at", Value: 1}, {Key: "_id", Value: 1}}
+	}
+	match := f.Matcher(now)
+	ids := make([]string, 0, size)
+	flush := func() error {
+		found, err := src.DB.ByIDs(ctx, ids)
 		if err != nil {
 			return err
 		}
-		if err := fn(found); err != nil {
-			return err
+		ids = ids[:0]
+		kept := found[:0]
+		for _, c := range found {
+			if match(src.Fields(c)) {
+				src.Ready(c)
+				kept = append(kept, c)
+			}
 		}
-		if next == "" {
-			return nil
-		}
-		f.Cursor = next
+		return fn(kept)
 	}
+	err := src.DB.EachSummaryBy(ctx, f.SummaryQuery(now), sort, func(sm *casedb.Summary[F]) error {
+		ids = append(ids, sm.ID)
+		if len(ids) == size {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return flush()
 }
