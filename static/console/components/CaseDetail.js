@@ -6,10 +6,11 @@ import { useRoute, useRouter } from 'vue-router';
 import { ElMessage } from 'element-plus';
 import { api, yuan, dt, subName, communityName, caseLabels, loadCaseLabels, errText, catalogItems } from '../shared.js';
 import DueFlag from './DueFlag.js';
+import CasePrint from './CasePrint.js';
 
 export default {
   name: 'CaseDetail',
-  components: { DueFlag },
+  components: { DueFlag, CasePrint },
   setup() {
     const route = useRoute();
     const router = useRouter();
@@ -83,10 +84,13 @@ export default {
       }
     }
     const titles = { accept: '受理', reject: '退单（不予受理）', cancel: '取消诉求', assign: '派单', merge: '合并重复诉求' };
-    return { lineName, itemName, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, caseLabels };
+    const print = () => window.print();
+    return { print, lineName, itemName, c, error, can, before, after, dlg, titles, openDialog, findOther, act, busy, router, yuan, dt, subName, communityName, caseLabels };
   },
   template: `
   <div v-if="c">
+   <CasePrint :c="c" :line-name="lineName" :item-name="itemName" />
+   <div class="screen-only">
     <h2 class="page-title">
       <el-button link @click="router.back()">‹ 返回</el-button>
       {{ c.number }} {{ c.title }}
@@ -100,6 +104,8 @@ export default {
       <el-button v-if="can.reject" type="warning" @click="openDialog('reject')" data-action="reject">{{ can.reject }}</el-button>
       <el-button v-if="can.cancel" type="danger" plain @click="openDialog('cancel')" data-action="cancel">{{ can.cancel }}</el-button>
       <el-button v-if="['assessed','in_progress'].includes(c.status)" @click="router.push({ path: '/link', query: { case: c.id } })">关联预算</el-button>
+      <span class="spacer" />
+      <el-button @click="print" data-test="print">打印处理单</el-button>
     </div>
     <div class="grid2">
       <div class="panel">
@@ -181,6 +187,7 @@ export default {
         <el-button type="primary" :loading="busy" @click="act" :disabled="(dlg.kind === 'merge' && !dlg.other) || (dlg.kind === 'assign' && !dlg.cadre)" data-test="confirm">确定</el-button>
       </template>
     </el-dialog>
+   </div>
   </div>
   <el-alert v-else-if="error" :title="error" type="error" :closable="false" />
   <el-skeleton v-else :rows="6" animated />`,

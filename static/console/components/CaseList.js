@@ -1,13 +1,17 @@
 // CaseList (诉求) filters and sorts the cases of the user's scope; a
-// case number typed into the search box opens that case.
+// case number typed into the search box opens that case. Selected cases
+// take one bulk step (CaseBulk); 导出 asks the server for every page of
+// the list with the same filters (GET /api/v1/cases/export).
 import { ref, reactive, computed, onMounted } from 'vue';
 import { useRouter } from 'vue-router';
-import { api, session, caseLabels, loadCaseLabels, errText, csv, yuan, dt, communityName } from '../shared.js';
+import { ElMessage } from 'element-plus';
+import { api, session, caseLabels, loadCaseLabels, errText, download } from '../shared.js';
 import CaseTable from './CaseTable.js';
+import CaseBulk from './CaseBulk.js';
 
 export default {
   name: 'CaseList',
-  components: { CaseTable },
+  components: { CaseTable, CaseBulk },
   setup() {
     const router = useRouter();
     const f = reactive({ status: '', area: '', sub_district: '', community: '', funded: '', overdue: false, text: '', sort: 'filed' });
@@ -52,10 +56,24 @@ export default {
       if (f.funded === 'no') return !c.budget;
       return true;
     }));
-    function exportCsv() {
-      csv('诉求列表.csv', ['编号', '标题', '状态', '领域', '社区', '估算（元）', '实际（元）', '承办人', '登记时间'],
-        shown.value.map((c) => [c.number, c.title, c.status_label, c.area_label, communityName(c.location?.community),
-          c.assessment ? yuan(c.assessment.estimate_fen).replace(/,/g, '') : '', yuan(c.actual_cost_fen).replace(/,/g, ''), c.assigned_name || '', dt(c.filed_at)]));
+    const selected = ref([]);
+    // bulkDone puts the cases a bulk step changed in place of their rows.
+    function bulkDone(changed) {
+      const byId = new Map(changed.map((c) => [c.id, c]));
+      rows.value = rows.value.map((r) => byId.get(r.id) || r);
+      selected.value = selected.value.map((r) => byId.get(r.id) || r);
+    }
+    const exporting = ref(false);
+    async function exportFile(format) {
+      exporting.value = true;
+      try {
+        const { cursor, limit, ...filters } = params('');
+        await download('/api/v1/cases/export', { ...filters, format }, `诉求列表.${format}`);
+      } catch (e) {
+        ElMessage.error(errText(e));
+      } finally {
+        exporting.value = false;
+      }
     }
     onMounted(async () => {
       load();
@@ -64,7 +82,7 @@ export default {
       } catch { /* the filter simply lists no areas */ }
     });
     loadCaseLabels();
-    return { f, shown, next, loading, error, load, areas, subs, communities, session, caseLabels, exportCsv };
+    return { f, shown, next, loading, error, load, areas, subs, communities, session, caseLabels, selected, bulkDone, exporting, exportFile };
   },
   template: `
   <div>
@@ -93,11 +111,17 @@ export default {
       </el-radio-group>
       <span class="spacer" />
       <el-button @click="load()" type="primary">查询</el-button>
-      <el-button @click="exportCsv">导出</el-button>
     </div>
     <el-alert v-if="error" :title="error" type="error" :closable="false" style="margin-bottom:8px" />
     <div class="panel">
-      <CaseTable :rows="shown" :loading="loading" />
+      <div class="toolbar">
+        <CaseBulk :selected="selected" @done="bulkDone" />
+        <span class="spacer" />
+        <span class="muted">按当前条件导出全部页：</span>
+        <el-button size="small" @click="exportFile('csv')" :loading="exporting" data-test="export-csv">导出 CSV</el-button>
+        <el-button size="small" @click="exportFile('xlsx')" :loading="exporting" data-test="export-xlsx">导出 XLSX</el-button>
+      </div>
+      <CaseTable :rows="shown" :loading="loading" selectable @selection-change="(s) => selected = s" />
       <div style="margin-top:8px" v-if="next"><el-button @click="load(true)">加载更多</el-button></div>
     </div>
   </div>`,

@@ -6,14 +6,17 @@ import DueFlag from './DueFlag.js';
 export default {
   name: 'CaseTable',
   components: { DueFlag },
-  props: { rows: { type: Array, default: () => [] }, loading: Boolean },
+  // selectable adds a checkbox column; the selection is emitted as rows.
+  props: { rows: { type: Array, default: () => [] }, loading: Boolean, selectable: Boolean },
+  emits: ['selection-change'],
   setup() {
     const router = useRouter();
     const open = (row) => router.push(`/cases/${row.id}`);
     return { open, yuan, dt, subName, communityName };
   },
   template: `
-  <el-table :data="rows" v-loading="loading" border stripe size="small" highlight-current-row @row-dblclick="open" empty-text="暂无诉求" style="width:100%">
+  <el-table :data="rows" v-loading="loading" border stripe size="small" highlight-current-row @row-dblclick="open" empty-text="暂无诉求" style="width:100%" row-key="id" @selection-change="(sel) => $emit('selection-change', sel)">
+    <el-table-column v-if="selectable" type="selection" width="36" />
     <el-table-column label="编号" width="130" sortable prop="number">
       <template #default="{ row }"><el-link type="primary" @click="open(row)">{{ row.number }}</el-link></template>
     </el-table-column>
