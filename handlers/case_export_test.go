@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -270,9 +272,14 @@ func TestCaseExportStreamsEveryPage(t *testing.T) {
 // as XLSX over a real connection and reports the peak heap in use while it
 // streams (sampled every 5 ms) beside the time:
 //
-//	go test -run '^$' -bench CaseExport50k -benchtime 1x ./handlers/
+//	go test -run '^$' -bench CaseExport50k -benchtime 1x -timeout 40m ./handlers/
+//
+// MINSHENG_BENCH_CASES sets another count (a profile on fewer cases).
 func BenchmarkCaseExport50k(b *testing.B) {
-	const n = 50_000
+	n := 50_000
+	if v, err := strconv.Atoi(os.Getenv("MINSHENG_BENCH_CASES")); err == nil && v > 0 {
+		n = v
+	}
 	a := casesApp{newFixture(b, fixtureOptions{})}
 	a.staff(b, "staff", "subdistrict", hSub)
 	seedCases(b, a, "B", hSub, n)
