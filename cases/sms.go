@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng/cases/notify"
+	"minsheng/internal/sms"
 )
 
 // SMSSender delivers a text message; auth.SMSSender satisfies it, so the
@@ -27,7 +28,7 @@ func (s *Service) SetSMS(sender SMSSender, siteURL string) { s.texts.Set(sender,
 // failure is logged, never returned: the step itself succeeded.
 func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 	m := notify.Text{ID: fmt.Sprintf("%s:%s:%d", c.ID, ev.Action, c.Version), CaseID: c.ID, Action: string(ev.Action), At: s.now(), Phone: c.ContactPhone}
-	text, sent := s.texts.Send(ctx, m, func(site string) string { return s.textFor(ctx, c, ev, site) })
+	text, sent := s.texts.Send(ctx, m, func(site string) (sms.Message, bool) { return s.textFor(ctx, c, ev, site) })
 	if !sent {
 		return
 	}
@@ -40,9 +41,9 @@ func (s *Service) notify(ctx context.Context, c *Case, ev Event) {
 	}
 }
 
-// textFor is the SMS for an event, "" when it calls for none
+// textFor is the SMS for an event, false when it calls for none
 // (notify.ForResident).
-func (s *Service) textFor(ctx context.Context, c *Case, ev Event, site string) string {
+func (s *Service) textFor(ctx context.Context, c *Case, ev Event, site string) (sms.Message, bool) {
 	return notify.ForResident(about(c), noticeStep(ev.Action), site, func() string {
 		if kept, err := s.load(ctx, c.MergedInto); err == nil {
 			return kept.Number

@@ -8,6 +8,7 @@ import (
 
 	"minsheng"
 	"minsheng/internal/auth"
+	"minsheng/internal/sms"
 )
 
 // What the messages say and when one is due. Casework names the step
@@ -160,11 +161,12 @@ func ForWaitlist(c About, w Waitlist, users []string, now time.Time) []*Notifica
 	return out
 }
 
-// ForResident is the text message a step of c calls for, "" when none.
-// site is the resident site's public base ("" when not configured);
-// mergedInto gives the number of the case c was merged into, read only for
-// a merge.
-func ForResident(c About, step Step, site string, mergedInto func() string) string {
+// ForResident is the text message a step of c calls for: its kind and
+// template parameters (internal/sms's table, which also renders the
+// text); false when the step calls for none. site is the resident site's
+// public base ("" when not configured); mergedInto gives the number of the
+// case c was merged into, read only for a merge.
+func ForResident(c About, step Step, site string, mergedInto func() string) (sms.Message, bool) {
 	// Without a public URL there is no link to give: the resident is told
 	// where to look instead of getting a path that opens nothing.
 	// A case staff filed for this phone and no account yet is linked
@@ -184,17 +186,22 @@ func ForResident(c About, step Step, site string, mergedInto func() string) stri
 			link = site + "/mine/" + c.ID
 		}
 	}
+	p := map[string]string{"number": c.Number, "link": link}
+	var kind sms.Kind
 	switch step {
 	case StepAccepted:
-		return fmt.Sprintf("【民生】您的诉求%s已受理，我们将尽快办理。查看进度：%s", c.Number, link)
+		kind = sms.KindAccepted
 	case StepCompleted:
-		return fmt.Sprintf("【民生】您的诉求%s已办结，请对办理结果进行评价：%s", c.Number, link)
+		kind = sms.KindCompleted
 	case StepRejected:
-		return fmt.Sprintf("【民生】您的诉求%s不予受理，原因：%s。详情：%s", c.Number, c.Reason, link)
+		kind, p["reason"] = sms.KindRejected, c.Reason
 	case StepMerged:
-		return fmt.Sprintf("【民生】您的诉求%s与相同诉求合并，并入%s一并办理。详情：%s", c.Number, mergedInto(), link)
+		kind, p["into"] = sms.KindMerged, mergedInto()
+	default:
+		return sms.Message{}, false
 	}
-	return ""
+	m, err := sms.New("", kind, "", p)
+	return m, err == nil
 }
 
 // Sweep is one periodic job of Every: Run does it and returns how many

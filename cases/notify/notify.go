@@ -24,6 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"minsheng"
+	"minsheng/internal/sms"
 	"minsheng/internal/store"
 )
 
@@ -118,15 +119,16 @@ func (b *Inbox) MarkRead(ctx context.Context, user string, ids []string, now tim
 	return b.Unread(ctx, user)
 }
 
-// SMSSender delivers a text message; auth.SMSSender satisfies it, so the
-// sign-in codes and the case notifications share one pluggable sender.
-type SMSSender interface {
-	Send(ctx context.Context, phone, text string) error
-}
+// SMSSender delivers a text message; auth.SMSSender is the same
+// interface, so the sign-in codes and the case notifications share one
+// sender: the SMS outbox (internal/sms) on a server.
+type SMSSender = sms.TextSender
 
 // Text is one text message due to a resident; ID says what caused it (the
 // case, the step and the version the step produced), so it goes out at
-// most once however often the cause is seen.
+// most once however often the cause is seen: that id is the claim — the
+// outbox's record when the sender is the outbox, else a document in
+// case_notifications.
 type Text struct {
 	ID     string    `bson:"_id"`
 	CaseID string    `bson:"case_id"`
@@ -158,20 +160,30 @@ func (t *Texts) Set(sender SMSSender, siteURL string) {
 	t.sender, t.site = sender, siteURL
 }
 
-// Send sends m once, with the body compose makes from the site's URL ("":
+// Send sends m once, the message compose makes from the site's URL (false:
 // none due), unless no sender is set or m has no phone. It returns the
-// body and whether it sent it; a failure is logged, never returned: the
-// step that caused it succeeded.
-func (t *Texts) Send(ctx context.Context, m Text, compose func(siteURL string) string) (string, bool) {
+// message's text and whether this call queued or sent it; a failure is
+// logged, never returned: the step that caused it succeeded. With the
+// outbox the message is queued under m's id (its record is the claim)
+// and sent by the outbox's worker, retried until it goes out.
+func (t *Texts) Send(ctx context.Context, m Text, compose func(siteURL string) (sms.Message, bool)) (string, bool) {
 	t.mu.Lock()
 	sender, site := t.sender, t.site
 	t.mu.Unlock()
 	if sender == nil || m.Phone == "" {
 		return "", false
 	}
-	body := compose(site)
-	if body == "" {
+	msg, ok := compose(site)
+	if !ok {
 		return "", false
+	}
+	msg.ID, msg.Phone = m.ID, m.Phone
+	if _, outbox := sender.(*sms.Outbox); outbox {
+		queued, err := sms.Dispatch(ctx, sender, msg)
+		if err != nil {
+			t.log.Warn("notify: unable to queue sms", "case", m.CaseID, "action", m.Action, "err", err)
+		}
+		return msg.Text(""), queued && err == nil
 	}
 	if err := t.claims.InsertOne(ctx, m); err != nil {
 		if !errors.Is(err, minsheng.ErrDuplicate) {
@@ -179,7 +191,7 @@ func (t *Texts) Send(ctx context.Context, m Text, compose func(siteURL string) s
 		}
 		return "", false
 	}
-	if err := sender.Send(ctx, m.Phone, body); err != nil {
+	if _, err := sms.Dispatch(ctx, sender, msg); err != nil {
 		t.log.Warn("notify: unable to send sms", "case", m.CaseID, "action", m.Action, "err", err)
 		return "", false
 	}
@@ -187,5 +199,5 @@ func (t *Texts) Send(ctx context.Context, m Text, compose func(siteURL string) s
 		bson.D{{Key: "$set", Value: bson.D{{Key: "sent", Value: true}}}}); err != nil {
 		t.log.Warn("notify: unable to mark notification sent", "case", m.CaseID, "err", err)
 	}
-	return body, true
+	return msg.Text(""), true
 }

@@ -32,6 +32,7 @@ import (
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
+	"minsheng/internal/sms"
 	"minsheng/internal/store"
 	"minsheng/static"
 )
@@ -52,7 +53,9 @@ type deps struct {
 	budget   *budgetlink.Service
 	planning *planning.Service
 	idem     *idem.Store
-	zone     *time.Location
+	// sms is the outbox every text goes through; serve runs its worker.
+	sms  *sms.Outbox
+	zone *time.Location
 	// svc is what the fields above come from: the one wiring.
 	svc *app.Services
 }
@@ -104,8 +107,13 @@ func (d *deps) init(ctx context.Context) error {
 	}
 	d.zone = calendar.Zone()
 	casesCfg := cases.Config{NumberPrefix: d.cfg.CasePrefix, TokenSecret: derive(secret, "case-tracking-token")}
+	sender, err := sms.NewSender(d.cfg.SMS, d.logger)
+	if err != nil {
+		return err
+	}
+	d.sms = sms.NewOutbox(d.store, sender, d.logger, sms.OutboxConfig{})
 	svc, err := app.New(d.store, app.Options{Org: dir, Logger: d.logger, Auth: acfg, Photos: d.photos, Zone: d.zone,
-		Cases: casesCfg, CaseSMS: true, PublicURL: d.cfg.PublicURL})
+		Cases: casesCfg, CaseSMS: true, PublicURL: d.cfg.PublicURL, SMS: d.sms, Demo: d.cfg.Demo})
 	if err != nil {
 		return err
 	}
@@ -226,6 +234,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg.Demo = demoMode
 	logger := newLogger(cfg.LogLevel, stdout)
 	logger.Info("minsheng starting", "config", cfg, "demo", cfg.Demo)
+	if !cfg.SMS.Real() && !cfg.Demo {
+		logger.Warn(sms.NoSenderWarning, "MINSHENG_SMS", "log")
+	}
 
 	d, err := open(ctx, cfg, logger)
 	if err != nil {
@@ -344,7 +355,11 @@ func (d *deps) background(ctx context.Context) (stop func()) {
 	// cases a cold fill is seconds of engine time).
 	warmDone := make(chan struct{})
 	go func() { defer close(warmDone); warmReports(sweepCtx, d, d.logger) }()
-	return func() { stopSweep(); <-deadlinesDone; <-warmDone }
+	// The SMS worker sends what was queued (also by earlier runs and by
+	// one-shot commands); a send under way finishes before it stops.
+	smsDone := make(chan struct{})
+	go func() { defer close(smsDone); d.sms.Run(sweepCtx) }()
+	return func() { stopSweep(); <-deadlinesDone; <-warmDone; <-smsDone }
 }
 
 // close writes the summaries of the last filings, which wait to be

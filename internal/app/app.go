@@ -25,6 +25,7 @@ import (
 	"minsheng/internal/idem"
 	"minsheng/internal/media"
 	"minsheng/internal/org"
+	"minsheng/internal/sms"
 	"minsheng/internal/store"
 	mobileapi "minsheng/mobile-api"
 )
@@ -34,7 +35,7 @@ import (
 func Indexes() []store.Index {
 	var out []store.Index
 	for _, ix := range [][]store.Index{auth.Indexes, cases.Indexes, budgetlink.Indexes, planning.Indexes, idem.Indexes,
-		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes} {
+		cases.SyncIndexes, cases.NotifyIndexes, cases.UploadIndexes, sms.Indexes} {
 		out = append(out, ix...)
 	}
 	return out
@@ -64,6 +65,13 @@ type Options struct {
 	// sign-in codes from the sender leave it off.
 	CaseSMS   bool
 	PublicURL string
+	// SMS, when set, is the outbox every text goes through (sign-in codes
+	// and case messages), queued and sent by its worker (SMS.Run, started
+	// by serve); nil: Auth.SMS sends at once (tests' capture boxes, the
+	// one-shot commands).
+	SMS *sms.Outbox
+	// Demo is serve --demo: the admin console does not warn of the log sender.
+	Demo bool
 }
 
 // Services are the product's services over one store.
@@ -80,7 +88,10 @@ type Services struct {
 	Outbox *idem.Store
 	// Local is the photo store when photos live in the data dir (served
 	// by us at handlers.MediaPath); nil with S3, whose links are presigned.
-	Local  *media.Local
+	Local *media.Local
+	// SMS is the outbox (nil without one, see Options.SMS).
+	SMS    *sms.Outbox
+	Demo   bool
 	Zone   *time.Location
 	Logger *slog.Logger
 }
@@ -98,11 +109,14 @@ func New(st *store.Store, o Options) (*Services, error) {
 	if o.Zone == nil {
 		o.Zone = calendar.Zone()
 	}
+	if o.SMS != nil {
+		o.Auth.SMS = o.SMS
+	}
 	authSvc, err := auth.NewService(st, o.Org, o.Auth)
 	if err != nil {
 		return nil, err
 	}
-	s := &Services{Store: st, Org: o.Org, Auth: authSvc, Zone: o.Zone, Logger: o.Logger,
+	s := &Services{Store: st, Org: o.Org, Auth: authSvc, Zone: o.Zone, Logger: o.Logger, SMS: o.SMS, Demo: o.Demo,
 		Idem:   idem.New(st, idem.Config{}),
 		Outbox: idem.New(st, idem.Config{TTL: idem.OutboxTTL, Wait: idem.OutboxWait})}
 	s.Local, _ = o.Photos.(*media.Local)
@@ -127,6 +141,7 @@ func (s *Services) RouteGroups() []httpkit.RouteGroup {
 		handlers.BudgetAPI{Budget: s.Budget},
 		handlers.AllocationAPI{Planning: s.Planning, Reports: s.Budget.Reporter},
 		handlers.SiteAPI{Cases: s.Cases, Budget: s.Budget, Auth: s.Auth, Zone: s.Zone},
+		handlers.SMSAPI{Outbox: s.SMS, Demo: s.Demo},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"minsheng"
+	"minsheng/internal/sms"
 )
 
 // Residents sign in with a six-digit code sent by SMS (短信验证码). Two
@@ -95,8 +96,15 @@ func (s *Service) RequestOTP(ctx context.Context, phone, ip string) error {
 	if err := s.otps.InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("auth: unable to store code: %w", err)
 	}
-	text := fmt.Sprintf("【民生】您的登录验证码是 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(s.cfg.OTPTTL.Minutes()))
-	if err := s.cfg.SMS.Send(ctx, phone, text); err != nil {
+	// With the outbox the code is queued (the worker is woken at once and
+	// sends it first); its id is the stored code's, so one request is one
+	// message, and it is given up when the code expires.
+	msg, err := sms.New("otp:"+doc.ID, sms.KindOTP, phone, map[string]string{"code": code, "minutes": strconv.Itoa(int(s.cfg.OTPTTL.Minutes()))})
+	if err != nil {
+		return err
+	}
+	msg.Expires = doc.ExpiresAt
+	if _, err := sms.Dispatch(ctx, s.cfg.SMS, msg); err != nil {
 		return fmt.Errorf("auth: unable to send code: %w", err)
 	}
 	return nil

@@ -3,14 +3,15 @@ package auth
 import (
 	"context"
 	"log/slog"
+
+	"minsheng/internal/sms"
 )
 
-// SMSSender delivers one-time codes. Production plugs in a provider; the
-// default writes the code to the log so a pilot can run without one.
-type SMSSender interface {
-	// Send delivers text to phone; an error is logged and reported as internal.
-	Send(ctx context.Context, phone, text string) error
-}
+// SMSSender delivers one-time codes: the server configures the SMS
+// outbox (internal/sms, MINSHENG_SMS), which queues each code and sends it
+// through the configured provider; any other SMSSender (the default, and
+// tests' capture boxes) is handed the message's text at once.
+type SMSSender = sms.TextSender
 
 // LogSender is the default SMSSender: it logs the message.
 type LogSender struct{ Logger *slog.Logger }

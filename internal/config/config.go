@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"minsheng/internal/sms"
 )
 
 // Config is every setting minsheng reads.
@@ -48,6 +50,9 @@ type Config struct {
 	// without a token. Neither set: no /metrics anywhere.
 	MetricsToken string // MINSHENG_METRICS_TOKEN
 	MetricsAddr  string // MINSHENG_METRICS_ADDR
+	// SMS chooses and configures the text message sender (MINSHENG_SMS
+	// and MINSHENG_SMS_*; see docs/OPERATIONS.md "SMS setup").
+	SMS sms.Config
 	// Demo is serve --demo: not a setting of the table, set by cmd only.
 	Demo bool
 }
@@ -173,6 +178,33 @@ var settings = []setting{
 		c.MetricsAddr = v
 		return nil
 	}},
+	{env: "MINSHENG_SMS", flag: "sms", def: "log", help: "SMS sender: log (codes in the log; residents cannot sign in outside demo), http (a gateway) or aliyun (Alibaba Cloud SMS)", set: func(c *Config, v string) error {
+		for _, m := range sms.Modes {
+			if v == m {
+				c.SMS.Mode = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be log, http or aliyun")
+	}},
+	{env: "MINSHENG_SMS_SIGN_NAME", flag: "sms-sign-name", def: "", help: "SMS signature (签名) registered with the provider; empty: 民生 in logged texts", set: smsStr(func(c *sms.Config) *string { return &c.SignName })},
+	{env: "MINSHENG_SMS_TEMPLATE_OTP", flag: "sms-template-otp", def: "", help: "template code (模板CODE) of the otp message, see docs/OPERATIONS.md", set: smsTemplate(sms.KindOTP)},
+	{env: "MINSHENG_SMS_TEMPLATE_ACCEPTED", flag: "sms-template-accepted", def: "", help: "template code (模板CODE) of the accepted message, see docs/OPERATIONS.md", set: smsTemplate(sms.KindAccepted)},
+	{env: "MINSHENG_SMS_TEMPLATE_REJECTED", flag: "sms-template-rejected", def: "", help: "template code (模板CODE) of the rejected message, see docs/OPERATIONS.md", set: smsTemplate(sms.KindRejected)},
+	{env: "MINSHENG_SMS_TEMPLATE_MERGED", flag: "sms-template-merged", def: "", help: "template code (模板CODE) of the merged message, see docs/OPERATIONS.md", set: smsTemplate(sms.KindMerged)},
+	{env: "MINSHENG_SMS_TEMPLATE_COMPLETED", flag: "sms-template-completed", def: "", help: "template code (模板CODE) of the completed message, see docs/OPERATIONS.md", set: smsTemplate(sms.KindCompleted)},
+	{env: "MINSHENG_SMS_HTTP_URL", flag: "sms-http-url", def: "", help: "http mode: the gateway's URL", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.URL })},
+	{env: "MINSHENG_SMS_HTTP_METHOD", flag: "sms-http-method", def: "POST", help: "http mode: request method", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.Method })},
+	{env: "MINSHENG_SMS_HTTP_FORMAT", flag: "sms-http-format", def: "json", help: "http mode: body format, json or form", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.Format })},
+	{env: "MINSHENG_SMS_HTTP_BODY", flag: "sms-http-body", def: "", help: "http mode: body template with {phone} {template} {params} {sign} {text} {id} {kind}; empty: a default body", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.Body })},
+	{env: "MINSHENG_SMS_HTTP_TOKEN", flag: "sms-http-token", def: "", help: "http mode: bearer token sent as Authorization", secret: true, set: smsStr(func(c *sms.Config) *string { return &c.HTTP.Token })},
+	{env: "MINSHENG_SMS_HTTP_HMAC_KEY", flag: "sms-http-hmac-key", def: "", help: "http mode: key signing each request (X-Timestamp, HMAC-SHA256 of timestamp + newline + body)", secret: true, set: smsStr(func(c *sms.Config) *string { return &c.HTTP.HMACKey })},
+	{env: "MINSHENG_SMS_HTTP_HMAC_HEADER", flag: "sms-http-hmac-header", def: "X-Signature", help: "http mode: header carrying the HMAC signature", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.HMACHeader })},
+	{env: "MINSHENG_SMS_HTTP_SUCCESS", flag: "sms-http-success", def: "", help: "http mode: field=value the JSON reply must carry besides a 2xx status, e.g. code=0; empty: any 2xx", set: smsStr(func(c *sms.Config) *string { return &c.HTTP.Success })},
+	{env: "MINSHENG_SMS_ALIYUN_ACCESS_KEY_ID", flag: "sms-aliyun-access-key-id", def: "", help: "aliyun mode: AccessKey ID (a RAM user with AliyunDysmsFullAccess or SendSms only)", set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.AccessKeyID })},
+	{env: "MINSHENG_SMS_ALIYUN_ACCESS_KEY_SECRET", flag: "sms-aliyun-access-key-secret", def: "", help: "aliyun mode: AccessKey secret", secret: true, set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.AccessKeySecret })},
+	{env: "MINSHENG_SMS_ALIYUN_REGION", flag: "sms-aliyun-region", def: "cn-hangzhou", help: "aliyun mode: region", set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.Region })},
+	{env: "MINSHENG_SMS_ALIYUN_ENDPOINT", flag: "sms-aliyun-endpoint", def: sms.DefaultAliyunEndpoint, help: "aliyun mode: API endpoint (URL or host)", set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.Endpoint })},
 }
 
 // Load reads the environment through getenv and then the flags in args.
@@ -204,6 +236,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
 		problems = append(problems, "S3_ENDPOINT needs S3_ACCESS_KEY, S3_SECRET_KEY and S3_BUCKET")
 	}
+	problems = append(problems, c.SMS.Problems()...)
 	if len(problems) > 0 {
 		return c, fmt.Errorf("config: %s", strings.Join(problems, "; "))
 	}
@@ -285,7 +318,7 @@ func (c Config) get(env string) string {
 	case "MINSHENG_METRICS_ADDR":
 		return c.MetricsAddr
 	}
-	return ""
+	return c.smsGet(env)
 }
 
 // Help writes the settings table (env, default, meaning) for `minsheng help`.
@@ -297,4 +330,36 @@ func Help(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-26s %-12s %s\n", s.env, def, s.help)
 	}
+}
+
+func smsStr(f func(c *sms.Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(&c.SMS) = v; return nil }
+}
+
+func smsTemplate(k sms.Kind) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if c.SMS.Templates == nil {
+			c.SMS.Templates = map[sms.Kind]string{}
+		}
+		c.SMS.Templates[k] = v
+		return nil
+	}
+}
+
+// smsGet is get for the MINSHENG_SMS_* settings.
+func (c Config) smsGet(env string) string {
+	for _, t := range sms.Templates {
+		if env == t.Env {
+			return c.SMS.Templates[t.Kind]
+		}
+	}
+	h, a := c.SMS.HTTP, c.SMS.Aliyun
+	return map[string]string{
+		"MINSHENG_SMS": c.SMS.Mode, "MINSHENG_SMS_SIGN_NAME": c.SMS.SignName,
+		"MINSHENG_SMS_HTTP_URL": h.URL, "MINSHENG_SMS_HTTP_METHOD": h.Method, "MINSHENG_SMS_HTTP_FORMAT": h.Format,
+		"MINSHENG_SMS_HTTP_BODY": h.Body, "MINSHENG_SMS_HTTP_TOKEN": h.Token, "MINSHENG_SMS_HTTP_HMAC_KEY": h.HMACKey,
+		"MINSHENG_SMS_HTTP_HMAC_HEADER": h.HMACHeader, "MINSHENG_SMS_HTTP_SUCCESS": h.Success,
+		"MINSHENG_SMS_ALIYUN_ACCESS_KEY_ID": a.AccessKeyID, "MINSHENG_SMS_ALIYUN_ACCESS_KEY_SECRET": a.AccessKeySecret,
+		"MINSHENG_SMS_ALIYUN_REGION": a.Region, "MINSHENG_SMS_ALIYUN_ENDPOINT": a.Endpoint,
+	}[env]
 }
