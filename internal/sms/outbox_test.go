@@ -36,12 +36,12 @@ func newGateway(t *testing.T, fail func(n int) int) (*gateway, Sender) {
 			g.mu.Unlock()
 			_, _ = w.Write([]byte(`{"code":0}`))
 		case -1:
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(1300 * time.Millisecond)
 		default:
 			w.WriteHeader(st)
 		}
 	})
-	s, err := NewSender(Config{Mode: "http", Templates: codes, HTTP: HTTPConfig{URL: g.URL, Success: "code=0", Timeout: 100 * time.Millisecond}}, storetest.Logger())
+	s, err := NewSender(Config{Mode: "http", Templates: codes, HTTP: HTTPConfig{URL: g.URL, Success: "code=0", Timeout: time.Second}}, storetest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +99,14 @@ func TestOutboxOutage(t *testing.T) {
 	down.Store(true)
 	g, s := newGateway(t, func(n int) int {
 		if down.Load() {
-			if n%3 == 0 {
+			if n == 2 || n == 5 {
 				return -1 // a timeout
 			}
 			return 503
 		}
 		return 0
 	})
-	o := NewOutbox(st, s, storetest.Logger(), OutboxConfig{MaxTries: 1000, Backoff: 5 * time.Millisecond, MaxWait: 30 * time.Millisecond, Lease: 2 * time.Second, Poll: 10 * time.Millisecond})
+	o := NewOutbox(st, s, storetest.Logger(), OutboxConfig{MaxTries: 1000, Backoff: 5 * time.Millisecond, MaxWait: 30 * time.Millisecond, Lease: 3 * time.Second, Poll: 10 * time.Millisecond})
 	stop := run(t, o)
 	defer stop()
 	ctx := context.Background()
