@@ -68,10 +68,13 @@ func TemplateOf(k Kind) (Template, bool) {
 	return Template{}, false
 }
 
-// maxParam is the longest value a template parameter carries: Aliyun
-// refuses variables over 35 characters in notification templates, so a
-// free-text value (a rejection reason) is cut with an ellipsis.
+// maxParam is the longest free-text value (freeParams) a template
+// parameter carries: Aliyun refuses variables over 35 characters, so a
+// rejection reason is cut with an ellipsis. Links and numbers are never
+// cut (a cut link opens nothing).
 const maxParam = 35
+
+var freeParams = map[string]bool{"reason": true}
 
 // Message is one text message: its kind and parameters, which a
 // templated provider sends, and Text, the same content rendered for
@@ -101,7 +104,7 @@ func New(id string, kind Kind, phone string, params map[string]string) (Message,
 		if !ok {
 			return Message{}, fmt.Errorf("sms: %s needs parameter %q", kind, name)
 		}
-		if utf8.RuneCountInString(v) > maxParam {
+		if freeParams[name] && utf8.RuneCountInString(v) > maxParam {
 			v = string([]rune(v)[:maxParam-1]) + "…"
 		}
 		p[name] = v
