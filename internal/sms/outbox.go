@@ -53,7 +53,13 @@ type Record struct {
 	ExpiresAt   *time.Time        `bson:"expires_at,omitempty" json:"expires_at,omitempty"`
 	SentAt      *time.Time        `bson:"sent_at,omitempty" json:"sent_at,omitempty"`
 	UpdatedAt   time.Time         `bson:"updated_at" json:"updated_at"`
+	// StateLabel and KindLabel are the Chinese labels admins read (List).
+	StateLabel string `bson:"-" json:"state_label"`
+	KindLabel  string `bson:"-" json:"kind_label"`
 }
+
+// StateLabels are the states' labels.
+var StateLabels = map[string]string{StateQueued: "待发送", StateSending: "发送中", StateSent: "已发送", StateFailed: "发送失败"}
 
 // OutboxConfig tunes the worker; zero values take the defaults.
 type OutboxConfig struct {
@@ -296,6 +302,10 @@ func (o *Outbox) List(ctx context.Context, state string) (Summary, error) {
 	if err := o.col.FindAll(ctx, q, &s.Items, options.Find().
 		SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(maxListed)); err != nil {
 		return s, fmt.Errorf("sms: unable to list messages: %w", err)
+	}
+	for i := range s.Items {
+		t, _ := TemplateOf(s.Items[i].Kind)
+		s.Items[i].StateLabel, s.Items[i].KindLabel = StateLabels[s.Items[i].State], t.Label
 	}
 	for _, st := range []string{StateQueued, StateSending, StateSent, StateFailed} {
 		n, err := o.col.Count(ctx, bson.D{{Key: "state", Value: st}})

@@ -29,7 +29,19 @@ export default {
         error.value = e.status === 404 ? '账户列表接口尚未部署（GET /api/v1/users）' : errText(e);
       }
     }
-    onMounted(load);
+    // The SMS outbox (GET /api/v1/admin/sms): the sender, its warning and
+    // the latest messages; labels come from the server.
+    const sms = ref(null);
+    const smsError = ref('');
+    async function loadSMS() {
+      smsError.value = '';
+      try {
+        sms.value = await api.get('/api/v1/admin/sms');
+      } catch (e) {
+        smsError.value = errText(e);
+      }
+    }
+    onMounted(() => { load(); loadSMS(); });
     async function create() {
       try {
         await api.post('/api/v1/users', { username: form.username, password: form.password, name: form.name, role: form.role, scope: form.scope });
@@ -73,11 +85,12 @@ export default {
         ElMessage.error(errText(e));
       }
     }
-    return { users, next, error, role, form, scopeDlg, subs, scopes, load, create, toggle, reset, saveScope, roleLabels, dt, subName, communityName, session };
+    return { sms, smsError, loadSMS, users, next, error, role, form, scopeDlg, subs, scopes, load, create, toggle, reset, saveScope, roleLabels, dt, subName, communityName, session };
   },
   template: `
   <div>
     <h2 class="page-title">系统管理</h2>
+    <el-alert v-if="sms && sms.warning" :title="sms.warning" type="error" :closable="false" show-icon style="margin-bottom:12px" data-test="sms-warning" />
     <el-tabs type="border-card">
       <el-tab-pane label="账户">
         <div class="toolbar">
@@ -100,6 +113,23 @@ export default {
           </template></el-table-column>
         </el-table>
         <div v-if="next" style="margin-top:8px"><el-button @click="load(true)">加载更多</el-button></div>
+      </el-tab-pane>
+      <el-tab-pane label="短信">
+        <div class="toolbar">
+          <span v-if="sms">发送方式：{{ sms.mode }}　待发送 {{ sms.counts.queued || 0 }} · 发送中 {{ sms.counts.sending || 0 }} · 已发送 {{ sms.counts.sent || 0 }} · 发送失败 {{ sms.counts.failed || 0 }}</span>
+          <span class="spacer" />
+          <el-button @click="loadSMS">刷新</el-button>
+        </div>
+        <el-alert v-if="smsError" :title="smsError" type="warning" :closable="false" style="margin-bottom:8px" />
+        <el-table :data="sms ? sms.items : []" border size="small" empty-text="暂无短信" data-test="sms-table">
+          <el-table-column prop="kind_label" label="类型" width="130" />
+          <el-table-column prop="phone" label="手机号" width="120" />
+          <el-table-column label="状态" width="90"><template #default="{ row }"><el-tag :type="row.state === 'failed' ? 'danger' : row.state === 'sent' ? 'success' : 'info'" size="small">{{ row.state_label }}</el-tag></template></el-table-column>
+          <el-table-column prop="tries" label="尝试次数" width="80" />
+          <el-table-column prop="last_error" label="最近错误" min-width="200" show-overflow-tooltip />
+          <el-table-column label="创建时间" width="140"><template #default="{ row }">{{ dt(row.created_at) }}</template></el-table-column>
+          <el-table-column label="发送时间" width="140"><template #default="{ row }">{{ row.sent_at ? dt(row.sent_at) : '—' }}</template></el-table-column>
+        </el-table>
       </el-tab-pane>
       <el-tab-pane label="组织机构">
         <el-table :data="subs" border size="small" row-key="code" :tree-props="{ children: 'communities' }">
