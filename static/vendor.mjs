@@ -32,6 +32,10 @@ const libs = [
   { name: 'compressorjs', files: ['dist/compressor.esm.js'] },
   { name: 'dayjs', files: ['locale/zh-cn.js'] },
   { name: 'uqr', files: ['dist/index.mjs', 'LICENSE'] },
+  // Leaflet's ES module build, its CSS and the images the CSS and the
+  // default marker name (static/lib/map.js loads the CSS beside the module).
+  { name: 'leaflet', files: ['dist/leaflet-src.esm.js', 'dist/leaflet.css', 'dist/images/marker-icon.png',
+    'dist/images/marker-icon-2x.png', 'dist/images/marker-shadow.png', 'dist/images/layers.png', 'dist/images/layers-2x.png'] },
 ];
 
 // Packages are looked up in the repository's node_modules directly:
