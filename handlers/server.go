@@ -79,6 +79,8 @@ type Config struct {
 	// Demo marks every response with X-Minsheng-Demo: 1 (serve --demo), so
 	// nobody mistakes the demo district for production.
 	Demo bool
+	// Map is the maps' tile source (GET /api/v1/map); zero: outlines only.
+	Map MapTiles
 }
 
 // Server holds the dependencies the handlers share.
@@ -110,6 +112,7 @@ func New(cfg Config) *fiber.App {
 
 	api := app.Group("/api/v1")
 	s.accountRoutes(api)
+	mapRoute(api, cfg.Map, cfg.Org)
 	for _, g := range cfg.Groups {
 		g.Routes(api, s.Kit)
 	}

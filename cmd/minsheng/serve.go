@@ -261,6 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Static: static.FS,
 		Apps: []handlers.App{{Prefix: "/m/", Dir: "m"}, {Prefix: "/console/", Dir: "console"}, {Prefix: "/", Dir: "site"}},
 		Demo: cfg.Demo,
+		Map:  handlers.MapTiles{URL: cfg.MapTiles, Attribution: cfg.MapAttribution, Datum: cfg.MapDatum, Subdomains: cfg.MapSubdomains},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

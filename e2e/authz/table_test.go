@@ -59,6 +59,7 @@ var matrix = map[string]entry{
 	"POST /api/v1/users/:id/password":           {target: "/api/v1/users/{cadre}/password", body: `{"password":"password-changed"}`, want: adminOnly, isolate: true},
 	"GET /api/v1/openapi.json":                  {target: "/api/v1/openapi.json", want: public, document: true},
 	"GET /api/v1/org":                           {target: "/api/v1/org", want: public},
+	"GET /api/v1/map":                           {target: "/api/v1/map", want: public},
 	"GET /api/v1/org/locate":                    {target: "/api/v1/org/locate?lat=39.918&lng=116.362", want: public},
 	"GET /api/v1/org/communities/:code/staff":   {target: "/api/v1/org/communities/{comm}/staff", want: staffRead},
 	"GET /api/v1/org/sub-districts/:code/staff": {target: "/api/v1/org/sub-districts/{sub}/staff", want: budgetRead},

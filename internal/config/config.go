@@ -53,6 +53,14 @@ type Config struct {
 	// SMS chooses and configures the text message sender (MINSHENG_SMS
 	// and MINSHENG_SMS_*; see docs/OPERATIONS.md "SMS setup").
 	SMS sms.Config
+	// MapTiles is the maps' tile URL template ({z}/{x}/{y}, optionally {s}
+	// for MapSubdomains), e.g. 天地图 with its browser key; empty: the maps
+	// draw the district's outline from the org data (offline). MapDatum is
+	// the tiles' datum: wgs84 (天地图, CGCS2000) or gcj02 (commercial tiles).
+	MapTiles       string // MINSHENG_MAP_TILES
+	MapAttribution string // MINSHENG_MAP_ATTRIBUTION
+	MapDatum       string // MINSHENG_MAP_DATUM
+	MapSubdomains  string // MINSHENG_MAP_SUBDOMAINS
 	// Demo is serve --demo: not a setting of the table, set by cmd only.
 	Demo bool
 }
@@ -205,6 +213,29 @@ var settings = []setting{
 	{env: "MINSHENG_SMS_ALIYUN_ACCESS_KEY_SECRET", flag: "sms-aliyun-access-key-secret", def: "", help: "aliyun mode: AccessKey secret", secret: true, set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.AccessKeySecret })},
 	{env: "MINSHENG_SMS_ALIYUN_REGION", flag: "sms-aliyun-region", def: "cn-hangzhou", help: "aliyun mode: region", set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.Region })},
 	{env: "MINSHENG_SMS_ALIYUN_ENDPOINT", flag: "sms-aliyun-endpoint", def: sms.DefaultAliyunEndpoint, help: "aliyun mode: API endpoint (URL or host)", set: smsStr(func(c *sms.Config) *string { return &c.Aliyun.Endpoint })},
+	{env: "MINSHENG_MAP_TILES", flag: "map-tiles", def: "", help: "map tile URL template with {z} {x} {y} (and {s}), e.g. 天地图 with its key; empty: maps draw the district's outlines only", set: func(c *Config, v string) error {
+		if v != "" {
+			if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+				return fmt.Errorf("must be an http(s) URL")
+			}
+			for _, p := range []string{"{z}", "{x}", "{y}"} {
+				if !strings.Contains(v, p) {
+					return fmt.Errorf("must contain {z}, {x} and {y}")
+				}
+			}
+		}
+		c.MapTiles = v
+		return nil
+	}},
+	{env: "MINSHENG_MAP_ATTRIBUTION", flag: "map-attribution", def: "", help: "the tiles' attribution shown on every map (e.g. 天地图 GS(2024)0568号)", set: str(func(c *Config) *string { return &c.MapAttribution })},
+	{env: "MINSHENG_MAP_DATUM", flag: "map-datum", def: "wgs84", help: "datum of the map tiles: wgs84 (天地图) or gcj02 (高德/腾讯); positions are shifted to it for display", set: func(c *Config, v string) error {
+		if v != "wgs84" && v != "gcj02" {
+			return fmt.Errorf("must be wgs84 or gcj02")
+		}
+		c.MapDatum = v
+		return nil
+	}},
+	{env: "MINSHENG_MAP_SUBDOMAINS", flag: "map-subdomains", def: "", help: "values of {s} in MINSHENG_MAP_TILES, e.g. 01234567 for 天地图's t0…t7", set: str(func(c *Config) *string { return &c.MapSubdomains })},
 }
 
 // Load reads the environment through getenv and then the flags in args.
@@ -232,6 +263,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
 		problems = append(problems, "MINSHENG_PROXY_HEADER needs MINSHENG_TRUSTED_PROXIES, or any client could choose its own address")
+	}
+	if strings.Contains(c.MapTiles, "{s}") && c.MapSubdomains == "" {
+		problems = append(problems, "MINSHENG_MAP_TILES with {s} needs MINSHENG_MAP_SUBDOMAINS")
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
 		problems = append(problems, "S3_ENDPOINT needs S3_ACCESS_KEY, S3_SECRET_KEY and S3_BUCKET")
@@ -317,6 +351,14 @@ func (c Config) get(env string) string {
 		return c.MetricsToken
 	case "MINSHENG_METRICS_ADDR":
 		return c.MetricsAddr
+	case "MINSHENG_MAP_TILES":
+		return c.MapTiles
+	case "MINSHENG_MAP_ATTRIBUTION":
+		return c.MapAttribution
+	case "MINSHENG_MAP_DATUM":
+		return c.MapDatum
+	case "MINSHENG_MAP_SUBDOMAINS":
+		return c.MapSubdomains
 	}
 	return c.smsGet(env)
 }

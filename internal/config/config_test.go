@@ -120,3 +120,30 @@ func TestMetricsSettings(t *testing.T) {
 		}
 	})
 }
+
+func TestMapSettings(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MapTiles != "" || c.MapDatum != "wgs84" {
+		t.Fatalf("defaults: got tiles %q datum %q, want none and wgs84", c.MapTiles, c.MapDatum)
+	}
+	tdt := "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY"
+	c, err = Load(nil, env(map[string]string{"MINSHENG_MAP_TILES": tdt, "MINSHENG_MAP_SUBDOMAINS": "01234567", "MINSHENG_MAP_DATUM": "wgs84"}), io.Discard)
+	if err != nil || c.MapTiles != tdt || c.MapSubdomains != "01234567" {
+		t.Fatalf("tianditu: got %+v, %v", c, err)
+	}
+	for name, tc := range map[string]struct{ env map[string]string }{
+		"not a URL":         {map[string]string{"MINSHENG_MAP_TILES": "tiles/{z}/{x}/{y}.png"}},
+		"no {y}":            {map[string]string{"MINSHENG_MAP_TILES": "https://t/{z}/{x}.png"}},
+		"unknown datum":     {map[string]string{"MINSHENG_MAP_DATUM": "bd09"}},
+		"{s} no subdomains": {map[string]string{"MINSHENG_MAP_TILES": "https://t{s}.x/{z}/{x}/{y}.png"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Load(nil, env(tc.env), io.Discard); err == nil || !strings.Contains(err.Error(), "MINSHENG_MAP_") {
+				t.Fatalf("got %v, want an error naming the setting", err)
+			}
+		})
+	}
+}
