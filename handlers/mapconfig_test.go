@@ -80,3 +80,14 @@ func TestMapConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestPagesAdmitTiles: a map tile from another origin that sends no
+// Cross-Origin-Resource-Policy (天地图 does not) is not blocked by the
+// pages' embedder policy.
+func TestPagesAdmitTiles(t *testing.T) {
+	a := newTestApp(t)
+	res := a.do(t, "GET", "/healthz", "", nil, nil)
+	if got := res.Header.Get("Cross-Origin-Embedder-Policy"); got == "require-corp" {
+		t.Fatalf("Cross-Origin-Embedder-Policy: got %q, which blocks other origins' tiles", got)
+	}
+}

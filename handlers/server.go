@@ -171,6 +171,10 @@ func (s *Server) middleware(app *fiber.App, cfg Config, reg *prometheus.Registry
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; script-src 'self'",
 		ReferrerPolicy:        "same-origin",
+		// credentialless, not helmet's require-corp: map tiles (and S3
+		// photos) come from other origins that send no
+		// Cross-Origin-Resource-Policy; they load without credentials.
+		CrossOriginEmbedderPolicy: "credentialless",
 	}))
 	app.Use(compress.New())
 	// Before authenticate: the metrics token is not a user's token.

@@ -12,6 +12,7 @@ import Login from './components/Login.js';
 import Workbench from './components/Workbench.js';
 import CaseList from './components/CaseList.js';
 import CaseDetail from './components/CaseDetail.js';
+import CaseMap from './components/CaseMap.js';
 import LinkBench from './components/LinkBench.js';
 import Lines from './components/Lines.js';
 import LineDetail from './components/LineDetail.js';
@@ -32,6 +33,7 @@ const routes = [
       { path: 'workbench', name: 'workbench', component: Workbench },
       { path: 'cases', name: 'cases', component: CaseList },
       { path: 'cases/:id', name: 'case', component: CaseDetail, meta: { page: 'cases' } },
+      { path: 'map', name: 'map', component: CaseMap },
       { path: 'link', name: 'link', component: LinkBench },
       { path: 'lines', name: 'lines', component: Lines },
       { path: 'lines/:id', name: 'line', component: LineDetail, meta: { page: 'lines' } },

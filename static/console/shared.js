@@ -13,6 +13,7 @@ export const session = reactive({ me: null, org: null });
 export const pages = [
   { path: '/workbench', name: 'workbench', title: '工作台', icon: 'Odometer', roles: ['subdistrict', 'admin'] },
   { path: '/cases', name: 'cases', title: '诉求', icon: 'Tickets', roles: ['subdistrict', 'admin'] },
+  { path: '/map', name: 'map', title: '诉求地图', icon: 'MapLocation', roles: ['subdistrict', 'admin'] },
   { path: '/link', name: 'link', title: '预算关联工作台', icon: 'Connection', roles: ['subdistrict', 'admin'] },
   { path: '/lines', name: 'lines', title: '预算项目', icon: 'Wallet', roles: ['subdistrict', 'finance', 'admin'] },
   { path: '/allocation', name: 'allocation', title: '资金分配', icon: 'DataAnalysis', roles: ['subdistrict', 'finance', 'admin'] },

@@ -220,6 +220,10 @@ export async function createMap(el, { onOpen = () => {}, cluster = true } = {}) 
   const handle = {
     map,
     tiled: !!cfg.tiles,
+    /** the points drawn, each with `at`, its place in the tiles' datum */
+    get points() {
+      return points;
+    },
     datum,
     setPoints(list) {
       points = (list || [])
@@ -264,5 +268,11 @@ export async function createMap(el, { onOpen = () => {}, cluster = true } = {}) 
   if (districtBounds) map.fitBounds(districtBounds);
   else map.setView([39.91, 116.37], 12);
   labelZoom();
+  el.msMap = handle; // for the browser tests and a console's curiosity
   return handle;
+}
+
+/** distanceM is the distance in metres between two positions of one datum (Leaflet's great circle). */
+export function distanceM(a, b) {
+  return Math.round(L.latLng(a.lat, a.lng).distanceTo(L.latLng(b.lat, b.lng)));
 }

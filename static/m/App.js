@@ -23,6 +23,7 @@ export default {
   <van-tabbar v-if="tabs" route fixed placeholder active-color="#c8102e">
     <van-tabbar-item to="/" icon="todo-list-o" :badge="openBadge">我的待办</van-tabbar-item>
     <van-tabbar-item to="/file" icon="add-o">代居民登记</van-tabbar-item>
+    <van-tabbar-item to="/map" icon="location-o">地图</van-tabbar-item>
     <van-tabbar-item to="/notices" icon="bell" :badge="state.unread || ''">通知</van-tabbar-item>
     <van-tabbar-item to="/me" icon="user-o" :badge="state.pending || ''">我的</van-tabbar-item>
   </van-tabbar>`,

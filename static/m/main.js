@@ -16,6 +16,7 @@ import VerdictView from './VerdictView.js';
 import QrView from './QrView.js';
 import NoticeView from './NoticeView.js';
 import MeView from './MeView.js';
+import MapView from './MapView.js';
 
 const router = createRouter({
   history: createWebHistory('/m/'),
@@ -30,6 +31,7 @@ const router = createRouter({
     { path: '/case/:id/qr', component: QrView, props: true },
     { path: '/notices', component: NoticeView },
     { path: '/me', component: MeView },
+    { path: '/map', component: MapView },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: () => ({ top: 0 }),

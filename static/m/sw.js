@@ -3,14 +3,14 @@
 // signal. API calls are never cached: the outbox and sync handle them.
 // VERSION changes with every release of the app's files; a new worker
 // fetches the new shell and drops the old cache.
-const VERSION = 'm-2026-12-07.4';
+const VERSION = 'm-2026-12-07.5';
 const CACHE = `minsheng-${VERSION}`;
 const SHELL = [
   '/m/', '/m/app.css', '/m/manifest.webmanifest', '/m/icons/icon-192.png', '/m/icons/icon.svg',
   '/m/main.js', '/m/App.js', '/m/state.js', '/m/db.js', '/m/outbox.js', '/m/drafts.js', '/m/format.js', '/m/SyncBadge.js',
   '/m/LoginView.js', '/m/TodoView.js', '/m/FileView.js', '/m/CaseView.js', '/m/AssessView.js', '/m/WorkView.js',
-  '/m/VerdictView.js', '/m/QrView.js', '/m/NoticeView.js', '/m/MeView.js',
-  '/lib/api.js', '/lib/format.js', '/lib/photo.js', '/lib/deadline.js',
+  '/m/VerdictView.js', '/m/QrView.js', '/m/NoticeView.js', '/m/MeView.js', '/m/MapView.js',
+  '/lib/api.js', '/lib/format.js', '/lib/photo.js', '/lib/deadline.js', '/lib/map.js', '/lib/datum.js',
   '/vendor/vue@3.5.45/dist/vue.esm-browser.prod.js',
   '/vendor/vant@4.10.2/lib/vant.es.js', '/vendor/vant@4.10.2/lib/index.css',
   '/vendor/@vant/use@1.6.0/dist/index.esm.mjs', '/vendor/@vant/popperjs@1.3.0/dist/index.esm.mjs',
@@ -18,6 +18,8 @@ const SHELL = [
   '/vendor/vue-router@4.6.5/dist/vue-router.esm-browser.prod.js',
   '/vendor/idb-keyval@6.3.0/dist/index.js', '/vendor/compressorjs@1.3.0/dist/compressor.esm.js',
   '/vendor/uqr@0.1.3/dist/index.mjs',
+  '/vendor/leaflet@1.9.4/dist/leaflet-src.esm.js', '/vendor/leaflet@1.9.4/dist/leaflet.css',
+  '/vendor/leaflet@1.9.4/dist/images/marker-icon.png', '/vendor/leaflet@1.9.4/dist/images/layers.png',
 ];
 
 self.addEventListener('install', (event) => {

@@ -1,7 +1,11 @@
 // 民生实事公开 (/gongkai, no sign-in): per sub-district and community, the
 // funded public needs with their catalog item, money and progress, the
 // three 12345 rates, and the execution of the sub-district's budget lines.
-import { ref, computed, onMounted, watch } from 'vue';
+// The needs' map places them at their community's reference point, never at
+// a filed position: the board is public, and a need's own position (公开 or
+// not) could point at a resident's home (docs/ARCHITECTURE.md, front ends).
+import { ref, computed, onMounted, onBeforeUnmount, watch, nextTick } from 'vue';
+import { createMap, mapConfig } from 'minsheng/map';
 import { showDialog } from 'vant';
 import { api, loadOrg, yuan, day, errorText } from './shared.js';
 
@@ -47,6 +51,33 @@ export default {
     });
     // The status in the server's words (status_label); only its colour is chosen here.
     const done = (n) => n.status === 'closed' || n.status === 'completed';
+    // The map of funded needs: one marker per community, its count as label.
+    const mapEl = ref(null);
+    let needsMap = null;
+    let mapping = null;
+    async function drawNeeds() {
+      const b = board.value;
+      if (!b || !mapEl.value) return;
+      if (!mapping) mapping = createMap(mapEl.value, { onOpen: (p) => openCommunity(p.id) }).then((m) => (needsMap = m));
+      const m = await mapping;
+      m.invalidate(); // the block may have been hidden (v-show) while drawn
+      let centers = new Map();
+      try {
+        centers = new Map((await mapConfig()).outline.communities.map((c) => [c.code, c.center]));
+      } catch {
+        /* no outline: no markers */
+      }
+      m.setPoints(b.communities.filter((cm) => cm.needs.length && centers.has(cm.code)).map((cm) => ({
+        id: cm.code, ...centers.get(cm.code), datum: 'wgs84', label: `${cm.name}：${cm.needs.length} 项已安排资金`, color: '#1989fa',
+      })));
+      m.fit();
+    }
+    function openCommunity(code) {
+      if (!open.value.includes(code)) open.value = [...open.value, code];
+      nextTick(() => document.querySelector(`[data-community="${code}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    }
+    watch(board, () => nextTick(drawNeeds));
+    onBeforeUnmount(() => needsMap?.destroy());
     // The server counts the rates (one definition for every screen) and
     // sends each with its counts, its text ("—" when nothing was due), the
     // period and the definition; the board only shows them.
@@ -59,7 +90,7 @@ export default {
         confirmButtonText: '知道了',
       });
     }
-    return { subs, sub, board, error, loading, needs, open, yuan, day, done, rateCells, explain, fig };
+    return { subs, sub, board, error, loading, needs, open, mapEl, yuan, day, done, rateCells, explain, fig };
   },
   template: `
   <div>
@@ -96,6 +127,10 @@ export default {
       </van-collapse>
       <div class="section-title">已获预算安排的民生需求（{{ needs }} 项，仅显示公开诉求）</div>
       <div v-if="!needs" class="empty-note">暂无公开的已安排预算的需求</div>
+      <div v-show="needs" class="board-map-wrap">
+        <div ref="mapEl" class="board-map" data-test="board-map"></div>
+        <div class="board-map-note">按社区标注（社区参考点），不显示诉求的具体位置；点标记查看该社区的需求</div>
+      </div>
       <!-- One fold per community, so a sub-district's board is a list a
            phone can scroll; the first community with needs starts open. -->
       <van-collapse v-if="needs" v-model="open" class="communities">

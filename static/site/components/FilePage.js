@@ -2,7 +2,7 @@
 // similar open requests are offered for a +1 before filing; file signed in
 // or anonymously, then show the case number (and, anonymously, the
 // tracking link once, with a QR code and a copy button).
-import { ref, reactive, computed, watch, onMounted } from 'vue';
+import { ref, reactive, computed, watch, onMounted, onBeforeUnmount } from 'vue';
 import { useRouter } from 'vue-router';
 import { showToast, showSuccessToast, closeToast } from 'vant';
 import { newKey } from 'minsheng/api';
@@ -10,6 +10,7 @@ import { api, state, AREAS, loadOrg, errorText, day } from './shared.js';
 import { compress } from 'minsheng/photo';
 import { photoForm } from './photos.js';
 import { SignInForm } from './SignInPage.js';
+import { createMap } from 'minsheng/map';
 
 export default {
   name: 'FilePage',
@@ -102,8 +103,33 @@ export default {
       form.community = selectedOptions[selectedOptions.length - 1].value;
       form.communityLabel = selectedOptions.map((o) => o.text).join(' / ');
       located.value = '';
+      // Chosen by hand: nothing left to confirm.
+      placeConfirmed.value = true;
       showPlace.value = false;
     }
+
+    // The place card: the chosen community on a map (with the phone's
+    // position when located), kept on screen until sending, with 是这个社区
+    // and 换一个社区 — the nearest reference point is a guess (issue 23, item 8).
+    const mapEl = ref(null);
+    const placeConfirmed = ref(false);
+    let placeMap = null;
+    let mapping = null;
+    async function drawPlace() {
+      if (!form.community) {
+        placeMap?.destroy();
+        placeMap = mapping = null;
+        return;
+      }
+      if (!mapping && mapEl.value) mapping = createMap(mapEl.value, { cluster: false }).then((m) => (placeMap = m));
+      if (!mapping) return;
+      const m = await mapping;
+      m.setPick(form.lat !== null ? { lat: form.lat, lng: form.lng, datum: 'wgs84' } : null);
+      m.showCommunity(form.community);
+    }
+    watch(() => [form.community, form.lat, form.lng], drawPlace, { flush: 'post' });
+    onMounted(drawPlace);
+    onBeforeUnmount(() => placeMap?.destroy());
     // "使用当前位置": the server says which community the position falls
     // in (GET /api/v1/org/locate), and the pickers are filled from it; the
     // position itself is kept with the filing only (WGS-84, as given).
@@ -123,8 +149,8 @@ export default {
             picked.value = r.community.code;
             form.communityLabel = `${r.sub_district_name} / ${r.community.name}`;
             located.value = `距社区约 ${r.distance_m} 米，定位精度约 ${form.accuracy} 米`;
+            placeConfirmed.value = false;
             delete errors.community;
-            showToast(`已定位到${r.sub_district_name}${r.community.name}，如不对请手动选择`);
           } catch (e) {
             form.lat = form.lng = form.accuracy = null;
             located.value = '';
@@ -257,7 +283,7 @@ export default {
     const areaName = computed(() => AREAS.find((a) => a.code === form.area)?.name || '');
     return {
       AREAS, form, files, options, showPlace, showSignIn, similar, sending, result, errors, state, qr, areaName,
-      pickPlace, picked, locate, locating, located, cosign, submit, copy, again, signedIn, day, router, savedAt,
+      pickPlace, picked, locate, locating, located, mapEl, placeConfirmed, cosign, submit, copy, again, signedIn, day, router, savedAt,
       searchOnly, clearSearch,
     };
   },
@@ -324,6 +350,17 @@ export default {
         <van-field v-model="form.communityLabel" is-link readonly name="community" label="街道社区" placeholder="选择街道和社区" @click="showPlace = true" :error-message="errors.community" />
         <van-field v-model="form.address" name="address" label="地址" maxlength="200" placeholder="胡同、小区、楼号（不必写门牌号）" :error-message="errors.address" />
       </van-cell-group>
+      <div v-if="form.community" class="place-card" data-test="place-card">
+        <div ref="mapEl" class="place-map"></div>
+        <div class="place-choice">
+          <div class="place-name">将提交到 <b data-test="place-name">{{ form.communityLabel }}</b></div>
+          <div v-if="form.lat !== null && !placeConfirmed" class="place-hint" data-test="place-hint">按您的位置推断（离哪个社区的参考点最近），可能不准：请看地图，不是这个社区请更换</div>
+          <div class="place-buttons">
+            <van-button v-if="form.lat !== null" size="small" round :type="placeConfirmed ? 'success' : 'primary'" :icon="placeConfirmed ? 'success' : ''" class="confirm-place" @click="placeConfirmed = true">{{ placeConfirmed ? '已确认' : '是这个社区' }}</van-button>
+            <van-button size="small" round plain type="primary" class="change-place" @click="showPlace = true">换一个社区</van-button>
+          </div>
+        </div>
+      </div>
       <van-popup v-model:show="showPlace" round position="bottom">
         <van-cascader v-model="picked" title="选择街道和社区" :options="options" @close="showPlace = false" @finish="pickPlace" />
       </van-popup>
