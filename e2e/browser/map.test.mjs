@@ -55,30 +55,36 @@ const place = (code) => outline.communities.find((c) => c.code === code);
 
 // The test cases with positions: the demo's seeded cases carry none.
 const filed = [];
-before(async () => {
-  server = await startServer({ demo: true });
-  browser = await launch();
-  outline = (await call(server.url, 'GET', '/api/v1/map')).outline;
+
+/** fileAround files six cases around 丰盛's point on the server at base. */
+async function fileAround(base) {
+  const out = [];
   const f = place(FENGSHENG).center;
   // Five public filings around 丰盛's point (a cluster at district zoom) ...
   for (let i = 0; i < 5; i++) {
-    const c = await call(server.url, 'POST', '/api/v1/cases', {
+    out.push(await call(base, 'POST', '/api/v1/cases', {
       body: {
         area: 'CG', title: `地图测试 楼道堆物 ${i + 1}`, description: '楼道里堆放杂物，影响通行。', sub_district: SUB, community: FENGSHENG,
         address: `丰盛胡同${i + 1}号`, public: true, lat: f.lat + 0.0004 * i, lng: f.lng - 0.0003 * i,
       },
-    });
-    filed.push(c);
+    }));
   }
   // ... and one the cadre files from the phone in GCJ-02 (a map SDK's
   // position): the map must shift it back onto the WGS-84 outline.
-  const cadre = await login(FENGSHENG);
+  const { access_token: cadre } = await call(base, 'POST', '/api/v1/auth/login', { body: { username: FENGSHENG, password: DEMO_PASSWORD } });
   const [gLat, gLng] = wgsToGcj(f.lat - 0.002, f.lng + 0.002);
-  const uuid = randomUUID();
-  const g = await call(server.url, 'PUT', `/mobile/v1/cases/${uuid}`, {
+  const g = await call(base, 'PUT', `/mobile/v1/cases/${randomUUID()}`, {
     token: cadre, body: { area: 'CG', title: '地图测试 国测局坐标', description: '路灯不亮。', address: '丰盛胡同口', lat: gLat, lng: gLng, datum: 'gcj02' },
   });
-  filed.push(g.case || g);
+  out.push(g.case || g);
+  return out;
+}
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launch();
+  outline = (await call(server.url, 'GET', '/api/v1/map')).outline;
+  filed.push(...(await fileAround(server.url)));
 });
 
 after(async () => {
@@ -224,6 +230,7 @@ test('with a tile source the maps draw tiles fetched from it (board and cadre ap
   // A second server on a copy of the demo district, with the tiles configured.
   const tiled = await startServer({ demo: true, env: { MINSHENG_MAP_TILES: `${tileURL}/{z}/{x}/{y}.png`, MINSHENG_MAP_ATTRIBUTION: '测试底图' } });
   try {
+    await fileAround(tiled.url);
     const cfg = await call(tiled.url, 'GET', '/api/v1/map');
     assert.deepEqual(cfg.tiles, { url: `${tileURL}/{z}/{x}/{y}.png`, attribution: '测试底图', datum: 'wgs84' });
     const ctx = await browser.newContext({ ...devices['iPhone 13'], locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -265,6 +272,7 @@ test('with a tile source the maps draw tiles fetched from it (board and cadre ap
     await m.locator('[data-test="cadre-map"] .leaflet-tile-loaded').first().waitFor();
     await m.locator('.van-tab', { hasText: '附近' }).click();
     await m.locator('[data-test="route-note"]', { hasText: '按距离排列' }).waitFor();
+    await m.locator('[data-test="route-row"]').first().waitFor();
     const rows = await m.locator('[data-test="route-row"]').allInnerTexts();
     assert.ok(rows.length >= 1, 'cases within 1 km are listed');
     const dists = rows.map((t) => {

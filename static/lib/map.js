@@ -91,14 +91,15 @@ export function clusterPoints(projected, cell = 56) {
 
 /**
  * createMap draws a map into el and resolves to its handle:
- *   setPoints(points)  points [{id, lat, lng, datum, label, color}] clustered; a click calls onOpen(point)
+ *   setPoints(points)  points [{id, lat, lng, datum, label, color, count}] clustered (a cluster shows the
+ *                      sum of its points' count, 1 each by default); a click calls onOpen(point)
  *   setPick(pos)       a chosen position {lat, lng, datum} (null clears it)
  *   showCommunity(code) emphasises a community's point and label, centring it
  *   fit()              fits the points (or the district)
  *   destroy()
- * Options: onOpen(point); cluster (default true); zoom controls follow Leaflet.
+ * Options: onOpen(point); cluster (default true); unit of a cluster's count (件).
  */
-export async function createMap(el, { onOpen = () => {}, cluster = true } = {}) {
+export async function createMap(el, { onOpen = () => {}, cluster = true, unit = '件' } = {}) {
   loadCSS();
   let cfg = { tiles: null, outline: { boundary: [], sub_districts: [], communities: [] } };
   try {
@@ -111,6 +112,7 @@ export async function createMap(el, { onOpen = () => {}, cluster = true } = {}) 
   el.classList.add('ms-map');
   el.classList.toggle('ms-untiled', !cfg.tiles);
   const map = L.map(el, { zoomControl: true, attributionControl: !!cfg.tiles, minZoom: 10, maxZoom: 18 });
+  map.attributionControl?.setPrefix('Leaflet');
   if (cfg.tiles) {
     const opts = { maxZoom: 18, attribution: esc(cfg.tiles.attribution) };
     if (cfg.tiles.subdomains) opts.subdomains = cfg.tiles.subdomains;
@@ -183,14 +185,16 @@ export async function createMap(el, { onOpen = () => {}, cluster = true } = {}) 
           .addTo(layer);
         continue;
       }
-      const n = g.members.length;
+      // A point may stand for several things (the board's community with
+      // its needs): the cluster shows their sum.
+      const n = g.members.reduce((sum, m) => sum + (m.p.count || 1), 0);
       const size = n < 10 ? 32 : n < 100 ? 38 : 46;
       const icon = L.divIcon({
         className: '', iconSize: [size, size],
-        html: `<div class="ms-cluster" data-count="${n}" title="${n} 件" style="width:${size}px;height:${size}px;background:${esc(colorOf(g.members.map((m) => m.p)))}">${n}</div>`,
+        html: `<div class="ms-cluster" data-count="${n}" title="${n} ${esc(unit)}" style="width:${size}px;height:${size}px;background:${esc(colorOf(g.members.map((m) => m.p)))}">${n}</div>`,
       });
       const at = map.layerPointToLatLng([g.x, g.y]);
-      L.marker(at, { icon, title: `${n} 件` })
+      L.marker(at, { icon, title: `${n} ${unit}` })
         .on('click', () => {
           const b = L.latLngBounds(g.members.map((m) => m.p.at));
           if (map.getZoom() >= map.getMaxZoom() || b.getNorthEast().equals(b.getSouthWest())) {

@@ -58,7 +58,7 @@ export default {
     async function drawNeeds() {
       const b = board.value;
       if (!b || !mapEl.value) return;
-      if (!mapping) mapping = createMap(mapEl.value, { onOpen: (p) => openCommunity(p.id) }).then((m) => (needsMap = m));
+      if (!mapping) mapping = createMap(mapEl.value, { onOpen: (p) => openCommunity(p.id), unit: '项' }).then((m) => (needsMap = m));
       const m = await mapping;
       m.invalidate(); // the block may have been hidden (v-show) while drawn
       let centers = new Map();
@@ -68,7 +68,7 @@ export default {
         /* no outline: no markers */
       }
       m.setPoints(b.communities.filter((cm) => cm.needs.length && centers.has(cm.code)).map((cm) => ({
-        id: cm.code, ...centers.get(cm.code), datum: 'wgs84', label: `${cm.name}：${cm.needs.length} 项已安排资金`, color: '#1989fa',
+        id: cm.code, ...centers.get(cm.code), datum: 'wgs84', label: `${cm.name}：${cm.needs.length} 项已安排资金`, color: '#1989fa', count: cm.needs.length,
       })));
       m.fit();
     }
