@@ -171,6 +171,24 @@ test('console map without a tile source: the outline orients, clusters count the
   await page.locator('[data-test="map-count"]').filter({ hasText: /地图上 6 件/ }).waitFor();
   await shot(page, 'map-console-1366');
   await ctx.close();
+
+  // The district as the admin sees it: the boundary and the fifteen
+  // sub-districts' names orient the map with no tiles.
+  const adm = await desktop(browser);
+  const ap = watch(await adm.newPage());
+  await ap.goto(server.url + '/console/login');
+  await ap.fill('input[name=username]', 'admin');
+  await ap.fill('input[name=password]', DEMO_PASSWORD);
+  await ap.locator('[data-test="login"]').click();
+  await ap.waitForURL(/\/console\/(?!login)/);
+  await ap.goto(server.url + '/console/map');
+  await ap.locator('[data-test="map-count"]').filter({ hasText: /地图上 6 件/ }).waitFor();
+  await ap.locator('[data-test="case-map"]').evaluate((el) => el.msMap.fit());
+  await ap.evaluate(() => document.querySelector('[data-test="case-map"]').msMap.map.setZoom(12, { animate: false }));
+  await ap.locator('.ms-label-sub').first().waitFor();
+  assert.equal(await ap.locator('.ms-label-sub').count(), 15, 'the fifteen sub-districts are named');
+  await shot(ap, 'map-console-district');
+  await adm.close();
 });
 
 /** png is a 256×256 tile of one colour with a darker border. */

@@ -253,7 +253,7 @@ export async function createMap(el, { onOpen = () => {}, cluster = true, unit = 
       if (m) {
         const around = [m.getLatLng()];
         if (pickLayer) around.push(pickLayer.getLatLng());
-        map.fitBounds(L.latLngBounds(around).pad(0.6), { maxZoom: 16 });
+        map.fitBounds(L.latLngBounds(around).pad(0.6), { maxZoom: 15 });
       }
       labelZoom();
     },
