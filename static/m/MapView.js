@@ -97,7 +97,7 @@ export default {
       <template v-else>{{ shown.length }} 件{{ here ? '，按距离排列，可作今日路线' : '，按时限排列；定位后按距离排列' }}<template v-if="unplaced">（{{ unplaced }} 件登记时无位置）</template></template>
     </div>
     <van-cell-group inset>
-      <van-cell v-for="c in shown" :key="c.id" :to="'/case/' + c.id" is-link data-test="route-row">
+      <van-cell v-for="c in shown" :key="c.id" :to="'/case/' + c.id" is-link data-test="route-row" title-style="flex:4">
         <template #title>
           <div class="case-title">{{ c.title }}</div>
           <div class="muted">{{ c.number }} · {{ c.location && c.location.address }}</div>
