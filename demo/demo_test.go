@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -143,6 +144,35 @@ func TestSeed(t *testing.T) {
 		}
 		if rep.Cases != len(stored) {
 			t.Errorf("report cases: got %d, want %d", rep.Cases, len(stored))
+		}
+	})
+
+	t.Run("most cases have a position in their own community", func(t *testing.T) {
+		placed := 0
+		for _, c := range stored {
+			l := c.Location
+			if l.Lat == nil {
+				continue
+			}
+			placed++
+			if l.Datum != cases.DatumWGS84 || l.AccuracyM == nil || *l.AccuracyM <= 0 {
+				t.Errorf("%s: datum %q, accuracy %v; want wgs84 with an accuracy", c.Title, l.Datum, l.AccuracyM)
+			}
+			got, err := env.Org.Locate(org.Point{Lat: *l.Lat, Lng: *l.Lng})
+			if err != nil || got.Community.Code != l.Community {
+				t.Errorf("%s in %s: its position (%v, %v) locates to %+v, %v", c.Title, l.Community, *l.Lat, *l.Lng, got.Community.Code, err)
+			}
+			comm, _ := env.Org.Community(l.Community)
+			if comm.Center == nil {
+				t.Errorf("%s: placed in %s, which has no reference point", c.Title, l.Community)
+			} else if d := distM(*comm.Center, org.Point{Lat: *l.Lat, Lng: *l.Lng}); d > maxJitterM+1 {
+				t.Errorf("%s: placed %.0f m from its community's reference point, want at most %d", c.Title, d, maxJitterM)
+			}
+		}
+		share := float64(placed) / float64(len(stored))
+		t.Logf("%d of %d cases placed (%.0f%%)", placed, len(stored), 100*share)
+		if share < 0.75 || placed == len(stored) {
+			t.Errorf("%d of %d cases have a position; want most (≥ 75%%) but not all (some are filed at the desk)", placed, len(stored))
 		}
 	})
 
@@ -647,4 +677,12 @@ func TestSeedCases(t *testing.T) {
 			t.Error("seed 3 generated two different sets of cases")
 		}
 	})
+}
+
+// distM is the distance between two nearby points in metres (flat earth).
+func distM(a, b org.Point) float64 {
+	const mPerDegLat = 111320.0
+	dy := (a.Lat - b.Lat) * mPerDegLat
+	dx := (a.Lng - b.Lng) * mPerDegLat * math.Cos(a.Lat*math.Pi/180)
+	return math.Hypot(dx, dy)
 }

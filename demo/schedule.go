@@ -312,6 +312,7 @@ func (s *seeder) file(ctx context.Context, p *casePlan) error {
 	default:
 		by = s.cadres[p.comm.Code]
 	}
+	place(s.env.Org, s.opts.Seed, p, p.filer == nil && !p.anonymous, &in)
 	c, _, err := s.svc.cases.Submit(ctx, by, in)
 	if err != nil {
 		return err
