@@ -206,3 +206,115 @@ test('因素法: basis year, each factor with its source and data, a choice for 
   }
   assert.deepEqual(jsErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
 });
+
+test('建议调剂: finance applies a committed run\'s suggested transfers once, each a 调剂 with the run in its reason', async () => {
+  // 西长安街, the demo's quiet queue: nothing assessed waits for a run, so
+  // the run's shortfall is the one made here. A line of an item the
+  // sub-district holds no line for gets 1,000 元; a case classified under
+  // it and assessed at 5,000 元 is waitlisted with a 4,000 元 shortfall,
+  // while another line of the sub-district has 20,000 元 and nothing waiting.
+  const SUB = 'xichanganjie';
+  const year = Number(new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' }).slice(0, 4));
+  await login(SUB, SUB);
+  const held = new Set((await call('GET', `/api/v1/budget/lines?year=${year}&sub_district=${SUB}&limit=100`, { who: 'finance' })).items.map((l) => l.item_code));
+  const free = ['CG-04-04', 'CG-04-01', 'CG-03-02', 'CG-02-01', 'CG-01-02', 'MS-07-02', 'PA-02-04'].filter((i) => !held.has(i));
+  assert.ok(free.length >= 2, `items without a line in ${SUB}: ${free}`);
+  const [item, donorItem] = free;
+  const short = await call('POST', '/api/v1/budget/lines', { who: 'finance', body: { fiscal_year: year, sub_district: SUB, item_code: item, project_name: '调剂测试·雨后积水疏通', approved_fen: 100_000 } });
+  const donor = await call('POST', '/api/v1/budget/lines', { who: 'finance', body: { fiscal_year: year, sub_district: SUB, item_code: donorItem, project_name: '调剂测试·年度结余', approved_fen: 2_000_000 } });
+
+  // The case: filed by the demo resident, classified, accepted, assigned
+  // to the community's cadre, assessed.
+  const org = await call('GET', '/api/v1/org');
+  const comms = org.sub_districts.find((s) => s.code === SUB).communities;
+  let cadre = null;
+  let comm = null;
+  for (const cm of comms) {
+    const r = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: cm.code, password: PASSWORD }) });
+    if (r.ok) {
+      const s = await r.json();
+      tokens.cadreX = s.access_token;
+      cadre = s.user.id;
+      comm = cm.code;
+      break;
+    }
+  }
+  assert.ok(cadre, `a cadre account in ${SUB}`);
+  let c = await call('POST', '/api/v1/cases', { who: 'resident', body: {
+    area: 'CG', title: '调剂测试 雨后胡同口积水', description: '一下雨胡同口就积水，雨水篦子堵塞，老人出行不便。', community: comm, address: '胡同口', households: 30 } });
+  c = await call('POST', `/api/v1/cases/${c.id}/catalog-item`, { who: SUB, body: { version: c.version, item_code: item } });
+  c = await call('POST', `/api/v1/cases/${c.id}/accept`, { who: SUB, body: { version: c.version } });
+  c = await call('POST', `/api/v1/cases/${c.id}/assign`, { who: SUB, body: { version: c.version, cadre_id: cadre } });
+  c = await call('POST', `/api/v1/cases/${c.id}/assess`, { who: 'cadreX', body: { version: c.version, estimate_fen: 500_000, households: 30, risk: 2 } });
+  assert.equal(c.status, 'assessed');
+
+  // The committed run waitlists it and suggests moving money to its line.
+  const run = await call('POST', '/api/v1/allocation/runs', { who: 'finance', body: { run_id: crypto.randomUUID(), fiscal_year: year, sub_district: SUB, dry_run: false } });
+  const toShort = run.adjustments.filter((a) => a.to_line_id === short.id);
+  assert.equal(toShort.length, 1, `one suggestion funds the short line: ${JSON.stringify(run.adjustments)}`);
+  assert.deepEqual(toShort[0].funds_case_ids, [c.id]);
+  assert.equal(toShort[0].amount_fen, 400_000, 'exactly what funds the case');
+  const suggested = run.adjustments;
+  const lineFen = async (id) => (await call('GET', `/api/v1/budget/lines/${id}`, { who: 'finance' })).adjusted_fen;
+  const before = { short: await lineFen(short.id), donor: await lineFen(donor.id) };
+  const transfers = async () => (await call('GET', `/api/v1/budget/adjustments?year=${year}&sub_district=${SUB}&limit=100`, { who: 'finance' })).items
+    .filter((a) => a.kind === 'transfer' && a.reason.includes(run.run_id));
+  assert.equal((await transfers()).length, 0, 'nothing applied before the confirmation');
+
+  // Finance opens the run from 历史运行 and applies the suggestions.
+  const page = await newPage(SCREENS[0]);
+  await consoleLogin(page, 'finance');
+  const open = async () => {
+    await page.goto(`${server.url}/console/allocation`);
+    await settle(page);
+    await page.click('.el-tabs__item:has-text("历史运行")');
+    const row = page.locator('[data-test=runs-table] .el-table__body .el-table__row', { hasText: '西长安街' }).first();
+    await row.waitFor();
+    await row.locator('button:has-text("查看")').click();
+    await page.locator('[data-test=run-result] h3:has-text("已执行的分配")').waitFor();
+  };
+  await open();
+  const result = page.locator('[data-test=run-result]');
+  assert.match(await result.innerText(), /调剂测试·年度结余|调剂测试·雨后积水疏通/, 'the suggestion names the lines');
+  await result.locator('[data-test=apply-transfers]').click();
+  const box = page.locator('.el-message-box:has-text("应用建议调剂")');
+  await box.waitFor();
+  assert.match(await box.innerText(), new RegExp(`建议调剂 ${suggested.length} 笔`));
+  await shot(page, 'console-transfers-confirm');
+  await box.locator('button:has-text("确认调剂")').click();
+  const done = result.locator('[data-test=transfers-result]');
+  await done.waitFor();
+  assert.match(await done.innerText(), new RegExp(`^调剂 ${suggested.length} 笔`));
+  assert.match(await done.innerText(), /调剂测试·雨后积水疏通 4,000\.00 元：已调剂/);
+  await settle(page);
+  await shot(page, 'console-transfers-applied');
+
+  // The ledger: exactly one 调剂 per suggestion, the run and the reason in it.
+  let adj = await transfers();
+  assert.equal(adj.length, suggested.length, 'one 调剂 per suggestion');
+  for (const s of suggested) {
+    const mine = adj.filter((a) => a.state === 'applied' && a.amount_fen === s.amount_fen &&
+      a.entries.some((e) => e.line_id === s.from_line_id && e.delta_fen === -s.amount_fen) &&
+      a.entries.some((e) => e.line_id === s.to_line_id && e.delta_fen === s.amount_fen));
+    assert.equal(mine.length, 1, `the suggestion ${s.from_line_id} → ${s.to_line_id} applied once`);
+    assert.ok(mine[0].reason.includes(s.reason), `its reason: ${mine[0].reason}`);
+  }
+  assert.equal(await lineFen(short.id), before.short + 400_000, 'the short line gained 4,000 元');
+
+  // Again, on the same screen and after a reload: nothing applied twice.
+  await result.locator('[data-test=apply-transfers]').click();
+  await box.locator('button:has-text("确认调剂")').click();
+  await page.locator('[data-test=transfers-result]', { hasText: `此前已调剂 ${suggested.length} 笔` }).waitFor();
+  assert.match(await done.innerText(), /^调剂 0 笔/);
+  await open();
+  await result.locator('[data-test=apply-transfers]').click();
+  await box.locator('button:has-text("确认调剂")').click();
+  await page.locator('[data-test=transfers-result]', { hasText: `此前已调剂 ${suggested.length} 笔` }).waitFor();
+  await settle(page);
+  await shot(page, 'console-transfers-again');
+  adj = await transfers();
+  assert.equal(adj.length, suggested.length, 'still one 调剂 per suggestion');
+  assert.equal(await lineFen(short.id), before.short + 400_000, 'the short line gained it once');
+  await page.context().close();
+  assert.deepEqual(jsErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
+});

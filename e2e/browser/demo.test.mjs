@@ -77,6 +77,51 @@ test('sub-district staff of 金融街 open the console workbench with queues', a
   await ctx.close();
 });
 
+test('the console map of 金融街 shows the seeded cases where they were filed', async () => {
+  // What the API holds: 金融街's cases, most filed with a position.
+  const { access_token: token } = await (await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'jinrongjie', password: PASSWORD }),
+  })).json();
+  let all = [];
+  let cursor = '';
+  do {
+    const res = await fetch(`${server.url}/api/v1/cases?limit=100&cursor=${encodeURIComponent(cursor)}`, { headers: { Authorization: `Bearer ${token}` } });
+    const out = await res.json();
+    all = all.concat(out.items);
+    cursor = out.next_cursor || '';
+  } while (cursor);
+  const placed = all.filter((c) => c.location?.lat != null);
+  assert.ok(placed.length > 0 && placed.length >= all.length * 0.7, `most seeded cases carry a position: ${placed.length} of ${all.length}`);
+  assert.ok(placed.every((c) => c.location.datum === 'wgs84'), 'in WGS-84');
+
+  const ctx = await desktop(browser);
+  const page = watch(await ctx.newPage());
+  await page.goto(`${server.url}/console/login`);
+  await page.fill('input[name=username]', 'jinrongjie');
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('[data-test=login]');
+  await page.waitForURL(/\/console\/(?!login)/);
+  await page.goto(`${server.url}/console/map`);
+  // The count reads 0 until the cases are loaded: wait for the number the API gives.
+  const count = page.locator('[data-test="map-count"]');
+  await count.filter({ hasText: new RegExp(`地图上 ${placed.length} 件`) }).waitFor({ timeout: 10000 }).catch(() => {});
+  const text = await count.innerText();
+  assert.match(text, new RegExp(`地图上 ${placed.length} 件`), `the map places the cases with a position: ${text}`);
+  if (placed.length < all.length) assert.match(text, new RegExp(`另有 ${all.length - placed.length} 件登记时无位置`), text);
+  // Once the map has fitted them (the zoom settles), clusters and single
+  // markers add up to the cases placed.
+  const onMap = () => page.locator('[data-test="case-map"]').evaluate((el) =>
+    [...el.querySelectorAll('.ms-cluster')].reduce((n, e) => n + Number(e.dataset.count), 0) + el.querySelectorAll('.ms-pin').length);
+  await page.waitForFunction((n) => {
+    const el = document.querySelector('[data-test="case-map"]');
+    return [...el.querySelectorAll('.ms-cluster')].reduce((s, e) => s + Number(e.dataset.count), 0) + el.querySelectorAll('.ms-pin').length === n;
+  }, placed.length, { timeout: 5000 }).catch(() => {});
+  assert.equal(await onMap(), placed.length, 'clusters and markers add up to the cases placed');
+  await page.waitForTimeout(300);
+  await shot(page, 'demo-console-map');
+  await ctx.close();
+});
+
 test('the demo resident signs in with the fixed code and sees 丰盛社区10号院旱厕改造; the board shows funded needs', async () => {
   const ctx = await phone(browser);
   const page = watch(await ctx.newPage());

@@ -56,8 +56,22 @@ function located(latitude, longitude) {
 
 const place = (code) => outline.communities.find((c) => c.code === code);
 
-// The test cases with positions: the demo's seeded cases carry none.
+// The test's own cases with positions, filed around 丰盛's point; the
+// demo's seeded cases carry positions of their own (most of them).
 const filed = [];
+
+/** placedFor counts the cases the user may list, and those with a position. */
+async function placedFor(base, username) {
+  const token = await call(base, 'POST', '/api/v1/auth/login', { body: { username, password: DEMO_PASSWORD } }).then((r) => r.access_token);
+  let all = [];
+  let cursor = '';
+  do {
+    const out = await call(base, 'GET', `/api/v1/cases?limit=100&cursor=${encodeURIComponent(cursor)}`, { token });
+    all = all.concat(out.items);
+    cursor = out.next_cursor || '';
+  } while (cursor);
+  return { all: all.length, placed: all.filter((c) => c.location?.lat != null).length };
+}
 
 /** fileAround files six cases around 丰盛's point on the server at base. */
 async function fileAround(base) {
@@ -138,22 +152,43 @@ test('console map without a tile source: the outline orients, clusters count the
   const names = await page.locator('.leaflet-tooltip.ms-label').evaluateAll((els) => els.filter((e) => e.offsetParent).map((e) => e.textContent));
   assert.ok(names.some((n) => /社区|街道|金融街/.test(n)), `place names are drawn: ${names.slice(0, 5)}`);
   await page.locator('.ms-map-note', { hasText: '未配置底图' }).waitFor();
+  // 金融街's cases with a position: the seeded ones and the six filed here.
+  const sub = await placedFor(server.url, SUB);
+  assert.ok(sub.placed > filed.length, `seeded cases are placed too: ${sub.placed}`);
+  await page.locator('[data-test="map-count"]').filter({ hasText: new RegExp(`地图上 ${sub.placed} 件`) }).waitFor({ timeout: 10000 }).catch(() => {});
   const count = await page.locator('[data-test="map-count"]').innerText();
-  assert.match(count, /地图上 6 件/, `the six cases with a position are placed: ${count}`);
-  assert.match(count, /另有 \d+ 件登记时无位置/, 'the others are counted');
-  // At the fitted zoom the six lie close together: clusters whose counts add up to 6.
+  assert.match(count, new RegExp(`地图上 ${sub.placed} 件`), `the ${sub.placed} cases with a position are placed: ${count}`);
+  assert.match(count, new RegExp(`另有 ${sub.all - sub.placed} 件登记时无位置`), 'the others are counted');
+  // Clusters and single markers add up to the cases placed.
   const counts = await page.locator('.ms-cluster').evaluateAll((els) => els.map((e) => Number(e.dataset.count)));
   const singles = await page.locator('.ms-pin').count();
-  assert.equal(counts.reduce((a, b) => a + b, 0) + singles, 6, `clusters ${counts} + ${singles} single markers`);
+  assert.equal(counts.reduce((a, b) => a + b, 0) + singles, sub.placed, `clusters ${counts} + ${singles} single markers`);
   await page.locator('[data-test="map-legend"]').filter({ hasText: '待受理' }).waitFor();
   await shot(page, 'map-console-outline');
-  // Clicking clusters zooms in until markers; the GCJ-02 case lands on its
-  // WGS-84 place (beside the others, not 500 m off to the south-east).
-  for (let i = 0; i < 6 && (await page.locator('.ms-cluster').count()); i++) {
-    await page.locator('.ms-cluster').first().click();
+  // Around 丰盛's point the six filed here lie close together, among the
+  // seeded cases of 丰盛: clicking the cluster that holds the first filed
+  // case zooms in until it stands alone as a marker.
+  const pin = page.locator(`.ms-pin[data-case="${filed[0].id}"]`);
+  const mapEl = page.locator('[data-test="case-map"]');
+  await mapEl.evaluate((el, id) => el.msMap.map.setView(el.msMap.points.find((p) => p.id === id).at, 14, { animate: false }), filed[0].id);
+  for (let i = 0; i < 8 && !(await pin.count()); i++) {
+    // The cluster drawn nearest the case's place holds it.
+    const at = await mapEl.evaluate((el, id) => {
+      const m = el.msMap;
+      const pt = m.map.latLngToContainerPoint(m.points.find((p) => p.id === id).at);
+      const box = el.getBoundingClientRect();
+      let best = null;
+      for (const c of el.querySelectorAll('.ms-cluster')) {
+        const r = c.getBoundingClientRect();
+        const d = Math.hypot(r.x + r.width / 2 - box.x - pt.x, r.y + r.height / 2 - box.y - pt.y);
+        if (!best || d < best.d) best = { d, x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      }
+      return best;
+    }, filed[0].id);
+    assert.ok(at, 'a cluster holds the case');
+    await page.mouse.click(at.x, at.y);
     await page.waitForTimeout(400);
   }
-  const pin = page.locator(`.ms-pin[data-case="${filed[0].id}"]`);
   await pin.waitFor();
   await shot(page, 'map-console-zoomed');
   const gcj = filed[5];
@@ -171,7 +206,7 @@ test('console map without a tile source: the outline orients, clusters count the
   // 1366×768 too.
   await page.setViewportSize({ width: 1366, height: 768 });
   await page.goto(server.url + '/console/map');
-  await page.locator('[data-test="map-count"]').filter({ hasText: /地图上 6 件/ }).waitFor();
+  await page.locator('[data-test="map-count"]').filter({ hasText: new RegExp(`地图上 ${sub.placed} 件`) }).waitFor();
   await shot(page, 'map-console-1366');
   await ctx.close();
 
@@ -185,8 +220,10 @@ test('console map without a tile source: the outline orients, clusters count the
   await ap.locator('[data-test="login"]').click();
   await ap.waitForURL(/\/console\/(?!login)/);
   await ap.goto(server.url + '/console/map');
-  await ap.locator('[data-test="map-count"]').filter({ hasText: /地图上 6 件/ }).waitFor();
-  // The whole district (the map first fits the six cases).
+  const all = await placedFor(server.url, 'admin');
+  assert.ok(all.placed > sub.placed, `the district's cases with a position: ${all.placed}`);
+  await ap.locator('[data-test="map-count"]').filter({ hasText: new RegExp(`地图上 ${all.placed} 件`) }).waitFor();
+  // The whole district.
   await ap.waitForTimeout(500);
   await ap.locator('[data-test="case-map"]').evaluate((el) => el.msMap.map.setView([39.91, 116.37], 12, { animate: false }));
   await ap.locator('.ms-label-sub').first().waitFor();
