@@ -201,7 +201,7 @@ test('console map without a tile source: the outline orients, clusters count the
   assert.ok(Math.abs(box.lat - (f.lat - 0.002)) < 1e-6 && Math.abs(box.lng - (f.lng + 0.002)) < 1e-6, `the GCJ-02 case is drawn at its WGS-84 place: ${JSON.stringify(box)}`);
   await pin.click();
   await page.waitForURL(new RegExp(`/console/cases/${filed[0].id}$`));
-  await page.locator('text=地图测试 楼道堆物 1').first().waitFor();
+  await page.locator('text=地图测试 楼道堆物 1 >> visible=true').first().waitFor();
   assert.deepEqual(tiles, [], 'no tile was asked for');
   // 1366×768 too.
   await page.setViewportSize({ width: 1366, height: 768 });
