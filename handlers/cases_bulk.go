@@ -51,7 +51,11 @@ type bulkInput struct {
 // the refusal its single-case route would have answered. Number and title
 // are filled when the caller may read the case.
 type bulkResult struct {
-	ID       string          `json:"id"`
+	// Index is the case's place in the request's items. ID is omitted for
+	// a case the caller may not read (refused or unknown): an answer names
+	// only what its caller may see, and Index still places the refusal.
+	Index    int             `json:"index"`
+	ID       string          `json:"id,omitempty"`
 	Number   string          `json:"number,omitempty"`
 	Title    string          `json:"title,omitempty"`
 	OK       bool            `json:"ok"`
@@ -77,6 +81,11 @@ func (a CasesAPI) bulk(c *fiber.Ctx) error {
 	p, err := httpkit.Principal(c)
 	if err != nil {
 		return err
+	}
+	if p.Role != auth.RoleSubdistrict && p.Role != auth.RoleAdmin {
+		// 受理, 派单 and 退单 are the sub-district's triage (and admin's):
+		// others are refused before any case is read.
+		return minsheng.Errorf(minsheng.EFORBIDDEN, "批量受理、派单、退单仅限街道工作人员和管理员")
 	}
 	action := c.Params("action")
 	run, ok := bulkActions[action]
@@ -104,6 +113,10 @@ func (a CasesAPI) bulk(c *fiber.Ctx) error {
 		out[i], err = a.bulkOne(c, caller, key, action, it, b, run, p)
 		if err != nil {
 			return err
+		}
+		out[i].Index = i
+		if out[i].Number == "" && out[i].Error != nil && (out[i].Error.Code == string(minsheng.EFORBIDDEN) || out[i].Error.Code == string(minsheng.ENOTFOUND)) {
+			out[i].ID = ""
 		}
 		if out[i].OK {
 			okCount++

@@ -54,6 +54,7 @@ var matrix = map[string]entry{
 
 	// Accounts and the org structure.
 	"POST /api/v1/users":                        {target: "/api/v1/users", body: `{"username":"new{n}","password":"password-new","name":"新人","role":"cadre","scope":"{comm}"}`, want: adminOnly},
+	"GET /api/v1/admin/sms":                     {target: "/api/v1/admin/sms", want: adminOnly},
 	"GET /api/v1/users":                         {target: "/api/v1/users?sub_district={sub}", want: adminOnly},
 	"PATCH /api/v1/users/:id":                   {target: "/api/v1/users/{cadre}", body: `{"name":"改名"}`, want: adminOnly, isolate: true},
 	"POST /api/v1/users/:id/password":           {target: "/api/v1/users/{cadre}/password", body: `{"password":"password-changed"}`, want: adminOnly, isolate: true},
@@ -71,6 +72,8 @@ var matrix = map[string]entry{
 	"GET /api/v1/cases/labels":         {target: "/api/v1/cases/labels", want: public},
 	"GET /api/v1/cases/track":          {target: "/api/v1/cases/track?number={anonnumber}&token={token}", want: public, tracks: true},
 	"GET /api/v1/cases/similar":        {target: "/api/v1/cases/similar?community={comm}&area=CG&text=%E5%A0%86%E7%89%A9", also: []string{"/api/v1/cases/similar?area=CG&text=%E5%A0%86%E7%89%A9"}, want: "anon:401 res:ok/ok cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"GET /api/v1/cases/export":         {target: "/api/v1/cases/export?format=csv&community={comm}", want: "anon:401 res:403/403 cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
+	"POST /api/v1/cases/bulk/:action":  {target: "/api/v1/cases/bulk/accept", body: `{"items":[{"id":"{case}","version":{ver}}]}`, want: "anon:401 res:403/403 cadre:403/403 sub:ok/ok fin:403/403 admin:ok/ok"},
 	"GET /api/v1/cases/number/:number": {target: "/api/v1/cases/number/{number}", want: "anon:401 res:403/403 cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"GET /api/v1/cases/:id":            {target: "/api/v1/cases/{case}", want: "anon:401 res:ok/deny cadre:ok/deny sub:ok/deny fin:ok/ok admin:ok/ok"},
 	"POST /api/v1/cases/:id/photos":    {target: "/api/v1/cases/{case}/photos", body: photoForm, ctype: formType, want: "anon:401 res:415/deny cadre:415/deny sub:415/deny fin:403/403 admin:415/415"},

@@ -60,8 +60,8 @@ export default {
         dlg.result = {
           ok: out.ok,
           failed: out.results.filter((r) => !r.ok).map((r) => ({
-            number: r.number || byId.get(r.id)?.number || r.id,
-            title: r.title || byId.get(r.id)?.title || '',
+            number: r.number || (dlg.items[r.index] || byId.get(r.id))?.number || r.id,
+            title: r.title || (dlg.items[r.index] || byId.get(r.id))?.title || '',
             message: r.error?.message || '',
           })),
         };
