@@ -1,8 +1,8 @@
 // 我的诉求: every case the resident filed, co-signed, or that a cadre filed
 // for their phone number, newest first, paged.
-import { ref, onMounted, watch } from 'vue';
+import { onMounted, watch } from 'vue';
 import { useRouter } from 'vue-router';
-import { api, state, loadMe, errorText, when } from './shared.js';
+import { api, state, loadMe, when, pagedList } from './shared.js';
 import { SignInForm } from './SignInPage.js';
 
 export default {
@@ -10,26 +10,7 @@ export default {
   components: { SignInForm },
   setup() {
     const router = useRouter();
-    const items = ref([]);
-    const next = ref('');
-    const loading = ref(false);
-    const finished = ref(false);
-    const error = ref('');
-    async function load(more) {
-      loading.value = true;
-      try {
-        const r = await api.get('/api/v1/me/cases', more && next.value ? { cursor: next.value } : {});
-        items.value = more ? items.value.concat(r.items) : r.items;
-        next.value = r.next_cursor;
-        finished.value = !r.next_cursor;
-        error.value = '';
-      } catch (e) {
-        error.value = errorText(e);
-        finished.value = true;
-      } finally {
-        loading.value = false;
-      }
-    }
+    const { items, next, loading, finished, error, load } = pagedList((cursor) => api.get('/api/v1/me/cases', cursor ? { cursor } : {}));
     onMounted(async () => {
       if (!state.loaded) await loadMe().catch(() => {});
       if (state.user && !loading.value) load(false); // unless the watch below has started it

@@ -4,7 +4,7 @@
 // the last one chosen on this phone, else the resident picks it.
 import { ref, computed, onMounted } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
-import { api, loadOrg, errorText } from './shared.js';
+import { api, loadOrg, errorText, pagedList } from './shared.js';
 import PublicCaseList from './PublicCaseList.js';
 
 const CHOSEN = 'minsheng.site.community';
@@ -20,29 +20,12 @@ export default {
     const community = ref(typeof route.query.community === 'string' ? route.query.community : (localStorage.getItem(CHOSEN) || ''));
     const picked = ref(community.value);
     const showPlace = ref(false);
-    const items = ref([]);
-    const next = ref('');
-    const loading = ref(false);
-    const finished = ref(false);
-    const error = ref('');
     const anon = { auth: false, token: '' };
+    const { items, next, loading, finished, error, load: loadPage } = pagedList((cursor) =>
+      api.request('GET', '/api/v1/public/cases', { ...anon, params: cursor ? { community: community.value, cursor } : { community: community.value } }));
     async function load(more) {
       if (!community.value) return;
-      loading.value = true;
-      try {
-        const params = { community: community.value };
-        if (more && next.value) params.cursor = next.value;
-        const r = await api.request('GET', '/api/v1/public/cases', { ...anon, params });
-        items.value = more ? items.value.concat(r.items) : r.items;
-        next.value = r.next_cursor;
-        finished.value = !r.next_cursor;
-        error.value = '';
-      } catch (e) {
-        error.value = errorText(e);
-        finished.value = true;
-      } finally {
-        loading.value = false;
-      }
+      await loadPage(more);
     }
     onMounted(async () => {
       try {

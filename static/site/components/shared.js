@@ -1,6 +1,6 @@
 // What the site's components share: the one API client, the signed-in
 // state, the six areas and the formatting of times and money.
-import { reactive } from 'vue';
+import { reactive, ref } from 'vue';
 import { createClient } from 'minsheng/api';
 
 export const api = createClient();
@@ -77,4 +77,34 @@ export function errorText(e) {
   if (!e) return '';
   const fields = e.fields && Object.values(e.fields).length ? `（${Object.values(e.fields).join('；')}）` : '';
   return `${e.message || '操作失败'}${fields}`;
+}
+
+/**
+ * pagedList holds a list read page by page: fetchPage(cursor) resolves to
+ * {items, next_cursor} ('' asks for the first page). load(true) appends
+ * the next page, load(false) starts over; an error ends the list with its
+ * message.
+ */
+export function pagedList(fetchPage) {
+  const items = ref([]);
+  const next = ref('');
+  const loading = ref(false);
+  const finished = ref(false);
+  const error = ref('');
+  async function load(more) {
+    loading.value = true;
+    try {
+      const r = await fetchPage(more && next.value ? next.value : '');
+      items.value = more ? items.value.concat(r.items) : r.items;
+      next.value = r.next_cursor;
+      finished.value = !r.next_cursor;
+      error.value = '';
+    } catch (e) {
+      error.value = errorText(e);
+      finished.value = true;
+    } finally {
+      loading.value = false;
+    }
+  }
+  return { items, next, loading, finished, error, load };
 }
